@@ -1,0 +1,104 @@
+"""The `perpkeep` command line.
+
+Subcommands import what they need when they run, so that the keeper runtime never imports the local
+chain tooling (`localnet`) unless a local-chain command was asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+
+class CliError(Exception):
+    """An error to print as one clear message (exit status 1), without a traceback."""
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from localnet.build import BuildError, build_program
+
+    try:
+        path = build_program(
+            args.program, root=Path(args.root) if args.root else None, out_dir=Path(args.out) if args.out else None
+        )
+    except BuildError as e:
+        raise CliError(str(e)) from None
+    data = path.read_bytes()
+    print(f"{path}  {len(data):,} bytes  sha256 {hashlib.sha256(data).hexdigest()}")
+    return 0
+
+
+def _cmd_codegen(args: argparse.Namespace) -> int:
+    from localnet.codegen import IdlLayoutError, generate, stale_outputs
+
+    try:
+        if args.check:
+            stale = stale_outputs()
+            if stale:
+                raise CliError("generated files are stale (run `perpkeep codegen`):\n  " + "\n  ".join(stale))
+            print("generated files are current")
+            return 0
+        for p in generate():
+            print(f"wrote {p}")
+    except IdlLayoutError as e:
+        raise CliError(f"IDL layout error: {e}") from None
+    except ModuleNotFoundError as e:
+        raise CliError(f"code generation needs the dev extra (pip install -e '.[dev]'): {e}") from None
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from localnet.demo import run_demo
+
+    return run_demo(users=args.users)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="perpkeep", description="Keepers and local chain tooling for the perp exchange.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    b = sub.add_parser("build", help="compile and link an on-chain program to an SBF shared object")
+    b.add_argument("--program", default="perp", help="folder under programs/ (default: perp)")
+    b.add_argument("--out", help="output folder (default: build/programs)")
+    b.add_argument("--root", help="source tree holding programs/ (default: this checkout)")
+    b.set_defaults(func=_cmd_build)
+
+    c = sub.add_parser("codegen", help="regenerate the C header and Python client from idl/")
+    c.add_argument("--check", action="store_true", help="only report generated files that are stale")
+    c.set_defaults(func=_cmd_codegen)
+
+    d = sub.add_parser("demo", help="run the exchange on an embedded local chain and print a summary")
+    d.add_argument("--users", type=_positive_int, default=4, help="number of trading users (default: 4)")
+    d.set_defaults(func=_cmd_demo)
+    return p
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"{v} must be positive")
+    return v
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the process exit status."""
+    args = _parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except CliError as e:
+        print(f"perpkeep: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("perpkeep: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Complete perp-program instructions: the generated builders with every PDA and fixed account filled in.
+
+Pure functions: arguments in, a solders ``Instruction`` out. The generated ``programs_client``
+builders stay the only place that encodes instruction data.
+"""
+
+from __future__ import annotations
+
+from solders.instruction import Instruction
+from solders.pubkey import Pubkey
+
+from keepers.pdas import collateral_vault_pda, exchange_pda, insurance_vault_pda, market_pda, user_pda
+from programs_client.perp import instructions as gen
+from programs_client.perp.program_id import PROGRAM_ID
+from programs_client.perp.types import market_status
+from programs_client.perp.types.market_params import MarketParams
+from programs_client.perp.types.oracle_config import OracleConfig
+
+MARKET_NAME_LEN = 16
+
+
+def encode_market_name(name: str) -> list[int]:
+    """Return ``name`` as the 16 zero-padded bytes a market stores; ValueError when it does not fit."""
+    raw = name.encode("ascii")
+    if not 0 < len(raw) <= MARKET_NAME_LEN:
+        raise ValueError(f"market name {name!r} must be 1 to {MARKET_NAME_LEN} ASCII characters")
+    return list(raw.ljust(MARKET_NAME_LEN, b"\0"))
+
+
+def decode_market_name(raw: list[int] | bytes) -> str:
+    """Return the market name stored as zero-padded bytes."""
+    return bytes(raw).rstrip(b"\0").decode("ascii", errors="replace")
+
+
+def initialize_exchange(admin: Pubkey, collateral_mint: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Create the exchange and its vaults; ``admin`` pays and becomes the admin."""
+    return gen.initialize_exchange(
+        {
+            "admin": admin,
+            "exchange": exchange_pda(program_id),
+            "collateral_mint": collateral_mint,
+            "collateral_vault": collateral_vault_pda(program_id),
+            "insurance_vault": insurance_vault_pda(program_id),
+        },
+        program_id,
+    )
+
+
+def set_paused_operations(admin: Pubkey, paused_operations: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Set the exchange's global pause flags."""
+    return gen.set_paused_operations(
+        {"paused_operations": paused_operations}, {"admin": admin, "exchange": exchange_pda(program_id)}, program_id
+    )
+
+
+def transfer_admin(admin: Pubkey, new_admin: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Hand the admin role to ``new_admin``."""
+    return gen.transfer_admin({"new_admin": new_admin}, {"admin": admin, "exchange": exchange_pda(program_id)}, program_id)
+
+
+def initialize_market(
+    admin: Pubkey,
+    market_index: int,
+    name: str,
+    oracle: OracleConfig,
+    params: MarketParams,
+    program_id: Pubkey = PROGRAM_ID,
+) -> Instruction:
+    """Create market ``market_index`` (it must be the exchange's next index)."""
+    return gen.initialize_market(
+        {"oracle": oracle, "params": params, "name": encode_market_name(name), "market_index": market_index},
+        {"admin": admin, "exchange": exchange_pda(program_id), "market": market_pda(market_index, program_id)},
+        program_id,
+    )
+
+
+def _admin_market_accounts(admin: Pubkey, market_index: int, program_id: Pubkey) -> dict[str, Pubkey]:
+    return {"admin": admin, "exchange": exchange_pda(program_id), "market": market_pda(market_index, program_id)}
+
+
+def update_market_params(
+    admin: Pubkey, market_index: int, params: MarketParams, program_id: Pubkey = PROGRAM_ID
+) -> Instruction:
+    """Replace a market's risk and fee parameters."""
+    return gen.update_market_params(
+        {"params": params}, _admin_market_accounts(admin, market_index, program_id), program_id  # type: ignore[arg-type]
+    )
+
+
+def update_market_oracle(
+    admin: Pubkey, market_index: int, oracle: OracleConfig, program_id: Pubkey = PROGRAM_ID
+) -> Instruction:
+    """Replace a market's oracle configuration."""
+    return gen.update_market_oracle(
+        {"oracle": oracle}, _admin_market_accounts(admin, market_index, program_id), program_id  # type: ignore[arg-type]
+    )
+
+
+def set_market_status(
+    admin: Pubkey, market_index: int, status: market_status.MarketStatusKind, program_id: Pubkey = PROGRAM_ID
+) -> Instruction:
+    """Move a market between Active, ReduceOnly and Paused."""
+    return gen.set_market_status(
+        {"status": status}, _admin_market_accounts(admin, market_index, program_id), program_id  # type: ignore[arg-type]
+    )
+
+
+def initialize_user(
+    authority: Pubkey, sub_id: int = 0, delegate: Pubkey | None = None, program_id: Pubkey = PROGRAM_ID
+) -> Instruction:
+    """Create ``authority``'s margin account number ``sub_id``; ``delegate`` None means no delegate."""
+    return gen.initialize_user(
+        {"delegate": delegate or Pubkey.default(), "sub_id": sub_id},
+        {"authority": authority, "exchange": exchange_pda(program_id), "user": user_pda(authority, sub_id, program_id)},
+        program_id,
+    )
+
+
+def set_user_delegate(
+    authority: Pubkey, delegate: Pubkey | None, sub_id: int = 0, program_id: Pubkey = PROGRAM_ID
+) -> Instruction:
+    """Set (or clear with None) the delegate of a margin account."""
+    return gen.set_user_delegate(
+        {"delegate": delegate or Pubkey.default()},
+        {"authority": authority, "user": user_pda(authority, sub_id, program_id)},
+        program_id,
+    )
+
+
+def deposit(
+    authority: Pubkey, token_account: Pubkey, amount: int, sub_id: int = 0, program_id: Pubkey = PROGRAM_ID
+) -> Instruction:
+    """Deposit ``amount`` (quote, 1e6) from ``token_account`` into the margin account."""
+    return gen.deposit(
+        {"amount": amount},
+        {
+            "authority": authority,
+            "exchange": exchange_pda(program_id),
+            "user": user_pda(authority, sub_id, program_id),
+            "user_token_account": token_account,
+            "collateral_vault": collateral_vault_pda(program_id),
+        },
+        program_id,
+    )
+
+
+def withdraw(
+    authority: Pubkey, token_account: Pubkey, amount: int, sub_id: int = 0, program_id: Pubkey = PROGRAM_ID
+) -> Instruction:
+    """Withdraw ``amount`` (quote, 1e6) from the margin account to ``token_account``."""
+    return gen.withdraw(
+        {"amount": amount},
+        {
+            "authority": authority,
+            "exchange": exchange_pda(program_id),
+            "user": user_pda(authority, sub_id, program_id),
+            "collateral_vault": collateral_vault_pda(program_id),
+            "user_token_account": token_account,
+        },
+        program_id,
+    )
+
+
+__all__ = [
+    "decode_market_name",
+    "deposit",
+    "encode_market_name",
+    "initialize_exchange",
+    "initialize_market",
+    "initialize_user",
+    "set_market_status",
+    "set_paused_operations",
+    "set_user_delegate",
+    "transfer_admin",
+    "update_market_oracle",
+    "update_market_params",
+    "withdraw",
+]

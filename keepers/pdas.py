@@ -1,0 +1,38 @@
+"""Program-derived addresses of the perp program, with the seeds the program itself uses."""
+
+from __future__ import annotations
+
+from solders.pubkey import Pubkey
+
+from programs_client.perp.program_id import PROGRAM_ID
+
+EXCHANGE_SEED = b"exchange"
+COLLATERAL_VAULT_SEED = b"collateral_vault"
+INSURANCE_VAULT_SEED = b"insurance_vault"
+MARKET_SEED = b"market"
+USER_SEED = b"user"
+
+
+def exchange_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """Return the exchange account address (["exchange"])."""
+    return Pubkey.find_program_address([EXCHANGE_SEED], program_id)[0]
+
+
+def collateral_vault_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """Return the collateral vault token account address (["collateral_vault"])."""
+    return Pubkey.find_program_address([COLLATERAL_VAULT_SEED], program_id)[0]
+
+
+def insurance_vault_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """Return the insurance fund vault token account address (["insurance_vault"])."""
+    return Pubkey.find_program_address([INSURANCE_VAULT_SEED], program_id)[0]
+
+
+def market_pda(market_index: int, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """Return the address of market ``market_index`` (["market", index as u16 LE])."""
+    return Pubkey.find_program_address([MARKET_SEED, market_index.to_bytes(2, "little")], program_id)[0]
+
+
+def user_pda(authority: Pubkey, sub_id: int = 0, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """Return the margin account address of ``authority`` (["user", authority, sub_id as u16 LE])."""
+    return Pubkey.find_program_address([USER_SEED, bytes(authority), sub_id.to_bytes(2, "little")], program_id)[0]

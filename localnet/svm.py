@@ -1,0 +1,165 @@
+"""An in-process chain: LiteSVM with the perp program loaded and the real SPL Token program.
+
+``LocalSvm`` sends transactions and returns ``Landed`` / ``Failed`` values, moves the clock, and
+offers the SPL Token set-up that tests, benchmarks and the demo share.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Protocol, Sequence, TypeVar
+
+from solders.account import Account
+from solders.clock import Clock
+from solders.instruction import Instruction
+from solders.keypair import Keypair
+from solders.litesvm import LiteSVM
+from solders.message import MessageV0
+from solders.pubkey import Pubkey
+from solders.system_program import CreateAccountParams, create_account
+from solders.transaction import VersionedTransaction
+from solders.transaction_metadata import FailedTransactionMetadata
+from spl.token.constants import MINT_LEN, TOKEN_PROGRAM_ID
+from spl.token.instructions import (
+    InitializeMintParams,
+    MintToParams,
+    create_associated_token_account,
+    get_associated_token_address,
+    initialize_mint,
+    mint_to,
+)
+
+from keepers.results import Failed, Landed, Outcome
+from programs_client.perp.program_id import PROGRAM_ID
+
+LAMPORTS_PER_SOL = 1_000_000_000
+TOKEN_AMOUNT_OFFSET = 64
+
+
+class _Decodable(Protocol):
+    @classmethod
+    def decode(cls, data: bytes): ...  # noqa: ANN206
+
+
+D = TypeVar("D", bound=_Decodable)
+
+
+class LocalSvm:
+    """LiteSVM with the perp program at ``program_id`` and helpers to drive it."""
+
+    def __init__(self, program: Path | bytes, program_id: Pubkey = PROGRAM_ID) -> None:
+        self.svm = LiteSVM()
+        self.program_id = program_id
+        self.svm.add_program(program_id, program if isinstance(program, bytes) else Path(program).read_bytes())
+        self.payer = self.funded_keypair(100)
+
+    # -- transactions -------------------------------------------------------------------------------
+    def send(self, ixs: Sequence[Instruction], signers: Iterable[Keypair] = (), payer: Keypair | None = None) -> Outcome:
+        """Sign with ``payer`` (default: the harness payer) and ``signers``, execute, and return the outcome.
+
+        The blockhash is renewed after every transaction so that identical transactions can be repeated.
+        """
+        payer = payer or self.payer
+        signer_list = [payer] + [s for s in signers if s.pubkey() != payer.pubkey()]
+        msg = MessageV0.try_compile(payer.pubkey(), list(ixs), [], self.svm.latest_blockhash())
+        tx = VersionedTransaction(msg, signer_list)
+        result = self.svm.send_transaction(tx)
+        self.svm.expire_blockhash()
+        if isinstance(result, FailedTransactionMetadata):
+            meta = result.meta()
+            return Failed(tx.signatures[0], result.err(), list(meta.logs()), meta.compute_units_consumed())
+        rd = result.return_data()
+        return Landed(tx.signatures[0], list(result.logs()), result.compute_units_consumed(), bytes(rd.data) if rd else None)
+
+    def send_ok(self, ixs: Sequence[Instruction], signers: Iterable[Keypair] = (), payer: Keypair | None = None) -> Landed:
+        """Like ``send``, but raise ``RuntimeError`` with the logs when the transaction fails."""
+        out = self.send(ixs, signers, payer)
+        if isinstance(out, Failed):
+            raise RuntimeError(f"transaction failed: {out.error_name}\n" + "\n".join(out.logs))
+        return out
+
+    # -- accounts and time --------------------------------------------------------------------------
+    def funded_keypair(self, sol: int = 10) -> Keypair:
+        """Return a new keypair holding ``sol`` SOL."""
+        kp = Keypair()
+        self.svm.airdrop(kp.pubkey(), sol * LAMPORTS_PER_SOL)
+        return kp
+
+    def account(self, address: Pubkey) -> Account | None:
+        """Return the raw account, or None when it does not exist."""
+        return self.svm.get_account(address)
+
+    def decode(self, cls: type[D], address: Pubkey) -> D:
+        """Decode the account at ``address`` with a generated account class; KeyError when missing."""
+        acc = self.svm.get_account(address)
+        if acc is None:
+            raise KeyError(f"no account at {address}")
+        if acc.owner != self.program_id:
+            raise ValueError(f"{address} is owned by {acc.owner}, not the program {self.program_id}")
+        return cls.decode(bytes(acc.data))
+
+    def set_account(self, address: Pubkey, account: Account) -> None:
+        """Write an account directly (fixtures only: fake oracles, hostile accounts)."""
+        self.svm.set_account(address, account)
+
+    def clock(self) -> Clock:
+        """Return the Clock sysvar."""
+        return self.svm.get_clock()
+
+    def warp(self, slot: int, unix_timestamp: int | None = None) -> None:
+        """Move the clock to ``slot`` (and optionally to ``unix_timestamp``)."""
+        c = self.svm.get_clock()
+        ts = c.unix_timestamp if unix_timestamp is None else unix_timestamp
+        self.svm.set_clock(Clock(slot, c.epoch_start_timestamp, c.epoch, c.leader_schedule_epoch, ts))
+
+    # -- SPL Token ----------------------------------------------------------------------------------
+    def create_mint(self, authority: Pubkey, decimals: int = 6, mint: Keypair | None = None) -> Pubkey:
+        """Create and initialise an SPL Token mint; return its address."""
+        mint = mint or Keypair()
+        rent = self.svm.minimum_balance_for_rent_exemption(MINT_LEN)
+        self.send_ok(
+            [
+                create_account(
+                    CreateAccountParams(
+                        from_pubkey=self.payer.pubkey(), to_pubkey=mint.pubkey(), lamports=rent,
+                        space=MINT_LEN, owner=TOKEN_PROGRAM_ID,
+                    )
+                ),
+                initialize_mint(
+                    InitializeMintParams(
+                        decimals=decimals, program_id=TOKEN_PROGRAM_ID, mint=mint.pubkey(),
+                        mint_authority=authority, freeze_authority=None,
+                    )
+                ),
+            ],
+            [mint],
+        )
+        return mint.pubkey()
+
+    def token_account(self, owner: Pubkey, mint: Pubkey) -> Pubkey:
+        """Create (if needed) and return ``owner``'s associated token account for ``mint``."""
+        ata = get_associated_token_address(owner, mint)
+        if self.svm.get_account(ata) is None:
+            self.send_ok([create_associated_token_account(self.payer.pubkey(), owner, mint)])
+        return ata
+
+    def mint_to(self, mint: Pubkey, authority: Keypair, destination: Pubkey, amount: int) -> None:
+        """Mint ``amount`` base units of ``mint`` to the token account ``destination``."""
+        self.send_ok(
+            [
+                mint_to(
+                    MintToParams(
+                        program_id=TOKEN_PROGRAM_ID, mint=mint, dest=destination,
+                        mint_authority=authority.pubkey(), amount=amount,
+                    )
+                )
+            ],
+            [authority],
+        )
+
+    def token_balance(self, token_account: Pubkey) -> int:
+        """Return the amount held by an SPL Token account."""
+        acc = self.svm.get_account(token_account)
+        if acc is None:
+            raise KeyError(f"no token account at {token_account}")
+        return int.from_bytes(bytes(acc.data)[TOKEN_AMOUNT_OFFSET : TOKEN_AMOUNT_OFFSET + 8], "little")

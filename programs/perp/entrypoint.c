@@ -1,0 +1,24 @@
+/* Entry point: parse the input, dispatch on the 8-byte Anchor instruction discriminator. */
+
+#include "pk_program.h"
+
+u64
+entrypoint( const u8 *input ) {
+  SolParameters p;
+  if( PK_UNLIKELY( pk_deserialize( input, &p ) ) ) PK_FAIL( PK_ERR_TOO_MANY_ACCOUNTS, PK_NO_ACCOUNT );
+  if( PK_UNLIKELY( p.data_len < 8 ) ) PK_FAIL( PK_ERR_UNKNOWN_INSTRUCTION, PK_NO_ACCOUNT );
+  switch( *(const u64 *)p.data ) {
+    case PK_IX_INITIALIZE_EXCHANGE_DISCRIMINATOR:   return pk_ix_initialize_exchange( &p );
+    case PK_IX_SET_PAUSED_OPERATIONS_DISCRIMINATOR: return pk_ix_set_paused_operations( &p );
+    case PK_IX_TRANSFER_ADMIN_DISCRIMINATOR:        return pk_ix_transfer_admin( &p );
+    case PK_IX_INITIALIZE_MARKET_DISCRIMINATOR:     return pk_ix_initialize_market( &p );
+    case PK_IX_UPDATE_MARKET_PARAMS_DISCRIMINATOR:  return pk_ix_update_market_params( &p );
+    case PK_IX_UPDATE_MARKET_ORACLE_DISCRIMINATOR:  return pk_ix_update_market_oracle( &p );
+    case PK_IX_SET_MARKET_STATUS_DISCRIMINATOR:     return pk_ix_set_market_status( &p );
+    case PK_IX_INITIALIZE_USER_DISCRIMINATOR:       return pk_ix_initialize_user( &p );
+    case PK_IX_SET_USER_DELEGATE_DISCRIMINATOR:     return pk_ix_set_user_delegate( &p );
+    case PK_IX_DEPOSIT_DISCRIMINATOR:               return pk_ix_deposit( &p );
+    case PK_IX_WITHDRAW_DISCRIMINATOR:              return pk_ix_withdraw( &p );
+    default: PK_FAIL( PK_ERR_UNKNOWN_INSTRUCTION, PK_NO_ACCOUNT );
+  }
+}

@@ -1,0 +1,487 @@
+/* Generated from idl/perp.json by localnet/codegen/c_header.py. Do not edit: edit the IDL
+   and run `perpkeep codegen`. */
+#ifndef HEADER_pk_programs_perp_include_perp_idl_h
+#define HEADER_pk_programs_perp_include_perp_idl_h
+
+#include "pk_sol.h"
+
+#define PK_IDL_NAME "perp"
+#define PK_IDL_VERSION "0.1.0"
+
+/* Constants */
+#define PK_PAUSED_DEPOSITS 1ULL
+#define PK_PAUSED_WITHDRAWALS 2ULL
+#define PK_PAUSED_ALL_KNOWN 3ULL
+#define PK_USER_FLAG_BEING_LIQUIDATED 1ULL
+#define PK_USER_FLAG_BANKRUPT 2ULL
+#define PK_MAX_PERP_POSITIONS 8ULL
+#define PK_COLLATERAL_DECIMALS 6ULL
+
+/* Enums (Borsh: one u8 tag) */
+#define PK_MARKET_STATUS_ACTIVE 0
+#define PK_MARKET_STATUS_REDUCE_ONLY 1
+#define PK_MARKET_STATUS_PAUSED 2
+#define PK_MARKET_STATUS_SETTLEMENT 3
+#define PK_MARKET_STATUS_DELISTED 4
+#define PK_MARKET_STATUS_COUNT 5
+
+#define PK_ORACLE_KIND_NONE 0
+#define PK_ORACLE_KIND_PYTH_LEGACY 1
+#define PK_ORACLE_KIND_PYTH_PULL_V2 2
+#define PK_ORACLE_KIND_SWITCHBOARD_V2 3
+#define PK_ORACLE_KIND_SWITCHBOARD_ON_DEMAND 4
+#define PK_ORACLE_KIND_COUNT 5
+
+/* Defined types */
+typedef struct {
+  SolPubkey primary;
+  SolPubkey primary_program;
+  u8 primary_feed_id[32];
+  SolPubkey fallback;
+  SolPubkey fallback_program;
+  u8 fallback_feed_id[32];
+  u8 primary_kind;
+  u8 fallback_kind;
+  u8 padding[6];
+} pk_oracle_config_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_oracle_config_t, primary ) == 0, "OracleConfig.primary offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_oracle_config_t, primary_program ) == 32, "OracleConfig.primaryProgram offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_oracle_config_t, primary_feed_id ) == 64, "OracleConfig.primaryFeedId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_oracle_config_t, fallback ) == 96, "OracleConfig.fallback offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_oracle_config_t, fallback_program ) == 128, "OracleConfig.fallbackProgram offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_oracle_config_t, fallback_feed_id ) == 160, "OracleConfig.fallbackFeedId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_oracle_config_t, primary_kind ) == 192, "OracleConfig.primaryKind offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_oracle_config_t, fallback_kind ) == 193, "OracleConfig.fallbackKind offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_oracle_config_t, padding ) == 194, "OracleConfig.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_oracle_config_t ) == 200, "OracleConfig size" );
+
+typedef struct {
+  u64 tick_size;
+  u64 lot_size;
+  u64 min_order_size;
+  u64 max_open_interest;
+  u64 funding_period_secs;
+  u64 oracle_max_staleness_slots;
+  u16 initial_margin_bps;
+  u16 maintenance_margin_bps;
+  u16 liquidation_fee_bps;
+  u16 insurance_share_bps;
+  u16 taker_fee_bps;
+  u16 maker_rebate_bps;
+  u16 oracle_max_confidence_bps;
+  u16 oracle_max_divergence_bps;
+  u16 max_funding_rate_bps;
+  u8 padding[6];
+} pk_market_params_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, tick_size ) == 0, "MarketParams.tickSize offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, lot_size ) == 8, "MarketParams.lotSize offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, min_order_size ) == 16, "MarketParams.minOrderSize offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, max_open_interest ) == 24, "MarketParams.maxOpenInterest offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, funding_period_secs ) == 32, "MarketParams.fundingPeriodSecs offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, oracle_max_staleness_slots ) == 40, "MarketParams.oracleMaxStalenessSlots offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, initial_margin_bps ) == 48, "MarketParams.initialMarginBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, maintenance_margin_bps ) == 50, "MarketParams.maintenanceMarginBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, liquidation_fee_bps ) == 52, "MarketParams.liquidationFeeBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, insurance_share_bps ) == 54, "MarketParams.insuranceShareBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, taker_fee_bps ) == 56, "MarketParams.takerFeeBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, maker_rebate_bps ) == 58, "MarketParams.makerRebateBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, oracle_max_confidence_bps ) == 60, "MarketParams.oracleMaxConfidenceBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, oracle_max_divergence_bps ) == 62, "MarketParams.oracleMaxDivergenceBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, max_funding_rate_bps ) == 64, "MarketParams.maxFundingRateBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, padding ) == 66, "MarketParams.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_market_params_t ) == 72, "MarketParams size" );
+
+typedef struct {
+  i64 base_amount;
+  i64 quote_entry_amount;
+  i64 last_cumulative_funding;
+  u64 open_bids;
+  u64 open_asks;
+  i64 unsettled_pnl;
+  u16 market_index;
+  u8 open_orders;
+  u8 padding[5];
+} pk_perp_position_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_perp_position_t, base_amount ) == 0, "PerpPosition.baseAmount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_perp_position_t, quote_entry_amount ) == 8, "PerpPosition.quoteEntryAmount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_perp_position_t, last_cumulative_funding ) == 16, "PerpPosition.lastCumulativeFunding offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_perp_position_t, open_bids ) == 24, "PerpPosition.openBids offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_perp_position_t, open_asks ) == 32, "PerpPosition.openAsks offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_perp_position_t, unsettled_pnl ) == 40, "PerpPosition.unsettledPnl offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_perp_position_t, market_index ) == 48, "PerpPosition.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_perp_position_t, open_orders ) == 50, "PerpPosition.openOrders offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_perp_position_t, padding ) == 51, "PerpPosition.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_perp_position_t ) == 56, "PerpPosition size" );
+
+/* Accounts: the struct maps the whole account data, discriminator first */
+typedef struct {
+  u64 discriminator;
+  SolPubkey admin;
+  SolPubkey collateral_mint;
+  SolPubkey collateral_vault;
+  SolPubkey insurance_vault;
+  u64 total_collateral;
+  u16 market_count;
+  u16 paused_operations;
+  u8 bump;
+  u8 collateral_vault_bump;
+  u8 insurance_vault_bump;
+  u8 collateral_decimals;
+} pk_exchange_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, admin ) == 8, "Exchange.admin offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, collateral_mint ) == 40, "Exchange.collateralMint offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, collateral_vault ) == 72, "Exchange.collateralVault offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, insurance_vault ) == 104, "Exchange.insuranceVault offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, total_collateral ) == 136, "Exchange.totalCollateral offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, market_count ) == 144, "Exchange.marketCount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, paused_operations ) == 146, "Exchange.pausedOperations offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, bump ) == 148, "Exchange.bump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, collateral_vault_bump ) == 149, "Exchange.collateralVaultBump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, insurance_vault_bump ) == 150, "Exchange.insuranceVaultBump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, collateral_decimals ) == 151, "Exchange.collateralDecimals offset" );
+PK_STATIC_ASSERT( sizeof( pk_exchange_t ) == 152, "Exchange size" );
+
+#define PK_EXCHANGE_DISCRIMINATOR 0x32683d0395dcc81eULL
+#define PK_EXCHANGE_LEN 152UL
+
+typedef struct {
+  u64 discriminator;
+  pk_oracle_config_t oracle;
+  pk_market_params_t params;
+  u8 name[16];
+  u64 open_interest_long;
+  u64 open_interest_short;
+  u16 market_index;
+  u8 status;
+  u8 bump;
+  u8 padding[4];
+} pk_market_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, oracle ) == 8, "Market.oracle offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, params ) == 208, "Market.params offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, name ) == 280, "Market.name offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, open_interest_long ) == 296, "Market.openInterestLong offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, open_interest_short ) == 304, "Market.openInterestShort offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, market_index ) == 312, "Market.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, status ) == 314, "Market.status offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, bump ) == 315, "Market.bump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, padding ) == 316, "Market.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_market_t ) == 320, "Market size" );
+
+#define PK_MARKET_DISCRIMINATOR 0x9ac6e30037d5bedbULL
+#define PK_MARKET_LEN 320UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey authority;
+  SolPubkey delegate;
+  u64 collateral;
+  pk_perp_position_t positions[8];
+  u16 sub_id;
+  u8 bump;
+  u8 flags;
+  u8 padding[4];
+} pk_user_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_user_t, authority ) == 8, "User.authority offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_user_t, delegate ) == 40, "User.delegate offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_user_t, collateral ) == 72, "User.collateral offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_user_t, positions ) == 80, "User.positions offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_user_t, sub_id ) == 528, "User.subId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_user_t, bump ) == 530, "User.bump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_user_t, flags ) == 531, "User.flags offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_user_t, padding ) == 532, "User.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_user_t ) == 536, "User size" );
+
+#define PK_USER_DISCRIMINATOR 0xec3a97efe35f759fULL
+#define PK_USER_LEN 536UL
+
+/* Instructions */
+#define PK_IX_INITIALIZE_EXCHANGE_DISCRIMINATOR 0x1360cfe4a67469e0ULL
+#define PK_IX_INITIALIZE_EXCHANGE_ACCOUNTS 7UL
+#define PK_IX_INITIALIZE_EXCHANGE_SIGNER_MASK 0x1ULL
+#define PK_IX_INITIALIZE_EXCHANGE_WRITABLE_MASK 0x1bULL
+#define PK_IX_INITIALIZE_EXCHANGE_ACC_ADMIN 0
+#define PK_IX_INITIALIZE_EXCHANGE_ACC_EXCHANGE 1
+#define PK_IX_INITIALIZE_EXCHANGE_ACC_COLLATERAL_MINT 2
+#define PK_IX_INITIALIZE_EXCHANGE_ACC_COLLATERAL_VAULT 3
+#define PK_IX_INITIALIZE_EXCHANGE_ACC_INSURANCE_VAULT 4
+#define PK_IX_INITIALIZE_EXCHANGE_ACC_TOKEN_PROGRAM 5
+#define PK_IX_INITIALIZE_EXCHANGE_ACC_SYSTEM_PROGRAM 6
+
+#define PK_IX_INITIALIZE_EXCHANGE_DATA_LEN 8UL
+
+#define PK_IX_SET_PAUSED_OPERATIONS_DISCRIMINATOR 0x003134abd3b09b32ULL
+#define PK_IX_SET_PAUSED_OPERATIONS_ACCOUNTS 2UL
+#define PK_IX_SET_PAUSED_OPERATIONS_SIGNER_MASK 0x1ULL
+#define PK_IX_SET_PAUSED_OPERATIONS_WRITABLE_MASK 0x2ULL
+#define PK_IX_SET_PAUSED_OPERATIONS_ACC_ADMIN 0
+#define PK_IX_SET_PAUSED_OPERATIONS_ACC_EXCHANGE 1
+typedef struct {
+  u16 paused_operations;
+} pk_ix_set_paused_operations_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_set_paused_operations_args_t, paused_operations ) == 0, "setPausedOperations.args.pausedOperations offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_set_paused_operations_args_t ) == 2, "setPausedOperations.args size" );
+
+#define PK_IX_SET_PAUSED_OPERATIONS_DATA_LEN 10UL
+
+#define PK_IX_TRANSFER_ADMIN_DISCRIMINATOR 0x9c6f0ae46a42f22aULL
+#define PK_IX_TRANSFER_ADMIN_ACCOUNTS 2UL
+#define PK_IX_TRANSFER_ADMIN_SIGNER_MASK 0x1ULL
+#define PK_IX_TRANSFER_ADMIN_WRITABLE_MASK 0x2ULL
+#define PK_IX_TRANSFER_ADMIN_ACC_ADMIN 0
+#define PK_IX_TRANSFER_ADMIN_ACC_EXCHANGE 1
+typedef struct {
+  SolPubkey new_admin;
+} pk_ix_transfer_admin_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_transfer_admin_args_t, new_admin ) == 0, "transferAdmin.args.newAdmin offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_transfer_admin_args_t ) == 32, "transferAdmin.args size" );
+
+#define PK_IX_TRANSFER_ADMIN_DATA_LEN 40UL
+
+#define PK_IX_INITIALIZE_MARKET_DISCRIMINATOR 0xcbaa309bc1bd2323ULL
+#define PK_IX_INITIALIZE_MARKET_ACCOUNTS 4UL
+#define PK_IX_INITIALIZE_MARKET_SIGNER_MASK 0x1ULL
+#define PK_IX_INITIALIZE_MARKET_WRITABLE_MASK 0x7ULL
+#define PK_IX_INITIALIZE_MARKET_ACC_ADMIN 0
+#define PK_IX_INITIALIZE_MARKET_ACC_EXCHANGE 1
+#define PK_IX_INITIALIZE_MARKET_ACC_MARKET 2
+#define PK_IX_INITIALIZE_MARKET_ACC_SYSTEM_PROGRAM 3
+typedef struct {
+  pk_oracle_config_t oracle;
+  pk_market_params_t params;
+  u8 name[16];
+  u16 market_index;
+} pk_ix_initialize_market_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_market_args_t, oracle ) == 0, "initializeMarket.args.oracle offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_market_args_t, params ) == 200, "initializeMarket.args.params offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_market_args_t, name ) == 272, "initializeMarket.args.name offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_market_args_t, market_index ) == 288, "initializeMarket.args.marketIndex offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_initialize_market_args_t ) == 296, "initializeMarket.args size" );
+
+#define PK_IX_INITIALIZE_MARKET_DATA_LEN 298UL
+
+#define PK_IX_UPDATE_MARKET_PARAMS_DISCRIMINATOR 0x525caecdbfca7546ULL
+#define PK_IX_UPDATE_MARKET_PARAMS_ACCOUNTS 3UL
+#define PK_IX_UPDATE_MARKET_PARAMS_SIGNER_MASK 0x1ULL
+#define PK_IX_UPDATE_MARKET_PARAMS_WRITABLE_MASK 0x4ULL
+#define PK_IX_UPDATE_MARKET_PARAMS_ACC_ADMIN 0
+#define PK_IX_UPDATE_MARKET_PARAMS_ACC_EXCHANGE 1
+#define PK_IX_UPDATE_MARKET_PARAMS_ACC_MARKET 2
+typedef struct {
+  pk_market_params_t params;
+} pk_ix_update_market_params_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_update_market_params_args_t, params ) == 0, "updateMarketParams.args.params offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_update_market_params_args_t ) == 72, "updateMarketParams.args size" );
+
+#define PK_IX_UPDATE_MARKET_PARAMS_DATA_LEN 80UL
+
+#define PK_IX_UPDATE_MARKET_ORACLE_DISCRIMINATOR 0x770f05e35c72c8c3ULL
+#define PK_IX_UPDATE_MARKET_ORACLE_ACCOUNTS 3UL
+#define PK_IX_UPDATE_MARKET_ORACLE_SIGNER_MASK 0x1ULL
+#define PK_IX_UPDATE_MARKET_ORACLE_WRITABLE_MASK 0x4ULL
+#define PK_IX_UPDATE_MARKET_ORACLE_ACC_ADMIN 0
+#define PK_IX_UPDATE_MARKET_ORACLE_ACC_EXCHANGE 1
+#define PK_IX_UPDATE_MARKET_ORACLE_ACC_MARKET 2
+typedef struct {
+  pk_oracle_config_t oracle;
+} pk_ix_update_market_oracle_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_update_market_oracle_args_t, oracle ) == 0, "updateMarketOracle.args.oracle offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_update_market_oracle_args_t ) == 200, "updateMarketOracle.args size" );
+
+#define PK_IX_UPDATE_MARKET_ORACLE_DATA_LEN 208UL
+
+#define PK_IX_SET_MARKET_STATUS_DISCRIMINATOR 0xb69b8dc86b53af65ULL
+#define PK_IX_SET_MARKET_STATUS_ACCOUNTS 3UL
+#define PK_IX_SET_MARKET_STATUS_SIGNER_MASK 0x1ULL
+#define PK_IX_SET_MARKET_STATUS_WRITABLE_MASK 0x4ULL
+#define PK_IX_SET_MARKET_STATUS_ACC_ADMIN 0
+#define PK_IX_SET_MARKET_STATUS_ACC_EXCHANGE 1
+#define PK_IX_SET_MARKET_STATUS_ACC_MARKET 2
+typedef struct {
+  u8 status;
+} pk_ix_set_market_status_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_set_market_status_args_t, status ) == 0, "setMarketStatus.args.status offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_set_market_status_args_t ) == 1, "setMarketStatus.args size" );
+
+#define PK_IX_SET_MARKET_STATUS_DATA_LEN 9UL
+
+#define PK_IX_INITIALIZE_USER_DISCRIMINATOR 0xfe267a3cfab9116fULL
+#define PK_IX_INITIALIZE_USER_ACCOUNTS 4UL
+#define PK_IX_INITIALIZE_USER_SIGNER_MASK 0x1ULL
+#define PK_IX_INITIALIZE_USER_WRITABLE_MASK 0x5ULL
+#define PK_IX_INITIALIZE_USER_ACC_AUTHORITY 0
+#define PK_IX_INITIALIZE_USER_ACC_EXCHANGE 1
+#define PK_IX_INITIALIZE_USER_ACC_USER 2
+#define PK_IX_INITIALIZE_USER_ACC_SYSTEM_PROGRAM 3
+typedef struct {
+  SolPubkey delegate;
+  u16 sub_id;
+} pk_ix_initialize_user_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_user_args_t, delegate ) == 0, "initializeUser.args.delegate offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_user_args_t, sub_id ) == 32, "initializeUser.args.subId offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_initialize_user_args_t ) == 40, "initializeUser.args size" );
+
+#define PK_IX_INITIALIZE_USER_DATA_LEN 42UL
+
+#define PK_IX_SET_USER_DELEGATE_DISCRIMINATOR 0x713bb18c4628e0f9ULL
+#define PK_IX_SET_USER_DELEGATE_ACCOUNTS 2UL
+#define PK_IX_SET_USER_DELEGATE_SIGNER_MASK 0x1ULL
+#define PK_IX_SET_USER_DELEGATE_WRITABLE_MASK 0x2ULL
+#define PK_IX_SET_USER_DELEGATE_ACC_AUTHORITY 0
+#define PK_IX_SET_USER_DELEGATE_ACC_USER 1
+typedef struct {
+  SolPubkey delegate;
+} pk_ix_set_user_delegate_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_set_user_delegate_args_t, delegate ) == 0, "setUserDelegate.args.delegate offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_set_user_delegate_args_t ) == 32, "setUserDelegate.args size" );
+
+#define PK_IX_SET_USER_DELEGATE_DATA_LEN 40UL
+
+#define PK_IX_DEPOSIT_DISCRIMINATOR 0xb6f2e15289c623f2ULL
+#define PK_IX_DEPOSIT_ACCOUNTS 6UL
+#define PK_IX_DEPOSIT_SIGNER_MASK 0x1ULL
+#define PK_IX_DEPOSIT_WRITABLE_MASK 0x1eULL
+#define PK_IX_DEPOSIT_ACC_AUTHORITY 0
+#define PK_IX_DEPOSIT_ACC_EXCHANGE 1
+#define PK_IX_DEPOSIT_ACC_USER 2
+#define PK_IX_DEPOSIT_ACC_USER_TOKEN_ACCOUNT 3
+#define PK_IX_DEPOSIT_ACC_COLLATERAL_VAULT 4
+#define PK_IX_DEPOSIT_ACC_TOKEN_PROGRAM 5
+typedef struct {
+  u64 amount;
+} pk_ix_deposit_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_deposit_args_t, amount ) == 0, "deposit.args.amount offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_deposit_args_t ) == 8, "deposit.args size" );
+
+#define PK_IX_DEPOSIT_DATA_LEN 16UL
+
+#define PK_IX_WITHDRAW_DISCRIMINATOR 0x22a16d949c4612b7ULL
+#define PK_IX_WITHDRAW_ACCOUNTS 6UL
+#define PK_IX_WITHDRAW_SIGNER_MASK 0x1ULL
+#define PK_IX_WITHDRAW_WRITABLE_MASK 0x1eULL
+#define PK_IX_WITHDRAW_ACC_AUTHORITY 0
+#define PK_IX_WITHDRAW_ACC_EXCHANGE 1
+#define PK_IX_WITHDRAW_ACC_USER 2
+#define PK_IX_WITHDRAW_ACC_COLLATERAL_VAULT 3
+#define PK_IX_WITHDRAW_ACC_USER_TOKEN_ACCOUNT 4
+#define PK_IX_WITHDRAW_ACC_TOKEN_PROGRAM 5
+typedef struct {
+  u64 amount;
+} pk_ix_withdraw_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_withdraw_args_t, amount ) == 0, "withdraw.args.amount offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_withdraw_args_t ) == 8, "withdraw.args size" );
+
+#define PK_IX_WITHDRAW_DATA_LEN 16UL
+
+/* Events: logged with sol_log_data as discriminator + Borsh fields */
+typedef struct {
+  u64 discriminator;
+  SolPubkey user;
+  SolPubkey authority;
+  u64 amount;
+  u64 collateral_after;
+  u64 slot;
+} pk_event_deposit_event_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_deposit_event_t, user ) == 8, "DepositEvent.user offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_deposit_event_t, authority ) == 40, "DepositEvent.authority offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_deposit_event_t, amount ) == 72, "DepositEvent.amount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_deposit_event_t, collateral_after ) == 80, "DepositEvent.collateralAfter offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_deposit_event_t, slot ) == 88, "DepositEvent.slot offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_deposit_event_t ) == 96, "DepositEvent size" );
+
+#define PK_EVENT_DEPOSIT_EVENT_DISCRIMINATOR 0x906b8e1f533df878ULL
+#define PK_EVENT_DEPOSIT_EVENT_LEN 96UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey user;
+  SolPubkey authority;
+  u64 amount;
+  u64 collateral_after;
+  u64 slot;
+} pk_event_withdraw_event_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_withdraw_event_t, user ) == 8, "WithdrawEvent.user offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_withdraw_event_t, authority ) == 40, "WithdrawEvent.authority offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_withdraw_event_t, amount ) == 72, "WithdrawEvent.amount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_withdraw_event_t, collateral_after ) == 80, "WithdrawEvent.collateralAfter offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_withdraw_event_t, slot ) == 88, "WithdrawEvent.slot offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_withdraw_event_t ) == 96, "WithdrawEvent size" );
+
+#define PK_EVENT_WITHDRAW_EVENT_DISCRIMINATOR 0xc0472ca01a850916ULL
+#define PK_EVENT_WITHDRAW_EVENT_LEN 96UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey market;
+  pk_market_params_t params;
+  u16 market_index;
+} pk_event_market_params_updated_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_params_updated_t, market ) == 8, "MarketParamsUpdated.market offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_params_updated_t, params ) == 40, "MarketParamsUpdated.params offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_params_updated_t, market_index ) == 112, "MarketParamsUpdated.marketIndex offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_market_params_updated_t ) == 120, "MarketParamsUpdated size" );
+
+#define PK_EVENT_MARKET_PARAMS_UPDATED_DISCRIMINATOR 0x3c6376a07578a358ULL
+#define PK_EVENT_MARKET_PARAMS_UPDATED_LEN 114UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey market;
+  u64 slot;
+  u16 market_index;
+  u8 old_status;
+  u8 new_status;
+} pk_event_market_status_changed_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_status_changed_t, market ) == 8, "MarketStatusChanged.market offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_status_changed_t, slot ) == 40, "MarketStatusChanged.slot offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_status_changed_t, market_index ) == 48, "MarketStatusChanged.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_status_changed_t, old_status ) == 50, "MarketStatusChanged.oldStatus offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_status_changed_t, new_status ) == 51, "MarketStatusChanged.newStatus offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_market_status_changed_t ) == 56, "MarketStatusChanged size" );
+
+#define PK_EVENT_MARKET_STATUS_CHANGED_DISCRIMINATOR 0x9d2ede0fd1a04835ULL
+#define PK_EVENT_MARKET_STATUS_CHANGED_LEN 52UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey old_admin;
+  SolPubkey new_admin;
+} pk_event_admin_transferred_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_admin_transferred_t, old_admin ) == 8, "AdminTransferred.oldAdmin offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_admin_transferred_t, new_admin ) == 40, "AdminTransferred.newAdmin offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_admin_transferred_t ) == 72, "AdminTransferred size" );
+
+#define PK_EVENT_ADMIN_TRANSFERRED_DISCRIMINATOR 0xb326d9c705b693ffULL
+#define PK_EVENT_ADMIN_TRANSFERRED_LEN 72UL
+
+/* Errors: returned as the program's custom error code */
+#define PK_ERR_UNKNOWN_INSTRUCTION 6000ULL
+#define PK_ERR_INVALID_INSTRUCTION_DATA 6001ULL
+#define PK_ERR_NOT_ENOUGH_ACCOUNTS 6002ULL
+#define PK_ERR_MISSING_SIGNER 6003ULL
+#define PK_ERR_ACCOUNT_NOT_WRITABLE 6004ULL
+#define PK_ERR_INVALID_ACCOUNT_OWNER 6005ULL
+#define PK_ERR_INVALID_DISCRIMINATOR 6006ULL
+#define PK_ERR_INVALID_ACCOUNT_SIZE 6007ULL
+#define PK_ERR_INVALID_PDA 6008ULL
+#define PK_ERR_ACCOUNT_ALREADY_INITIALIZED 6009ULL
+#define PK_ERR_INVALID_PROGRAM_ID 6010ULL
+#define PK_ERR_UNAUTHORIZED 6011ULL
+#define PK_ERR_INVALID_MINT 6012ULL
+#define PK_ERR_INVALID_TOKEN_ACCOUNT 6013ULL
+#define PK_ERR_TOKEN_ACCOUNT_OWNER_MISMATCH 6014ULL
+#define PK_ERR_INVALID_VAULT 6015ULL
+#define PK_ERR_INVALID_MARKET_PARAMS 6016ULL
+#define PK_ERR_INVALID_ORACLE_CONFIG 6017ULL
+#define PK_ERR_INVALID_MARKET_INDEX 6018ULL
+#define PK_ERR_INVALID_STATUS_TRANSITION 6019ULL
+#define PK_ERR_ZERO_AMOUNT 6020ULL
+#define PK_ERR_INSUFFICIENT_COLLATERAL 6021ULL
+#define PK_ERR_MATH_OVERFLOW 6022ULL
+#define PK_ERR_OPERATION_PAUSED 6023ULL
+#define PK_ERR_INVALID_RENT 6024ULL
+#define PK_ERR_TOKEN_TRANSFER_FAILED 6025ULL
+#define PK_ERR_INVALID_MARKET_NAME 6026ULL
+#define PK_ERR_INSUFFICIENT_TOKEN_BALANCE 6027ULL
+#define PK_ERR_TOO_MANY_ACCOUNTS 6028ULL
+
+#endif /* HEADER_pk_programs_perp_include_perp_idl_h */

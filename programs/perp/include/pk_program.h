@@ -1,0 +1,126 @@
+#ifndef HEADER_pk_programs_perp_include_pk_program_h
+#define HEADER_pk_programs_perp_include_pk_program_h
+
+/* Shared internals of the perp program: account validation, CPI helpers, events, checked math.
+   Every function returns 0 on success or a PK_ERR_* code from the IDL. */
+
+#include "pk_sol.h"
+#include "perp_idl.h"
+
+/* Well-known program ids (base58 in comments). */
+static const SolPubkey PK_SYSTEM_PROGRAM_ID = { { 0 } };  /* 11111111111111111111111111111111 */
+static const SolPubkey PK_TOKEN_PROGRAM_ID = { {         /* TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA */
+  0x06, 0xdd, 0xf6, 0xe1, 0xd7, 0x65, 0xa1, 0x93, 0xd9, 0xcb, 0xe1, 0x46, 0xce, 0xeb, 0x79, 0xac,
+  0x1c, 0xb4, 0x85, 0xed, 0x5f, 0x5b, 0x37, 0x91, 0x3a, 0x8c, 0xf5, 0x85, 0x7e, 0xff, 0x00, 0xa9 } };
+
+/* SPL Token layouts (spl-token state.rs) */
+#define PK_TOKEN_ACCOUNT_LEN 165UL
+#define PK_TOKEN_MINT_LEN 82UL
+#define PK_TOKEN_ACCOUNT_STATE_INITIALIZED 1
+typedef struct {
+  SolPubkey mint;
+  SolPubkey owner;
+  u64       amount;
+  u8        rest[PK_TOKEN_ACCOUNT_LEN - 72];
+} pk_token_account_t;
+PK_STATIC_ASSERT( sizeof( pk_token_account_t ) == 168, "token account view (165 bytes + tail padding)" );
+#define PK_TOKEN_ACCOUNT_STATE_OFFSET 108UL
+#define PK_MINT_DECIMALS_OFFSET 44UL
+#define PK_MINT_INITIALIZED_OFFSET 45UL
+
+/* PDA seeds */
+#define PK_SEED_EXCHANGE "exchange"
+#define PK_SEED_COLLATERAL_VAULT "collateral_vault"
+#define PK_SEED_INSURANCE_VAULT "insurance_vault"
+#define PK_SEED_MARKET "market"
+#define PK_SEED_USER "user"
+#define PK_SEED(lit) { (const u8 *)(lit), sizeof(lit) - 1 }
+
+/* PK_FAIL logs the error code and the index of the offending account (PK_NO_ACCOUNT when none),
+   then returns the code. Logging costs ~100 CU and runs only on failure. */
+#define PK_NO_ACCOUNT 0xffUL
+#define PK_FAIL(code, acc) do { sol_log_64_( 0x706b657272ULL /* "pkerr" */, (code), (acc), 0, 0 ); return (code); } while( 0 )
+#define PK_TRY(expr) do { u64 _pk_rc = (expr); if( PK_UNLIKELY( _pk_rc ) ) return _pk_rc; } while( 0 )
+
+/* PK_CHECK_IX validates the account count, signer and writable flags and the data length of
+   instruction NAME against the generated IDL constants. */
+#define PK_CHECK_IX(p, NAME) \
+  PK_TRY( pk_check_instruction( (p), PK_IX_##NAME##_ACCOUNTS, PK_IX_##NAME##_SIGNER_MASK, \
+                                PK_IX_##NAME##_WRITABLE_MASK, PK_IX_##NAME##_DATA_LEN ) )
+#define IX_ACC(NAME, ACC) PK_IX_##NAME##_ACC_##ACC
+#define PK_ARGS(p, name) ((const pk_ix_##name##_args_t *)((p)->data + 8))
+
+/* validate.c */
+u64 pk_check_instruction( const SolParameters *p, u64 accounts, u64 signer_mask, u64 writable_mask, u64 data_len );
+u64 pk_check_program( const SolParameters *p, u64 idx, const SolPubkey *expected );
+u64 pk_load_account( const SolParameters *p, u64 idx, u64 discriminator, u64 len, void **out );
+u64 pk_find_pda( const SolParameters *p, u64 idx, const SolSignerSeed *seeds, u64 seeds_len, u8 *bump );
+u64 pk_check_uninitialized( const SolParameters *p, u64 idx );
+u64 pk_load_exchange( const SolParameters *p, u64 idx, pk_exchange_t **out );
+u64 pk_load_exchange_as_admin( const SolParameters *p, u64 exchange_idx, u64 admin_idx, pk_exchange_t **out );
+u64 pk_load_market( const SolParameters *p, u64 idx, pk_market_t **out );
+u64 pk_load_user_as_authority( const SolParameters *p, u64 user_idx, u64 authority_idx, pk_user_t **out );
+u64 pk_check_collateral_token_account( const SolParameters *p, u64 idx, const pk_exchange_t *ex,
+                                       const SolPubkey *owner, pk_token_account_t **out );
+
+/* cpi.c */
+typedef struct {
+  const SolAccountInfo *payer;
+  const SolAccountInfo *target;
+  const SolAccountInfo *system_program;
+  const SolPubkey      *owner;
+  u64                   space;
+  SolSignerSeeds        target_seeds;
+} pk_create_account_t;
+u64 pk_create_pda_account( const pk_create_account_t *c );
+u64 pk_token_initialize_account( const SolAccountInfo *account, const SolAccountInfo *mint,
+                                 const SolAccountInfo *token_program, const SolPubkey *owner );
+typedef struct {
+  const SolAccountInfo *source;
+  const SolAccountInfo *destination;
+  const SolAccountInfo *authority;
+  const SolAccountInfo *token_program;
+  u64                   amount;
+  const SolSignerSeeds *signer;   /* PK_NULL when the authority signs the transaction itself */
+} pk_token_transfer_t;
+u64 pk_token_transfer( const pk_token_transfer_t *t );
+
+/* Signer seeds of the exchange PDA, the authority of both vaults. */
+#define PK_EXCHANGE_SIGNER(name, ex)                                                       \
+  SolSignerSeed name##_seed[2] = { PK_SEED( PK_SEED_EXCHANGE ), { &(ex)->bump, 1 } };      \
+  SolSignerSeeds name = { name##_seed, 2 }
+
+/* events.c */
+void pk_emit( const void *event, u64 len );
+u64  pk_clock_slot( void );
+
+/* market_params.c */
+u64 pk_validate_market_params( const pk_market_params_t *m );
+u64 pk_validate_oracle_config( const pk_oracle_config_t *o );
+u64 pk_validate_market_name( const u8 name[16] );
+
+/* Checked math: overflow is an error, never a wrap. */
+static inline u64
+pk_add_u64( u64 a, u64 b, u64 *out ) {
+  return __builtin_add_overflow( a, b, out ) ? PK_ERR_MATH_OVERFLOW : 0;
+}
+
+static inline u64
+pk_sub_u64( u64 a, u64 b, u64 *out ) {
+  return __builtin_sub_overflow( a, b, out ) ? PK_ERR_MATH_OVERFLOW : 0;
+}
+
+/* Instruction handlers (admin.c, user.c) */
+u64 pk_ix_initialize_exchange( const SolParameters *p );
+u64 pk_ix_set_paused_operations( const SolParameters *p );
+u64 pk_ix_transfer_admin( const SolParameters *p );
+u64 pk_ix_initialize_market( const SolParameters *p );
+u64 pk_ix_update_market_params( const SolParameters *p );
+u64 pk_ix_update_market_oracle( const SolParameters *p );
+u64 pk_ix_set_market_status( const SolParameters *p );
+u64 pk_ix_initialize_user( const SolParameters *p );
+u64 pk_ix_set_user_delegate( const SolParameters *p );
+u64 pk_ix_deposit( const SolParameters *p );
+u64 pk_ix_withdraw( const SolParameters *p );
+
+#endif /* HEADER_pk_programs_perp_include_pk_program_h */

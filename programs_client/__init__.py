@@ -1,0 +1,1 @@
+"""Python clients generated from idl/ by `perpkeep codegen`. Do not edit."""

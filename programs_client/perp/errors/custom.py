@@ -1,0 +1,354 @@
+import typing
+from anchorpy.error import ProgramError
+
+
+class UnknownInstruction(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6000, "Instruction data does not start with a known discriminator"
+        )
+
+    code = 6000
+    name = "UnknownInstruction"
+    msg = "Instruction data does not start with a known discriminator"
+
+
+class InvalidInstructionData(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6001, "Instruction data has the wrong length or an out-of-range value"
+        )
+
+    code = 6001
+    name = "InvalidInstructionData"
+    msg = "Instruction data has the wrong length or an out-of-range value"
+
+
+class NotEnoughAccounts(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6002, "Fewer accounts than the instruction requires")
+
+    code = 6002
+    name = "NotEnoughAccounts"
+    msg = "Fewer accounts than the instruction requires"
+
+
+class MissingSigner(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6003, "An account that must sign did not")
+
+    code = 6003
+    name = "MissingSigner"
+    msg = "An account that must sign did not"
+
+
+class AccountNotWritable(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6004, "An account that must be writable is not")
+
+    code = 6004
+    name = "AccountNotWritable"
+    msg = "An account that must be writable is not"
+
+
+class InvalidAccountOwner(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6005, "An account is owned by the wrong program")
+
+    code = 6005
+    name = "InvalidAccountOwner"
+    msg = "An account is owned by the wrong program"
+
+
+class InvalidDiscriminator(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6006, "Account data does not carry the expected discriminator")
+
+    code = 6006
+    name = "InvalidDiscriminator"
+    msg = "Account data does not carry the expected discriminator"
+
+
+class InvalidAccountSize(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6007, "Account data has the wrong size")
+
+    code = 6007
+    name = "InvalidAccountSize"
+    msg = "Account data has the wrong size"
+
+
+class InvalidPda(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6008, "Address is not the canonical program-derived address for its seeds"
+        )
+
+    code = 6008
+    name = "InvalidPda"
+    msg = "Address is not the canonical program-derived address for its seeds"
+
+
+class AccountAlreadyInitialized(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6009, "The account to create already holds data")
+
+    code = 6009
+    name = "AccountAlreadyInitialized"
+    msg = "The account to create already holds data"
+
+
+class InvalidProgramId(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6010, "A program account is not the expected program")
+
+    code = 6010
+    name = "InvalidProgramId"
+    msg = "A program account is not the expected program"
+
+
+class Unauthorized(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6011, "Signer is not the admin or the account's authority")
+
+    code = 6011
+    name = "Unauthorized"
+    msg = "Signer is not the admin or the account's authority"
+
+
+class InvalidMint(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6012,
+            "Mint is not the exchange's collateral mint or not a valid 6-decimal mint",
+        )
+
+    code = 6012
+    name = "InvalidMint"
+    msg = "Mint is not the exchange's collateral mint or not a valid 6-decimal mint"
+
+
+class InvalidTokenAccount(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6013,
+            "Token account is not an initialized SPL Token account of the collateral mint",
+        )
+
+    code = 6013
+    name = "InvalidTokenAccount"
+    msg = "Token account is not an initialized SPL Token account of the collateral mint"
+
+
+class TokenAccountOwnerMismatch(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6014, "Token account is not owned by the signer")
+
+    code = 6014
+    name = "TokenAccountOwnerMismatch"
+    msg = "Token account is not owned by the signer"
+
+
+class InvalidVault(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6015, "Vault is not the exchange's collateral vault")
+
+    code = 6015
+    name = "InvalidVault"
+    msg = "Vault is not the exchange's collateral vault"
+
+
+class InvalidMarketParams(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6016, "Market parameters out of range")
+
+    code = 6016
+    name = "InvalidMarketParams"
+    msg = "Market parameters out of range"
+
+
+class InvalidOracleConfig(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6017, "Oracle configuration out of range")
+
+    code = 6017
+    name = "InvalidOracleConfig"
+    msg = "Oracle configuration out of range"
+
+
+class InvalidMarketIndex(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6018, "Market index is not the next index or does not match the market"
+        )
+
+    code = 6018
+    name = "InvalidMarketIndex"
+    msg = "Market index is not the next index or does not match the market"
+
+
+class InvalidStatusTransition(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6019, "The market cannot move to that status with this instruction"
+        )
+
+    code = 6019
+    name = "InvalidStatusTransition"
+    msg = "The market cannot move to that status with this instruction"
+
+
+class ZeroAmount(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6020, "Amount must be positive")
+
+    code = 6020
+    name = "ZeroAmount"
+    msg = "Amount must be positive"
+
+
+class InsufficientCollateral(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6021, "Not enough free collateral")
+
+    code = 6021
+    name = "InsufficientCollateral"
+    msg = "Not enough free collateral"
+
+
+class MathOverflow(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6022, "Arithmetic overflow")
+
+    code = 6022
+    name = "MathOverflow"
+    msg = "Arithmetic overflow"
+
+
+class OperationPaused(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6023, "The operation is paused by the admin")
+
+    code = 6023
+    name = "OperationPaused"
+    msg = "The operation is paused by the admin"
+
+
+class InvalidRent(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6024, "Rent sysvar has an unsupported exemption threshold")
+
+    code = 6024
+    name = "InvalidRent"
+    msg = "Rent sysvar has an unsupported exemption threshold"
+
+
+class TokenTransferFailed(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6025, "The SPL Token transfer failed")
+
+    code = 6025
+    name = "TokenTransferFailed"
+    msg = "The SPL Token transfer failed"
+
+
+class InvalidMarketName(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6026, "Market name must be printable ASCII, zero-padded, not empty"
+        )
+
+    code = 6026
+    name = "InvalidMarketName"
+    msg = "Market name must be printable ASCII, zero-padded, not empty"
+
+
+class InsufficientTokenBalance(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6027, "The source token account holds less than the amount")
+
+    code = 6027
+    name = "InsufficientTokenBalance"
+    msg = "The source token account holds less than the amount"
+
+
+class TooManyAccounts(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6028, "More accounts than the program accepts in one instruction"
+        )
+
+    code = 6028
+    name = "TooManyAccounts"
+    msg = "More accounts than the program accepts in one instruction"
+
+
+CustomError = typing.Union[
+    UnknownInstruction,
+    InvalidInstructionData,
+    NotEnoughAccounts,
+    MissingSigner,
+    AccountNotWritable,
+    InvalidAccountOwner,
+    InvalidDiscriminator,
+    InvalidAccountSize,
+    InvalidPda,
+    AccountAlreadyInitialized,
+    InvalidProgramId,
+    Unauthorized,
+    InvalidMint,
+    InvalidTokenAccount,
+    TokenAccountOwnerMismatch,
+    InvalidVault,
+    InvalidMarketParams,
+    InvalidOracleConfig,
+    InvalidMarketIndex,
+    InvalidStatusTransition,
+    ZeroAmount,
+    InsufficientCollateral,
+    MathOverflow,
+    OperationPaused,
+    InvalidRent,
+    TokenTransferFailed,
+    InvalidMarketName,
+    InsufficientTokenBalance,
+    TooManyAccounts,
+]
+CUSTOM_ERROR_MAP: dict[int, CustomError] = {
+    6000: UnknownInstruction(),
+    6001: InvalidInstructionData(),
+    6002: NotEnoughAccounts(),
+    6003: MissingSigner(),
+    6004: AccountNotWritable(),
+    6005: InvalidAccountOwner(),
+    6006: InvalidDiscriminator(),
+    6007: InvalidAccountSize(),
+    6008: InvalidPda(),
+    6009: AccountAlreadyInitialized(),
+    6010: InvalidProgramId(),
+    6011: Unauthorized(),
+    6012: InvalidMint(),
+    6013: InvalidTokenAccount(),
+    6014: TokenAccountOwnerMismatch(),
+    6015: InvalidVault(),
+    6016: InvalidMarketParams(),
+    6017: InvalidOracleConfig(),
+    6018: InvalidMarketIndex(),
+    6019: InvalidStatusTransition(),
+    6020: ZeroAmount(),
+    6021: InsufficientCollateral(),
+    6022: MathOverflow(),
+    6023: OperationPaused(),
+    6024: InvalidRent(),
+    6025: TokenTransferFailed(),
+    6026: InvalidMarketName(),
+    6027: InsufficientTokenBalance(),
+    6028: TooManyAccounts(),
+}
+
+
+def from_code(code: int) -> typing.Optional[CustomError]:
+    maybe_err = CUSTOM_ERROR_MAP.get(code)
+    if maybe_err is None:
+        return None
+    return maybe_err

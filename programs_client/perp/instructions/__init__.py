@@ -1,0 +1,35 @@
+from .initialize_exchange import initialize_exchange, InitializeExchangeAccounts
+from .set_paused_operations import (
+    set_paused_operations,
+    SetPausedOperationsArgs,
+    SetPausedOperationsAccounts,
+)
+from .transfer_admin import transfer_admin, TransferAdminArgs, TransferAdminAccounts
+from .initialize_market import (
+    initialize_market,
+    InitializeMarketArgs,
+    InitializeMarketAccounts,
+)
+from .update_market_params import (
+    update_market_params,
+    UpdateMarketParamsArgs,
+    UpdateMarketParamsAccounts,
+)
+from .update_market_oracle import (
+    update_market_oracle,
+    UpdateMarketOracleArgs,
+    UpdateMarketOracleAccounts,
+)
+from .set_market_status import (
+    set_market_status,
+    SetMarketStatusArgs,
+    SetMarketStatusAccounts,
+)
+from .initialize_user import initialize_user, InitializeUserArgs, InitializeUserAccounts
+from .set_user_delegate import (
+    set_user_delegate,
+    SetUserDelegateArgs,
+    SetUserDelegateAccounts,
+)
+from .deposit import deposit, DepositArgs, DepositAccounts
+from .withdraw import withdraw, WithdrawArgs, WithdrawAccounts

@@ -1,0 +1,11 @@
+import typing
+from . import market_status
+from .market_status import MarketStatusKind, MarketStatusJSON
+from . import oracle_kind
+from .oracle_kind import OracleKindKind, OracleKindJSON
+from . import oracle_config
+from .oracle_config import OracleConfig, OracleConfigJSON
+from . import market_params
+from .market_params import MarketParams, MarketParamsJSON
+from . import perp_position
+from .perp_position import PerpPosition, PerpPositionJSON

@@ -1,0 +1,67 @@
+"""The IDL is the single source of truth: committed generated files must equal a fresh generation."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from localnet.codegen import REPO_ROOT, IdlLayoutError, generate_c_header, stale_outputs
+
+
+def test_generated_files_are_current() -> None:
+    stale = stale_outputs()
+    assert stale == [], f"stale generated files (run `perpkeep codegen`): {stale}"
+
+
+def test_header_discriminators_follow_anchor_rules() -> None:
+    header = (REPO_ROOT / "programs/perp/include/perp_idl.h").read_text()
+
+    def le(prefix: str) -> str:
+        return f"{int.from_bytes(hashlib.sha256(prefix.encode()).digest()[:8], 'little'):#018x}ULL"
+
+    assert f"#define PK_IX_INITIALIZE_EXCHANGE_DISCRIMINATOR {le('global:initialize_exchange')}" in header
+    assert f"#define PK_USER_DISCRIMINATOR {le('account:User')}" in header
+    assert f"#define PK_EVENT_DEPOSIT_EVENT_DISCRIMINATOR {le('event:DepositEvent')}" in header
+
+
+def test_error_codes_are_numbered_from_6000_in_idl_order() -> None:
+    idl = json.loads((REPO_ROOT / "idl/perp.json").read_text())
+    header = (REPO_ROOT / "programs/perp/include/perp_idl.h").read_text()
+    assert [e["code"] for e in idl["errors"]] == list(range(6000, 6000 + len(idl["errors"])))
+    assert "#define PK_ERR_INVALID_PDA 6008ULL" in header
+
+
+def _idl_with(tmp_path: Path, fields: list[dict]) -> Path:
+    idl = {"version": "0.1.0", "name": "t", "instructions": [], "accounts": [{"name": "A", "type": {"kind": "struct", "fields": fields}}]}
+    p = tmp_path / "t.json"
+    p.write_text(json.dumps(idl))
+    return p
+
+
+def test_misaligned_field_is_refused_with_its_name(tmp_path: Path) -> None:
+    p = _idl_with(tmp_path, [{"name": "flag", "type": "u8"}, {"name": "amount", "type": "u64"}])
+    with pytest.raises(IdlLayoutError, match=r"A\.amount: offset 9"):
+        generate_c_header(p)
+
+
+def test_trailing_padding_is_refused(tmp_path: Path) -> None:
+    p = _idl_with(tmp_path, [{"name": "amount", "type": "u64"}, {"name": "flag", "type": "u8"}])
+    with pytest.raises(IdlLayoutError, match="trailing padding"):
+        generate_c_header(p)
+
+
+def test_variable_length_types_are_refused(tmp_path: Path) -> None:
+    p = _idl_with(tmp_path, [{"name": "memo", "type": "string"}])
+    with pytest.raises(IdlLayoutError, match="memo"):
+        generate_c_header(p)
+
+
+def test_aligned_account_gets_offset_asserts(tmp_path: Path) -> None:
+    p = _idl_with(tmp_path, [{"name": "amount", "type": "u64"}, {"name": "owner", "type": "publicKey"}])
+    header = generate_c_header(p)
+    assert 'PK_OFFSETOF( pk_a_t, amount ) == 8' in header
+    assert 'PK_OFFSETOF( pk_a_t, owner ) == 16' in header
+    assert "sizeof( pk_a_t ) == 48" in header
