@@ -4,7 +4,7 @@
 
 /* Creates the vault token account at idx (a PDA of `seed`) owned by the exchange PDA. */
 static u64
-pk_create_vault( const SolParameters *p, u64 idx, const SolSignerSeed *name_seed, u8 *bump, const SolPubkey *exchange_key ) {
+pk_create_vault( SolParameters *p, u64 idx, const SolSignerSeed *name_seed, u8 *bump, const SolPubkey *exchange_key ) {
   enum { ADMIN = IX_ACC( INITIALIZE_EXCHANGE, ADMIN ), MINT = IX_ACC( INITIALIZE_EXCHANGE, COLLATERAL_MINT ),
          TOKEN = IX_ACC( INITIALIZE_EXCHANGE, TOKEN_PROGRAM ), SYSTEM = IX_ACC( INITIALIZE_EXCHANGE, SYSTEM_PROGRAM ) };
   PK_TRY( pk_find_pda( p, idx, name_seed, 1, bump ) );
@@ -17,7 +17,7 @@ pk_create_vault( const SolParameters *p, u64 idx, const SolSignerSeed *name_seed
 }
 
 u64
-pk_ix_initialize_exchange( const SolParameters *p ) {
+pk_ix_initialize_exchange( SolParameters *p ) {
   enum { ADMIN = IX_ACC( INITIALIZE_EXCHANGE, ADMIN ), EXCHANGE = IX_ACC( INITIALIZE_EXCHANGE, EXCHANGE ),
          MINT = IX_ACC( INITIALIZE_EXCHANGE, COLLATERAL_MINT ), VAULT = IX_ACC( INITIALIZE_EXCHANGE, COLLATERAL_VAULT ),
          INSURANCE = IX_ACC( INITIALIZE_EXCHANGE, INSURANCE_VAULT ), TOKEN = IX_ACC( INITIALIZE_EXCHANGE, TOKEN_PROGRAM ),
@@ -61,7 +61,7 @@ pk_ix_initialize_exchange( const SolParameters *p ) {
 }
 
 u64
-pk_ix_set_paused_operations( const SolParameters *p ) {
+pk_ix_set_paused_operations( SolParameters *p ) {
   enum { ADMIN = IX_ACC( SET_PAUSED_OPERATIONS, ADMIN ), EXCHANGE = IX_ACC( SET_PAUSED_OPERATIONS, EXCHANGE ) };
   PK_CHECK_IX( p, SET_PAUSED_OPERATIONS );
   pk_exchange_t *ex;
@@ -73,7 +73,7 @@ pk_ix_set_paused_operations( const SolParameters *p ) {
 }
 
 u64
-pk_ix_transfer_admin( const SolParameters *p ) {
+pk_ix_transfer_admin( SolParameters *p ) {
   enum { ADMIN = IX_ACC( TRANSFER_ADMIN, ADMIN ), EXCHANGE = IX_ACC( TRANSFER_ADMIN, EXCHANGE ) };
   PK_CHECK_IX( p, TRANSFER_ADMIN );
   pk_exchange_t *ex;
@@ -97,7 +97,7 @@ pk_emit_params_updated( const SolPubkey *market_key, const pk_market_t *m ) {
 }
 
 u64
-pk_ix_initialize_market( const SolParameters *p ) {
+pk_ix_initialize_market( SolParameters *p ) {
   enum { ADMIN = IX_ACC( INITIALIZE_MARKET, ADMIN ), EXCHANGE = IX_ACC( INITIALIZE_MARKET, EXCHANGE ),
          MARKET = IX_ACC( INITIALIZE_MARKET, MARKET ), SYSTEM = IX_ACC( INITIALIZE_MARKET, SYSTEM_PROGRAM ) };
   PK_CHECK_IX( p, INITIALIZE_MARKET );
@@ -133,7 +133,7 @@ pk_ix_initialize_market( const SolParameters *p ) {
 }
 
 u64
-pk_ix_update_market_params( const SolParameters *p ) {
+pk_ix_update_market_params( SolParameters *p ) {
   enum { ADMIN = IX_ACC( UPDATE_MARKET_PARAMS, ADMIN ), EXCHANGE = IX_ACC( UPDATE_MARKET_PARAMS, EXCHANGE ),
          MARKET = IX_ACC( UPDATE_MARKET_PARAMS, MARKET ) };
   PK_CHECK_IX( p, UPDATE_MARKET_PARAMS );
@@ -149,7 +149,7 @@ pk_ix_update_market_params( const SolParameters *p ) {
 }
 
 u64
-pk_ix_update_market_oracle( const SolParameters *p ) {
+pk_ix_update_market_oracle( SolParameters *p ) {
   enum { ADMIN = IX_ACC( UPDATE_MARKET_ORACLE, ADMIN ), EXCHANGE = IX_ACC( UPDATE_MARKET_ORACLE, EXCHANGE ),
          MARKET = IX_ACC( UPDATE_MARKET_ORACLE, MARKET ) };
   PK_CHECK_IX( p, UPDATE_MARKET_ORACLE );
@@ -171,7 +171,7 @@ pk_status_admin_settable( u8 status ) {
 /* Moves a market between Active, ReduceOnly and Paused. Settlement and Delisted are entered only
    through settlement, and a market in them never returns. */
 u64
-pk_ix_set_market_status( const SolParameters *p ) {
+pk_ix_set_market_status( SolParameters *p ) {
   enum { ADMIN = IX_ACC( SET_MARKET_STATUS, ADMIN ), EXCHANGE = IX_ACC( SET_MARKET_STATUS, EXCHANGE ),
          MARKET = IX_ACC( SET_MARKET_STATUS, MARKET ) };
   PK_CHECK_IX( p, SET_MARKET_STATUS );

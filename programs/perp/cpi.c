@@ -38,6 +38,10 @@ pk_system_invoke( const pk_create_account_t *c, u8 *data, u64 data_len, int with
   };
   SolAccountInfo infos[3] = { *c->payer, *c->target, *c->system_program };
   if( PK_UNLIKELY( sol_invoke_signed_c( &ix, infos, 3, &c->target_seeds, 1 ) ) ) PK_FAIL( PK_ERR_INVALID_PROGRAM_ID, PK_NO_ACCOUNT );
+  /* The runtime wrote the new length into the infos passed to this CPI only. A later CPI that passes
+     the account must present its current length, or the runtime sees this program resize an account
+     it does not own (AccountDataSizeChanged). */
+  c->target->data_len = infos[1].data_len;
   return 0;
 }
 

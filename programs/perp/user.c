@@ -3,7 +3,7 @@
 #include "pk_program.h"
 
 u64
-pk_ix_initialize_user( const SolParameters *p ) {
+pk_ix_initialize_user( SolParameters *p ) {
   enum { AUTHORITY = IX_ACC( INITIALIZE_USER, AUTHORITY ), EXCHANGE = IX_ACC( INITIALIZE_USER, EXCHANGE ),
          USER = IX_ACC( INITIALIZE_USER, USER ), SYSTEM = IX_ACC( INITIALIZE_USER, SYSTEM_PROGRAM ) };
   PK_CHECK_IX( p, INITIALIZE_USER );
@@ -29,7 +29,7 @@ pk_ix_initialize_user( const SolParameters *p ) {
 }
 
 u64
-pk_ix_set_user_delegate( const SolParameters *p ) {
+pk_ix_set_user_delegate( SolParameters *p ) {
   enum { AUTHORITY = IX_ACC( SET_USER_DELEGATE, AUTHORITY ), USER = IX_ACC( SET_USER_DELEGATE, USER ) };
   PK_CHECK_IX( p, SET_USER_DELEGATE );
   pk_user_t *u;
@@ -39,7 +39,7 @@ pk_ix_set_user_delegate( const SolParameters *p ) {
 }
 
 static void
-pk_emit_collateral_event( u64 discriminator, const SolParameters *p, u64 user_idx, u64 authority_idx,
+pk_emit_collateral_event( u64 discriminator, SolParameters *p, u64 user_idx, u64 authority_idx,
                           const pk_user_t *u, u64 amount ) {
   pk_event_deposit_event_t ev;  /* WithdrawEvent has the same fields, in the same order */
   PK_STATIC_ASSERT( sizeof( pk_event_deposit_event_t ) == sizeof( pk_event_withdraw_event_t ), "same layout" );
@@ -53,7 +53,7 @@ pk_emit_collateral_event( u64 discriminator, const SolParameters *p, u64 user_id
 }
 
 u64
-pk_ix_deposit( const SolParameters *p ) {
+pk_ix_deposit( SolParameters *p ) {
   enum { AUTHORITY = IX_ACC( DEPOSIT, AUTHORITY ), EXCHANGE = IX_ACC( DEPOSIT, EXCHANGE ), USER = IX_ACC( DEPOSIT, USER ),
          SOURCE = IX_ACC( DEPOSIT, USER_TOKEN_ACCOUNT ), VAULT = IX_ACC( DEPOSIT, COLLATERAL_VAULT ),
          TOKEN = IX_ACC( DEPOSIT, TOKEN_PROGRAM ) };
@@ -85,7 +85,7 @@ pk_ix_deposit( const SolParameters *p ) {
 /* Withdrawals need the authority itself (a delegate cannot withdraw) and pay only into a token account
    the authority owns. Free collateral is the whole collateral until positions exist (engine issue). */
 u64
-pk_ix_withdraw( const SolParameters *p ) {
+pk_ix_withdraw( SolParameters *p ) {
   enum { AUTHORITY = IX_ACC( WITHDRAW, AUTHORITY ), EXCHANGE = IX_ACC( WITHDRAW, EXCHANGE ), USER = IX_ACC( WITHDRAW, USER ),
          VAULT = IX_ACC( WITHDRAW, COLLATERAL_VAULT ), DEST = IX_ACC( WITHDRAW, USER_TOKEN_ACCOUNT ),
          TOKEN = IX_ACC( WITHDRAW, TOKEN_PROGRAM ) };

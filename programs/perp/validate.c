@@ -6,7 +6,7 @@
    account in signer_mask signed and every account in writable_mask is writable, and that the data is
    exactly data_len bytes (discriminator included). Returns the first failing PK_ERR_*. */
 u64
-pk_check_instruction( const SolParameters *p,
+pk_check_instruction( SolParameters *p,
                       u64                  accounts,
                       u64                  signer_mask,
                       u64                  writable_mask,
@@ -22,7 +22,7 @@ pk_check_instruction( const SolParameters *p,
 
 /* pk_check_program checks that account idx is the program `expected` (System or SPL Token). */
 u64
-pk_check_program( const SolParameters *p, u64 idx, const SolPubkey *expected ) {
+pk_check_program( SolParameters *p, u64 idx, const SolPubkey *expected ) {
   if( PK_UNLIKELY( !pk_pubkey_eq( p->ka[idx].key, expected ) ) ) PK_FAIL( PK_ERR_INVALID_PROGRAM_ID, idx );
   return 0;
 }
@@ -31,7 +31,7 @@ pk_check_program( const SolParameters *p, u64 idx, const SolPubkey *expected ) {
    starts with the discriminator, then points *out at its data. Accounts of this program are created
    only at their canonical PDAs (see pk_find_pda), so owner plus discriminator identify them. */
 u64
-pk_load_account( const SolParameters *p, u64 idx, u64 discriminator, u64 len, void **out ) {
+pk_load_account( SolParameters *p, u64 idx, u64 discriminator, u64 len, void **out ) {
   const SolAccountInfo *a = &p->ka[idx];
   if( PK_UNLIKELY( !pk_pubkey_eq( a->owner, p->program_id ) ) ) PK_FAIL( PK_ERR_INVALID_ACCOUNT_OWNER, idx );
   if( PK_UNLIKELY( a->data_len < 8 || *(const u64 *)a->data != discriminator ) ) PK_FAIL( PK_ERR_INVALID_DISCRIMINATOR, idx );
@@ -43,7 +43,7 @@ pk_load_account( const SolParameters *p, u64 idx, u64 discriminator, u64 len, vo
 /* pk_find_pda checks that account idx is the canonical PDA of seeds under this program and returns
    its bump. Fails with PK_ERR_INVALID_PDA for any other address, including a non-canonical bump. */
 u64
-pk_find_pda( const SolParameters *p, u64 idx, const SolSignerSeed *seeds, u64 seeds_len, u8 *bump ) {
+pk_find_pda( SolParameters *p, u64 idx, const SolSignerSeed *seeds, u64 seeds_len, u8 *bump ) {
   SolPubkey expected;
   if( PK_UNLIKELY( sol_try_find_program_address( seeds, seeds_len, p->program_id, &expected, bump ) ) )
     PK_FAIL( PK_ERR_INVALID_PDA, idx );
@@ -53,7 +53,7 @@ pk_find_pda( const SolParameters *p, u64 idx, const SolSignerSeed *seeds, u64 se
 
 /* pk_check_uninitialized checks that account idx holds no data and belongs to the System program. */
 u64
-pk_check_uninitialized( const SolParameters *p, u64 idx ) {
+pk_check_uninitialized( SolParameters *p, u64 idx ) {
   const SolAccountInfo *a = &p->ka[idx];
   if( PK_UNLIKELY( a->data_len != 0 || !pk_pubkey_eq( a->owner, &PK_SYSTEM_PROGRAM_ID ) ) )
     PK_FAIL( PK_ERR_ACCOUNT_ALREADY_INITIALIZED, idx );
@@ -61,28 +61,28 @@ pk_check_uninitialized( const SolParameters *p, u64 idx ) {
 }
 
 u64
-pk_load_exchange( const SolParameters *p, u64 idx, pk_exchange_t **out ) {
+pk_load_exchange( SolParameters *p, u64 idx, pk_exchange_t **out ) {
   return pk_load_account( p, idx, PK_EXCHANGE_DISCRIMINATOR, PK_EXCHANGE_LEN, (void **)out );
 }
 
 /* pk_load_exchange_as_admin loads the exchange and checks that account admin_idx is its admin (the
    caller has already checked that it signed). */
 u64
-pk_load_exchange_as_admin( const SolParameters *p, u64 exchange_idx, u64 admin_idx, pk_exchange_t **out ) {
+pk_load_exchange_as_admin( SolParameters *p, u64 exchange_idx, u64 admin_idx, pk_exchange_t **out ) {
   PK_TRY( pk_load_exchange( p, exchange_idx, out ) );
   if( PK_UNLIKELY( !pk_pubkey_eq( &(*out)->admin, p->ka[admin_idx].key ) ) ) PK_FAIL( PK_ERR_UNAUTHORIZED, admin_idx );
   return 0;
 }
 
 u64
-pk_load_market( const SolParameters *p, u64 idx, pk_market_t **out ) {
+pk_load_market( SolParameters *p, u64 idx, pk_market_t **out ) {
   return pk_load_account( p, idx, PK_MARKET_DISCRIMINATOR, PK_MARKET_LEN, (void **)out );
 }
 
 /* pk_load_user_as_authority loads the margin account and checks that account authority_idx is its
    authority (not its delegate). */
 u64
-pk_load_user_as_authority( const SolParameters *p, u64 user_idx, u64 authority_idx, pk_user_t **out ) {
+pk_load_user_as_authority( SolParameters *p, u64 user_idx, u64 authority_idx, pk_user_t **out ) {
   PK_TRY( pk_load_account( p, user_idx, PK_USER_DISCRIMINATOR, PK_USER_LEN, (void **)out ) );
   if( PK_UNLIKELY( !pk_pubkey_eq( &(*out)->authority, p->ka[authority_idx].key ) ) ) PK_FAIL( PK_ERR_UNAUTHORIZED, authority_idx );
   return 0;
@@ -91,7 +91,7 @@ pk_load_user_as_authority( const SolParameters *p, u64 user_idx, u64 authority_i
 /* pk_check_collateral_token_account checks that account idx is an initialized SPL Token account of the
    exchange's collateral mint whose token owner is `owner`. */
 u64
-pk_check_collateral_token_account( const SolParameters   *p,
+pk_check_collateral_token_account( SolParameters         *p,
                                    u64                    idx,
                                    const pk_exchange_t   *ex,
                                    const SolPubkey       *owner,

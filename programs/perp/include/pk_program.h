@@ -51,22 +51,22 @@ PK_STATIC_ASSERT( sizeof( pk_token_account_t ) == 168, "token account view (165 
 #define PK_ARGS(p, name) ((const pk_ix_##name##_args_t *)((p)->data + 8))
 
 /* validate.c */
-u64 pk_check_instruction( const SolParameters *p, u64 accounts, u64 signer_mask, u64 writable_mask, u64 data_len );
-u64 pk_check_program( const SolParameters *p, u64 idx, const SolPubkey *expected );
-u64 pk_load_account( const SolParameters *p, u64 idx, u64 discriminator, u64 len, void **out );
-u64 pk_find_pda( const SolParameters *p, u64 idx, const SolSignerSeed *seeds, u64 seeds_len, u8 *bump );
-u64 pk_check_uninitialized( const SolParameters *p, u64 idx );
-u64 pk_load_exchange( const SolParameters *p, u64 idx, pk_exchange_t **out );
-u64 pk_load_exchange_as_admin( const SolParameters *p, u64 exchange_idx, u64 admin_idx, pk_exchange_t **out );
-u64 pk_load_market( const SolParameters *p, u64 idx, pk_market_t **out );
-u64 pk_load_user_as_authority( const SolParameters *p, u64 user_idx, u64 authority_idx, pk_user_t **out );
-u64 pk_check_collateral_token_account( const SolParameters *p, u64 idx, const pk_exchange_t *ex,
+u64 pk_check_instruction( SolParameters *p, u64 accounts, u64 signer_mask, u64 writable_mask, u64 data_len );
+u64 pk_check_program( SolParameters *p, u64 idx, const SolPubkey *expected );
+u64 pk_load_account( SolParameters *p, u64 idx, u64 discriminator, u64 len, void **out );
+u64 pk_find_pda( SolParameters *p, u64 idx, const SolSignerSeed *seeds, u64 seeds_len, u8 *bump );
+u64 pk_check_uninitialized( SolParameters *p, u64 idx );
+u64 pk_load_exchange( SolParameters *p, u64 idx, pk_exchange_t **out );
+u64 pk_load_exchange_as_admin( SolParameters *p, u64 exchange_idx, u64 admin_idx, pk_exchange_t **out );
+u64 pk_load_market( SolParameters *p, u64 idx, pk_market_t **out );
+u64 pk_load_user_as_authority( SolParameters *p, u64 user_idx, u64 authority_idx, pk_user_t **out );
+u64 pk_check_collateral_token_account( SolParameters *p, u64 idx, const pk_exchange_t *ex,
                                        const SolPubkey *owner, pk_token_account_t **out );
 
 /* cpi.c */
 typedef struct {
   const SolAccountInfo *payer;
-  const SolAccountInfo *target;
+  SolAccountInfo       *target;          /* its data_len is updated to `space` on success */
   const SolAccountInfo *system_program;
   const SolPubkey      *owner;
   u64                   space;
@@ -111,16 +111,16 @@ pk_sub_u64( u64 a, u64 b, u64 *out ) {
 }
 
 /* Instruction handlers (admin.c, user.c) */
-u64 pk_ix_initialize_exchange( const SolParameters *p );
-u64 pk_ix_set_paused_operations( const SolParameters *p );
-u64 pk_ix_transfer_admin( const SolParameters *p );
-u64 pk_ix_initialize_market( const SolParameters *p );
-u64 pk_ix_update_market_params( const SolParameters *p );
-u64 pk_ix_update_market_oracle( const SolParameters *p );
-u64 pk_ix_set_market_status( const SolParameters *p );
-u64 pk_ix_initialize_user( const SolParameters *p );
-u64 pk_ix_set_user_delegate( const SolParameters *p );
-u64 pk_ix_deposit( const SolParameters *p );
-u64 pk_ix_withdraw( const SolParameters *p );
+u64 pk_ix_initialize_exchange( SolParameters *p );
+u64 pk_ix_set_paused_operations( SolParameters *p );
+u64 pk_ix_transfer_admin( SolParameters *p );
+u64 pk_ix_initialize_market( SolParameters *p );
+u64 pk_ix_update_market_params( SolParameters *p );
+u64 pk_ix_update_market_oracle( SolParameters *p );
+u64 pk_ix_set_market_status( SolParameters *p );
+u64 pk_ix_initialize_user( SolParameters *p );
+u64 pk_ix_set_user_delegate( SolParameters *p );
+u64 pk_ix_deposit( SolParameters *p );
+u64 pk_ix_withdraw( SolParameters *p );
 
 #endif /* HEADER_pk_programs_perp_include_pk_program_h */
