@@ -89,7 +89,7 @@ class _Generator:
         """Emit a struct; return (borsh length without discriminator, sizeof, alignment)."""
         offset = 8 if prefix_disc else 0
         align = 8 if prefix_disc else 1
-        lines = [f"typedef struct {{"]
+        lines = ["typedef struct {"]
         asserts = []
         if prefix_disc:
             lines.append("  u64 discriminator;")

@@ -283,6 +283,79 @@ class TooManyAccounts(ProgramError):
     msg = "More accounts than the program accepts in one instruction"
 
 
+class OracleWrongAccount(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6029,
+            "Oracle account is not the one the market names, or not owned by its configured program",
+        )
+
+    code = 6029
+    name = "OracleWrongAccount"
+    msg = "Oracle account is not the one the market names, or not owned by its configured program"
+
+
+class OracleInvalidData(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6030,
+            "Oracle account data is malformed (size, magic, version, type, discriminator, feed id or verification level)",
+        )
+
+    code = 6030
+    name = "OracleInvalidData"
+    msg = "Oracle account data is malformed (size, magic, version, type, discriminator, feed id or verification level)"
+
+
+class OracleNonPositive(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6031, "Oracle price is zero or negative")
+
+    code = 6031
+    name = "OracleNonPositive"
+    msg = "Oracle price is zero or negative"
+
+
+class OracleStale(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6032, "Oracle price is older than the market's maximum staleness"
+        )
+
+    code = 6032
+    name = "OracleStale"
+    msg = "Oracle price is older than the market's maximum staleness"
+
+
+class OracleConfidenceTooWide(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6033, "Oracle confidence is wider than the market allows")
+
+    code = 6033
+    name = "OracleConfidenceTooWide"
+    msg = "Oracle confidence is wider than the market allows"
+
+
+class OracleDivergence(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6034, "Primary and fallback oracle prices diverge beyond the market's limit"
+        )
+
+    code = 6034
+    name = "OracleDivergence"
+    msg = "Primary and fallback oracle prices diverge beyond the market's limit"
+
+
+class OracleUnavailable(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6035, "Neither oracle source gives a valid price")
+
+    code = 6035
+    name = "OracleUnavailable"
+    msg = "Neither oracle source gives a valid price"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -313,6 +386,13 @@ CustomError = typing.Union[
     InvalidMarketName,
     InsufficientTokenBalance,
     TooManyAccounts,
+    OracleWrongAccount,
+    OracleInvalidData,
+    OracleNonPositive,
+    OracleStale,
+    OracleConfidenceTooWide,
+    OracleDivergence,
+    OracleUnavailable,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -344,6 +424,13 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6026: InvalidMarketName(),
     6027: InsufficientTokenBalance(),
     6028: TooManyAccounts(),
+    6029: OracleWrongAccount(),
+    6030: OracleInvalidData(),
+    6031: OracleNonPositive(),
+    6032: OracleStale(),
+    6033: OracleConfidenceTooWide(),
+    6034: OracleDivergence(),
+    6035: OracleUnavailable(),
 }
 
 

@@ -1,0 +1,161 @@
+"""Events the program logs: which instruction emits which event, their order and their bodies.
+
+Event parsing (tests/program/helpers.py): every "Program data: " line is base64-decoded, its first 8
+bytes must be sha256("event:<Name>")[:8] of an event named in idl/perp.json, its body must be exactly
+the Borsh length of that event's fields (computed from the IDL JSON), and the body is decoded with
+anchorpy's EventCoder built from the IDL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from keepers import instructions as ix
+from localnet.bootstrap import QUOTE, LocalExchange, default_market_params, oracle_config
+from localnet.svm import LocalSvm
+from programs_client.perp.errors import custom
+from programs_client.perp.types import market_status
+from tests.program.helpers import (
+    expect_error,
+    events,
+    single_event,
+    enum_name,
+    EVENT_CODER,
+    EVENT_NAMES,
+    EVENT_BODY_LEN,
+)
+
+def test_event_coder_matches_first_principles_discriminators() -> None:
+    # anchorpy's coder must agree with sha256("event:<Name>")[:8] for every IDL event, and the body
+    # lengths computed from the IDL JSON must be those of the hand-summed layouts.
+    assert set(EVENT_CODER.discriminators) == set(EVENT_NAMES)
+    assert EVENT_BODY_LEN == {
+        "DepositEvent": 32 + 32 + 8 + 8 + 8,
+        "WithdrawEvent": 32 + 32 + 8 + 8 + 8,
+        "MarketParamsUpdated": 32 + (6 * 8 + 9 * 2 + 6) + 2,
+        "MarketStatusChanged": 32 + 8 + 2 + 1 + 1,
+        "AdminTransferred": 32 + 32,
+    }
+
+
+def test_each_instruction_emits_exactly_its_events(exchange: LocalExchange) -> None:
+    svm, admin = exchange.svm, exchange.admin
+    a = admin.pubkey()
+    user = exchange.add_user(tokens=100 * QUOTE)
+    u = user.keypair
+    cases = [
+        ("set_paused_operations", [ix.set_paused_operations(a, 0)], [admin], []),
+        (
+            "initialize_market",
+            [
+                ix.initialize_market(
+                    a,
+                    0,
+                    "SOL-PERP",
+                    oracle_config(Pubkey.new_unique(), Pubkey.new_unique()),
+                    default_market_params(),
+                )
+            ],
+            [admin],
+            ["MarketParamsUpdated"],
+        ),
+        (
+            "update_market_params",
+            [ix.update_market_params(a, 0, default_market_params(taker_fee_bps=20))],
+            [admin],
+            ["MarketParamsUpdated"],
+        ),
+        (
+            "update_market_oracle",
+            [
+                ix.update_market_oracle(
+                    a, 0, oracle_config(Pubkey.new_unique(), Pubkey.new_unique())
+                )
+            ],
+            [admin],
+            [],
+        ),
+        (
+            "set_market_status",
+            [ix.set_market_status(a, 0, market_status.Paused())],
+            [admin],
+            ["MarketStatusChanged"],
+        ),
+        ("initialize_user", [ix.initialize_user(u.pubkey(), 3)], [u], []),
+        ("set_user_delegate", [ix.set_user_delegate(u.pubkey(), Pubkey.new_unique())], [u], []),
+        ("deposit", [ix.deposit(u.pubkey(), user.token_account, 5 * QUOTE)], [u], ["DepositEvent"]),
+        (
+            "withdraw",
+            [ix.withdraw(u.pubkey(), user.token_account, 2 * QUOTE)],
+            [u],
+            ["WithdrawEvent"],
+        ),
+    ]
+    for name, ixs, signers, expected in cases:
+        out = svm.send_ok(ixs, signers)
+        assert [n for n, _ in events(out)] == expected, name
+    new_admin = Keypair()
+    out = svm.send_ok([ix.transfer_admin(a, new_admin.pubkey())], [admin])
+    assert [n for n, _ in events(out)] == ["AdminTransferred"]
+
+
+def test_initialize_exchange_emits_no_event(svm: LocalSvm) -> None:
+    admin = svm.funded_keypair(10)
+    mint = svm.create_mint(Keypair().pubkey(), 6)
+    out = svm.send_ok([ix.initialize_exchange(admin.pubkey(), mint)], [admin])
+    assert events(out) == []
+
+
+def test_failed_instruction_logs_no_event(exchange: LocalExchange) -> None:
+    user = exchange.add_user(tokens=10 * QUOTE, deposit=10 * QUOTE)
+    out = exchange.svm.send(
+        [ix.withdraw(user.authority, user.token_account, 11 * QUOTE)], [user.keypair]
+    )
+    expect_error(out, custom.InsufficientCollateral)
+    assert events(out) == []
+
+
+def test_two_instructions_in_one_transaction_log_two_events_in_order(
+    exchange: LocalExchange,
+) -> None:
+    svm = exchange.svm
+    user = exchange.add_user(tokens=50 * QUOTE)
+    svm.warp(4242)
+    out = svm.send_ok(
+        [
+            ix.deposit(user.authority, user.token_account, 30 * QUOTE),
+            ix.withdraw(user.authority, user.token_account, 12 * QUOTE),
+        ],
+        [user.keypair],
+    )
+    evs = events(out)
+    assert [n for n, _ in evs] == ["DepositEvent", "WithdrawEvent"]
+    dep, wd = evs[0][1], evs[1][1]
+    assert (dep.amount, dep.collateral_after, dep.slot) == (30 * QUOTE, 30 * QUOTE, 4242)
+    assert (wd.amount, wd.collateral_after, wd.slot) == (12 * QUOTE, 18 * QUOTE, 4242)
+    assert dep.user == wd.user == user.address
+    assert dep.authority == wd.authority == user.authority
+
+
+@pytest.mark.parametrize("status", [market_status.ReduceOnly(), market_status.Paused()])
+def test_market_status_changed_event_body(exchange: LocalExchange, status: Any) -> None:
+    svm = exchange.svm
+    exchange.add_market("AAA-PERP")
+    idx = exchange.add_market("BBB-PERP")
+    svm.warp(987_654)
+    out = svm.send_ok(
+        [ix.set_market_status(exchange.admin.pubkey(), idx, status)], [exchange.admin]
+    )
+    ev = single_event(out, "MarketStatusChanged")
+    assert (
+        ev.market
+        == Pubkey.find_program_address([b"market", (1).to_bytes(2, "little")], svm.program_id)[0]
+    )
+    assert ev.slot == 987_654
+    assert ev.market_index == 1
+    assert enum_name(ev.old_status) == "Active"
+    assert enum_name(ev.new_status) == status.kind

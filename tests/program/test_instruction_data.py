@@ -1,0 +1,258 @@
+"""Instruction framing, checked for every instruction of the IDL: discriminators, data lengths,
+account counts, signer and writable flags.
+
+Each case is a valid instruction in a state where it lands (the control test proves it), so that
+each tampered variant fails only because of the one thing changed. Expected discriminators and
+argument lengths are computed here from idl/perp.json (sha256 and Borsh sizes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from solders.instruction import AccountMeta, Instruction
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from keepers import instructions as ix
+from localnet.bootstrap import QUOTE, LocalExchange, default_market_params, oracle_config
+from localnet.svm import LocalSvm
+from programs_client.perp.errors import custom
+from programs_client.perp.types import market_status
+from tests.program.tamper import with_account, with_data, without_accounts_from
+from tests.program.helpers import (
+    IDL_JSON,
+    account_discriminator,
+    borsh_size,
+    event_discriminator,
+    expect_error,
+    instruction_discriminator,
+)
+
+IDL_IXS = {i["name"]: i for i in IDL_JSON["instructions"]}
+NAMES = list(IDL_IXS)
+ARGS_LEN = {n: sum(borsh_size(a["type"]) for a in i["args"]) for n, i in IDL_IXS.items()}
+WRITABLE = [(n, k) for n, i in IDL_IXS.items() for k, a in enumerate(i["accounts"]) if a["isMut"]]
+SIGNERS = [(n, k) for n, i in IDL_IXS.items() for k, a in enumerate(i["accounts"]) if a["isSigner"]]
+
+
+@dataclass
+class Case:
+    svm: LocalSvm
+    ix: Instruction
+    signers: list[Keypair]
+
+    def send(self, instruction: Instruction, signers: list[Keypair] | None = None) -> Any:
+        """Send with the harness payer as fee payer, so only the instruction's own flags matter."""
+        return self.svm.send([instruction], self.signers if signers is None else signers)
+
+    def snapshot(self) -> list[Any]:
+        out = []
+        for m in self.ix.accounts:
+            acc = self.svm.account(m.pubkey)
+            out.append(None if acc is None else (acc.lamports, bytes(acc.data), acc.owner))
+        return out
+
+
+def make_case(name: str, request: pytest.FixtureRequest) -> Case:
+    """A valid, landing instance of instruction ``name``."""
+    if name == "initializeExchange":
+        svm: LocalSvm = request.getfixturevalue("svm")
+        admin = svm.funded_keypair(10)
+        mint = svm.create_mint(Keypair().pubkey(), 6)
+        return Case(svm, ix.initialize_exchange(admin.pubkey(), mint), [admin])
+    ex: LocalExchange = request.getfixturevalue("exchange")
+    svm = ex.svm
+    ex.add_market("SOL-PERP")
+    user = ex.add_user(tokens=100 * QUOTE, deposit=50 * QUOTE)
+    a = ex.admin
+    oracle = oracle_config(Pubkey.new_unique(), Pubkey.new_unique())
+    if name == "initializeUser":
+        kp = svm.funded_keypair(1)
+        return Case(svm, ix.initialize_user(kp.pubkey(), 4, Pubkey.new_unique()), [kp])
+    table = {
+        "setPausedOperations": (ix.set_paused_operations(a.pubkey(), 3), [a]),
+        "transferAdmin": (ix.transfer_admin(a.pubkey(), Pubkey.new_unique()), [a]),
+        "initializeMarket": (
+            ix.initialize_market(a.pubkey(), 1, "ETH-PERP", oracle, default_market_params()),
+            [a],
+        ),
+        "updateMarketParams": (
+            ix.update_market_params(a.pubkey(), 0, default_market_params(taker_fee_bps=20)),
+            [a],
+        ),
+        "updateMarketOracle": (ix.update_market_oracle(a.pubkey(), 0, oracle), [a]),
+        "setMarketStatus": (ix.set_market_status(a.pubkey(), 0, market_status.ReduceOnly()), [a]),
+        "setUserDelegate": (
+            ix.set_user_delegate(user.authority, Pubkey.new_unique()),
+            [user.keypair],
+        ),
+        "deposit": (ix.deposit(user.authority, user.token_account, 5 * QUOTE), [user.keypair]),
+        "withdraw": (ix.withdraw(user.authority, user.token_account, 5 * QUOTE), [user.keypair]),
+    }
+    i, signers = table[name]
+    return Case(svm, i, signers)
+
+
+def test_idl_lists_the_instructions_covered_here() -> None:
+    assert set(NAMES) == {
+        "initializeExchange",
+        "setPausedOperations",
+        "transferAdmin",
+        "initializeMarket",
+        "updateMarketParams",
+        "updateMarketOracle",
+        "setMarketStatus",
+        "initializeUser",
+        "setUserDelegate",
+        "deposit",
+        "withdraw",
+    }
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_control_valid_instruction_lands(name: str, request: pytest.FixtureRequest) -> None:
+    c = make_case(name, request)
+    assert bytes(c.ix.data[:8]) == instruction_discriminator(name)
+    assert len(c.ix.data) == 8 + ARGS_LEN[name]
+    assert len(c.ix.accounts) == len(IDL_IXS[name]["accounts"])
+    before = c.snapshot()
+    out = c.send(c.ix)
+    assert out.ok, f"{name}: {out.error_name}\n" + "\n".join(out.logs)
+    assert c.snapshot() != before  # it did something
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_args_one_byte_short(name: str, request: pytest.FixtureRequest) -> None:
+    c = make_case(name, request)
+    before = c.snapshot()
+    out = c.send(with_data(c.ix, bytes(c.ix.data[:-1])))
+    # initializeExchange has no args: 7 bytes cannot even hold a discriminator
+    expect_error(
+        out, custom.InvalidInstructionData if ARGS_LEN[name] > 0 else custom.UnknownInstruction
+    )
+    assert c.snapshot() == before
+
+
+@pytest.mark.parametrize("extra", [b"\0", b"\xff"], ids=["zero", "ff"])
+@pytest.mark.parametrize("name", NAMES)
+def test_args_one_byte_long(name: str, extra: bytes, request: pytest.FixtureRequest) -> None:
+    c = make_case(name, request)
+    before = c.snapshot()
+    expect_error(c.send(with_data(c.ix, bytes(c.ix.data) + extra)), custom.InvalidInstructionData)
+    assert c.snapshot() == before
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if ARGS_LEN[n] > 1])
+def test_discriminator_without_args(name: str, request: pytest.FixtureRequest) -> None:
+    c = make_case(name, request)
+    expect_error(c.send(with_data(c.ix, bytes(c.ix.data[:8]))), custom.InvalidInstructionData)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if ARGS_LEN[n] > 0])
+def test_args_far_too_long(name: str, request: pytest.FixtureRequest) -> None:
+    c = make_case(name, request)
+    expect_error(c.send(with_data(c.ix, bytes(c.ix.data) * 2)), custom.InvalidInstructionData)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_data_shorter_than_a_discriminator(name: str, request: pytest.FixtureRequest) -> None:
+    # Empty data and every proper prefix of the real discriminator.
+    c = make_case(name, request)
+    before = c.snapshot()
+    for n in range(8):
+        expect_error(c.send(with_data(c.ix, bytes(c.ix.data[:n]))), custom.UnknownInstruction)
+    assert c.snapshot() == before
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_corrupted_discriminator(name: str, request: pytest.FixtureRequest) -> None:
+    # Flip one bit in each discriminator byte in turn; the args stay valid.
+    c = make_case(name, request)
+    data = bytes(c.ix.data)
+    for pos in range(8):
+        bad = bytearray(data)
+        bad[pos] ^= 0x01
+        expect_error(c.send(with_data(c.ix, bytes(bad))), custom.UnknownInstruction)
+
+
+UNKNOWN = {
+    "zeros": bytes(8),
+    "ones": b"\xff" * 8,
+    "global_liquidate": instruction_discriminator("liquidate"),
+    "global_closeUser": instruction_discriminator("closeUser"),
+    "account_Exchange": account_discriminator("Exchange"),
+    "event_DepositEvent": event_discriminator("DepositEvent"),
+    "camel_case_not_snake": hashlib.sha256(b"global:initializeExchange").digest()[:8],
+}
+
+
+@pytest.mark.parametrize("disc", list(UNKNOWN.values()), ids=list(UNKNOWN))
+def test_unknown_discriminator(exchange: LocalExchange, disc: bytes) -> None:
+    svm, a = exchange.svm, exchange.admin
+    base = ix.set_paused_operations(a.pubkey(), 0)
+    for tail in (b"", bytes(2), bytes(64)):
+        expect_error(svm.send([with_data(base, disc + tail)], [a]), custom.UnknownInstruction)
+    # without any account at all
+    expect_error(svm.send([Instruction(svm.program_id, disc, [])]), custom.UnknownInstruction)
+    assert exchange.state().paused_operations == 0
+
+
+def test_empty_instruction_without_accounts(svm: LocalSvm) -> None:
+    expect_error(svm.send([Instruction(svm.program_id, b"", [])]), custom.UnknownInstruction)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_not_enough_accounts(name: str, request: pytest.FixtureRequest) -> None:
+    c = make_case(name, request)
+    before = c.snapshot()
+    n = len(c.ix.accounts)
+    for keep in (n - 1, 1, 0):
+        signers = c.signers if keep > 0 else []
+        expect_error(c.send(without_accounts_from(c.ix, keep), signers), custom.NotEnoughAccounts)
+    assert c.snapshot() == before
+
+
+@pytest.mark.parametrize("name,index", SIGNERS, ids=[f"{n}-{k}" for n, k in SIGNERS])
+def test_missing_signer(name: str, index: int, request: pytest.FixtureRequest) -> None:
+    c = make_case(name, request)
+    before = c.snapshot()
+    unsigned = with_account(c.ix, index, is_signer=False)
+    signer_key = c.ix.accounts[index].pubkey
+    # the harness payer pays and signs; the required signer does not
+    out = c.send(unsigned, [s for s in c.signers if s.pubkey() != signer_key])
+    expect_error(out, custom.MissingSigner)
+    assert c.snapshot() == before
+
+
+@pytest.mark.parametrize("name,index", WRITABLE, ids=[f"{n}-{k}" for n, k in WRITABLE])
+def test_account_not_writable(name: str, index: int, request: pytest.FixtureRequest) -> None:
+    c = make_case(name, request)
+    before = c.snapshot()
+    expect_error(c.send(with_account(c.ix, index, is_writable=False)), custom.AccountNotWritable)
+    assert c.snapshot() == before
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_too_many_accounts(name: str, request: pytest.FixtureRequest) -> None:
+    c = make_case(name, request)
+    before = c.snapshot()
+    extra = [AccountMeta(c.ix.accounts[-1].pubkey, False, False)] * 64
+    crowded = Instruction(c.ix.program_id, c.ix.data, list(c.ix.accounts) + extra)
+    expect_error(c.send(crowded), custom.TooManyAccounts)
+    assert c.snapshot() == before
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_trailing_extra_accounts_are_ignored(name: str, request: pytest.FixtureRequest) -> None:
+    # Like Anchor's remaining accounts: a couple of extra accounts after the required ones are tolerated.
+    c = make_case(name, request)
+    extra = [
+        AccountMeta(Pubkey.new_unique(), False, False),
+        AccountMeta(c.ix.accounts[0].pubkey, False, False),
+    ]
+    out = c.send(Instruction(c.ix.program_id, c.ix.data, list(c.ix.accounts) + extra))
+    assert out.ok, f"{name}: {out.error_name}\n" + "\n".join(out.logs)
