@@ -9,7 +9,15 @@ from __future__ import annotations
 from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
-from keepers.pdas import collateral_vault_pda, exchange_pda, insurance_vault_pda, market_pda, user_pda
+from keepers.pdas import (
+    collateral_vault_pda,
+    event_queue_pda,
+    exchange_pda,
+    insurance_vault_pda,
+    market_pda,
+    orderbook_pda,
+    user_pda,
+)
 from programs_client.perp import instructions as gen
 from programs_client.perp.program_id import PROGRAM_ID
 from programs_client.perp.types import market_status
@@ -66,10 +74,16 @@ def initialize_market(
     params: MarketParams,
     program_id: Pubkey = PROGRAM_ID,
 ) -> Instruction:
-    """Create market ``market_index`` (it must be the exchange's next index)."""
+    """Create market ``market_index`` (the exchange's next index) with its order book and event queue."""
     return gen.initialize_market(
         {"oracle": oracle, "params": params, "name": encode_market_name(name), "market_index": market_index},
-        {"admin": admin, "exchange": exchange_pda(program_id), "market": market_pda(market_index, program_id)},
+        {
+            "admin": admin,
+            "exchange": exchange_pda(program_id),
+            "market": market_pda(market_index, program_id),
+            "orderbook": orderbook_pda(market_index, program_id),
+            "event_queue": event_queue_pda(market_index, program_id),
+        },
         program_id,
     )
 

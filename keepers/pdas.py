@@ -11,6 +11,8 @@ COLLATERAL_VAULT_SEED = b"collateral_vault"
 INSURANCE_VAULT_SEED = b"insurance_vault"
 MARKET_SEED = b"market"
 USER_SEED = b"user"
+ORDERBOOK_SEED = b"orderbook"
+EVENT_QUEUE_SEED = b"event_queue"
 
 
 def exchange_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
@@ -36,3 +38,13 @@ def market_pda(market_index: int, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
 def user_pda(authority: Pubkey, sub_id: int = 0, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
     """Return the margin account address of ``authority`` (["user", authority, sub_id as u16 LE])."""
     return Pubkey.find_program_address([USER_SEED, bytes(authority), sub_id.to_bytes(2, "little")], program_id)[0]
+
+
+def orderbook_pda(market_index: int, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """Return the order book address of market ``market_index`` (["orderbook", index as u16 LE])."""
+    return Pubkey.find_program_address([ORDERBOOK_SEED, market_index.to_bytes(2, "little")], program_id)[0]
+
+
+def event_queue_pda(market_index: int, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """Return the event queue address of market ``market_index`` (["event_queue", index as u16 LE])."""
+    return Pubkey.find_program_address([EVENT_QUEUE_SEED, market_index.to_bytes(2, "little")], program_id)[0]

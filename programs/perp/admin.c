@@ -86,6 +86,21 @@ pk_ix_transfer_admin( SolParameters *p ) {
   return 0;
 }
 
+/* Creates the market's orderbook or event queue: the PDA [seed, market index], owned by this program,
+   paid by the admin. */
+static u64
+pk_create_market_child( SolParameters *p, u64 idx, const char *seed, u16 index, u64 space ) {
+  enum { ADMIN = IX_ACC( INITIALIZE_MARKET, ADMIN ), SYSTEM = IX_ACC( INITIALIZE_MARKET, SYSTEM_PROGRAM ) };
+  u64 seed_len = 0;
+  while( seed[seed_len] ) seed_len++;
+  u8 bump;
+  SolSignerSeed seeds[3] = { { (const u8 *)seed, seed_len }, { (const u8 *)&index, 2 }, { &bump, 1 } };
+  PK_TRY( pk_find_pda( p, idx, seeds, 2, &bump ) );
+  PK_TRY( pk_check_uninitialized( p, idx ) );
+  pk_create_account_t c = { &p->ka[ADMIN], &p->ka[idx], &p->ka[SYSTEM], p->program_id, space, { seeds, 3 } };
+  return pk_create_pda_account( &c );
+}
+
 static void
 pk_emit_params_updated( const SolPubkey *market_key, const pk_market_t *m ) {
   pk_event_market_params_updated_t ev;
@@ -99,7 +114,8 @@ pk_emit_params_updated( const SolPubkey *market_key, const pk_market_t *m ) {
 u64
 pk_ix_initialize_market( SolParameters *p ) {
   enum { ADMIN = IX_ACC( INITIALIZE_MARKET, ADMIN ), EXCHANGE = IX_ACC( INITIALIZE_MARKET, EXCHANGE ),
-         MARKET = IX_ACC( INITIALIZE_MARKET, MARKET ), SYSTEM = IX_ACC( INITIALIZE_MARKET, SYSTEM_PROGRAM ) };
+         MARKET = IX_ACC( INITIALIZE_MARKET, MARKET ), BOOK = IX_ACC( INITIALIZE_MARKET, ORDERBOOK ),
+         QUEUE = IX_ACC( INITIALIZE_MARKET, EVENT_QUEUE ), SYSTEM = IX_ACC( INITIALIZE_MARKET, SYSTEM_PROGRAM ) };
   PK_CHECK_IX( p, INITIALIZE_MARKET );
   PK_TRY( pk_check_program( p, SYSTEM, &PK_SYSTEM_PROGRAM_ID ) );
   pk_exchange_t *ex;
@@ -118,8 +134,20 @@ pk_ix_initialize_market( SolParameters *p ) {
   pk_create_account_t c = { &p->ka[ADMIN], &p->ka[MARKET], &p->ka[SYSTEM], p->program_id,
                             PK_MARKET_LEN, { seeds, 3 } };
   PK_TRY( pk_create_pda_account( &c ) );
+  PK_TRY( pk_create_market_child( p, BOOK, PK_SEED_ORDERBOOK, index, PK_ORDERBOOK_LEN ) );
+  PK_TRY( pk_create_market_child( p, QUEUE, PK_SEED_EVENT_QUEUE, index, PK_EVENT_QUEUE_LEN ) );
+
+  pk_orderbook_t *book = (pk_orderbook_t *)p->ka[BOOK].data;
+  book->discriminator = PK_ORDERBOOK_DISCRIMINATOR;
+  book->market = *p->ka[MARKET].key;
+  pk_event_queue_t *queue = (pk_event_queue_t *)p->ka[QUEUE].data;
+  queue->discriminator = PK_EVENT_QUEUE_DISCRIMINATOR;
+  queue->market = *p->ka[MARKET].key;
 
   pk_market_t *m = (pk_market_t *)p->ka[MARKET].data;
+  m->orderbook = *p->ka[BOOK].key;
+  m->event_queue = *p->ka[QUEUE].key;
+  m->next_order_id = 1;
   m->discriminator = PK_MARKET_DISCRIMINATOR;
   m->oracle = args->oracle;
   m->params = args->params;

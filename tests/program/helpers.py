@@ -63,6 +63,17 @@ def account_len(name: str) -> int:
     return 8 + sum(borsh_size(f["type"]) for f in acc["type"]["fields"])
 
 
+def field_offset(account: str, field: str) -> int:
+    """Byte offset of ``field`` in the data of IDL account ``account`` (discriminator included)."""
+    acc = next(a for a in IDL_JSON["accounts"] if a["name"] == account)
+    offset = 8
+    for f in acc["type"]["fields"]:
+        if f["name"] == field:
+            return offset
+        offset += borsh_size(f["type"])
+    raise KeyError(f"{account} has no field {field}")
+
+
 def event_discriminator(name: str) -> bytes:
     return hashlib.sha256(f"event:{name}".encode()).digest()[:8]
 

@@ -33,6 +33,7 @@ from tests.program.helpers import (
     enum_name,
     events,
     expect_error,
+    field_offset,
     noncanonical_pda,
     params_as_dict,
     single_event,
@@ -41,8 +42,7 @@ from tests.program.helpers import (
 MARKET_LEN = account_len("Market")
 ORACLE_LEN = borsh_size({"defined": "OracleConfig"})
 PARAMS_LEN = borsh_size({"defined": "MarketParams"})
-# Market account offsets (discriminator, oracle, params, name[16], oi long, oi short, index, status)
-STATUS_OFFSET = 8 + ORACLE_LEN + PARAMS_LEN + 16 + 8 + 8 + 2
+STATUS_OFFSET = field_offset("Market", "status")
 # initialize_market data offsets (discriminator, oracle, params, name, index)
 IM_PRIMARY_KIND = 8 + 6 * 32
 IM_NAME = 8 + ORACLE_LEN + PARAMS_LEN
@@ -87,6 +87,12 @@ def init_market_raw(
             "admin": signer.pubkey(),
             "exchange": exchange.address,
             "market": market_pda(index, exchange.program_id)[0],
+            "orderbook": Pubkey.find_program_address(
+                [b"orderbook", index.to_bytes(2, "little")], exchange.program_id
+            )[0],
+            "event_queue": Pubkey.find_program_address(
+                [b"event_queue", index.to_bytes(2, "little")], exchange.program_id
+            )[0],
         },
         exchange.program_id,
     )
@@ -143,12 +149,18 @@ def test_initialize_market(exchange: LocalExchange) -> None:
     addr, bump = market_pda(0, pid)
     acc = svm.account(addr)
     assert acc is not None and acc.owner == pid
-    assert len(acc.data) == MARKET_LEN == 320
+    assert len(acc.data) == MARKET_LEN
     assert bytes(acc.data)[:8] == account_discriminator("Market")
     assert acc.lamports == rent(exchange, MARKET_LEN)
-    assert admin_before - svm.svm.get_balance(admin.pubkey()) == rent(
-        exchange, MARKET_LEN
-    )  # admin paid the rent
+    book_len, queue_len = account_len("Orderbook"), account_len("EventQueue")
+    for seed, name, size in ((b"orderbook", "Orderbook", book_len), (b"event_queue", "EventQueue", queue_len)):
+        child = svm.account(Pubkey.find_program_address([seed, (0).to_bytes(2, "little")], pid)[0])
+        assert child is not None and child.owner == pid and len(child.data) == size
+        assert bytes(child.data)[:8] == account_discriminator(name)
+        assert bytes(child.data)[8:40] == bytes(addr)  # the market it belongs to
+        assert not any(bytes(child.data)[40:])  # empty book, empty queue
+    rents = rent(exchange, MARKET_LEN) + rent(exchange, book_len) + rent(exchange, queue_len)
+    assert admin_before - svm.svm.get_balance(admin.pubkey()) == rents  # admin paid the rents
 
     m = svm.decode(Market, addr)
     assert oracle_json(m.oracle) == oracle_json(oracle)
@@ -160,7 +172,11 @@ def test_initialize_market(exchange: LocalExchange) -> None:
     assert m.market_index == 0
     assert enum_name(m.status) == "Active"
     assert m.bump == bump
-    assert list(m.padding) == [0, 0, 0, 0]
+    assert not any(m.padding)
+    assert m.orderbook == Pubkey.find_program_address([b"orderbook", bytes(2)], pid)[0]
+    assert m.event_queue == Pubkey.find_program_address([b"event_queue", bytes(2)], pid)[0]
+    assert (m.index_price, m.mark_price, m.open_interest_long, m.fee_pool, m.pnl_pool) == (0, 0, 0, 0, 0)
+    assert m.next_order_id == 1
 
     after = exchange.state()
     assert after.market_count == 1
@@ -629,7 +645,7 @@ def test_initialize_market_rejects_wrong_system_program(
 ) -> None:
     i = with_account(
         ix.initialize_market(exchange.admin.pubkey(), 0, "SOL-PERP", BASE_ORACLE, DEFAULT),
-        3,
+        5,  # systemProgram
         replacement,
     )
     expect_error(exchange.svm.send([i], [exchange.admin]), custom.InvalidProgramId)

@@ -32,6 +32,16 @@
 #define PK_ORACLE_KIND_SWITCHBOARD_ON_DEMAND 4
 #define PK_ORACLE_KIND_COUNT 5
 
+#define PK_SIDE_BID 0
+#define PK_SIDE_ASK 1
+#define PK_SIDE_COUNT 2
+
+#define PK_ORDER_TYPE_LIMIT 0
+#define PK_ORDER_TYPE_MARKET 1
+#define PK_ORDER_TYPE_POST_ONLY 2
+#define PK_ORDER_TYPE_IMMEDIATE_OR_CANCEL 3
+#define PK_ORDER_TYPE_COUNT 4
+
 /* Defined types */
 typedef struct {
   SolPubkey primary;
@@ -113,6 +123,38 @@ PK_STATIC_ASSERT( PK_OFFSETOF( pk_perp_position_t, open_orders ) == 50, "PerpPos
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_perp_position_t, padding ) == 51, "PerpPosition.padding offset" );
 PK_STATIC_ASSERT( sizeof( pk_perp_position_t ) == 56, "PerpPosition size" );
 
+typedef struct {
+  SolPubkey owner;
+  u64 order_id;
+  u64 client_order_id;
+  u64 price;
+  u64 base_amount;
+} pk_resting_order_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_resting_order_t, owner ) == 0, "RestingOrder.owner offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_resting_order_t, order_id ) == 32, "RestingOrder.orderId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_resting_order_t, client_order_id ) == 40, "RestingOrder.clientOrderId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_resting_order_t, price ) == 48, "RestingOrder.price offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_resting_order_t, base_amount ) == 56, "RestingOrder.baseAmount offset" );
+PK_STATIC_ASSERT( sizeof( pk_resting_order_t ) == 64, "RestingOrder size" );
+
+typedef struct {
+  SolPubkey maker;
+  u64 maker_order_id;
+  u64 price;
+  u64 base_amount;
+  u8 maker_side;
+  u8 maker_order_done;
+  u8 padding[6];
+} pk_fill_record_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker ) == 0, "FillRecord.maker offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker_order_id ) == 32, "FillRecord.makerOrderId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, price ) == 40, "FillRecord.price offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, base_amount ) == 48, "FillRecord.baseAmount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker_side ) == 56, "FillRecord.makerSide offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker_order_done ) == 57, "FillRecord.makerOrderDone offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, padding ) == 58, "FillRecord.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_fill_record_t ) == 64, "FillRecord size" );
+
 /* Accounts: the struct maps the whole account data, discriminator first */
 typedef struct {
   u64 discriminator;
@@ -148,27 +190,67 @@ typedef struct {
   u64 discriminator;
   pk_oracle_config_t oracle;
   pk_market_params_t params;
+  SolPubkey orderbook;
+  SolPubkey event_queue;
   u8 name[16];
+  u64 index_price;
+  u64 index_price_slot;
+  u64 index_confidence;
+  u64 mark_price;
+  i64 premium_ema;
+  u64 mark_twap;
+  u64 index_twap;
+  i64 twap_updated_ts;
+  u64 last_price_update_slot;
+  i64 cumulative_funding_long;
+  i64 cumulative_funding_short;
+  i64 last_funding_ts;
+  i64 last_funding_rate;
   u64 open_interest_long;
   u64 open_interest_short;
+  u64 fee_pool;
+  u64 pnl_pool;
+  u64 settlement_price;
+  u64 next_order_id;
   u16 market_index;
   u8 status;
   u8 bump;
-  u8 padding[4];
+  u8 oracle_source;
+  u8 padding[3];
 } pk_market_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, oracle ) == 8, "Market.oracle offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, params ) == 208, "Market.params offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, name ) == 280, "Market.name offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, open_interest_long ) == 296, "Market.openInterestLong offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, open_interest_short ) == 304, "Market.openInterestShort offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, market_index ) == 312, "Market.marketIndex offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, status ) == 314, "Market.status offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, bump ) == 315, "Market.bump offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, padding ) == 316, "Market.padding offset" );
-PK_STATIC_ASSERT( sizeof( pk_market_t ) == 320, "Market size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, orderbook ) == 280, "Market.orderbook offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, event_queue ) == 312, "Market.eventQueue offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, name ) == 344, "Market.name offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_price ) == 360, "Market.indexPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_price_slot ) == 368, "Market.indexPriceSlot offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_confidence ) == 376, "Market.indexConfidence offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, mark_price ) == 384, "Market.markPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, premium_ema ) == 392, "Market.premiumEma offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, mark_twap ) == 400, "Market.markTwap offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_twap ) == 408, "Market.indexTwap offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, twap_updated_ts ) == 416, "Market.twapUpdatedTs offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_price_update_slot ) == 424, "Market.lastPriceUpdateSlot offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, cumulative_funding_long ) == 432, "Market.cumulativeFundingLong offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, cumulative_funding_short ) == 440, "Market.cumulativeFundingShort offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_funding_ts ) == 448, "Market.lastFundingTs offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_funding_rate ) == 456, "Market.lastFundingRate offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, open_interest_long ) == 464, "Market.openInterestLong offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, open_interest_short ) == 472, "Market.openInterestShort offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, fee_pool ) == 480, "Market.feePool offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, pnl_pool ) == 488, "Market.pnlPool offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, settlement_price ) == 496, "Market.settlementPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, next_order_id ) == 504, "Market.nextOrderId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, market_index ) == 512, "Market.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, status ) == 514, "Market.status offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, bump ) == 515, "Market.bump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, oracle_source ) == 516, "Market.oracleSource offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, padding ) == 517, "Market.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_market_t ) == 520, "Market size" );
 
 #define PK_MARKET_DISCRIMINATOR 0x9ac6e30037d5bedbULL
-#define PK_MARKET_LEN 320UL
+#define PK_MARKET_LEN 520UL
 
 typedef struct {
   u64 discriminator;
@@ -193,6 +275,42 @@ PK_STATIC_ASSERT( sizeof( pk_user_t ) == 536, "User size" );
 
 #define PK_USER_DISCRIMINATOR 0xec3a97efe35f759fULL
 #define PK_USER_LEN 536UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey market;
+  u32 bid_count;
+  u32 ask_count;
+  pk_resting_order_t bids[64];
+  pk_resting_order_t asks[64];
+} pk_orderbook_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_orderbook_t, market ) == 8, "Orderbook.market offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_orderbook_t, bid_count ) == 40, "Orderbook.bidCount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_orderbook_t, ask_count ) == 44, "Orderbook.askCount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_orderbook_t, bids ) == 48, "Orderbook.bids offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_orderbook_t, asks ) == 4144, "Orderbook.asks offset" );
+PK_STATIC_ASSERT( sizeof( pk_orderbook_t ) == 8240, "Orderbook size" );
+
+#define PK_ORDERBOOK_DISCRIMINATOR 0x074845c37119222bULL
+#define PK_ORDERBOOK_LEN 8240UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey market;
+  u64 seq_num;
+  u32 head;
+  u32 count;
+  pk_fill_record_t fills[128];
+} pk_event_queue_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_queue_t, market ) == 8, "EventQueue.market offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_queue_t, seq_num ) == 40, "EventQueue.seqNum offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_queue_t, head ) == 48, "EventQueue.head offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_queue_t, count ) == 52, "EventQueue.count offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_queue_t, fills ) == 56, "EventQueue.fills offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_queue_t ) == 8248, "EventQueue size" );
+
+#define PK_EVENT_QUEUE_DISCRIMINATOR 0x448d74add174d029ULL
+#define PK_EVENT_QUEUE_LEN 8248UL
 
 /* Instructions */
 #define PK_IX_INITIALIZE_EXCHANGE_DISCRIMINATOR 0x1360cfe4a67469e0ULL
@@ -238,13 +356,15 @@ PK_STATIC_ASSERT( sizeof( pk_ix_transfer_admin_args_t ) == 32, "transferAdmin.ar
 #define PK_IX_TRANSFER_ADMIN_DATA_LEN 40UL
 
 #define PK_IX_INITIALIZE_MARKET_DISCRIMINATOR 0xcbaa309bc1bd2323ULL
-#define PK_IX_INITIALIZE_MARKET_ACCOUNTS 4UL
+#define PK_IX_INITIALIZE_MARKET_ACCOUNTS 6UL
 #define PK_IX_INITIALIZE_MARKET_SIGNER_MASK 0x1ULL
-#define PK_IX_INITIALIZE_MARKET_WRITABLE_MASK 0x7ULL
+#define PK_IX_INITIALIZE_MARKET_WRITABLE_MASK 0x1fULL
 #define PK_IX_INITIALIZE_MARKET_ACC_ADMIN 0
 #define PK_IX_INITIALIZE_MARKET_ACC_EXCHANGE 1
 #define PK_IX_INITIALIZE_MARKET_ACC_MARKET 2
-#define PK_IX_INITIALIZE_MARKET_ACC_SYSTEM_PROGRAM 3
+#define PK_IX_INITIALIZE_MARKET_ACC_ORDERBOOK 3
+#define PK_IX_INITIALIZE_MARKET_ACC_EVENT_QUEUE 4
+#define PK_IX_INITIALIZE_MARKET_ACC_SYSTEM_PROGRAM 5
 typedef struct {
   pk_oracle_config_t oracle;
   pk_market_params_t params;

@@ -34,6 +34,8 @@ PK_STATIC_ASSERT( sizeof( pk_token_account_t ) == 168, "token account view (165 
 #define PK_SEED_INSURANCE_VAULT "insurance_vault"
 #define PK_SEED_MARKET "market"
 #define PK_SEED_USER "user"
+#define PK_SEED_ORDERBOOK "orderbook"
+#define PK_SEED_EVENT_QUEUE "event_queue"
 #define PK_SEED(lit) { (const u8 *)(lit), sizeof(lit) - 1 }
 
 /* PK_FAIL logs the error code and the index of the offending account (PK_NO_ACCOUNT when none),

@@ -1,3 +1,5 @@
 from .exchange import Exchange, ExchangeJSON
 from .market import Market, MarketJSON
 from .user import User, UserJSON
+from .orderbook import Orderbook, OrderbookJSON
+from .event_queue import EventQueue, EventQueueJSON

@@ -7,6 +7,7 @@ import borsh_construct as borsh
 from anchorpy.coder.accounts import ACCOUNT_DISCRIMINATOR_SIZE
 from anchorpy.error import AccountInvalidDiscriminator
 from anchorpy.utils.rpc import get_multiple_accounts
+from anchorpy.borsh_extension import BorshPubkey
 from ..program_id import PROGRAM_ID
 from .. import types
 
@@ -14,12 +15,32 @@ from .. import types
 class MarketJSON(typing.TypedDict):
     oracle: types.oracle_config.OracleConfigJSON
     params: types.market_params.MarketParamsJSON
+    orderbook: str
+    event_queue: str
     name: list[int]
+    index_price: int
+    index_price_slot: int
+    index_confidence: int
+    mark_price: int
+    premium_ema: int
+    mark_twap: int
+    index_twap: int
+    twap_updated_ts: int
+    last_price_update_slot: int
+    cumulative_funding_long: int
+    cumulative_funding_short: int
+    last_funding_ts: int
+    last_funding_rate: int
     open_interest_long: int
     open_interest_short: int
+    fee_pool: int
+    pnl_pool: int
+    settlement_price: int
+    next_order_id: int
     market_index: int
     status: types.market_status.MarketStatusJSON
     bump: int
+    oracle_source: int
     padding: list[int]
 
 
@@ -29,22 +50,62 @@ class Market:
     layout: typing.ClassVar = borsh.CStruct(
         "oracle" / types.oracle_config.OracleConfig.layout,
         "params" / types.market_params.MarketParams.layout,
+        "orderbook" / BorshPubkey,
+        "event_queue" / BorshPubkey,
         "name" / borsh.U8[16],
+        "index_price" / borsh.U64,
+        "index_price_slot" / borsh.U64,
+        "index_confidence" / borsh.U64,
+        "mark_price" / borsh.U64,
+        "premium_ema" / borsh.I64,
+        "mark_twap" / borsh.U64,
+        "index_twap" / borsh.U64,
+        "twap_updated_ts" / borsh.I64,
+        "last_price_update_slot" / borsh.U64,
+        "cumulative_funding_long" / borsh.I64,
+        "cumulative_funding_short" / borsh.I64,
+        "last_funding_ts" / borsh.I64,
+        "last_funding_rate" / borsh.I64,
         "open_interest_long" / borsh.U64,
         "open_interest_short" / borsh.U64,
+        "fee_pool" / borsh.U64,
+        "pnl_pool" / borsh.U64,
+        "settlement_price" / borsh.U64,
+        "next_order_id" / borsh.U64,
         "market_index" / borsh.U16,
         "status" / types.market_status.layout,
         "bump" / borsh.U8,
-        "padding" / borsh.U8[4],
+        "oracle_source" / borsh.U8,
+        "padding" / borsh.U8[3],
     )
     oracle: types.oracle_config.OracleConfig
     params: types.market_params.MarketParams
+    orderbook: Pubkey
+    event_queue: Pubkey
     name: list[int]
+    index_price: int
+    index_price_slot: int
+    index_confidence: int
+    mark_price: int
+    premium_ema: int
+    mark_twap: int
+    index_twap: int
+    twap_updated_ts: int
+    last_price_update_slot: int
+    cumulative_funding_long: int
+    cumulative_funding_short: int
+    last_funding_ts: int
+    last_funding_rate: int
     open_interest_long: int
     open_interest_short: int
+    fee_pool: int
+    pnl_pool: int
+    settlement_price: int
+    next_order_id: int
     market_index: int
     status: types.market_status.MarketStatusKind
     bump: int
+    oracle_source: int
     padding: list[int]
 
     @classmethod
@@ -93,12 +154,32 @@ class Market:
         return cls(
             oracle=types.oracle_config.OracleConfig.from_decoded(dec.oracle),
             params=types.market_params.MarketParams.from_decoded(dec.params),
+            orderbook=dec.orderbook,
+            event_queue=dec.event_queue,
             name=dec.name,
+            index_price=dec.index_price,
+            index_price_slot=dec.index_price_slot,
+            index_confidence=dec.index_confidence,
+            mark_price=dec.mark_price,
+            premium_ema=dec.premium_ema,
+            mark_twap=dec.mark_twap,
+            index_twap=dec.index_twap,
+            twap_updated_ts=dec.twap_updated_ts,
+            last_price_update_slot=dec.last_price_update_slot,
+            cumulative_funding_long=dec.cumulative_funding_long,
+            cumulative_funding_short=dec.cumulative_funding_short,
+            last_funding_ts=dec.last_funding_ts,
+            last_funding_rate=dec.last_funding_rate,
             open_interest_long=dec.open_interest_long,
             open_interest_short=dec.open_interest_short,
+            fee_pool=dec.fee_pool,
+            pnl_pool=dec.pnl_pool,
+            settlement_price=dec.settlement_price,
+            next_order_id=dec.next_order_id,
             market_index=dec.market_index,
             status=types.market_status.from_decoded(dec.status),
             bump=dec.bump,
+            oracle_source=dec.oracle_source,
             padding=dec.padding,
         )
 
@@ -106,12 +187,32 @@ class Market:
         return {
             "oracle": self.oracle.to_json(),
             "params": self.params.to_json(),
+            "orderbook": str(self.orderbook),
+            "event_queue": str(self.event_queue),
             "name": self.name,
+            "index_price": self.index_price,
+            "index_price_slot": self.index_price_slot,
+            "index_confidence": self.index_confidence,
+            "mark_price": self.mark_price,
+            "premium_ema": self.premium_ema,
+            "mark_twap": self.mark_twap,
+            "index_twap": self.index_twap,
+            "twap_updated_ts": self.twap_updated_ts,
+            "last_price_update_slot": self.last_price_update_slot,
+            "cumulative_funding_long": self.cumulative_funding_long,
+            "cumulative_funding_short": self.cumulative_funding_short,
+            "last_funding_ts": self.last_funding_ts,
+            "last_funding_rate": self.last_funding_rate,
             "open_interest_long": self.open_interest_long,
             "open_interest_short": self.open_interest_short,
+            "fee_pool": self.fee_pool,
+            "pnl_pool": self.pnl_pool,
+            "settlement_price": self.settlement_price,
+            "next_order_id": self.next_order_id,
             "market_index": self.market_index,
             "status": self.status.to_json(),
             "bump": self.bump,
+            "oracle_source": self.oracle_source,
             "padding": self.padding,
         }
 
@@ -120,11 +221,31 @@ class Market:
         return cls(
             oracle=types.oracle_config.OracleConfig.from_json(obj["oracle"]),
             params=types.market_params.MarketParams.from_json(obj["params"]),
+            orderbook=Pubkey.from_string(obj["orderbook"]),
+            event_queue=Pubkey.from_string(obj["event_queue"]),
             name=obj["name"],
+            index_price=obj["index_price"],
+            index_price_slot=obj["index_price_slot"],
+            index_confidence=obj["index_confidence"],
+            mark_price=obj["mark_price"],
+            premium_ema=obj["premium_ema"],
+            mark_twap=obj["mark_twap"],
+            index_twap=obj["index_twap"],
+            twap_updated_ts=obj["twap_updated_ts"],
+            last_price_update_slot=obj["last_price_update_slot"],
+            cumulative_funding_long=obj["cumulative_funding_long"],
+            cumulative_funding_short=obj["cumulative_funding_short"],
+            last_funding_ts=obj["last_funding_ts"],
+            last_funding_rate=obj["last_funding_rate"],
             open_interest_long=obj["open_interest_long"],
             open_interest_short=obj["open_interest_short"],
+            fee_pool=obj["fee_pool"],
+            pnl_pool=obj["pnl_pool"],
+            settlement_price=obj["settlement_price"],
+            next_order_id=obj["next_order_id"],
             market_index=obj["market_index"],
             status=types.market_status.from_json(obj["status"]),
             bump=obj["bump"],
+            oracle_source=obj["oracle_source"],
             padding=obj["padding"],
         )

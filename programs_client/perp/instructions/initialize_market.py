@@ -27,6 +27,8 @@ class InitializeMarketAccounts(typing.TypedDict):
     admin: Pubkey
     exchange: Pubkey
     market: Pubkey
+    orderbook: Pubkey
+    event_queue: Pubkey
 
 
 def initialize_market(
@@ -39,6 +41,8 @@ def initialize_market(
         AccountMeta(pubkey=accounts["admin"], is_signer=True, is_writable=True),
         AccountMeta(pubkey=accounts["exchange"], is_signer=False, is_writable=True),
         AccountMeta(pubkey=accounts["market"], is_signer=False, is_writable=True),
+        AccountMeta(pubkey=accounts["orderbook"], is_signer=False, is_writable=True),
+        AccountMeta(pubkey=accounts["event_queue"], is_signer=False, is_writable=True),
         AccountMeta(pubkey=SYS_PROGRAM_ID, is_signer=False, is_writable=False),
     ]
     if remaining_accounts is not None:

@@ -9,3 +9,11 @@ from . import market_params
 from .market_params import MarketParams, MarketParamsJSON
 from . import perp_position
 from .perp_position import PerpPosition, PerpPositionJSON
+from . import side
+from .side import SideKind, SideJSON
+from . import order_type
+from .order_type import OrderTypeKind, OrderTypeJSON
+from . import resting_order
+from .resting_order import RestingOrder, RestingOrderJSON
+from . import fill_record
+from .fill_record import FillRecord, FillRecordJSON

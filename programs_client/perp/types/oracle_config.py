@@ -1,5 +1,7 @@
 from __future__ import annotations
-from . import oracle_kind
+from . import (
+    oracle_kind,
+)
 import typing
 from dataclasses import dataclass
 from construct import Container
