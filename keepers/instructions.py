@@ -6,7 +6,7 @@ builders stay the only place that encodes instruction data.
 
 from __future__ import annotations
 
-from solders.instruction import Instruction
+from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
 from keepers.pdas import (
@@ -20,8 +20,10 @@ from keepers.pdas import (
 )
 from programs_client.perp import instructions as gen
 from programs_client.perp.program_id import PROGRAM_ID
-from programs_client.perp.types import market_status
+from programs_client.perp.types import market_status, order_type
+from programs_client.perp.types import side as side_
 from programs_client.perp.types.market_params import MarketParams
+from programs_client.perp.types.order_args import OrderArgs
 from programs_client.perp.types.oracle_config import OracleConfig
 
 MARKET_NAME_LEN = 16
@@ -176,6 +178,11 @@ def withdraw(
 
 
 __all__ = [
+    "cancel_all_orders",
+    "cancel_order",
+    "consume_events",
+    "order_args",
+    "place_order",
     "decode_market_name",
     "deposit",
     "encode_market_name",
@@ -190,3 +197,82 @@ __all__ = [
     "update_market_params",
     "withdraw",
 ]
+
+
+def _trade_accounts(signer: Pubkey, user: Pubkey, market_index: int, program_id: Pubkey) -> dict[str, Pubkey]:
+    return {
+        "signer": signer,
+        "user": user,
+        "market": market_pda(market_index, program_id),
+        "orderbook": orderbook_pda(market_index, program_id),
+        "event_queue": event_queue_pda(market_index, program_id),
+    }
+
+
+def _readonly(markets: list[Pubkey]) -> list[AccountMeta]:
+    return [AccountMeta(m, is_signer=False, is_writable=False) for m in markets]
+
+
+def order_args(
+    side: side_.SideKind,
+    price: int,
+    base_amount: int,
+    order_type_: order_type.OrderTypeKind | None = None,
+    client_order_id: int = 0,
+    reduce_only: bool = False,
+) -> OrderArgs:
+    """Return the arguments of a new order (a Limit order unless ``order_type_`` says otherwise)."""
+    return OrderArgs(
+        price=price,
+        base_amount=base_amount,
+        client_order_id=client_order_id,
+        side=side,
+        order_type=order_type_ or order_type.Limit(),
+        reduce_only=reduce_only,
+        padding=[0] * 5,
+    )
+
+
+def place_order(
+    signer: Pubkey,
+    user: Pubkey,
+    market_index: int,
+    order: OrderArgs,
+    other_markets: list[Pubkey] = (),  # type: ignore[assignment]
+    program_id: Pubkey = PROGRAM_ID,
+) -> Instruction:
+    """Place ``order`` for margin account ``user`` (signed by its authority or delegate).
+
+    ``other_markets`` are the markets of the user's other positions, which the margin check reads.
+    """
+    return gen.place_order(
+        {"order": order},
+        _trade_accounts(signer, user, market_index, program_id),  # type: ignore[arg-type]
+        program_id,
+        _readonly(list(other_markets)),
+    )
+
+
+def cancel_order(signer: Pubkey, user: Pubkey, market_index: int, order_id: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Cancel one resting order of ``user`` by order id."""
+    accounts = _trade_accounts(signer, user, market_index, program_id)
+    del accounts["event_queue"]
+    return gen.cancel_order({"order_id": order_id}, accounts, program_id)  # type: ignore[arg-type]
+
+
+def cancel_all_orders(signer: Pubkey, user: Pubkey, market_index: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Cancel every resting order of ``user`` in the market."""
+    accounts = _trade_accounts(signer, user, market_index, program_id)
+    del accounts["event_queue"]
+    return gen.cancel_all_orders(accounts, program_id)  # type: ignore[arg-type]
+
+
+def consume_events(market_index: int, makers: list[Pubkey], limit: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Apply up to ``limit`` queued maker fills; ``makers`` are the User accounts of the next fills, in order."""
+    unique = list(dict.fromkeys(makers))
+    return gen.consume_events(
+        {"limit": limit},
+        {"market": market_pda(market_index, program_id), "event_queue": event_queue_pda(market_index, program_id)},
+        program_id,
+        [AccountMeta(m, is_signer=False, is_writable=True) for m in unique],
+    )

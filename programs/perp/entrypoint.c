@@ -19,6 +19,10 @@ entrypoint( const u8 *input ) {
     case PK_IX_SET_USER_DELEGATE_DISCRIMINATOR:     return pk_ix_set_user_delegate( &p );
     case PK_IX_DEPOSIT_DISCRIMINATOR:               return pk_ix_deposit( &p );
     case PK_IX_WITHDRAW_DISCRIMINATOR:              return pk_ix_withdraw( &p );
+    case PK_IX_PLACE_ORDER_DISCRIMINATOR:           return pk_ix_place_order( &p );
+    case PK_IX_CANCEL_ORDER_DISCRIMINATOR:          return pk_ix_cancel_order( &p );
+    case PK_IX_CANCEL_ALL_ORDERS_DISCRIMINATOR:     return pk_ix_cancel_all_orders( &p );
+    case PK_IX_CONSUME_EVENTS_DISCRIMINATOR:        return pk_ix_consume_events( &p );
     default: PK_FAIL( PK_ERR_UNKNOWN_INSTRUCTION, PK_NO_ACCOUNT );
   }
 }

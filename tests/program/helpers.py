@@ -13,9 +13,11 @@ from typing import Any
 
 from anchorpy.coder.event import EventCoder
 from anchorpy_core.idl import Idl
+from solders.account import Account
 from solders.pubkey import Pubkey
 
 from keepers.results import Failed, Landed, Outcome
+from localnet.svm import LocalSvm
 
 IDL_PATH = Path(__file__).resolve().parents[2] / "idl" / "perp.json"
 IDL_JSON: dict[str, Any] = json.loads(IDL_PATH.read_text())
@@ -161,3 +163,18 @@ def params_as_dict(p: Any) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------
 # Tests of the event encoding itself
 
+
+
+def set_market_prices(svm: LocalSvm, market: Pubkey, index_price: int, mark_price: int | None = None) -> None:
+    """Write a market's index and mark price directly (fixture for order-book tests).
+
+    Prices normally arrive through update_prices from the oracles; tests of trading logic that do not
+    exercise oracles set them here so each test controls the mark exactly.
+    """
+    acc = svm.account(market)
+    assert acc is not None
+    data = bytearray(bytes(acc.data))
+    data[field_offset("Market", "indexPrice") : field_offset("Market", "indexPrice") + 8] = index_price.to_bytes(8, "little")
+    mark = index_price if mark_price is None else mark_price
+    data[field_offset("Market", "markPrice") : field_offset("Market", "markPrice") + 8] = mark.to_bytes(8, "little")
+    svm.set_account(market, Account(acc.lamports, bytes(data), acc.owner, acc.executable, acc.rent_epoch))

@@ -155,6 +155,24 @@ PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker_order_done ) == 57, "Fill
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, padding ) == 58, "FillRecord.padding offset" );
 PK_STATIC_ASSERT( sizeof( pk_fill_record_t ) == 64, "FillRecord size" );
 
+typedef struct {
+  u64 price;
+  u64 base_amount;
+  u64 client_order_id;
+  u8 side;
+  u8 order_type;
+  u8 reduce_only;
+  u8 padding[5];
+} pk_order_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, price ) == 0, "OrderArgs.price offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, base_amount ) == 8, "OrderArgs.baseAmount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, client_order_id ) == 16, "OrderArgs.clientOrderId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, side ) == 24, "OrderArgs.side offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, order_type ) == 25, "OrderArgs.orderType offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, reduce_only ) == 26, "OrderArgs.reduceOnly offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, padding ) == 27, "OrderArgs.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_order_args_t ) == 32, "OrderArgs size" );
+
 /* Accounts: the struct maps the whole account data, discriminator first */
 typedef struct {
   u64 discriminator;
@@ -492,6 +510,64 @@ PK_STATIC_ASSERT( sizeof( pk_ix_withdraw_args_t ) == 8, "withdraw.args size" );
 
 #define PK_IX_WITHDRAW_DATA_LEN 16UL
 
+#define PK_IX_PLACE_ORDER_DISCRIMINATOR 0x6a60826daf9bc233ULL
+#define PK_IX_PLACE_ORDER_ACCOUNTS 5UL
+#define PK_IX_PLACE_ORDER_SIGNER_MASK 0x1ULL
+#define PK_IX_PLACE_ORDER_WRITABLE_MASK 0x1eULL
+#define PK_IX_PLACE_ORDER_ACC_SIGNER 0
+#define PK_IX_PLACE_ORDER_ACC_USER 1
+#define PK_IX_PLACE_ORDER_ACC_MARKET 2
+#define PK_IX_PLACE_ORDER_ACC_ORDERBOOK 3
+#define PK_IX_PLACE_ORDER_ACC_EVENT_QUEUE 4
+typedef struct {
+  pk_order_args_t order;
+} pk_ix_place_order_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_place_order_args_t, order ) == 0, "placeOrder.args.order offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_place_order_args_t ) == 32, "placeOrder.args size" );
+
+#define PK_IX_PLACE_ORDER_DATA_LEN 40UL
+
+#define PK_IX_CANCEL_ORDER_DISCRIMINATOR 0x84df3108f0ed815fULL
+#define PK_IX_CANCEL_ORDER_ACCOUNTS 4UL
+#define PK_IX_CANCEL_ORDER_SIGNER_MASK 0x1ULL
+#define PK_IX_CANCEL_ORDER_WRITABLE_MASK 0xaULL
+#define PK_IX_CANCEL_ORDER_ACC_SIGNER 0
+#define PK_IX_CANCEL_ORDER_ACC_USER 1
+#define PK_IX_CANCEL_ORDER_ACC_MARKET 2
+#define PK_IX_CANCEL_ORDER_ACC_ORDERBOOK 3
+typedef struct {
+  u64 order_id;
+} pk_ix_cancel_order_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_cancel_order_args_t, order_id ) == 0, "cancelOrder.args.orderId offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_cancel_order_args_t ) == 8, "cancelOrder.args size" );
+
+#define PK_IX_CANCEL_ORDER_DATA_LEN 16UL
+
+#define PK_IX_CANCEL_ALL_ORDERS_DISCRIMINATOR 0x8fa06411abf353c4ULL
+#define PK_IX_CANCEL_ALL_ORDERS_ACCOUNTS 4UL
+#define PK_IX_CANCEL_ALL_ORDERS_SIGNER_MASK 0x1ULL
+#define PK_IX_CANCEL_ALL_ORDERS_WRITABLE_MASK 0xaULL
+#define PK_IX_CANCEL_ALL_ORDERS_ACC_SIGNER 0
+#define PK_IX_CANCEL_ALL_ORDERS_ACC_USER 1
+#define PK_IX_CANCEL_ALL_ORDERS_ACC_MARKET 2
+#define PK_IX_CANCEL_ALL_ORDERS_ACC_ORDERBOOK 3
+
+#define PK_IX_CANCEL_ALL_ORDERS_DATA_LEN 8UL
+
+#define PK_IX_CONSUME_EVENTS_DISCRIMINATOR 0xc93f2f1f34b191ddULL
+#define PK_IX_CONSUME_EVENTS_ACCOUNTS 2UL
+#define PK_IX_CONSUME_EVENTS_SIGNER_MASK 0x0ULL
+#define PK_IX_CONSUME_EVENTS_WRITABLE_MASK 0x3ULL
+#define PK_IX_CONSUME_EVENTS_ACC_MARKET 0
+#define PK_IX_CONSUME_EVENTS_ACC_EVENT_QUEUE 1
+typedef struct {
+  u16 limit;
+} pk_ix_consume_events_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_consume_events_args_t, limit ) == 0, "consumeEvents.args.limit offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_consume_events_args_t ) == 2, "consumeEvents.args size" );
+
+#define PK_IX_CONSUME_EVENTS_DATA_LEN 10UL
+
 /* Events: logged with sol_log_data as discriminator + Borsh fields */
 typedef struct {
   u64 discriminator;
@@ -573,6 +649,100 @@ PK_STATIC_ASSERT( sizeof( pk_event_admin_transferred_t ) == 72, "AdminTransferre
 #define PK_EVENT_ADMIN_TRANSFERRED_DISCRIMINATOR 0xb326d9c705b693ffULL
 #define PK_EVENT_ADMIN_TRANSFERRED_LEN 72UL
 
+typedef struct {
+  u64 discriminator;
+  SolPubkey user;
+  u64 order_id;
+  u64 client_order_id;
+  u64 price;
+  u64 base_amount;
+  u64 slot;
+  u16 market_index;
+  u8 side;
+  u8 order_type;
+} pk_event_order_placed_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_placed_t, user ) == 8, "OrderPlaced.user offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_placed_t, order_id ) == 40, "OrderPlaced.orderId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_placed_t, client_order_id ) == 48, "OrderPlaced.clientOrderId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_placed_t, price ) == 56, "OrderPlaced.price offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_placed_t, base_amount ) == 64, "OrderPlaced.baseAmount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_placed_t, slot ) == 72, "OrderPlaced.slot offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_placed_t, market_index ) == 80, "OrderPlaced.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_placed_t, side ) == 82, "OrderPlaced.side offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_placed_t, order_type ) == 83, "OrderPlaced.orderType offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_order_placed_t ) == 88, "OrderPlaced size" );
+
+#define PK_EVENT_ORDER_PLACED_DISCRIMINATOR 0xe3d8dba9eacc8260ULL
+#define PK_EVENT_ORDER_PLACED_LEN 84UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey user;
+  u64 order_id;
+  u64 base_amount;
+  u16 market_index;
+  u8 side;
+} pk_event_order_cancelled_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_cancelled_t, user ) == 8, "OrderCancelled.user offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_cancelled_t, order_id ) == 40, "OrderCancelled.orderId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_cancelled_t, base_amount ) == 48, "OrderCancelled.baseAmount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_cancelled_t, market_index ) == 56, "OrderCancelled.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_cancelled_t, side ) == 58, "OrderCancelled.side offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_order_cancelled_t ) == 64, "OrderCancelled size" );
+
+#define PK_EVENT_ORDER_CANCELLED_DISCRIMINATOR 0xefa871a84480386cULL
+#define PK_EVENT_ORDER_CANCELLED_LEN 59UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey taker;
+  SolPubkey maker;
+  u64 maker_order_id;
+  u64 price;
+  u64 base_amount;
+  u64 taker_fee;
+  u64 seq_num;
+  u16 market_index;
+  u8 taker_side;
+} pk_event_fill_event_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_fill_event_t, taker ) == 8, "FillEvent.taker offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_fill_event_t, maker ) == 40, "FillEvent.maker offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_fill_event_t, maker_order_id ) == 72, "FillEvent.makerOrderId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_fill_event_t, price ) == 80, "FillEvent.price offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_fill_event_t, base_amount ) == 88, "FillEvent.baseAmount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_fill_event_t, taker_fee ) == 96, "FillEvent.takerFee offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_fill_event_t, seq_num ) == 104, "FillEvent.seqNum offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_fill_event_t, market_index ) == 112, "FillEvent.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_fill_event_t, taker_side ) == 114, "FillEvent.takerSide offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_fill_event_t ) == 120, "FillEvent size" );
+
+#define PK_EVENT_FILL_EVENT_DISCRIMINATOR 0x702db269e429590dULL
+#define PK_EVENT_FILL_EVENT_LEN 115UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey maker;
+  u64 maker_order_id;
+  u64 price;
+  u64 base_amount;
+  u64 maker_rebate;
+  u64 seq_num;
+  u16 market_index;
+  u8 maker_side;
+} pk_event_maker_fill_applied_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_maker_fill_applied_t, maker ) == 8, "MakerFillApplied.maker offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_maker_fill_applied_t, maker_order_id ) == 40, "MakerFillApplied.makerOrderId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_maker_fill_applied_t, price ) == 48, "MakerFillApplied.price offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_maker_fill_applied_t, base_amount ) == 56, "MakerFillApplied.baseAmount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_maker_fill_applied_t, maker_rebate ) == 64, "MakerFillApplied.makerRebate offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_maker_fill_applied_t, seq_num ) == 72, "MakerFillApplied.seqNum offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_maker_fill_applied_t, market_index ) == 80, "MakerFillApplied.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_maker_fill_applied_t, maker_side ) == 82, "MakerFillApplied.makerSide offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_maker_fill_applied_t ) == 88, "MakerFillApplied size" );
+
+#define PK_EVENT_MAKER_FILL_APPLIED_DISCRIMINATOR 0xe2e69d59d75512ebULL
+#define PK_EVENT_MAKER_FILL_APPLIED_LEN 83UL
+
 /* Errors: returned as the program's custom error code */
 #define PK_ERR_UNKNOWN_INSTRUCTION 6000ULL
 #define PK_ERR_INVALID_INSTRUCTION_DATA 6001ULL
@@ -610,5 +780,18 @@ PK_STATIC_ASSERT( sizeof( pk_event_admin_transferred_t ) == 72, "AdminTransferre
 #define PK_ERR_ORACLE_CONFIDENCE_TOO_WIDE 6033ULL
 #define PK_ERR_ORACLE_DIVERGENCE 6034ULL
 #define PK_ERR_ORACLE_UNAVAILABLE 6035ULL
+#define PK_ERR_MARKET_NOT_TRADABLE 6036ULL
+#define PK_ERR_INVALID_ORDER 6037ULL
+#define PK_ERR_POST_ONLY_WOULD_CROSS 6038ULL
+#define PK_ERR_REDUCE_ONLY_VIOLATED 6039ULL
+#define PK_ERR_ORDERBOOK_FULL 6040ULL
+#define PK_ERR_EVENT_QUEUE_FULL 6041ULL
+#define PK_ERR_ORDER_NOT_FOUND 6042ULL
+#define PK_ERR_TOO_MANY_POSITIONS 6043ULL
+#define PK_ERR_MISSING_MARKET_ACCOUNT 6044ULL
+#define PK_ERR_INSUFFICIENT_MARGIN 6045ULL
+#define PK_ERR_OPEN_INTEREST_LIMIT 6046ULL
+#define PK_ERR_MAKER_NOT_PASSED 6047ULL
+#define PK_ERR_MARKET_ACCOUNT_MISMATCH 6048ULL
 
 #endif /* HEADER_pk_programs_perp_include_perp_idl_h */

@@ -125,4 +125,53 @@ u64 pk_ix_set_user_delegate( SolParameters *p );
 u64 pk_ix_deposit( SolParameters *p );
 u64 pk_ix_withdraw( SolParameters *p );
 
+/* math.c */
+u64 pk_mul_div_floor( u64 a, u64 b, u64 d, u64 *out );
+u64 pk_mul_div_ceil( u64 a, u64 b, u64 d, u64 *out );
+u64 pk_signed_mul_div_floor( i64 a, i64 b, u64 d, i64 *out );
+u64 pk_add_i64( i64 a, i64 b, i64 *out );
+u64 pk_sub_i64( i64 a, i64 b, i64 *out );
+
+#define PK_BASE_PRECISION 1000000000ULL      /* base amounts: 1e9 */
+#define PK_FUNDING_PRECISION 1000000000000ULL /* base 1e9 x cumulative funding 1e9 -> quote 1e6 */
+#define PK_BPS_DENOM 10000ULL
+
+/* positions.c */
+typedef struct {
+  i64 long_delta;    /* change of the market's long open interest */
+  i64 short_delta;   /* change of the market's short open interest */
+} pk_oi_change_t;
+u64 pk_position_for_market( pk_user_t *u, const pk_market_t *m, pk_perp_position_t **out );
+u64 pk_position_settle_funding( pk_perp_position_t *pos, const pk_market_t *m );
+typedef struct {
+  u64 base;    /* base filled (1e9) */
+  u64 quote;   /* its cash (1e6), already rounded for this side: pk_fill_quote */
+  u8  side;    /* PK_SIDE_BID when this position bought */
+} pk_fill_t;
+u64 pk_position_apply_fill( pk_perp_position_t *pos, const pk_market_t *m, const pk_fill_t *fill, pk_oi_change_t *oi );
+u64 pk_market_apply_oi( pk_market_t *m, const pk_oi_change_t *oi );
+u64 pk_fill_quote( u64 base, u64 price, u8 side, u64 *quote );
+
+/* margin.c */
+typedef struct {
+  i64 equity;                  /* collateral + unrealised + unsettled PnL + unsettled funding (1e6) */
+  u64 initial_requirement;     /* with open-order reservations at their worst side */
+  u64 maintenance_requirement; /* positions only */
+} pk_margin_t;
+u64 pk_compute_margin( SolParameters *p, const pk_user_t *u, const pk_market_t *current, u64 first_extra,
+                       pk_margin_t *out );
+
+/* orderbook.c */
+u64  pk_book_insert( pk_orderbook_t *book, u8 side, const pk_resting_order_t *order );
+void pk_book_remove( pk_orderbook_t *book, u8 side, u64 index );
+int  pk_book_find( const pk_orderbook_t *book, const SolPubkey *owner, u64 order_id, u8 *side, u64 *index );
+u64  pk_queue_push( pk_event_queue_t *queue, const pk_fill_record_t *fill, u64 *seq );
+
+/* trading.c */
+u64 pk_load_user_as_trader( SolParameters *p, u64 user_idx, u64 signer_idx, pk_user_t **out );
+u64 pk_ix_place_order( SolParameters *p );
+u64 pk_ix_cancel_order( SolParameters *p );
+u64 pk_ix_cancel_all_orders( SolParameters *p );
+u64 pk_ix_consume_events( SolParameters *p );
+
 #endif /* HEADER_pk_programs_perp_include_pk_program_h */

@@ -356,6 +356,132 @@ class OracleUnavailable(ProgramError):
     msg = "Neither oracle source gives a valid price"
 
 
+class MarketNotTradable(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6036, "The market's status does not allow this order")
+
+    code = 6036
+    name = "MarketNotTradable"
+    msg = "The market's status does not allow this order"
+
+
+class InvalidOrder(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6037,
+            "Order price or size is zero, off the tick or lot grid, or below the minimum size",
+        )
+
+    code = 6037
+    name = "InvalidOrder"
+    msg = "Order price or size is zero, off the tick or lot grid, or below the minimum size"
+
+
+class PostOnlyWouldCross(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6038, "A post-only order would have matched")
+
+    code = 6038
+    name = "PostOnlyWouldCross"
+    msg = "A post-only order would have matched"
+
+
+class ReduceOnlyViolated(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6039, "A reduce-only order would increase the position")
+
+    code = 6039
+    name = "ReduceOnlyViolated"
+    msg = "A reduce-only order would increase the position"
+
+
+class OrderbookFull(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6040, "The book side is full")
+
+    code = 6040
+    name = "OrderbookFull"
+    msg = "The book side is full"
+
+
+class EventQueueFull(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6041, "The event queue is full: run consume_events")
+
+    code = 6041
+    name = "EventQueueFull"
+    msg = "The event queue is full: run consume_events"
+
+
+class OrderNotFound(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6042, "No resting order of this user with that id")
+
+    code = 6042
+    name = "OrderNotFound"
+    msg = "No resting order of this user with that id"
+
+
+class TooManyPositions(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6043, "All position slots of the User are in use")
+
+    code = 6043
+    name = "TooManyPositions"
+    msg = "All position slots of the User are in use"
+
+
+class MissingMarketAccount(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6044, "A market the User holds a position in was not passed")
+
+    code = 6044
+    name = "MissingMarketAccount"
+    msg = "A market the User holds a position in was not passed"
+
+
+class InsufficientMargin(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6045, "The User would not meet initial margin")
+
+    code = 6045
+    name = "InsufficientMargin"
+    msg = "The User would not meet initial margin"
+
+
+class OpenInterestLimit(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6046, "The order would raise open interest above the market maximum"
+        )
+
+    code = 6046
+    name = "OpenInterestLimit"
+    msg = "The order would raise open interest above the market maximum"
+
+
+class MakerNotPassed(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6047, "The next fill's maker account was not passed to consume_events"
+        )
+
+    code = 6047
+    name = "MakerNotPassed"
+    msg = "The next fill's maker account was not passed to consume_events"
+
+
+class MarketAccountMismatch(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6048, "Order book or event queue does not belong to the market"
+        )
+
+    code = 6048
+    name = "MarketAccountMismatch"
+    msg = "Order book or event queue does not belong to the market"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -393,6 +519,19 @@ CustomError = typing.Union[
     OracleConfidenceTooWide,
     OracleDivergence,
     OracleUnavailable,
+    MarketNotTradable,
+    InvalidOrder,
+    PostOnlyWouldCross,
+    ReduceOnlyViolated,
+    OrderbookFull,
+    EventQueueFull,
+    OrderNotFound,
+    TooManyPositions,
+    MissingMarketAccount,
+    InsufficientMargin,
+    OpenInterestLimit,
+    MakerNotPassed,
+    MarketAccountMismatch,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -431,6 +570,19 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6033: OracleConfidenceTooWide(),
     6034: OracleDivergence(),
     6035: OracleUnavailable(),
+    6036: MarketNotTradable(),
+    6037: InvalidOrder(),
+    6038: PostOnlyWouldCross(),
+    6039: ReduceOnlyViolated(),
+    6040: OrderbookFull(),
+    6041: EventQueueFull(),
+    6042: OrderNotFound(),
+    6043: TooManyPositions(),
+    6044: MissingMarketAccount(),
+    6045: InsufficientMargin(),
+    6046: OpenInterestLimit(),
+    6047: MakerNotPassed(),
+    6048: MarketAccountMismatch(),
 }
 
 

@@ -33,3 +33,7 @@ from .set_user_delegate import (
 )
 from .deposit import deposit, DepositArgs, DepositAccounts
 from .withdraw import withdraw, WithdrawArgs, WithdrawAccounts
+from .place_order import place_order, PlaceOrderArgs, PlaceOrderAccounts
+from .cancel_order import cancel_order, CancelOrderArgs, CancelOrderAccounts
+from .cancel_all_orders import cancel_all_orders, CancelAllOrdersAccounts
+from .consume_events import consume_events, ConsumeEventsArgs, ConsumeEventsAccounts

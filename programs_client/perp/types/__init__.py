@@ -17,3 +17,5 @@ from . import resting_order
 from .resting_order import RestingOrder, RestingOrderJSON
 from . import fill_record
 from .fill_record import FillRecord, FillRecordJSON
+from . import order_args
+from .order_args import OrderArgs, OrderArgsJSON

@@ -1,0 +1,180 @@
+"""The program's position and margin math in Python, with the same integer rounding.
+
+The keepers use it to value users from cached accounts; differential tests prove that it gives the
+program's figures exactly. Units: base 1e9, prices and quote 1e6, cumulative funding quote at 1e9
+per whole base, ratios in basis points. Rounding is always against the user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterable, Mapping
+
+BASE_PRECISION = 10**9
+FUNDING_PRECISION = 10**12
+BPS = 10_000
+I64_MAX = 2**63 - 1
+BID, ASK = 0, 1
+
+
+class MathOverflow(ArithmeticError):
+    """A value left the range the program stores (the program fails with MathOverflow)."""
+
+
+def _i64(v: int) -> int:
+    if not -(2**63) <= v <= I64_MAX:
+        raise MathOverflow(v)
+    return v
+
+
+def floor_div(a: int, d: int) -> int:
+    """floor(a / d) for d > 0 (Python's // already rounds toward negative infinity)."""
+    return a // d
+
+
+def ceil_div(a: int, d: int) -> int:
+    """ceil(a / d) for d > 0."""
+    return -((-a) // d)
+
+
+def fill_quote(base: int, price: int, side: int) -> int:
+    """Cash of a fill: a buyer pays the ceiling, a seller receives the floor."""
+    q = base * price
+    return ceil_div(q, BASE_PRECISION) if side == BID else q // BASE_PRECISION
+
+
+@dataclass(frozen=True)
+class Position:
+    """The fields of a PerpPosition that the math reads and writes."""
+
+    market_index: int = 0
+    base_amount: int = 0
+    quote_entry_amount: int = 0
+    last_cumulative_funding: int = 0
+    open_bids: int = 0
+    open_asks: int = 0
+    unsettled_pnl: int = 0
+    open_orders: int = 0
+
+    @classmethod
+    def from_account(cls, p: object) -> "Position":
+        """Build from a generated ``PerpPosition``."""
+        return cls(**{f: getattr(p, f) for f in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class MarketState:
+    """The fields of a Market that the math reads."""
+
+    market_index: int
+    mark_price: int
+    cumulative_funding_long: int = 0
+    cumulative_funding_short: int = 0
+    initial_margin_bps: int = 1000
+    maintenance_margin_bps: int = 500
+
+    @classmethod
+    def from_account(cls, m: object) -> "MarketState":
+        """Build from a generated ``Market``."""
+        return cls(
+            market_index=m.market_index,  # type: ignore[attr-defined]
+            mark_price=m.mark_price,  # type: ignore[attr-defined]
+            cumulative_funding_long=m.cumulative_funding_long,  # type: ignore[attr-defined]
+            cumulative_funding_short=m.cumulative_funding_short,  # type: ignore[attr-defined]
+            initial_margin_bps=m.params.initial_margin_bps,  # type: ignore[attr-defined]
+            maintenance_margin_bps=m.params.maintenance_margin_bps,  # type: ignore[attr-defined]
+        )
+
+    def cumulative_funding(self, base: int) -> int:
+        return self.cumulative_funding_long if base >= 0 else self.cumulative_funding_short
+
+
+def pending_funding(pos: Position, market: MarketState) -> int:
+    """Funding accrued since the position's snapshot, as PnL: floor(-base * delta / 1e12)."""
+    if pos.base_amount == 0:
+        return 0
+    delta = market.cumulative_funding(pos.base_amount) - pos.last_cumulative_funding
+    return _i64(floor_div(-pos.base_amount * delta, FUNDING_PRECISION))
+
+
+def settle_funding(pos: Position, market: MarketState) -> Position:
+    """Move accrued funding into unsettled PnL and re-snapshot."""
+    owed = pending_funding(pos, market)
+    return replace(
+        pos,
+        unsettled_pnl=_i64(pos.unsettled_pnl + owed),
+        last_cumulative_funding=market.cumulative_funding(pos.base_amount),
+    )
+
+
+@dataclass(frozen=True)
+class OiChange:
+    long_delta: int
+    short_delta: int
+
+
+def apply_fill(pos: Position, market: MarketState, side: int, base: int, quote: int) -> tuple[Position, OiChange]:
+    """Apply a fill of ``base`` for cash ``quote`` (bought when ``side`` is BID); return the new position."""
+    pos = settle_funding(pos, market)
+    old = pos.base_amount
+    delta = base if side == BID else -base
+    cash = -quote if side == BID else quote
+    new = _i64(old + delta)
+    entry, pnl = pos.quote_entry_amount, pos.unsettled_pnl
+    if old == 0 or (old > 0) == (delta > 0):
+        entry = _i64(entry + cash)
+    else:
+        held = abs(old)
+        closed = min(base, held)
+        removed = floor_div(entry * closed, held)
+        cash_close = floor_div(cash * closed, base)
+        entry = _i64(entry - removed)
+        pnl = _i64(pnl + cash_close + removed)
+        entry = _i64(entry + (cash - cash_close))
+    snapshot = pos.last_cumulative_funding
+    if (old > 0) != (new > 0) or old == 0:
+        snapshot = market.cumulative_funding(new)
+    oi = OiChange(max(new, 0) - max(old, 0), max(-new, 0) - max(-old, 0))
+    return replace(pos, base_amount=new, quote_entry_amount=entry, unsettled_pnl=pnl, last_cumulative_funding=snapshot), oi
+
+
+@dataclass(frozen=True)
+class Margin:
+    """A user's equity and requirements (quote 1e6)."""
+
+    equity: int
+    initial_requirement: int
+    maintenance_requirement: int
+
+    @property
+    def meets_initial(self) -> bool:
+        return self.equity >= self.initial_requirement
+
+    @property
+    def liquidatable(self) -> bool:
+        return self.equity < self.maintenance_requirement
+
+
+def _requirement(base: int, mark: int, bps: int) -> int:
+    return ceil_div(ceil_div(base * mark, BASE_PRECISION) * bps, BPS)
+
+
+def compute_margin(collateral: int, positions: Iterable[Position], markets: Mapping[int, MarketState]) -> Margin:
+    """Cross margin over ``positions`` at each market's mark price (see programs/perp/margin.c)."""
+    equity, initial, maintenance = collateral, 0, 0
+    for pos in positions:
+        exposed = pos.base_amount != 0 or pos.open_bids != 0 or pos.open_asks != 0
+        if not exposed and pos.quote_entry_amount == 0 and pos.unsettled_pnl == 0:
+            continue
+        equity += pos.quote_entry_amount + pos.unsettled_pnl
+        if not exposed:
+            continue
+        m = markets[pos.market_index]
+        if m.mark_price == 0:
+            raise ValueError(f"market {pos.market_index} has no mark price")
+        equity += floor_div(pos.base_amount * m.mark_price, BASE_PRECISION)
+        equity += pending_funding(pos, m)
+        worst = max(abs(pos.base_amount + pos.open_bids), abs(pos.base_amount - pos.open_asks))
+        initial += _requirement(worst, m.mark_price, m.initial_margin_bps)
+        maintenance += _requirement(abs(pos.base_amount), m.mark_price, m.maintenance_margin_bps)
+    return Margin(_i64(equity), initial, maintenance)

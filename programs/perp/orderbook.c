@@ -1,0 +1,69 @@
+/* The order book and the event queue.
+
+   Each side is an array sorted so that its best order is last: bids ascending by price, asks
+   descending. Among equal prices the earliest order sits nearest the end, so matching pops from the
+   end in price-time priority and a new order is inserted below every order at its price. */
+
+#include "pk_program.h"
+
+#define PK_BOOK_SIDE_CAPACITY 64UL
+#define PK_QUEUE_CAPACITY 128UL
+PK_STATIC_ASSERT( sizeof( ((pk_orderbook_t *)0)->bids ) / sizeof( pk_resting_order_t ) == PK_BOOK_SIDE_CAPACITY, "bids" );
+PK_STATIC_ASSERT( sizeof( ((pk_event_queue_t *)0)->fills ) / sizeof( pk_fill_record_t ) == PK_QUEUE_CAPACITY, "queue" );
+
+static pk_resting_order_t *
+pk_side_orders( pk_orderbook_t *book, u8 side, u32 **count ) {
+  *count = side == PK_SIDE_BID ? &book->bid_count : &book->ask_count;
+  return side == PK_SIDE_BID ? book->bids : book->asks;
+}
+
+/* pk_book_insert inserts order on side, keeping the order described above. Fails with
+   PK_ERR_ORDERBOOK_FULL when the side holds PK_BOOK_SIDE_CAPACITY orders. */
+u64
+pk_book_insert( pk_orderbook_t *book, u8 side, const pk_resting_order_t *order ) {
+  u32 *count;
+  pk_resting_order_t *orders = pk_side_orders( book, side, &count );
+  u64 n = *count;
+  if( PK_UNLIKELY( n >= PK_BOOK_SIDE_CAPACITY ) ) PK_FAIL( PK_ERR_ORDERBOOK_FULL, PK_NO_ACCOUNT );
+  /* position = number of orders strictly worse than the new one's price */
+  u64 i = 0;
+  if( side == PK_SIDE_BID ) while( i < n && orders[i].price < order->price ) i++;
+  else                      while( i < n && orders[i].price > order->price ) i++;
+  if( i < n ) sol_memmove_( &orders[i + 1], &orders[i], ( n - i ) * sizeof( pk_resting_order_t ) );
+  orders[i] = *order;
+  *count = (u32)( n + 1 );
+  return 0;
+}
+
+/* pk_book_remove removes the order at index on side. */
+void
+pk_book_remove( pk_orderbook_t *book, u8 side, u64 index ) {
+  u32 *count;
+  pk_resting_order_t *orders = pk_side_orders( book, side, &count );
+  u64 n = *count;
+  if( index + 1 < n ) sol_memmove_( &orders[index], &orders[index + 1], ( n - index - 1 ) * sizeof( pk_resting_order_t ) );
+  pk_memset( &orders[n - 1], 0, sizeof( pk_resting_order_t ) );
+  *count = (u32)( n - 1 );
+}
+
+/* pk_book_find looks for owner's order order_id; returns 1 and its side and index when found. */
+int
+pk_book_find( const pk_orderbook_t *book, const SolPubkey *owner, u64 order_id, u8 *side, u64 *index ) {
+  for( u64 i = 0; i < book->bid_count; i++ )
+    if( book->bids[i].order_id == order_id && pk_pubkey_eq( &book->bids[i].owner, owner ) ) { *side = PK_SIDE_BID; *index = i; return 1; }
+  for( u64 i = 0; i < book->ask_count; i++ )
+    if( book->asks[i].order_id == order_id && pk_pubkey_eq( &book->asks[i].owner, owner ) ) { *side = PK_SIDE_ASK; *index = i; return 1; }
+  return 0;
+}
+
+/* pk_queue_push appends fill and returns its sequence number. Fails with PK_ERR_EVENT_QUEUE_FULL
+   rather than overwrite a fill that was not applied yet. */
+u64
+pk_queue_push( pk_event_queue_t *queue, const pk_fill_record_t *fill, u64 *seq ) {
+  if( PK_UNLIKELY( queue->count >= PK_QUEUE_CAPACITY ) ) PK_FAIL( PK_ERR_EVENT_QUEUE_FULL, PK_NO_ACCOUNT );
+  u64 slot = ( (u64)queue->head + queue->count ) % PK_QUEUE_CAPACITY;
+  queue->fills[slot] = *fill;
+  queue->count++;
+  *seq = queue->seq_num++;
+  return 0;
+}

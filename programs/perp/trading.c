@@ -1,0 +1,382 @@
+/* Trading: placing orders (matching as taker, resting as maker), cancelling, and applying queued maker
+   fills. Fees: the taker pays ceil(quote * taker bps / 1e4) into the fee pool at once; the maker's
+   rebate, floor(quote * maker bps / 1e4), moves from the fee pool when its fill is applied, together
+   with the rounding dust between the buyer's ceiling and the seller's floor. */
+
+#include "pk_program.h"
+
+#define PK_MAX_FILLS_PER_ORDER 16UL
+
+/* pk_load_user_as_trader loads the margin account and checks that account signer_idx is its authority
+   or its delegate. */
+u64
+pk_load_user_as_trader( SolParameters *p, u64 user_idx, u64 signer_idx, pk_user_t **out ) {
+  PK_TRY( pk_load_account( p, user_idx, PK_USER_DISCRIMINATOR, PK_USER_LEN, (void **)out ) );
+  const SolPubkey *signer = p->ka[signer_idx].key;
+  int ok = pk_pubkey_eq( &(*out)->authority, signer )
+        || ( !pk_pubkey_is_zero( &(*out)->delegate ) && pk_pubkey_eq( &(*out)->delegate, signer ) );
+  if( PK_UNLIKELY( !ok ) ) PK_FAIL( PK_ERR_UNAUTHORIZED, signer_idx );
+  return 0;
+}
+
+typedef struct {
+  pk_market_t      *market;
+  pk_orderbook_t   *book;
+  pk_event_queue_t *queue;   /* loaded only when asked for */
+} pk_market_book_t;
+
+/* Loads the market at market_idx and its orderbook at market_idx + 1 (and its event queue at
+   market_idx + 2 when with_queue), checking that they belong to the market. */
+static u64
+pk_load_market_book( SolParameters *p, u64 market_idx, int with_queue, pk_market_book_t *out ) {
+  u64 book_idx = market_idx + 1, queue_idx = with_queue ? market_idx + 2 : PK_NO_ACCOUNT;
+  pk_market_t **m = &out->market;
+  pk_orderbook_t **book = &out->book;
+  pk_event_queue_t **queue = &out->queue;
+  PK_TRY( pk_load_market( p, market_idx, m ) );
+  PK_TRY( pk_load_account( p, book_idx, PK_ORDERBOOK_DISCRIMINATOR, PK_ORDERBOOK_LEN, (void **)book ) );
+  if( PK_UNLIKELY( !pk_pubkey_eq( p->ka[book_idx].key, &(*m)->orderbook ) ) ) PK_FAIL( PK_ERR_MARKET_ACCOUNT_MISMATCH, book_idx );
+  if( queue_idx == PK_NO_ACCOUNT ) return 0;
+  PK_TRY( pk_load_account( p, queue_idx, PK_EVENT_QUEUE_DISCRIMINATOR, PK_EVENT_QUEUE_LEN, (void **)queue ) );
+  if( PK_UNLIKELY( !pk_pubkey_eq( p->ka[queue_idx].key, &(*m)->event_queue ) ) ) PK_FAIL( PK_ERR_MARKET_ACCOUNT_MISMATCH, queue_idx );
+  return 0;
+}
+
+static void
+pk_release_reservation( pk_perp_position_t *pos, u8 side, u64 base, int order_done ) {
+  u64 *open = side == PK_SIDE_BID ? &pos->open_bids : &pos->open_asks;
+  *open = *open > base ? *open - base : 0;
+  if( order_done && pos->open_orders ) pos->open_orders--;
+}
+
+static void
+pk_emit_cancelled( const SolPubkey *user, const pk_resting_order_t *o, u16 market_index, u8 side ) {
+  pk_event_order_cancelled_t ev;
+  pk_memset( &ev, 0, sizeof( ev ) );
+  ev.discriminator = PK_EVENT_ORDER_CANCELLED_DISCRIMINATOR;
+  ev.user = *user;
+  ev.order_id = o->order_id;
+  ev.base_amount = o->base_amount;
+  ev.market_index = market_index;
+  ev.side = side;
+  pk_emit( &ev, PK_EVENT_ORDER_CANCELLED_LEN );
+}
+
+static u64
+pk_validate_order( const pk_order_args_t *o, const pk_market_params_t *mp ) {
+  int ok = o->side <= PK_SIDE_ASK && o->order_type < PK_ORDER_TYPE_COUNT && o->reduce_only <= 1
+        && o->price > 0 && o->price % mp->tick_size == 0
+        && o->base_amount >= mp->min_order_size && o->base_amount % mp->lot_size == 0
+        && o->base_amount <= (u64)PK_I64_MAX
+        && ( o->padding[0] | o->padding[1] | o->padding[2] | o->padding[3] | o->padding[4] ) == 0;
+  if( PK_UNLIKELY( !ok ) ) PK_FAIL( PK_ERR_INVALID_ORDER, PK_NO_ACCOUNT );
+  return 0;
+}
+
+/* Largest base a reduce-only order on `side` may have: what it can close, net of resting orders
+   that already close the same position. */
+static u64
+pk_reduce_only_limit( const pk_perp_position_t *pos, u8 side ) {
+  i64 b = pos->base_amount;
+  if( side == PK_SIDE_BID ) {
+    u64 held = b < 0 ? (u64)0 - (u64)b : 0;
+    return held > pos->open_bids ? held - pos->open_bids : 0;
+  }
+  u64 held = b > 0 ? (u64)b : 0;
+  return held > pos->open_asks ? held - pos->open_asks : 0;
+}
+
+typedef struct {
+  SolParameters      *p;
+  const SolPubkey    *user_key;
+  pk_user_t          *user;
+  pk_perp_position_t *pos;
+  pk_market_t        *market;
+  pk_orderbook_t     *book;
+  pk_event_queue_t   *queue;
+  const pk_order_args_t *order;
+  u64                 remaining;
+} pk_taker_t;
+
+/* Applies one fill to the taker: position, taker fee, open interest, event. */
+static u64
+pk_taker_fill( pk_taker_t *t, const pk_resting_order_t *maker, u64 base, u64 seq ) {
+  pk_market_t *m = t->market;
+  u64 quote, fee;
+  pk_oi_change_t oi;
+  PK_TRY( pk_fill_quote( base, maker->price, t->order->side, &quote ) );
+  pk_fill_t fill = { base, quote, t->order->side };
+  PK_TRY( pk_position_apply_fill( t->pos, m, &fill, &oi ) );
+  PK_TRY( pk_mul_div_ceil( quote, m->params.taker_fee_bps, PK_BPS_DENOM, &fee ) );
+  if( PK_UNLIKELY( fee > (u64)PK_I64_MAX ) ) return PK_ERR_MATH_OVERFLOW;
+  PK_TRY( pk_sub_i64( t->pos->unsettled_pnl, (i64)fee, &t->pos->unsettled_pnl ) );
+  PK_TRY( pk_add_u64( m->fee_pool, fee, &m->fee_pool ) );
+  PK_TRY( pk_market_apply_oi( m, &oi ) );
+  if( PK_UNLIKELY( m->open_interest_long > m->params.max_open_interest && oi.long_delta > 0 ) )
+    PK_FAIL( PK_ERR_OPEN_INTEREST_LIMIT, PK_NO_ACCOUNT );
+  if( PK_UNLIKELY( m->open_interest_short > m->params.max_open_interest && oi.short_delta > 0 ) )
+    PK_FAIL( PK_ERR_OPEN_INTEREST_LIMIT, PK_NO_ACCOUNT );
+
+  pk_event_fill_event_t ev;
+  pk_memset( &ev, 0, sizeof( ev ) );
+  ev.discriminator = PK_EVENT_FILL_EVENT_DISCRIMINATOR;
+  ev.taker = *t->user_key;
+  ev.maker = maker->owner;
+  ev.maker_order_id = maker->order_id;
+  ev.price = maker->price;
+  ev.base_amount = base;
+  ev.taker_fee = fee;
+  ev.seq_num = seq;
+  ev.market_index = m->market_index;
+  ev.taker_side = t->order->side;
+  pk_emit( &ev, PK_EVENT_FILL_EVENT_LEN );
+  return 0;
+}
+
+/* Matches the taker against the opposite side while it crosses, up to PK_MAX_FILLS_PER_ORDER makers.
+   Resting orders of the taker's own User are cancelled instead of matched (self-trade prevention). */
+static u64
+pk_match( pk_taker_t *t ) {
+  u8 maker_side = t->order->side == PK_SIDE_BID ? PK_SIDE_ASK : PK_SIDE_BID;
+  u32 *count = maker_side == PK_SIDE_BID ? &t->book->bid_count : &t->book->ask_count;
+  pk_resting_order_t *orders = maker_side == PK_SIDE_BID ? t->book->bids : t->book->asks;
+  u64 fills = 0;
+  while( t->remaining > 0 && *count > 0 && fills < PK_MAX_FILLS_PER_ORDER ) {
+    pk_resting_order_t *best = &orders[*count - 1];
+    int crosses = t->order->side == PK_SIDE_BID ? best->price <= t->order->price : best->price >= t->order->price;
+    if( !crosses ) break;
+    if( PK_UNLIKELY( t->order->order_type == PK_ORDER_TYPE_POST_ONLY ) ) PK_FAIL( PK_ERR_POST_ONLY_WOULD_CROSS, PK_NO_ACCOUNT );
+    if( pk_pubkey_eq( &best->owner, t->user_key ) ) {
+      pk_release_reservation( t->pos, maker_side, best->base_amount, 1 );
+      pk_emit_cancelled( t->user_key, best, t->market->market_index, maker_side );
+      pk_book_remove( t->book, maker_side, *count - 1 );
+      continue;
+    }
+    u64 base = t->remaining < best->base_amount ? t->remaining : best->base_amount;
+    int done = base == best->base_amount;
+    pk_fill_record_t rec;
+    pk_memset( &rec, 0, sizeof( rec ) );
+    rec.maker = best->owner;
+    rec.maker_order_id = best->order_id;
+    rec.price = best->price;
+    rec.base_amount = base;
+    rec.maker_side = maker_side;
+    rec.maker_order_done = (u8)done;
+    u64 seq;
+    PK_TRY( pk_queue_push( t->queue, &rec, &seq ) );
+    PK_TRY( pk_taker_fill( t, best, base, seq ) );
+    t->remaining -= base;
+    fills++;
+    if( done ) pk_book_remove( t->book, maker_side, *count - 1 );
+    else best->base_amount -= base;
+  }
+  return 0;
+}
+
+u64
+pk_ix_place_order( SolParameters *p ) {
+  enum { SIGNER = IX_ACC( PLACE_ORDER, SIGNER ), USER = IX_ACC( PLACE_ORDER, USER ), MARKET = IX_ACC( PLACE_ORDER, MARKET ),
+         BOOK = IX_ACC( PLACE_ORDER, ORDERBOOK ), QUEUE = IX_ACC( PLACE_ORDER, EVENT_QUEUE ) };
+  PK_CHECK_IX( p, PLACE_ORDER );
+  pk_taker_t t;
+  t.p = p;
+  t.user_key = p->ka[USER].key;
+  t.order = &PK_ARGS( p, place_order )->order;
+  PK_TRY( pk_load_user_as_trader( p, USER, SIGNER, &t.user ) );
+  PK_STATIC_ASSERT( BOOK == MARKET + 1 && QUEUE == MARKET + 2, "placeOrder account order" );
+  pk_market_book_t mb;
+  PK_TRY( pk_load_market_book( p, MARKET, 1, &mb ) );
+  t.market = mb.market;
+  t.book = mb.book;
+  t.queue = mb.queue;
+  PK_TRY( pk_validate_order( t.order, &t.market->params ) );
+  u8 status = t.market->status;
+  int reduce_only = t.order->reduce_only || status == PK_MARKET_STATUS_REDUCE_ONLY;
+  if( PK_UNLIKELY( status != PK_MARKET_STATUS_ACTIVE && status != PK_MARKET_STATUS_REDUCE_ONLY ) )
+    PK_FAIL( PK_ERR_MARKET_NOT_TRADABLE, MARKET );
+  if( PK_UNLIKELY( t.market->mark_price == 0 ) ) PK_FAIL( PK_ERR_ORACLE_UNAVAILABLE, MARKET );
+  PK_TRY( pk_position_for_market( t.user, t.market, &t.pos ) );
+  PK_TRY( pk_position_settle_funding( t.pos, t.market ) );
+
+  t.remaining = t.order->base_amount;
+  if( reduce_only ) {
+    u64 limit = pk_reduce_only_limit( t.pos, t.order->side );
+    limit -= limit % t.market->params.lot_size;
+    if( PK_UNLIKELY( limit == 0 ) ) PK_FAIL( PK_ERR_REDUCE_ONLY_VIOLATED, USER );
+    if( t.remaining > limit ) t.remaining = limit;
+  }
+  PK_TRY( pk_match( &t ) );
+
+  u64 resting = 0, order_id = 0;
+  u8 type = t.order->order_type;
+  if( t.remaining > 0 && ( type == PK_ORDER_TYPE_LIMIT || type == PK_ORDER_TYPE_POST_ONLY ) ) {
+    pk_resting_order_t o;
+    o.owner = *t.user_key;
+    o.order_id = order_id = t.market->next_order_id++;
+    o.client_order_id = t.order->client_order_id;
+    o.price = t.order->price;
+    o.base_amount = resting = t.remaining;
+    PK_TRY( pk_book_insert( t.book, t.order->side, &o ) );
+    u64 *open = t.order->side == PK_SIDE_BID ? &t.pos->open_bids : &t.pos->open_asks;
+    PK_TRY( pk_add_u64( *open, resting, open ) );
+    if( PK_UNLIKELY( t.pos->open_orders == 0xff ) ) PK_FAIL( PK_ERR_ORDERBOOK_FULL, USER );
+    t.pos->open_orders++;
+  }
+  if( !reduce_only ) {
+    pk_margin_t margin;
+    PK_TRY( pk_compute_margin( p, t.user, t.market, PK_IX_PLACE_ORDER_ACCOUNTS, &margin ) );
+    if( PK_UNLIKELY( margin.equity < 0 || (u64)margin.equity < margin.initial_requirement ) )
+      PK_FAIL( PK_ERR_INSUFFICIENT_MARGIN, USER );
+  }
+
+  pk_event_order_placed_t ev;
+  pk_memset( &ev, 0, sizeof( ev ) );
+  ev.discriminator = PK_EVENT_ORDER_PLACED_DISCRIMINATOR;
+  ev.user = *t.user_key;
+  ev.order_id = order_id;
+  ev.client_order_id = t.order->client_order_id;
+  ev.price = t.order->price;
+  ev.base_amount = resting;
+  ev.slot = pk_clock_slot();
+  ev.market_index = t.market->market_index;
+  ev.side = t.order->side;
+  ev.order_type = type;
+  pk_emit( &ev, PK_EVENT_ORDER_PLACED_LEN );
+  return 0;
+}
+
+typedef struct {
+  pk_user_t       *user;
+  const SolPubkey *user_key;
+  pk_market_t     *market;
+  pk_orderbook_t  *book;
+} pk_cancel_ctx_t;
+
+/* Removes the order at (side, index), releases the reservation and logs the cancellation. */
+static u64
+pk_cancel_at( const pk_cancel_ctx_t *c, u8 side, u64 index ) {
+  pk_user_t *u = c->user;
+  const SolPubkey *user_key = c->user_key;
+  const pk_market_t *m = c->market;
+  pk_orderbook_t *book = c->book;
+  pk_resting_order_t *o = side == PK_SIDE_BID ? &book->bids[index] : &book->asks[index];
+  pk_perp_position_t *pos;
+  PK_TRY( pk_position_for_market( u, m, &pos ) );
+  pk_release_reservation( pos, side, o->base_amount, 1 );
+  pk_emit_cancelled( user_key, o, m->market_index, side );
+  pk_book_remove( book, side, index );
+  return 0;
+}
+
+u64
+pk_ix_cancel_order( SolParameters *p ) {
+  enum { SIGNER = IX_ACC( CANCEL_ORDER, SIGNER ), USER = IX_ACC( CANCEL_ORDER, USER ), MARKET = IX_ACC( CANCEL_ORDER, MARKET ),
+         BOOK = IX_ACC( CANCEL_ORDER, ORDERBOOK ) };
+  PK_CHECK_IX( p, CANCEL_ORDER );
+  pk_user_t *u;
+  pk_market_t *m;
+  pk_orderbook_t *book;
+  PK_TRY( pk_load_user_as_trader( p, USER, SIGNER, &u ) );
+  PK_STATIC_ASSERT( BOOK == MARKET + 1, "cancelOrder account order" );
+  pk_market_book_t mb;
+  PK_TRY( pk_load_market_book( p, MARKET, 0, &mb ) );
+  m = mb.market;
+  book = mb.book;
+  u8 side;
+  u64 index;
+  if( PK_UNLIKELY( !pk_book_find( book, p->ka[USER].key, PK_ARGS( p, cancel_order )->order_id, &side, &index ) ) )
+    PK_FAIL( PK_ERR_ORDER_NOT_FOUND, BOOK );
+  pk_cancel_ctx_t c = { u, p->ka[USER].key, m, book };
+  return pk_cancel_at( &c, side, index );
+}
+
+u64
+pk_ix_cancel_all_orders( SolParameters *p ) {
+  enum { SIGNER = IX_ACC( CANCEL_ALL_ORDERS, SIGNER ), USER = IX_ACC( CANCEL_ALL_ORDERS, USER ),
+         MARKET = IX_ACC( CANCEL_ALL_ORDERS, MARKET ), BOOK = IX_ACC( CANCEL_ALL_ORDERS, ORDERBOOK ) };
+  PK_CHECK_IX( p, CANCEL_ALL_ORDERS );
+  pk_user_t *u;
+  pk_market_t *m;
+  pk_orderbook_t *book;
+  PK_TRY( pk_load_user_as_trader( p, USER, SIGNER, &u ) );
+  PK_STATIC_ASSERT( BOOK == MARKET + 1, "cancelAllOrders account order" );
+  pk_market_book_t mb;
+  PK_TRY( pk_load_market_book( p, MARKET, 0, &mb ) );
+  m = mb.market;
+  book = mb.book;
+  const SolPubkey *key = p->ka[USER].key;
+  pk_cancel_ctx_t c = { u, key, m, book };
+  for( u64 i = book->bid_count; i-- > 0; )
+    if( pk_pubkey_eq( &book->bids[i].owner, key ) ) PK_TRY( pk_cancel_at( &c, PK_SIDE_BID, i ) );
+  for( u64 i = book->ask_count; i-- > 0; )
+    if( pk_pubkey_eq( &book->asks[i].owner, key ) ) PK_TRY( pk_cancel_at( &c, PK_SIDE_ASK, i ) );
+  return 0;
+}
+
+/* Applies one queued fill to its maker. */
+static u64
+pk_apply_maker_fill( pk_user_t *maker, const SolPubkey *maker_key, pk_market_t *m, const pk_fill_record_t *f, u64 seq ) {
+  pk_perp_position_t *pos;
+  u64 quote, floor_quote, ceil_quote, rebate;
+  pk_oi_change_t oi;
+  PK_TRY( pk_position_for_market( maker, m, &pos ) );
+  PK_TRY( pk_fill_quote( f->base_amount, f->price, f->maker_side, &quote ) );
+  pk_fill_t fill = { f->base_amount, quote, f->maker_side };
+  PK_TRY( pk_position_apply_fill( pos, m, &fill, &oi ) );
+  PK_TRY( pk_market_apply_oi( m, &oi ) );
+  pk_release_reservation( pos, f->maker_side, f->base_amount, f->maker_order_done );
+  PK_TRY( pk_mul_div_floor( f->base_amount, f->price, PK_BASE_PRECISION, &floor_quote ) );
+  PK_TRY( pk_mul_div_ceil( f->base_amount, f->price, PK_BASE_PRECISION, &ceil_quote ) );
+  PK_TRY( pk_mul_div_floor( floor_quote, m->params.maker_rebate_bps, PK_BPS_DENOM, &rebate ) );
+  /* the taker paid its fee (>= this rebate) into the pool when the fill happened */
+  PK_TRY( pk_add_u64( m->fee_pool, ceil_quote - floor_quote, &m->fee_pool ) );
+  PK_TRY( pk_sub_u64( m->fee_pool, rebate, &m->fee_pool ) );
+  PK_TRY( pk_add_i64( pos->unsettled_pnl, (i64)rebate, &pos->unsettled_pnl ) );
+
+  pk_event_maker_fill_applied_t ev;
+  pk_memset( &ev, 0, sizeof( ev ) );
+  ev.discriminator = PK_EVENT_MAKER_FILL_APPLIED_DISCRIMINATOR;
+  ev.maker = *maker_key;
+  ev.maker_order_id = f->maker_order_id;
+  ev.price = f->price;
+  ev.base_amount = f->base_amount;
+  ev.maker_rebate = rebate;
+  ev.seq_num = seq;
+  ev.market_index = m->market_index;
+  ev.maker_side = f->maker_side;
+  pk_emit( &ev, PK_EVENT_MAKER_FILL_APPLIED_LEN );
+  return 0;
+}
+
+u64
+pk_ix_consume_events( SolParameters *p ) {
+  enum { MARKET = IX_ACC( CONSUME_EVENTS, MARKET ), QUEUE = IX_ACC( CONSUME_EVENTS, EVENT_QUEUE ) };
+  PK_CHECK_IX( p, CONSUME_EVENTS );
+  pk_market_t *m;
+  pk_event_queue_t *q;
+  PK_TRY( pk_load_market( p, MARKET, &m ) );
+  PK_TRY( pk_load_account( p, QUEUE, PK_EVENT_QUEUE_DISCRIMINATOR, PK_EVENT_QUEUE_LEN, (void **)&q ) );
+  if( PK_UNLIKELY( !pk_pubkey_eq( p->ka[QUEUE].key, &m->event_queue ) ) ) PK_FAIL( PK_ERR_MARKET_ACCOUNT_MISMATCH, QUEUE );
+  u64 limit = PK_ARGS( p, consume_events )->limit;
+  u64 done = 0;
+  while( done < limit && q->count > 0 ) {
+    const pk_fill_record_t *f = &q->fills[q->head];
+    u64 idx = PK_NO_ACCOUNT;
+    for( u64 i = PK_IX_CONSUME_EVENTS_ACCOUNTS; i < p->ka_num; i++ )
+      if( pk_pubkey_eq( p->ka[i].key, &f->maker ) ) { idx = i; break; }
+    if( idx == PK_NO_ACCOUNT ) {
+      if( done == 0 ) PK_FAIL( PK_ERR_MAKER_NOT_PASSED, PK_NO_ACCOUNT );
+      break;
+    }
+    if( PK_UNLIKELY( !p->ka[idx].is_writable ) ) PK_FAIL( PK_ERR_ACCOUNT_NOT_WRITABLE, idx );
+    pk_user_t *maker;
+    PK_TRY( pk_load_account( p, idx, PK_USER_DISCRIMINATOR, PK_USER_LEN, (void **)&maker ) );
+    u64 seq = q->seq_num - q->count;
+    PK_TRY( pk_apply_maker_fill( maker, p->ka[idx].key, m, f, seq ) );
+    pk_memset( &q->fills[q->head], 0, sizeof( pk_fill_record_t ) );
+    q->head = (u32)( ( q->head + 1 ) % ( sizeof( q->fills ) / sizeof( q->fills[0] ) ) );
+    q->count--;
+    done++;
+  }
+  return 0;
+}
