@@ -34,6 +34,7 @@ from programs_client.perp.program_id import PROGRAM_ID
 
 LAMPORTS_PER_SOL = 1_000_000_000
 TOKEN_AMOUNT_OFFSET = 64
+START_UNIX_TIMESTAMP = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
 class _Decodable(Protocol):
@@ -51,6 +52,8 @@ class LocalSvm:
         self.svm = LiteSVM()
         self.program_id = program_id
         self.svm.add_program(program_id, program if isinstance(program, bytes) else Path(program).read_bytes())
+        # LiteSVM starts its clock at Unix time 0; a cluster never reports that.
+        self.warp(self.svm.get_clock().slot, START_UNIX_TIMESTAMP)
         self.payer = self.funded_keypair(100)
 
     # -- transactions -------------------------------------------------------------------------------

@@ -148,6 +148,9 @@ pk_ix_initialize_market( SolParameters *p ) {
   m->orderbook = *p->ka[BOOK].key;
   m->event_queue = *p->ka[QUEUE].key;
   m->next_order_id = 1;
+  SolClock clock;
+  sol_get_clock_sysvar( &clock );
+  m->last_funding_ts = clock.unix_timestamp;   /* the first funding period starts with the market */
   m->discriminator = PK_MARKET_DISCRIMINATOR;
   m->oracle = args->oracle;
   m->params = args->params;

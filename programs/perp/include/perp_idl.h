@@ -568,6 +568,33 @@ PK_STATIC_ASSERT( sizeof( pk_ix_consume_events_args_t ) == 2, "consumeEvents.arg
 
 #define PK_IX_CONSUME_EVENTS_DATA_LEN 10UL
 
+#define PK_IX_UPDATE_PRICES_DISCRIMINATOR 0xa0121a6a88eaa13eULL
+#define PK_IX_UPDATE_PRICES_ACCOUNTS 4UL
+#define PK_IX_UPDATE_PRICES_SIGNER_MASK 0x0ULL
+#define PK_IX_UPDATE_PRICES_WRITABLE_MASK 0x1ULL
+#define PK_IX_UPDATE_PRICES_ACC_MARKET 0
+#define PK_IX_UPDATE_PRICES_ACC_ORDERBOOK 1
+#define PK_IX_UPDATE_PRICES_ACC_ORACLE_PRIMARY 2
+#define PK_IX_UPDATE_PRICES_ACC_ORACLE_FALLBACK 3
+
+#define PK_IX_UPDATE_PRICES_DATA_LEN 8UL
+
+#define PK_IX_UPDATE_FUNDING_DISCRIMINATOR 0x585e514b460942e0ULL
+#define PK_IX_UPDATE_FUNDING_ACCOUNTS 1UL
+#define PK_IX_UPDATE_FUNDING_SIGNER_MASK 0x0ULL
+#define PK_IX_UPDATE_FUNDING_WRITABLE_MASK 0x1ULL
+#define PK_IX_UPDATE_FUNDING_ACC_MARKET 0
+
+#define PK_IX_UPDATE_FUNDING_DATA_LEN 8UL
+
+#define PK_IX_SETTLE_FUNDING_DISCRIMINATOR 0x5785e4c7a10cfb0bULL
+#define PK_IX_SETTLE_FUNDING_ACCOUNTS 1UL
+#define PK_IX_SETTLE_FUNDING_SIGNER_MASK 0x0ULL
+#define PK_IX_SETTLE_FUNDING_WRITABLE_MASK 0x1ULL
+#define PK_IX_SETTLE_FUNDING_ACC_USER 0
+
+#define PK_IX_SETTLE_FUNDING_DATA_LEN 8UL
+
 /* Events: logged with sol_log_data as discriminator + Borsh fields */
 typedef struct {
   u64 discriminator;
@@ -743,6 +770,60 @@ PK_STATIC_ASSERT( sizeof( pk_event_maker_fill_applied_t ) == 88, "MakerFillAppli
 #define PK_EVENT_MAKER_FILL_APPLIED_DISCRIMINATOR 0xe2e69d59d75512ebULL
 #define PK_EVENT_MAKER_FILL_APPLIED_LEN 83UL
 
+typedef struct {
+  u64 discriminator;
+  SolPubkey market;
+  u64 index_price;
+  u64 index_confidence;
+  u64 mark_price;
+  i64 premium_ema;
+  u64 mark_twap;
+  u64 index_twap;
+  u64 oracle_slot;
+  u64 slot;
+  u16 market_index;
+  u8 oracle_source;
+} pk_event_prices_updated_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_prices_updated_t, market ) == 8, "PricesUpdated.market offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_prices_updated_t, index_price ) == 40, "PricesUpdated.indexPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_prices_updated_t, index_confidence ) == 48, "PricesUpdated.indexConfidence offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_prices_updated_t, mark_price ) == 56, "PricesUpdated.markPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_prices_updated_t, premium_ema ) == 64, "PricesUpdated.premiumEma offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_prices_updated_t, mark_twap ) == 72, "PricesUpdated.markTwap offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_prices_updated_t, index_twap ) == 80, "PricesUpdated.indexTwap offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_prices_updated_t, oracle_slot ) == 88, "PricesUpdated.oracleSlot offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_prices_updated_t, slot ) == 96, "PricesUpdated.slot offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_prices_updated_t, market_index ) == 104, "PricesUpdated.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_prices_updated_t, oracle_source ) == 106, "PricesUpdated.oracleSource offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_prices_updated_t ) == 112, "PricesUpdated size" );
+
+#define PK_EVENT_PRICES_UPDATED_DISCRIMINATOR 0x25cfe09786262fd0ULL
+#define PK_EVENT_PRICES_UPDATED_LEN 107UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey market;
+  i64 funding_rate;
+  i64 cumulative_funding_long;
+  i64 cumulative_funding_short;
+  u64 mark_twap;
+  u64 index_twap;
+  i64 ts;
+  u16 market_index;
+} pk_event_funding_updated_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_funding_updated_t, market ) == 8, "FundingUpdated.market offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_funding_updated_t, funding_rate ) == 40, "FundingUpdated.fundingRate offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_funding_updated_t, cumulative_funding_long ) == 48, "FundingUpdated.cumulativeFundingLong offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_funding_updated_t, cumulative_funding_short ) == 56, "FundingUpdated.cumulativeFundingShort offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_funding_updated_t, mark_twap ) == 64, "FundingUpdated.markTwap offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_funding_updated_t, index_twap ) == 72, "FundingUpdated.indexTwap offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_funding_updated_t, ts ) == 80, "FundingUpdated.ts offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_funding_updated_t, market_index ) == 88, "FundingUpdated.marketIndex offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_funding_updated_t ) == 96, "FundingUpdated size" );
+
+#define PK_EVENT_FUNDING_UPDATED_DISCRIMINATOR 0xe0ff257e51594cceULL
+#define PK_EVENT_FUNDING_UPDATED_LEN 90UL
+
 /* Errors: returned as the program's custom error code */
 #define PK_ERR_UNKNOWN_INSTRUCTION 6000ULL
 #define PK_ERR_INVALID_INSTRUCTION_DATA 6001ULL
@@ -793,5 +874,7 @@ PK_STATIC_ASSERT( sizeof( pk_event_maker_fill_applied_t ) == 88, "MakerFillAppli
 #define PK_ERR_OPEN_INTEREST_LIMIT 6046ULL
 #define PK_ERR_MAKER_NOT_PASSED 6047ULL
 #define PK_ERR_MARKET_ACCOUNT_MISMATCH 6048ULL
+#define PK_ERR_FUNDING_TOO_EARLY 6049ULL
+#define PK_ERR_PRICES_STALE 6050ULL
 
 #endif /* HEADER_pk_programs_perp_include_perp_idl_h */

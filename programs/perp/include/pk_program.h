@@ -167,6 +167,12 @@ void pk_book_remove( pk_orderbook_t *book, u8 side, u64 index );
 int  pk_book_find( const pk_orderbook_t *book, const SolPubkey *owner, u64 order_id, u8 *side, u64 *index );
 u64  pk_queue_push( pk_event_queue_t *queue, const pk_fill_record_t *fill, u64 *seq );
 
+/* funding.c, prices.c */
+u64 pk_funding_rate( const pk_market_t *m, i64 *rate );
+u64 pk_ix_update_prices( SolParameters *p );
+u64 pk_ix_update_funding( SolParameters *p );
+u64 pk_ix_settle_funding( SolParameters *p );
+
 /* trading.c */
 u64 pk_load_user_as_trader( SolParameters *p, u64 user_idx, u64 signer_idx, pk_user_t **out );
 u64 pk_ix_place_order( SolParameters *p );

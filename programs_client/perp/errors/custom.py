@@ -482,6 +482,27 @@ class MarketAccountMismatch(ProgramError):
     msg = "Order book or event queue does not belong to the market"
 
 
+class FundingTooEarly(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6049, "The funding period has not elapsed yet")
+
+    code = 6049
+    name = "FundingTooEarly"
+    msg = "The funding period has not elapsed yet"
+
+
+class PricesStale(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6050,
+            "The market's prices were not updated recently enough for this operation",
+        )
+
+    code = 6050
+    name = "PricesStale"
+    msg = "The market's prices were not updated recently enough for this operation"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -532,6 +553,8 @@ CustomError = typing.Union[
     OpenInterestLimit,
     MakerNotPassed,
     MarketAccountMismatch,
+    FundingTooEarly,
+    PricesStale,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -583,6 +606,8 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6046: OpenInterestLimit(),
     6047: MakerNotPassed(),
     6048: MarketAccountMismatch(),
+    6049: FundingTooEarly(),
+    6050: PricesStale(),
 }
 
 
