@@ -161,9 +161,14 @@ def deposit(
 
 
 def withdraw(
-    authority: Pubkey, token_account: Pubkey, amount: int, sub_id: int = 0, program_id: Pubkey = PROGRAM_ID
+    authority: Pubkey,
+    token_account: Pubkey,
+    amount: int,
+    sub_id: int = 0,
+    program_id: Pubkey = PROGRAM_ID,
+    markets: list[Pubkey] = (),  # type: ignore[assignment]
 ) -> Instruction:
-    """Withdraw ``amount`` (quote, 1e6) from the margin account to ``token_account``."""
+    """Withdraw ``amount`` (quote, 1e6) to ``token_account``; ``markets``: those of the user's positions."""
     return gen.withdraw(
         {"amount": amount},
         {
@@ -174,10 +179,16 @@ def withdraw(
             "user_token_account": token_account,
         },
         program_id,
+        _readonly(list(markets)),
     )
 
 
 __all__ = [
+    "liquidate_perp",
+    "settle_funding",
+    "settle_pnl",
+    "update_funding",
+    "update_prices",
     "cancel_all_orders",
     "cancel_order",
     "consume_events",
@@ -275,4 +286,57 @@ def consume_events(market_index: int, makers: list[Pubkey], limit: int, program_
         {"market": market_pda(market_index, program_id), "event_queue": event_queue_pda(market_index, program_id)},
         program_id,
         [AccountMeta(m, is_signer=False, is_writable=True) for m in unique],
+    )
+
+
+def update_prices(market_index: int, oracle_primary: Pubkey, oracle_fallback: Pubkey | None = None,
+                  program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Crank the market's prices from its oracles (``oracle_fallback`` None: the primary is passed twice)."""
+    return gen.update_prices(
+        {
+            "market": market_pda(market_index, program_id),
+            "orderbook": orderbook_pda(market_index, program_id),
+            "oracle_primary": oracle_primary,
+            "oracle_fallback": oracle_fallback or oracle_primary,
+        },
+        program_id,
+    )
+
+
+def update_funding(market_index: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Crank the market's funding (once per period)."""
+    return gen.update_funding({"market": market_pda(market_index, program_id)}, program_id)
+
+
+def settle_funding(user: Pubkey, markets: list[Pubkey], program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Settle accrued funding of every position of ``user``; ``markets``: those of its positions."""
+    return gen.settle_funding({"user": user}, program_id, _readonly(markets))
+
+
+def settle_pnl(user: Pubkey, market_index: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Settle ``user``'s realised PnL in one market into collateral through the market's PnL pool."""
+    return gen.settle_pnl({"user": user, "market": market_pda(market_index, program_id)}, program_id)
+
+
+def liquidate_perp(
+    liquidator: Pubkey,
+    liquidator_user: Pubkey,
+    user: Pubkey,
+    market_index: int,
+    max_base_amount: int,
+    other_markets: list[Pubkey] = (),  # type: ignore[assignment]
+    program_id: Pubkey = PROGRAM_ID,
+) -> Instruction:
+    """Liquidate ``user`` in one market into ``liquidator_user`` (signed by its authority or delegate)."""
+    return gen.liquidate_perp(
+        {"max_base_amount": max_base_amount},
+        {
+            "liquidator": liquidator,
+            "liquidator_user": liquidator_user,
+            "user": user,
+            "market": market_pda(market_index, program_id),
+            "orderbook": orderbook_pda(market_index, program_id),
+        },
+        program_id,
+        _readonly(list(other_markets)),
     )

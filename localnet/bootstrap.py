@@ -13,7 +13,7 @@ from solders.pubkey import Pubkey
 from keepers import instructions as ix
 from keepers.pdas import collateral_vault_pda, exchange_pda, insurance_vault_pda, market_pda, user_pda
 from localnet.svm import LocalSvm
-from programs_client.perp.accounts import Exchange, User
+from programs_client.perp.accounts import Exchange, Market, User
 from programs_client.perp.types import oracle_kind
 from programs_client.perp.types.market_params import MarketParams
 from programs_client.perp.types.oracle_config import OracleConfig
@@ -154,11 +154,16 @@ class LocalExchange:
         return self.svm.decode(User, user.address)
 
     def conservation(self) -> tuple[int, int, int]:
-        """Return (collateral vault balance, exchange total collateral, sum of known users' collateral)."""
+        """Return (collateral vault balance, exchange total collateral, claims on the vault).
+
+        Claims: every known user's collateral plus every market's PnL pool. The three are equal to the
+        unit whenever every user of the exchange was created through this object.
+        """
         vault = self.svm.token_balance(self.collateral_vault)
-        total = self.state().total_collateral
+        state = self.state()
         users = sum(self.user_state(u).collateral for u in self.users)
-        return vault, total, users
+        pools = sum(self.svm.decode(Market, self.market_address(i)).pnl_pool for i in range(state.market_count))
+        return vault, state.total_collateral, users + pools
 
 
 __all__ = ["BASE", "PRICE", "QUOTE", "LocalExchange", "LocalUser", "default_market_params", "oracle_config"]

@@ -26,6 +26,8 @@ entrypoint( const u8 *input ) {
     case PK_IX_UPDATE_PRICES_DISCRIMINATOR:         return pk_ix_update_prices( &p );
     case PK_IX_UPDATE_FUNDING_DISCRIMINATOR:        return pk_ix_update_funding( &p );
     case PK_IX_SETTLE_FUNDING_DISCRIMINATOR:        return pk_ix_settle_funding( &p );
+    case PK_IX_SETTLE_PNL_DISCRIMINATOR:            return pk_ix_settle_pnl( &p );
+    case PK_IX_LIQUIDATE_PERP_DISCRIMINATOR:        return pk_ix_liquidate_perp( &p );
     default: PK_FAIL( PK_ERR_UNKNOWN_INSTRUCTION, PK_NO_ACCOUNT );
   }
 }

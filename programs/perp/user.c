@@ -82,8 +82,9 @@ pk_ix_deposit( SolParameters *p ) {
   return 0;
 }
 
-/* Withdrawals need the authority itself (a delegate cannot withdraw) and pay only into a token account
-   the authority owns. Free collateral is the whole collateral until positions exist (engine issue). */
+/* Withdrawals need the authority itself (a delegate cannot withdraw), pay only into a token account
+   the authority owns, and must leave the User meeting initial margin over all its positions (their
+   markets are passed as remaining accounts). */
 u64
 pk_ix_withdraw( SolParameters *p ) {
   enum { AUTHORITY = IX_ACC( WITHDRAW, AUTHORITY ), EXCHANGE = IX_ACC( WITHDRAW, EXCHANGE ), USER = IX_ACC( WITHDRAW, USER ),
@@ -105,6 +106,15 @@ pk_ix_withdraw( SolParameters *p ) {
   u64 collateral, total;
   PK_TRY( pk_sub_u64( u->collateral, amount, &collateral ) );
   PK_TRY( pk_sub_u64( ex->total_collateral, amount, &total ) );
+
+  /* Margin after the withdrawal: the markets of the User's positions come as remaining accounts. */
+  u64 previous = u->collateral;
+  u->collateral = collateral;
+  pk_margin_t margin;
+  PK_TRY( pk_compute_margin( p, u, PK_NULL, PK_IX_WITHDRAW_ACCOUNTS, &margin ) );
+  u->collateral = previous;
+  if( PK_UNLIKELY( margin.equity < 0 || (u64)margin.equity < margin.initial_requirement ) )
+    PK_FAIL( PK_ERR_INSUFFICIENT_MARGIN, USER );
 
   PK_EXCHANGE_SIGNER( signer, ex );
   pk_token_transfer_t t = { &p->ka[VAULT], &p->ka[DEST], &p->ka[EXCHANGE], &p->ka[TOKEN], amount, &signer };

@@ -595,6 +595,32 @@ PK_STATIC_ASSERT( sizeof( pk_ix_consume_events_args_t ) == 2, "consumeEvents.arg
 
 #define PK_IX_SETTLE_FUNDING_DATA_LEN 8UL
 
+#define PK_IX_SETTLE_PNL_DISCRIMINATOR 0x99985f0f2dea3d2bULL
+#define PK_IX_SETTLE_PNL_ACCOUNTS 2UL
+#define PK_IX_SETTLE_PNL_SIGNER_MASK 0x0ULL
+#define PK_IX_SETTLE_PNL_WRITABLE_MASK 0x3ULL
+#define PK_IX_SETTLE_PNL_ACC_USER 0
+#define PK_IX_SETTLE_PNL_ACC_MARKET 1
+
+#define PK_IX_SETTLE_PNL_DATA_LEN 8UL
+
+#define PK_IX_LIQUIDATE_PERP_DISCRIMINATOR 0x028b12bff777234bULL
+#define PK_IX_LIQUIDATE_PERP_ACCOUNTS 5UL
+#define PK_IX_LIQUIDATE_PERP_SIGNER_MASK 0x1ULL
+#define PK_IX_LIQUIDATE_PERP_WRITABLE_MASK 0x1eULL
+#define PK_IX_LIQUIDATE_PERP_ACC_LIQUIDATOR 0
+#define PK_IX_LIQUIDATE_PERP_ACC_LIQUIDATOR_USER 1
+#define PK_IX_LIQUIDATE_PERP_ACC_USER 2
+#define PK_IX_LIQUIDATE_PERP_ACC_MARKET 3
+#define PK_IX_LIQUIDATE_PERP_ACC_ORDERBOOK 4
+typedef struct {
+  u64 max_base_amount;
+} pk_ix_liquidate_perp_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_liquidate_perp_args_t, max_base_amount ) == 0, "liquidatePerp.args.maxBaseAmount offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_liquidate_perp_args_t ) == 8, "liquidatePerp.args size" );
+
+#define PK_IX_LIQUIDATE_PERP_DATA_LEN 16UL
+
 /* Events: logged with sol_log_data as discriminator + Borsh fields */
 typedef struct {
   u64 discriminator;
@@ -824,6 +850,62 @@ PK_STATIC_ASSERT( sizeof( pk_event_funding_updated_t ) == 96, "FundingUpdated si
 #define PK_EVENT_FUNDING_UPDATED_DISCRIMINATOR 0xe0ff257e51594cceULL
 #define PK_EVENT_FUNDING_UPDATED_LEN 90UL
 
+typedef struct {
+  u64 discriminator;
+  SolPubkey user;
+  i64 amount;
+  u64 collateral_after;
+  u64 pnl_pool_after;
+  i64 unsettled_after;
+  u16 market_index;
+} pk_event_pnl_settled_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_pnl_settled_t, user ) == 8, "PnlSettled.user offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_pnl_settled_t, amount ) == 40, "PnlSettled.amount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_pnl_settled_t, collateral_after ) == 48, "PnlSettled.collateralAfter offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_pnl_settled_t, pnl_pool_after ) == 56, "PnlSettled.pnlPoolAfter offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_pnl_settled_t, unsettled_after ) == 64, "PnlSettled.unsettledAfter offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_pnl_settled_t, market_index ) == 72, "PnlSettled.marketIndex offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_pnl_settled_t ) == 80, "PnlSettled size" );
+
+#define PK_EVENT_PNL_SETTLED_DISCRIMINATOR 0xcb5f2e87fe687118ULL
+#define PK_EVENT_PNL_SETTLED_LEN 74UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey user;
+  SolPubkey liquidator;
+  u64 base_amount;
+  u64 mark_price;
+  u64 user_price;
+  u64 liquidator_price;
+  u64 insurance_fee;
+  i64 equity_before;
+  u64 maintenance_before;
+  i64 equity_after;
+  u64 maintenance_after;
+  u64 slot;
+  u16 market_index;
+  u8 user_side;
+} pk_event_liquidation_event_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_liquidation_event_t, user ) == 8, "LiquidationEvent.user offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_liquidation_event_t, liquidator ) == 40, "LiquidationEvent.liquidator offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_liquidation_event_t, base_amount ) == 72, "LiquidationEvent.baseAmount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_liquidation_event_t, mark_price ) == 80, "LiquidationEvent.markPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_liquidation_event_t, user_price ) == 88, "LiquidationEvent.userPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_liquidation_event_t, liquidator_price ) == 96, "LiquidationEvent.liquidatorPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_liquidation_event_t, insurance_fee ) == 104, "LiquidationEvent.insuranceFee offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_liquidation_event_t, equity_before ) == 112, "LiquidationEvent.equityBefore offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_liquidation_event_t, maintenance_before ) == 120, "LiquidationEvent.maintenanceBefore offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_liquidation_event_t, equity_after ) == 128, "LiquidationEvent.equityAfter offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_liquidation_event_t, maintenance_after ) == 136, "LiquidationEvent.maintenanceAfter offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_liquidation_event_t, slot ) == 144, "LiquidationEvent.slot offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_liquidation_event_t, market_index ) == 152, "LiquidationEvent.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_liquidation_event_t, user_side ) == 154, "LiquidationEvent.userSide offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_liquidation_event_t ) == 160, "LiquidationEvent size" );
+
+#define PK_EVENT_LIQUIDATION_EVENT_DISCRIMINATOR 0x904888ad5d150d03ULL
+#define PK_EVENT_LIQUIDATION_EVENT_LEN 155UL
+
 /* Errors: returned as the program's custom error code */
 #define PK_ERR_UNKNOWN_INSTRUCTION 6000ULL
 #define PK_ERR_INVALID_INSTRUCTION_DATA 6001ULL
@@ -876,5 +958,8 @@ PK_STATIC_ASSERT( sizeof( pk_event_funding_updated_t ) == 96, "FundingUpdated si
 #define PK_ERR_MARKET_ACCOUNT_MISMATCH 6048ULL
 #define PK_ERR_FUNDING_TOO_EARLY 6049ULL
 #define PK_ERR_PRICES_STALE 6050ULL
+#define PK_ERR_NOT_LIQUIDATABLE 6051ULL
+#define PK_ERR_CANNOT_LIQUIDATE_SELF 6052ULL
+#define PK_ERR_NO_POSITION_TO_LIQUIDATE 6053ULL
 
 #endif /* HEADER_pk_programs_perp_include_perp_idl_h */

@@ -173,6 +173,10 @@ u64 pk_ix_update_prices( SolParameters *p );
 u64 pk_ix_update_funding( SolParameters *p );
 u64 pk_ix_settle_funding( SolParameters *p );
 
+/* settlement.c, liquidation.c */
+u64 pk_ix_settle_pnl( SolParameters *p );
+u64 pk_ix_liquidate_perp( SolParameters *p );
+
 /* trading.c */
 u64 pk_load_user_as_trader( SolParameters *p, u64 user_idx, u64 signer_idx, pk_user_t **out );
 u64 pk_ix_place_order( SolParameters *p );

@@ -503,6 +503,33 @@ class PricesStale(ProgramError):
     msg = "The market's prices were not updated recently enough for this operation"
 
 
+class NotLiquidatable(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6051, "The User meets maintenance margin")
+
+    code = 6051
+    name = "NotLiquidatable"
+    msg = "The User meets maintenance margin"
+
+
+class CannotLiquidateSelf(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6052, "The liquidator account is the liquidated account")
+
+    code = 6052
+    name = "CannotLiquidateSelf"
+    msg = "The liquidator account is the liquidated account"
+
+
+class NoPositionToLiquidate(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6053, "The User has no position in this market")
+
+    code = 6053
+    name = "NoPositionToLiquidate"
+    msg = "The User has no position in this market"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -555,6 +582,9 @@ CustomError = typing.Union[
     MarketAccountMismatch,
     FundingTooEarly,
     PricesStale,
+    NotLiquidatable,
+    CannotLiquidateSelf,
+    NoPositionToLiquidate,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -608,6 +638,9 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6048: MarketAccountMismatch(),
     6049: FundingTooEarly(),
     6050: PricesStale(),
+    6051: NotLiquidatable(),
+    6052: CannotLiquidateSelf(),
+    6053: NoPositionToLiquidate(),
 }
 
 

@@ -40,3 +40,5 @@ from .consume_events import consume_events, ConsumeEventsArgs, ConsumeEventsAcco
 from .update_prices import update_prices, UpdatePricesAccounts
 from .update_funding import update_funding, UpdateFundingAccounts
 from .settle_funding import settle_funding, SettleFundingAccounts
+from .settle_pnl import settle_pnl, SettlePnlAccounts
+from .liquidate_perp import liquidate_perp, LiquidatePerpArgs, LiquidatePerpAccounts
