@@ -184,6 +184,10 @@ def withdraw(
 
 
 __all__ = [
+    "resolve_bankruptcy",
+    "settle_expired_position",
+    "settle_market",
+    "settle_revenue_to_insurance",
     "liquidate_perp",
     "settle_funding",
     "settle_pnl",
@@ -339,4 +343,49 @@ def liquidate_perp(
         },
         program_id,
         _readonly(list(other_markets)),
+    )
+
+
+def resolve_bankruptcy(user: Pubkey, market_index: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Cover a bankrupt user's loss in one market: collateral, then the insurance fund, then socialised."""
+    return gen.resolve_bankruptcy(
+        {
+            "user": user,
+            "exchange": exchange_pda(program_id),
+            "market": market_pda(market_index, program_id),
+            "insurance_vault": insurance_vault_pda(program_id),
+            "collateral_vault": collateral_vault_pda(program_id),
+        },
+        program_id,
+    )
+
+
+def settle_revenue_to_insurance(market_index: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Sweep the market's fee pool into the insurance fund (once per interval, queue drained)."""
+    return gen.settle_revenue_to_insurance(
+        {
+            "exchange": exchange_pda(program_id),
+            "market": market_pda(market_index, program_id),
+            "event_queue": event_queue_pda(market_index, program_id),
+            "collateral_vault": collateral_vault_pda(program_id),
+            "insurance_vault": insurance_vault_pda(program_id),
+        },
+        program_id,
+    )
+
+
+def settle_market(admin: Pubkey, market_index: int, settlement_price: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Admin: put the market in Settlement at ``settlement_price``."""
+    return gen.settle_market(
+        {"settlement_price": settlement_price},
+        {"admin": admin, "exchange": exchange_pda(program_id), "market": market_pda(market_index, program_id)},
+        program_id,
+    )
+
+
+def settle_expired_position(user: Pubkey, market_index: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Close ``user``'s position in a settled market at the settlement price."""
+    return gen.settle_expired_position(
+        {"user": user, "market": market_pda(market_index, program_id), "orderbook": orderbook_pda(market_index, program_id)},
+        program_id,
     )

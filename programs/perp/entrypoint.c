@@ -28,6 +28,10 @@ entrypoint( const u8 *input ) {
     case PK_IX_SETTLE_FUNDING_DISCRIMINATOR:        return pk_ix_settle_funding( &p );
     case PK_IX_SETTLE_PNL_DISCRIMINATOR:            return pk_ix_settle_pnl( &p );
     case PK_IX_LIQUIDATE_PERP_DISCRIMINATOR:        return pk_ix_liquidate_perp( &p );
+    case PK_IX_RESOLVE_BANKRUPTCY_DISCRIMINATOR:    return pk_ix_resolve_bankruptcy( &p );
+    case PK_IX_SETTLE_REVENUE_TO_INSURANCE_DISCRIMINATOR: return pk_ix_settle_revenue_to_insurance( &p );
+    case PK_IX_SETTLE_MARKET_DISCRIMINATOR:         return pk_ix_settle_market( &p );
+    case PK_IX_SETTLE_EXPIRED_POSITION_DISCRIMINATOR: return pk_ix_settle_expired_position( &p );
     default: PK_FAIL( PK_ERR_UNKNOWN_INSTRUCTION, PK_NO_ACCOUNT );
   }
 }

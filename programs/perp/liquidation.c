@@ -15,20 +15,6 @@ typedef struct {
   pk_perp_position_t *pos;
 } pk_liquidation_t;
 
-/* Cancels every resting order of the user in this market (the book keeps no order of a user in
-   liquidation). */
-static void
-pk_liquidation_cancel_orders( pk_orderbook_t *book, const SolPubkey *user_key, pk_perp_position_t *pos ) {
-  for( u64 i = book->bid_count; i-- > 0; )
-    if( pk_pubkey_eq( &book->bids[i].owner, user_key ) ) pk_book_remove( book, PK_SIDE_BID, i );
-  for( u64 i = book->ask_count; i-- > 0; )
-    if( pk_pubkey_eq( &book->asks[i].owner, user_key ) ) pk_book_remove( book, PK_SIDE_ASK, i );
-  /* Fills of these orders already in the event queue keep their reservations until applied. */
-  pos->open_bids = 0;
-  pos->open_asks = 0;
-  pos->open_orders = 0;
-}
-
 static u64
 pk_liquidation_size( const pk_liquidation_t *l, const pk_margin_t *mg, u64 max_base, u64 *out ) {
   const pk_market_params_t *mp = &l->market->params;
@@ -75,7 +61,7 @@ pk_ix_liquidate_perp( SolParameters *p ) {
     PK_FAIL( PK_ERR_NOT_LIQUIDATABLE, USER );
   PK_TRY( pk_position_for_market( l.user, m, &l.pos ) );
   PK_TRY( pk_position_settle_funding( l.pos, m ) );
-  pk_liquidation_cancel_orders( book, p->ka[USER].key, l.pos );
+  pk_book_cancel_user( book, p->ka[USER].key, l.pos );
   if( PK_UNLIKELY( l.pos->base_amount == 0 ) ) PK_FAIL( PK_ERR_NO_POSITION_TO_LIQUIDATE, USER );
 
   u64 base;

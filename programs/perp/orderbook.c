@@ -67,3 +67,17 @@ pk_queue_push( pk_event_queue_t *queue, const pk_fill_record_t *fill, u64 *seq )
   *seq = queue->seq_num++;
   return 0;
 }
+
+/* pk_book_cancel_user removes every resting order of user_key from the book and clears the position's
+   reservations. Used where the User does not sign (liquidation, settlement): no event per order. Fills
+   of these orders already in the event queue release nothing more when applied. */
+void
+pk_book_cancel_user( pk_orderbook_t *book, const SolPubkey *user_key, pk_perp_position_t *pos ) {
+  for( u64 i = book->bid_count; i-- > 0; )
+    if( pk_pubkey_eq( &book->bids[i].owner, user_key ) ) pk_book_remove( book, PK_SIDE_BID, i );
+  for( u64 i = book->ask_count; i-- > 0; )
+    if( pk_pubkey_eq( &book->asks[i].owner, user_key ) ) pk_book_remove( book, PK_SIDE_ASK, i );
+  pos->open_bids = 0;
+  pos->open_asks = 0;
+  pos->open_orders = 0;
+}

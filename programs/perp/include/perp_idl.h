@@ -16,6 +16,7 @@
 #define PK_USER_FLAG_BANKRUPT 2ULL
 #define PK_MAX_PERP_POSITIONS 8ULL
 #define PK_COLLATERAL_DECIMALS 6ULL
+#define PK_REVENUE_SETTLE_INTERVAL_SECS 3600ULL
 
 /* Enums (Borsh: one u8 tag) */
 #define PK_MARKET_STATUS_ACTIVE 0
@@ -230,6 +231,8 @@ typedef struct {
   u64 pnl_pool;
   u64 settlement_price;
   u64 next_order_id;
+  i64 last_revenue_settle_ts;
+  u64 socialised_loss;
   u16 market_index;
   u8 status;
   u8 bump;
@@ -260,15 +263,17 @@ PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, fee_pool ) == 480, "Market.feePool o
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, pnl_pool ) == 488, "Market.pnlPool offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, settlement_price ) == 496, "Market.settlementPrice offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, next_order_id ) == 504, "Market.nextOrderId offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, market_index ) == 512, "Market.marketIndex offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, status ) == 514, "Market.status offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, bump ) == 515, "Market.bump offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, oracle_source ) == 516, "Market.oracleSource offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, padding ) == 517, "Market.padding offset" );
-PK_STATIC_ASSERT( sizeof( pk_market_t ) == 520, "Market size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_revenue_settle_ts ) == 512, "Market.lastRevenueSettleTs offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, socialised_loss ) == 520, "Market.socialisedLoss offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, market_index ) == 528, "Market.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, status ) == 530, "Market.status offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, bump ) == 531, "Market.bump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, oracle_source ) == 532, "Market.oracleSource offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, padding ) == 533, "Market.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_market_t ) == 536, "Market size" );
 
 #define PK_MARKET_DISCRIMINATOR 0x9ac6e30037d5bedbULL
-#define PK_MARKET_LEN 520UL
+#define PK_MARKET_LEN 536UL
 
 typedef struct {
   u64 discriminator;
@@ -621,6 +626,57 @@ PK_STATIC_ASSERT( sizeof( pk_ix_liquidate_perp_args_t ) == 8, "liquidatePerp.arg
 
 #define PK_IX_LIQUIDATE_PERP_DATA_LEN 16UL
 
+#define PK_IX_RESOLVE_BANKRUPTCY_DISCRIMINATOR 0xf82313661dbbfd52ULL
+#define PK_IX_RESOLVE_BANKRUPTCY_ACCOUNTS 6UL
+#define PK_IX_RESOLVE_BANKRUPTCY_SIGNER_MASK 0x0ULL
+#define PK_IX_RESOLVE_BANKRUPTCY_WRITABLE_MASK 0x1fULL
+#define PK_IX_RESOLVE_BANKRUPTCY_ACC_USER 0
+#define PK_IX_RESOLVE_BANKRUPTCY_ACC_EXCHANGE 1
+#define PK_IX_RESOLVE_BANKRUPTCY_ACC_MARKET 2
+#define PK_IX_RESOLVE_BANKRUPTCY_ACC_INSURANCE_VAULT 3
+#define PK_IX_RESOLVE_BANKRUPTCY_ACC_COLLATERAL_VAULT 4
+#define PK_IX_RESOLVE_BANKRUPTCY_ACC_TOKEN_PROGRAM 5
+
+#define PK_IX_RESOLVE_BANKRUPTCY_DATA_LEN 8UL
+
+#define PK_IX_SETTLE_REVENUE_TO_INSURANCE_DISCRIMINATOR 0x2be51badaa75c06cULL
+#define PK_IX_SETTLE_REVENUE_TO_INSURANCE_ACCOUNTS 6UL
+#define PK_IX_SETTLE_REVENUE_TO_INSURANCE_SIGNER_MASK 0x0ULL
+#define PK_IX_SETTLE_REVENUE_TO_INSURANCE_WRITABLE_MASK 0x1bULL
+#define PK_IX_SETTLE_REVENUE_TO_INSURANCE_ACC_EXCHANGE 0
+#define PK_IX_SETTLE_REVENUE_TO_INSURANCE_ACC_MARKET 1
+#define PK_IX_SETTLE_REVENUE_TO_INSURANCE_ACC_EVENT_QUEUE 2
+#define PK_IX_SETTLE_REVENUE_TO_INSURANCE_ACC_COLLATERAL_VAULT 3
+#define PK_IX_SETTLE_REVENUE_TO_INSURANCE_ACC_INSURANCE_VAULT 4
+#define PK_IX_SETTLE_REVENUE_TO_INSURANCE_ACC_TOKEN_PROGRAM 5
+
+#define PK_IX_SETTLE_REVENUE_TO_INSURANCE_DATA_LEN 8UL
+
+#define PK_IX_SETTLE_MARKET_DISCRIMINATOR 0xd99006a6d85f99c1ULL
+#define PK_IX_SETTLE_MARKET_ACCOUNTS 3UL
+#define PK_IX_SETTLE_MARKET_SIGNER_MASK 0x1ULL
+#define PK_IX_SETTLE_MARKET_WRITABLE_MASK 0x4ULL
+#define PK_IX_SETTLE_MARKET_ACC_ADMIN 0
+#define PK_IX_SETTLE_MARKET_ACC_EXCHANGE 1
+#define PK_IX_SETTLE_MARKET_ACC_MARKET 2
+typedef struct {
+  u64 settlement_price;
+} pk_ix_settle_market_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_settle_market_args_t, settlement_price ) == 0, "settleMarket.args.settlementPrice offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_settle_market_args_t ) == 8, "settleMarket.args size" );
+
+#define PK_IX_SETTLE_MARKET_DATA_LEN 16UL
+
+#define PK_IX_SETTLE_EXPIRED_POSITION_DISCRIMINATOR 0xa33baa581ea68a34ULL
+#define PK_IX_SETTLE_EXPIRED_POSITION_ACCOUNTS 3UL
+#define PK_IX_SETTLE_EXPIRED_POSITION_SIGNER_MASK 0x0ULL
+#define PK_IX_SETTLE_EXPIRED_POSITION_WRITABLE_MASK 0x7ULL
+#define PK_IX_SETTLE_EXPIRED_POSITION_ACC_USER 0
+#define PK_IX_SETTLE_EXPIRED_POSITION_ACC_MARKET 1
+#define PK_IX_SETTLE_EXPIRED_POSITION_ACC_ORDERBOOK 2
+
+#define PK_IX_SETTLE_EXPIRED_POSITION_DATA_LEN 8UL
+
 /* Events: logged with sol_log_data as discriminator + Borsh fields */
 typedef struct {
   u64 discriminator;
@@ -906,6 +962,80 @@ PK_STATIC_ASSERT( sizeof( pk_event_liquidation_event_t ) == 160, "LiquidationEve
 #define PK_EVENT_LIQUIDATION_EVENT_DISCRIMINATOR 0x904888ad5d150d03ULL
 #define PK_EVENT_LIQUIDATION_EVENT_LEN 155UL
 
+typedef struct {
+  u64 discriminator;
+  SolPubkey user;
+  u64 loss;
+  u64 insurance_paid;
+  u64 socialised;
+  i64 funding_delta;
+  u16 market_index;
+} pk_event_bankruptcy_resolved_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, user ) == 8, "BankruptcyResolved.user offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, loss ) == 40, "BankruptcyResolved.loss offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, insurance_paid ) == 48, "BankruptcyResolved.insurancePaid offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, socialised ) == 56, "BankruptcyResolved.socialised offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, funding_delta ) == 64, "BankruptcyResolved.fundingDelta offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, market_index ) == 72, "BankruptcyResolved.marketIndex offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_bankruptcy_resolved_t ) == 80, "BankruptcyResolved size" );
+
+#define PK_EVENT_BANKRUPTCY_RESOLVED_DISCRIMINATOR 0xa9e3486ac3c4565eULL
+#define PK_EVENT_BANKRUPTCY_RESOLVED_LEN 74UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey market;
+  u64 amount;
+  u64 fee_pool_after;
+  i64 ts;
+  u16 market_index;
+} pk_event_revenue_settled_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_revenue_settled_t, market ) == 8, "RevenueSettled.market offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_revenue_settled_t, amount ) == 40, "RevenueSettled.amount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_revenue_settled_t, fee_pool_after ) == 48, "RevenueSettled.feePoolAfter offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_revenue_settled_t, ts ) == 56, "RevenueSettled.ts offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_revenue_settled_t, market_index ) == 64, "RevenueSettled.marketIndex offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_revenue_settled_t ) == 72, "RevenueSettled size" );
+
+#define PK_EVENT_REVENUE_SETTLED_DISCRIMINATOR 0x8ae712a514db12b8ULL
+#define PK_EVENT_REVENUE_SETTLED_LEN 66UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey market;
+  u64 settlement_price;
+  u64 open_interest;
+  u64 slot;
+  u16 market_index;
+} pk_event_market_settled_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_settled_t, market ) == 8, "MarketSettled.market offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_settled_t, settlement_price ) == 40, "MarketSettled.settlementPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_settled_t, open_interest ) == 48, "MarketSettled.openInterest offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_settled_t, slot ) == 56, "MarketSettled.slot offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_settled_t, market_index ) == 64, "MarketSettled.marketIndex offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_market_settled_t ) == 72, "MarketSettled size" );
+
+#define PK_EVENT_MARKET_SETTLED_DISCRIMINATOR 0x63d775c9af16d4edULL
+#define PK_EVENT_MARKET_SETTLED_LEN 66UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey user;
+  i64 base_amount;
+  u64 settlement_price;
+  i64 realised_pnl;
+  u16 market_index;
+} pk_event_position_settled_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_position_settled_t, user ) == 8, "PositionSettled.user offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_position_settled_t, base_amount ) == 40, "PositionSettled.baseAmount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_position_settled_t, settlement_price ) == 48, "PositionSettled.settlementPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_position_settled_t, realised_pnl ) == 56, "PositionSettled.realisedPnl offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_position_settled_t, market_index ) == 64, "PositionSettled.marketIndex offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_position_settled_t ) == 72, "PositionSettled size" );
+
+#define PK_EVENT_POSITION_SETTLED_DISCRIMINATOR 0xddfc74f5bd5c644bULL
+#define PK_EVENT_POSITION_SETTLED_LEN 66UL
+
 /* Errors: returned as the program's custom error code */
 #define PK_ERR_UNKNOWN_INSTRUCTION 6000ULL
 #define PK_ERR_INVALID_INSTRUCTION_DATA 6001ULL
@@ -961,5 +1091,9 @@ PK_STATIC_ASSERT( sizeof( pk_event_liquidation_event_t ) == 160, "LiquidationEve
 #define PK_ERR_NOT_LIQUIDATABLE 6051ULL
 #define PK_ERR_CANNOT_LIQUIDATE_SELF 6052ULL
 #define PK_ERR_NO_POSITION_TO_LIQUIDATE 6053ULL
+#define PK_ERR_NOT_BANKRUPT 6054ULL
+#define PK_ERR_REVENUE_SETTLE_TOO_EARLY 6055ULL
+#define PK_ERR_EVENT_QUEUE_NOT_EMPTY 6056ULL
+#define PK_ERR_MARKET_NOT_IN_SETTLEMENT 6057ULL
 
 #endif /* HEADER_pk_programs_perp_include_perp_idl_h */

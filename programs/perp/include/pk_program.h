@@ -165,6 +165,7 @@ u64 pk_compute_margin( SolParameters *p, const pk_user_t *u, const pk_market_t *
 u64  pk_book_insert( pk_orderbook_t *book, u8 side, const pk_resting_order_t *order );
 void pk_book_remove( pk_orderbook_t *book, u8 side, u64 index );
 int  pk_book_find( const pk_orderbook_t *book, const SolPubkey *owner, u64 order_id, u8 *side, u64 *index );
+void pk_book_cancel_user( pk_orderbook_t *book, const SolPubkey *user_key, pk_perp_position_t *pos );
 u64  pk_queue_push( pk_event_queue_t *queue, const pk_fill_record_t *fill, u64 *seq );
 
 /* funding.c, prices.c */
@@ -176,6 +177,12 @@ u64 pk_ix_settle_funding( SolParameters *p );
 /* settlement.c, liquidation.c */
 u64 pk_ix_settle_pnl( SolParameters *p );
 u64 pk_ix_liquidate_perp( SolParameters *p );
+u64 pk_ix_settle_market( SolParameters *p );
+u64 pk_ix_settle_expired_position( SolParameters *p );
+
+/* insurance.c */
+u64 pk_ix_resolve_bankruptcy( SolParameters *p );
+u64 pk_ix_settle_revenue_to_insurance( SolParameters *p );
 
 /* trading.c */
 u64 pk_load_user_as_trader( SolParameters *p, u64 user_idx, u64 signer_idx, pk_user_t **out );

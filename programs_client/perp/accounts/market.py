@@ -37,6 +37,8 @@ class MarketJSON(typing.TypedDict):
     pnl_pool: int
     settlement_price: int
     next_order_id: int
+    last_revenue_settle_ts: int
+    socialised_loss: int
     market_index: int
     status: types.market_status.MarketStatusJSON
     bump: int
@@ -72,6 +74,8 @@ class Market:
         "pnl_pool" / borsh.U64,
         "settlement_price" / borsh.U64,
         "next_order_id" / borsh.U64,
+        "last_revenue_settle_ts" / borsh.I64,
+        "socialised_loss" / borsh.U64,
         "market_index" / borsh.U16,
         "status" / types.market_status.layout,
         "bump" / borsh.U8,
@@ -102,6 +106,8 @@ class Market:
     pnl_pool: int
     settlement_price: int
     next_order_id: int
+    last_revenue_settle_ts: int
+    socialised_loss: int
     market_index: int
     status: types.market_status.MarketStatusKind
     bump: int
@@ -176,6 +182,8 @@ class Market:
             pnl_pool=dec.pnl_pool,
             settlement_price=dec.settlement_price,
             next_order_id=dec.next_order_id,
+            last_revenue_settle_ts=dec.last_revenue_settle_ts,
+            socialised_loss=dec.socialised_loss,
             market_index=dec.market_index,
             status=types.market_status.from_decoded(dec.status),
             bump=dec.bump,
@@ -209,6 +217,8 @@ class Market:
             "pnl_pool": self.pnl_pool,
             "settlement_price": self.settlement_price,
             "next_order_id": self.next_order_id,
+            "last_revenue_settle_ts": self.last_revenue_settle_ts,
+            "socialised_loss": self.socialised_loss,
             "market_index": self.market_index,
             "status": self.status.to_json(),
             "bump": self.bump,
@@ -243,6 +253,8 @@ class Market:
             pnl_pool=obj["pnl_pool"],
             settlement_price=obj["settlement_price"],
             next_order_id=obj["next_order_id"],
+            last_revenue_settle_ts=obj["last_revenue_settle_ts"],
+            socialised_loss=obj["socialised_loss"],
             market_index=obj["market_index"],
             status=types.market_status.from_json(obj["status"]),
             bump=obj["bump"],

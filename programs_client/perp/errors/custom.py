@@ -530,6 +530,47 @@ class NoPositionToLiquidate(ProgramError):
     msg = "The User has no position in this market"
 
 
+class NotBankrupt(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6054,
+            "The User still holds positions or has no loss to cover in this market",
+        )
+
+    code = 6054
+    name = "NotBankrupt"
+    msg = "The User still holds positions or has no loss to cover in this market"
+
+
+class RevenueSettleTooEarly(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6055, "Revenue was swept less than REVENUE_SETTLE_INTERVAL_SECS ago"
+        )
+
+    code = 6055
+    name = "RevenueSettleTooEarly"
+    msg = "Revenue was swept less than REVENUE_SETTLE_INTERVAL_SECS ago"
+
+
+class EventQueueNotEmpty(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6056, "The event queue must be drained first")
+
+    code = 6056
+    name = "EventQueueNotEmpty"
+    msg = "The event queue must be drained first"
+
+
+class MarketNotInSettlement(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6057, "The market is not in Settlement")
+
+    code = 6057
+    name = "MarketNotInSettlement"
+    msg = "The market is not in Settlement"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -585,6 +626,10 @@ CustomError = typing.Union[
     NotLiquidatable,
     CannotLiquidateSelf,
     NoPositionToLiquidate,
+    NotBankrupt,
+    RevenueSettleTooEarly,
+    EventQueueNotEmpty,
+    MarketNotInSettlement,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -641,6 +686,10 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6051: NotLiquidatable(),
     6052: CannotLiquidateSelf(),
     6053: NoPositionToLiquidate(),
+    6054: NotBankrupt(),
+    6055: RevenueSettleTooEarly(),
+    6056: EventQueueNotEmpty(),
+    6057: MarketNotInSettlement(),
 }
 
 

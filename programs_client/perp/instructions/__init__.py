@@ -42,3 +42,13 @@ from .update_funding import update_funding, UpdateFundingAccounts
 from .settle_funding import settle_funding, SettleFundingAccounts
 from .settle_pnl import settle_pnl, SettlePnlAccounts
 from .liquidate_perp import liquidate_perp, LiquidatePerpArgs, LiquidatePerpAccounts
+from .resolve_bankruptcy import resolve_bankruptcy, ResolveBankruptcyAccounts
+from .settle_revenue_to_insurance import (
+    settle_revenue_to_insurance,
+    SettleRevenueToInsuranceAccounts,
+)
+from .settle_market import settle_market, SettleMarketArgs, SettleMarketAccounts
+from .settle_expired_position import (
+    settle_expired_position,
+    SettleExpiredPositionAccounts,
+)
