@@ -178,3 +178,39 @@ def compute_margin(collateral: int, positions: Iterable[Position], markets: Mapp
         initial += _requirement(worst, m.mark_price, m.initial_margin_bps)
         maintenance += _requirement(abs(pos.base_amount), m.mark_price, m.maintenance_margin_bps)
     return Margin(_i64(equity), initial, maintenance)
+
+
+LIQUIDATION_ROUNDING_SLACK = 4
+
+
+def liquidation_prices(mark: int, user_is_long: bool, fee_bps: int, insurance_share_bps: int) -> tuple[int, int]:
+    """Return (user price, liquidator price) of a liquidation at ``mark`` (see programs/perp/liquidation.c)."""
+    liq_fee_bps = fee_bps * (BPS - insurance_share_bps) // BPS
+    if user_is_long:
+        return mark * (BPS - fee_bps) // BPS, mark * (BPS - liq_fee_bps) // BPS
+    return ceil_div(mark * (BPS + fee_bps), BPS), ceil_div(mark * (BPS + liq_fee_bps), BPS)
+
+
+def liquidation_size(
+    margin: Margin,
+    held: int,
+    mark: int,
+    user_price: int,
+    maintenance_margin_bps: int,
+    lot_size: int,
+    min_order_size: int,
+    max_base: int,
+) -> int:
+    """Base a liquidation takes over: enough to restore maintenance margin, in lots (liquidation.c)."""
+    shortfall = max(margin.maintenance_requirement - max(margin.equity, 0), 0) + max(-margin.equity, 0)
+    shortfall += LIQUIDATION_ROUNDING_SLACK
+    released = mark * maintenance_margin_bps // BPS
+    cost = abs(user_price - mark)
+    q = held if released <= cost else ceil_div(shortfall * BASE_PRECISION, released - cost)
+    if q >= 2**64:
+        q = held
+    q = ceil_div(q, lot_size) * lot_size
+    q = min(q, held)
+    if held - q < min_order_size and max_base >= held:
+        q = held
+    return min(q, max_base - max_base % lot_size)

@@ -1,8 +1,7 @@
 /* liquidate_perp: take over part of an under-margined position.
 
-   Size: q = ceil( shortfall * 1e4 * 1e9 / (mark * (maintenance bps - fee bps)) ), the base whose
-   transfer at the discounted price restores maintenance margin, rounded up to a lot, capped by the
-   position and the liquidator's maximum; all of it when what would remain is below the minimum order.
+   Size: see pk_liquidation_size: the base whose transfer at the discounted price restores maintenance
+   margin, in lots, capped by the position and the liquidator's maximum.
    Prices: the user trades at mark -+ fee, the liquidator at mark -+ fee * (1 - insurance share); the
    difference goes to the fee pool, the insurance fund's revenue. */
 
@@ -15,23 +14,32 @@ typedef struct {
   pk_perp_position_t *pos;
 } pk_liquidation_t;
 
+/* Quote units the integer rounding of one transfer can cost the user's margin beyond the estimate:
+   the fill's floor, the position value's floor and the two ceilings of the requirement. */
+#define PK_LIQUIDATION_ROUNDING_SLACK 4ULL
+
+/* Base to take over: enough that equity meets maintenance afterwards. Per whole base the transfer
+   releases floor(mark * maintenance / 1e4) of requirement and costs |mark - user price| of equity; the
+   released amount is floored, so the estimate errs toward taking more. Rounded up to a lot, all of
+   it when the rest would be below the minimum order and max_base allows, capped by max_base rounded down to a lot. */
 static u64
-pk_liquidation_size( const pk_liquidation_t *l, const pk_margin_t *mg, u64 max_base, u64 *out ) {
+pk_liquidation_size( const pk_liquidation_t *l, const pk_margin_t *mg, u64 user_price, u64 max_base, u64 *out ) {
   const pk_market_params_t *mp = &l->market->params;
+  u64 mark = l->market->mark_price;
   i64 b = l->pos->base_amount;
   u64 held = b < 0 ? (u64)0 - (u64)b : (u64)b;
-  u64 shortfall = mg->maintenance_requirement - (u64)( mg->equity < 0 ? 0 : mg->equity );
+  u64 equity = mg->equity < 0 ? 0 : (u64)mg->equity;
+  u64 shortfall = mg->maintenance_requirement > equity ? mg->maintenance_requirement - equity : 0;
   if( mg->equity < 0 ) PK_TRY( pk_add_u64( shortfall, (u64)0 - (u64)mg->equity, &shortfall ) );
-  u64 per_base_bps = (u64)( mp->maintenance_margin_bps - mp->liquidation_fee_bps );   /* > 0: validated */
-  u64 denom, q;
-  PK_TRY( pk_mul_div_ceil( l->market->mark_price, per_base_bps, 1, &denom ) );
-  u64 scaled;
-  PK_TRY( pk_mul_div_ceil( shortfall, PK_BPS_DENOM, 1, &scaled ) );
-  if( pk_mul_div_ceil( scaled, PK_BASE_PRECISION, denom, &q ) ) q = held;   /* beyond u64: everything */
-  if( q % mp->lot_size ) q += mp->lot_size - q % mp->lot_size;
+  PK_TRY( pk_add_u64( shortfall, PK_LIQUIDATION_ROUNDING_SLACK, &shortfall ) );
+  u64 released, cost = user_price > mark ? user_price - mark : mark - user_price, q;
+  PK_TRY( pk_mul_div_floor( mark, mp->maintenance_margin_bps, PK_BPS_DENOM, &released ) );
+  if( released <= cost || pk_mul_div_ceil( shortfall, PK_BASE_PRECISION, released - cost, &q ) ) q = held;
+  if( q % mp->lot_size ) q = q > PK_U64_MAX - mp->lot_size ? held : q + mp->lot_size - q % mp->lot_size;
   if( q > held ) q = held;
-  if( q > max_base ) q = max_base;
   if( held - q < mp->min_order_size && max_base >= held ) q = held;
+  u64 cap = max_base - max_base % mp->lot_size;
+  if( q > cap ) q = cap;
   *out = q;
   return 0;
 }
@@ -61,12 +69,8 @@ pk_ix_liquidate_perp( SolParameters *p ) {
     PK_FAIL( PK_ERR_NOT_LIQUIDATABLE, USER );
   PK_TRY( pk_position_for_market( l.user, m, &l.pos ) );
   PK_TRY( pk_position_settle_funding( l.pos, m ) );
-  pk_book_cancel_user( book, p->ka[USER].key, l.pos );
+  pk_book_cancel_user( book, p->ka[USER].key, l.pos, m->market_index );
   if( PK_UNLIKELY( l.pos->base_amount == 0 ) ) PK_FAIL( PK_ERR_NO_POSITION_TO_LIQUIDATE, USER );
-
-  u64 base;
-  PK_TRY( pk_liquidation_size( &l, &before, PK_ARGS( p, liquidate_perp )->max_base_amount, &base ) );
-  if( PK_UNLIKELY( base == 0 ) ) PK_FAIL( PK_ERR_INVALID_INSTRUCTION_DATA, PK_NO_ACCOUNT );
 
   /* The user closes (sells a long, buys back a short); the liquidator takes the other side. */
   u8 user_side = l.pos->base_amount > 0 ? PK_SIDE_ASK : PK_SIDE_BID;
@@ -81,6 +85,9 @@ pk_ix_liquidate_perp( SolParameters *p ) {
     PK_TRY( pk_mul_div_ceil( m->mark_price, PK_BPS_DENOM + mp->liquidation_fee_bps, PK_BPS_DENOM, &user_price ) );
     PK_TRY( pk_mul_div_ceil( m->mark_price, PK_BPS_DENOM + fee_to_liquidator_bps, PK_BPS_DENOM, &liq_price ) );
   }
+  u64 base;
+  PK_TRY( pk_liquidation_size( &l, &before, user_price, PK_ARGS( p, liquidate_perp )->max_base_amount, &base ) );
+  if( PK_UNLIKELY( base == 0 ) ) PK_FAIL( PK_ERR_INVALID_INSTRUCTION_DATA, PK_NO_ACCOUNT );
   PK_TRY( pk_fill_quote( base, user_price, user_side, &user_quote ) );
   PK_TRY( pk_fill_quote( base, liq_price, liq_side, &liq_quote ) );
   pk_oi_change_t oi_user, oi_liq;

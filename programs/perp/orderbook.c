@@ -17,6 +17,20 @@ pk_side_orders( pk_orderbook_t *book, u8 side, u32 **count ) {
   return side == PK_SIDE_BID ? book->bids : book->asks;
 }
 
+/* pk_emit_order_cancelled logs OrderCancelled for order o of user. */
+void
+pk_emit_order_cancelled( const SolPubkey *user, const pk_resting_order_t *o, u16 market_index, u8 side ) {
+  pk_event_order_cancelled_t ev;
+  pk_memset( &ev, 0, sizeof( ev ) );
+  ev.discriminator = PK_EVENT_ORDER_CANCELLED_DISCRIMINATOR;
+  ev.user = *user;
+  ev.order_id = o->order_id;
+  ev.base_amount = o->base_amount;
+  ev.market_index = market_index;
+  ev.side = side;
+  pk_emit( &ev, PK_EVENT_ORDER_CANCELLED_LEN );
+}
+
 /* pk_book_insert inserts order on side, keeping the order described above. Fails with
    PK_ERR_ORDERBOOK_FULL when the side holds PK_BOOK_SIDE_CAPACITY orders. */
 u64
@@ -63,21 +77,28 @@ pk_queue_push( pk_event_queue_t *queue, const pk_fill_record_t *fill, u64 *seq )
   if( PK_UNLIKELY( queue->count >= PK_QUEUE_CAPACITY ) ) PK_FAIL( PK_ERR_EVENT_QUEUE_FULL, PK_NO_ACCOUNT );
   u64 slot = ( (u64)queue->head + queue->count ) % PK_QUEUE_CAPACITY;
   queue->fills[slot] = *fill;
+  u64 *pending = fill->maker_side == PK_SIDE_BID ? &queue->pending_bid_base : &queue->pending_ask_base;
+  PK_TRY( pk_add_u64( *pending, fill->base_amount, pending ) );
   queue->count++;
   *seq = queue->seq_num++;
   return 0;
 }
 
-/* pk_book_cancel_user removes every resting order of user_key from the book and clears the position's
-   reservations. Used where the User does not sign (liquidation, settlement): no event per order. Fills
-   of these orders already in the event queue release nothing more when applied. */
+/* pk_book_cancel_user removes every resting order of user_key from the book, releases each order's
+   reservation in pos and logs OrderCancelled. Used where the User does not sign (liquidation,
+   settlement). Fills of these orders already in the event queue keep their reservations until applied. */
 void
-pk_book_cancel_user( pk_orderbook_t *book, const SolPubkey *user_key, pk_perp_position_t *pos ) {
-  for( u64 i = book->bid_count; i-- > 0; )
-    if( pk_pubkey_eq( &book->bids[i].owner, user_key ) ) pk_book_remove( book, PK_SIDE_BID, i );
-  for( u64 i = book->ask_count; i-- > 0; )
-    if( pk_pubkey_eq( &book->asks[i].owner, user_key ) ) pk_book_remove( book, PK_SIDE_ASK, i );
-  pos->open_bids = 0;
-  pos->open_asks = 0;
-  pos->open_orders = 0;
+pk_book_cancel_user( pk_orderbook_t *book, const SolPubkey *user_key, pk_perp_position_t *pos, u16 market_index ) {
+  for( u8 side = PK_SIDE_BID; side <= PK_SIDE_ASK; side++ ) {
+    u32 *count;
+    pk_resting_order_t *orders = pk_side_orders( book, side, &count );
+    u64 *open = side == PK_SIDE_BID ? &pos->open_bids : &pos->open_asks;
+    for( u64 i = *count; i-- > 0; ) {
+      if( !pk_pubkey_eq( &orders[i].owner, user_key ) ) continue;
+      *open = *open > orders[i].base_amount ? *open - orders[i].base_amount : 0;
+      if( pos->open_orders ) pos->open_orders--;
+      pk_emit_order_cancelled( user_key, &orders[i], market_index, side );
+      pk_book_remove( book, side, i );
+    }
+  }
 }

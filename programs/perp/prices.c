@@ -50,7 +50,7 @@ pk_ix_update_prices( SolParameters *p ) {
   };
   pk_oracle_selection_t sel;
   u64 rc = pk_oracle_select( &args, &sel );
-  if( PK_UNLIKELY( rc ) ) PK_FAIL( rc, sel.source == PK_ORACLE_SOURCE_FALLBACK ? FALLBACK : PRIMARY );
+  if( PK_UNLIKELY( rc ) ) PK_FAIL( rc, rc == sel.primary_err ? PRIMARY : FALLBACK );
   u64 index = sel.price.price;
   if( PK_UNLIKELY( index > (u64)PK_I64_MAX / 2 ) ) PK_FAIL( PK_ERR_ORACLE_INVALID_DATA, PRIMARY );
 

@@ -87,7 +87,7 @@ pk_ix_settle_expired_position( SolParameters *p ) {
   if( PK_UNLIKELY( m->status != PK_MARKET_STATUS_SETTLEMENT ) ) PK_FAIL( PK_ERR_MARKET_NOT_IN_SETTLEMENT, MARKET );
   pk_perp_position_t *pos;
   PK_TRY( pk_position_for_market( u, m, &pos ) );
-  pk_book_cancel_user( book, p->ka[USER].key, pos );
+  pk_book_cancel_user( book, p->ka[USER].key, pos, m->market_index );
   i64 base = pos->base_amount;
   i64 pnl_before = pos->unsettled_pnl;
   if( base != 0 ) {

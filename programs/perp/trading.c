@@ -6,6 +6,8 @@
 #include "pk_program.h"
 
 #define PK_MAX_FILLS_PER_ORDER 16UL
+#define PK_PRICE_BAND_DIVISOR 2UL                 /* orders within +-50% of the mark */
+#define PK_MAX_ORDER_NOTIONAL ( 1ULL << 52 )      /* quote 1e6: ~4.5e9; sums of fills stay far from i64 */
 
 /* pk_load_user_as_trader loads the margin account and checks that account signer_idx is its authority
    or its delegate. */
@@ -47,19 +49,6 @@ pk_release_reservation( pk_perp_position_t *pos, u8 side, u64 base, int order_do
   u64 *open = side == PK_SIDE_BID ? &pos->open_bids : &pos->open_asks;
   *open = *open > base ? *open - base : 0;
   if( order_done && pos->open_orders ) pos->open_orders--;
-}
-
-static void
-pk_emit_cancelled( const SolPubkey *user, const pk_resting_order_t *o, u16 market_index, u8 side ) {
-  pk_event_order_cancelled_t ev;
-  pk_memset( &ev, 0, sizeof( ev ) );
-  ev.discriminator = PK_EVENT_ORDER_CANCELLED_DISCRIMINATOR;
-  ev.user = *user;
-  ev.order_id = o->order_id;
-  ev.base_amount = o->base_amount;
-  ev.market_index = market_index;
-  ev.side = side;
-  pk_emit( &ev, PK_EVENT_ORDER_CANCELLED_LEN );
 }
 
 static u64
@@ -112,9 +101,14 @@ pk_taker_fill( pk_taker_t *t, const pk_resting_order_t *maker, u64 base, u64 seq
   PK_TRY( pk_sub_i64( t->pos->unsettled_pnl, (i64)fee, &t->pos->unsettled_pnl ) );
   PK_TRY( pk_add_u64( m->fee_pool, fee, &m->fee_pool ) );
   PK_TRY( pk_market_apply_oi( m, &oi ) );
-  if( PK_UNLIKELY( m->open_interest_long > m->params.max_open_interest && oi.long_delta > 0 ) )
+  /* Queued maker fills (this one included) may still add to their side when applied: count them. */
+  u64 long_worst, short_worst;
+  PK_TRY( pk_add_u64( m->open_interest_long, t->queue->pending_bid_base, &long_worst ) );
+  PK_TRY( pk_add_u64( m->open_interest_short, t->queue->pending_ask_base, &short_worst ) );
+  int maker_adds_long = t->order->side == PK_SIDE_ASK, maker_adds_short = t->order->side == PK_SIDE_BID;
+  if( PK_UNLIKELY( long_worst > m->params.max_open_interest && ( oi.long_delta > 0 || maker_adds_long ) ) )
     PK_FAIL( PK_ERR_OPEN_INTEREST_LIMIT, PK_NO_ACCOUNT );
-  if( PK_UNLIKELY( m->open_interest_short > m->params.max_open_interest && oi.short_delta > 0 ) )
+  if( PK_UNLIKELY( short_worst > m->params.max_open_interest && ( oi.short_delta > 0 || maker_adds_short ) ) )
     PK_FAIL( PK_ERR_OPEN_INTEREST_LIMIT, PK_NO_ACCOUNT );
 
   pk_event_fill_event_t ev;
@@ -148,7 +142,7 @@ pk_match( pk_taker_t *t ) {
     if( PK_UNLIKELY( t->order->order_type == PK_ORDER_TYPE_POST_ONLY ) ) PK_FAIL( PK_ERR_POST_ONLY_WOULD_CROSS, PK_NO_ACCOUNT );
     if( pk_pubkey_eq( &best->owner, t->user_key ) ) {
       pk_release_reservation( t->pos, maker_side, best->base_amount, 1 );
-      pk_emit_cancelled( t->user_key, best, t->market->market_index, maker_side );
+      pk_emit_order_cancelled( t->user_key, best, t->market->market_index, maker_side );
       pk_book_remove( t->book, maker_side, *count - 1 );
       continue;
     }
@@ -162,6 +156,9 @@ pk_match( pk_taker_t *t ) {
     rec.base_amount = base;
     rec.maker_side = maker_side;
     rec.maker_order_done = (u8)done;
+    u64 floor_quote;
+    PK_TRY( pk_mul_div_floor( base, best->price, PK_BASE_PRECISION, &floor_quote ) );
+    PK_TRY( pk_mul_div_floor( floor_quote, t->market->params.maker_rebate_bps, PK_BPS_DENOM, &rec.maker_rebate ) );
     u64 seq;
     PK_TRY( pk_queue_push( t->queue, &rec, &seq ) );
     PK_TRY( pk_taker_fill( t, best, base, seq ) );
@@ -195,6 +192,13 @@ pk_ix_place_order( SolParameters *p ) {
   if( PK_UNLIKELY( status != PK_MARKET_STATUS_ACTIVE && status != PK_MARKET_STATUS_REDUCE_ONLY ) )
     PK_FAIL( PK_ERR_MARKET_NOT_TRADABLE, MARKET );
   if( PK_UNLIKELY( t.market->mark_price == 0 ) ) PK_FAIL( PK_ERR_ORACLE_UNAVAILABLE, MARKET );
+  /* A price far from the mark would be valued at the mark by the margin check but paid in full. */
+  u64 mark = t.market->mark_price;
+  if( PK_UNLIKELY( t.order->price > mark + mark / PK_PRICE_BAND_DIVISOR || t.order->price < mark - mark / PK_PRICE_BAND_DIVISOR ) )
+    PK_FAIL( PK_ERR_ORDER_PRICE_OUT_OF_BAND, PK_NO_ACCOUNT );
+  u64 notional;
+  PK_TRY( pk_mul_div_ceil( t.order->base_amount, t.order->price, PK_BASE_PRECISION, &notional ) );
+  if( PK_UNLIKELY( notional > PK_MAX_ORDER_NOTIONAL ) ) PK_FAIL( PK_ERR_INVALID_ORDER, PK_NO_ACCOUNT );
   PK_TRY( pk_position_for_market( t.user, t.market, &t.pos ) );
   PK_TRY( pk_position_settle_funding( t.pos, t.market ) );
 
@@ -263,7 +267,7 @@ pk_cancel_at( const pk_cancel_ctx_t *c, u8 side, u64 index ) {
   pk_perp_position_t *pos;
   PK_TRY( pk_position_for_market( u, m, &pos ) );
   pk_release_reservation( pos, side, o->base_amount, 1 );
-  pk_emit_cancelled( user_key, o, m->market_index, side );
+  pk_emit_order_cancelled( user_key, o, m->market_index, side );
   pk_book_remove( book, side, index );
   return 0;
 }
@@ -327,8 +331,7 @@ pk_apply_maker_fill( pk_user_t *maker, const SolPubkey *maker_key, pk_market_t *
   pk_release_reservation( pos, f->maker_side, f->base_amount, f->maker_order_done );
   PK_TRY( pk_mul_div_floor( f->base_amount, f->price, PK_BASE_PRECISION, &floor_quote ) );
   PK_TRY( pk_mul_div_ceil( f->base_amount, f->price, PK_BASE_PRECISION, &ceil_quote ) );
-  PK_TRY( pk_mul_div_floor( floor_quote, m->params.maker_rebate_bps, PK_BPS_DENOM, &rebate ) );
-  /* the taker paid its fee (>= this rebate) into the pool when the fill happened */
+  rebate = f->maker_rebate;   /* fixed at fill time, when the taker paid its fee (>= it) into the pool */
   PK_TRY( pk_add_u64( m->fee_pool, ceil_quote - floor_quote, &m->fee_pool ) );
   PK_TRY( pk_sub_u64( m->fee_pool, rebate, &m->fee_pool ) );
   PK_TRY( pk_add_i64( pos->unsettled_pnl, (i64)rebate, &pos->unsettled_pnl ) );
@@ -373,6 +376,8 @@ pk_ix_consume_events( SolParameters *p ) {
     PK_TRY( pk_load_account( p, idx, PK_USER_DISCRIMINATOR, PK_USER_LEN, (void **)&maker ) );
     u64 seq = q->seq_num - q->count;
     PK_TRY( pk_apply_maker_fill( maker, p->ka[idx].key, m, f, seq ) );
+    u64 *pending = f->maker_side == PK_SIDE_BID ? &q->pending_bid_base : &q->pending_ask_base;
+    *pending = *pending > f->base_amount ? *pending - f->base_amount : 0;
     pk_memset( &q->fills[q->head], 0, sizeof( pk_fill_record_t ) );
     q->head = (u32)( ( q->head + 1 ) % ( sizeof( q->fills ) / sizeof( q->fills[0] ) ) );
     q->count--;

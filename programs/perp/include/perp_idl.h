@@ -143,6 +143,7 @@ typedef struct {
   u64 maker_order_id;
   u64 price;
   u64 base_amount;
+  u64 maker_rebate;
   u8 maker_side;
   u8 maker_order_done;
   u8 padding[6];
@@ -151,10 +152,11 @@ PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker ) == 0, "FillRecord.maker
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker_order_id ) == 32, "FillRecord.makerOrderId offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, price ) == 40, "FillRecord.price offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, base_amount ) == 48, "FillRecord.baseAmount offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker_side ) == 56, "FillRecord.makerSide offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker_order_done ) == 57, "FillRecord.makerOrderDone offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, padding ) == 58, "FillRecord.padding offset" );
-PK_STATIC_ASSERT( sizeof( pk_fill_record_t ) == 64, "FillRecord size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker_rebate ) == 56, "FillRecord.makerRebate offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker_side ) == 64, "FillRecord.makerSide offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker_order_done ) == 65, "FillRecord.makerOrderDone offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, padding ) == 66, "FillRecord.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_fill_record_t ) == 72, "FillRecord size" );
 
 typedef struct {
   u64 price;
@@ -321,19 +323,23 @@ typedef struct {
   u64 discriminator;
   SolPubkey market;
   u64 seq_num;
+  u64 pending_bid_base;
+  u64 pending_ask_base;
   u32 head;
   u32 count;
   pk_fill_record_t fills[128];
 } pk_event_queue_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_queue_t, market ) == 8, "EventQueue.market offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_queue_t, seq_num ) == 40, "EventQueue.seqNum offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_queue_t, head ) == 48, "EventQueue.head offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_queue_t, count ) == 52, "EventQueue.count offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_queue_t, fills ) == 56, "EventQueue.fills offset" );
-PK_STATIC_ASSERT( sizeof( pk_event_queue_t ) == 8248, "EventQueue size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_queue_t, pending_bid_base ) == 48, "EventQueue.pendingBidBase offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_queue_t, pending_ask_base ) == 56, "EventQueue.pendingAskBase offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_queue_t, head ) == 64, "EventQueue.head offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_queue_t, count ) == 68, "EventQueue.count offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_queue_t, fills ) == 72, "EventQueue.fills offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_queue_t ) == 9288, "EventQueue size" );
 
 #define PK_EVENT_QUEUE_DISCRIMINATOR 0x448d74add174d029ULL
-#define PK_EVENT_QUEUE_LEN 8248UL
+#define PK_EVENT_QUEUE_LEN 9288UL
 
 /* Instructions */
 #define PK_IX_INITIALIZE_EXCHANGE_DISCRIMINATOR 0x1360cfe4a67469e0ULL
@@ -1095,5 +1101,6 @@ PK_STATIC_ASSERT( sizeof( pk_event_position_settled_t ) == 72, "PositionSettled 
 #define PK_ERR_REVENUE_SETTLE_TOO_EARLY 6055ULL
 #define PK_ERR_EVENT_QUEUE_NOT_EMPTY 6056ULL
 #define PK_ERR_MARKET_NOT_IN_SETTLEMENT 6057ULL
+#define PK_ERR_ORDER_PRICE_OUT_OF_BAND 6058ULL
 
 #endif /* HEADER_pk_programs_perp_include_perp_idl_h */

@@ -165,7 +165,8 @@ u64 pk_compute_margin( SolParameters *p, const pk_user_t *u, const pk_market_t *
 u64  pk_book_insert( pk_orderbook_t *book, u8 side, const pk_resting_order_t *order );
 void pk_book_remove( pk_orderbook_t *book, u8 side, u64 index );
 int  pk_book_find( const pk_orderbook_t *book, const SolPubkey *owner, u64 order_id, u8 *side, u64 *index );
-void pk_book_cancel_user( pk_orderbook_t *book, const SolPubkey *user_key, pk_perp_position_t *pos );
+void pk_book_cancel_user( pk_orderbook_t *book, const SolPubkey *user_key, pk_perp_position_t *pos, u16 market_index );
+void pk_emit_order_cancelled( const SolPubkey *user, const pk_resting_order_t *o, u16 market_index, u8 side );
 u64  pk_queue_push( pk_event_queue_t *queue, const pk_fill_record_t *fill, u64 *seq );
 
 /* funding.c, prices.c */

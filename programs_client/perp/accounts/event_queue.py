@@ -15,6 +15,8 @@ from .. import types
 class EventQueueJSON(typing.TypedDict):
     market: str
     seq_num: int
+    pending_bid_base: int
+    pending_ask_base: int
     head: int
     count: int
     fills: list[types.fill_record.FillRecordJSON]
@@ -26,12 +28,16 @@ class EventQueue:
     layout: typing.ClassVar = borsh.CStruct(
         "market" / BorshPubkey,
         "seq_num" / borsh.U64,
+        "pending_bid_base" / borsh.U64,
+        "pending_ask_base" / borsh.U64,
         "head" / borsh.U32,
         "count" / borsh.U32,
         "fills" / types.fill_record.FillRecord.layout[128],
     )
     market: Pubkey
     seq_num: int
+    pending_bid_base: int
+    pending_ask_base: int
     head: int
     count: int
     fills: list[types.fill_record.FillRecord]
@@ -82,6 +88,8 @@ class EventQueue:
         return cls(
             market=dec.market,
             seq_num=dec.seq_num,
+            pending_bid_base=dec.pending_bid_base,
+            pending_ask_base=dec.pending_ask_base,
             head=dec.head,
             count=dec.count,
             fills=list(
@@ -96,6 +104,8 @@ class EventQueue:
         return {
             "market": str(self.market),
             "seq_num": self.seq_num,
+            "pending_bid_base": self.pending_bid_base,
+            "pending_ask_base": self.pending_ask_base,
             "head": self.head,
             "count": self.count,
             "fills": list(map(lambda item: item.to_json(), self.fills)),
@@ -106,6 +116,8 @@ class EventQueue:
         return cls(
             market=Pubkey.from_string(obj["market"]),
             seq_num=obj["seq_num"],
+            pending_bid_base=obj["pending_bid_base"],
+            pending_ask_base=obj["pending_ask_base"],
             head=obj["head"],
             count=obj["count"],
             fills=list(

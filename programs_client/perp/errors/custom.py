@@ -571,6 +571,15 @@ class MarketNotInSettlement(ProgramError):
     msg = "The market is not in Settlement"
 
 
+class OrderPriceOutOfBand(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6058, "Order price is more than 50% away from the mark price")
+
+    code = 6058
+    name = "OrderPriceOutOfBand"
+    msg = "Order price is more than 50% away from the mark price"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -630,6 +639,7 @@ CustomError = typing.Union[
     RevenueSettleTooEarly,
     EventQueueNotEmpty,
     MarketNotInSettlement,
+    OrderPriceOutOfBand,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -690,6 +700,7 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6055: RevenueSettleTooEarly(),
     6056: EventQueueNotEmpty(),
     6057: MarketNotInSettlement(),
+    6058: OrderPriceOutOfBand(),
 }
 
 

@@ -15,6 +15,7 @@ class FillRecordJSON(typing.TypedDict):
     maker_order_id: int
     price: int
     base_amount: int
+    maker_rebate: int
     maker_side: side.SideJSON
     maker_order_done: int
     padding: list[int]
@@ -27,6 +28,7 @@ class FillRecord:
         "maker_order_id" / borsh.U64,
         "price" / borsh.U64,
         "base_amount" / borsh.U64,
+        "maker_rebate" / borsh.U64,
         "maker_side" / side.layout,
         "maker_order_done" / borsh.U8,
         "padding" / borsh.U8[6],
@@ -35,6 +37,7 @@ class FillRecord:
     maker_order_id: int
     price: int
     base_amount: int
+    maker_rebate: int
     maker_side: side.SideKind
     maker_order_done: int
     padding: list[int]
@@ -46,6 +49,7 @@ class FillRecord:
             maker_order_id=obj.maker_order_id,
             price=obj.price,
             base_amount=obj.base_amount,
+            maker_rebate=obj.maker_rebate,
             maker_side=side.from_decoded(obj.maker_side),
             maker_order_done=obj.maker_order_done,
             padding=obj.padding,
@@ -57,6 +61,7 @@ class FillRecord:
             "maker_order_id": self.maker_order_id,
             "price": self.price,
             "base_amount": self.base_amount,
+            "maker_rebate": self.maker_rebate,
             "maker_side": self.maker_side.to_encodable(),
             "maker_order_done": self.maker_order_done,
             "padding": self.padding,
@@ -68,6 +73,7 @@ class FillRecord:
             "maker_order_id": self.maker_order_id,
             "price": self.price,
             "base_amount": self.base_amount,
+            "maker_rebate": self.maker_rebate,
             "maker_side": self.maker_side.to_json(),
             "maker_order_done": self.maker_order_done,
             "padding": self.padding,
@@ -80,6 +86,7 @@ class FillRecord:
             maker_order_id=obj["maker_order_id"],
             price=obj["price"],
             base_amount=obj["base_amount"],
+            maker_rebate=obj["maker_rebate"],
             maker_side=side.from_json(obj["maker_side"]),
             maker_order_done=obj["maker_order_done"],
             padding=obj["padding"],
