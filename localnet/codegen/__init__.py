@@ -28,6 +28,12 @@ class Target:
 
 TARGETS: tuple[Target, ...] = (
     Target("idl/perp.json", "perp", "programs/perp/include/perp_idl.h"),
+    Target("idl/mock_oracle.json", "mock_oracle", "programs/mock_oracle/include/mock_oracle_idl.h"),
+    # Foreign layouts perpkeep decodes: Python clients only (i128 and packed fields have no C mapping;
+    # the C readers in programs/perp/oracle.c pin their offsets, checked against these IDLs by tests).
+    Target("idl/pyth_receiver.json", "pyth_receiver"),
+    Target("idl/switchboard_v2.json", "switchboard_v2"),
+    Target("idl/switchboard_on_demand.json", "switchboard_on_demand"),
 )
 
 
@@ -47,7 +53,7 @@ def generate(root: Path = REPO_ROOT, out_root: Path | None = None) -> list[Path]
         if t.c_header:
             header = out_root / t.c_header
             header.parent.mkdir(parents=True, exist_ok=True)
-            header.write_text(generate_c_header(idl_path, t.idl))
+            header.write_text(generate_c_header(idl_path, t.idl, t.c_header))
             written.append(header)
         client_dir = out_root / "programs_client" / t.client_package
         if client_dir.exists():

@@ -52,10 +52,17 @@ def _type_name(name: str) -> str:
     return f"pk_{snake(name)}_t"
 
 
+def include_guard(header_path: str) -> str:
+    """Return the include guard for a header at ``header_path`` (repo-relative), e.g.
+    ``programs/perp/include/perp_idl.h`` -> ``HEADER_pk_programs_perp_include_perp_idl_h``."""
+    return "HEADER_pk_" + re.sub(r"[^0-9A-Za-z]", "_", header_path)
+
+
 class _Generator:
-    def __init__(self, idl: dict[str, Any], source: str) -> None:
+    def __init__(self, idl: dict[str, Any], source: str, guard: str) -> None:
         self.idl = idl
         self.source = source
+        self.guard = guard
         self.enums = {t["name"]: t for t in idl.get("types", []) if t["type"]["kind"] == "enum"}
         self.structs = {t["name"]: t for t in idl.get("types", []) if t["type"]["kind"] == "struct"}
         self.layouts: dict[str, _CType] = {}
@@ -118,7 +125,7 @@ class _Generator:
     def generate(self) -> str:
         idl = self.idl
         o = self.out
-        guard = "HEADER_pk_programs_perp_include_perp_idl_h"
+        guard = self.guard
         o += [
             f"/* Generated from {self.source} by localnet/codegen/c_header.py. Do not edit: edit the IDL",
             "   and run `perpkeep codegen`. */",
@@ -210,10 +217,13 @@ def _u64_hex(disc: bytes) -> str:
     return f"{int.from_bytes(disc, 'little'):#018x}ULL"
 
 
-def generate_c_header(idl_path: Path, source_label: str | None = None) -> str:
+def generate_c_header(idl_path: Path, source_label: str | None = None, header_path: str | None = None) -> str:
     """Return the C header text for the IDL at ``idl_path``.
 
-    Raises IdlLayoutError naming the field when the IDL cannot be laid out without compiler padding.
+    ``header_path`` is where the header will live (repo-relative); its include guard is derived from it
+    (default: ``<idl stem>_idl.h``). Raises IdlLayoutError naming the field when the IDL cannot be laid
+    out without compiler padding.
     """
     idl = json.loads(idl_path.read_text())
-    return _Generator(idl, source_label or idl_path.name).generate()
+    guard = include_guard(header_path or f"{idl_path.stem}_idl.h")
+    return _Generator(idl, source_label or idl_path.name, guard).generate()

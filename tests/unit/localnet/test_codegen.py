@@ -65,3 +65,12 @@ def test_aligned_account_gets_offset_asserts(tmp_path: Path) -> None:
     assert 'PK_OFFSETOF( pk_a_t, amount ) == 8' in header
     assert 'PK_OFFSETOF( pk_a_t, owner ) == 16' in header
     assert "sizeof( pk_a_t ) == 48" in header
+
+
+def test_include_guard_follows_the_header_path(tmp_path: Path) -> None:
+    p = _idl_with(tmp_path, [{"name": "amount", "type": "u64"}])
+    header = generate_c_header(p, header_path="programs/mock_oracle/include/mock_oracle_idl.h")
+    assert "#ifndef HEADER_pk_programs_mock_oracle_include_mock_oracle_idl_h" in header
+    assert "#endif /* HEADER_pk_programs_mock_oracle_include_mock_oracle_idl_h */" in header
+    committed = (REPO_ROOT / "programs/mock_oracle/include/mock_oracle_idl.h").read_text()
+    assert "#define HEADER_pk_programs_mock_oracle_include_mock_oracle_idl_h" in committed

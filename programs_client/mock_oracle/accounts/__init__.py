@@ -1,0 +1,1 @@
+from .mock_oracle_config import MockOracleConfig, MockOracleConfigJSON

@@ -1,0 +1,3 @@
+import typing
+from . import verification_level
+from .verification_level import VerificationLevelKind, VerificationLevelJSON

@@ -1,0 +1,1 @@
+from .pull_feed_account_data import PullFeedAccountData, PullFeedAccountDataJSON

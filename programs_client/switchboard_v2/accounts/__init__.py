@@ -1,0 +1,1 @@
+from .aggregator_account_data import AggregatorAccountData, AggregatorAccountDataJSON
