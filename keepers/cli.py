@@ -56,6 +56,52 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(users=args.users)
 
 
+def _cmd_localnet_up(args: argparse.Namespace) -> int:
+    from localnet.up import UpError, UpOptions, run_up
+
+    markets = tuple(m.strip() for m in args.markets.split(",") if m.strip())
+    opts = UpOptions(
+        host=args.host, rpc_port=args.rpc_port, ws_port=args.ws_port, slot_ms=args.slot_ms,
+        finalized_depth_slots=args.finalized_depth, markets=markets, users=args.users,
+        out_dir=Path(args.out) if args.out else None, faults_file=Path(args.faults) if args.faults else None,
+        fault_seed=args.fault_seed, validator=args.validator,
+    )
+    try:
+        return run_up(opts)
+    except UpError as e:
+        raise CliError(str(e)) from None
+
+
+def _port(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= v <= 65535:
+        raise argparse.ArgumentTypeError(f"{v} is not a port number (0-65535)")
+    return v
+
+
+def _add_localnet(sub: argparse._SubParsersAction) -> None:
+    ln = sub.add_parser("localnet", help="run a local chain with the exchange (JSON-RPC + websocket)")
+    lsub = ln.add_subparsers(dest="localnet_command", required=True, metavar="ACTION")
+    up = lsub.add_parser("up", help="start a node, bootstrap an exchange, print endpoints and wallets; Ctrl-C stops")
+    up.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    up.add_argument("--rpc-port", type=_port, default=8899, help="JSON-RPC port (default: 8899)")
+    up.add_argument("--ws-port", type=_port, default=None, help="websocket port (default: rpc port + 1)")
+    up.add_argument("--slot-ms", type=_positive_int, default=400, help="slot time in ms (default: 400)")
+    up.add_argument("--finalized-depth", type=_positive_int, default=32,
+                    help="slots until a slot is finalized (default: 32)")
+    up.add_argument("--markets", default="SOL-PERP,BTC-PERP", help="comma-separated market names")
+    up.add_argument("--users", type=int, default=2, help="funded users to create (default: 2)")
+    up.add_argument("--out", help="fresh directory for wallets and keeper config (default: a new temp dir)")
+    up.add_argument("--faults", help="fault injection settings (TOML or JSON file)")
+    up.add_argument("--fault-seed", type=int, default=None, help="seed of the fault streams")
+    up.add_argument("--validator", metavar="BINARY", default=None,
+                    help="run this solana-test-validator instead of the LiteSVM node")
+    up.set_defaults(func=_cmd_localnet_up)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="perpkeep", description="Keepers and local chain tooling for the perp exchange.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -73,6 +119,8 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="run the exchange on an embedded local chain and print a summary")
     d.add_argument("--users", type=_positive_int, default=4, help="number of trading users (default: 4)")
     d.set_defaults(func=_cmd_demo)
+
+    _add_localnet(sub)
     return p
 
 

@@ -1,0 +1,120 @@
+"""JSON-RPC 2.0 envelopes: parse a payload, run its requests against a method table, build the reply.
+
+Parsing and executing are separate steps so that the transport can look at the method names
+(for fault injection) before anything runs. Nothing a client sends makes this module raise:
+handler bugs become -32603 responses and are logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from localnet.rpc.errors import (
+    INTERNAL_ERROR,
+    RpcError,
+    invalid_request,
+    method_not_found,
+    parse_error,
+)
+
+log = logging.getLogger("localnet.rpc")
+
+_NO_ID = object()
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request of a payload; ``error`` set when the request object itself is invalid."""
+
+    method: str | None
+    params: Any
+    id: Any
+    error: RpcError | None = None
+
+    @property
+    def is_notification(self) -> bool:
+        return self.id is _NO_ID
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A parsed payload: its calls and whether it was a batch, or a payload-level error."""
+
+    calls: tuple[Call, ...]
+    batch: bool
+    error: RpcError | None = None
+
+    @property
+    def methods(self) -> list[str]:
+        """Names of the methods called (for fault filtering and logs)."""
+        return [c.method for c in self.calls if c.method is not None]
+
+
+def _call(obj: Any) -> Call:
+    if not isinstance(obj, dict):
+        return Call(None, None, None, invalid_request())
+    req_id = obj.get("id", _NO_ID)
+    if req_id is not _NO_ID and not (req_id is None or isinstance(req_id, (str, int)) and not isinstance(req_id, bool)):
+        return Call(None, None, None, invalid_request())
+    method = obj.get("method")
+    if obj.get("jsonrpc") != "2.0" or not isinstance(method, str):
+        return Call(None, None, None if req_id is _NO_ID else req_id, invalid_request())
+    return Call(method, obj.get("params"), req_id)
+
+
+def parse_payload(body: bytes | str) -> Payload:
+    """Parse a request body into calls; -32700 when it is not JSON, -32600 for an empty batch."""
+    try:
+        obj = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return Payload((), False, parse_error())
+    if isinstance(obj, list):
+        if not obj:
+            return Payload((), True, invalid_request())
+        return Payload(tuple(_call(o) for o in obj), True)
+    return Payload((_call(obj),), False)
+
+
+def _error(err: RpcError, req_id: Any) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "error": err.to_json(), "id": None if req_id is _NO_ID else req_id}
+
+
+def run_call(ctx: Any, call: Call, table: Mapping[str, Callable[[Any, Any], Any]]) -> dict[str, Any] | None:
+    """Run one call; return its response object, or None for a notification."""
+    if call.error is not None:
+        return _error(call.error, call.id)
+    handler = table.get(call.method or "")
+    try:
+        if handler is None:
+            raise method_not_found()
+        result = handler(ctx, call.params)
+    except RpcError as e:
+        response = _error(e, call.id)
+    except Exception:
+        log.exception("internal error in %s", call.method)
+        response = _error(RpcError(INTERNAL_ERROR, "Internal error"), call.id)
+    else:
+        response = {"jsonrpc": "2.0", "result": result, "id": None if call.is_notification else call.id}
+    return None if call.is_notification else response
+
+
+def run_payload(ctx: Any, payload: Payload, table: Mapping[str, Callable[[Any, Any], Any]]) -> Any:
+    """Run every call of ``payload``; return the reply object (None when nothing is to be sent)."""
+    if payload.error is not None:
+        return _error(payload.error, None)
+    replies = [r for r in (run_call(ctx, c, table) for c in payload.calls) if r is not None]
+    if payload.batch:
+        return replies or None
+    return replies[0] if replies else None
+
+
+def dumps(obj: Any) -> bytes:
+    """Serialise a reply compactly."""
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+__all__ = ["Call", "Payload", "dumps", "parse_payload", "run_call", "run_payload"]

@@ -1,0 +1,271 @@
+"""PubSub subscriptions: account, program, slot, signature and logs, fed by chain events.
+
+The hub is a ``ChainListener``. At commitment ``processed`` notifications go out as the chain
+event happens; at ``confirmed``/``finalized`` they wait until the event's slot reaches that depth
+(account notifications are then coalesced to one per account and slot, with the newest data).
+Connections only need a non-blocking ``send(text)``; the websocket server supplies them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from solders.account import Account
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+
+from localnet.rpc.chain import ChainState, TxRecord, normalize_commitment
+from localnet.rpc.encoding import check_account_encoding, encode_account, parse_data_slice
+from localnet.rpc.errors import RpcError, invalid_params
+from localnet.rpc.methods import parse_filters
+from localnet.rpc.params import Params, opt_bool, parse_pubkey, parse_signature
+
+SYSTEM_PROGRAM = "11111111111111111111111111111111"
+
+
+class Connection(Protocol):
+    """A client connection that accepts messages without blocking."""
+
+    def send(self, text: str) -> None: ...
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One subscription of one connection."""
+
+    id: int
+    kind: str
+    conn: Connection
+    commitment: str
+    key: Any = None
+    encoding: str = "binary"
+    data_slice: tuple[int, int] | None = None
+    filters: list[Any] = field(default_factory=list)
+    mentions: Pubkey | None = None
+
+
+def _message(method: str, sub_id: int, result: Any) -> str:
+    return json.dumps({"jsonrpc": "2.0", "method": method, "params": {"result": result, "subscription": sub_id}},
+                      separators=(",", ":"))
+
+
+class SubscriptionHub:
+    """Subscriptions of every connection, and the notifications they are owed."""
+
+    UNSUBSCRIBE: ClassVar[dict[str, str]] = {"accountUnsubscribe": "account", "programUnsubscribe": "program", "slotUnsubscribe": "slot",
+                   "signatureUnsubscribe": "signature", "logsUnsubscribe": "logs"}
+
+    def __init__(self, chain: ChainState) -> None:
+        self.chain = chain
+        self.subs: dict[int, Subscription] = {}
+        self._ids = itertools.count(1)
+        self._by_account: dict[Pubkey, set[int]] = {}
+        self._by_program: dict[Pubkey, set[int]] = {}
+        self._by_signature: dict[Signature, set[int]] = {}
+        self._slot_subs: set[int] = set()
+        self._logs_subs: set[int] = set()
+        self._pending_accounts: dict[tuple[int, Pubkey], int] = {}
+        self._pending_tx: list[tuple[int, TxRecord]] = []
+        self.subscribe_methods: dict[str, Callable[[Connection, Any], int]] = {
+            "accountSubscribe": self._account, "programSubscribe": self._program, "slotSubscribe": self._slot,
+            "signatureSubscribe": self._signature, "logsSubscribe": self._logs,
+        }
+        chain.listeners.append(self)
+
+    # -- subscribe / unsubscribe ----------------------------------------------------------------
+    def handle(self, conn: Connection, method: str, params: Any) -> Any:
+        """Run a pubsub method for ``conn``; return its result (RpcError for errors)."""
+        if method in self.subscribe_methods:
+            return self.subscribe_methods[method](conn, params)
+        if method in self.UNSUBSCRIBE:
+            p = Params(params, 1, 1)
+            sub_id = p.uint(0, "subscription id")
+            sub = self.subs.get(sub_id)
+            if sub is None or sub.conn is not conn or sub.kind != self.UNSUBSCRIBE[method]:
+                raise invalid_params("Invalid subscription id.")
+            self._remove(sub)
+            return True
+        raise RpcError(-32601, "Method not found")
+
+    def _add(self, sub: Subscription) -> int:
+        self.subs[sub.id] = sub
+        if sub.kind == "account":
+            self._by_account.setdefault(sub.key, set()).add(sub.id)
+        elif sub.kind == "program":
+            self._by_program.setdefault(sub.key, set()).add(sub.id)
+        elif sub.kind == "signature":
+            self._by_signature.setdefault(sub.key, set()).add(sub.id)
+        elif sub.kind == "slot":
+            self._slot_subs.add(sub.id)
+        else:
+            self._logs_subs.add(sub.id)
+        return sub.id
+
+    def _remove(self, sub: Subscription) -> None:
+        self.subs.pop(sub.id, None)
+        index = {"account": self._by_account, "program": self._by_program, "signature": self._by_signature}.get(sub.kind)
+        if index is not None:
+            ids = index.get(sub.key)
+            if ids is not None:
+                ids.discard(sub.id)
+                if not ids:
+                    del index[sub.key]
+        self._slot_subs.discard(sub.id)
+        self._logs_subs.discard(sub.id)
+
+    def drop_connection(self, conn: Connection) -> None:
+        """Forget every subscription of a closed connection."""
+        for sub in [s for s in self.subs.values() if s.conn is conn]:
+            self._remove(sub)
+
+    def _account_opts(self, cfg: dict[str, Any]) -> tuple[str, str, tuple[int, int] | None]:
+        return (normalize_commitment(cfg.get("commitment")), check_account_encoding(cfg.get("encoding")),
+                parse_data_slice(cfg.get("dataSlice")))
+
+    def _account(self, conn: Connection, params: Any) -> int:
+        p = Params(params, 1, 2)
+        key = p.pubkey(0)
+        commitment, encoding, data_slice = self._account_opts(p.config(1))
+        return self._add(Subscription(next(self._ids), "account", conn, commitment, key, encoding, data_slice))
+
+    def _program(self, conn: Connection, params: Any) -> int:
+        p = Params(params, 1, 2)
+        key = p.pubkey(0, "program id")
+        cfg = p.config(1)
+        commitment, encoding, data_slice = self._account_opts(cfg)
+        filters = parse_filters(cfg.get("filters"))
+        return self._add(Subscription(next(self._ids), "program", conn, commitment, key, encoding, data_slice, filters))
+
+    def _slot(self, conn: Connection, params: Any) -> int:
+        Params(params, 0, 0)
+        return self._add(Subscription(next(self._ids), "slot", conn, "processed"))
+
+    def _signature(self, conn: Connection, params: Any) -> int:
+        p = Params(params, 1, 2)
+        sig = parse_signature(p.get(0))
+        cfg = p.config(1)
+        sub = Subscription(next(self._ids), "signature", conn, normalize_commitment(cfg.get("commitment")), sig)
+        sub.encoding = "received" if opt_bool(cfg, "enableReceivedNotification") else ""
+        return self._add(sub)
+
+    def _logs(self, conn: Connection, params: Any) -> int:
+        p = Params(params, 1, 2)
+        flt = p.get(0)
+        mentions = None
+        if isinstance(flt, dict) and set(flt) == {"mentions"} and isinstance(flt["mentions"], list):
+            if len(flt["mentions"]) != 1:
+                raise invalid_params("Invalid Request: Only 1 address supported")
+            mentions = parse_pubkey(flt["mentions"][0])
+        elif flt not in ("all", "allWithVotes"):
+            raise invalid_params('Invalid params: logs filter must be "all", "allWithVotes" or {"mentions": [pubkey]}')
+        commitment = normalize_commitment(p.config(1).get("commitment"))
+        sub = Subscription(next(self._ids), "logs", conn, commitment, mentions=mentions)
+        return self._add(sub)
+
+    def after_subscribe(self, sub_id: int) -> None:
+        """Send what a new subscription is owed at once (a signature that already landed)."""
+        sub = self.subs.get(sub_id)
+        if sub is None or sub.kind != "signature":
+            return
+        rec = self.chain.records.get(sub.key)
+        if rec is not None:
+            self._signature_event(sub, rec)
+
+    # -- chain events ---------------------------------------------------------------------------
+    def _due(self, sub: Subscription, slot: int) -> bool:
+        return slot <= self.chain.commitment_slot(sub.commitment)
+
+    def on_accounts_written(self, slot: int, accounts: dict[Pubkey, Account | None]) -> None:
+        """Notify (or queue) account and program subscribers of written accounts."""
+        for key, acc in accounts.items():
+            for sub_id in self._by_account.get(key, ()):
+                self._account_event(self.subs[sub_id], key, acc, slot)
+            if self._by_program and acc is not None:
+                for sub_id in self._by_program.get(acc.owner, ()):
+                    sub = self.subs[sub_id]
+                    data = bytes(acc.data)
+                    if all(f.allows(data) for f in sub.filters):
+                        self._account_event(sub, key, acc, slot)
+
+    def _account_event(self, sub: Subscription, key: Pubkey, acc: Account | None, slot: int) -> None:
+        if sub.commitment == "processed":
+            self._send_account(sub, key, acc, slot)
+        else:
+            self._pending_accounts[(sub.id, key)] = slot
+
+    def _send_account(self, sub: Subscription, key: Pubkey, acc: Account | None, slot: int) -> None:
+        if acc is None:
+            value: dict[str, Any] = {"data": ["", "base64"], "executable": False, "lamports": 0, "owner": SYSTEM_PROGRAM,
+                                     "rentEpoch": 0, "space": 0}
+        else:
+            value = encode_account(acc, sub.encoding, sub.data_slice, limit_base58=False)
+        if sub.kind == "program":
+            sub.conn.send(_message("programNotification", sub.id, {"context": {"slot": slot},
+                                                                   "value": {"account": value, "pubkey": str(key)}}))
+        else:
+            sub.conn.send(_message("accountNotification", sub.id, {"context": {"slot": slot}, "value": value}))
+
+    def on_transaction(self, record: TxRecord) -> None:
+        """Notify (or queue) signature and logs subscribers of a landed transaction."""
+        for sub_id in list(self._by_signature.get(record.signature, ())):
+            self._signature_event(self.subs[sub_id], record)
+        for sub_id in self._logs_subs:
+            sub = self.subs[sub_id]
+            if sub.mentions is None or sub.mentions in record.account_keys:
+                if sub.commitment == "processed":
+                    self._send_logs(sub, record)
+                else:
+                    self._pending_tx.append((sub.id, record))
+
+    def _signature_event(self, sub: Subscription, record: TxRecord) -> None:
+        if sub.encoding == "received":
+            sub.conn.send(_message("signatureNotification", sub.id, {"context": {"slot": record.slot}, "value": "receivedSignature"}))
+            sub.encoding = ""
+        if self._due(sub, record.slot):
+            self._send_signature(sub, record)
+        else:
+            self._pending_tx.append((sub.id, record))
+
+    def _send_signature(self, sub: Subscription, record: TxRecord) -> None:
+        sub.conn.send(_message("signatureNotification", sub.id, {"context": {"slot": record.slot}, "value": {"err": record.err}}))
+        self._remove(sub)  # signature subscriptions end with their notification
+
+    def _send_logs(self, sub: Subscription, record: TxRecord) -> None:
+        sub.conn.send(_message("logsNotification", sub.id, {"context": {"slot": record.slot}, "value": {
+            "err": record.err, "logs": record.logs, "signature": str(record.signature)}}))
+
+    def on_slot(self, slot: int) -> None:
+        """Notify slot subscribers and release notifications whose slot reached their commitment."""
+        if self._slot_subs:
+            root = self.chain.commitment_slot("finalized")
+            for sub_id in self._slot_subs:
+                sub = self.subs[sub_id]
+                sub.conn.send(_message("slotNotification", sub.id, {"parent": max(0, slot - 1), "root": root, "slot": slot}))
+        if self._pending_accounts:
+            for (sub_id, key), at in list(self._pending_accounts.items()):
+                sub = self.subs.get(sub_id)
+                if sub is None:
+                    del self._pending_accounts[(sub_id, key)]
+                elif self._due(sub, at):
+                    del self._pending_accounts[(sub_id, key)]
+                    self._send_account(sub, key, self.chain.get_account(key), at)
+        if self._pending_tx:
+            keep = []
+            for sub_id, record in self._pending_tx:
+                sub = self.subs.get(sub_id)
+                if sub is None:
+                    continue
+                if not self._due(sub, record.slot):
+                    keep.append((sub_id, record))
+                elif sub.kind == "signature":
+                    self._send_signature(sub, record)
+                else:
+                    self._send_logs(sub, record)
+            self._pending_tx = keep
+
+
+__all__ = ["Connection", "Subscription", "SubscriptionHub"]

@@ -1,0 +1,113 @@
+"""The bootstrap of `localnet up`, through JSON-RPC: for solana-test-validator or any RPC endpoint.
+
+Creates the same exchange as ``localnet.deployment.bootstrap_local`` (collateral mint, exchange,
+markets with placeholder oracles, funded users with deposits, a funded keeper wallet), sending
+real transactions with solana-py's ``AsyncClient`` and confirming each at ``confirmed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from solana.rpc.async_api import AsyncClient
+from solana.rpc.types import TxOpts
+from solders.instruction import Instruction
+from solders.keypair import Keypair
+from solders.message import MessageV0
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+from solders.system_program import CreateAccountParams, create_account
+from solders.transaction import VersionedTransaction
+from spl.token.constants import MINT_LEN, TOKEN_PROGRAM_ID
+from spl.token.instructions import (
+    InitializeMintParams,
+    MintToParams,
+    create_associated_token_account,
+    get_associated_token_address,
+    initialize_mint,
+    mint_to,
+)
+
+from keepers import instructions as ix
+from keepers.pdas import market_pda, user_pda
+from localnet.bootstrap import default_market_params, oracle_config
+from localnet.deployment import LAMPORTS_PER_SOL, BootstrapPlan, Deployment, MarketInfo
+
+
+class BootstrapError(RuntimeError):
+    """A bootstrap transaction failed or did not confirm."""
+
+
+async def _confirm(client: AsyncClient, sig: Signature, timeout_s: float, poll_s: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while asyncio.get_running_loop().time() < deadline:
+        status = (await client.get_signature_statuses([sig])).value[0]
+        if status is not None and status.err is not None:
+            tx = await client.get_transaction(sig, max_supported_transaction_version=0, commitment="confirmed")
+            logs = tx.value.transaction.meta.log_messages if tx.value and tx.value.transaction.meta else []
+            raise BootstrapError(f"transaction {sig} failed: {status.err}\n" + "\n".join(logs or []))
+        if status is not None and status.confirmation_status is not None and int(status.confirmation_status) >= 1:
+            return
+        await asyncio.sleep(poll_s)
+    raise BootstrapError(f"transaction {sig} not confirmed within {timeout_s} s")
+
+
+async def send_and_confirm(client: AsyncClient, ixs: Sequence[Instruction], payer: Keypair, signers: Sequence[Keypair] = (),
+                           timeout_s: float = 30.0, poll_s: float = 0.1) -> Signature:
+    """Sign with ``payer`` and ``signers``, send with preflight, and wait for ``confirmed``."""
+    blockhash = (await client.get_latest_blockhash("confirmed")).value.blockhash
+    msg = MessageV0.try_compile(payer.pubkey(), list(ixs), [], blockhash)
+    unique = {payer.pubkey(): payer} | {s.pubkey(): s for s in signers}
+    tx = VersionedTransaction(msg, list(unique.values()))
+    sig = (await client.send_transaction(tx, opts=TxOpts(preflight_commitment="confirmed"))).value
+    await _confirm(client, sig, timeout_s, poll_s)
+    return sig
+
+
+async def airdrop(client: AsyncClient, to: Pubkey, lamports: int, timeout_s: float = 30.0, poll_s: float = 0.1) -> None:
+    """Request an airdrop and wait for it to confirm."""
+    sig = (await client.request_airdrop(to, lamports, "confirmed")).value
+    await _confirm(client, sig, timeout_s, poll_s)
+
+
+async def bootstrap_over_rpc(client: AsyncClient, program_id: Pubkey, plan: BootstrapPlan, rpc_url: str, ws_url: str,
+                             poll_s: float = 0.1) -> Deployment:
+    """Create the plan's exchange through ``client``; return the deployment."""
+    admin, mint_authority, keeper, mint = Keypair(), Keypair(), Keypair(), Keypair()
+    users = [Keypair() for _ in range(plan.users)]
+    await asyncio.gather(airdrop(client, admin.pubkey(), 100 * LAMPORTS_PER_SOL, poll_s=poll_s),
+                         airdrop(client, keeper.pubkey(), plan.keeper_sol * LAMPORTS_PER_SOL, poll_s=poll_s),
+                         *(airdrop(client, u.pubkey(), 10 * LAMPORTS_PER_SOL, poll_s=poll_s) for u in users))
+    rent = (await client.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
+    await send_and_confirm(client, [
+        create_account(CreateAccountParams(from_pubkey=admin.pubkey(), to_pubkey=mint.pubkey(), lamports=rent,
+                                           space=MINT_LEN, owner=TOKEN_PROGRAM_ID)),
+        initialize_mint(InitializeMintParams(decimals=6, program_id=TOKEN_PROGRAM_ID, mint=mint.pubkey(),
+                                             mint_authority=mint_authority.pubkey(), freeze_authority=None)),
+        ix.initialize_exchange(admin.pubkey(), mint.pubkey(), program_id),
+    ], admin, [mint], poll_s=poll_s)
+    markets = []
+    for index, name in enumerate(plan.markets):
+        oracle = oracle_config(Pubkey.new_unique(), Pubkey.new_unique())
+        await send_and_confirm(client, [ix.initialize_market(admin.pubkey(), index, name, oracle, default_market_params(),
+                                                             program_id)], admin, poll_s=poll_s)
+        markets.append(MarketInfo(index, name, market_pda(index, program_id), oracle.primary))
+    wallets = {"admin": admin, "mint-authority": mint_authority, "keeper": keeper}
+    user_accounts: dict[str, Pubkey] = {}
+    for i, user in enumerate(users):
+        ata = get_associated_token_address(user.pubkey(), mint.pubkey())
+        ixs = [create_associated_token_account(user.pubkey(), user.pubkey(), mint.pubkey()),
+               mint_to(MintToParams(program_id=TOKEN_PROGRAM_ID, mint=mint.pubkey(), dest=ata,
+                                    mint_authority=mint_authority.pubkey(), amount=plan.user_tokens)),
+               ix.initialize_user(user.pubkey(), 0, None, program_id)]
+        if plan.user_deposit:
+            ixs.append(ix.deposit(user.pubkey(), ata, plan.user_deposit, 0, program_id))
+        await send_and_confirm(client, ixs, user, [mint_authority], poll_s=poll_s)
+        wallets[f"user-{i}"] = user
+        user_accounts[f"user-{i}"] = user_pda(user.pubkey(), 0, program_id)
+        user_accounts[f"user-{i}-tokens"] = ata
+    return Deployment(rpc_url, ws_url, program_id, mint.pubkey(), markets, wallets, user_accounts)
+
+
+__all__ = ["BootstrapError", "airdrop", "bootstrap_over_rpc", "send_and_confirm"]

@@ -1,0 +1,83 @@
+"""Wire encodings and JSON-RPC envelopes of the RPC node (pure functions)."""
+
+from __future__ import annotations
+
+import pytest
+from solders.account import Account
+from solders.pubkey import Pubkey
+from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
+
+from localnet.rpc.dispatch import parse_payload, run_payload
+from localnet.rpc.encoding import (
+    TOKEN_PROGRAM_ID,
+    b58decode,
+    b58encode,
+    encode_account,
+    parse_token_data,
+    tx_error_json,
+    tx_error_text,
+    ui_token_amount,
+)
+from localnet.rpc.errors import RpcError
+
+
+@pytest.mark.parametrize("data", [b"", b"\0", b"\0\0\x01", bytes(range(256)), b"hello world"])
+def test_base58_round_trip_matches_solders(data: bytes) -> None:
+    assert b58decode(b58encode(data)) == data
+    key = bytes(Pubkey.new_unique())
+    assert b58encode(key) == str(Pubkey.from_bytes(key))
+    with pytest.raises(ValueError):
+        b58decode("0OIl")
+
+
+def test_ui_token_amount() -> None:
+    assert ui_token_amount(1_500_000, 6) == {"amount": "1500000", "decimals": 6, "uiAmount": 1.5, "uiAmountString": "1.5"}
+    assert ui_token_amount(10_000_000_000, 6)["uiAmountString"] == "10000"
+    assert ui_token_amount(7, 0)["uiAmountString"] == "7"
+
+
+def test_encode_account_shapes() -> None:
+    acc = Account(1000, bytes(200), Pubkey.default(), False, 0)
+    assert encode_account(acc, "base64") == {"data": ["A" * 267 + "=", "base64"], "executable": False, "lamports": 1000,
+                                             "owner": "11111111111111111111111111111111", "rentEpoch": 0, "space": 200}
+    with pytest.raises(RpcError) as info:
+        encode_account(acc, "base58")
+    assert info.value.code == -32600
+    assert encode_account(acc, "base58", limit_base58=False)["data"][1] == "base58"
+    assert encode_account(acc, "base58", (0, 4))["data"] == ["1111", "base58"]
+    assert encode_account(acc, "jsonParsed")["data"][1] == "base64"  # no parser: falls back as Agave does
+
+
+def test_token_account_parsing() -> None:
+    mint, owner = Pubkey.new_unique(), Pubkey.new_unique()
+    data = bytearray(165)
+    data[0:32], data[32:64] = bytes(mint), bytes(owner)
+    data[64:72] = (2_500_000).to_bytes(8, "little")
+    data[108] = 1
+    parsed = parse_token_data(TOKEN_PROGRAM_ID, bytes(data), 6)
+    assert parsed is not None and parsed["type"] == "account"
+    assert parsed["info"]["mint"] == str(mint) and parsed["info"]["tokenAmount"]["uiAmountString"] == "2.5"
+    assert parse_token_data(Pubkey.default(), bytes(data)) is None
+
+
+def test_transaction_error_json_and_text() -> None:
+    err = TransactionErrorInstructionError(0, InstructionErrorCustom(6003))
+    as_json = tx_error_json(err)
+    assert as_json == {"InstructionError": [0, {"Custom": 6003}]}
+    assert tx_error_text(as_json) == "Error processing Instruction 0: custom program error: 0x1773"
+    assert tx_error_text("BlockhashNotFound") == "Blockhash not found"
+    assert tx_error_text({"InstructionError": [1, "MissingRequiredSignature"]}).endswith("missing required signature for instruction")
+    assert tx_error_json(None) is None
+
+
+def test_envelopes() -> None:
+    table = {"echo": lambda ctx, params: params, "boom": lambda ctx, params: 1 / 0}
+    assert run_payload(None, parse_payload(b'{"jsonrpc":"2.0","id":3,"method":"echo","params":[1]}'), table) == {
+        "jsonrpc": "2.0", "result": [1], "id": 3}
+    assert run_payload(None, parse_payload(b"{"), table)["error"]["code"] == -32700
+    assert run_payload(None, parse_payload(b'{"jsonrpc":"2.0","id":3,"method":"boom"}'), table)["error"] == {
+        "code": -32603, "message": "Internal error"}
+    assert run_payload(None, parse_payload(b'{"jsonrpc":"2.0","method":"echo"}'), table) is None
+    batch = parse_payload(b'[{"jsonrpc":"2.0","id":1,"method":"echo"},{"jsonrpc":"2.0","id":2,"method":"nope"}]')
+    assert batch.methods == ["echo", "nope"]
+    assert [r.get("error", {}).get("code") for r in run_payload(None, batch, table)] == [None, -32601]
