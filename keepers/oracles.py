@@ -192,6 +192,10 @@ def _invalid() -> OracleError:
     return OracleError(perp_errors.OracleInvalidData())
 
 
+PYTH_PRICE_TYPE_OFFSET = 16
+PYTH_PRICE_TYPE_PRICE = 1
+
+
 def _decode_pyth_legacy(data: bytes) -> OraclePrice:
     magic, version, type_, size = struct.unpack_from("<IIII", data, 0)
     (status,) = struct.unpack_from("<I", data, PYTH_STATUS_OFFSET)
@@ -205,6 +209,8 @@ def _decode_pyth_legacy(data: bytes) -> OraclePrice:
     header = bytearray(data[:PYTH_HEADER_LEN])
     (expo,) = struct.unpack_from("<i", header, PYTH_EXPO_OFFSET)
     struct.pack_into("<i", header, PYTH_EXPO_OFFSET, min(max(expo, _PYTH_EXPO_RANGE[0]), _PYTH_EXPO_RANGE[1]))
+    # pythclient refuses price types outside its enum; the program does not read the field at all.
+    struct.pack_into("<I", header, PYTH_PRICE_TYPE_OFFSET, PYTH_PRICE_TYPE_PRICE)
     account = PythPriceAccount(SolanaPublicKey(bytes(32)), None)  # type: ignore[arg-type]
     account.update_from(bytes(header), version=PYTH_VERSION, offset=16)
     agg = account.aggregate_price_info

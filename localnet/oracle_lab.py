@@ -26,7 +26,11 @@ from programs_client.perp.types.market_params import MarketParams
 from programs_client.perp.types.oracle_config import OracleConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-PROBE_SOURCES = (REPO_ROOT / "tests/fixtures/sbf/oracle_probe.c", REPO_ROOT / "programs/perp/oracle.c")
+PROBE_SOURCES = (
+    REPO_ROOT / "tests/fixtures/sbf/oracle_probe.c",
+    REPO_ROOT / "programs/perp/oracle.c",
+    REPO_ROOT / "programs/perp/math.c",
+)
 PROBE_INCLUDES = (REPO_ROOT / "programs/perp/include", REPO_ROOT / "programs/common/include")
 PROBE_PROGRAM_ID = Pubkey(hashlib.sha256(b"perpkeep oracle probe").digest())
 

@@ -5,8 +5,8 @@
 
 #include "pk_program.h"
 
-/* pk_mul_64 returns the 128-bit product of a and b as hi:lo. */
-static void
+/* pk_mul_64 sets hi:lo to the 128-bit product of a and b. */
+void
 pk_mul_64( u64 a, u64 b, u64 *hi, u64 *lo ) {
   u64 a0 = a & 0xffffffffULL, a1 = a >> 32;
   u64 b0 = b & 0xffffffffULL, b1 = b >> 32;
@@ -16,20 +16,29 @@ pk_mul_64( u64 a, u64 b, u64 *hi, u64 *lo ) {
   *hi = p11 + ( p01 >> 32 ) + ( p10 >> 32 ) + ( mid >> 32 );
 }
 
+/* pk_div_128_small sets hi:lo to floor(hi:lo / d) for 0 < d < 2^32 and returns the remainder: each
+   step divides a remainder below d, shifted by 32 bits, so every dividend fits the native divide. */
+u64
+pk_div_128_small( u64 *hi, u64 *lo, u64 d ) {
+  u64 qh = *hi / d;
+  u64 r  = *hi - qh * d;
+  u64 n1 = ( r << 32 ) | ( *lo >> 32 );
+  u64 q1 = n1 / d;
+  r = n1 - q1 * d;
+  u64 n0 = ( r << 32 ) | ( *lo & 0xffffffffULL );
+  u64 q0 = n0 / d;
+  *hi = qh;
+  *lo = ( q1 << 32 ) | q0;
+  return n0 - q0 * d;
+}
+
 /* Divides hi:lo by d (d > 0); returns the quotient (which must fit 64 bits) and the remainder. */
 static u64
 pk_div_128( u64 hi, u64 lo, u64 d, u64 *q, u64 *r ) {
   if( PK_UNLIKELY( hi >= d ) ) return PK_ERR_MATH_OVERFLOW;   /* quotient would not fit in 64 bits */
   if( d <= 0xffffffffULL ) {
-    /* hi < d < 2^32: two 32-bit digit steps, each dividend below 2^64. */
-    u64 rem = hi;
-    u64 n1 = ( rem << 32 ) | ( lo >> 32 );
-    u64 q1 = n1 / d;
-    rem = n1 - q1 * d;
-    u64 n0 = ( rem << 32 ) | ( lo & 0xffffffffULL );
-    u64 q0 = n0 / d;
-    *r = n0 - q0 * d;
-    *q = ( q1 << 32 ) | q0;
+    *r = pk_div_128_small( &hi, &lo, d );
+    *q = lo;
     return 0;
   }
   u64 rem = hi, quo = 0;

@@ -15,36 +15,11 @@ static const u64 pk_oracle_pow10[PK_ORACLE_POW10_MAX + 1] = {
   100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
   1000000000000000000ULL, 10000000000000000000ULL };
 
-/* hi:lo = a * b */
-static void
-pk_oracle_mul_64( u64 a, u64 b, u64 *hi, u64 *lo ) {
-  u64 a0 = a & 0xffffffffULL, a1 = a >> 32;
-  u64 b0 = b & 0xffffffffULL, b1 = b >> 32;
-  u64 p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
-  u64 mid = ( p00 >> 32 ) + ( p01 & 0xffffffffULL ) + ( p10 & 0xffffffffULL );
-  *lo = ( p00 & 0xffffffffULL ) | ( mid << 32 );
-  *hi = p11 + ( p01 >> 32 ) + ( p10 >> 32 ) + ( mid >> 32 );
-}
-
 static u128
 pk_oracle_product( u64 a, u64 b ) {
   u64 hi, lo;
-  pk_oracle_mul_64( a, b, &hi, &lo );
+  pk_mul_64( a, b, &hi, &lo );
   return ( (u128)hi << 64 ) | lo;
-}
-
-/* hi:lo = floor(hi:lo / d) for 0 < d < 2^32: each step divides a remainder below d, shifted by 32
-   bits, so every dividend fits the native 64-bit divide. */
-static void
-pk_oracle_div_small( u64 *hi, u64 *lo, u64 d ) {
-  u64 qh = *hi / d;
-  u64 r  = *hi - qh * d;
-  u64 n1 = ( r << 32 ) | ( *lo >> 32 );
-  u64 q1 = n1 / d;
-  r = n1 - q1 * d;
-  u64 n0 = ( r << 32 ) | ( *lo & 0xffffffffULL );
-  *hi = qh;
-  *lo = ( q1 << 32 ) | ( n0 / d );
 }
 
 /* *out = floor(v * 10^(expo + 6)). Fails with PK_ERR_ORACLE_INVALID_DATA above 2^64 - 1. */
@@ -62,7 +37,7 @@ pk_oracle_rescale_u64( u64 v, i32 expo, u64 *out ) {
   }
   if( PK_UNLIKELY( (u64)k > PK_ORACLE_POW10_MAX ) ) return PK_ERR_ORACLE_INVALID_DATA;
   u64 hi;
-  pk_oracle_mul_64( v, pk_oracle_pow10[k], &hi, out );
+  pk_mul_64( v, pk_oracle_pow10[k], &hi, out );
   return hi ? PK_ERR_ORACLE_INVALID_DATA : 0;
 }
 
@@ -78,13 +53,13 @@ pk_oracle_rescale_u128( u64 hi, u64 lo, u32 scale, u64 *out ) {
     }
     if( PK_UNLIKELY( hi ) ) return PK_ERR_ORACLE_INVALID_DATA;
     u64 ph;
-    pk_oracle_mul_64( lo, pk_oracle_pow10[PK_ORACLE_PRICE_DECIMALS - scale], &ph, out );
+    pk_mul_64( lo, pk_oracle_pow10[PK_ORACLE_PRICE_DECIMALS - scale], &ph, out );
     return ph ? PK_ERR_ORACLE_INVALID_DATA : 0;
   }
   u64 n = scale - PK_ORACLE_PRICE_DECIMALS;
   while( n && ( hi | lo ) ) {
     u64 step = n < PK_ORACLE_DIV_STEP ? n : PK_ORACLE_DIV_STEP;
-    pk_oracle_div_small( &hi, &lo, pk_oracle_pow10[step] );
+    pk_div_128_small( &hi, &lo, pk_oracle_pow10[step] );
     n -= step;
   }
   if( PK_UNLIKELY( hi ) ) return PK_ERR_ORACLE_INVALID_DATA;

@@ -126,6 +126,8 @@ u64 pk_ix_deposit( SolParameters *p );
 u64 pk_ix_withdraw( SolParameters *p );
 
 /* math.c */
+void pk_mul_64( u64 a, u64 b, u64 *hi, u64 *lo );
+u64 pk_div_128_small( u64 *hi, u64 *lo, u64 d );
 u64 pk_mul_div_floor( u64 a, u64 b, u64 d, u64 *out );
 u64 pk_mul_div_ceil( u64 a, u64 b, u64 d, u64 *out );
 u64 pk_signed_mul_div_floor( i64 a, i64 b, u64 d, i64 *out );
