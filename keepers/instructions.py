@@ -13,6 +13,8 @@ from keepers.pdas import (
     collateral_vault_pda,
     event_queue_pda,
     exchange_pda,
+    insurance_fund_pda,
+    insurance_stake_pda,
     insurance_vault_pda,
     market_pda,
     orderbook_pda,
@@ -184,6 +186,11 @@ def withdraw(
 
 
 __all__ = [
+    "add_insurance_stake",
+    "admin_withdraw_insurance",
+    "initialize_insurance_fund",
+    "remove_insurance_stake",
+    "request_remove_insurance_stake",
     "resolve_bankruptcy",
     "settle_expired_position",
     "settle_market",
@@ -387,5 +394,78 @@ def settle_expired_position(user: Pubkey, market_index: int, program_id: Pubkey 
     """Close ``user``'s position in a settled market at the settlement price."""
     return gen.settle_expired_position(
         {"user": user, "market": market_pda(market_index, program_id), "orderbook": orderbook_pda(market_index, program_id)},
+        program_id,
+    )
+
+
+def initialize_insurance_fund(admin: Pubkey, unstake_cooldown_secs: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Admin: create the insurance fund's share accounting."""
+    return gen.initialize_insurance_fund(
+        {"unstake_cooldown_secs": unstake_cooldown_secs},
+        {
+            "admin": admin,
+            "exchange": exchange_pda(program_id),
+            "insurance_fund": insurance_fund_pda(program_id),
+            "insurance_vault": insurance_vault_pda(program_id),
+        },
+        program_id,
+    )
+
+
+def add_insurance_stake(authority: Pubkey, token_account: Pubkey, amount: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Stake ``amount`` collateral tokens into the insurance fund."""
+    return gen.add_insurance_stake(
+        {"amount": amount},
+        {
+            "authority": authority,
+            "exchange": exchange_pda(program_id),
+            "insurance_fund": insurance_fund_pda(program_id),
+            "insurance_stake": insurance_stake_pda(authority, program_id),
+            "user_token_account": token_account,
+            "insurance_vault": insurance_vault_pda(program_id),
+        },
+        program_id,
+    )
+
+
+def request_remove_insurance_stake(authority: Pubkey, shares: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Ask to remove ``shares`` after the cooldown."""
+    return gen.request_remove_insurance_stake(
+        {"shares": shares},
+        {
+            "authority": authority,
+            "insurance_fund": insurance_fund_pda(program_id),
+            "insurance_stake": insurance_stake_pda(authority, program_id),
+        },
+        program_id,
+    )
+
+
+def remove_insurance_stake(authority: Pubkey, token_account: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Burn the requested shares and receive their value in ``token_account``."""
+    return gen.remove_insurance_stake(
+        {
+            "authority": authority,
+            "exchange": exchange_pda(program_id),
+            "insurance_fund": insurance_fund_pda(program_id),
+            "insurance_stake": insurance_stake_pda(authority, program_id),
+            "insurance_vault": insurance_vault_pda(program_id),
+            "user_token_account": token_account,
+        },
+        program_id,
+    )
+
+
+def admin_withdraw_insurance(admin: Pubkey, destination: Pubkey, amount: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Admin: withdraw up to the protocol's part of the insurance fund to ``destination``."""
+    return gen.admin_withdraw_insurance(
+        {"amount": amount},
+        {
+            "admin": admin,
+            "exchange": exchange_pda(program_id),
+            "insurance_fund": insurance_fund_pda(program_id),
+            "insurance_vault": insurance_vault_pda(program_id),
+            "destination": destination,
+        },
         program_id,
     )

@@ -13,6 +13,8 @@ MARKET_SEED = b"market"
 USER_SEED = b"user"
 ORDERBOOK_SEED = b"orderbook"
 EVENT_QUEUE_SEED = b"event_queue"
+INSURANCE_FUND_SEED = b"insurance_fund"
+INSURANCE_STAKE_SEED = b"insurance_stake"
 
 
 def exchange_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
@@ -48,3 +50,13 @@ def orderbook_pda(market_index: int, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
 def event_queue_pda(market_index: int, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
     """Return the event queue address of market ``market_index`` (["event_queue", index as u16 LE])."""
     return Pubkey.find_program_address([EVENT_QUEUE_SEED, market_index.to_bytes(2, "little")], program_id)[0]
+
+
+def insurance_fund_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """Return the insurance fund's share accounting address (["insurance_fund"])."""
+    return Pubkey.find_program_address([INSURANCE_FUND_SEED], program_id)[0]
+
+
+def insurance_stake_pda(authority: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """Return ``authority``'s insurance stake address (["insurance_stake", authority])."""
+    return Pubkey.find_program_address([INSURANCE_STAKE_SEED, bytes(authority)], program_id)[0]

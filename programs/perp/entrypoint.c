@@ -32,6 +32,11 @@ entrypoint( const u8 *input ) {
     case PK_IX_SETTLE_REVENUE_TO_INSURANCE_DISCRIMINATOR: return pk_ix_settle_revenue_to_insurance( &p );
     case PK_IX_SETTLE_MARKET_DISCRIMINATOR:         return pk_ix_settle_market( &p );
     case PK_IX_SETTLE_EXPIRED_POSITION_DISCRIMINATOR: return pk_ix_settle_expired_position( &p );
+    case PK_IX_INITIALIZE_INSURANCE_FUND_DISCRIMINATOR: return pk_ix_initialize_insurance_fund( &p );
+    case PK_IX_ADD_INSURANCE_STAKE_DISCRIMINATOR:   return pk_ix_add_insurance_stake( &p );
+    case PK_IX_REQUEST_REMOVE_INSURANCE_STAKE_DISCRIMINATOR: return pk_ix_request_remove_insurance_stake( &p );
+    case PK_IX_REMOVE_INSURANCE_STAKE_DISCRIMINATOR: return pk_ix_remove_insurance_stake( &p );
+    case PK_IX_ADMIN_WITHDRAW_INSURANCE_DISCRIMINATOR: return pk_ix_admin_withdraw_insurance( &p );
     default: PK_FAIL( PK_ERR_UNKNOWN_INSTRUCTION, PK_NO_ACCOUNT );
   }
 }

@@ -10,11 +10,6 @@
 
 #include "pk_program.h"
 
-static u64
-pk_token_amount( const SolAccountInfo *a ) {
-  return ( (const pk_token_account_t *)a->data )->amount;
-}
-
 /* Checks the two vault accounts against the exchange and the token program account. */
 static u64
 pk_check_vaults( SolParameters *p, const pk_exchange_t *ex, u64 collateral_idx, u64 insurance_idx, u64 token_idx ) {

@@ -341,6 +341,44 @@ PK_STATIC_ASSERT( sizeof( pk_event_queue_t ) == 9288, "EventQueue size" );
 #define PK_EVENT_QUEUE_DISCRIMINATOR 0x448d74add174d029ULL
 #define PK_EVENT_QUEUE_LEN 9288UL
 
+typedef struct {
+  u64 discriminator;
+  u64 total_shares;
+  u64 staker_shares;
+  i64 unstake_cooldown_secs;
+  u8 bump;
+  u8 padding[7];
+} pk_insurance_fund_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, total_shares ) == 8, "InsuranceFund.totalShares offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, staker_shares ) == 16, "InsuranceFund.stakerShares offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, unstake_cooldown_secs ) == 24, "InsuranceFund.unstakeCooldownSecs offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, bump ) == 32, "InsuranceFund.bump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, padding ) == 33, "InsuranceFund.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_insurance_fund_t ) == 40, "InsuranceFund size" );
+
+#define PK_INSURANCE_FUND_DISCRIMINATOR 0x938e106657aa862bULL
+#define PK_INSURANCE_FUND_LEN 40UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey authority;
+  u64 shares;
+  u64 requested_shares;
+  i64 request_ts;
+  u8 bump;
+  u8 padding[7];
+} pk_insurance_stake_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_stake_t, authority ) == 8, "InsuranceStake.authority offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_stake_t, shares ) == 40, "InsuranceStake.shares offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_stake_t, requested_shares ) == 48, "InsuranceStake.requestedShares offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_stake_t, request_ts ) == 56, "InsuranceStake.requestTs offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_stake_t, bump ) == 64, "InsuranceStake.bump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_stake_t, padding ) == 65, "InsuranceStake.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_insurance_stake_t ) == 72, "InsuranceStake size" );
+
+#define PK_INSURANCE_STAKE_DISCRIMINATOR 0xa12dbf7ca0e96e6eULL
+#define PK_INSURANCE_STAKE_LEN 72UL
+
 /* Instructions */
 #define PK_IX_INITIALIZE_EXCHANGE_DISCRIMINATOR 0x1360cfe4a67469e0ULL
 #define PK_IX_INITIALIZE_EXCHANGE_ACCOUNTS 7UL
@@ -682,6 +720,90 @@ PK_STATIC_ASSERT( sizeof( pk_ix_settle_market_args_t ) == 8, "settleMarket.args 
 #define PK_IX_SETTLE_EXPIRED_POSITION_ACC_ORDERBOOK 2
 
 #define PK_IX_SETTLE_EXPIRED_POSITION_DATA_LEN 8UL
+
+#define PK_IX_INITIALIZE_INSURANCE_FUND_DISCRIMINATOR 0x0c6c1c325727ef02ULL
+#define PK_IX_INITIALIZE_INSURANCE_FUND_ACCOUNTS 5UL
+#define PK_IX_INITIALIZE_INSURANCE_FUND_SIGNER_MASK 0x1ULL
+#define PK_IX_INITIALIZE_INSURANCE_FUND_WRITABLE_MASK 0x5ULL
+#define PK_IX_INITIALIZE_INSURANCE_FUND_ACC_ADMIN 0
+#define PK_IX_INITIALIZE_INSURANCE_FUND_ACC_EXCHANGE 1
+#define PK_IX_INITIALIZE_INSURANCE_FUND_ACC_INSURANCE_FUND 2
+#define PK_IX_INITIALIZE_INSURANCE_FUND_ACC_INSURANCE_VAULT 3
+#define PK_IX_INITIALIZE_INSURANCE_FUND_ACC_SYSTEM_PROGRAM 4
+typedef struct {
+  i64 unstake_cooldown_secs;
+} pk_ix_initialize_insurance_fund_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_insurance_fund_args_t, unstake_cooldown_secs ) == 0, "initializeInsuranceFund.args.unstakeCooldownSecs offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_initialize_insurance_fund_args_t ) == 8, "initializeInsuranceFund.args size" );
+
+#define PK_IX_INITIALIZE_INSURANCE_FUND_DATA_LEN 16UL
+
+#define PK_IX_ADD_INSURANCE_STAKE_DISCRIMINATOR 0x5c599ca9b1e1507eULL
+#define PK_IX_ADD_INSURANCE_STAKE_ACCOUNTS 8UL
+#define PK_IX_ADD_INSURANCE_STAKE_SIGNER_MASK 0x1ULL
+#define PK_IX_ADD_INSURANCE_STAKE_WRITABLE_MASK 0x3dULL
+#define PK_IX_ADD_INSURANCE_STAKE_ACC_AUTHORITY 0
+#define PK_IX_ADD_INSURANCE_STAKE_ACC_EXCHANGE 1
+#define PK_IX_ADD_INSURANCE_STAKE_ACC_INSURANCE_FUND 2
+#define PK_IX_ADD_INSURANCE_STAKE_ACC_INSURANCE_STAKE 3
+#define PK_IX_ADD_INSURANCE_STAKE_ACC_USER_TOKEN_ACCOUNT 4
+#define PK_IX_ADD_INSURANCE_STAKE_ACC_INSURANCE_VAULT 5
+#define PK_IX_ADD_INSURANCE_STAKE_ACC_TOKEN_PROGRAM 6
+#define PK_IX_ADD_INSURANCE_STAKE_ACC_SYSTEM_PROGRAM 7
+typedef struct {
+  u64 amount;
+} pk_ix_add_insurance_stake_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_add_insurance_stake_args_t, amount ) == 0, "addInsuranceStake.args.amount offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_add_insurance_stake_args_t ) == 8, "addInsuranceStake.args size" );
+
+#define PK_IX_ADD_INSURANCE_STAKE_DATA_LEN 16UL
+
+#define PK_IX_REQUEST_REMOVE_INSURANCE_STAKE_DISCRIMINATOR 0xab38f3de0a36103fULL
+#define PK_IX_REQUEST_REMOVE_INSURANCE_STAKE_ACCOUNTS 3UL
+#define PK_IX_REQUEST_REMOVE_INSURANCE_STAKE_SIGNER_MASK 0x1ULL
+#define PK_IX_REQUEST_REMOVE_INSURANCE_STAKE_WRITABLE_MASK 0x4ULL
+#define PK_IX_REQUEST_REMOVE_INSURANCE_STAKE_ACC_AUTHORITY 0
+#define PK_IX_REQUEST_REMOVE_INSURANCE_STAKE_ACC_INSURANCE_FUND 1
+#define PK_IX_REQUEST_REMOVE_INSURANCE_STAKE_ACC_INSURANCE_STAKE 2
+typedef struct {
+  u64 shares;
+} pk_ix_request_remove_insurance_stake_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_request_remove_insurance_stake_args_t, shares ) == 0, "requestRemoveInsuranceStake.args.shares offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_request_remove_insurance_stake_args_t ) == 8, "requestRemoveInsuranceStake.args size" );
+
+#define PK_IX_REQUEST_REMOVE_INSURANCE_STAKE_DATA_LEN 16UL
+
+#define PK_IX_REMOVE_INSURANCE_STAKE_DISCRIMINATOR 0x50d8d52baa76bae6ULL
+#define PK_IX_REMOVE_INSURANCE_STAKE_ACCOUNTS 7UL
+#define PK_IX_REMOVE_INSURANCE_STAKE_SIGNER_MASK 0x1ULL
+#define PK_IX_REMOVE_INSURANCE_STAKE_WRITABLE_MASK 0x3cULL
+#define PK_IX_REMOVE_INSURANCE_STAKE_ACC_AUTHORITY 0
+#define PK_IX_REMOVE_INSURANCE_STAKE_ACC_EXCHANGE 1
+#define PK_IX_REMOVE_INSURANCE_STAKE_ACC_INSURANCE_FUND 2
+#define PK_IX_REMOVE_INSURANCE_STAKE_ACC_INSURANCE_STAKE 3
+#define PK_IX_REMOVE_INSURANCE_STAKE_ACC_INSURANCE_VAULT 4
+#define PK_IX_REMOVE_INSURANCE_STAKE_ACC_USER_TOKEN_ACCOUNT 5
+#define PK_IX_REMOVE_INSURANCE_STAKE_ACC_TOKEN_PROGRAM 6
+
+#define PK_IX_REMOVE_INSURANCE_STAKE_DATA_LEN 8UL
+
+#define PK_IX_ADMIN_WITHDRAW_INSURANCE_DISCRIMINATOR 0x22632295ec3c3799ULL
+#define PK_IX_ADMIN_WITHDRAW_INSURANCE_ACCOUNTS 6UL
+#define PK_IX_ADMIN_WITHDRAW_INSURANCE_SIGNER_MASK 0x1ULL
+#define PK_IX_ADMIN_WITHDRAW_INSURANCE_WRITABLE_MASK 0x1cULL
+#define PK_IX_ADMIN_WITHDRAW_INSURANCE_ACC_ADMIN 0
+#define PK_IX_ADMIN_WITHDRAW_INSURANCE_ACC_EXCHANGE 1
+#define PK_IX_ADMIN_WITHDRAW_INSURANCE_ACC_INSURANCE_FUND 2
+#define PK_IX_ADMIN_WITHDRAW_INSURANCE_ACC_INSURANCE_VAULT 3
+#define PK_IX_ADMIN_WITHDRAW_INSURANCE_ACC_DESTINATION 4
+#define PK_IX_ADMIN_WITHDRAW_INSURANCE_ACC_TOKEN_PROGRAM 5
+typedef struct {
+  u64 amount;
+} pk_ix_admin_withdraw_insurance_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_admin_withdraw_insurance_args_t, amount ) == 0, "adminWithdrawInsurance.args.amount offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_admin_withdraw_insurance_args_t ) == 8, "adminWithdrawInsurance.args size" );
+
+#define PK_IX_ADMIN_WITHDRAW_INSURANCE_DATA_LEN 16UL
 
 /* Events: logged with sol_log_data as discriminator + Borsh fields */
 typedef struct {
@@ -1042,6 +1164,26 @@ PK_STATIC_ASSERT( sizeof( pk_event_position_settled_t ) == 72, "PositionSettled 
 #define PK_EVENT_POSITION_SETTLED_DISCRIMINATOR 0xddfc74f5bd5c644bULL
 #define PK_EVENT_POSITION_SETTLED_LEN 66UL
 
+typedef struct {
+  u64 discriminator;
+  SolPubkey authority;
+  i64 amount;
+  i64 shares;
+  u64 total_shares;
+  u64 vault_balance;
+  i64 ts;
+} pk_event_insurance_stake_changed_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_insurance_stake_changed_t, authority ) == 8, "InsuranceStakeChanged.authority offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_insurance_stake_changed_t, amount ) == 40, "InsuranceStakeChanged.amount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_insurance_stake_changed_t, shares ) == 48, "InsuranceStakeChanged.shares offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_insurance_stake_changed_t, total_shares ) == 56, "InsuranceStakeChanged.totalShares offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_insurance_stake_changed_t, vault_balance ) == 64, "InsuranceStakeChanged.vaultBalance offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_insurance_stake_changed_t, ts ) == 72, "InsuranceStakeChanged.ts offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_insurance_stake_changed_t ) == 80, "InsuranceStakeChanged size" );
+
+#define PK_EVENT_INSURANCE_STAKE_CHANGED_DISCRIMINATOR 0x39db436f052e26f6ULL
+#define PK_EVENT_INSURANCE_STAKE_CHANGED_LEN 80UL
+
 /* Errors: returned as the program's custom error code */
 #define PK_ERR_UNKNOWN_INSTRUCTION 6000ULL
 #define PK_ERR_INVALID_INSTRUCTION_DATA 6001ULL
@@ -1102,5 +1244,8 @@ PK_STATIC_ASSERT( sizeof( pk_event_position_settled_t ) == 72, "PositionSettled 
 #define PK_ERR_EVENT_QUEUE_NOT_EMPTY 6056ULL
 #define PK_ERR_MARKET_NOT_IN_SETTLEMENT 6057ULL
 #define PK_ERR_ORDER_PRICE_OUT_OF_BAND 6058ULL
+#define PK_ERR_COOLDOWN_NOT_ELAPSED 6059ULL
+#define PK_ERR_INSUFFICIENT_SHARES 6060ULL
+#define PK_ERR_INSURANCE_LIMIT 6061ULL
 
 #endif /* HEADER_pk_programs_perp_include_perp_idl_h */

@@ -25,6 +25,13 @@ typedef struct {
 } pk_token_account_t;
 PK_STATIC_ASSERT( sizeof( pk_token_account_t ) == 168, "token account view (165 bytes + tail padding)" );
 #define PK_TOKEN_ACCOUNT_STATE_OFFSET 108UL
+
+/* pk_token_amount returns the amount held by a token account this program already validated (a vault
+   whose key matched the exchange's). */
+static inline u64
+pk_token_amount( const SolAccountInfo *a ) {
+  return ( (const pk_token_account_t *)a->data )->amount;
+}
 #define PK_MINT_DECIMALS_OFFSET 44UL
 #define PK_MINT_INITIALIZED_OFFSET 45UL
 
@@ -186,6 +193,13 @@ u64 pk_ix_settle_expired_position( SolParameters *p );
 /* insurance.c */
 u64 pk_ix_resolve_bankruptcy( SolParameters *p );
 u64 pk_ix_settle_revenue_to_insurance( SolParameters *p );
+
+/* stakes.c */
+u64 pk_ix_initialize_insurance_fund( SolParameters *p );
+u64 pk_ix_add_insurance_stake( SolParameters *p );
+u64 pk_ix_request_remove_insurance_stake( SolParameters *p );
+u64 pk_ix_remove_insurance_stake( SolParameters *p );
+u64 pk_ix_admin_withdraw_insurance( SolParameters *p );
 
 /* trading.c */
 u64 pk_load_user_as_trader( SolParameters *p, u64 user_idx, u64 signer_idx, pk_user_t **out );

@@ -3,3 +3,5 @@ from .market import Market, MarketJSON
 from .user import User, UserJSON
 from .orderbook import Orderbook, OrderbookJSON
 from .event_queue import EventQueue, EventQueueJSON
+from .insurance_fund import InsuranceFund, InsuranceFundJSON
+from .insurance_stake import InsuranceStake, InsuranceStakeJSON

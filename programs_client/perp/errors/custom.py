@@ -580,6 +580,35 @@ class OrderPriceOutOfBand(ProgramError):
     msg = "Order price is more than 50% away from the mark price"
 
 
+class CooldownNotElapsed(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6059, "The unstake cooldown has not elapsed")
+
+    code = 6059
+    name = "CooldownNotElapsed"
+    msg = "The unstake cooldown has not elapsed"
+
+
+class InsufficientShares(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6060, "Not enough shares, or no removal requested")
+
+    code = 6060
+    name = "InsufficientShares"
+    msg = "Not enough shares, or no removal requested"
+
+
+class InsuranceLimit(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6061, "The amount exceeds the protocol's share of the insurance fund"
+        )
+
+    code = 6061
+    name = "InsuranceLimit"
+    msg = "The amount exceeds the protocol's share of the insurance fund"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -640,6 +669,9 @@ CustomError = typing.Union[
     EventQueueNotEmpty,
     MarketNotInSettlement,
     OrderPriceOutOfBand,
+    CooldownNotElapsed,
+    InsufficientShares,
+    InsuranceLimit,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -701,6 +733,9 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6056: EventQueueNotEmpty(),
     6057: MarketNotInSettlement(),
     6058: OrderPriceOutOfBand(),
+    6059: CooldownNotElapsed(),
+    6060: InsufficientShares(),
+    6061: InsuranceLimit(),
 }
 
 

@@ -52,3 +52,24 @@ from .settle_expired_position import (
     settle_expired_position,
     SettleExpiredPositionAccounts,
 )
+from .initialize_insurance_fund import (
+    initialize_insurance_fund,
+    InitializeInsuranceFundArgs,
+    InitializeInsuranceFundAccounts,
+)
+from .add_insurance_stake import (
+    add_insurance_stake,
+    AddInsuranceStakeArgs,
+    AddInsuranceStakeAccounts,
+)
+from .request_remove_insurance_stake import (
+    request_remove_insurance_stake,
+    RequestRemoveInsuranceStakeArgs,
+    RequestRemoveInsuranceStakeAccounts,
+)
+from .remove_insurance_stake import remove_insurance_stake, RemoveInsuranceStakeAccounts
+from .admin_withdraw_insurance import (
+    admin_withdraw_insurance,
+    AdminWithdrawInsuranceArgs,
+    AdminWithdrawInsuranceAccounts,
+)
