@@ -57,6 +57,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_localnet_up(args: argparse.Namespace) -> int:
+    from localnet.price_service import PriceOptions
     from localnet.up import UpError, UpOptions, run_up
 
     markets = tuple(m.strip() for m in args.markets.split(",") if m.strip())
@@ -65,6 +66,7 @@ def _cmd_localnet_up(args: argparse.Namespace) -> int:
         finalized_depth_slots=args.finalized_depth, markets=markets, users=args.users,
         out_dir=Path(args.out) if args.out else None, faults_file=Path(args.faults) if args.faults else None,
         fault_seed=args.fault_seed, validator=args.validator,
+        prices=PriceOptions(path=args.price_path, cadence_slots=args.price_cadence, seed=args.price_seed),
     )
     try:
         return run_up(opts)
@@ -80,6 +82,16 @@ def _port(text: str) -> int:
     if not 0 <= v <= 65535:
         raise argparse.ArgumentTypeError(f"{v} is not a port number (0-65535)")
     return v
+
+
+def _price_path(text: str) -> str:
+    from localnet.price_service import PriceOptions, PriceOptionsError
+
+    try:
+        PriceOptions(path=text)
+    except PriceOptionsError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
 
 
 def _add_localnet(sub: argparse._SubParsersAction) -> None:
@@ -99,6 +111,12 @@ def _add_localnet(sub: argparse._SubParsersAction) -> None:
     up.add_argument("--fault-seed", type=int, default=None, help="seed of the fault streams")
     up.add_argument("--validator", metavar="BINARY", default=None,
                     help="run this solana-test-validator instead of the LiteSVM node")
+    up.add_argument("--price-path", type=_price_path, default="gbm", metavar="gbm|jumps|crash|replay:FILE.csv",
+                    help="how oracle prices move (default: gbm); a replay CSV has a column per market name or a "
+                         "'price' column")
+    up.add_argument("--price-cadence", type=_positive_int, default=1, metavar="SLOTS",
+                    help="publish prices every SLOTS slots (default: 1)")
+    up.add_argument("--price-seed", type=int, default=0, help="seed of the price paths (default: 0)")
     up.set_defaults(func=_cmd_localnet_up)
 
 

@@ -3,7 +3,9 @@
 ``BootstrapPlan`` says what to create; ``bootstrap_local`` creates it in-process on a LiteSVM
 (recording every address it touches, since LiteSVM cannot enumerate accounts) and
 ``localnet.rpc_bootstrap.bootstrap_over_rpc`` creates the same through JSON-RPC (for
-solana-test-validator). ``write_deployment`` writes the wallets (mode 600), a keeper
+solana-test-validator). Both initialise the mock oracle, give every market mock-oracle price
+accounts (``localnet.market_oracles``) with a first price, and crank ``update_prices`` once so each
+market has an index and a mark price. ``write_deployment`` writes the wallets (mode 600), a keeper
 configuration and a JSON description into a directory.
 """
 
@@ -20,9 +22,18 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from keepers.pdas import collateral_vault_pda, exchange_pda, insurance_vault_pda
-from keepers.results import Outcome
-from localnet.bootstrap import QUOTE, LocalExchange, oracle_config
+from keepers.pdas import collateral_vault_pda, exchange_pda, insurance_vault_pda, orderbook_pda
+from keepers.results import Failed, Outcome
+from localnet import mock_oracle as mo
+from localnet.bootstrap import QUOTE, LocalExchange
+from localnet.market_oracles import (
+    CONFIDENCE_BPS,
+    ORACLE_AUTHORITY_SOL,
+    MarketOracles,
+    default_price,
+    kind_name,
+    plan_market_oracles,
+)
 from localnet.svm import LocalSvm
 
 LAMPORTS_PER_SOL = 1_000_000_000
@@ -30,13 +41,20 @@ LAMPORTS_PER_SOL = 1_000_000_000
 
 @dataclass(frozen=True)
 class BootstrapPlan:
-    """The exchange to create: markets by name, funded users, a funded keeper wallet."""
+    """The exchange to create: markets by name (with their oracles' first price), funded users, a funded keeper wallet."""
 
     markets: tuple[str, ...] = ("SOL-PERP", "BTC-PERP")
     users: int = 2
     user_tokens: int = 10_000 * QUOTE
     user_deposit: int = 1_000 * QUOTE
     keeper_sol: int = 10
+    prices: dict[str, float] = field(default_factory=dict)  # first oracle price by market (default: default_price)
+    fallback_oracles: bool = True  # give every market a PriceUpdateV2 fallback besides its Pyth legacy primary
+    confidence_bps: float = CONFIDENCE_BPS
+
+    def price_of(self, market: str) -> float:
+        """The first price published for ``market`` (quote per base)."""
+        return self.prices.get(market, default_price(market))
 
 
 @dataclass(frozen=True)
@@ -46,7 +64,18 @@ class MarketInfo:
     index: int
     name: str
     address: Pubkey
-    oracle: Pubkey
+    oracles: MarketOracles
+    initial_price: float
+
+    @property
+    def oracle(self) -> Pubkey:
+        """The primary price account."""
+        return self.oracles.primary.address
+
+    @property
+    def fallback_oracle(self) -> Pubkey | None:
+        """The fallback price account, None without one."""
+        return self.oracles.fallback.address if self.oracles.fallback else None
 
 
 @dataclass
@@ -60,28 +89,47 @@ class Deployment:
     markets: list[MarketInfo]
     wallets: dict[str, Keypair]
     user_accounts: dict[str, Pubkey] = field(default_factory=dict)
+    oracle_program: Pubkey = mo.MOCK_ORACLE_PROGRAM_ID
 
     @property
     def exchange(self) -> Pubkey:
         return exchange_pda(self.program_id)
 
+    @property
+    def oracle_authority(self) -> Keypair:
+        """The mock oracle's authority (the only key that writes prices)."""
+        return self.wallets["oracle-authority"]
+
     def addresses(self) -> list[Pubkey]:
         """Every address of the deployment (for the node's account index)."""
         out = [self.exchange, self.mint, collateral_vault_pda(self.program_id), insurance_vault_pda(self.program_id)]
-        out += [m.address for m in self.markets] + [kp.pubkey() for kp in self.wallets.values()]
+        out += [m.address for m in self.markets] + [orderbook_pda(m.index, self.program_id) for m in self.markets]
+        out += [f.address for m in self.markets for f in m.oracles.feeds]
+        out += [self.oracle_program, mo.config_pda(self.oracle_program)]
+        out += [kp.pubkey() for kp in self.wallets.values()]
         return out + list(self.user_accounts.values())
 
 
 class RecordingSvm(LocalSvm):
-    """A ``LocalSvm`` that remembers every address its transactions, airdrops and writes touched."""
+    """A ``LocalSvm`` that remembers every address its transactions, airdrops and writes touched.
 
-    def __init__(self, program: Path | bytes, program_id: Pubkey | None = None) -> None:
+    ``mock_oracle``: the mock oracle program's bytes (or path), loaded at ``mock_oracle_id``.
+    """
+
+    def __init__(self, program: Path | bytes, program_id: Pubkey | None = None, mock_oracle: Path | bytes | None = None,
+                 mock_oracle_id: Pubkey = mo.MOCK_ORACLE_PROGRAM_ID) -> None:
         self.touched: set[Pubkey] = set()
         if program_id is None:
             super().__init__(program)
         else:
             super().__init__(program, program_id)
         self.touched.add(self.payer.pubkey())
+        if mock_oracle is not None:
+            self.add_program(mock_oracle_id, mock_oracle)
+
+    def add_program(self, program_id: Pubkey, program: Path | bytes) -> None:
+        self.touched.add(program_id)
+        super().add_program(program_id, program)
 
     def send(self, ixs: Sequence[Instruction], signers: Iterable[Keypair] = (), payer: Keypair | None = None) -> Outcome:
         signers = list(signers)
@@ -101,22 +149,47 @@ class RecordingSvm(LocalSvm):
         super().set_account(address, account)
 
 
-def bootstrap_local(svm: LocalSvm, plan: BootstrapPlan, rpc_url: str = "", ws_url: str = "") -> Deployment:
-    """Create the plan's exchange, markets and users in-process on ``svm``."""
+class BootstrapError(RuntimeError):
+    """A bootstrap step failed (a transaction failed or did not confirm, a program is missing)."""
+
+
+def _ok(out: Outcome, what: str) -> None:
+    if isinstance(out, Failed):
+        raise BootstrapError(f"{what} failed: {out.error}\n" + "\n".join(out.logs))
+
+
+def bootstrap_local(svm: LocalSvm, plan: BootstrapPlan, rpc_url: str = "", ws_url: str = "",
+                    oracle_program: Pubkey = mo.MOCK_ORACLE_PROGRAM_ID) -> Deployment:
+    """Create the plan's exchange, oracles, markets and users in-process on ``svm``.
+
+    The mock oracle program must be loaded at ``oracle_program`` (``LocalSvm.add_program``).
+    """
+    program = svm.account(oracle_program)
+    if program is None or not program.executable:
+        raise BootstrapError(f"the mock oracle program is not loaded at {oracle_program} (build_program('mock_oracle'))")
     ex = LocalExchange.create(svm)
+    authority = svm.funded_keypair(ORACLE_AUTHORITY_SOL)
+    oracle = mo.MockOracle(lambda ixs, signers: svm.send(ixs, signers, payer=authority), authority, oracle_program)
+    _ok(oracle.initialize(), "mock oracle initialize")
     markets = []
     for name in plan.markets:
-        oracle = oracle_config(Pubkey.new_unique(), Pubkey.new_unique())
-        index = ex.add_market(name, oracle)
-        markets.append(MarketInfo(index, name, ex.market_address(index), oracle.primary))
-    wallets = {"admin": ex.admin, "mint-authority": ex.mint_authority, "keeper": svm.funded_keypair(plan.keeper_sol)}
+        new = plan_market_oracles(name, plan.fallback_oracles, oracle_program)
+        price = plan.price_of(name)
+        _ok(svm.send(new.create_ixs(authority.pubkey()) + new.oracles.write_ixs(authority.pubkey(), price, plan.confidence_bps),
+                     new.keypairs, payer=authority), f"creating the {name} price accounts")
+        index = ex.add_market(name, new.oracles.config())
+        _ok(svm.send([new.oracles.update_prices_ix(index, svm.program_id)], [ex.admin], payer=ex.admin),
+            f"update_prices of {name}")
+        markets.append(MarketInfo(index, name, ex.market_address(index), new.oracles, price))
+    wallets = {"admin": ex.admin, "mint-authority": ex.mint_authority, "keeper": svm.funded_keypair(plan.keeper_sol),
+               "oracle-authority": authority}
     user_accounts = {}
     for i in range(plan.users):
         user = ex.add_user(tokens=plan.user_tokens, deposit=plan.user_deposit)
         wallets[f"user-{i}"] = user.keypair
         user_accounts[f"user-{i}"] = user.address
         user_accounts[f"user-{i}-tokens"] = user.token_account
-    return Deployment(rpc_url, ws_url, svm.program_id, ex.mint, markets, wallets, user_accounts)
+    return Deployment(rpc_url, ws_url, svm.program_id, ex.mint, markets, wallets, user_accounts, oracle_program)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -126,8 +199,12 @@ def _write_private(path: Path, text: str) -> None:
     os.chmod(path, 0o600)
 
 
-def keeper_config_toml(dep: Deployment, keypair_path: Path) -> str:
-    """Return a keeper configuration (TOML) for the deployment."""
+def keeper_config_toml(dep: Deployment, keypair_path: Path, oracle_authority_path: Path | None = None) -> str:
+    """Return a keeper configuration (TOML) for the deployment.
+
+    Each ``[[markets]]`` entry names the accounts ``update_prices`` takes: ``oracle`` (the primary)
+    and ``fallback_oracle`` (absent without one); ``[oracle]`` names the mock oracle program.
+    """
     lines = [
         "# perpkeep keeper configuration for a local node (written by `perpkeep localnet up`)",
         "[cluster]",
@@ -142,10 +219,22 @@ def keeper_config_toml(dep: Deployment, keypair_path: Path) -> str:
         "",
         "[keeper]",
         f'keypair_path = "{keypair_path}"',
+        "",
+        "[oracle]",
+        f'program_id = "{dep.oracle_program}"',
+        f'config = "{mo.config_pda(dep.oracle_program)}"',
     ]
+    if oracle_authority_path is not None:
+        lines.append(f'authority_keypair_path = "{oracle_authority_path}"')
     for m in dep.markets:
+        p = m.oracles.primary
         lines += ["", "[[markets]]", f"index = {m.index}", f'name = "{m.name}"', f'address = "{m.address}"',
-                  f'oracle = "{m.oracle}"']
+                  f'oracle = "{p.address}"', f'oracle_kind = "{kind_name(p.kind)}"']
+        f = m.oracles.fallback
+        if f is not None:
+            lines += [f'fallback_oracle = "{f.address}"', f'fallback_oracle_kind = "{kind_name(f.kind)}"',
+                      f'fallback_feed_id = "{f.feed_id.hex()}"']
+        lines.append(f"initial_price = {m.initial_price!r}")
     return "\n".join(lines) + "\n"
 
 
@@ -159,12 +248,19 @@ def write_deployment(dep: Deployment, out_dir: Path) -> dict[str, Path]:
         _write_private(path, json.dumps(list(bytes(kp))))
         paths[name] = path
     config = out_dir / "keeper.toml"
-    config.write_text(keeper_config_toml(dep, paths["keeper"]))
+    config.write_text(keeper_config_toml(dep, paths["keeper"], paths.get("oracle-authority")))
     paths["keeper-config"] = config
     description = {
         "rpc_url": dep.rpc_url, "ws_url": dep.ws_url, "program_id": str(dep.program_id), "exchange": str(dep.exchange),
         "collateral_mint": str(dep.mint),
-        "markets": [{"index": m.index, "name": m.name, "address": str(m.address), "oracle": str(m.oracle)} for m in dep.markets],
+        "oracle_program": {
+            "program_id": str(dep.oracle_program), "config": str(mo.config_pda(dep.oracle_program)),
+            "authority": str(dep.oracle_authority.pubkey()) if "oracle-authority" in dep.wallets else None,
+            "authority_path": str(paths["oracle-authority"]) if "oracle-authority" in paths else None,
+        },
+        "markets": [{"index": m.index, "name": m.name, "address": str(m.address), "oracle": str(m.oracle),
+                     "fallback_oracle": str(m.fallback_oracle) if m.fallback_oracle else None,
+                     "oracles": m.oracles.describe(), "initial_price": m.initial_price} for m in dep.markets],
         "wallets": {name: {"pubkey": str(kp.pubkey()), "path": str(paths[name])} for name, kp in dep.wallets.items()},
         "user_accounts": {k: str(v) for k, v in dep.user_accounts.items()},
     }
@@ -179,5 +275,5 @@ def read_keypair(path: Path) -> Keypair:
     return Keypair.from_bytes(bytes(json.loads(Path(path).read_text())))
 
 
-__all__ = ["BootstrapPlan", "Deployment", "MarketInfo", "RecordingSvm", "bootstrap_local", "keeper_config_toml",
+__all__ = ["BootstrapError", "BootstrapPlan", "Deployment", "MarketInfo", "RecordingSvm", "bootstrap_local", "keeper_config_toml",
            "read_keypair", "write_deployment"]

@@ -20,6 +20,8 @@ from keepers.results import Failed, Outcome
 from programs_client.mock_oracle import instructions as gen
 from programs_client.mock_oracle.program_id import PROGRAM_ID as MOCK_ORACLE_PROGRAM_ID
 from programs_client.mock_oracle.types import verification_level
+from programs_client.perp.types import oracle_kind
+from programs_client.perp.types.oracle_config import OracleConfig
 
 Send = Callable[[Sequence[Instruction], Sequence[Keypair]], Outcome]
 
@@ -156,6 +158,35 @@ def write_switchboard_on_demand_ix(
     return gen.write_switchboard_on_demand(args, _accounts(authority, "feed", account, program_id), program_id)  # type: ignore[arg-type]
 
 
+_KIND_TYPES = (oracle_kind.None_, oracle_kind.PythLegacy, oracle_kind.PythPullV2, oracle_kind.SwitchboardV2,
+               oracle_kind.SwitchboardOnDemand)
+
+
+def mock_oracle_config(
+    primary_kind: OracleKind,
+    primary: Pubkey,
+    fallback_kind: OracleKind = OracleKind.NONE,
+    fallback: Pubkey | None = None,
+    primary_feed_id: bytes = bytes(32),
+    fallback_feed_id: bytes = bytes(32),
+    program_id: Pubkey = MOCK_ORACLE_PROGRAM_ID,
+) -> OracleConfig:
+    """Return a market oracle configuration whose sources are accounts of the mock oracle program."""
+    has_fallback = fallback_kind != OracleKind.NONE
+    zero = Pubkey.default()
+    return OracleConfig(
+        primary=primary,
+        primary_program=program_id,
+        primary_feed_id=list(primary_feed_id),
+        fallback=fallback if has_fallback and fallback is not None else zero,
+        fallback_program=program_id if has_fallback else zero,
+        fallback_feed_id=list(fallback_feed_id),
+        primary_kind=_KIND_TYPES[primary_kind](),
+        fallback_kind=_KIND_TYPES[fallback_kind](),
+        padding=[0] * 6,
+    )
+
+
 @dataclass
 class MockOracle:
     """The mock oracle on some chain: its authority and a ``send`` callable (which pays the fees)."""
@@ -190,6 +221,7 @@ __all__ = [
     "create_price_account_ix",
     "i128_limbs",
     "initialize_ix",
+    "mock_oracle_config",
     "rent_exempt_lamports",
     "write_price_update_v2_ix",
     "write_pyth_legacy_ix",

@@ -19,9 +19,8 @@ from solders.pubkey import Pubkey
 from keepers.oracles import OracleKind
 from keepers.results import Failed, Landed
 from localnet.build import build_c_sources, build_program
-from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID, MockOracle
+from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID, MockOracle, mock_oracle_config
 from localnet.svm import LocalSvm
-from programs_client.perp.types import oracle_kind
 from programs_client.perp.types.market_params import MarketParams
 from programs_client.perp.types.oracle_config import OracleConfig
 
@@ -114,35 +113,6 @@ class OracleLab:
         if primary is None and fallback is not None:
             raise ValueError("the probe reads the first account as the primary")
         return self._run(OP_SELECT, 0, config, params, current_slot, accounts)
-
-
-_KIND_TYPES = (oracle_kind.None_, oracle_kind.PythLegacy, oracle_kind.PythPullV2, oracle_kind.SwitchboardV2,
-               oracle_kind.SwitchboardOnDemand)
-
-
-def mock_oracle_config(
-    primary_kind: OracleKind,
-    primary: Pubkey,
-    fallback_kind: OracleKind = OracleKind.NONE,
-    fallback: Pubkey | None = None,
-    primary_feed_id: bytes = bytes(32),
-    fallback_feed_id: bytes = bytes(32),
-    program_id: Pubkey = MOCK_ORACLE_PROGRAM_ID,
-) -> OracleConfig:
-    """Return a market oracle configuration whose sources are accounts of the mock oracle program."""
-    has_fallback = fallback_kind != OracleKind.NONE
-    zero = Pubkey.default()
-    return OracleConfig(
-        primary=primary,
-        primary_program=program_id,
-        primary_feed_id=list(primary_feed_id),
-        fallback=fallback if has_fallback and fallback is not None else zero,
-        fallback_program=program_id if has_fallback else zero,
-        fallback_feed_id=list(fallback_feed_id),
-        primary_kind=_KIND_TYPES[primary_kind](),
-        fallback_kind=_KIND_TYPES[fallback_kind](),
-        padding=[0] * 6,
-    )
 
 
 def _feed_config(feed_id: bytes) -> OracleConfig:

@@ -1,8 +1,10 @@
 """The bootstrap of `localnet up`, through JSON-RPC: for solana-test-validator or any RPC endpoint.
 
-Creates the same exchange as ``localnet.deployment.bootstrap_local`` (collateral mint, exchange,
-markets with placeholder oracles, funded users with deposits, a funded keeper wallet), sending
-real transactions with solana-py's ``AsyncClient`` and confirming each at ``confirmed``.
+Creates the same exchange as ``localnet.deployment.bootstrap_local`` (collateral mint, exchange, the
+mock oracle with each market's price accounts and first price, markets naming them, one
+``update_prices`` crank per market, funded users with deposits, a funded keeper wallet), sending real
+transactions with solana-py's ``AsyncClient`` and confirming each at ``confirmed``. The mock oracle
+program must be loaded (``--bpf-program`` of solana-test-validator, see ``localnet.validator``).
 """
 
 from __future__ import annotations
@@ -31,12 +33,16 @@ from spl.token.instructions import (
 
 from keepers import instructions as ix
 from keepers.pdas import market_pda, user_pda
-from localnet.bootstrap import default_market_params, oracle_config
-from localnet.deployment import LAMPORTS_PER_SOL, BootstrapPlan, Deployment, MarketInfo
-
-
-class BootstrapError(RuntimeError):
-    """A bootstrap transaction failed or did not confirm."""
+from localnet import mock_oracle as mo
+from localnet.bootstrap import default_market_params
+from localnet.deployment import (
+    LAMPORTS_PER_SOL,
+    BootstrapError,
+    BootstrapPlan,
+    Deployment,
+    MarketInfo,
+)
+from localnet.market_oracles import ORACLE_AUTHORITY_SOL, plan_market_oracles
 
 
 async def _confirm(client: AsyncClient, sig: Signature, timeout_s: float, poll_s: float) -> None:
@@ -72,13 +78,19 @@ async def airdrop(client: AsyncClient, to: Pubkey, lamports: int, timeout_s: flo
 
 
 async def bootstrap_over_rpc(client: AsyncClient, program_id: Pubkey, plan: BootstrapPlan, rpc_url: str, ws_url: str,
-                             poll_s: float = 0.1) -> Deployment:
+                             poll_s: float = 0.1, oracle_program: Pubkey = mo.MOCK_ORACLE_PROGRAM_ID) -> Deployment:
     """Create the plan's exchange through ``client``; return the deployment."""
-    admin, mint_authority, keeper, mint = Keypair(), Keypair(), Keypair(), Keypair()
+    program = (await client.get_account_info(oracle_program, commitment="confirmed")).value
+    if program is None or not program.executable:
+        raise BootstrapError(f"the mock oracle program is not loaded at {oracle_program}")
+    admin, mint_authority, keeper, mint, oracle_authority = Keypair(), Keypair(), Keypair(), Keypair(), Keypair()
     users = [Keypair() for _ in range(plan.users)]
     await asyncio.gather(airdrop(client, admin.pubkey(), 100 * LAMPORTS_PER_SOL, poll_s=poll_s),
                          airdrop(client, keeper.pubkey(), plan.keeper_sol * LAMPORTS_PER_SOL, poll_s=poll_s),
+                         airdrop(client, oracle_authority.pubkey(), ORACLE_AUTHORITY_SOL * LAMPORTS_PER_SOL, poll_s=poll_s),
                          *(airdrop(client, u.pubkey(), 10 * LAMPORTS_PER_SOL, poll_s=poll_s) for u in users))
+    await send_and_confirm(client, [mo.initialize_ix(oracle_authority.pubkey(), oracle_program)], oracle_authority,
+                           poll_s=poll_s)
     rent = (await client.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
     await send_and_confirm(client, [
         create_account(CreateAccountParams(from_pubkey=admin.pubkey(), to_pubkey=mint.pubkey(), lamports=rent,
@@ -89,11 +101,17 @@ async def bootstrap_over_rpc(client: AsyncClient, program_id: Pubkey, plan: Boot
     ], admin, [mint], poll_s=poll_s)
     markets = []
     for index, name in enumerate(plan.markets):
-        oracle = oracle_config(Pubkey.new_unique(), Pubkey.new_unique())
-        await send_and_confirm(client, [ix.initialize_market(admin.pubkey(), index, name, oracle, default_market_params(),
-                                                             program_id)], admin, poll_s=poll_s)
-        markets.append(MarketInfo(index, name, market_pda(index, program_id), oracle.primary))
-    wallets = {"admin": admin, "mint-authority": mint_authority, "keeper": keeper}
+        new = plan_market_oracles(name, plan.fallback_oracles, oracle_program)
+        price = plan.price_of(name)
+        authority = oracle_authority.pubkey()
+        await send_and_confirm(client, new.create_ixs(authority) + new.oracles.write_ixs(authority, price, plan.confidence_bps),
+                               oracle_authority, new.keypairs, poll_s=poll_s)
+        await send_and_confirm(client, [
+            ix.initialize_market(admin.pubkey(), index, name, new.oracles.config(), default_market_params(), program_id),
+            new.oracles.update_prices_ix(index, program_id),
+        ], admin, poll_s=poll_s)
+        markets.append(MarketInfo(index, name, market_pda(index, program_id), new.oracles, price))
+    wallets = {"admin": admin, "mint-authority": mint_authority, "keeper": keeper, "oracle-authority": oracle_authority}
     user_accounts: dict[str, Pubkey] = {}
     for i, user in enumerate(users):
         ata = get_associated_token_address(user.pubkey(), mint.pubkey())
@@ -107,7 +125,7 @@ async def bootstrap_over_rpc(client: AsyncClient, program_id: Pubkey, plan: Boot
         wallets[f"user-{i}"] = user
         user_accounts[f"user-{i}"] = user_pda(user.pubkey(), 0, program_id)
         user_accounts[f"user-{i}-tokens"] = ata
-    return Deployment(rpc_url, ws_url, program_id, mint.pubkey(), markets, wallets, user_accounts)
+    return Deployment(rpc_url, ws_url, program_id, mint.pubkey(), markets, wallets, user_accounts, oracle_program)
 
 
 __all__ = ["BootstrapError", "airdrop", "bootstrap_over_rpc", "send_and_confirm"]

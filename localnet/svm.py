@@ -81,6 +81,10 @@ class LocalSvm:
             raise RuntimeError(f"transaction failed: {out.error_name}\n" + "\n".join(out.logs))
         return out
 
+    def add_program(self, program_id: Pubkey, program: Path | bytes) -> None:
+        """Load another program (e.g. the mock oracle) at ``program_id``."""
+        self.svm.add_program(program_id, program if isinstance(program, bytes) else Path(program).read_bytes())
+
     # -- accounts and time --------------------------------------------------------------------------
     def funded_keypair(self, sol: int = 10) -> Keypair:
         """Return a new keypair holding ``sol`` SOL."""

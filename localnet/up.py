@@ -2,7 +2,10 @@
 
 Default: the LiteSVM-backed node (``localnet.rpc``), bootstrapped in-process. With
 ``--validator solana-test-validator``: that validator with the programs loaded, bootstrapped
-through RPC. Both print the endpoints, the program id and the paths of the wallets and keeper
+through RPC. Both load the perp program and the mock oracle, give every market mock-oracle price
+accounts with a first price, and run a price publisher (``localnet.price_service``) that moves
+prices along a path (``--price-path``) every ``--price-cadence`` slots. Both print the endpoints,
+the program ids, each market's oracle accounts and the paths of the wallets and keeper
 configuration, then run until Ctrl-C (or SIGTERM).
 """
 
@@ -14,17 +17,31 @@ import sys
 import tempfile
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from localnet.deployment import (
+    BootstrapError,
     BootstrapPlan,
     Deployment,
     RecordingSvm,
     bootstrap_local,
     write_deployment,
 )
+from localnet.market_oracles import kind_name
+from localnet.price_service import (
+    NodePriceFeed,
+    PriceOptions,
+    PriceOptionsError,
+    RpcPriceFeed,
+    initial_prices,
+    load_replay,
+)
 from localnet.rpc import ConfigError, FaultConfig, NodeConfig, RpcNode
+
+if TYPE_CHECKING:
+    from localnet.validator import ValidatorSpec
 
 
 class UpError(Exception):
@@ -46,6 +63,7 @@ class UpOptions:
     faults_file: Path | None = None
     fault_seed: int | None = None
     validator: str | None = None
+    prices: PriceOptions = field(default_factory=PriceOptions)
 
 
 def load_faults(path: Path | None, seed: int | None) -> FaultConfig:
@@ -74,17 +92,22 @@ def load_faults(path: Path | None, seed: int | None) -> FaultConfig:
         raise UpError(f"fault configuration: {e}") from None
 
 
-def _print_summary(dep: Deployment, paths: dict[str, Path], kind: str, elapsed_s: float) -> None:
+def _print_summary(dep: Deployment, paths: dict[str, Path], kind: str, elapsed_s: float, prices: PriceOptions) -> None:
     print(f"perpkeep localnet: {kind} ready in {elapsed_s:.1f} s")
     print(f"  rpc            {dep.rpc_url}")
     print(f"  websocket      {dep.ws_url}")
     print(f"  program        perp {dep.program_id}")
+    print(f"  oracle program mock-oracle {dep.oracle_program}")
     print(f"  exchange       {dep.exchange}")
     print(f"  collateral     {dep.mint}")
     for m in dep.markets:
-        print(f"  market {m.index}       {m.name} {m.address} (oracle {m.oracle})")
+        print(f"  market {m.index:<7} {m.name} {m.address} (from {m.initial_price:g})")
+        for role, feed in (("primary", m.oracles.primary), ("fallback", m.oracles.fallback)):
+            if feed is not None:
+                print(f"    {role:<12} {kind_name(feed.kind)} {feed.address}")
+    print(f"  prices         {prices.describe()}")
     for name in dep.wallets:
-        print(f"  wallet         {name:<15} {paths[name]}")
+        print(f"  wallet         {name:<16} {paths[name]}")
     print(f"  keeper config  {paths['keeper-config']}")
     print(f"  deployment     {paths['deployment']}")
     print("Ctrl-C to stop", flush=True)
@@ -102,13 +125,33 @@ async def _wait_for_signal() -> None:
             loop.remove_signal_handler(sig)
 
 
-def _program_path() -> Path:
+def _program_path(name: str = "perp") -> Path:
     from localnet.build import BuildError, build_program
 
     try:
-        return Path(build_program("perp"))
+        return Path(build_program(name))
     except BuildError as e:
-        raise UpError(f"building the perp program failed:\n{e}") from None
+        raise UpError(f"building the {name} program failed:\n{e}") from None
+
+
+def _price_plan(opts: UpOptions) -> tuple[BootstrapPlan, dict[str, list[float]] | None]:
+    """The bootstrap plan (first prices from the replay file, if any) and the replayed prices."""
+    try:
+        replay = load_replay(opts.prices.replay_file, opts.markets) if opts.prices.replay_file else None
+    except PriceOptionsError as e:
+        raise UpError(str(e)) from None
+    return BootstrapPlan(markets=opts.markets, users=opts.users, prices=initial_prices(opts.markets, replay)), replay
+
+
+def validator_spec(opts: UpOptions, out_dir: Path, binary: str) -> ValidatorSpec:
+    """The solana-test-validator run of ``opts``: the perp program and the mock oracle, each a --bpf-program."""
+    from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID
+    from localnet.validator import ValidatorSpec
+    from programs_client.perp.program_id import PROGRAM_ID
+
+    programs = ((PROGRAM_ID, _program_path("perp")), (MOCK_ORACLE_PROGRAM_ID, _program_path("mock_oracle")))
+    return ValidatorSpec(ledger=out_dir / "ledger", programs=programs, binary=binary, rpc_port=opts.rpc_port,
+                         bind_address=opts.host)
 
 
 async def _run_litesvm(opts: UpOptions, out_dir: Path, started: float) -> None:
@@ -118,38 +161,47 @@ async def _run_litesvm(opts: UpOptions, out_dir: Path, started: float) -> None:
                             finalized_depth_slots=opts.finalized_depth_slots, faults=faults)
     except ConfigError as e:
         raise UpError(str(e)) from None
-    svm = RecordingSvm(_program_path().read_bytes())
-    dep = bootstrap_local(svm, BootstrapPlan(markets=opts.markets, users=opts.users))
+    plan, replay = _price_plan(opts)
+    svm = RecordingSvm(_program_path("perp").read_bytes(), mock_oracle=_program_path("mock_oracle").read_bytes())
+    try:
+        dep = bootstrap_local(svm, plan)
+    except BootstrapError as e:
+        raise UpError(f"bootstrap failed: {e}") from None
     node = RpcNode(svm, config)
     node.chain.note_addresses(svm.touched | set(dep.addresses()))
     try:
         await node.start()
     except OSError as e:
         raise UpError(f"cannot listen on {opts.host}:{opts.rpc_port}/{config.resolved_ws_port}: {e.strerror or e}") from None
+    feed = None
     try:
+        feed = NodePriceFeed.for_node(node, dep, opts.prices, replay).start()
         dep.rpc_url, dep.ws_url = node.rpc_url, node.ws_url
         paths = write_deployment(dep, out_dir)
-        _print_summary(dep, paths, "LiteSVM node", time.monotonic() - started)
+        _print_summary(dep, paths, "LiteSVM node", time.monotonic() - started, opts.prices)
         if faults.active:
             print(f"  faults         {faults.to_dict()}", flush=True)
         await _wait_for_signal()
     finally:
+        if feed is not None:
+            await feed.stop()
         await node.stop()
 
 
 async def _run_validator(opts: UpOptions, out_dir: Path, started: float) -> None:
     from solana.rpc.async_api import AsyncClient
 
-    from localnet.rpc_bootstrap import BootstrapError, bootstrap_over_rpc
-    from localnet.validator import ValidatorProcess, ValidatorSpec, find_validator
+    from localnet.rpc_bootstrap import bootstrap_over_rpc
+    from localnet.validator import ValidatorProcess, find_validator
     from programs_client.perp.program_id import PROGRAM_ID
 
     binary = find_validator(opts.validator or "solana-test-validator")
     if binary is None:
         raise UpError(f"{opts.validator} not found on PATH (install the Solana CLI tool suite, or omit --validator)")
-    spec = ValidatorSpec(ledger=out_dir / "ledger", programs=((PROGRAM_ID, _program_path()),), binary=binary,
-                         rpc_port=opts.rpc_port, bind_address=opts.host)
+    plan, replay = _price_plan(opts)
+    spec = validator_spec(opts, out_dir, binary)
     proc = ValidatorProcess(spec, out_dir / "validator.log").start()
+    feed = None
     try:
         try:
             await asyncio.to_thread(proc.wait_healthy)
@@ -157,16 +209,19 @@ async def _run_validator(opts: UpOptions, out_dir: Path, started: float) -> None
             raise UpError(str(e)) from None
         client = AsyncClient(spec.rpc_url)
         try:
-            dep = await bootstrap_over_rpc(client, PROGRAM_ID, BootstrapPlan(markets=opts.markets, users=opts.users),
-                                           spec.rpc_url, spec.ws_url, poll_s=0.25)
+            dep = await bootstrap_over_rpc(client, PROGRAM_ID, plan, spec.rpc_url, spec.ws_url, poll_s=0.25)
         except BootstrapError as e:
             raise UpError(f"bootstrap through RPC failed: {e}") from None
         finally:
             await client.close()
+        feed = RpcPriceFeed(spec.rpc_url, dep, opts.prices, replay=replay).start()
         paths = write_deployment(dep, out_dir)
-        _print_summary(dep, paths, f"solana-test-validator (log {proc.log_path})", time.monotonic() - started)
+        _print_summary(dep, paths, f"solana-test-validator (log {proc.log_path})", time.monotonic() - started,
+                       opts.prices)
         await _wait_for_signal()
     finally:
+        if feed is not None:
+            feed.stop()
         proc.stop()
 
 
@@ -185,4 +240,4 @@ def run_up(opts: UpOptions) -> int:
     return 0
 
 
-__all__ = ["UpError", "UpOptions", "load_faults", "run_up"]
+__all__ = ["UpError", "UpOptions", "load_faults", "run_up", "validator_spec"]

@@ -146,10 +146,15 @@ class FaultInjector:
             return True
         return False
 
-    def withhold_oracle_update(self, feed: str) -> bool:
-        """Hook for oracle publishers: True means do not publish this update of ``feed``."""
+    def withhold_oracle_update(self, feed: str, *aliases: str) -> bool:
+        """Hook for oracle publishers: True means do not publish this update of ``feed``.
+
+        ``aliases`` are other names ``withheld_oracles`` may use for the feed (the localnet publisher
+        passes the market's name). One draw of the rate stream per call, whatever the aliases.
+        """
         c = self.config
-        if feed in c.withheld_oracles or (c.oracle_withhold_rate and self._rng("oracle").random() < c.oracle_withhold_rate):
+        named = feed in c.withheld_oracles or any(a in c.withheld_oracles for a in aliases)
+        if named or (c.oracle_withhold_rate and self._rng("oracle").random() < c.oracle_withhold_rate):
             self.stats.oracle_updates_withheld += 1
             return True
         return False

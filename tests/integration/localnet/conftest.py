@@ -1,5 +1,8 @@
 """The LiteSVM RPC node on free 127.0.0.1 ports, bootstrapped with an exchange, for RPC tests.
 
+The node loads the perp program and the mock oracle; every market reads mock-oracle price accounts
+(no price publisher runs unless a test starts one).
+
 The node runs in a background thread with fast slots (50 ms) and shallow commitment depths so
 that confirmations take a fraction of a second. Its log is kept in memory and its tail is added to
 the report of any failing test that used it.
@@ -13,6 +16,7 @@ import logging
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,12 +68,24 @@ class LocalNode:
         return "\n".join(list(self.log.lines)[-lines:])
 
 
-def start_node(perp_program: bytes, **config: Any) -> LocalNode:
+@pytest.fixture(scope="session")
+def mock_oracle_program() -> bytes:
+    """The mock oracle's SBF bytes, built from programs/mock_oracle (cached by source hash)."""
+    from localnet.build import build_program
+
+    return Path(build_program("mock_oracle")).read_bytes()
+
+
+def start_node(perp_program: bytes, mock_oracle: bytes | None = None, **config: Any) -> LocalNode:
     """Start a bootstrapped node on free ports (bounded start-up wait)."""
+    if mock_oracle is None:
+        from localnet.build import build_program
+
+        mock_oracle = Path(build_program("mock_oracle")).read_bytes()
     tail = _Tail()
     logging.getLogger("localnet.rpc").addHandler(tail)
     logging.getLogger("localnet.rpc").setLevel(logging.INFO)
-    svm = RecordingSvm(perp_program)
+    svm = RecordingSvm(perp_program, mock_oracle=mock_oracle)
     dep = bootstrap_local(svm, BootstrapPlan(markets=("SOL-PERP", "BTC-PERP"), users=3))
     settings: dict[str, Any] = {"rpc_port": 0, "ws_port": 0, "slot_ms": SLOT_MS, "finalized_depth_slots": FINALIZED_DEPTH}
     settings.update(config)
@@ -87,9 +103,9 @@ def stop_node(n: LocalNode) -> None:
 
 
 @pytest.fixture(scope="module")
-def local_node(perp_program: bytes) -> Iterator[LocalNode]:
+def local_node(perp_program: bytes, mock_oracle_program: bytes) -> Iterator[LocalNode]:
     """A node shared by the tests of one module."""
-    n = start_node(perp_program)
+    n = start_node(perp_program, mock_oracle_program)
     yield n
     stop_node(n)
 

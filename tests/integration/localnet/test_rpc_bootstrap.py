@@ -1,4 +1,4 @@
-"""The RPC bootstrap (the path used with solana-test-validator), run against the LiteSVM node."""
+"""The RPC bootstrap and RPC price feed (the path used with solana-test-validator), run against the LiteSVM node."""
 
 from __future__ import annotations
 
@@ -7,22 +7,29 @@ import asyncio
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.types import MemcmpOpts
 
+from keepers.oracles import OracleKind, decode_oracle
 from localnet.bootstrap import QUOTE
 from localnet.deployment import BootstrapPlan
+from localnet.market_oracles import PRICE_EXPONENT, feed_id_for
+from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID
+from localnet.price_service import PriceOptions, RpcPriceFeed
 from localnet.rpc import NodeConfig, NodeThread, RpcNode
 from localnet.rpc.encoding import b58encode
 from localnet.rpc_bootstrap import bootstrap_over_rpc
 from localnet.svm import LocalSvm
-from programs_client.perp.accounts import Exchange, User
+from programs_client.perp.accounts import Exchange, Market, User
 from programs_client.perp.program_id import PROGRAM_ID
 
 
-async def test_bootstrap_over_rpc_creates_the_same_exchange(perp_program: bytes) -> None:
-    node = RpcNode(LocalSvm(perp_program), NodeConfig(rpc_port=0, ws_port=0, slot_ms=20, finalized_depth_slots=4))
+async def test_bootstrap_over_rpc_creates_the_same_exchange(perp_program: bytes, mock_oracle_program: bytes) -> None:
+    svm = LocalSvm(perp_program)
+    svm.add_program(MOCK_ORACLE_PROGRAM_ID, mock_oracle_program)
+    node = RpcNode(svm, NodeConfig(rpc_port=0, ws_port=0, slot_ms=20, finalized_depth_slots=4))
     thread = NodeThread(node).start()
     client = AsyncClient(node.rpc_url, timeout=10)
+    feed = None
     try:
-        plan = BootstrapPlan(markets=("ETH-PERP",), users=2, user_deposit=250 * QUOTE)
+        plan = BootstrapPlan(markets=("ETH-PERP",), users=2, user_deposit=250 * QUOTE, prices={"ETH-PERP": 2_500.5})
         dep = await asyncio.wait_for(bootstrap_over_rpc(client, PROGRAM_ID, plan, node.rpc_url, node.ws_url, poll_s=0.02), 30)
         exchange = Exchange.decode(bytes((await client.get_account_info(dep.exchange, commitment="confirmed")).value.data))
         assert exchange.market_count == 1 and exchange.collateral_mint == dep.mint
@@ -31,7 +38,32 @@ async def test_bootstrap_over_rpc_creates_the_same_exchange(perp_program: bytes)
             PROGRAM_ID, encoding="base64", filters=[user_len, MemcmpOpts(offset=0, bytes=b58encode(User.discriminator))])
         assert len(users.value) == 2  # the node indexed the accounts created over RPC
         assert all(User.decode(bytes(u.account.data)).collateral == 250 * QUOTE for u in users.value)
+
+        # The market names its mock-oracle accounts and was cranked once at the first price.
+        info = dep.markets[0]
+        market = Market.decode(bytes((await client.get_account_info(info.address, commitment="confirmed")).value.data))
+        cfg = market.oracle
+        assert (cfg.primary, cfg.fallback) == (info.oracle, info.fallback_oracle)
+        assert cfg.primary_program == cfg.fallback_program == MOCK_ORACLE_PROGRAM_ID
+        assert bytes(cfg.fallback_feed_id) == feed_id_for("ETH-PERP")
+        assert market.index_price == market.mark_price == 2_500_500_000
+        for feed_info in info.oracles.feeds:
+            acc = (await client.get_account_info(feed_info.address, commitment="confirmed")).value
+            assert acc.owner == MOCK_ORACLE_PROGRAM_ID
+            assert decode_oracle(feed_info.kind, bytes(acc.data), feed_info.feed_id).price_1e6 == 2_500_500_000
+        assert feed_info.exponent == PRICE_EXPONENT
+
+        # The RPC price feed (solana-test-validator mode) moves the price through sendTransaction.
+        feed = RpcPriceFeed(node.rpc_url, dep, PriceOptions(seed=3), poll_s=0.02).start()
+        deadline = asyncio.get_running_loop().time() + 5
+        price = 2_500_500_000
+        while price == 2_500_500_000 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+            acc = (await client.get_account_info(info.oracle, commitment="processed")).value
+            price = decode_oracle(OracleKind.PYTH_LEGACY, bytes(acc.data)).price_1e6
+        assert price != 2_500_500_000 and abs(price - 2_500_500_000) < 250_000_000
     finally:
+        if feed is not None:
+            feed.stop()
         await client.close()
         thread.stop()
-

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import signal
 import socket
 import stat
 import subprocess
-import sys
-import threading
-import time
 import tomllib
 import urllib.request
 from pathlib import Path
@@ -19,61 +14,8 @@ from pathlib import Path
 import pytest
 
 from localnet.deployment import read_keypair
-
-READY_LINE = "Ctrl-C to stop"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "keepers.cli", "localnet", "up", *args]
-
-
-class Running:
-    """A `localnet up` process whose output lines are read on a thread."""
-
-    def __init__(self, argv: list[str]) -> None:
-        self.started = time.monotonic()
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     cwd=Path(__file__).resolve().parents[3])
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_for(self, text: str, timeout_s: float) -> float:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.05)
-            except queue.Empty:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            self.seen.append(line)
-            if text in line:
-                return time.monotonic() - self.started
-        self.stop()
-        err = self.proc.stderr.read() if self.proc.stderr else ""
-        raise AssertionError(f"{text!r} not printed within {timeout_s} s\nstdout:\n" + "\n".join(self.seen) + f"\nstderr:\n{err[-3000:]}")
-
-    def stop(self, timeout_s: float = 10.0) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout_s)
-        return self.proc.returncode
+from tests.integration.localnet.helpers import READY_LINE, Running, free_port
+from tests.integration.localnet.helpers import up_argv as _cli
 
 
 def _value(lines: list[str], label: str) -> str:

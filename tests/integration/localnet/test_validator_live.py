@@ -1,4 +1,4 @@
-"""solana-test-validator end to end: start with the program, wait for health, bootstrap through RPC.
+"""solana-test-validator end to end: start with the programs, wait for health, bootstrap through RPC.
 
 Skipped when the validator is not on PATH (the command line it builds is tested in
 tests/unit/localnet/test_validator.py regardless).
@@ -14,9 +14,10 @@ import pytest
 from solana.rpc.async_api import AsyncClient
 
 from localnet.deployment import BootstrapPlan
+from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID
 from localnet.rpc_bootstrap import bootstrap_over_rpc
 from localnet.validator import ValidatorProcess, ValidatorSpec, find_validator
-from programs_client.perp.accounts import Exchange
+from programs_client.perp.accounts import Exchange, Market
 from programs_client.perp.program_id import PROGRAM_ID
 
 BINARY = find_validator()
@@ -36,8 +37,9 @@ async def test_validator_with_program_and_rpc_bootstrap(tmp_path: Path) -> None:
     from localnet.build import build_program
 
     rpc_port = _free_port()
-    spec = ValidatorSpec(ledger=tmp_path / "ledger", programs=((PROGRAM_ID, Path(build_program("perp"))),),
-                         binary=BINARY or "", rpc_port=rpc_port, faucet_port=_free_port())
+    programs = ((PROGRAM_ID, Path(build_program("perp"))), (MOCK_ORACLE_PROGRAM_ID, Path(build_program("mock_oracle"))))
+    spec = ValidatorSpec(ledger=tmp_path / "ledger", programs=programs, binary=BINARY or "", rpc_port=rpc_port,
+                         faucet_port=_free_port())
     proc = ValidatorProcess(spec, tmp_path / "validator.log").start()
     try:
         await asyncio.to_thread(proc.wait_healthy, 90.0)
@@ -47,6 +49,9 @@ async def test_validator_with_program_and_rpc_bootstrap(tmp_path: Path) -> None:
                                                             spec.ws_url, poll_s=0.25), 120)
             acc = (await client.get_account_info(dep.exchange, commitment="confirmed")).value
             assert Exchange.decode(bytes(acc.data)).market_count == len(BootstrapPlan().markets)
+            market = (await client.get_account_info(dep.markets[0].address, commitment="confirmed")).value
+            decoded = Market.decode(bytes(market.data))
+            assert decoded.oracle.primary_program == MOCK_ORACLE_PROGRAM_ID and decoded.mark_price > 0
         finally:
             await client.close()
     except BaseException:

@@ -25,6 +25,31 @@ def test_localnet_up_options_reach_run_up(monkeypatch: pytest.MonkeyPatch) -> No
     assert (opts.rpc_port, opts.ws_port, opts.slot_ms, opts.users) == (9000, None, 100, 3)
     assert opts.markets == ("A-PERP", "B-PERP") and opts.out_dir == Path("/tmp/x")
     assert opts.fault_seed == 4 and opts.faults_file == Path("f.toml") and opts.validator is None
+    assert (opts.prices.path, opts.prices.cadence_slots, opts.prices.seed) == ("gbm", 1, 0)
+
+
+def test_localnet_up_price_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = {}
+    import localnet.up
+
+    monkeypatch.setattr(localnet.up, "run_up", lambda opts: seen.setdefault("opts", opts) and 0)
+    assert cli.main(["localnet", "up", "--price-path", "replay:prices.csv", "--price-cadence", "5", "--price-seed", "11"]) == 0
+    prices = seen["opts"].prices
+    assert (prices.path, prices.cadence_slots, prices.seed) == ("replay:prices.csv", 5, 11)
+    assert prices.replay_file == Path("prices.csv")
+
+
+@pytest.mark.parametrize("args", [["--price-path", "brownian"], ["--price-path", "replay:"], ["--price-cadence", "0"]])
+def test_localnet_up_bad_price_options_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["localnet", "up", *args])
+    assert info.value.code == 2
+
+
+def test_localnet_up_unreadable_replay_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["localnet", "up", "--rpc-port", "0", "--ws-port", "0", "--out", str(tmp_path / "net"),
+                     "--price-path", f"replay:{tmp_path / 'missing.csv'}"])
+    assert code == 1 and "cannot read price replay" in capsys.readouterr().err
 
 
 def test_localnet_requires_an_action(capsys: pytest.CaptureFixture[str]) -> None:
