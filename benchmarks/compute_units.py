@@ -153,6 +153,15 @@ def _measure_engine(program: bytes) -> list[Row]:
     run("settle_revenue_to_insurance", [ix.settle_revenue_to_insurance(index)], [], None, "includes PDA-signed token transfer")
     run("settle_market", [ix.settle_market(admin.pubkey(), index, 60 * PRICE)], [admin], None)
     run("settle_expired_position", [ix.settle_expired_position(liquidator.address, index)], [], None)
+    run("initialize_insurance_fund", [ix.initialize_insurance_fund(admin.pubkey(), 3600)], [admin], None)
+    staker = liquidator
+    svm.mint_to(mint, mint_authority, staker.token_account, 1_000 * QUOTE)
+    run("add_insurance_stake", [ix.add_insurance_stake(staker.authority, staker.token_account, 500 * QUOTE)],
+        [staker.keypair], None, "first stake: creates the stake account")
+    run("request_remove_insurance_stake", [ix.request_remove_insurance_stake(staker.authority, 100 * QUOTE)], [staker.keypair], None)
+    tick(3600)
+    run("remove_insurance_stake", [ix.remove_insurance_stake(staker.authority, staker.token_account)], [staker.keypair], None)
+    run("admin_withdraw_insurance", [ix.admin_withdraw_insurance(admin.pubkey(), staker.token_account, 1)], [admin], None)
     return rows
 
 
