@@ -1,7 +1,8 @@
 /* The insurance fund's flows: bankruptcy cover and revenue sweeps.
 
-   resolve_bankruptcy: a User with no position and no order left whose loss in a market exceeds its
-   collateral. Collateral goes first (into the PnL pool), then the insurance vault pays what it holds
+   resolve_bankruptcy: a User with no position and no order left whose equity (collateral plus
+   unsettled PnL in every market) is negative. Its loss in the market, at most that deficit, is
+   covered by its collateral first (into the PnL pool), then the insurance vault pays what it holds
    into the collateral vault (and the PnL pool), and the rest R is socialised: both cumulative funding
    sums move by ceil(R * 1e12 / (OI long + OI short)) against their holders, so every open position
    pays its share of R the next time its funding settles.
@@ -41,15 +42,21 @@ pk_ix_resolve_bankruptcy( SolParameters *p ) {
   PK_TRY( pk_load_market( p, MARKET, &m ) );
   PK_TRY( pk_check_vaults( p, ex, VAULT, INSURANCE, TOKEN ) );
   if( PK_UNLIKELY( !pk_user_is_flat( u ) ) ) PK_FAIL( PK_ERR_NOT_BANKRUPT, USER );
+  /* Flat, so equity is collateral plus unsettled PnL everywhere: profit owed in another market counts. */
+  if( PK_UNLIKELY( u->collateral > (u64)PK_I64_MAX ) ) return PK_ERR_MATH_OVERFLOW;
+  i64 equity = (i64)u->collateral;
+  for( u64 i = 0; i < PK_MAX_PERP_POSITIONS; i++ ) PK_TRY( pk_add_i64( equity, u->positions[i].unsettled_pnl, &equity ) );
   pk_perp_position_t *pos;
   PK_TRY( pk_position_for_market( u, m, &pos ) );
-  if( PK_UNLIKELY( pos->unsettled_pnl >= 0 ) ) PK_FAIL( PK_ERR_NOT_BANKRUPT, USER );
+  if( PK_UNLIKELY( equity >= 0 || pos->unsettled_pnl >= 0 ) ) PK_FAIL( PK_ERR_NOT_BANKRUPT, USER );
   u64 loss = (u64)0 - (u64)pos->unsettled_pnl;
+  u64 deficit = (u64)0 - (u64)equity;
 
   u64 from_collateral = loss < u->collateral ? loss : u->collateral;
   u->collateral -= from_collateral;
   PK_TRY( pk_add_u64( m->pnl_pool, from_collateral, &m->pnl_pool ) );
   u64 rest = loss - from_collateral;
+  if( rest > deficit ) rest = deficit;   /* the remainder is backed by the user's profit elsewhere */
 
   u64 available = pk_token_amount( &p->ka[INSURANCE] );
   u64 insurance_paid = rest < available ? rest : available;

@@ -4,7 +4,8 @@
    The vault balance V is split over S shares; the protocol owns the shares no InsuranceStake holds.
    Stakes mint floor(amount * S / V) shares (1:1 into an empty fund); removals and the admin's
    withdrawal pay floor(shares * V / S). Revenue sweeps raise V without minting, bankruptcy cover
-   lowers it, so both land on every share alike. */
+   lowers it, so both land on every share alike. Tokens that arrive while there are no shares are the
+   protocol's; a cover that empties the vault ends the share epoch, voiding every share of it. */
 
 #include "pk_program.h"
 
@@ -21,6 +22,23 @@ pk_check_insurance_vault( SolParameters *p, u64 idx, const pk_exchange_t *ex ) {
 static u64
 pk_load_fund( SolParameters *p, u64 idx, pk_insurance_fund_t **out ) {
   return pk_load_account( p, idx, PK_INSURANCE_FUND_DISCRIMINATOR, PK_INSURANCE_FUND_LEN, (void **)out );
+}
+
+/* Starts a new share epoch: every share of the previous one is void (the vault is empty). */
+static void
+pk_fund_new_epoch( pk_insurance_fund_t *f ) {
+  f->epoch++;
+  f->total_shares = 0;
+  f->staker_shares = 0;
+}
+
+/* A stake of an older epoch holds nothing: clear it before use. */
+static void
+pk_stake_sync_epoch( pk_insurance_stake_t *s, const pk_insurance_fund_t *f ) {
+  if( s->epoch == f->epoch ) return;
+  s->shares = 0;
+  s->requested_shares = 0;
+  s->epoch = f->epoch;
 }
 
 static i64
@@ -101,14 +119,19 @@ pk_ix_add_insurance_stake( SolParameters *p ) {
     s = (pk_insurance_stake_t *)p->ka[STAKE].data;
     s->discriminator = PK_INSURANCE_STAKE_DISCRIMINATOR;
     s->authority = *p->ka[AUTHORITY].key;
+    s->epoch = f->epoch;
     s->bump = bump;
   } else {
     PK_TRY( pk_load_account( p, STAKE, PK_INSURANCE_STAKE_DISCRIMINATOR, PK_INSURANCE_STAKE_LEN, (void **)&s ) );
     if( PK_UNLIKELY( !pk_pubkey_eq( &s->authority, p->ka[AUTHORITY].key ) ) ) PK_FAIL( PK_ERR_UNAUTHORIZED, AUTHORITY );
   }
   u64 vault = pk_token_amount( &p->ka[VAULT] ), shares;
-  if( f->total_shares == 0 ) shares = amount;
-  else PK_TRY( pk_mul_div_floor( amount, f->total_shares, vault ? vault : 1, &shares ) );
+  if( vault == 0 && f->total_shares != 0 ) pk_fund_new_epoch( f );   /* the old shares are worth nothing */
+  pk_stake_sync_epoch( s, f );
+  /* Tokens in a fund without shares (revenue before any stake) are the protocol's: mint them first. */
+  if( f->total_shares == 0 ) f->total_shares = vault;
+  if( vault == 0 ) shares = amount;
+  else PK_TRY( pk_mul_div_floor( amount, f->total_shares, vault, &shares ) );
   if( PK_UNLIKELY( shares == 0 || shares > (u64)PK_I64_MAX ) ) PK_FAIL( PK_ERR_ZERO_AMOUNT, PK_NO_ACCOUNT );
   pk_token_transfer_t t = { &p->ka[SOURCE], &p->ka[VAULT], &p->ka[AUTHORITY], &p->ka[TOKEN], amount, PK_NULL };
   PK_TRY( pk_token_transfer( &t ) );
@@ -135,6 +158,7 @@ pk_ix_request_remove_insurance_stake( SolParameters *p ) {
   pk_insurance_stake_t *s;
   PK_TRY( pk_load_fund( p, FUND, &f ) );
   PK_TRY( pk_load_own_stake( p, STAKE, AUTHORITY, &s ) );
+  pk_stake_sync_epoch( s, f );
   u64 shares = PK_ARGS( p, request_remove_insurance_stake )->shares;
   if( PK_UNLIKELY( shares == 0 || shares > s->shares ) ) PK_FAIL( PK_ERR_INSUFFICIENT_SHARES, STAKE );
   s->requested_shares = shares;
@@ -159,6 +183,7 @@ pk_ix_remove_insurance_stake( SolParameters *p ) {
   PK_TRY( pk_load_own_stake( p, STAKE, AUTHORITY, &s ) );
   PK_TRY( pk_check_insurance_vault( p, VAULT, ex ) );
   PK_TRY( pk_check_collateral_token_account( p, DEST, ex, p->ka[AUTHORITY].key, &dest ) );
+  pk_stake_sync_epoch( s, f );
   u64 shares = s->requested_shares;
   if( PK_UNLIKELY( shares == 0 || shares > s->shares ) ) PK_FAIL( PK_ERR_INSUFFICIENT_SHARES, STAKE );
   if( PK_UNLIKELY( pk_now() - s->request_ts < f->unstake_cooldown_secs ) ) PK_FAIL( PK_ERR_COOLDOWN_NOT_ELAPSED, STAKE );
@@ -196,6 +221,7 @@ pk_ix_admin_withdraw_insurance( SolParameters *p ) {
   u64 amount = PK_ARGS( p, admin_withdraw_insurance )->amount;
   if( PK_UNLIKELY( amount == 0 ) ) PK_FAIL( PK_ERR_ZERO_AMOUNT, PK_NO_ACCOUNT );
   u64 vault = pk_token_amount( &p->ka[VAULT] ), protocol_value = 0, burn;
+  if( f->total_shares == 0 ) f->total_shares = vault;   /* tokens without shares are the protocol's */
   u64 protocol_shares = f->total_shares - f->staker_shares;
   if( f->total_shares ) PK_TRY( pk_mul_div_floor( protocol_shares, vault, f->total_shares, &protocol_value ) );
   if( PK_UNLIKELY( amount > protocol_value ) ) PK_FAIL( PK_ERR_INSURANCE_LIMIT, PK_NO_ACCOUNT );

@@ -346,18 +346,20 @@ typedef struct {
   u64 total_shares;
   u64 staker_shares;
   i64 unstake_cooldown_secs;
+  u64 epoch;
   u8 bump;
   u8 padding[7];
 } pk_insurance_fund_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, total_shares ) == 8, "InsuranceFund.totalShares offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, staker_shares ) == 16, "InsuranceFund.stakerShares offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, unstake_cooldown_secs ) == 24, "InsuranceFund.unstakeCooldownSecs offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, bump ) == 32, "InsuranceFund.bump offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, padding ) == 33, "InsuranceFund.padding offset" );
-PK_STATIC_ASSERT( sizeof( pk_insurance_fund_t ) == 40, "InsuranceFund size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, epoch ) == 32, "InsuranceFund.epoch offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, bump ) == 40, "InsuranceFund.bump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, padding ) == 41, "InsuranceFund.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_insurance_fund_t ) == 48, "InsuranceFund size" );
 
 #define PK_INSURANCE_FUND_DISCRIMINATOR 0x938e106657aa862bULL
-#define PK_INSURANCE_FUND_LEN 40UL
+#define PK_INSURANCE_FUND_LEN 48UL
 
 typedef struct {
   u64 discriminator;
@@ -365,6 +367,7 @@ typedef struct {
   u64 shares;
   u64 requested_shares;
   i64 request_ts;
+  u64 epoch;
   u8 bump;
   u8 padding[7];
 } pk_insurance_stake_t;
@@ -372,12 +375,13 @@ PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_stake_t, authority ) == 8, "Insuranc
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_stake_t, shares ) == 40, "InsuranceStake.shares offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_stake_t, requested_shares ) == 48, "InsuranceStake.requestedShares offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_stake_t, request_ts ) == 56, "InsuranceStake.requestTs offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_stake_t, bump ) == 64, "InsuranceStake.bump offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_stake_t, padding ) == 65, "InsuranceStake.padding offset" );
-PK_STATIC_ASSERT( sizeof( pk_insurance_stake_t ) == 72, "InsuranceStake size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_stake_t, epoch ) == 64, "InsuranceStake.epoch offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_stake_t, bump ) == 72, "InsuranceStake.bump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_stake_t, padding ) == 73, "InsuranceStake.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_insurance_stake_t ) == 80, "InsuranceStake size" );
 
 #define PK_INSURANCE_STAKE_DISCRIMINATOR 0xa12dbf7ca0e96e6eULL
-#define PK_INSURANCE_STAKE_LEN 72UL
+#define PK_INSURANCE_STAKE_LEN 80UL
 
 /* Instructions */
 #define PK_IX_INITIALIZE_EXCHANGE_DISCRIMINATOR 0x1360cfe4a67469e0ULL

@@ -14,6 +14,7 @@ class InsuranceFundJSON(typing.TypedDict):
     total_shares: int
     staker_shares: int
     unstake_cooldown_secs: int
+    epoch: int
     bump: int
     padding: list[int]
 
@@ -25,12 +26,14 @@ class InsuranceFund:
         "total_shares" / borsh.U64,
         "staker_shares" / borsh.U64,
         "unstake_cooldown_secs" / borsh.I64,
+        "epoch" / borsh.U64,
         "bump" / borsh.U8,
         "padding" / borsh.U8[7],
     )
     total_shares: int
     staker_shares: int
     unstake_cooldown_secs: int
+    epoch: int
     bump: int
     padding: list[int]
 
@@ -81,6 +84,7 @@ class InsuranceFund:
             total_shares=dec.total_shares,
             staker_shares=dec.staker_shares,
             unstake_cooldown_secs=dec.unstake_cooldown_secs,
+            epoch=dec.epoch,
             bump=dec.bump,
             padding=dec.padding,
         )
@@ -90,6 +94,7 @@ class InsuranceFund:
             "total_shares": self.total_shares,
             "staker_shares": self.staker_shares,
             "unstake_cooldown_secs": self.unstake_cooldown_secs,
+            "epoch": self.epoch,
             "bump": self.bump,
             "padding": self.padding,
         }
@@ -100,6 +105,7 @@ class InsuranceFund:
             total_shares=obj["total_shares"],
             staker_shares=obj["staker_shares"],
             unstake_cooldown_secs=obj["unstake_cooldown_secs"],
+            epoch=obj["epoch"],
             bump=obj["bump"],
             padding=obj["padding"],
         )

@@ -16,6 +16,7 @@ class InsuranceStakeJSON(typing.TypedDict):
     shares: int
     requested_shares: int
     request_ts: int
+    epoch: int
     bump: int
     padding: list[int]
 
@@ -28,6 +29,7 @@ class InsuranceStake:
         "shares" / borsh.U64,
         "requested_shares" / borsh.U64,
         "request_ts" / borsh.I64,
+        "epoch" / borsh.U64,
         "bump" / borsh.U8,
         "padding" / borsh.U8[7],
     )
@@ -35,6 +37,7 @@ class InsuranceStake:
     shares: int
     requested_shares: int
     request_ts: int
+    epoch: int
     bump: int
     padding: list[int]
 
@@ -86,6 +89,7 @@ class InsuranceStake:
             shares=dec.shares,
             requested_shares=dec.requested_shares,
             request_ts=dec.request_ts,
+            epoch=dec.epoch,
             bump=dec.bump,
             padding=dec.padding,
         )
@@ -96,6 +100,7 @@ class InsuranceStake:
             "shares": self.shares,
             "requested_shares": self.requested_shares,
             "request_ts": self.request_ts,
+            "epoch": self.epoch,
             "bump": self.bump,
             "padding": self.padding,
         }
@@ -107,6 +112,7 @@ class InsuranceStake:
             shares=obj["shares"],
             requested_shares=obj["requested_shares"],
             request_ts=obj["request_ts"],
+            epoch=obj["epoch"],
             bump=obj["bump"],
             padding=obj["padding"],
         )
