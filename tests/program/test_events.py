@@ -8,6 +8,9 @@ anchorpy's EventCoder built from the IDL.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import struct
 from typing import Any
 
 import pytest
@@ -15,19 +18,30 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from keepers import instructions as ix
-from localnet.bootstrap import QUOTE, LocalExchange, default_market_params, oracle_config
+from localnet.bootstrap import (
+    BASE,
+    PRICE,
+    QUOTE,
+    LocalExchange,
+    default_market_params,
+    oracle_config,
+)
 from localnet.svm import LocalSvm
 from programs_client.perp.errors import custom
-from programs_client.perp.types import market_status
+from programs_client.perp.types import market_status, order_type, side
 from tests.program.helpers import (
-    expect_error,
-    events,
-    single_event,
-    enum_name,
+    EVENT_BODY_LEN,
     EVENT_CODER,
     EVENT_NAMES,
-    EVENT_BODY_LEN,
+    PROGRAM_DATA,
+    enum_name,
+    events,
+    expect_error,
+    set_market_prices,
+    single_event,
 )
+from tests.program.test_trading import Trading
+
 
 def test_event_coder_matches_first_principles_discriminators() -> None:
     # anchorpy's coder must agree with sha256("event:<Name>")[:8] for every IDL event, and the body
@@ -39,6 +53,14 @@ def test_event_coder_matches_first_principles_discriminators() -> None:
         "MarketParamsUpdated": 32 + (6 * 8 + 9 * 2 + 6) + 2,
         "MarketStatusChanged": 32 + 8 + 2 + 1 + 1,
         "AdminTransferred": 32 + 32,
+        # user, order id, client order id, price, base, slot, market index, side, order type
+        "OrderPlaced": 32 + 8 * 5 + 2 + 1 + 1,
+        # user, order id, base, market index, side
+        "OrderCancelled": 32 + 8 + 8 + 2 + 1,
+        # taker, maker, maker order id, price, base, taker fee, seq, market index, taker side
+        "FillEvent": 32 + 32 + 8 * 5 + 2 + 1,
+        # maker, maker order id, price, base, rebate, seq, market index, maker side
+        "MakerFillApplied": 32 + 8 * 5 + 2 + 1,
     }
 
 
@@ -103,6 +125,45 @@ def test_each_instruction_emits_exactly_its_events(exchange: LocalExchange) -> N
     assert [n for n, _ in events(out)] == ["AdminTransferred"]
 
 
+def test_each_trading_instruction_emits_exactly_its_events(exchange: LocalExchange) -> None:
+    svm = exchange.svm
+    m = exchange.add_market("ETH-PERP")
+    set_market_prices(svm, exchange.market_address(m), 100 * PRICE)
+    maker, taker = (exchange.add_user(tokens=100 * QUOTE, deposit=100 * QUOTE) for _ in range(2))
+
+    def order(u: Any, s: Any, price: int, kind: Any = None) -> Any:
+        return ix.place_order(u.authority, u.address, m, ix.order_args(s, price, BASE // 10, kind))
+
+    trading = [
+        ("place_order resting", [order(maker, side.Ask(), 101 * PRICE)], [maker.keypair], ["OrderPlaced"]),
+        ("place_order second", [order(maker, side.Ask(), 102 * PRICE)], [maker.keypair], ["OrderPlaced"]),
+        (
+            "place_order crossing",
+            [order(taker, side.Bid(), 101 * PRICE, order_type.ImmediateOrCancel())],
+            [taker.keypair],
+            ["FillEvent", "OrderPlaced"],
+        ),
+        ("consume_events", [ix.consume_events(m, [maker.address], 10)], [], ["MakerFillApplied"]),
+        ("consume_events empty", [ix.consume_events(m, [], 10)], [], []),
+        ("place_order third", [order(maker, side.Bid(), 90 * PRICE)], [maker.keypair], ["OrderPlaced"]),
+        ("cancel_order", [ix.cancel_order(maker.authority, maker.address, m, 2)], [maker.keypair], ["OrderCancelled"]),
+        ("place_order fourth", [order(maker, side.Ask(), 103 * PRICE)], [maker.keypair], ["OrderPlaced"]),
+        (
+            "cancel_all_orders",
+            [ix.cancel_all_orders(maker.authority, maker.address, m)],
+            [maker.keypair],
+            ["OrderCancelled", "OrderCancelled"],
+        ),
+        ("cancel_all_orders empty", [ix.cancel_all_orders(maker.authority, maker.address, m)], [maker.keypair], []),
+    ]
+    checker = Trading(exchange, markets=0)
+    checker.markets.append(m)
+    for name, ixs, signers, expected in trading:
+        out = svm.send_ok(ixs, signers)
+        assert [n for n, _ in events(out)] == expected, name
+        checker.check()  # conservation and reservations (tests/program/test_trading.py)
+
+
 def test_initialize_exchange_emits_no_event(svm: LocalSvm) -> None:
     admin = svm.funded_keypair(10)
     mint = svm.create_mint(Keypair().pubkey(), 6)
@@ -159,3 +220,47 @@ def test_market_status_changed_event_body(exchange: LocalExchange, status: Any) 
     assert ev.market_index == 1
     assert enum_name(ev.old_status) == "Active"
     assert enum_name(ev.new_status) == status.kind
+
+
+def _raw_events(out: Any) -> list[bytes]:
+    return [base64.b64decode(l[len(PROGRAM_DATA) :]) for l in out.logs if l.startswith(PROGRAM_DATA)]
+
+
+def _disc(name: str) -> bytes:
+    return hashlib.sha256(f"event:{name}".encode()).digest()[:8]
+
+
+def test_trading_event_bodies_byte_for_byte(exchange: LocalExchange) -> None:
+    # Market index 2 (so the index field is not zero), packed here with struct in IDL field order.
+    svm = exchange.svm
+    for name in ("AAA-PERP", "BBB-PERP", "CCC-PERP"):
+        m = exchange.add_market(name)
+    set_market_prices(svm, exchange.market_address(m), 120 * PRICE)
+    maker = exchange.add_user(tokens=100 * QUOTE, deposit=100 * QUOTE)
+    taker = exchange.add_user(tokens=100 * QUOTE, deposit=100 * QUOTE)
+    price, base = 123_450_000, 333_000_000
+    svm.warp(31_337)
+    checker = Trading(exchange, markets=0)
+    checker.markets.append(m)
+    args = ix.order_args(side.Ask(), price, 2 * base, None, client_order_id=0xDEADBEEF)
+    out = svm.send_ok([ix.place_order(maker.authority, maker.address, m, args)], [maker.keypair])
+    assert _raw_events(out) == [
+        _disc("OrderPlaced")
+        + struct.pack("<32sQQQQQHBB", bytes(maker.address), 1, 0xDEADBEEF, price, 2 * base, 31_337, m, 1, 0)
+    ]
+    args = ix.order_args(side.Bid(), 124 * PRICE, base, order_type.ImmediateOrCancel(), client_order_id=7)
+    out = svm.send_ok([ix.place_order(taker.authority, taker.address, m, args)], [taker.keypair])
+    # quote = 0.333 * 123.45 = 41.10885; fee = ceil(41_108_850 * 10 / 1e4) = ceil(41_108.85) = 41_109
+    assert _raw_events(out) == [
+        _disc("FillEvent")
+        + struct.pack("<32s32sQQQQQHB", bytes(taker.address), bytes(maker.address), 1, price, base, 41_109, 0, m, 0),
+        _disc("OrderPlaced") + struct.pack("<32sQQQQQHBB", bytes(taker.address), 0, 7, 124 * PRICE, 0, 31_337, m, 0, 3),
+    ]
+    out = svm.send_ok([ix.consume_events(m, [maker.address], 1)])
+    # rebate = floor(41_108_850 * 2 / 1e4) = floor(8_221.77) = 8_221
+    assert _raw_events(out) == [
+        _disc("MakerFillApplied") + struct.pack("<32sQQQQQHB", bytes(maker.address), 1, price, base, 8_221, 0, m, 1)
+    ]
+    out = svm.send_ok([ix.cancel_order(maker.authority, maker.address, m, 1)], [maker.keypair])
+    assert _raw_events(out) == [_disc("OrderCancelled") + struct.pack("<32sQQHB", bytes(maker.address), 1, base, m, 1)]
+    checker.check()

@@ -18,11 +18,17 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from keepers import instructions as ix
-from localnet.bootstrap import QUOTE, LocalExchange, default_market_params, oracle_config
+from localnet.bootstrap import (
+    BASE,
+    PRICE,
+    QUOTE,
+    LocalExchange,
+    default_market_params,
+    oracle_config,
+)
 from localnet.svm import LocalSvm
 from programs_client.perp.errors import custom
-from programs_client.perp.types import market_status
-from tests.program.tamper import with_account, with_data, without_accounts_from
+from programs_client.perp.types import market_status, order_type, side
 from tests.program.helpers import (
     IDL_JSON,
     account_discriminator,
@@ -30,7 +36,10 @@ from tests.program.helpers import (
     event_discriminator,
     expect_error,
     instruction_discriminator,
+    set_market_prices,
 )
+from tests.program.tamper import with_account, with_data, without_accounts_from
+from tests.program.test_trading import Trading
 
 IDL_IXS = {i["name"]: i for i in IDL_JSON["instructions"]}
 NAMES = list(IDL_IXS)
@@ -44,6 +53,7 @@ class Case:
     svm: LocalSvm
     ix: Instruction
     signers: list[Keypair]
+    remaining: int = 0  # accounts after the IDL's (consumeEvents: the makers)
 
     def send(self, instruction: Instruction, signers: list[Keypair] | None = None) -> Any:
         """Send with the harness payer as fee payer, so only the instruction's own flags matter."""
@@ -73,6 +83,8 @@ def make_case(name: str, request: pytest.FixtureRequest) -> Case:
     if name == "initializeUser":
         kp = svm.funded_keypair(1)
         return Case(svm, ix.initialize_user(kp.pubkey(), 4, Pubkey.new_unique()), [kp])
+    if name in TRADING:
+        return trading_case(name, ex, user)
     table = {
         "setPausedOperations": (ix.set_paused_operations(a.pubkey(), 3), [a]),
         "transferAdmin": (ix.transfer_admin(a.pubkey(), Pubkey.new_unique()), [a]),
@@ -97,6 +109,42 @@ def make_case(name: str, request: pytest.FixtureRequest) -> Case:
     return Case(svm, i, signers)
 
 
+TRADING = ("placeOrder", "cancelOrder", "cancelAllOrders", "consumeEvents")
+
+
+def trading_case(name: str, ex: LocalExchange, user: Any) -> Case:
+    """Market 0 priced at 100; ``user`` (50 deposited) has a resting bid, order id 1, for the cancels;
+    for consumeEvents a maker's ask has been filled by ``user`` and waits in the queue."""
+    svm = ex.svm
+    set_market_prices(svm, ex.market_address(0), 100 * PRICE)
+    kp = user.keypair
+
+    def order(s: Any, price: int, kind: Any = None) -> Instruction:
+        args = ix.order_args(s, price, BASE // 10, kind)
+        return ix.place_order(user.authority, user.address, 0, args)
+
+    if name == "placeOrder":
+        return Case(svm, order(side.Bid(), 99 * PRICE), [kp])
+    if name == "consumeEvents":
+        maker = ex.add_user(tokens=50 * QUOTE, deposit=50 * QUOTE)
+        args = ix.order_args(side.Ask(), 100 * PRICE, BASE // 10)
+        svm.send_ok([ix.place_order(maker.authority, maker.address, 0, args)], [maker.keypair])
+        svm.send_ok([order(side.Bid(), 100 * PRICE, order_type.ImmediateOrCancel())], [kp])
+        return Case(svm, ix.consume_events(0, [maker.address], 1), [], remaining=1)
+    svm.send_ok([order(side.Bid(), 99 * PRICE)], [kp])
+    if name == "cancelOrder":
+        return Case(svm, ix.cancel_order(user.authority, user.address, 0, 1), [kp])
+    return Case(svm, ix.cancel_all_orders(user.authority, user.address, 0), [kp])
+
+
+def check_trading(name: str, request: pytest.FixtureRequest) -> None:
+    """After a trading instruction landed: conservation and reservations (tests/program/test_trading.py)."""
+    if name in TRADING:
+        checker = Trading(request.getfixturevalue("exchange"), markets=0)
+        checker.markets.append(0)
+        checker.check()
+
+
 def test_idl_lists_the_instructions_covered_here() -> None:
     assert set(NAMES) == {
         "initializeExchange",
@@ -110,6 +158,10 @@ def test_idl_lists_the_instructions_covered_here() -> None:
         "setUserDelegate",
         "deposit",
         "withdraw",
+        "placeOrder",
+        "cancelOrder",
+        "cancelAllOrders",
+        "consumeEvents",
     }
 
 
@@ -118,11 +170,12 @@ def test_control_valid_instruction_lands(name: str, request: pytest.FixtureReque
     c = make_case(name, request)
     assert bytes(c.ix.data[:8]) == instruction_discriminator(name)
     assert len(c.ix.data) == 8 + ARGS_LEN[name]
-    assert len(c.ix.accounts) == len(IDL_IXS[name]["accounts"])
+    assert len(c.ix.accounts) == len(IDL_IXS[name]["accounts"]) + c.remaining
     before = c.snapshot()
     out = c.send(c.ix)
     assert out.ok, f"{name}: {out.error_name}\n" + "\n".join(out.logs)
     assert c.snapshot() != before  # it did something
+    check_trading(name, request)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -209,7 +262,8 @@ def test_empty_instruction_without_accounts(svm: LocalSvm) -> None:
 def test_not_enough_accounts(name: str, request: pytest.FixtureRequest) -> None:
     c = make_case(name, request)
     before = c.snapshot()
-    n = len(c.ix.accounts)
+    n = len(IDL_IXS[name]["accounts"])
+    assert len(c.ix.accounts) == n + c.remaining
     for keep in (n - 1, 1, 0):
         signers = c.signers if keep > 0 else []
         expect_error(c.send(without_accounts_from(c.ix, keep), signers), custom.NotEnoughAccounts)
@@ -256,3 +310,4 @@ def test_trailing_extra_accounts_are_ignored(name: str, request: pytest.FixtureR
     ]
     out = c.send(Instruction(c.ix.program_id, c.ix.data, list(c.ix.accounts) + extra))
     assert out.ok, f"{name}: {out.error_name}\n" + "\n".join(out.logs)
+    check_trading(name, request)
