@@ -33,6 +33,7 @@ from tests.program.helpers import (
     EVENT_BODY_LEN,
     EVENT_CODER,
     EVENT_NAMES,
+    IDL_JSON,
     PROGRAM_DATA,
     enum_name,
     events,
@@ -40,6 +41,7 @@ from tests.program.helpers import (
     set_market_prices,
     single_event,
 )
+from tests.program.test_instruction_data import make_case
 from tests.program.test_trading import Trading
 
 
@@ -61,6 +63,26 @@ def test_event_coder_matches_first_principles_discriminators() -> None:
         "FillEvent": 32 + 32 + 8 * 5 + 2 + 1,
         # maker, maker order id, price, base, rebate, seq, market index, maker side
         "MakerFillApplied": 32 + 8 * 5 + 2 + 1,
+        # market, index price, confidence, mark, premium EMA, mark TWAP, index TWAP, oracle slot, slot,
+        # market index, oracle source
+        "PricesUpdated": 32 + 8 * 8 + 2 + 1,
+        # market, rate, cumulative long, cumulative short, mark TWAP, index TWAP, ts, market index
+        "FundingUpdated": 32 + 8 * 6 + 2,
+        # user, amount, collateral after, PnL pool after, unsettled after, market index
+        "PnlSettled": 32 + 8 * 4 + 2,
+        # user, liquidator, base, mark, user price, liquidator price, insurance fee, equity before,
+        # maintenance before, equity after, maintenance after, slot, market index, user side
+        "LiquidationEvent": 32 + 32 + 8 * 10 + 2 + 1,
+        # user, loss, insurance paid, socialised, funding delta, market index
+        "BankruptcyResolved": 32 + 8 * 4 + 2,
+        # market, amount, fee pool after, ts, market index
+        "RevenueSettled": 32 + 8 * 3 + 2,
+        # market, settlement price, open interest, slot, market index
+        "MarketSettled": 32 + 8 * 3 + 2,
+        # user, base, settlement price, realised PnL, market index
+        "PositionSettled": 32 + 8 * 3 + 2,
+        # authority, amount, shares, total shares, vault balance, ts
+        "InsuranceStakeChanged": 32 + 8 * 5,
     }
 
 
@@ -162,6 +184,55 @@ def test_each_trading_instruction_emits_exactly_its_events(exchange: LocalExchan
         out = svm.send_ok(ixs, signers)
         assert [n for n, _ in events(out)] == expected, name
         checker.check()  # conservation and reservations (tests/program/test_trading.py)
+
+
+# The instructions added since, each in the landing state test_instruction_data.py builds for it.
+NEW_INSTRUCTION_EVENTS = {
+    "updatePrices": ["PricesUpdated"],
+    "updateFunding": ["FundingUpdated"],
+    "settleFunding": [],
+    "settlePnl": ["PnlSettled"],
+    "liquidatePerp": ["LiquidationEvent"],
+    "resolveBankruptcy": ["BankruptcyResolved"],
+    "settleRevenueToInsurance": ["RevenueSettled"],
+    "settleMarket": ["MarketSettled"],
+    "settleExpiredPosition": ["PositionSettled"],
+    "initializeInsuranceFund": [],
+    "addInsuranceStake": ["InsuranceStakeChanged"],
+    "requestRemoveInsuranceStake": [],
+    "removeInsuranceStake": ["InsuranceStakeChanged"],
+    "adminWithdrawInsurance": ["InsuranceStakeChanged"],
+}
+
+
+def test_new_instruction_events_cover_the_idl() -> None:
+    # Every IDL event is expected of some instruction: the nine tested above, or one of the table's.
+    old = {
+        "DepositEvent",
+        "WithdrawEvent",
+        "MarketParamsUpdated",
+        "MarketStatusChanged",
+        "AdminTransferred",
+        "OrderPlaced",
+        "OrderCancelled",
+        "FillEvent",
+        "MakerFillApplied",
+    }
+    new = {e for evs in NEW_INSTRUCTION_EVENTS.values() for e in evs}
+    assert new | old == set(EVENT_NAMES.values()) and not new & old
+    assert set(NEW_INSTRUCTION_EVENTS) <= {i["name"] for i in IDL_JSON["instructions"]}
+
+
+@pytest.mark.parametrize("name", list(NEW_INSTRUCTION_EVENTS))
+def test_each_new_instruction_emits_exactly_its_events(name: str, request: pytest.FixtureRequest) -> None:
+    c = make_case(name, request)
+    out = c.svm.send_ok([c.ix], c.signers)
+    evs = events(out)
+    assert [n for n, _ in evs] == NEW_INSTRUCTION_EVENTS[name]
+    # events of a market instruction name the market passed
+    for _, ev in evs:
+        if hasattr(ev, "market"):
+            assert ev.market in [m.pubkey for m in c.ix.accounts]
 
 
 def test_initialize_exchange_emits_no_event(svm: LocalSvm) -> None:
