@@ -315,8 +315,11 @@ def update_prices(market_index: int, oracle_primary: Pubkey, oracle_fallback: Pu
 
 
 def update_funding(market_index: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
-    """Crank the market's funding (once per period)."""
-    return gen.update_funding({"market": market_pda(market_index, program_id)}, program_id)
+    """Crank the market's funding (once per period, with the event queue drained)."""
+    return gen.update_funding(
+        {"market": market_pda(market_index, program_id), "event_queue": event_queue_pda(market_index, program_id)},
+        program_id,
+    )
 
 
 def settle_funding(user: Pubkey, markets: list[Pubkey], program_id: Pubkey = PROGRAM_ID) -> Instruction:
@@ -360,6 +363,7 @@ def resolve_bankruptcy(user: Pubkey, market_index: int, program_id: Pubkey = PRO
             "user": user,
             "exchange": exchange_pda(program_id),
             "market": market_pda(market_index, program_id),
+            "event_queue": event_queue_pda(market_index, program_id),
             "insurance_vault": insurance_vault_pda(program_id),
             "collateral_vault": collateral_vault_pda(program_id),
         },

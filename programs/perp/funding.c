@@ -33,10 +33,11 @@ pk_funding_rate( const pk_market_t *m, i64 *rate ) {
 
 u64
 pk_ix_update_funding( SolParameters *p ) {
-  enum { MARKET = IX_ACC( UPDATE_FUNDING, MARKET ) };
+  enum { MARKET = IX_ACC( UPDATE_FUNDING, MARKET ), QUEUE = IX_ACC( UPDATE_FUNDING, EVENT_QUEUE ) };
   PK_CHECK_IX( p, UPDATE_FUNDING );
   pk_market_t *m;
   PK_TRY( pk_load_market( p, MARKET, &m ) );
+  PK_TRY( pk_check_queue_drained( p, QUEUE, m ) );
   if( PK_UNLIKELY( m->status != PK_MARKET_STATUS_ACTIVE && m->status != PK_MARKET_STATUS_REDUCE_ONLY ) )
     PK_FAIL( PK_ERR_MARKET_NOT_TRADABLE, MARKET );
   u64 slot;

@@ -31,7 +31,8 @@ pk_user_is_flat( const pk_user_t *u ) {
 u64
 pk_ix_resolve_bankruptcy( SolParameters *p ) {
   enum { USER = IX_ACC( RESOLVE_BANKRUPTCY, USER ), EXCHANGE = IX_ACC( RESOLVE_BANKRUPTCY, EXCHANGE ),
-         MARKET = IX_ACC( RESOLVE_BANKRUPTCY, MARKET ), INSURANCE = IX_ACC( RESOLVE_BANKRUPTCY, INSURANCE_VAULT ),
+         MARKET = IX_ACC( RESOLVE_BANKRUPTCY, MARKET ), QUEUE = IX_ACC( RESOLVE_BANKRUPTCY, EVENT_QUEUE ),
+         INSURANCE = IX_ACC( RESOLVE_BANKRUPTCY, INSURANCE_VAULT ),
          VAULT = IX_ACC( RESOLVE_BANKRUPTCY, COLLATERAL_VAULT ), TOKEN = IX_ACC( RESOLVE_BANKRUPTCY, TOKEN_PROGRAM ) };
   PK_CHECK_IX( p, RESOLVE_BANKRUPTCY );
   pk_user_t *u;
@@ -40,6 +41,7 @@ pk_ix_resolve_bankruptcy( SolParameters *p ) {
   PK_TRY( pk_load_account( p, USER, PK_USER_DISCRIMINATOR, PK_USER_LEN, (void **)&u ) );
   PK_TRY( pk_load_exchange( p, EXCHANGE, &ex ) );
   PK_TRY( pk_load_market( p, MARKET, &m ) );
+  PK_TRY( pk_check_queue_drained( p, QUEUE, m ) );
   PK_TRY( pk_check_vaults( p, ex, VAULT, INSURANCE, TOKEN ) );
   if( PK_UNLIKELY( !pk_user_is_flat( u ) ) ) PK_FAIL( PK_ERR_NOT_BANKRUPT, USER );
   /* Flat, so equity is collateral plus unsettled PnL everywhere: profit owed in another market counts. */
@@ -106,13 +108,10 @@ pk_ix_settle_revenue_to_insurance( SolParameters *p ) {
   PK_CHECK_IX( p, SETTLE_REVENUE_TO_INSURANCE );
   pk_exchange_t *ex;
   pk_market_t *m;
-  pk_event_queue_t *q;
   PK_TRY( pk_load_exchange( p, EXCHANGE, &ex ) );
   PK_TRY( pk_load_market( p, MARKET, &m ) );
-  PK_TRY( pk_load_account( p, QUEUE, PK_EVENT_QUEUE_DISCRIMINATOR, PK_EVENT_QUEUE_LEN, (void **)&q ) );
-  if( PK_UNLIKELY( !pk_pubkey_eq( p->ka[QUEUE].key, &m->event_queue ) ) ) PK_FAIL( PK_ERR_MARKET_ACCOUNT_MISMATCH, QUEUE );
+  PK_TRY( pk_check_queue_drained( p, QUEUE, m ) );
   PK_TRY( pk_check_vaults( p, ex, VAULT, INSURANCE, TOKEN ) );
-  if( PK_UNLIKELY( q->count != 0 ) ) PK_FAIL( PK_ERR_EVENT_QUEUE_NOT_EMPTY, QUEUE );
   SolClock clock;
   sol_get_clock_sysvar( &clock );
   if( PK_UNLIKELY( clock.unix_timestamp - m->last_revenue_settle_ts < (i64)PK_REVENUE_SETTLE_INTERVAL_SECS ) )

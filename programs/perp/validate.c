@@ -107,3 +107,14 @@ pk_check_collateral_token_account( SolParameters         *p,
   *out = t;
   return 0;
 }
+
+/* pk_check_queue_drained checks that account idx is market m's event queue and that it holds no
+   fill: instructions that move cumulative funding or read open interest need every maker fill applied. */
+u64
+pk_check_queue_drained( SolParameters *p, u64 idx, const pk_market_t *m ) {
+  pk_event_queue_t *q;
+  PK_TRY( pk_load_account( p, idx, PK_EVENT_QUEUE_DISCRIMINATOR, PK_EVENT_QUEUE_LEN, (void **)&q ) );
+  if( PK_UNLIKELY( !pk_pubkey_eq( p->ka[idx].key, &m->event_queue ) ) ) PK_FAIL( PK_ERR_MARKET_ACCOUNT_MISMATCH, idx );
+  if( PK_UNLIKELY( q->count != 0 ) ) PK_FAIL( PK_ERR_EVENT_QUEUE_NOT_EMPTY, idx );
+  return 0;
+}

@@ -31,13 +31,14 @@ from programs_client.perp.accounts import User
 from programs_client.perp.errors import custom
 from programs_client.perp.types import side
 from tests.program import test_liquidation as tl
-from tests.program.helpers import expect_error, single_event
+from tests.program.helpers import IDL_JSON, expect_error, single_event
 from tests.program.oracle_accounts import market, priced_market, rest, trade, user
 from tests.program.tamper import with_account
 
 FUNDING_PRECISION = 10**12
 FLAG_BEING_LIQUIDATED, FLAG_BANKRUPT = 1, 2
-RB_INSURANCE, RB_VAULT = 3, 4  # resolve_bankruptcy account indexes of the two vaults
+_RB_ACCOUNTS = [a["name"] for a in next(i for i in IDL_JSON["instructions"] if i["name"] == "resolveBankruptcy")["accounts"]]
+RB_INSURANCE, RB_VAULT = _RB_ACCOUNTS.index("insuranceVault"), _RB_ACCOUNTS.index("collateralVault")
 
 
 # ------------------------------------------------------------------------------------------------

@@ -68,6 +68,7 @@ u64 pk_check_uninitialized( SolParameters *p, u64 idx );
 u64 pk_load_exchange( SolParameters *p, u64 idx, pk_exchange_t **out );
 u64 pk_load_exchange_as_admin( SolParameters *p, u64 exchange_idx, u64 admin_idx, pk_exchange_t **out );
 u64 pk_load_market( SolParameters *p, u64 idx, pk_market_t **out );
+u64 pk_check_queue_drained( SolParameters *p, u64 idx, const pk_market_t *m );
 u64 pk_load_user_as_authority( SolParameters *p, u64 user_idx, u64 authority_idx, pk_user_t **out );
 u64 pk_check_collateral_token_account( SolParameters *p, u64 idx, const pk_exchange_t *ex,
                                        const SolPubkey *owner, pk_token_account_t **out );

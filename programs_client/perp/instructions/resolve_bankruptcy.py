@@ -10,6 +10,7 @@ class ResolveBankruptcyAccounts(typing.TypedDict):
     user: Pubkey
     exchange: Pubkey
     market: Pubkey
+    event_queue: Pubkey
     insurance_vault: Pubkey
     collateral_vault: Pubkey
 
@@ -23,6 +24,7 @@ def resolve_bankruptcy(
         AccountMeta(pubkey=accounts["user"], is_signer=False, is_writable=True),
         AccountMeta(pubkey=accounts["exchange"], is_signer=False, is_writable=True),
         AccountMeta(pubkey=accounts["market"], is_signer=False, is_writable=True),
+        AccountMeta(pubkey=accounts["event_queue"], is_signer=False, is_writable=False),
         AccountMeta(
             pubkey=accounts["insurance_vault"], is_signer=False, is_writable=True
         ),

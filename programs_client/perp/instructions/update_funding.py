@@ -7,6 +7,7 @@ from ..program_id import PROGRAM_ID
 
 class UpdateFundingAccounts(typing.TypedDict):
     market: Pubkey
+    event_queue: Pubkey
 
 
 def update_funding(
@@ -15,7 +16,8 @@ def update_funding(
     remaining_accounts: typing.Optional[typing.List[AccountMeta]] = None,
 ) -> Instruction:
     keys: list[AccountMeta] = [
-        AccountMeta(pubkey=accounts["market"], is_signer=False, is_writable=True)
+        AccountMeta(pubkey=accounts["market"], is_signer=False, is_writable=True),
+        AccountMeta(pubkey=accounts["event_queue"], is_signer=False, is_writable=False),
     ]
     if remaining_accounts is not None:
         keys += remaining_accounts
