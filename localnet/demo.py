@@ -1,7 +1,7 @@
 """`perpkeep demo`: the exchange program on an embedded LiteSVM chain, end to end.
 
 Builds the program, initialises the exchange and two markets, funds users who deposit and withdraw,
-and prints what happened with the conservation check (vault == exchange total == sum of users). The
+and prints what happened with the conservation check (vault == exchange total == users' collateral + PnL pools). The
 keeper issue extends this into the full trading demo with a price crash and every keeper running.
 """
 
@@ -64,7 +64,7 @@ def run_demo(users: int = 4, seed: int = 7) -> int:
     ok = vault == total == summed
     print("summary")
     _step(f"users {users}, deposits {deposits / QUOTE:,.2f}, withdrawals {withdrawals / QUOTE:,.2f}")
-    _step(f"collateral vault {vault / QUOTE:,.6f} | exchange total {total / QUOTE:,.6f} | sum of users {summed / QUOTE:,.6f}")
+    _step(f"collateral vault {vault / QUOTE:,.6f} | exchange total {total / QUOTE:,.6f} | collateral + PnL pools {summed / QUOTE:,.6f}")
     _step(f"compute units per deposit/withdraw: max {max(cu):,}, mean {sum(cu) // len(cu):,}")
     _step(f"conservation check: {'OK' if ok else 'BROKEN'}  ({time.monotonic() - started:.1f} s)")
     return 0 if ok else 1

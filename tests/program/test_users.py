@@ -2,7 +2,7 @@
 
 Token balances are read straight from the SPL Token account bytes; expected balances, collateral
 and totals are tracked in the test. Users that hold collateral are registered with the exchange
-fixture, whose teardown checks vault == exchange total == sum of users' collateral.
+fixture, whose teardown checks vault == exchange total == users' collateral + PnL pools.
 """
 
 from __future__ import annotations
