@@ -1,0 +1,528 @@
+"""The keeper's configuration: one TOML file, ``PERPKEEP_*`` environment overrides, validated at start.
+
+``load_config`` reads the file with ``tomllib``, applies overrides and builds frozen dataclasses, one per
+section. Every key is declared once, with its default and its check, next to its field; a bad value
+raises ``ConfigError`` naming the key by dotted path and saying why, and unknown keys are refused with
+a suggestion. ``keepers/example.toml`` documents every key.
+
+Environment overrides: ``PERPKEEP_<SECTION>__<KEY>`` (``__`` separates levels, names are
+case-insensitive), e.g. ``PERPKEEP_BOTS__LIQUIDATOR__DERISK=false``. A value is read as a TOML value
+when it parses as one (``8000``, ``true``, ``["funding"]``), else as a plain string. Every
+``PERPKEEP_*`` variable except those in ``RESERVED_ENV`` must name a key.
+
+``load_keypair`` reads a solana CLI JSON keypair, refusing files that group or others can read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import math
+import os
+import stat
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from keepers.oracles import OracleKind
+from programs_client.perp.program_id import PROGRAM_ID
+
+ENV_PREFIX = "PERPKEEP_"
+RESERVED_ENV = frozenset({"PERPKEEP_CONFIG"})  # PERPKEEP_* variables that are not overrides
+BOT_NAMES = ("mark_price", "funding", "liquidator", "settler", "insurance")
+COMMITMENTS = ("processed", "confirmed", "finalized")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("json", "text")
+ORACLE_KINDS = tuple(k.name.lower() for k in OracleKind if k != OracleKind.NONE)
+U16_MAX = 0xFFFF
+U64_MAX = (1 << 64) - 1
+MAX_COMPUTE_UNITS = 1_400_000
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used; ``key`` is the dotted path of the bad key, if any."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _bad(key: str, why: str) -> ConfigError:
+    return ConfigError(f"{key}: {why}", key)
+
+
+def _show(value: Any) -> str:
+    """A value as the error message quotes it (TOML-like, shortened)."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = json.dumps(value)
+    elif isinstance(value, dict):
+        text = "a table"
+    else:
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# --- checks: (value, dotted key, base dir) -> converted value, or raise ConfigError -------------------
+
+Check = Callable[[Any, str, Path], Any]
+
+
+def _int(lo: int, hi: int | None = None) -> Check:
+    want = f"a whole number between {lo} and {hi}" if hi is not None else f"a whole number >= {lo}"
+
+    def check(v: Any, key: str, _: Path) -> int:
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo or (hi is not None and v > hi):
+            raise _bad(key, f"must be {want}, got {_show(v)}")
+        return v
+    return check
+
+
+def _num(lo: float, hi: float | None = None, *, above: bool = False) -> Check:
+    want = f"a number > {lo}" if above else f"a number between {lo} and {hi}" if hi is not None else f"a number >= {lo}"
+
+    def check(v: Any, key: str, _: Path) -> float:
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        if not ok or v < lo or (above and v == lo) or (hi is not None and v > hi):
+            raise _bad(key, f"must be {want}, got {_show(v)}")
+        return float(v)
+    return check
+
+
+def _bool(v: Any, key: str, _: Path) -> bool:
+    if not isinstance(v, bool):
+        raise _bad(key, f"must be true or false, got {_show(v)}")
+    return v
+
+
+def _str(v: Any, key: str, _: Path) -> str:
+    if not isinstance(v, str) or not v:
+        raise _bad(key, f"must be a non-empty string, got {_show(v)}")
+    return v
+
+
+def _choice(options: tuple[str, ...]) -> Check:
+    def check(v: Any, key: str, _: Path) -> str:
+        if v not in options:
+            raise _bad(key, f"must be one of {', '.join(options)}, got {_show(v)}")
+        return v
+    return check
+
+
+def _url(*schemes: str) -> Check:
+    def check(v: Any, key: str, _: Path) -> str:
+        parts = urlsplit(v) if isinstance(v, str) else None
+        if parts is None or parts.scheme not in schemes or not parts.netloc:
+            raise _bad(key, f"must be a URL ({' or '.join(schemes)}), got {_show(v)}")
+        return v
+    return check
+
+
+def _pubkey(v: Any, key: str, _: Path) -> Pubkey:
+    try:
+        return Pubkey.from_string(v)
+    except (TypeError, ValueError):
+        raise _bad(key, f"must be a base58 public key (32 bytes), got {_show(v)}") from None
+
+
+def _hex32(v: Any, key: str, _: Path) -> bytes:
+    try:
+        raw = bytes.fromhex(v)
+    except (TypeError, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise _bad(key, f"must be 64 hex digits (32 bytes), got {_show(v)}")
+    return raw
+
+
+def _path(v: Any, key: str, base_dir: Path) -> Path:
+    """A path; relative paths resolve against the config file's folder."""
+    return base_dir / Path(_str(str(v) if isinstance(v, Path) else v, key, base_dir)).expanduser()
+
+
+def _optional(check: Check) -> Check:
+    return lambda v, key, base: None if v is None else check(v, key, base)
+
+
+def _list(item: Check) -> Check:
+    def check(v: Any, key: str, base: Path) -> tuple:
+        if not isinstance(v, list):
+            raise _bad(key, f"must be a list, got {_show(v)}")
+        return tuple(item(x, f"{key}[{i}]", base) for i, x in enumerate(v))
+    return check
+
+
+def _bot_names(v: Any, key: str, base: Path) -> tuple[str, ...]:
+    names = _list(_choice(BOT_NAMES))(v, key, base)
+    if not names:
+        raise _bad(key, f"must name at least one of {', '.join(BOT_NAMES)}")
+    dup = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if dup is not None:
+        raise _bad(key, f"names {_show(dup)} twice")
+    return names
+
+
+def _key(check: Check, default: Any = MISSING) -> Any:
+    """A configuration key: its check, and its default (none: required)."""
+    return field(default=default, metadata={"check": check})
+
+
+def _section(cls: type) -> Any:
+    """A sub-table built from ``cls``'s keys (absent: all defaults)."""
+    return field(metadata={"section": cls})
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _keys(cls: type) -> dict[str, dataclasses.Field]:
+    return {f.name: f for f in fields(cls) if "check" in f.metadata or "section" in f.metadata}
+
+
+def _unknown(where: str, name: str, known: list[str]) -> ConfigError:
+    key = _join(where, name)
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else f" (known keys: {', '.join(sorted(known))})" if known else ""
+    return ConfigError(f"unknown key {key!r}{hint}", key)
+
+
+def _build(cls: type, data: Any, where: str, base_dir: Path, **extra: Any) -> Any:
+    """Check ``data`` (one TOML table) against ``cls``'s keys and build it."""
+    if not isinstance(data, dict):
+        raise _bad(where, f"must be a table, got {_show(data)}")
+    keys = _keys(cls)
+    for name in data:
+        if name not in keys:
+            raise _unknown(where, name, list(keys))
+    values: dict[str, Any] = dict(extra)
+    for name, f in keys.items():
+        key = _join(where, name)
+        if "section" in f.metadata:
+            values[name] = _build(f.metadata["section"], data.get(name, {}), key, base_dir)
+        elif name in data:
+            values[name] = f.metadata["check"](data[name], key, base_dir)
+        elif f.default is MISSING:
+            raise _bad(key, "missing (required)")
+        elif isinstance(f.default, Path):  # default paths resolve like the file's
+            values[name] = f.metadata["check"](f.default, key, base_dir)
+    obj = cls(**values)
+    validate = getattr(obj, "_validate", None)
+    if validate is not None:
+        validate(where)
+    return obj
+
+
+def _tables(cls: type) -> Check:
+    """A list of tables, each built from ``cls``."""
+    def check(v: Any, key: str, base: Path) -> tuple:
+        if not isinstance(v, list):
+            raise _bad(key, f"must be a list of tables, got {_show(v)}")
+        return tuple(_build(cls, x, f"{key}[{i}]", base) for i, x in enumerate(v))
+    return check
+
+
+# --- sections ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterConfig:
+    """RPC endpoints and how hard to use them."""
+
+    rpc_url: str = _key(_url("http", "https"))
+    ws_url: str | None = _key(_optional(_url("ws", "wss")), None)  # None: derived from rpc_url by the chain
+    send_urls: tuple[str, ...] = _key(_list(_url("http", "https")), ())
+    commitment: str = _key(_choice(COMMITMENTS), "confirmed")
+    requests_per_second: float = _key(_num(0, above=True), 50.0)
+    request_timeout_s: float = _key(_num(0, above=True), 10.0)
+    silence_s: float = _key(_num(0, above=True), 10.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProgramConfig:
+    """The exchange program; ``exchange`` and ``collateral_mint`` are informational."""
+
+    program_id: Pubkey = _key(_pubkey, PROGRAM_ID)
+    exchange: Pubkey | None = _key(_optional(_pubkey), None)
+    collateral_mint: Pubkey | None = _key(_optional(_pubkey), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeeperConfig:
+    """The keeper's identity, journal and bots."""
+
+    keypair_path: Path = _key(_path)
+    allow_insecure_keypair: bool = _key(_bool, False)
+    sub_id: int = _key(_int(0, U16_MAX), 0)
+    journal_path: Path = _key(_path, Path("perpkeep-journal.sqlite"))
+    bots: tuple[str, ...] = _key(_bot_names, BOT_NAMES)
+    dry_run: bool = _key(_bool, False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeesConfig:
+    """Priority fees and compute budget."""
+
+    priority_fee_floor_micro_lamports: int = _key(_int(0, U64_MAX), 0)
+    priority_fee_cap_micro_lamports: int = _key(_int(0, U64_MAX), 1_000_000)
+    reward_share: float = _key(_num(0, 1), 0.2)
+    compute_unit_margin: float = _key(_num(1.0), 1.15)
+    max_compute_units: int = _key(_int(1, MAX_COMPUTE_UNITS), MAX_COMPUTE_UNITS)
+
+    def _validate(self, where: str) -> None:
+        if self.priority_fee_cap_micro_lamports < self.priority_fee_floor_micro_lamports:
+            raise _bad(_join(where, "priority_fee_cap_micro_lamports"),
+                       f"must be >= priority_fee_floor_micro_lamports ({self.priority_fee_floor_micro_lamports}),"
+                       f" got {self.priority_fee_cap_micro_lamports}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricsConfig:
+    """The /metrics and /health endpoint; ``enabled = false`` turns it off, ``port = 0`` picks a free port."""
+
+    enabled: bool = _key(_bool, True)
+    host: str = _key(_str, "127.0.0.1")
+    port: int = _key(_int(0, 65535), 9464)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoggingConfig:
+    """Log level and format."""
+
+    level: str = _key(_choice(LOG_LEVELS), "info")
+    format: str = _key(_choice(LOG_FORMATS), "json")
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkPriceBotConfig:
+    deviation_bps: int = _key(_int(1, 10_000), 20)
+    heartbeat_s: float = _key(_num(0, above=True), 30.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FundingBotConfig:
+    poll_s: float = _key(_num(0, above=True), 1.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LiquidatorBotConfig:
+    derisk: bool = _key(_bool, True)
+    derisk_slice_bps: int = _key(_int(1, 10_000), 2500)
+    max_margin_usage_bps: int = _key(_int(1, 10_000), 8000)
+    min_shortfall_quote: int = _key(_int(0, U64_MAX), 0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettlerBotConfig:
+    consume_limit: int = _key(_int(1, 128), 16)
+    funding_threshold_quote: int = _key(_int(0, U64_MAX), 1_000_000)
+    pnl_threshold_quote: int = _key(_int(0, U64_MAX), 1_000_000)
+    interval_s: float = _key(_num(0, above=True), 5.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InsuranceBotConfig:
+    sweep_interval_s: float = _key(_num(0, above=True), 3600.0)
+    coverage_alert_ratio: float = _key(_num(0, 1000), 0.05)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BotsConfig:
+    """Per-bot settings."""
+
+    mark_price: MarkPriceBotConfig = _section(MarkPriceBotConfig)
+    funding: FundingBotConfig = _section(FundingBotConfig)
+    liquidator: LiquidatorBotConfig = _section(LiquidatorBotConfig)
+    settler: SettlerBotConfig = _section(SettlerBotConfig)
+    insurance: InsuranceBotConfig = _section(InsuranceBotConfig)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarketConfig:
+    """One ``[[markets]]`` entry; the oracle keys are those ``perpkeep localnet up`` writes."""
+
+    index: int = _key(_int(0, U16_MAX))
+    name: str | None = _key(_optional(_str), None)
+    address: Pubkey | None = _key(_optional(_pubkey), None)
+    oracle: Pubkey | None = _key(_optional(_pubkey), None)
+    oracle_kind: str | None = _key(_optional(_choice(ORACLE_KINDS)), None)
+    fallback_oracle: Pubkey | None = _key(_optional(_pubkey), None)
+    fallback_oracle_kind: str | None = _key(_optional(_choice(ORACLE_KINDS)), None)
+    fallback_feed_id: bytes | None = _key(_optional(_hex32), None)
+    initial_price: float | None = _key(_optional(_num(0, above=True)), None)
+
+
+def _markets(v: Any, key: str, base: Path) -> tuple[MarketConfig, ...]:
+    markets = _tables(MarketConfig)(v, key, base)
+    seen: set[int] = set()
+    for i, m in enumerate(markets):
+        if m.index in seen:
+            raise _bad(f"{key}[{i}].index", f"market {m.index} is listed twice")
+        seen.add(m.index)
+    return markets
+
+
+@dataclass(frozen=True, kw_only=True)
+class OracleProgramConfig:
+    """The mock oracle program of a local deployment (``[oracle]``); all optional."""
+
+    program_id: Pubkey | None = _key(_optional(_pubkey), None)
+    config: Pubkey | None = _key(_optional(_pubkey), None)
+    authority_keypair_path: Path | None = _key(_optional(_path), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    """The whole keeper configuration; ``markets`` empty means every market on chain."""
+
+    cluster: ClusterConfig = _section(ClusterConfig)
+    program: ProgramConfig = _section(ProgramConfig)
+    keeper: KeeperConfig = _section(KeeperConfig)
+    fees: FeesConfig = _section(FeesConfig)
+    metrics: MetricsConfig = _section(MetricsConfig)
+    logging: LoggingConfig = _section(LoggingConfig)
+    bots: BotsConfig = _section(BotsConfig)
+    markets: tuple[MarketConfig, ...] = _key(_markets, ())
+    oracle: OracleProgramConfig = _section(OracleProgramConfig)
+    path: Path | None = None  # the file it was read from
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], base_dir: Path, path: Path | None = None) -> Config:
+        """Validate ``data`` (a parsed TOML document) and build the config.
+
+        Relative paths resolve against ``base_dir``; ``path`` is recorded as the file it came from.
+        """
+        return _build(cls, dict(data), "", Path(base_dir), path=path)
+
+    def redacted(self) -> dict[str, Any]:
+        """The config as plain data for printing: no secrets (URL paths, queries and credentials are masked)."""
+        return _plain(self)
+
+
+def _redact_url(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    hidden = parts.username or parts.password or parts.query or parts.fragment or parts.path not in ("", "/")
+    return f"{parts.scheme}://{netloc}" + ("/[redacted]" if hidden else parts.path)
+
+
+def _plain(value: Any, name: str = "") -> Any:
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name), f.name) for f in fields(value)}
+    if isinstance(value, tuple):
+        return [_plain(v, name) for v in value]
+    if isinstance(value, str) and name.endswith(("_url", "_urls")):
+        return _redact_url(value)
+    if isinstance(value, (Pubkey, Path)):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+# --- loading -----------------------------------------------------------------------------------------
+
+def _parse_env_value(raw: str) -> Any:
+    try:
+        return tomllib.loads("v = " + raw)["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _override_path(var: str) -> list[str]:
+    """The key path an override variable names; raise ConfigError when it names none."""
+    names = var[len(ENV_PREFIX):].lower().split("__")
+    cls: type | None = Config
+    for i, name in enumerate(names):
+        keys = _keys(cls) if cls is not None else {}
+        if name not in keys:
+            raise ConfigError(f"environment variable {var}: {_unknown('.'.join(names[:i]), name, list(keys))}")
+        cls = keys[name].metadata.get("section")
+    return names
+
+
+def apply_overrides(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, str]:
+    """Apply ``PERPKEEP_*`` overrides to ``data`` in place; return the variable that set each dotted key."""
+    sources: dict[str, str] = {}
+    for var in sorted(env):
+        if not var.upper().startswith(ENV_PREFIX) or var.upper() in RESERVED_ENV:
+            continue
+        names = _override_path(var.upper())
+        table = data
+        for i, name in enumerate(names[:-1]):
+            table = table.setdefault(name, {})
+            if not isinstance(table, dict):
+                raise _bad(".".join(names[:i + 1]), f"must be a table, got {_show(table)}")
+        table[names[-1]] = _parse_env_value(env[var])
+        sources[".".join(names)] = var
+    return sources
+
+
+def load_config(path: Path, env: Mapping[str, str] = os.environ) -> Config:
+    """Read the TOML config at ``path``, apply ``PERPKEEP_*`` overrides from ``env`` and validate it."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read config: {e.strerror or e}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from None
+    sources = apply_overrides(data, env)
+    try:
+        return Config.from_mapping(data, path.resolve().parent, path)
+    except ConfigError as e:
+        key = e.key or ""
+        var = next((v for k, v in sources.items() if key == k or key.startswith((k + ".", k + "["))), None)
+        if var is None:
+            raise
+        raise ConfigError(f"{e} (set by {var})", e.key) from None
+
+
+# --- the keypair -------------------------------------------------------------------------------------
+
+class KeypairError(ValueError):
+    """A keypair file that cannot be used. Messages never include the file's contents."""
+
+
+def load_keypair(path: Path, allow_insecure: bool = False) -> Keypair:
+    """Read a solana CLI JSON keypair (64 numbers 0..255); refuse files readable by group or others."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise KeypairError(f"keypair file {path} does not exist") from None
+    except OSError as e:
+        raise KeypairError(f"keypair file {path}: cannot read: {e.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise KeypairError(f"keypair file {path} is not a regular file")
+    if st.st_mode & 0o077 and not allow_insecure:
+        raise KeypairError(f"keypair file {path} is accessible by group or others (mode {stat.S_IMODE(st.st_mode):o}); "
+                           f"run `chmod 600 {path}`, or set keeper.allow_insecure_keypair = true")
+    try:
+        values = json.loads(path.read_bytes())
+    except OSError as e:
+        raise KeypairError(f"keypair file {path}: cannot read: {e.strerror}") from None
+    except ValueError:
+        raise KeypairError(f"keypair file {path} is not valid JSON (expected a list of 64 numbers)") from None
+    if not isinstance(values, list) or len(values) != 64:
+        raise KeypairError(f"keypair file {path} must hold a JSON list of 64 numbers")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in values):
+        raise KeypairError(f"keypair file {path} must hold numbers between 0 and 255")
+    try:
+        return Keypair.from_bytes(bytes(values))
+    except ValueError:
+        raise KeypairError(f"keypair file {path}: its public key does not match its secret key") from None
+
+
+__all__ = ["BOT_NAMES", "BotsConfig", "ClusterConfig", "Config", "ConfigError", "FeesConfig", "FundingBotConfig",
+           "InsuranceBotConfig", "KeeperConfig", "KeypairError", "LiquidatorBotConfig", "LoggingConfig",
+           "MarkPriceBotConfig", "MarketConfig", "MetricsConfig", "OracleProgramConfig", "ProgramConfig",
+           "SettlerBotConfig", "apply_overrides", "load_config", "load_keypair"]

@@ -1,0 +1,108 @@
+"""keepers/journal.py: intents and outcomes survive a restart; bad files are refused clearly."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from keepers.journal import SCHEMA_VERSION, Journal, JournalError, Status
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_round_trip() -> None:
+    with Journal(":memory:", clock=Clock()) as j:
+        aid = j.record_intent("liq:user1:5", "liquidator", "liquidate_perp", "user1", {"market": 0, "base": -5})
+        e = j.latest("liq:user1:5")
+        assert (e.id, e.bot, e.kind, e.target, e.status) == (aid, "liquidator", "liquidate_perp", "user1", "pending")
+        assert e.detail == {"market": 0, "base": -5} and e.created_at == 1001.0 and e.signature is None
+        j.record_sent(aid, "sig1", 12345)
+        e = j.latest("liq:user1:5")
+        assert (e.status, e.signature, e.last_valid_block_height, e.sent_at) == ("sent", "sig1", 12345, 1002.0)
+        j.record_outcome(aid, Status.LANDED, slot=77, compute_units=42_000, fee_lamports=5_000)
+        e = j.latest("liq:user1:5")
+        assert (e.status, e.slot, e.compute_units, e.fee_lamports, e.finished_at, e.error) == (
+            "landed", 77, 42_000, 5_000, 1003.0, None)
+
+
+def test_unfinished_survive_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    j = Journal(path)
+    a = j.record_intent("a", "settler", "settle_pnl", "u1", {})
+    b = j.record_intent("b", "settler", "settle_pnl", "u2", {})
+    c = j.record_intent("c", "funding", "update_funding", "m0", {})
+    j.record_sent(b, "sig-b", 99)
+    j.record_outcome(c, "failed", error="StaleOracle")
+    j.close()  # the "crash"
+    j = Journal(path)
+    assert [(e.id, e.status) for e in j.unfinished()] == [(a, "pending"), (b, "sent")]
+    assert j.latest("c").error == "StaleOracle"
+    d = j.record_intent("d", "settler", "settle_pnl", "u3", {})
+    assert d > c
+    j.close()
+
+
+def test_landed_latest_counts_recent() -> None:
+    j = Journal(":memory:")
+    first = j.record_intent("k", "mark_price", "update_prices", "m0", {})
+    j.record_outcome(first, "expired")
+    assert not j.landed("k")
+    second = j.record_intent("k", "mark_price", "update_prices", "m0", {})
+    j.record_sent(second, "sig", 1)
+    j.record_outcome(second, "landed")
+    third = j.record_intent("other", "insurance", "settle_revenue_to_insurance", "m0", {})
+    j.record_outcome(third, Status.SKIPPED)
+    j.record_intent("p", "insurance", "x", "m1", {})
+    assert j.landed("k") and not j.landed("other") and not j.landed("absent")
+    assert j.latest("k").id == second and j.latest("absent") is None
+    assert j.counts() == {"expired": 1, "landed": 1, "skipped": 1, "pending": 1}
+    assert [e.key for e in j.recent(2)] == ["p", "other"]
+    assert len(j.recent(100)) == 4
+
+
+def test_bad_updates_are_refused() -> None:
+    j = Journal(":memory:")
+    with pytest.raises(JournalError, match="no action with id 7"):
+        j.record_sent(7, "sig", 1)
+    aid = j.record_intent("k", "b", "k", "t", {})
+    with pytest.raises(ValueError, match="not a final status"):
+        j.record_outcome(aid, "sent")
+
+
+def test_detail_with_non_json_values_is_stored_as_text() -> None:
+    j = Journal(":memory:")
+    j.record_intent("k", "b", "k", "t", {"path": Path("/x"), "n": 1})
+    assert j.latest("k").detail == {"n": 1, "path": "/x"}
+
+
+def test_wal_mode(tmp_path: Path) -> None:
+    Journal(tmp_path / "j.sqlite").close()
+    db = sqlite3.connect(tmp_path / "j.sqlite")
+    assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    db.close()
+
+
+def test_corrupt_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    path.write_bytes(b"this is not a database at all" * 200)
+    with pytest.raises(JournalError, match="is not a usable SQLite database"):
+        Journal(path)
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite"
+    Journal(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    db.close()
+    with pytest.raises(JournalError, match=f"schema version {SCHEMA_VERSION + 1}, newer than this keeper supports"):
+        Journal(path)
