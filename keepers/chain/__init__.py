@@ -1,0 +1,1 @@
+"""Chains the keepers run on: the ``Chain`` interface and its RPC and in-process implementations."""

@@ -1,0 +1,391 @@
+"""PubSub subscriptions of ``RpcChain`` over one websocket connection that is kept alive.
+
+``WsSubscriptions`` owns the connection through a background task started by the first
+subscription (it ends by itself once the last subscription is closed and the connection has been
+idle for ``silence_s``). The task:
+
+- connects, sends one subscribe request per live subscription, and routes replies and
+  notifications by request id and by subscription id (solders parses every message);
+- once a subscription is acknowledged, catches it up over HTTP: subscribed accounts are re-read
+  (one ``getMultipleAccounts`` for all of them), program subscriptions re-read with their filters,
+  pending signatures polled. A notification cannot be missed between the read and the subscription,
+  because the read starts after the node acknowledged it. This runs after every (re)subscribe,
+  so callbacks also get the current state right after subscribing;
+- treats a connection on which nothing at all arrived for ``silence_s`` while a subscription exists
+  as dead; reconnects after a drop with jittered exponential backoff capped at ``max_backoff_s``
+  (reset once a connection has lived for ``max_backoff_s``). Nodes send nothing for quiet accounts,
+  so a connection holding only account subscriptions is recycled every ``silence_s`` (harmless:
+  the catch-up re-reads them); a slot subscription, which keepers hold anyway, keeps it busy.
+
+Deliveries never go back in time: an account (or slot) update older than the last one delivered to
+the same subscription is dropped, so a catch-up read racing a notification cannot undo it. Deleted
+accounts (0 lamports) are not delivered, as ``InProcessChain`` does. Callbacks run on the event loop,
+in the reader: they must be quick; their exceptions are logged and never stop the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from solders.account import Account
+from solders.pubkey import Pubkey
+from solders.rpc.responses import (
+    AccountNotification,
+    ProgramNotification,
+    SignatureNotification,
+    SlotNotification,
+    SubscriptionError,
+    SubscriptionResult,
+    parse_websocket_message,
+)
+from solders.signature import Signature
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import WebSocketException
+
+from keepers.chain.base import (
+    COMMITMENTS,
+    AccountData,
+    AccountFilter,
+    ChainError,
+    SignatureStatus,
+)
+
+log = logging.getLogger("perpkeep.chain")
+
+MAX_MESSAGE_BYTES = 64 << 20  # a programNotification carries a whole account (10 MiB at most)
+CLOSE_TIMEOUT_S = 1.0
+_BACKOFF_BASE_S = 0.1
+_UNSUBSCRIBE = {"accountSubscribe": "accountUnsubscribe", "programSubscribe": "programUnsubscribe",
+                "slotSubscribe": "slotUnsubscribe", "signatureSubscribe": "signatureUnsubscribe"}
+
+
+def backoff_s(attempt: int, cap_s: float) -> float:
+    """Return the jittered exponential delay before retry ``attempt`` (0-based), at most ``cap_s``."""
+    return min(cap_s, _BACKOFF_BASE_S * 2 ** min(attempt, 30)) * random.uniform(0.5, 1.0)
+
+
+def reached(commitment: str, target: str) -> bool:
+    """Return whether ``commitment`` is at least ``target`` (processed < confirmed < finalized)."""
+    return COMMITMENTS.index(commitment) >= COMMITMENTS.index(target)
+
+
+def account_data(pubkey: Pubkey, acc: Account, slot: int) -> AccountData:
+    """Return the ``AccountData`` of a solders ``Account`` read at ``slot``."""
+    return AccountData(pubkey, acc.owner, acc.lamports, bytes(acc.data), slot, acc.executable)
+
+
+def _request(request_id: int, method: str, params: list[Any]) -> str:
+    return json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+
+
+def _snippet(text: str | bytes, limit: int = 160) -> str:
+    s = text if isinstance(text, str) else repr(text)
+    return s if len(s) <= limit else s[:limit] + "..."
+
+
+class CatchUpReads(Protocol):
+    """The HTTP reads a catch-up needs (``RpcChain`` has them)."""
+
+    async def get_accounts(self, pubkeys: Sequence[Pubkey]) -> list[AccountData | None]: ...
+
+    async def get_program_accounts(self, program_id: Pubkey,
+                                   filters: Sequence[AccountFilter] = ()) -> list[AccountData]: ...
+
+    async def get_signature_statuses(self, signatures: Sequence[Signature]) -> list[SignatureStatus | None]: ...
+
+
+class _Silent(ChainError):
+    """The connection was open but silent for too long."""
+
+
+class WsSubscription:
+    """One subscription: what to ask the node, whom to call; ``close`` ends it."""
+
+    def __init__(self, hub: WsSubscriptions, key: int, method: str, params: list[Any], callback: Callable[..., None],
+                 target: Pubkey | Signature | None = None, filters: Sequence[AccountFilter] = ()) -> None:
+        self._hub = hub
+        self.key = key
+        self.method = method
+        self.params = params
+        self.callback = callback
+        self.target = target
+        self.filters = tuple(filters)
+        self.server_id: int | None = None
+        self.active = True
+        self._last_slot: dict[Any, int] = {}
+
+    @property
+    def kind(self) -> str:
+        """``account``, ``program``, ``slot`` or ``signature``."""
+        return self.method.removesuffix("Subscribe")
+
+    def close(self) -> None:
+        """Stop the callbacks and unsubscribe (idempotent)."""
+        self._hub.remove(self)
+
+    def fresh(self, key: Any, slot: int, *, strictly: bool = False) -> bool:
+        """Record an update of ``key`` at ``slot``; False when it is older than (or, ``strictly``, as old as)
+        the last one delivered."""
+        last = self._last_slot.get(key, -1)
+        if slot < last or (strictly and slot == last):
+            return False
+        self._last_slot[key] = slot
+        return True
+
+
+class WsSubscriptions:
+    """Every subscription of one ``RpcChain``, multiplexed over one websocket (see the module docstring)."""
+
+    def __init__(self, ws_url: str, reads: CatchUpReads, commitment: str, *, label: str, silence_s: float,
+                 max_backoff_s: float, open_timeout_s: float) -> None:
+        self.reconnects = 0
+        self._url = ws_url
+        self._reads = reads
+        self._commitment = commitment
+        self._label = label
+        self._silence_s = silence_s
+        self._max_backoff_s = max_backoff_s
+        self._open_timeout_s = open_timeout_s
+        self._keys = itertools.count(1)
+        self._request_ids = itertools.count(1)
+        self._subs: dict[int, WsSubscription] = {}
+        self._by_server_id: dict[int, WsSubscription] = {}
+        self._requests: dict[int, WsSubscription] = {}  # subscribe requests of this connection awaiting a reply
+        self._to_catch_up: dict[int, WsSubscription] = {}
+        self._catch_up_due = asyncio.Event()
+        self._ws: ClientConnection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._helpers: set[asyncio.Task[Any]] = set()
+        self._connections = 0
+        self._closed = False
+
+    @property
+    def connected(self) -> bool:
+        """True while a connection is open."""
+        return self._ws is not None
+
+    # -- subscriptions ----------------------------------------------------------------------------
+    def add(self, method: str, params: list[Any], callback: Callable[..., None],
+            target: Pubkey | Signature | None = None, filters: Sequence[AccountFilter] = ()) -> WsSubscription:
+        """Register a subscription and subscribe it now if connected (must run on the event loop)."""
+        if self._closed:
+            raise ChainError(f"{self._label}: chain is closed")
+        sub = WsSubscription(self, next(self._keys), method, params, callback, target, filters)
+        self._subs[sub.key] = sub
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"ws {self._label}")
+        elif self._ws is not None:
+            self._spawn(self._subscribe(self._ws, [sub]))
+        return sub
+
+    def remove(self, sub: WsSubscription, *, tell_node: bool = True) -> None:
+        """Forget ``sub``; unsubscribe it on the node when it was subscribed there and ``tell_node``."""
+        if not sub.active:
+            return
+        sub.active = False
+        self._subs.pop(sub.key, None)
+        self._to_catch_up.pop(sub.key, None)
+        if sub.server_id is not None:
+            self._by_server_id.pop(sub.server_id, None)
+            if tell_node and self._ws is not None:
+                self._spawn(self._unsubscribe(self._ws, sub.method, sub.server_id))
+
+    async def close(self) -> None:
+        """Cancel the connection task and every helper, and forget every subscription (idempotent)."""
+        self._closed = True
+        for sub in list(self._subs.values()):
+            sub.active = False
+        self._subs.clear()
+        tasks = [t for t in (self._task, *self._helpers) if t is not None]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._helpers.clear()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._helpers.add(task)
+        task.add_done_callback(self._helper_done)
+
+    def _helper_done(self, task: asyncio.Task[Any]) -> None:
+        self._helpers.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("%s: websocket request not sent: %s", self._label, task.exception())
+
+    # -- connection ---------------------------------------------------------------------------------
+    async def _run(self) -> None:
+        failures = 0
+        while self._subs and not self._closed:
+            started = time.monotonic()
+            try:
+                async with connect(self._url, open_timeout=self._open_timeout_s, close_timeout=CLOSE_TIMEOUT_S,
+                                   max_size=MAX_MESSAGE_BYTES) as ws:
+                    self._connections += 1
+                    if self._connections > 1:
+                        self.reconnects += 1
+                        log.info("%s: websocket reconnected; resubscribing %d", self._label, len(self._subs))
+                    await self._session(ws)
+            except (OSError, TimeoutError, WebSocketException, ChainError) as e:
+                log.warning("%s: websocket lost (%s: %s)", self._label, type(e).__name__, e)
+            except Exception:  # noqa: BLE001 - a bug here must not end the subscriptions for good
+                log.exception("%s: websocket session failed", self._label)
+            if not self._subs or self._closed:
+                break
+            failures = 0 if time.monotonic() - started >= self._max_backoff_s else failures + 1
+            await asyncio.sleep(backoff_s(failures, self._max_backoff_s))
+
+    async def _session(self, ws: ClientConnection) -> None:
+        self._ws = ws
+        subs = list(self._subs.values())  # taken with _ws set: later additions subscribe themselves
+        tasks = [asyncio.create_task(self._read(ws)), asyncio.create_task(self._catch_up_loop())]
+        try:
+            await self._subscribe(ws, subs)
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                t.result()  # why the session ended (None: idle without subscriptions)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._ws = None
+            self._requests.clear()
+            self._by_server_id.clear()
+            self._to_catch_up.clear()
+            for sub in self._subs.values():
+                sub.server_id = None
+
+    async def _subscribe(self, ws: ClientConnection, subs: list[WsSubscription]) -> None:
+        for sub in subs:
+            if sub.active:
+                request_id = next(self._request_ids)
+                self._requests[request_id] = sub
+                await ws.send(_request(request_id, sub.method, sub.params))
+
+    async def _unsubscribe(self, ws: ClientConnection, method: str, server_id: int) -> None:
+        await ws.send(_request(next(self._request_ids), _UNSUBSCRIBE[method], [server_id]))
+
+    async def _read(self, ws: ClientConnection) -> None:
+        while True:
+            try:
+                async with asyncio.timeout(self._silence_s):
+                    text = await ws.recv()
+            except TimeoutError:
+                if not self._subs:
+                    return  # idle: let the connection go
+                raise _Silent(f"no message for {self._silence_s:g} s") from None
+            self._dispatch(text)
+
+    # -- messages -----------------------------------------------------------------------------------
+    def _dispatch(self, text: str | bytes) -> None:
+        try:
+            messages = parse_websocket_message(text if isinstance(text, str) else text.decode("utf-8", "replace"))
+        except Exception:  # noqa: BLE001 - solders raises SerdeJSONError (and ValueError) on bad input
+            log.warning("%s: ignoring unparseable websocket message: %s", self._label, _snippet(text))
+            return
+        for msg in messages:
+            self._handle(msg)
+
+    def _handle(self, msg: Any) -> None:
+        if isinstance(msg, SubscriptionResult):
+            self._acknowledged(msg.id, msg.result)
+        elif isinstance(msg, SubscriptionError):
+            sub = self._requests.pop(msg.id, None)
+            if sub is not None:
+                log.error("%s: node refused %s %s: %s", self._label, sub.method, sub.params, msg.error)
+                self.remove(sub, tell_node=False)
+        elif isinstance(msg, AccountNotification | ProgramNotification | SlotNotification | SignatureNotification):
+            sub = self._by_server_id.get(msg.subscription)
+            if sub is not None:
+                self._notified(sub, msg)
+
+    def _acknowledged(self, request_id: int, server_id: int) -> None:
+        sub = self._requests.pop(request_id, None)
+        if sub is None:
+            return
+        if not sub.active:  # closed while the request was in flight
+            if self._ws is not None:
+                self._spawn(self._unsubscribe(self._ws, sub.method, server_id))
+            return
+        sub.server_id = server_id
+        self._by_server_id[server_id] = sub
+        if sub.kind != "slot":
+            self._to_catch_up[sub.key] = sub
+            self._catch_up_due.set()
+
+    def _notified(self, sub: WsSubscription, msg: Any) -> None:
+        slot = msg.result.slot if isinstance(msg, SlotNotification) else msg.result.context.slot
+        if isinstance(msg, AccountNotification):
+            self._deliver_account(sub, account_data(sub.target, msg.result.value, slot))  # type: ignore[arg-type]
+        elif isinstance(msg, ProgramNotification):
+            self._deliver_account(sub, account_data(msg.result.value.pubkey, msg.result.value.account, slot))
+        elif isinstance(msg, SlotNotification):
+            if sub.active and sub.fresh(None, slot, strictly=True):
+                self._call(sub, slot)
+        elif isinstance(msg, SignatureNotification):  # the node ends its subscription with this notification
+            status = SignatureStatus(slot, msg.result.value.err, self._commitment)
+            self._deliver_signature(sub, status, tell_node=False)
+
+    # -- delivery -----------------------------------------------------------------------------------
+    def _call(self, sub: WsSubscription, *args: Any) -> None:
+        try:
+            sub.callback(*args)
+        except Exception:  # noqa: BLE001 - a subscriber's bug must not stop the subscriptions
+            log.exception("%s: %s callback failed", self._label, sub.method)
+
+    def _deliver_account(self, sub: WsSubscription, data: AccountData) -> None:
+        if sub.active and data.lamports > 0 and sub.fresh(data.pubkey, data.slot):
+            self._call(sub, data)
+
+    def _deliver_signature(self, sub: WsSubscription, status: SignatureStatus, *, tell_node: bool) -> None:
+        if sub.active:
+            self.remove(sub, tell_node=tell_node)  # one-shot: before the callback, so it runs once
+            self._call(sub, sub.target, status)
+
+    # -- catch-up after (re)subscribing ------------------------------------------------------------
+    async def _catch_up_loop(self) -> None:
+        failures = 0
+        while True:
+            await self._catch_up_due.wait()
+            self._catch_up_due.clear()
+            subs = list(self._to_catch_up.values())
+            self._to_catch_up.clear()
+            try:
+                await self._catch_up(subs)
+                failures = 0
+            except ChainError as e:
+                log.warning("%s: catch-up read failed (%s); retrying", self._label, e)
+                for sub in subs:
+                    if sub.active:
+                        self._to_catch_up.setdefault(sub.key, sub)
+                self._catch_up_due.set()
+                await asyncio.sleep(backoff_s(failures, self._max_backoff_s))
+                failures += 1
+
+    async def _catch_up(self, subs: list[WsSubscription]) -> None:
+        accounts = [s for s in subs if s.kind == "account"]
+        if accounts:
+            keys = list(dict.fromkeys(s.target for s in accounts))
+            by_key = dict(zip(keys, await self._reads.get_accounts(keys), strict=True))  # type: ignore[arg-type]
+            for sub in accounts:
+                data = by_key[sub.target]
+                if data is not None:
+                    self._deliver_account(sub, data)
+        for sub in (s for s in subs if s.kind == "program"):
+            for data in await self._reads.get_program_accounts(sub.target, sub.filters):  # type: ignore[arg-type]
+                self._deliver_account(sub, data)
+        signatures = [s for s in subs if s.kind == "signature"]
+        if signatures:
+            statuses = await self._reads.get_signature_statuses([s.target for s in signatures])  # type: ignore[misc]
+            for sub, status in zip(signatures, statuses, strict=True):
+                if status is not None and reached(status.commitment, self._commitment):
+                    self._deliver_signature(sub, status, tell_node=True)
+
+
+__all__ = ["CatchUpReads", "account_data", "WsSubscription", "WsSubscriptions", "backoff_s", "reached"]
