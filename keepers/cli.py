@@ -53,7 +53,100 @@ def _cmd_codegen(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from localnet.demo import run_demo
 
-    return run_demo(users=args.users)
+    return run_demo(users=args.users, seed=args.seed, slots=args.slots, live=False if args.no_live else None)
+
+
+def _load_config(path: str):  # noqa: ANN202 - keepers.config is imported lazily
+    from keepers.config import ConfigError, load_config
+
+    try:
+        return load_config(Path(path))
+    except ConfigError as e:
+        raise CliError(f"config {path}: {e}") from None
+
+
+def _bot_list(text: str) -> tuple[str, ...]:
+    from keepers.runtime import ALL_BOTS
+
+    names = tuple(b.strip() for b in text.split(",") if b.strip())
+    unknown = [b for b in names if b not in ALL_BOTS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown bot(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(ALL_BOTS)}")
+    return names
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
+    from keepers.chain.base import ChainError
+    from keepers.config import KeypairError, load_keypair
+    from keepers.logs import setup_logging
+    from keepers.runtime import run_from_config
+
+    config = _load_config(args.config)
+    if args.dry_run:
+        import dataclasses
+
+        config = dataclasses.replace(config, keeper=dataclasses.replace(config.keeper, dry_run=True))
+    setup_logging(config.logging.level, config.logging.format)
+    try:
+        keypair = load_keypair(config.keeper.keypair_path, config.keeper.allow_insecure_keypair)
+    except KeypairError as e:
+        raise CliError(str(e)) from None
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_from_config(config, keypair, args.bots, stop)
+
+    try:
+        asyncio.run(main())
+    except ChainError as e:
+        raise CliError(f"cannot reach the cluster at {config.cluster.rpc_url}: {e}") from None
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from rich.console import Console
+    from solders.pubkey import Pubkey
+
+    from keepers.chain.base import ChainError
+    from keepers.chain.rpc import RpcChain
+    from keepers.status import gather_status, status_tables
+    from programs_client.perp.program_id import PROGRAM_ID
+
+    if args.config:
+        config = _load_config(args.config)
+        url, ws, program_id = config.cluster.rpc_url, config.cluster.ws_url, config.program.program_id
+    else:
+        url, ws = args.rpc_url, None
+        try:
+            program_id = Pubkey.from_string(args.program_id) if args.program_id else PROGRAM_ID
+        except ValueError:
+            raise CliError(f"--program-id {args.program_id!r} is not a base58 public key") from None
+
+    async def gather():  # noqa: ANN202
+        chain = RpcChain(url, ws, request_timeout_s=args.timeout)
+        try:
+            return await gather_status(chain, program_id, args.top)
+        finally:
+            await chain.close()
+
+    try:
+        report = asyncio.run(gather())
+    except ChainError as e:
+        raise CliError(f"cannot read the exchange from {url}: {e}") from None
+    if not report.markets:
+        raise CliError(f"no exchange accounts of program {program_id} at {url}")
+    console = Console()
+    for table in status_tables(report):
+        console.print(table)
+    return 0
 
 
 def _cmd_localnet_up(args: argparse.Namespace) -> int:
@@ -134,8 +227,27 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--check", action="store_true", help="only report generated files that are stale")
     c.set_defaults(func=_cmd_codegen)
 
+    r = sub.add_parser("run", help="run the keeper bots against the cluster named in a config file")
+    r.add_argument("--config", required=True, help="keeper configuration (TOML; see keepers/example.toml)")
+    r.add_argument("--bots", type=_bot_list, default=None,
+                   help="comma-separated bots to run (default: keeper.bots of the config)")
+    r.add_argument("--dry-run", action="store_true", help="simulate every action instead of sending it")
+    r.set_defaults(func=_cmd_run)
+
+    st = sub.add_parser("status", help="show markets, the insurance fund and the riskiest users")
+    src = st.add_mutually_exclusive_group()
+    src.add_argument("--config", help="read the cluster and program from this keeper configuration")
+    src.add_argument("--rpc-url", default="http://127.0.0.1:8899", help="JSON-RPC endpoint (default: http://127.0.0.1:8899)")
+    st.add_argument("--program-id", default=None, help="perp program id (default: the IDL's)")
+    st.add_argument("--top", type=_positive_int, default=10, help="riskiest users to list (default: 10)")
+    st.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default: 10)")
+    st.set_defaults(func=_cmd_status)
+
     d = sub.add_parser("demo", help="run the exchange on an embedded local chain and print a summary")
-    d.add_argument("--users", type=_positive_int, default=4, help="number of trading users (default: 4)")
+    d.add_argument("--users", type=_positive_int, default=40, help="leveraged takers (default: 40)")
+    d.add_argument("--slots", type=_positive_int, default=1800, help="slots to run, 5 s of chain time each (default: 1800)")
+    d.add_argument("--seed", type=int, default=7, help="seed of prices and traders (default: 7)")
+    d.add_argument("--no-live", action="store_true", help="print progress lines instead of the live view")
     d.set_defaults(func=_cmd_demo)
 
     _add_localnet(sub)

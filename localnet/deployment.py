@@ -25,7 +25,7 @@ from solders.pubkey import Pubkey
 from keepers.pdas import collateral_vault_pda, exchange_pda, insurance_vault_pda, orderbook_pda
 from keepers.results import Failed, Outcome
 from localnet import mock_oracle as mo
-from localnet.bootstrap import QUOTE, LocalExchange
+from localnet.bootstrap import QUOTE, LocalExchange, default_market_params
 from localnet.market_oracles import (
     CONFIDENCE_BPS,
     ORACLE_AUTHORITY_SOL,
@@ -51,6 +51,11 @@ class BootstrapPlan:
     prices: dict[str, float] = field(default_factory=dict)  # first oracle price by market (default: default_price)
     fallback_oracles: bool = True  # give every market a PriceUpdateV2 fallback besides its Pyth legacy primary
     confidence_bps: float = CONFIDENCE_BPS
+    makers: int = 0  # market-making users with maker_deposit each (wallets "maker-i")
+    maker_deposit: int = 1_000_000 * QUOTE
+    keeper_tokens: int = 0  # collateral tokens for the keeper; with keeper_deposit, its margin account (sub id 0)
+    keeper_deposit: int = 0
+    market_params: dict[str, int] = field(default_factory=dict)  # overrides of default_market_params for every market
 
     def price_of(self, market: str) -> float:
         """The first price published for ``market`` (quote per base)."""
@@ -177,13 +182,22 @@ def bootstrap_local(svm: LocalSvm, plan: BootstrapPlan, rpc_url: str = "", ws_ur
         price = plan.price_of(name)
         _ok(svm.send(new.create_ixs(authority.pubkey()) + new.oracles.write_ixs(authority.pubkey(), price, plan.confidence_bps),
                      new.keypairs, payer=authority), f"creating the {name} price accounts")
-        index = ex.add_market(name, new.oracles.config())
+        index = ex.add_market(name, new.oracles.config(), default_market_params(**plan.market_params))
         _ok(svm.send([new.oracles.update_prices_ix(index, svm.program_id)], [ex.admin], payer=ex.admin),
             f"update_prices of {name}")
         markets.append(MarketInfo(index, name, ex.market_address(index), new.oracles, price))
-    wallets = {"admin": ex.admin, "mint-authority": ex.mint_authority, "keeper": svm.funded_keypair(plan.keeper_sol),
-               "oracle-authority": authority}
+    keeper = svm.funded_keypair(plan.keeper_sol)
+    wallets = {"admin": ex.admin, "mint-authority": ex.mint_authority, "keeper": keeper, "oracle-authority": authority}
     user_accounts = {}
+    if plan.keeper_tokens or plan.keeper_deposit:
+        account = ex.add_user(tokens=max(plan.keeper_tokens, plan.keeper_deposit), deposit=plan.keeper_deposit, keypair=keeper)
+        user_accounts["keeper"] = account.address
+        user_accounts["keeper-tokens"] = account.token_account
+    for i in range(plan.makers):
+        maker = ex.add_user(tokens=plan.maker_deposit, deposit=plan.maker_deposit)
+        wallets[f"maker-{i}"] = maker.keypair
+        user_accounts[f"maker-{i}"] = maker.address
+        user_accounts[f"maker-{i}-tokens"] = maker.token_account
     for i in range(plan.users):
         user = ex.add_user(tokens=plan.user_tokens, deposit=plan.user_deposit)
         wallets[f"user-{i}"] = user.keypair

@@ -76,8 +76,9 @@ def mock_oracle_program() -> bytes:
     return Path(build_program("mock_oracle")).read_bytes()
 
 
-def start_node(perp_program: bytes, mock_oracle: bytes | None = None, **config: Any) -> LocalNode:
-    """Start a bootstrapped node on free ports (bounded start-up wait)."""
+def start_node(perp_program: bytes, mock_oracle: bytes | None = None, plan: BootstrapPlan | None = None,
+               **config: Any) -> LocalNode:
+    """Start a node bootstrapped with ``plan`` (default: two markets, three users) on free ports (bounded start-up wait)."""
     if mock_oracle is None:
         from localnet.build import build_program
 
@@ -86,7 +87,7 @@ def start_node(perp_program: bytes, mock_oracle: bytes | None = None, **config: 
     logging.getLogger("localnet.rpc").addHandler(tail)
     logging.getLogger("localnet.rpc").setLevel(logging.INFO)
     svm = RecordingSvm(perp_program, mock_oracle=mock_oracle)
-    dep = bootstrap_local(svm, BootstrapPlan(markets=("SOL-PERP", "BTC-PERP"), users=3))
+    dep = bootstrap_local(svm, plan or BootstrapPlan(markets=("SOL-PERP", "BTC-PERP"), users=3))
     settings: dict[str, Any] = {"rpc_port": 0, "ws_port": 0, "slot_ms": SLOT_MS, "finalized_depth_slots": FINALIZED_DEPTH}
     settings.update(config)
     node = RpcNode(svm, NodeConfig(**settings))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,7 +48,12 @@ def test_demo_rejects_bad_user_count(bad: str, capsys: pytest.CaptureFixture[str
     assert "--users" in capsys.readouterr().err
 
 
-def test_demo_runs_and_conserves_collateral() -> None:
-    r = _run("demo", "--users", "2")
+@pytest.mark.slow
+def test_demo_runs_the_keepers_through_a_crash_and_conserves_collateral() -> None:
+    r = _run("demo", "--users", "8", "--slots", "400", "--no-live")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "conservation check: OK" in r.stdout
+    assert "users still liquidatable: 0" in r.stdout
+    liquidations = re.search(r"liquidations (\d+)", r.stdout)
+    assert liquidations is not None and int(liquidations.group(1)) > 0, r.stdout
+    assert "Traceback" not in r.stderr

@@ -1,0 +1,1 @@
+"""The keeper bots: mark price, funding, liquidator, settler, insurance fund."""

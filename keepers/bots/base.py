@@ -1,0 +1,158 @@
+"""What every bot shares: the keeper context it reads and acts through, and the ``Bot`` loop.
+
+A bot plans with pure functions (state in, ``Action``s out) and hands the actions to the
+transaction pipeline in the background, so that a slow confirmation never delays the next plan.
+Its loop runs a ``tick`` when woken by a relevant change or at its interval, guarded against
+re-entrance, and beats its watchdog after every completed tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from keepers.cache import AccountCache
+from keepers.chain.base import Chain
+from keepers.oracles import RawAccount
+from keepers.tx import Action, ActionResult, TxPipeline
+
+log = logging.getLogger("perpkeep.bots")
+
+
+@dataclass
+class ChainClock:
+    """The chain's slot and Unix time as last read from the Clock sysvar."""
+
+    slot: int = 0
+    unix_timestamp: int = 0
+    read_at: float = 0.0
+
+
+@dataclass
+class KeeperContext:
+    """Everything a bot reads and acts through; one per keeper process."""
+
+    chain: Chain
+    cache: AccountCache
+    pipeline: TxPipeline
+    keypair: Keypair
+    program_id: Pubkey
+    metrics: Any
+    health: Any
+    clock: ChainClock = field(default_factory=ChainClock)
+    oracles: dict[Pubkey, RawAccount] = field(default_factory=dict)
+    oracle_seen_at: dict[Pubkey, float] = field(default_factory=dict)
+
+    @property
+    def authority(self) -> Pubkey:
+        return self.keypair.pubkey()
+
+
+class Bot:
+    """A keeper bot: ``tick`` plans and submits; ``run`` schedules ticks until stopped.
+
+    Subclasses set ``name`` and implement ``tick``; they may override ``wants`` to be woken by
+    cache changes of some kinds ("user", "market", "event_queue", "oracle", ...).
+    """
+
+    name: ClassVar[str] = "bot"
+    wakes_on: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, ctx: KeeperContext, config: Any, interval_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ctx = ctx
+        self.config = config
+        self.interval_s = interval_s
+        self.clock = clock
+        self.ticks = 0
+        self.errors = 0
+        self.last_tick_at: float | None = None
+        self.results: dict[str, int] = {}
+        self._wake = asyncio.Event()
+        self._busy = False
+        self._tasks: set[asyncio.Task[ActionResult]] = set()
+
+    # -- scheduling ---------------------------------------------------------------------------------
+    def wake(self, kind: str = "") -> None:
+        """Ask for a tick soon (a change this bot cares about happened)."""
+        if not kind or kind in self.wakes_on:
+            self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Tick at the interval or when woken, until ``stop`` is set."""
+        while not stop.is_set():
+            await self.tick_once()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.interval_s)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def tick_once(self) -> None:
+        """One guarded tick: never re-entered, never raises, beats the watchdog when done."""
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            await self.tick()
+            self.ticks += 1
+            self.last_tick_at = self.clock()
+            self.ctx.health.beat(self.name)
+        except Exception:  # noqa: BLE001 - a failed tick is logged and retried at the next one
+            self.errors += 1
+            log.exception("[%s] tick failed", self.name, extra={"bot": self.name})
+        finally:
+            self._busy = False
+
+    async def tick(self) -> None:
+        """Plan and submit this bot's actions once."""
+        raise NotImplementedError
+
+    # -- acting -------------------------------------------------------------------------------------
+    def submit(self, action: Action) -> bool:
+        """Hand ``action`` to the pipeline in the background; False when its target is busy or it is done."""
+        if not self.ctx.pipeline.reserve(action):  # claimed now, so no later plan can race this one
+            return False
+        task = asyncio.create_task(self._submit(action), name=f"{self.name}:{action.kind}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def _submit(self, action: Action) -> ActionResult:
+        result = await self.ctx.pipeline.submit(action, reserved=True)
+        self.results[result.status] = self.results.get(result.status, 0) + 1
+        try:
+            self.on_result(result)
+        except Exception:  # noqa: BLE001
+            log.exception("[%s] result handler failed", self.name, extra={"bot": self.name})
+        self.wake()
+        return result
+
+    def on_result(self, result: ActionResult) -> None:
+        """Called after each submitted action finishes (override to follow up, e.g. derisk)."""
+
+    async def drain(self, timeout_s: float = 30.0) -> None:
+        """Wait (bounded) for this bot's in-flight actions to finish."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout_s)
+
+    async def close(self) -> None:
+        """Cancel in-flight submissions (the journal keeps their intents for the next run)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def health(self) -> dict[str, Any]:
+        """A summary for /health and the status view."""
+        age = None if self.last_tick_at is None else round(self.clock() - self.last_tick_at, 3)
+        return {"ticks": self.ticks, "errors": self.errors, "last_tick_age_s": age, "in_flight": len(self._tasks),
+                "results": dict(self.results)}
+
+
+__all__ = ["Bot", "ChainClock", "KeeperContext"]

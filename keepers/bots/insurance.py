@@ -1,0 +1,109 @@
+"""Insurance fund keeper: sweep revenue on schedule, resolve bankruptcies, alert on thin coverage.
+
+- ``settle_revenue_to_insurance`` per market once its fee pool holds something and the sweep
+  interval passed since the market's last sweep (the program allows one per hour, with the event
+  queue drained, so queued fills are consumed in the same transaction);
+- ``resolve_bankruptcy`` for every bankrupt user in the cache;
+- coverage = insurance vault balance / open-interest notional; below ``coverage_alert_ratio`` it
+  raises an alert (once per crossing) and always exports the ratio as a metric.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from solders.pubkey import Pubkey
+
+from keepers import instructions as ix
+from keepers.bots.bankruptcy import bankruptcy_actions
+from keepers.bots.base import Bot
+from keepers.bots.funding import drain_instructions
+from keepers.margin import BASE_PRECISION
+from keepers.pdas import insurance_vault_pda
+from keepers.tx import Action
+from programs_client.perp.accounts import EventQueue, Market
+
+log = logging.getLogger("perpkeep.bots")
+
+REVENUE_REWARD_LAMPORTS = 20_000
+PROGRAM_SWEEP_INTERVAL_S = 3600  # settle_revenue_to_insurance refuses more often than this
+TOKEN_AMOUNT_OFFSET, TOKEN_ACCOUNT_MIN_LEN = 64, 72
+MAX_MAKERS = 12
+
+
+def sweep_due(market: Market, now_ts: int, interval_s: float) -> bool:
+    """Whether ``market``'s fee pool should be swept into the fund now (pure)."""
+    interval = max(interval_s, PROGRAM_SWEEP_INTERVAL_S)
+    return market.fee_pool > 0 and now_ts - market.last_revenue_settle_ts >= interval
+
+
+def sweep_action(bot: str, market: Market, queue: EventQueue | None, program_id: Pubkey) -> Action:
+    """The revenue sweep of ``market`` (one per sweep period)."""
+    i = market.market_index
+    ixs = drain_instructions(i, queue, MAX_MAKERS, program_id) + [ix.settle_revenue_to_insurance(i, program_id)]
+    return Action(bot=bot, kind="settle_revenue", key=f"settle_revenue:{i}:{market.last_revenue_settle_ts}",
+                  target=market.event_queue, instructions=tuple(ixs), reward_lamports=REVENUE_REWARD_LAMPORTS,
+                  expected=frozenset({"RevenueSettleTooEarly"}), detail={"market": i, "fee_pool": market.fee_pool})
+
+
+def open_interest_notional(markets: Mapping[int, Market]) -> int:
+    """Quote value of open interest (one side: longs equal shorts) at each market's mark."""
+    return sum(max(m.open_interest_long, m.open_interest_short) * m.mark_price // BASE_PRECISION for m in markets.values())
+
+
+def coverage_ratio(fund_balance: int, markets: Mapping[int, Market]) -> float | None:
+    """Insurance fund balance over open-interest notional; None without open interest."""
+    notional = open_interest_notional(markets)
+    return None if notional == 0 else fund_balance / notional
+
+
+def token_amount(data: bytes) -> int | None:
+    """The amount of an SPL Token account's data, None when it is not one."""
+    if len(data) < TOKEN_ACCOUNT_MIN_LEN:
+        return None
+    return int.from_bytes(data[TOKEN_AMOUNT_OFFSET:TOKEN_AMOUNT_OFFSET + 8], "little")
+
+
+class InsuranceBot(Bot):
+    """See the module docstring."""
+
+    name = "insurance"
+    wakes_on = frozenset({"market", "user", "clock"})
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.vault = insurance_vault_pda(self.ctx.program_id)
+        self.fund_balance: int | None = None
+        self.coverage: float | None = None
+        self.below = False
+
+    async def tick(self) -> None:
+        ctx, cache = self.ctx, self.ctx.cache
+        for index, market in sorted(cache.markets.items()):
+            if sweep_due(market, ctx.clock.unix_timestamp, self.config.sweep_interval_s):
+                self.submit(sweep_action(self.name, market, cache.event_queue(index), ctx.program_id))
+        for action in bankruptcy_actions(self.name, cache, ctx.program_id):
+            self.submit(action)
+        await self.check_coverage()
+
+    async def check_coverage(self) -> None:
+        """Read the fund's vault and alert when it covers too little of the open interest."""
+        acc = await self.ctx.chain.get_account(self.vault)
+        self.fund_balance = token_amount(acc.data) if acc is not None else None
+        if self.fund_balance is None:
+            return
+        self.coverage = coverage_ratio(self.fund_balance, self.ctx.cache.markets)
+        if self.coverage is None:
+            self.below = False
+            return
+        self.ctx.metrics.set_insurance_coverage(self.coverage)
+        below = self.coverage < self.config.coverage_alert_ratio
+        if below and not self.below:
+            self.ctx.metrics.alert(self.name, "insurance coverage below threshold")
+            log.warning("[insurance] fund covers %.2f%% of open interest (alert below %.2f%%)", self.coverage * 100,
+                        self.config.coverage_alert_ratio * 100, extra={"bot": self.name})
+        self.below = below
+
+
+__all__ = ["InsuranceBot", "coverage_ratio", "open_interest_notional", "sweep_action", "sweep_due", "token_amount"]

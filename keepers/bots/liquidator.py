@@ -1,0 +1,268 @@
+"""Liquidator: find under-margined users from the cache, take over their positions, derisk, resolve bankruptcies.
+
+On each price or account change:
+1. value every user at the mark each market will have once its latest oracle price is cranked
+   (``predicted_states``), with the vectorised scan over the cache's user columns, confirmed exactly;
+2. for the liquidatable users, largest shortfall first, take over their largest position, sized by
+   the program's own rule and capped by the part of our free collateral we may use
+   (``max_margin_usage_bps``), budgeting that collateral across the plans of one tick; when the
+   oracle moved since the last crank, the liquidation's transaction cranks ``update_prices`` first;
+3. derisk what we took over with reduce-only IOC slices against the book;
+4. resolve the bankruptcies our liquidations leave behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from solders.pubkey import Pubkey
+
+from keepers import instructions as ix
+from keepers.bots.bankruptcy import bankruptcy_actions
+from keepers.bots.base import Bot
+from keepers.bots.mark_price import oracle_accounts
+from keepers.cache import AccountCache
+from keepers.margin import BASE_PRECISION, BPS, Margin, MarketState, Position, compute_margin, liquidation_prices, liquidation_size
+from keepers.margin_scan import Candidate, counted, flat, liquidatable
+from keepers.oracles import RawAccount, Selected, select_price
+from keepers.pdas import user_pda
+from keepers.tx import Action, ActionResult
+from programs_client.perp.accounts import Market, User
+from programs_client.perp.types import order_type, side
+
+# Quote (1e-6 of the collateral unit) to lamports, for the fee policy only: at ~150 quote per SOL,
+# one quote unit is worth about 6.7 lamports. Only the order of magnitude matters.
+LAMPORTS_PER_QUOTE_UNIT = 6.7
+DERISK_PRICE_BAND_BPS = 500  # IOC slices cross the book up to 5% away from the mark
+DERISK_MIN_INTERVAL_S = 2.0
+
+
+@dataclass(frozen=True)
+class PricedMarket:
+    """A market with the mark to value positions at and whether the transaction must crank prices first."""
+
+    state: MarketState
+    crank: bool
+
+
+def predicted_states(markets: Mapping[int, Market], oracles: Mapping[Pubkey, RawAccount], slot: int) -> dict[int, PricedMarket]:
+    """Each market's mark after cranking its current oracle price: index + premium EMA, at least one tick.
+
+    Markets whose oracle is not valid now keep their stored mark (and are not cranked).
+    """
+    out = {}
+    for index, m in markets.items():
+        if m.mark_price == 0:
+            continue
+        state = MarketState.from_account(m)
+        primary, fallback = oracle_accounts(m)
+        chosen = select_price(m.oracle, m.params, slot, oracles.get(primary), oracles.get(fallback) if fallback else None)
+        if isinstance(chosen, Selected) and chosen.price.price_1e6 != m.index_price:
+            mark = max(chosen.price.price_1e6 + m.premium_ema, m.params.tick_size)
+            out[index] = PricedMarket(replace(state, mark_price=mark), True)
+        else:
+            out[index] = PricedMarket(state, False)
+    return out
+
+
+def positions_of(user: User) -> list[Position]:
+    """The user's non-empty positions."""
+    return [Position.from_account(p) for p in user.positions if counted(p)]
+
+
+def capacity(own: Margin, state: MarketState, liq_price: int, usage_bps: int) -> int:
+    """Base (1e9) we can take over at ``liq_price`` keeping our initial margin, within ``usage_bps`` of our free collateral."""
+    free = (own.equity - own.initial_requirement) * usage_bps // BPS
+    if free <= 0:
+        return 0
+    requirement = state.mark_price * state.initial_margin_bps // BPS + 1
+    gain = abs(state.mark_price - liq_price)
+    per_base = max(requirement - gain, 1)
+    return free * BASE_PRECISION // per_base
+
+
+def derisk_size(held: int, slice_bps: int, lot_size: int, min_order_size: int) -> int:
+    """Base of one reduce-only slice of a position of ``held``: a lot multiple of at least the minimum
+    order, all of it when the rest would fall below the minimum; 0 when ``held`` itself is below it."""
+    if held < min_order_size:
+        return 0
+    size = max(held * slice_bps // BPS, min_order_size)
+    size = min(size + (-size) % lot_size, held)
+    return held if held - size < min_order_size else size
+
+
+@dataclass(frozen=True)
+class LiquidationPlan:
+    """One liquidation: whom, where, how much at most, and what it uses of our collateral."""
+
+    user: Pubkey
+    market_index: int
+    max_base: int
+    expected_base: int
+    reward_quote: int
+    margin_used: int
+    crank: bool
+
+
+def plan_liquidation(candidate: Candidate, user: User, markets: Mapping[int, Market], priced: Mapping[int, PricedMarket],
+                     own: Margin, usage_bps: int) -> LiquidationPlan | None:
+    """Plan the liquidation of ``candidate``'s largest position (pure), or None when we cannot take any of it."""
+    positions = [p for p in positions_of(user) if p.base_amount != 0 and p.market_index in priced]
+    if not positions:
+        return None
+    target = max(positions, key=lambda p: abs(p.base_amount) * priced[p.market_index].state.mark_price)
+    pm, m = priced[target.market_index], markets[target.market_index]
+    mark = pm.state.mark_price
+    user_price, liq_price = liquidation_prices(mark, target.base_amount > 0, m.params.liquidation_fee_bps,
+                                               m.params.insurance_share_bps)
+    cap = capacity(own, pm.state, liq_price, usage_bps)
+    cap -= cap % m.params.lot_size
+    held = abs(target.base_amount)
+    if cap < min(m.params.min_order_size, held):
+        return None
+    size = liquidation_size(candidate.margin, held, mark, user_price, m.params.maintenance_margin_bps,
+                            m.params.lot_size, m.params.min_order_size, cap)
+    if size <= 0:
+        return None
+    reward = size * abs(mark - liq_price) // BASE_PRECISION
+    used = size * (mark * m.params.initial_margin_bps // BPS + 1) // BASE_PRECISION
+    return LiquidationPlan(candidate.pubkey, target.market_index, cap, size, reward, used, pm.crank)
+
+
+ALL_MARKETS_UP_TO = 16  # with this few markets, pass them all: our own account may have changed since the cache saw it
+
+
+def other_markets(users: list[User], market_index: int, addresses: Mapping[int, Pubkey]) -> list[Pubkey]:
+    """Market accounts the margin checks of ``users`` read besides ``market_index``'s.
+
+    Every market when there are at most ``ALL_MARKETS_UP_TO``: a liquidation that just landed may
+    have given us a position the cache does not show yet, and a missing market fails the check.
+    """
+    if len(addresses) <= ALL_MARKETS_UP_TO:
+        seen = set(addresses)
+    else:
+        seen = {p.market_index for u in users for p in positions_of(u)}
+    return [addresses[i] for i in sorted(seen - {market_index}) if i in addresses]
+
+
+class LiquidatorBot(Bot):
+    """See the module docstring."""
+
+    name = "liquidator"
+    wakes_on = frozenset({"oracle", "market", "user"})
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.own_address = user_pda(self.ctx.authority, 0, self.ctx.program_id)
+        self.liquidated: set[Pubkey] = set()
+        self.liquidations = 0
+        self.last_candidates = 0
+        self._last_derisk: dict[int, float] = {}
+        self._warned_no_account = False
+
+    def set_own_account(self, sub_id: int) -> None:
+        """Use the keeper's margin account ``sub_id`` (it holds the collateral liquidations are taken into)."""
+        self.own_address = user_pda(self.ctx.authority, sub_id, self.ctx.program_id)
+
+    async def tick(self) -> None:
+        ctx = self.ctx
+        cache: AccountCache = ctx.cache
+        own_user = cache.users.get(self.own_address)
+        if own_user is None:
+            if not self._warned_no_account:
+                self._warned_no_account = True
+                ctx.metrics.alert(self.name, "no liquidator margin account")
+            return
+        priced = predicted_states(cache.markets, ctx.oracles, ctx.clock.slot)
+        states = {i: p.state for i, p in priced.items()}
+        candidates = liquidatable(cache.columns, states, cache.users.__getitem__)
+        self.last_candidates = len(candidates)
+        ctx.metrics.set_liquidatable_users(len(candidates))
+        self.liquidate(candidates, own_user, priced, states)
+        if self.config.derisk:
+            self.derisk(own_user, states)
+        for action in bankruptcy_actions(self.name, cache, ctx.program_id, only=self.liquidated):
+            self.submit(action)
+        # Follow a user we liquidated while it still holds a position or a loss to resolve.
+        self.liquidated = {u for u in self.liquidated if (user := cache.users.get(u)) is not None
+                           and (not flat(user) or user.collateral + sum(p.unsettled_pnl for p in user.positions) < 0)}
+
+    def liquidate(self, candidates: list[Candidate], own_user: User, priced: Mapping[int, PricedMarket],
+                  states: Mapping[int, MarketState]) -> None:
+        """Submit liquidations, largest shortfall first, within our free collateral."""
+        cache, ctx = self.ctx.cache, self.ctx
+        try:
+            own = compute_margin(own_user.collateral, positions_of(own_user), states)
+        except (KeyError, ValueError):
+            return  # one of our markets has no price yet
+        addresses = {i: cache.market_address(i) for i in cache.markets}
+        usage = self.config.max_margin_usage_bps
+        for cand in candidates:
+            if cand.pubkey == self.own_address or cand.shortfall < self.config.min_shortfall_quote:
+                continue
+            user = cache.users.get(cand.pubkey)
+            if user is None:
+                continue
+            plan = plan_liquidation(cand, user, cache.markets, priced, own, usage)
+            if plan is None:
+                continue
+            m = cache.markets[plan.market_index]
+            ixs = []
+            if plan.crank:
+                primary, fallback = oracle_accounts(m)
+                ixs.append(ix.update_prices(plan.market_index, primary, fallback, ctx.program_id))
+            ixs.append(ix.liquidate_perp(ctx.authority, self.own_address, plan.user, plan.market_index, plan.max_base,
+                                         other_markets([user, own_user], plan.market_index, addresses), ctx.program_id))
+            mark = priced[plan.market_index].state.mark_price
+            action = Action(
+                bot=self.name, kind="liquidate_perp", key=f"liquidate:{plan.user}:{plan.market_index}:{cache.slot_of(plan.user)}:{mark}",
+                target=plan.user, instructions=tuple(ixs), reward_lamports=int(plan.reward_quote * LAMPORTS_PER_QUOTE_UNIT),
+                expected=frozenset({"NotLiquidatable", "NoPositionToLiquidate"}), simulate_first=False,
+                detail={"market": plan.market_index, "max_base": plan.max_base, "expected_base": plan.expected_base,
+                        "shortfall": cand.shortfall},
+            )
+            if self.submit(action):
+                own = Margin(own.equity, own.initial_requirement + plan.margin_used, own.maintenance_requirement)
+
+    def derisk(self, own_user: User, states: Mapping[int, MarketState]) -> None:
+        """Reduce what we hold with one reduce-only IOC slice per market against the opposite side of the book."""
+        cache, ctx = self.ctx.cache, self.ctx
+        now = self.clock()
+        addresses = {i: cache.market_address(i) for i in cache.markets}
+        for pos in positions_of(own_user):
+            i, base = pos.market_index, pos.base_amount
+            m, state, book = cache.markets.get(i), states.get(i), cache.orderbook(i)
+            if base == 0 or m is None or state is None or book is None:
+                continue
+            if now - self._last_derisk.get(i, -1e9) < DERISK_MIN_INTERVAL_S:
+                continue
+            selling = base > 0
+            if (book.bid_count if selling else book.ask_count) == 0:
+                continue
+            p = m.params
+            size = derisk_size(abs(base), self.config.derisk_slice_bps, p.lot_size, p.min_order_size)
+            band = state.mark_price * DERISK_PRICE_BAND_BPS // BPS
+            price = state.mark_price - band if selling else state.mark_price + band
+            price = max(price - price % p.tick_size, p.tick_size)
+            if size == 0:
+                continue  # below the minimum order: nothing an order can reduce
+            order = ix.order_args(side.Ask() if selling else side.Bid(), price, size, order_type.ImmediateOrCancel(),
+                                  reduce_only=True)
+            action = Action(
+                bot=self.name, kind="derisk", key=f"derisk:{i}:{cache.slot_of(self.own_address)}", target=self.own_address,
+                instructions=(ix.place_order(ctx.authority, self.own_address, i, order,
+                                             other_markets([own_user], i, addresses), ctx.program_id),),
+                expected=frozenset({"ReduceOnlyViolated", "OrderPriceOutOfBand"}), detail={"market": i, "base": size},
+            )
+            if self.submit(action):
+                self._last_derisk[i] = now
+
+    def on_result(self, result: ActionResult) -> None:
+        if result.action.kind == "liquidate_perp" and result.landed:
+            self.liquidations += 1
+            self.liquidated.add(result.action.target)
+
+
+__all__ = ["LiquidationPlan", "LiquidatorBot", "PricedMarket", "capacity", "derisk_size", "other_markets", "plan_liquidation",
+           "positions_of", "predicted_states"]

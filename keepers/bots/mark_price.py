@@ -1,0 +1,87 @@
+"""Mark price keeper: crank ``update_prices`` when the oracle moved or the market's price got old.
+
+Per market, the oracle price is chosen as the program would choose it (``keepers.oracles.select_price``
+on the cached oracle accounts). A crank is due when that price deviates from the market's index price
+by more than ``deviation_bps``, or when ``heartbeat_s`` of chain time passed since the last update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from solders.pubkey import Pubkey
+
+from keepers import instructions as ix
+from keepers.bots.base import Bot
+from keepers.oracles import RawAccount, Selected, select_price
+from keepers.tx import Action
+from programs_client.perp.accounts import Market
+from programs_client.perp.types import market_status
+
+BPS = 10_000
+CRANK_REWARD_LAMPORTS = 20_000  # what a crank is worth to the exchange, for the fee policy
+_NOT_PRICED = (market_status.Settlement.discriminator, market_status.Delisted.discriminator)
+
+
+@dataclass(frozen=True)
+class PriceCheck:
+    """Why a market's prices need (or do not need) a crank."""
+
+    due: bool
+    reason: str
+    oracle_price: int | None = None
+
+
+def oracle_accounts(market: Market) -> tuple[Pubkey, Pubkey | None]:
+    """The accounts ``update_prices`` reads for ``market``: the primary and the fallback (None without one)."""
+    fallback = market.oracle.fallback if market.oracle.fallback_kind.discriminator != 0 else None
+    return market.oracle.primary, fallback
+
+
+def check_prices(market: Market, oracles: dict[Pubkey, RawAccount], slot: int, now_ts: int,
+                 deviation_bps: int, heartbeat_s: float) -> PriceCheck:
+    """Decide whether ``market`` needs ``update_prices`` now (pure: state in, decision out)."""
+    if market.status.discriminator in _NOT_PRICED:
+        return PriceCheck(False, "not priced in this status")
+    primary, fallback = oracle_accounts(market)
+    chosen = select_price(market.oracle, market.params, slot, oracles.get(primary), oracles.get(fallback) if fallback else None)
+    if not isinstance(chosen, Selected):
+        return PriceCheck(False, f"no valid oracle price ({type(chosen.error).__name__})")
+    price = chosen.price.price_1e6
+    if market.index_price == 0:
+        return PriceCheck(True, "first price", price)
+    if abs(price - market.index_price) * BPS > deviation_bps * market.index_price:
+        return PriceCheck(True, "deviation", price)
+    if now_ts - market.twap_updated_ts >= heartbeat_s:
+        return PriceCheck(True, "heartbeat", price)
+    return PriceCheck(False, "fresh", price)
+
+
+def price_update_action(bot: str, market: Market, address: Pubkey, reason: str, program_id: Pubkey) -> Action:
+    """The ``update_prices`` crank of ``market``; one per market price state (its last update slot)."""
+    primary, fallback = oracle_accounts(market)
+    return Action(
+        bot=bot, kind="update_prices", key=f"update_prices:{market.market_index}:{market.last_price_update_slot}",
+        target=address, instructions=(ix.update_prices(market.market_index, primary, fallback, program_id),),
+        reward_lamports=CRANK_REWARD_LAMPORTS, expected=frozenset({"MarketNotTradable"}),
+        detail={"market": market.market_index, "reason": reason},
+    )
+
+
+class MarkPriceBot(Bot):
+    """Cranks ``update_prices`` on deviation or heartbeat (see the module docstring)."""
+
+    name = "mark_price"
+    wakes_on = frozenset({"oracle", "market"})
+
+    async def tick(self) -> None:
+        ctx = self.ctx
+        for index, market in sorted(ctx.cache.markets.items()):
+            check = check_prices(market, ctx.oracles, ctx.clock.slot, ctx.clock.unix_timestamp,
+                                 self.config.deviation_bps, self.config.heartbeat_s)
+            if check.due:
+                self.submit(price_update_action(self.name, market, ctx.cache.market_address(index), check.reason,
+                                                ctx.program_id))
+
+
+__all__ = ["MarkPriceBot", "PriceCheck", "check_prices", "oracle_accounts", "price_update_action"]

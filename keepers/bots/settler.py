@@ -1,0 +1,103 @@
+"""Settler: apply queued fills, settle funding and PnL past thresholds, close positions of settled markets.
+
+Plans, in order of urgency:
+1. ``consume_events`` for every market with queued fills (makers' positions, and every crank that
+   needs a drained queue, wait on it);
+2. ``settle_expired_position`` for each position in a market in Settlement;
+3. ``settle_funding`` for users whose accrued funding exceeds ``funding_threshold_quote``;
+4. ``settle_pnl`` for positions whose unsettled PnL exceeds ``pnl_threshold_quote`` (a profit only as
+   far as the market's PnL pool can pay it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from solders.pubkey import Pubkey
+
+from keepers import instructions as ix
+from keepers.bots.base import Bot
+from keepers.bots.funding import drain_instructions
+from keepers.margin import MarketState, Position, pending_funding
+from keepers.margin_scan import counted
+from keepers.tx import Action
+from programs_client.perp.accounts import EventQueue, Market, User
+from programs_client.perp.types import market_status
+
+SETTLE_REWARD_LAMPORTS = 10_000
+_SETTLEMENT = market_status.Settlement.discriminator
+
+
+def open_positions(user: User) -> Iterator[Position]:
+    """The user's positions that hold anything (base, orders, entry or unsettled PnL)."""
+    for p in user.positions:
+        if counted(p) or p.open_orders:
+            yield Position.from_account(p)
+
+
+def consume_action(bot: str, market_index: int, queue_address: Pubkey, queue: EventQueue, limit: int,
+                   program_id: Pubkey) -> Action | None:
+    """``consume_events`` for the next ``limit`` fills of a non-empty queue (None when it is empty)."""
+    ixs = drain_instructions(market_index, queue, limit, program_id)
+    if not ixs:
+        return None
+    return Action(bot=bot, kind="consume_events", key=f"consume_events:{market_index}:{queue.seq_num}:{queue.count}",
+                  target=queue_address, instructions=tuple(ixs), reward_lamports=SETTLE_REWARD_LAMPORTS,
+                  detail={"market": market_index, "queued": queue.count})
+
+
+def plan_user_settlements(bot: str, address: Pubkey, user: User, slot: int, markets: Mapping[int, Market],
+                          states: Mapping[int, MarketState], market_addresses: Mapping[int, Pubkey],
+                          funding_threshold: int, pnl_threshold: int, program_id: Pubkey) -> Action | None:
+    """The one settlement ``user`` needs most now, or None (pure)."""
+    positions = list(open_positions(user))
+    for p in positions:
+        m = markets.get(p.market_index)
+        if m is not None and m.status.discriminator == _SETTLEMENT and (p.base_amount or p.open_orders):
+            return Action(bot=bot, kind="settle_expired_position", key=f"settle_expired:{address}:{p.market_index}:{slot}",
+                          target=address, instructions=(ix.settle_expired_position(address, p.market_index, program_id),),
+                          reward_lamports=SETTLE_REWARD_LAMPORTS, detail={"market": p.market_index})
+    owed = sum(abs(pending_funding(p, states[p.market_index])) for p in positions if p.market_index in states)
+    if owed > funding_threshold:
+        used = [market_addresses[p.market_index] for p in positions if p.market_index in market_addresses]
+        return Action(bot=bot, kind="settle_funding", key=f"settle_funding:{address}:{slot}", target=address,
+                      instructions=(ix.settle_funding(address, used, program_id),), reward_lamports=SETTLE_REWARD_LAMPORTS,
+                      detail={"funding": owed})
+    for p in positions:
+        m = markets.get(p.market_index)
+        if m is None or abs(p.unsettled_pnl) <= pnl_threshold:
+            continue
+        if (p.unsettled_pnl > 0 and m.pnl_pool == 0) or (p.unsettled_pnl < 0 and user.collateral == 0):
+            continue  # nothing would move: no pool to pay a profit, no collateral to take a loss from
+        return Action(bot=bot, kind="settle_pnl", key=f"settle_pnl:{address}:{p.market_index}:{slot}", target=address,
+                      instructions=(ix.settle_pnl(address, p.market_index, program_id),), reward_lamports=SETTLE_REWARD_LAMPORTS,
+                      expected=frozenset({"ZeroAmount"}), detail={"market": p.market_index, "pnl": p.unsettled_pnl})
+    return None
+
+
+class SettlerBot(Bot):
+    """Consumes fills and settles funding, PnL and expired markets (see the module docstring)."""
+
+    name = "settler"
+    wakes_on = frozenset({"event_queue", "market"})
+
+    async def tick(self) -> None:
+        ctx, cfg = self.ctx, self.config
+        cache = ctx.cache
+        for index in sorted(cache.markets):
+            queue = cache.event_queue(index)
+            if queue is not None and queue.count:
+                action = consume_action(self.name, index, cache.markets[index].event_queue, queue, cfg.consume_limit,
+                                        ctx.program_id)
+                if action is not None:
+                    self.submit(action)
+        states = cache.market_states()
+        addresses = {i: cache.market_address(i) for i in cache.markets}
+        for address, user in list(cache.users.items()):
+            action = plan_user_settlements(self.name, address, user, cache.slot_of(address) or 0, cache.markets, states,
+                                           addresses, cfg.funding_threshold_quote, cfg.pnl_threshold_quote, ctx.program_id)
+            if action is not None:
+                self.submit(action)
+
+
+__all__ = ["SettlerBot", "consume_action", "open_positions", "plan_user_settlements"]

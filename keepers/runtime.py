@@ -1,0 +1,318 @@
+"""The keeper runtime: one process, one chain, one cache, one pipeline, the bots.
+
+``Keeper`` wires the pieces the same way for every chain (``RpcChain`` for a cluster,
+``InProcessChain`` for the simulator and the embedded demo):
+
+1. snapshot every perp account (``getProgramAccounts``) into the cache, then follow the program's
+   account changes by subscription;
+2. follow every market's oracle accounts and the Clock sysvar (re-read at each new slot);
+3. resolve the actions a previous run left unfinished (the journal), before any bot acts;
+4. run the bots, each woken by the changes it cares about and at its interval;
+5. serve ``/metrics`` and ``/health`` and keep the SOL balance gauge current.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
+from keepers.bots.base import Bot, ChainClock, KeeperContext
+from keepers.bots.funding import FundingBot
+from keepers.bots.insurance import InsuranceBot
+from keepers.bots.liquidator import LiquidatorBot
+from keepers.bots.mark_price import MarkPriceBot, oracle_accounts
+from keepers.bots.settler import SettlerBot
+from keepers.cache import AccountCache
+from keepers.chain.base import AccountData, Chain, ChainError, Subscription
+from keepers.config import Config
+from keepers.journal import Journal
+from keepers.observability import Health, Metrics, ObservabilityServer
+from keepers.oracles import RawAccount
+from keepers.tx import FeePolicy, TxPipeline
+
+log = logging.getLogger("perpkeep.runtime")
+
+SYSVAR_CLOCK = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
+BOT_CLASSES: dict[str, type[Bot]] = {
+    "mark_price": MarkPriceBot, "funding": FundingBot, "liquidator": LiquidatorBot, "settler": SettlerBot,
+    "insurance": InsuranceBot,
+}
+ALL_BOTS = tuple(BOT_CLASSES)
+WATCHDOG_FACTOR = 10.0  # a bot is stale after this many intervals without a completed tick
+MIN_WATCHDOG_S = 30.0
+BALANCE_REFRESH_S = 15.0
+CLOCK_POLL_S = 1.0
+
+
+def decode_clock(data: bytes) -> tuple[int, int]:
+    """(slot, unix_timestamp) of the Clock sysvar's data."""
+    if len(data) < 40:
+        raise ValueError(f"clock sysvar data is {len(data)} bytes, expected 40")
+    return int.from_bytes(data[0:8], "little"), int.from_bytes(data[32:40], "little", signed=True)
+
+
+def bot_interval_s(name: str, config: Config) -> float:
+    """How often a bot ticks when nothing wakes it."""
+    bots = config.bots
+    return {
+        "mark_price": min(bots.mark_price.heartbeat_s / 4, 5.0), "funding": bots.funding.poll_s,
+        "liquidator": 1.0, "settler": bots.settler.interval_s, "insurance": 10.0,
+    }[name]
+
+
+@dataclass
+class KeeperStats:
+    """What the runtime saw, for the status view and tests."""
+
+    snapshot_accounts: int = 0
+    account_updates: int = 0
+    oracle_updates: int = 0
+    slots_seen: int = 0
+    recovered_actions: int = 0
+
+
+class Keeper:
+    """A running keeper (see the module docstring). ``start``, then ``stop``; or ``run`` until a stop event."""
+
+    def __init__(
+        self,
+        config: Config,
+        chain: Chain,
+        keypair: Keypair,
+        bots: Sequence[str] | None = None,
+        journal: Journal | None = None,
+        metrics: Metrics | None = None,
+        serve_http: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+        pipeline_options: dict | None = None,
+    ) -> None:
+        self.config = config
+        self.chain = chain
+        self.clock = clock
+        self.metrics = metrics or Metrics()
+        self.health = Health(clock=clock)
+        self.journal = journal or Journal(config.keeper.journal_path)
+        fees = config.fees
+        policy = FeePolicy(fees.priority_fee_floor_micro_lamports, fees.priority_fee_cap_micro_lamports, fees.reward_share,
+                           fees.compute_unit_margin, fees.max_compute_units)
+        self.pipeline = TxPipeline(chain, keypair, self.journal, self.metrics, policy, config.cluster.commitment,
+                                   dry_run=config.keeper.dry_run, clock=clock, **(pipeline_options or {}))
+        self.program_id = config.program.program_id
+        self.cache = AccountCache(self.program_id)
+        self.ctx = KeeperContext(chain, self.cache, self.pipeline, keypair, self.program_id, self.metrics, self.health,
+                                 ChainClock())
+        self.bots: dict[str, Bot] = {}
+        for name in bots or config.keeper.bots:
+            if name not in BOT_CLASSES:
+                raise ValueError(f"unknown bot {name!r} (known: {', '.join(ALL_BOTS)})")
+            self.bots[name] = self._make_bot(name)
+        self.stats = KeeperStats()
+        self.server: ObservabilityServer | None = None
+        self.serve_http = serve_http
+        self._stop = asyncio.Event()
+        self._subs: list[Subscription] = []
+        self._oracle_subs: dict[Pubkey, Subscription] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._clock_refresh: asyncio.Task[None] | None = None
+        self._started = False
+
+    def _make_bot(self, name: str) -> Bot:
+        section = getattr(self.config.bots, name)
+        bot = BOT_CLASSES[name](self.ctx, section, bot_interval_s(name, self.config), self.clock)
+        if isinstance(bot, LiquidatorBot):
+            bot.set_own_account(self.config.keeper.sub_id)
+        self.health.register(name, max(MIN_WATCHDOG_S, WATCHDOG_FACTOR * bot.interval_s))
+        return bot
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Snapshot, subscribe, recover the journal, start the bots and the HTTP endpoint."""
+        if self._started:
+            return
+        self._started = True
+        if self.serve_http and self.config.metrics.enabled:
+            self.server = ObservabilityServer(self.metrics, self.health, self.config.metrics.host, self.config.metrics.port)
+            await self.server.start()
+            log.info("metrics and health on http://%s:%d", self.config.metrics.host, self.server.port)
+        await self.refresh_clock()
+        await self.snapshot()
+        self._subs.append(self.chain.on_program(self.program_id, self._on_account))
+        self._subs.append(self.chain.on_slot(self._on_slot))
+        self.cache.subscribe(self._on_cache_change)
+        await self.follow_oracles()
+        self.stats.recovered_actions = await self.pipeline.recover()
+        if self.stats.recovered_actions:
+            log.info("resuming: %d unfinished actions from the journal", self.stats.recovered_actions)
+        for name, bot in self.bots.items():
+            self._tasks.append(asyncio.create_task(bot.run(self._stop), name=f"bot-{name}"))
+        self._tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
+        log.info("keeper started: bots %s, %d accounts, slot %d", ", ".join(self.bots), self.stats.snapshot_accounts,
+                 self.ctx.clock.slot)
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Start, wait for ``stop`` (or ``self.request_stop()``), then stop."""
+        await self.start()
+        try:
+            waiters = [asyncio.create_task(self._stop.wait())]
+            if stop is not None:
+                waiters.append(asyncio.create_task(stop.wait()))
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            for w in waiters:
+                w.cancel()
+        finally:
+            await self.stop()
+
+    def request_stop(self) -> None:
+        """Ask ``run`` to stop (safe from signal handlers)."""
+        self._stop.set()
+
+    async def stop(self) -> None:
+        """Stop the bots, subscriptions, pipeline, HTTP endpoint and journal (idempotent)."""
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        for bot in self.bots.values():
+            await bot.close()
+        await self.pipeline.close()
+        for sub in [*self._subs, *self._oracle_subs.values()]:
+            sub.close()
+        self._subs.clear()
+        self._oracle_subs.clear()
+        if self._clock_refresh is not None:
+            self._clock_refresh.cancel()
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
+        self.journal.close()
+
+    # -- state --------------------------------------------------------------------------------------
+    async def snapshot(self) -> None:
+        """Load every perp account into the cache."""
+        accounts = await self.chain.get_program_accounts(self.program_id)
+        for acc in accounts:
+            self.cache.apply(acc)
+        self.stats.snapshot_accounts = len(accounts)
+
+    async def refresh_clock(self) -> None:
+        """Re-read the Clock sysvar."""
+        acc = await self.chain.get_account(SYSVAR_CLOCK)
+        if acc is None:
+            raise ChainError("the Clock sysvar is missing")
+        try:
+            slot, ts = decode_clock(acc.data)
+        except ValueError as e:
+            raise ChainError(str(e)) from None
+        c = self.ctx.clock
+        if slot >= c.slot:
+            moved = ts != c.unix_timestamp
+            c.slot, c.unix_timestamp, c.read_at = slot, ts, self.clock()
+            if moved:
+                for bot in self.bots.values():
+                    bot.wake("clock")
+
+    async def follow_oracles(self) -> None:
+        """Subscribe to (and read) the oracle accounts of every cached market not followed yet."""
+        wanted = []
+        for market in self.cache.markets.values():
+            primary, fallback = oracle_accounts(market)
+            wanted += [k for k in (primary, fallback) if k is not None and k not in self._oracle_subs]
+        wanted = list(dict.fromkeys(wanted))
+        if not wanted:
+            return
+        for key in wanted:
+            self._oracle_subs[key] = self.chain.on_account(key, self._on_oracle)
+        for acc in await self.chain.get_accounts(wanted):
+            if acc is not None:
+                self._on_oracle(acc)
+
+    # -- callbacks ----------------------------------------------------------------------------------
+    def _on_account(self, acc: AccountData) -> None:
+        self.stats.account_updates += 1
+        self.cache.apply(acc)
+
+    def _on_cache_change(self, kind: str, pubkey: Pubkey) -> None:
+        for bot in self.bots.values():
+            bot.wake(kind)
+        if kind == "market":
+            asyncio.get_running_loop().create_task(self._follow_new_oracles())
+
+    async def _follow_new_oracles(self) -> None:
+        try:
+            await self.follow_oracles()
+        except ChainError as e:
+            log.warning("could not follow new oracle accounts: %s", e)
+
+    def _on_oracle(self, acc: AccountData) -> None:
+        self.stats.oracle_updates += 1
+        self.ctx.oracles[acc.pubkey] = RawAccount(acc.pubkey, acc.owner, acc.data)
+        self.ctx.oracle_seen_at[acc.pubkey] = self.clock()
+        for bot in self.bots.values():
+            bot.wake("oracle")
+
+    def _on_slot(self, slot: int) -> None:
+        self.stats.slots_seen += 1
+        if slot > self.ctx.clock.slot:
+            self.ctx.clock.slot = slot
+        if self._clock_refresh is None or self._clock_refresh.done():
+            self._clock_refresh = asyncio.get_running_loop().create_task(self._refresh_clock_quietly())
+
+    async def _refresh_clock_quietly(self) -> None:
+        try:
+            await self.refresh_clock()
+        except ChainError as e:
+            log.debug("clock refresh failed: %s", e)
+
+    async def _housekeeping(self) -> None:
+        """Poll the clock (in case slot notifications stop) and the SOL balance, until stopped."""
+        next_balance = 0.0
+        while not self._stop.is_set():
+            await self._refresh_clock_quietly()
+            if self.clock() >= next_balance:
+                next_balance = self.clock() + BALANCE_REFRESH_S
+                try:
+                    self.metrics.set_sol_balance(await self.chain.get_balance(self.ctx.authority))
+                except ChainError as e:
+                    log.debug("balance refresh failed: %s", e)
+            try:
+                await asyncio.wait_for(self._stop.wait(), CLOCK_POLL_S)
+            except asyncio.TimeoutError:
+                pass
+
+    # -- views --------------------------------------------------------------------------------------
+    def status(self) -> dict:
+        """Bots, pipeline and journal figures for the live view and /health details."""
+        return {
+            "slot": self.ctx.clock.slot, "unix_timestamp": self.ctx.clock.unix_timestamp,
+            "bots": {name: bot.health() for name, bot in self.bots.items()},
+            "in_flight": len(self.pipeline.in_flight), "journal": self.journal.counts(),
+            "stats": self.stats.__dict__.copy(),
+        }
+
+
+__all__ = ["ALL_BOTS", "BOT_CLASSES", "Keeper", "KeeperStats", "SYSVAR_CLOCK", "bot_interval_s", "decode_clock"]
+
+
+async def run_from_config(config: Config, keypair: Keypair, bots: Sequence[str] | None = None,
+                          stop: asyncio.Event | None = None) -> None:
+    """Run a keeper against the configured cluster until ``stop`` is set (``perpkeep run``).
+
+    Raises ``ChainError`` when the cluster cannot be reached at start.
+    """
+    from keepers.chain.rpc import RpcChain
+
+    c = config.cluster
+    chain = RpcChain(c.rpc_url, c.ws_url, c.send_urls, c.commitment, c.requests_per_second, c.request_timeout_s,
+                     c.silence_s)
+    try:
+        keeper = Keeper(config, chain, keypair, bots)
+        await keeper.run(stop)
+    finally:
+        await chain.close()

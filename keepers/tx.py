@@ -1,0 +1,429 @@
+"""The transaction pipeline: every keeper action goes from intent to outcome through ``TxPipeline.submit``.
+
+1. refuse a second action of the same kind on a target that has one in flight, and an intent the journal already
+   finished (landed, or failed for good);
+2. journal the intent;
+3. size compute units by simulation (cached per action kind, so the hot path does not wait for a
+   simulation after the first one of its kind) and stop there when the simulation fails;
+4. price it: recent priority fees, at least the floor, at most the cap and at most
+   ``reward_share`` of the action's expected reward;
+5. sign with a cached blockhash and send (the chain sends to every configured endpoint);
+6. confirm by subscription with a polling fallback, resending the same transaction until its
+   blockhash expires;
+7. classify a failure from the IDL (``keepers.error_policy``) and journal the outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from solders.compute_budget import set_compute_unit_limit, set_compute_unit_price
+from solders.instruction import Instruction
+from solders.keypair import Keypair
+from solders.message import MessageV0
+from solders.pubkey import Pubkey
+from solders.signature import Signature
+from solders.transaction import VersionedTransaction
+
+from keepers.chain.base import Blockhash, Chain, ChainError, SignatureStatus
+from keepers.error_policy import Verdict, classify
+
+log = logging.getLogger("perpkeep.tx")
+
+LAMPORTS_PER_SIGNATURE = 5_000
+MICRO_LAMPORTS = 1_000_000
+BUDGET_INSTRUCTION_UNITS = 300  # what the two compute-budget instructions themselves cost
+REUSE_HEADROOM = 1.3
+MAX_FEE_CACHE = 1024
+SIMULATION_PREFIX = "simulation: "
+OUT_OF_COMPUTE = ("ProgramFailedToComplete", "ComputationalBudgetExceeded")
+FINAL_STATUSES = ("landed", "skipped")  # journal statuses after which a key is never tried again
+_COMMITMENT_RANK = {"processed": 0, "confirmed": 1, "finalized": 2}
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a bot wants done on chain.
+
+    ``key`` names the intent for the journal: the same key is never done twice. ``target`` is the
+    account the action is about; only one action of a kind per target is in flight at a time (a
+    price crank does not hold up the funding crank of the same market).
+    """
+
+    bot: str
+    kind: str
+    key: str
+    target: Pubkey
+    instructions: tuple[Instruction, ...]
+    signers: tuple[Keypair, ...] = ()
+    reward_lamports: int = 0
+    expected: frozenset[str] = frozenset()  # error names that are a normal answer: not alerted, not counted as failures
+    detail: dict[str, Any] = field(default_factory=dict)
+    simulate_first: bool = True
+
+    @property
+    def lock(self) -> tuple[str, Pubkey]:
+        """What an in-flight action holds: its kind and target."""
+        return self.kind, self.target
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What became of an action: landed, failed, expired, busy (target in flight), done (journal) or dry_run."""
+
+    status: str
+    action: Action
+    signature: Signature | None = None
+    error: str | None = None
+    verdict: Verdict | None = None
+    slot: int | None = None
+    compute_units: int = 0
+    fee_lamports: int = 0
+    latency_s: float = 0.0
+
+    @property
+    def landed(self) -> bool:
+        return self.status == "landed"
+
+    @property
+    def error_name(self) -> str | None:
+        """The failure's name without the stage it was found at."""
+        return self.error.removeprefix(SIMULATION_PREFIX) if self.error else None
+
+    @property
+    def expected(self) -> bool:
+        """A failure the action declared a normal answer (e.g. "too early" for a crank someone else did)."""
+        return self.status == "failed" and self.error_name in self.action.expected
+
+
+@dataclass(frozen=True)
+class FeePolicy:
+    """How priority fees are chosen (micro-lamports per compute unit)."""
+
+    floor_micro_lamports: int = 0
+    cap_micro_lamports: int = 1_000_000
+    reward_share: float = 0.2
+    compute_unit_margin: float = 1.15
+    max_compute_units: int = 1_400_000
+    percentile: float = 0.75
+
+
+def priority_price(recent: Sequence[int], units: int, reward_lamports: int, policy: FeePolicy) -> int:
+    """Micro-lamports per CU: the recent fees' percentile, raised to the floor, capped by the cap and the reward."""
+    nonzero = sorted(f for f in recent if f > 0)
+    market = nonzero[min(len(nonzero) - 1, int(len(nonzero) * policy.percentile))] if nonzero else 0
+    price = max(market, policy.floor_micro_lamports)
+    if reward_lamports > 0 and units > 0:
+        price = min(price, int(reward_lamports * policy.reward_share * MICRO_LAMPORTS) // units)
+    return max(0, min(price, policy.cap_micro_lamports))
+
+
+def fee_lamports(signatures: int, units: int, price_micro_lamports: int) -> int:
+    """Total fee of a transaction: the signature fee plus the priority fee (rounded up, as the runtime does)."""
+    return signatures * LAMPORTS_PER_SIGNATURE + math.ceil(units * price_micro_lamports / MICRO_LAMPORTS)
+
+
+class TxPipeline:
+    """Sends ``Action``s for one fee payer; see the module docstring for the steps."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        payer: Keypair,
+        journal: Any,
+        metrics: Any = None,
+        fees: FeePolicy | None = None,
+        commitment: str = "confirmed",
+        dry_run: bool = False,
+        poll_s: float = 0.4,
+        resend_s: float = 2.0,
+        blockhash_ttl_s: float = 1.0,
+        fee_ttl_s: float = 5.0,
+        max_confirm_s: float = 120.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.chain = chain
+        self.payer = payer
+        self.journal = journal
+        self.metrics = metrics
+        self.fees = fees or FeePolicy()
+        self.commitment = commitment
+        self.dry_run = dry_run
+        self.poll_s, self.resend_s, self.max_confirm_s = poll_s, resend_s, max_confirm_s
+        self.blockhash_ttl_s, self.fee_ttl_s = blockhash_ttl_s, fee_ttl_s
+        self.clock = clock
+        self.in_flight: dict[tuple[str, Pubkey], str] = {}  # (kind, target) -> key of the action in flight
+        # Compute units by transaction shape (kind, instructions, accounts): the hot path reuses them.
+        self.units_by_shape: dict[tuple[str, int, int], int] = {}
+        self.sends = 0
+        self.outcomes: Counter[tuple[str, str]] = Counter()  # (kind, status) of every finished action
+        self._blockhash: tuple[float, Blockhash] | None = None
+        self._recent_fees: dict[tuple[Pubkey, ...], tuple[float, list[int]]] = {}
+        self._recovery: set[asyncio.Task[None]] = set()
+
+    # -- public -------------------------------------------------------------------------------------
+    def busy(self, kind: str, target: Pubkey) -> bool:
+        """Whether an action of ``kind`` on ``target`` is in flight."""
+        return (kind, target) in self.in_flight
+
+    def finished(self, key: str) -> bool:
+        """Whether the journal says the intent ``key`` is done for good (landed, or failed without retry)."""
+        entry = self.journal.latest(key)
+        return entry is not None and entry.status in FINAL_STATUSES
+
+    def reserve(self, action: Action) -> bool:
+        """Claim ``action``'s target now (before a background ``submit(action, reserved=True)`` starts).
+
+        False when the target already has an action in flight or the journal finished the intent.
+        """
+        if action.lock in self.in_flight or self.finished(action.key):
+            return False
+        self.in_flight[action.lock] = action.key
+        return True
+
+    async def submit(self, action: Action, reserved: bool = False) -> ActionResult:
+        """Run ``action`` through the pipeline and return its outcome (never raises on chain faults)."""
+        if not reserved and not self.reserve(action):
+            return ActionResult("busy" if action.lock in self.in_flight else "done", action)
+        started = self.clock()
+        action_id = self.journal.record_intent(action.key, action.bot, action.kind, str(action.target), action.detail)
+        if self.metrics is not None:
+            self.metrics.attempted(action.bot, action.kind)
+        try:
+            result = await self._run(action, action_id, started)
+        except ChainError as e:
+            result = ActionResult("failed", action, error=f"chain: {e}", verdict=Verdict.RETRY,
+                                  latency_s=self.clock() - started)
+        except Exception as e:  # noqa: BLE001 - a bug in one action must not take the keeper down
+            log.exception("action %s failed unexpectedly", action.key, extra={"bot": action.bot, "kind": action.kind})
+            result = ActionResult("failed", action, error=f"internal: {type(e).__name__}: {e}", verdict=Verdict.ALERT,
+                                  latency_s=self.clock() - started)
+        finally:
+            self.in_flight.pop(action.lock, None)
+        self._finish(action_id, result)
+        return result
+
+    async def recover(self) -> int:
+        """Resolve actions a previous run left unfinished; return how many there were.
+
+        Sent ones are confirmed in the background (their targets stay busy until then); intents that
+        were never sent are closed as expired, so their work is planned again from fresh state.
+        """
+        entries = self.journal.unfinished()
+        for entry in entries:
+            if entry.signature is None:
+                self.journal.record_outcome(entry.id, "expired", error="never sent (keeper stopped)")
+                continue
+            target = (entry.kind, Pubkey.from_string(entry.target))
+            self.in_flight[target] = entry.key
+            task = asyncio.create_task(self._recover_one(entry, target), name=f"recover-{entry.id}")
+            self._recovery.add(task)
+            task.add_done_callback(self._recovery.discard)
+        return len(entries)
+
+    async def close(self) -> None:
+        """Stop background recovery tasks."""
+        for task in list(self._recovery):
+            task.cancel()
+        await asyncio.gather(*self._recovery, return_exceptions=True)
+
+    # -- steps --------------------------------------------------------------------------------------
+    async def _run(self, action: Action, action_id: int, started: float) -> ActionResult:
+        shape = _shape(action)
+        units = self.units_by_shape.get(shape)
+        if units is None or action.simulate_first or self.dry_run:
+            sim_tx = self._sign(action, self.fees.max_compute_units, 0, (await self._latest_blockhash()).blockhash)
+            sim = await self.chain.simulate(sim_tx)
+            if sim.err is not None:
+                name, verdict = classify(sim.err)
+                return ActionResult("failed", action, error=SIMULATION_PREFIX + name, verdict=verdict,
+                                    latency_s=self.clock() - started)
+            units = self._size(shape, sim.units_consumed)
+            if self.dry_run:
+                return ActionResult("dry_run", action, compute_units=units, latency_s=self.clock() - started)
+        else:  # unsimulated: the same shape can cost more with other state (more positions, a fuller book)
+            units = min(self.fees.max_compute_units, math.ceil(units * REUSE_HEADROOM))
+        price = priority_price(await self._fees(action), units, action.reward_lamports, self.fees)
+        blockhash = await self._latest_blockhash()
+        tx = self._sign(action, units, price, blockhash.blockhash)
+        signature = tx.signatures[0]
+        fee = fee_lamports(len(tx.signatures), units, price)
+        self.journal.record_sent(action_id, str(signature), blockhash.last_valid_block_height)
+        status = await self._send_and_confirm(tx, blockhash.last_valid_block_height)
+        latency = self.clock() - started
+        if status is None:
+            return ActionResult("expired", action, signature, error="blockhash expired before the transaction landed",
+                                verdict=Verdict.RETRY, compute_units=units, latency_s=latency)
+        if status.err is not None:
+            name, verdict = classify(status.err)
+            if name in OUT_OF_COMPUTE:
+                self.units_by_shape.pop(shape, None)  # size it by simulation next time
+            return ActionResult("failed", action, signature, name, verdict, status.slot, units, fee, latency)
+        return ActionResult("landed", action, signature, None, None, status.slot, units, fee, latency)
+
+    def _size(self, shape: tuple[str, int, int], consumed: int) -> int:
+        units = min(self.fees.max_compute_units,
+                    math.ceil((consumed + BUDGET_INSTRUCTION_UNITS) * self.fees.compute_unit_margin))
+        self.units_by_shape[shape] = max(units, self.units_by_shape.get(shape, 0))
+        return self.units_by_shape[shape]
+
+    def _sign(self, action: Action, units: int, price: int, blockhash: Any) -> VersionedTransaction:
+        budget = [set_compute_unit_limit(units)] + ([set_compute_unit_price(price)] if price else [])
+        msg = MessageV0.try_compile(self.payer.pubkey(), budget + list(action.instructions), [], blockhash)
+        signers = [self.payer] + [s for s in action.signers if s.pubkey() != self.payer.pubkey()]
+        return VersionedTransaction(msg, signers)
+
+    async def _latest_blockhash(self) -> Blockhash:
+        now = self.clock()
+        if self._blockhash is None or now - self._blockhash[0] > self.blockhash_ttl_s:
+            self._blockhash = (now, await self.chain.get_latest_blockhash())
+        return self._blockhash[1]
+
+    async def _fees(self, action: Action) -> list[int]:
+        """Recent fees paid by transactions locking the accounts ``action`` writes (cached for ``fee_ttl_s``)."""
+        writable = sorted({m.pubkey for i in action.instructions for m in i.accounts if m.is_writable}, key=bytes)
+        key = tuple(writable)
+        now = self.clock()
+        cached = self._recent_fees.get(key)
+        if cached is None or now - cached[0] > self.fee_ttl_s:
+            try:
+                cached = (now, await self.chain.get_recent_prioritization_fees(writable))
+            except ChainError as e:  # fees are advisory: fall back to the floor rather than not acting
+                log.warning("recent prioritization fees unavailable: %s", e)
+                return []
+            if len(self._recent_fees) >= MAX_FEE_CACHE:
+                self._recent_fees.clear()
+            self._recent_fees[key] = cached
+        return cached[1]
+
+    def _reached(self, status: SignatureStatus | None) -> bool:
+        return status is not None and _COMMITMENT_RANK.get(status.commitment, 0) >= _COMMITMENT_RANK.get(self.commitment, 1)
+
+    async def _send_and_confirm(self, tx: VersionedTransaction, last_valid: int) -> SignatureStatus | None:
+        """Send ``tx`` and wait for it; resend until its blockhash expires. None when it expired unseen."""
+        signature = tx.signatures[0]
+        loop = asyncio.get_running_loop()
+        pushed: asyncio.Future[SignatureStatus] = loop.create_future()
+
+        def on_status(_: Signature, status: SignatureStatus) -> None:
+            if not pushed.done():
+                pushed.set_result(status)
+
+        sub = None
+        try:
+            try:
+                sub = self.chain.on_signature(signature, on_status)
+            except ChainError as e:
+                log.debug("signature subscription unavailable (%s); polling only", e)
+            deadline = self.clock() + self.max_confirm_s
+            next_send = self.clock()
+            seen: SignatureStatus | None = None
+            while self.clock() < deadline:
+                if self.clock() >= next_send:
+                    await self._send(tx)
+                    next_send = self.clock() + self.resend_s
+                try:
+                    status = await asyncio.wait_for(asyncio.shield(pushed), self.poll_s)
+                    if status.err is not None or self.commitment == "processed":
+                        return status
+                    seen = status
+                except asyncio.TimeoutError:
+                    pass
+                polled = await self._poll(signature)
+                if polled is not None:
+                    if polled.err is not None or self._reached(polled):
+                        return polled
+                    seen = polled
+                if seen is None and await self._expired(last_valid):
+                    return await self._poll(signature)  # one last look: it may have landed at the edge
+            return seen
+        finally:
+            if sub is not None:
+                sub.close()
+
+    async def _send(self, tx: VersionedTransaction) -> None:
+        try:
+            await self.chain.send(tx)
+            self.sends += 1
+        except ChainError as e:  # the next resend or the status poll decides
+            log.info("send of %s failed: %s", tx.signatures[0], e)
+
+    async def _poll(self, signature: Signature) -> SignatureStatus | None:
+        try:
+            return (await self.chain.get_signature_statuses([signature]))[0]
+        except ChainError as e:
+            log.info("status poll failed: %s", e)
+            return None
+
+    async def _expired(self, last_valid: int) -> bool:
+        try:
+            return await self.chain.get_block_height() > last_valid
+        except ChainError:
+            return False
+
+    async def _recover_one(self, entry: Any, target: tuple[str, Pubkey]) -> None:
+        try:
+            deadline = self.clock() + self.max_confirm_s
+            signature = Signature.from_string(entry.signature)
+            while self.clock() < deadline:
+                status = await self._poll(signature)
+                if status is not None and (status.err is not None or self._reached(status)):
+                    if status.err is None:
+                        self.journal.record_outcome(entry.id, "landed", slot=status.slot)
+                    else:
+                        name, verdict = classify(status.err)
+                        self.journal.record_outcome(entry.id, journal_status("failed", verdict), error=name, slot=status.slot)
+                    return
+                if status is None and await self._expired(entry.last_valid_block_height or 0):
+                    self.journal.record_outcome(entry.id, "expired", error="blockhash expired (found on restart)")
+                    return
+                await asyncio.sleep(self.poll_s)
+        finally:
+            self.in_flight.pop(target, None)
+
+    def _finish(self, action_id: int, r: ActionResult) -> None:
+        a = r.action
+        expected = r.expected
+        status = "expected" if expected else r.status
+        self.outcomes[(a.kind, status)] += 1
+        error = f"dry run: {r.compute_units} CU" if r.status == "dry_run" else r.error
+        self.journal.record_outcome(action_id, journal_status(r.status, r.verdict), error=error, slot=r.slot,
+                                    compute_units=r.compute_units or None, fee_lamports=r.fee_lamports or None)
+        extra = {"bot": a.bot, "kind": a.kind, "target": str(a.target), "signature": str(r.signature) if r.signature else None,
+                 "status": status, "error": r.error, "latency_ms": round(r.latency_s * 1000, 1)}
+        if self.metrics is not None:
+            if r.status == "landed":
+                self.metrics.landed(a.bot, a.kind, r.latency_s, r.compute_units, r.fee_lamports)
+            elif r.status in ("failed", "expired") and not expected:
+                self.metrics.failed(a.bot, a.kind, r.error or r.status, r.latency_s, r.fee_lamports or None)
+                if r.verdict is Verdict.ALERT:
+                    self.metrics.alert(a.bot, r.error or r.status)
+        if r.status == "landed":
+            log.info("%s landed", a.kind, extra=extra)
+        elif expected:
+            log.debug("%s not done: %s", a.kind, r.error, extra=extra)
+        elif r.verdict is Verdict.ALERT:
+            log.error("%s failed: %s", a.kind, r.error, extra=extra)
+        elif r.status in ("failed", "expired"):
+            log.info("%s %s: %s", a.kind, r.status, r.error, extra=extra)
+
+
+def _shape(action: Action) -> tuple[str, int, int]:
+    return action.kind, len(action.instructions), sum(len(i.accounts) for i in action.instructions)
+
+
+def journal_status(status: str, verdict: Verdict | None) -> str:
+    """The journal's status for an outcome: "skipped" closes the intent for good (not retried under its key)."""
+    if status == "dry_run" or (status == "failed" and verdict in (Verdict.SKIP, Verdict.ALERT)):
+        return "skipped"
+    return status
+
+
+__all__ = ["Action", "ActionResult", "FeePolicy", "TxPipeline", "fee_lamports", "journal_status", "priority_price"]

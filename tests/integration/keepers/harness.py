@@ -1,0 +1,182 @@
+"""A keeper against the LiteSVM RPC node over real HTTP and websockets, with the trading scenario
+(``localnet.scenario``) running on the node's ledger at every slot.
+
+``KeeperWorld.start`` boots the node with the scenario's exchange; ``run_keeper`` runs a
+``keepers.runtime.Keeper`` with an ``RpcChain`` in the test's loop; ``on_node`` reads or writes the
+ledger on the node's thread (the only safe way to touch it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from keepers.chain.rpc import RpcChain
+from keepers.config import Config
+from keepers.margin import compute_margin
+from keepers.margin_scan import counted, flat
+from keepers.runtime import Keeper
+from localnet.scenario import Scenario, ScenarioSettings, conservation, seed_insurance_fund, slot_clock, users_of
+from programs_client.perp.accounts import Market
+from keepers.margin import MarketState, Position
+from tests.integration.localnet.conftest import LocalNode, start_node, stop_node
+
+T = TypeVar("T")
+
+# Fast, short scenario: the crash comes after the takers opened; an hour of chain time passes in 180 slots.
+SETTINGS = ScenarioSettings(users=12, crash_at=40, crash_drop=0.14, seconds_per_slot=20, funding_period_s=300,
+                            takers_per_slot=2, insurance_stake=1_000 * 10**6)
+
+
+@dataclass
+class KeeperWorld:
+    """The node, its scenario and what a keeper needs to connect."""
+
+    node: LocalNode
+    scenario: Scenario
+    settings: ScenarioSettings
+    tmp: Path
+    keeper_path: Path = field(init=False)
+
+    @classmethod
+    def start(cls, perp_program: bytes, mock_oracle: bytes, tmp: Path, settings: ScenarioSettings = SETTINGS,
+              **node_config: Any) -> KeeperWorld:
+        """Boot a node with the scenario's exchange, chain time running ``seconds_per_slot`` per slot."""
+        node = start_node(perp_program, mock_oracle, plan=settings.plan(), **node_config)
+        ledger = node.node.chain
+
+        def prepare() -> Scenario:
+            ledger.wall_clock = slot_clock(lambda: ledger, ledger.slot, settings.seconds_per_slot,
+                                           ledger.svm.get_clock().unix_timestamp)
+            seed_insurance_fund(ledger, node.deployment, settings.insurance_stake)
+            return Scenario(ledger, node.deployment, settings)
+
+        scenario = node.thread.call(prepare)
+        world = cls(node, scenario, settings, tmp)
+        world.keeper_path = tmp / "keeper.json"
+        fd = os.open(world.keeper_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(list(bytes(node.deployment.wallets["keeper"])), f)
+        return world
+
+    def stop(self) -> None:
+        self.on_node(self.scenario.detach)
+        stop_node(self.node)
+
+    def on_node(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` on the node's thread and return its result."""
+        return self.node.thread.call(fn, *args)
+
+    def begin_trading(self) -> None:
+        """Start the scenario: one step per slot from now on."""
+        self.on_node(self.scenario.attach)
+
+    def config(self, **sections: dict[str, Any]) -> Config:
+        """A keeper configuration for this node (metrics on a free port, journal in the temp folder)."""
+        data: dict[str, Any] = {
+            "cluster": {"rpc_url": self.node.rpc_url, "ws_url": self.node.ws_url, "commitment": "confirmed",
+                        "silence_s": 2.0},
+            "keeper": {"keypair_path": str(self.keeper_path), "journal_path": str(self.tmp / "journal.sqlite")},
+            "metrics": {"port": 0},
+            "logging": {"level": "info", "format": "text"},
+            "bots": {"settler": {"interval_s": 0.5, "funding_threshold_quote": 50 * 10**6, "pnl_threshold_quote": 10**6},
+                     "mark_price": {"deviation_bps": 10, "heartbeat_s": 120.0}},
+        }
+        for name, values in sections.items():
+            data.setdefault(name, {}).update(values)
+        return Config.from_mapping(data, self.tmp)
+
+    # -- what the chain says ----------------------------------------------------------------------
+    def slot(self) -> int:
+        return self.on_node(lambda: self.node.node.chain.slot)
+
+    def markets(self) -> list[Market]:
+        def read() -> list[Market]:
+            ledger = self.node.node.chain
+            return [Market.decode(bytes(ledger.get_account(m.address).data)) for m in self.node.deployment.markets]
+
+        return self.on_node(read)
+
+    def liquidatable_users(self) -> list[str]:
+        """Users below maintenance at the chain's current marks, computed with the exact margin mirror."""
+        def read() -> list[str]:
+            ledger = self.node.node.chain
+            states = {m.market_index: MarketState.from_account(m) for m in self.markets_unlocked(ledger)}
+            out = []
+            for u in users_of(ledger, self.node.deployment.program_id):
+                positions = [Position.from_account(p) for p in u.positions if counted(p)]
+                if flat(u):
+                    continue
+                if compute_margin(u.collateral, positions, states).liquidatable:
+                    out.append(str(u.authority))
+            return out
+
+        return self.on_node(read)
+
+    def markets_unlocked(self, ledger: Any) -> list[Market]:
+        return [Market.decode(bytes(ledger.get_account(m.address).data)) for m in self.node.deployment.markets]
+
+    def bankrupt_users(self) -> int:
+        """Flat users whose collateral plus unsettled PnL is negative (what resolve_bankruptcy fixes)."""
+        def read() -> int:
+            users = users_of(self.node.node.chain, self.node.deployment.program_id)
+            return sum(1 for u in users if flat(u) and u.collateral + sum(p.unsettled_pnl for p in u.positions) < 0)
+
+        return self.on_node(read)
+
+    def conservation(self) -> tuple[int, int, int]:
+        return self.on_node(conservation, self.node.node.chain, self.node.deployment)
+
+    def queued_fills(self) -> int:
+        from programs_client.perp.accounts import EventQueue
+        from keepers.pdas import event_queue_pda
+
+        def read() -> int:
+            ledger = self.node.node.chain
+            return sum(EventQueue.decode(bytes(ledger.get_account(event_queue_pda(m.index, self.node.deployment.program_id)).data)).count
+                       for m in self.node.deployment.markets)
+
+        return self.on_node(read)
+
+
+async def wait_until(predicate: Callable[[], bool], timeout_s: float, poll_s: float = 0.1) -> float:
+    """Poll ``predicate`` until it holds; return the seconds waited; AssertionError after ``timeout_s``."""
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout_s:
+            raise AssertionError(f"condition not met within {timeout_s} s")
+        await asyncio.sleep(poll_s)
+    return time.monotonic() - started
+
+
+class RunningKeeper:
+    """A keeper started in the test's loop on an ``RpcChain``; ``stop`` stops both."""
+
+    def __init__(self, world: KeeperWorld, config: Config, bots: tuple[str, ...] | None = None,
+                 chain_options: dict[str, Any] | None = None) -> None:
+        c = config.cluster
+        self.chain = RpcChain(c.rpc_url, c.ws_url, c.send_urls, c.commitment, request_timeout_s=5.0, silence_s=c.silence_s,
+                              max_backoff_s=0.5, **(chain_options or {}))
+        keypair = world.node.deployment.wallets["keeper"]
+        self.keeper = Keeper(config, self.chain, keypair, bots,
+                             pipeline_options={"poll_s": 0.1, "resend_s": 0.5, "max_confirm_s": 20.0})
+
+    async def start(self) -> RunningKeeper:
+        await self.keeper.start()
+        return self
+
+    async def stop(self) -> None:
+        await self.keeper.stop()
+        await self.chain.close()
+
+    def landed(self, kind: str) -> int:
+        return self.keeper.pipeline.outcomes.get((kind, "landed"), 0)
+
+
+__all__ = ["SETTINGS", "KeeperWorld", "RunningKeeper", "wait_until"]

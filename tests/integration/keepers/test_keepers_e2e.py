@@ -1,0 +1,93 @@
+"""Every keeper bot end to end against the LiteSVM RPC node over HTTP and websockets.
+
+The scenario opens leveraged positions against a market maker and crashes the oracle price; the
+keeper must liquidate every under-margined user within a bounded number of slots, crank funding every
+period, consume the fills, resolve the bankruptcies and sweep revenue into the insurance fund, while
+the vault keeps owing exactly what it holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from keepers.bots.insurance import token_amount
+from keepers.pdas import insurance_vault_pda
+from tests.integration.keepers.harness import SETTINGS, KeeperWorld, RunningKeeper, wait_until
+
+pytestmark = pytest.mark.slow
+
+LIQUIDATION_BOUND_SLOTS = 120  # every liquidatable user liquidated within this many slots of the crash
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+async def test_keepers_liquidate_fund_settle_and_sweep_after_a_crash(perp_program: bytes, mock_oracle_program: bytes,
+                                                                     tmp_path: Path) -> None:
+    world = KeeperWorld.start(perp_program, mock_oracle_program, tmp_path)
+    running = None
+    try:
+        running = await RunningKeeper(world, world.config()).start()
+        keeper = running.keeper
+        world.begin_trading()
+        await wait_until(lambda: world.scenario.opened == SETTINGS.users, 30)
+        await wait_until(lambda: world.scenario.crashed, 30)
+        crash_slot = world.slot()
+
+        # Liquidations: every liquidatable user is liquidated within a bounded number of slots.
+        await wait_until(lambda: running.landed("liquidate_perp") > 0, 30)
+        await wait_until(lambda: not world.liquidatable_users(), 60, poll_s=0.25)
+        assert world.slot() - crash_slot <= LIQUIDATION_BOUND_SLOTS
+
+        # Bankruptcies the crash caused are resolved, and fills are consumed.
+        await wait_until(lambda: running.landed("resolve_bankruptcy") > 0 and world.bankrupt_users() == 0, 60, poll_s=0.25)
+        await wait_until(lambda: world.queued_fills() == 0, 30, poll_s=0.25)
+        assert running.landed("consume_events") > 0
+        assert running.landed("settle_pnl") > 0
+
+        # Funding is cranked every period: after a few periods no market is a period behind.
+        periods = 3
+        start = world.slot()
+        await wait_until(lambda: world.slot() - start >= periods * SETTINGS.funding_period_s // SETTINGS.seconds_per_slot, 30)
+        now_ts = world.on_node(lambda: world.node.node.chain.svm.get_clock().unix_timestamp)
+        for m in world.markets():
+            funding = [(e.key, e.status, e.error) for e in keeper.journal.recent(10_000) if e.kind == "update_funding"]
+            assert now_ts - m.last_funding_ts < 2 * SETTINGS.funding_period_s, f"market {m.market_index} funding is late: {funding}"
+        assert running.landed("update_funding") >= periods * len(world.markets())
+
+        # Revenue reaches the insurance fund: the fees of the liquidations are swept.
+        await wait_until(lambda: running.landed("settle_revenue") > 0, 30)
+        vault = world.on_node(lambda: world.node.node.chain.get_account(insurance_vault_pda(world.node.deployment.program_id)))
+        assert token_amount(bytes(vault.data)) > 0
+        assert any(m.last_revenue_settle_ts > 0 for m in world.markets())
+
+        # Observability: /health is green, /metrics counts what landed.
+        assert keeper.server is not None
+        status, body = await asyncio.to_thread(_get, f"http://127.0.0.1:{keeper.server.port}/health")
+        assert status == 200 and json.loads(body)["ok"] is True
+        _, metrics = await asyncio.to_thread(_get, f"http://127.0.0.1:{keeper.server.port}/metrics")
+        assert b'perpkeep_actions_landed_total{bot="liquidator",kind="liquidate_perp"}' in metrics
+
+        # Nothing failed for a reason the keeper should have avoided, and the vault owes what it holds.
+        alerts = [e for e in keeper.journal.recent(10_000) if e.status == "skipped" and e.error
+                  and not any(s in e.error for s in ("NotLiquidatable", "FundingTooEarly", "NotBankrupt",
+                                                      "RevenueSettleTooEarly", "NoPositionToLiquidate"))]
+        assert alerts == []
+        await running.stop()
+        running = None
+        vault_balance, total, claims = world.conservation()
+        assert vault_balance == total == claims
+    finally:
+        if running is not None:
+            await running.stop()
+        world.stop()

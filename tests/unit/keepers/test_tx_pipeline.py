@@ -1,0 +1,180 @@
+"""The transaction pipeline on the real program in an in-process ledger: sizing, journal, locks,
+verdicts, expiry, fees."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from pathlib import Path
+
+import pytest
+from solders.compute_budget import set_compute_unit_limit, set_compute_unit_price
+
+from keepers import instructions as ix
+from keepers.bots.mark_price import oracle_accounts
+from keepers.chain.inprocess import InProcessChain
+from keepers.error_policy import Verdict
+from keepers.journal import Journal
+from keepers.observability import Metrics
+from keepers.tx import Action, FeePolicy, TxPipeline, fee_lamports, priority_price
+from localnet.build import build_program
+from localnet.rpc.config import FaultConfig
+from localnet.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
+from programs_client.perp.accounts import Market
+
+SETTINGS = ScenarioSettings(users=2, seconds_per_slot=600, funding_period_s=3600)  # a funding period in 6 slots
+
+
+@pytest.fixture
+def world(perp_program: bytes) -> LedgerWorld:
+    return build_ledger_world(SETTINGS, perp_program, Path(build_program("mock_oracle")).read_bytes())
+
+
+@pytest.fixture
+async def pipeline(world: LedgerWorld, tmp_path: Path) -> TxPipeline:
+    chain = InProcessChain(world.ledger)
+    p = TxPipeline(chain, world.dep.wallets["keeper"], Journal(tmp_path / "j.sqlite"), Metrics(), FeePolicy(),
+                   commitment="processed", poll_s=0.01, resend_s=0.05)
+    yield p
+    await p.close()
+    await chain.close()
+    p.journal.close()
+
+
+def _market(world: LedgerWorld, index: int = 0) -> Market:
+    return Market.decode(bytes(world.ledger.get_account(world.dep.markets[index].address).data))
+
+
+def _crank(world: LedgerWorld, key: str = "crank-1", index: int = 0) -> Action:
+    primary, fallback = oracle_accounts(_market(world, index))
+    return Action("test", "update_prices", key, world.dep.markets[index].address,
+                  (ix.update_prices(index, primary, fallback, world.dep.program_id),))
+
+
+def _budget_of(world: LedgerWorld, signature: object) -> tuple[int, int]:
+    """(compute unit limit, micro-lamports per CU) the landed transaction asked for."""
+    tx = world.ledger.records[signature].tx
+    keys = tx.message.account_keys
+    limit = price = 0
+    for ci in tx.message.instructions:
+        if str(keys[ci.program_id_index]) != "ComputeBudget111111111111111111111111111111":
+            continue
+        data = bytes(ci.data)
+        if data[0] == 2:
+            limit = int.from_bytes(data[1:5], "little")
+        elif data[0] == 3:
+            price = int.from_bytes(data[1:9], "little")
+    return limit, price
+
+
+async def test_a_crank_lands_once_sized_by_simulation(world: LedgerWorld, pipeline: TxPipeline) -> None:
+    world.ledger.advance_slot()
+    sent_before = len(world.ledger.records)
+    r = await pipeline.submit(_crank(world))
+    assert r.status == "landed", r
+    assert len(world.ledger.records) == sent_before + 1
+    record = world.ledger.records[r.signature]
+    limit, _ = _budget_of(world, r.signature)
+    # The limit is the simulated cost plus the two budget instructions, with 15% headroom; the real
+    # cost of the landed transaction fits under it.
+    assert record.compute_units < limit
+    assert limit == r.compute_units
+    entry = pipeline.journal.latest("crank-1")
+    assert entry is not None and entry.status == "landed" and entry.signature == str(r.signature)
+    again = await pipeline.submit(_crank(world))
+    assert again.status == "done"
+    assert len(world.ledger.records) == sent_before + 1
+
+
+async def test_one_action_per_kind_and_target_in_flight(world: LedgerWorld, pipeline: TxPipeline) -> None:
+    first = _crank(world, "a")
+    assert pipeline.reserve(first)
+    assert (await pipeline.submit(_crank(world, "b"))).status == "busy"
+    other_kind = Action("test", "update_funding", "f", first.target, (ix.update_funding(0, world.dep.program_id),))
+    assert (await pipeline.submit(other_kind)).status != "busy"
+    assert (await pipeline.submit(first, reserved=True)).status == "landed"
+    assert not pipeline.busy("update_prices", first.target)
+
+
+async def test_a_skip_is_final_and_a_retry_is_not(world: LedgerWorld, pipeline: TxPipeline) -> None:
+    dep = world.dep
+    keeper = dep.wallets["keeper"]
+    # A healthy user cannot be liquidated: NotLiquidatable closes that intent for good.
+    victim = dep.user_accounts["user-0"]
+    liquidate = Action("test", "liquidate_perp", "liq", victim, (ix.liquidate_perp(
+        keeper.pubkey(), dep.user_accounts["keeper"], victim, 0, 10**9, [dep.markets[1].address], dep.program_id),))
+    r = await pipeline.submit(liquidate)
+    assert (r.status, r.error_name, r.verdict) == ("failed", "NotLiquidatable", Verdict.SKIP)
+    assert pipeline.journal.latest("liq").status == "skipped"
+    assert (await pipeline.submit(liquidate)).status == "done"
+    # Funding cranked twice in one period: the second is too early, which may succeed later.
+    for _ in range(7):
+        world.ledger.advance_slot()
+    funding = Action("test", "update_funding", "fund", dep.markets[0].address,
+                     (ix.update_funding(0, dep.program_id),), expected=frozenset({"FundingTooEarly"}))
+    first = await pipeline.submit(funding)
+    assert first.status == "landed", first
+    early = Action("test", "update_funding", "fund-2", dep.markets[0].address, funding.instructions,
+                   expected=frozenset({"FundingTooEarly"}))
+    r = await pipeline.submit(early)
+    assert (r.error_name, r.verdict, r.expected) == ("FundingTooEarly", Verdict.RETRY, True)
+    assert pipeline.journal.latest("fund-2").status == "failed"
+    assert (await pipeline.submit(early)).status == "failed"  # tried again, not refused
+    assert pipeline.outcomes[("update_funding", "expected")] == 2
+
+
+async def test_an_unlandable_transaction_is_resent_until_its_blockhash_expires(world: LedgerWorld,
+                                                                                pipeline: TxPipeline) -> None:
+    # Every blockhash older than one slot is refused, and slots go by: the transaction never lands.
+    world.ledger.faults.configure(FaultConfig(blockhash_ttl_slots=0))
+    pipeline.blockhash_ttl_s = 3600.0
+    await pipeline._latest_blockhash()  # cache a blockhash, then let it age
+
+    async def produce_slots() -> None:
+        for _ in range(400):
+            world.ledger.advance_slot()
+            await asyncio.sleep(0.001)
+
+    producer = asyncio.create_task(produce_slots())
+    r = await asyncio.wait_for(pipeline.submit(_crank(world, "never")), 30)
+    producer.cancel()
+    assert r.status == "expired", r
+    assert pipeline.sends >= 2  # resent while the blockhash was still valid
+    assert pipeline.journal.latest("never").status == "expired"
+    assert r.signature not in world.ledger.records
+
+
+async def test_a_dry_run_simulates_and_sends_nothing(world: LedgerWorld, pipeline: TxPipeline) -> None:
+    pipeline.dry_run = True
+    before = len(world.ledger.records)
+    r = await pipeline.submit(_crank(world, "dry"))
+    assert r.status == "dry_run" and r.compute_units > 0
+    assert len(world.ledger.records) == before
+    assert pipeline.journal.latest("dry").status == "skipped"
+
+
+async def test_the_priority_fee_follows_recent_fees_within_the_cap(world: LedgerWorld, pipeline: TxPipeline) -> None:
+    # Someone paid 5,000 micro-lamports per CU to write the market: the next crank bids the same.
+    world.ledger.advance_slot()
+    payer = world.svm.payer
+    primary, fallback = oracle_accounts(_market(world))
+    out = world.ledger.send([set_compute_unit_limit(200_000), set_compute_unit_price(5_000),
+                             ix.update_prices(0, primary, fallback, world.dep.program_id)], [], payer)
+    assert out.ok
+    world.ledger.advance_slot()
+    r = await pipeline.submit(_crank(world, "priced"))
+    assert r.status == "landed"
+    limit, price = _budget_of(world, r.signature)
+    assert price == 5_000
+    assert r.fee_lamports == 5_000 + math.ceil(limit * 5_000 / 1_000_000)
+
+
+def test_priority_price_rules() -> None:
+    policy = FeePolicy(floor_micro_lamports=100, cap_micro_lamports=10_000, reward_share=0.5)
+    assert priority_price([], 100_000, 0, policy) == 100  # nothing recent: the floor
+    assert priority_price([0, 0, 200, 400, 800, 1_600], 100_000, 0, policy) == 1_600  # 75th percentile of non-zero fees
+    assert priority_price([50_000], 100_000, 0, policy) == 10_000  # capped
+    # A reward of 1,000 lamports lets half (500 lamports) go to 100,000 CU: 5,000 micro-lamports per CU.
+    assert priority_price([50_000], 100_000, 1_000, policy) == 5_000
+    assert fee_lamports(2, 200_000, 3) == 10_000 + 1  # 0.6 lamports rounds up
+
