@@ -118,6 +118,9 @@ class Journal:
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            # Checkpoints move the WAL into the database and fsync: milliseconds that must not fall on a
+            # send. The owner calls ``checkpoint`` off the hot path (the runtime's housekeeping, close).
+            self._db.execute("PRAGMA wal_autocheckpoint=0")
             self._db.executescript(f"BEGIN; {_SCHEMA} INSERT OR IGNORE INTO meta(key, value) "
                                    f"VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;")
             row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
@@ -157,12 +160,32 @@ class Journal:
         if self._write(sql + " WHERE id = ?", (*args, action_id)).rowcount != 1:
             raise JournalError(f"journal {self.path}: no action with id {action_id}")
 
-    def record_intent(self, key: str, bot: str, kind: str, target: str, detail: dict[str, Any]) -> int:
-        """Record that ``bot`` intends action ``kind`` on ``target`` (idempotency ``key``); return its id."""
+    def record_intent(self, key: str, bot: str, kind: str, target: str, detail: dict[str, Any],
+                      signature: str | None = None, last_valid_block_height: int | None = None) -> int:
+        """Record that ``bot`` intends action ``kind`` on ``target`` (idempotency ``key``); return its id.
+
+        With ``signature``, the intent is recorded as already signed and about to be sent (one write
+        instead of ``record_intent`` then ``record_sent``).
+        """
         text = json.dumps(detail, sort_keys=True, default=str)
-        cur = self._write("INSERT INTO actions(key, bot, kind, target, detail, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                          (key, bot, kind, target, text, self.clock()))
+        now = self.clock()
+        if signature is None:
+            cur = self._write("INSERT INTO actions(key, bot, kind, target, detail, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                              (key, bot, kind, target, text, now))
+        else:
+            cur = self._write("INSERT INTO actions(key, bot, kind, target, detail, created_at, status, signature,"
+                              " last_valid_block_height, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              (key, bot, kind, target, text, now, Status.SENT.value, signature, last_valid_block_height,
+                               now))
         return int(cur.lastrowid)
+
+    def checkpoint(self) -> None:
+        """Move the write-ahead log into the database file (call off the hot path)."""
+        with self._lock:
+            try:
+                self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as e:
+                raise JournalError(f"journal {self.path}: checkpoint failed: {e}") from None
 
     def record_sent(self, action_id: int, signature: str, last_valid_block_height: int) -> None:
         """Record that the action's transaction was sent with ``signature``, valid until that block height."""

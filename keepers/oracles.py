@@ -10,6 +10,7 @@ Errors are the perp program's own error classes from the generated ``errors`` mo
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
@@ -253,6 +254,7 @@ def _decode_switchboard_on_demand(data: bytes) -> OraclePrice:
     return _normalise_decimal(result.value, d, result.std_dev, d, result.slot, status)
 
 
+@functools.lru_cache(maxsize=256)  # keepers re-read the same account bytes at every tick
 def decode_oracle(kind: OracleKind, data: bytes, feed_id: bytes = bytes(32)) -> OraclePrice:
     """Decode account data of layout ``kind`` like ``pk_oracle_decode`` (no key or owner check).
 

@@ -193,11 +193,11 @@ class TxPipeline:
         if not reserved and not self.reserve(action):
             return ActionResult("busy" if action.lock in self.in_flight else "done", action)
         started = self.clock()
-        action_id = self.journal.record_intent(action.key, action.bot, action.kind, str(action.target), action.detail)
         if self.metrics is not None:
             self.metrics.attempted(action.bot, action.kind)
+        row = _JournalRow(self.journal, action)
         try:
-            result = await self._run(action, action_id, started)
+            result = await self._run(action, row, started)
         except ChainError as e:
             result = ActionResult("failed", action, error=f"chain: {e}", verdict=Verdict.RETRY,
                                   latency_s=self.clock() - started)
@@ -207,7 +207,7 @@ class TxPipeline:
                                   latency_s=self.clock() - started)
         finally:
             self.in_flight.pop(action.lock, None)
-        self._finish(action_id, result)
+        self._finish(row.id(), result)
         return result
 
     async def recover(self) -> int:
@@ -235,10 +235,11 @@ class TxPipeline:
         await asyncio.gather(*self._recovery, return_exceptions=True)
 
     # -- steps --------------------------------------------------------------------------------------
-    async def _run(self, action: Action, action_id: int, started: float) -> ActionResult:
+    async def _run(self, action: Action, row: _JournalRow, started: float) -> ActionResult:
         shape = _shape(action)
         units = self.units_by_shape.get(shape)
         if units is None or action.simulate_first or self.dry_run:
+            row.id()  # the intent is journaled before the (slow) simulation
             sim_tx = self._sign(action, self.fees.max_compute_units, 0, (await self._latest_blockhash()).blockhash)
             sim = await self.chain.simulate(sim_tx)
             if sim.err is not None:
@@ -255,7 +256,7 @@ class TxPipeline:
         tx = self._sign(action, units, price, blockhash.blockhash)
         signature = tx.signatures[0]
         fee = fee_lamports(len(tx.signatures), units, price)
-        self.journal.record_sent(action_id, str(signature), blockhash.last_valid_block_height)
+        row.sent(str(signature), blockhash.last_valid_block_height)
         status = await self._send_and_confirm(tx, blockhash.last_valid_block_height)
         latency = self.clock() - started
         if status is None:
@@ -413,6 +414,28 @@ class TxPipeline:
             log.error("%s failed: %s", a.kind, r.error, extra=extra)
         elif r.status in ("failed", "expired"):
             log.info("%s %s: %s", a.kind, r.status, r.error, extra=extra)
+
+
+class _JournalRow:
+    """The journal row of one attempt, written as late as safety allows: on the hot path (no
+    simulation) intent and signature go in one write, just before the send."""
+
+    def __init__(self, journal: Any, action: Action) -> None:
+        self.journal, self.action = journal, action
+        self._id: int | None = None
+
+    def id(self, signature: str | None = None, last_valid_block_height: int | None = None) -> int:
+        if self._id is None:
+            a = self.action
+            self._id = self.journal.record_intent(a.key, a.bot, a.kind, str(a.target), a.detail, signature,
+                                                  last_valid_block_height)
+        return self._id
+
+    def sent(self, signature: str, last_valid_block_height: int) -> None:
+        if self._id is None:
+            self.id(signature, last_valid_block_height)
+        else:
+            self.journal.record_sent(self._id, signature, last_valid_block_height)
 
 
 def _shape(action: Action) -> tuple[str, int, int]:

@@ -176,7 +176,7 @@ class LiquidatorBot(Bot):
             return
         priced = predicted_states(cache.markets, ctx.oracles, ctx.clock.slot)
         states = {i: p.state for i, p in priced.items()}
-        candidates = liquidatable(cache.columns, states, cache.users.__getitem__)
+        candidates = liquidatable(cache.columns, states, cache.users)
         self.last_candidates = len(candidates)
         ctx.metrics.set_liquidatable_users(len(candidates))
         self.liquidate(candidates, own_user, priced, states)
