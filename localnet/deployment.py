@@ -57,6 +57,15 @@ class BootstrapPlan:
     keeper_deposit: int = 0
     market_params: dict[str, int] = field(default_factory=dict)  # overrides of default_market_params for every market
 
+    def margin_accounts(self) -> list[tuple[str, int, int]]:
+        """(wallet name, collateral tokens, deposit) of every margin account to create: the keeper's (when
+        funded), the makers', the users'."""
+        out = []
+        if self.keeper_tokens or self.keeper_deposit:
+            out.append(("keeper", max(self.keeper_tokens, self.keeper_deposit), self.keeper_deposit))
+        out += [(f"maker-{i}", self.maker_deposit, self.maker_deposit) for i in range(self.makers)]
+        return out + [(f"user-{i}", self.user_tokens, self.user_deposit) for i in range(self.users)]
+
     def price_of(self, market: str) -> float:
         """The first price published for ``market`` (quote per base)."""
         return self.prices.get(market, default_price(market))
@@ -189,20 +198,11 @@ def bootstrap_local(svm: LocalSvm, plan: BootstrapPlan, rpc_url: str = "", ws_ur
     keeper = svm.funded_keypair(plan.keeper_sol)
     wallets = {"admin": ex.admin, "mint-authority": ex.mint_authority, "keeper": keeper, "oracle-authority": authority}
     user_accounts = {}
-    if plan.keeper_tokens or plan.keeper_deposit:
-        account = ex.add_user(tokens=max(plan.keeper_tokens, plan.keeper_deposit), deposit=plan.keeper_deposit, keypair=keeper)
-        user_accounts["keeper"] = account.address
-        user_accounts["keeper-tokens"] = account.token_account
-    for i in range(plan.makers):
-        maker = ex.add_user(tokens=plan.maker_deposit, deposit=plan.maker_deposit)
-        wallets[f"maker-{i}"] = maker.keypair
-        user_accounts[f"maker-{i}"] = maker.address
-        user_accounts[f"maker-{i}-tokens"] = maker.token_account
-    for i in range(plan.users):
-        user = ex.add_user(tokens=plan.user_tokens, deposit=plan.user_deposit)
-        wallets[f"user-{i}"] = user.keypair
-        user_accounts[f"user-{i}"] = user.address
-        user_accounts[f"user-{i}-tokens"] = user.token_account
+    for name, tokens, deposit in plan.margin_accounts():
+        account = ex.add_user(tokens=tokens, deposit=deposit, keypair=wallets.get(name))
+        wallets[name] = account.keypair
+        user_accounts[name] = account.address
+        user_accounts[f"{name}-tokens"] = account.token_account
     return Deployment(rpc_url, ws_url, svm.program_id, ex.mint, markets, wallets, user_accounts, oracle_program)
 
 

@@ -84,11 +84,13 @@ async def bootstrap_over_rpc(client: AsyncClient, program_id: Pubkey, plan: Boot
     if program is None or not program.executable:
         raise BootstrapError(f"the mock oracle program is not loaded at {oracle_program}")
     admin, mint_authority, keeper, mint, oracle_authority = Keypair(), Keypair(), Keypair(), Keypair(), Keypair()
-    users = [Keypair() for _ in range(plan.users)]
+    accounts = plan.margin_accounts()
+    owners = {name: keeper if name == "keeper" else Keypair() for name, _, _ in accounts}
     await asyncio.gather(airdrop(client, admin.pubkey(), 100 * LAMPORTS_PER_SOL, poll_s=poll_s),
                          airdrop(client, keeper.pubkey(), plan.keeper_sol * LAMPORTS_PER_SOL, poll_s=poll_s),
                          airdrop(client, oracle_authority.pubkey(), ORACLE_AUTHORITY_SOL * LAMPORTS_PER_SOL, poll_s=poll_s),
-                         *(airdrop(client, u.pubkey(), 10 * LAMPORTS_PER_SOL, poll_s=poll_s) for u in users))
+                         *(airdrop(client, kp.pubkey(), 10 * LAMPORTS_PER_SOL, poll_s=poll_s)
+                           for name, kp in owners.items() if name != "keeper"))
     await send_and_confirm(client, [mo.initialize_ix(oracle_authority.pubkey(), oracle_program)], oracle_authority,
                            poll_s=poll_s)
     rent = (await client.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
@@ -107,24 +109,26 @@ async def bootstrap_over_rpc(client: AsyncClient, program_id: Pubkey, plan: Boot
         await send_and_confirm(client, new.create_ixs(authority) + new.oracles.write_ixs(authority, price, plan.confidence_bps),
                                oracle_authority, new.keypairs, poll_s=poll_s)
         await send_and_confirm(client, [
-            ix.initialize_market(admin.pubkey(), index, name, new.oracles.config(), default_market_params(), program_id),
+            ix.initialize_market(admin.pubkey(), index, name, new.oracles.config(), default_market_params(**plan.market_params),
+                                 program_id),
             new.oracles.update_prices_ix(index, program_id),
         ], admin, poll_s=poll_s)
         markets.append(MarketInfo(index, name, market_pda(index, program_id), new.oracles, price))
     wallets = {"admin": admin, "mint-authority": mint_authority, "keeper": keeper, "oracle-authority": oracle_authority}
     user_accounts: dict[str, Pubkey] = {}
-    for i, user in enumerate(users):
+    for name, tokens, deposit in accounts:
+        user = owners[name]
         ata = get_associated_token_address(user.pubkey(), mint.pubkey())
         ixs = [create_associated_token_account(user.pubkey(), user.pubkey(), mint.pubkey()),
                mint_to(MintToParams(program_id=TOKEN_PROGRAM_ID, mint=mint.pubkey(), dest=ata,
-                                    mint_authority=mint_authority.pubkey(), amount=plan.user_tokens)),
+                                    mint_authority=mint_authority.pubkey(), amount=tokens)),
                ix.initialize_user(user.pubkey(), 0, None, program_id)]
-        if plan.user_deposit:
-            ixs.append(ix.deposit(user.pubkey(), ata, plan.user_deposit, 0, program_id))
+        if deposit:
+            ixs.append(ix.deposit(user.pubkey(), ata, deposit, 0, program_id))
         await send_and_confirm(client, ixs, user, [mint_authority], poll_s=poll_s)
-        wallets[f"user-{i}"] = user
-        user_accounts[f"user-{i}"] = user_pda(user.pubkey(), 0, program_id)
-        user_accounts[f"user-{i}-tokens"] = ata
+        wallets[name] = user
+        user_accounts[name] = user_pda(user.pubkey(), 0, program_id)
+        user_accounts[f"{name}-tokens"] = ata
     return Deployment(rpc_url, ws_url, program_id, mint.pubkey(), markets, wallets, user_accounts, oracle_program)
 
 

@@ -40,6 +40,8 @@ from localnet.price_service import (
 )
 from localnet.rpc import ConfigError, FaultConfig, NodeConfig, RpcNode
 
+KEEPER_COLLATERAL = 100_000 * 1_000_000  # the keeper's margin account, so its liquidator can take positions over
+
 if TYPE_CHECKING:
     from localnet.validator import ValidatorSpec
 
@@ -140,7 +142,9 @@ def _price_plan(opts: UpOptions) -> tuple[BootstrapPlan, dict[str, list[float]] 
         replay = load_replay(opts.prices.replay_file, opts.markets) if opts.prices.replay_file else None
     except PriceOptionsError as e:
         raise UpError(str(e)) from None
-    return BootstrapPlan(markets=opts.markets, users=opts.users, prices=initial_prices(opts.markets, replay)), replay
+    plan = BootstrapPlan(markets=opts.markets, users=opts.users, prices=initial_prices(opts.markets, replay),
+                         keeper_tokens=KEEPER_COLLATERAL, keeper_deposit=KEEPER_COLLATERAL)
+    return plan, replay
 
 
 def validator_spec(opts: UpOptions, out_dir: Path, binary: str) -> ValidatorSpec:

@@ -12,6 +12,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from solders.pubkey import Pubkey
+
+from keepers.pdas import user_pda
 
 from localnet.deployment import read_keypair
 from tests.integration.localnet.helpers import READY_LINE, Running, free_port
@@ -50,7 +53,9 @@ def test_up_prints_endpoints_wallets_and_stops_on_ctrl_c(tmp_path: Path) -> None
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "getBalance", "params": [str(keeper.pubkey()), {"commitment": "processed"}]})
         req = urllib.request.Request(f"http://127.0.0.1:{rpc_port}", body.encode(), {"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=5) as resp:
-            assert json.loads(resp.read())["result"]["value"] == 10 * 10**9
+            # 10 SOL, less the rent and fees of its token and margin accounts (well under 0.1 SOL)
+            assert 9.9 * 10**9 < json.loads(resp.read())["result"]["value"] < 10 * 10**9
+        assert info["user_accounts"]["keeper"] == str(user_pda(keeper.pubkey(), 0, Pubkey.from_string(program_id)))
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "getAccountInfo", "params": [info["exchange"], {"encoding": "base64"}]})
         req = urllib.request.Request(f"http://127.0.0.1:{rpc_port}", body.encode(), {"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=5) as resp:
