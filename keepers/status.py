@@ -21,6 +21,7 @@ from keepers.pdas import insurance_vault_pda
 from programs_client.perp.accounts import Market
 
 QUOTE = 1_000_000
+PRICE_TO_FUNDING = 1_000  # funding rates are quote per base at 1e9, prices at 1e6 (programs/perp funding.c)
 STATUS_NAMES = ("Active", "ReduceOnly", "Paused", "Settlement", "Delisted")
 
 
@@ -82,21 +83,36 @@ def _q(amount: int) -> str:
     return f"{amount / QUOTE:,.2f}"
 
 
+def _funding(m: Market) -> str:
+    """The last period's funding rate as a share of the mark (longs pay when positive)."""
+    if m.mark_price == 0:
+        return "-"
+    return f"{m.last_funding_rate / (m.mark_price * PRICE_TO_FUNDING):+.4%}"
+
+
 def _status_name(m: Market) -> str:
     d = m.status.discriminator
     return STATUS_NAMES[d] if 0 <= d < len(STATUS_NAMES) else str(d)
 
 
-def markets_table(markets: list[tuple[Pubkey, Market]]) -> Table:
-    """One row per market: status, prices, open interest, funding, pools."""
+def markets_table(markets: list[tuple[Pubkey, Market]], compact: bool = False) -> Table:
+    """One row per market: status, prices, open interest, funding, pools (``compact``: fits 80 columns)."""
     t = Table(title="markets", title_justify="left")
-    for col in ("#", "name", "status", "index", "mark", "OI long", "OI short", "funding/period", "fee pool", "PnL pool",
-                "socialised"):
-        t.add_column(col, justify="right" if col not in ("name", "status") else "left")
+    columns = ("market", "mark", "OI long", "OI short", "funding", "fee pool", "PnL pool") if compact else (
+        "#", "name", "status", "index", "mark", "OI long", "OI short", "funding/period", "fee pool", "PnL pool",
+        "socialised")
+    for col in columns:
+        t.add_column(col, justify="left" if col in ("name", "status", "market") else "right")
     for _, m in markets:
-        t.add_row(str(m.market_index), decode_market_name(m.name), _status_name(m), _q(m.index_price), _q(m.mark_price),
-                  f"{m.open_interest_long / BASE_PRECISION:,.3f}", f"{m.open_interest_short / BASE_PRECISION:,.3f}",
-                  f"{m.last_funding_rate / 1e4:.4f}%", _q(m.fee_pool), _q(m.pnl_pool), _q(m.socialised_loss))
+        full = {
+            "#": str(m.market_index), "name": decode_market_name(m.name), "market": decode_market_name(m.name),
+            "status": _status_name(m), "index": _q(m.index_price), "mark": _q(m.mark_price),
+            "OI long": f"{m.open_interest_long / BASE_PRECISION:,.3f}",
+            "OI short": f"{m.open_interest_short / BASE_PRECISION:,.3f}",
+            "funding/period": _funding(m), "funding": _funding(m),
+            "fee pool": _q(m.fee_pool), "PnL pool": _q(m.pnl_pool), "socialised": _q(m.socialised_loss),
+        }
+        t.add_row(*(full[c] for c in columns))
     return t
 
 

@@ -95,7 +95,7 @@ def live_view(world: LedgerWorld, keeper: Keeper, slot: int, settings: DemoSetti
         acts.add_row(kind, str(counts.get("landed", 0)), str(counts.get("failed", 0)), str(other))
     liq = keeper.bots["liquidator"].last_candidates if "liquidator" in keeper.bots else 0
     foot = f"liquidatable now: {liq}   in flight: {len(keeper.pipeline.in_flight)}"
-    return Group(head, markets_table(markets), acts, foot)
+    return Group(head, markets_table(markets, compact=True), acts, foot)
 
 
 def _by_kind(keeper: Keeper) -> dict[str, Counter[str]]:

@@ -13,7 +13,7 @@ from collections.abc import Container
 from solders.pubkey import Pubkey
 
 from keepers import instructions as ix
-from keepers.bots.funding import drain_instructions
+from keepers.bots.funding import drain_instructions, drainable
 from keepers.cache import AccountCache
 from keepers.margin_scan import bankrupt
 from keepers.tx import Action
@@ -32,7 +32,10 @@ def bankruptcy_actions(bot: str, cache: AccountCache, program_id: Pubkey, only: 
         if (only is not None and b.pubkey not in only) or not b.market_indices:
             continue
         index = b.market_indices[0]
-        ixs = drain_instructions(index, cache.event_queue(index), MAX_MAKERS, program_id)
+        queue = cache.event_queue(index)
+        if not drainable(queue, MAX_MAKERS):
+            continue  # the settler consumes the fills first
+        ixs = drain_instructions(index, queue, MAX_MAKERS, program_id)
         ixs.append(ix.resolve_bankruptcy(b.pubkey, index, program_id))
         out.append(Action(bot=bot, kind="resolve_bankruptcy",
                           key=f"resolve_bankruptcy:{b.pubkey}:{index}:{cache.slot_of(b.pubkey)}", target=b.pubkey,

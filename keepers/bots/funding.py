@@ -42,6 +42,11 @@ def queued_makers(queue: EventQueue | None, limit: int) -> list[Pubkey]:
     return [queue.fills[(queue.head + i) % size].maker for i in range(n)]
 
 
+def drainable(queue: EventQueue | None, limit: int = MAX_MAKERS_PER_TX) -> bool:
+    """Whether one transaction can drain ``queue`` first (else wait for the settler to consume it)."""
+    return queue is None or queue.count <= limit
+
+
 def drain_instructions(market_index: int, queue: EventQueue | None, limit: int, program_id: Pubkey) -> list[Instruction]:
     """``consume_events`` for the queued fills (empty when the queue is empty)."""
     makers = queued_makers(queue, limit)
@@ -70,9 +75,9 @@ class FundingBot(Bot):
     async def tick(self) -> None:
         ctx = self.ctx
         for index, market in sorted(ctx.cache.markets.items()):
-            if funding_due(market, ctx.clock.unix_timestamp):
-                self.submit(funding_action(self.name, market, ctx.cache.market_address(index),
-                                           ctx.cache.event_queue(index), ctx.program_id))
+            queue = ctx.cache.event_queue(index)
+            if funding_due(market, ctx.clock.unix_timestamp) and drainable(queue):
+                self.submit(funding_action(self.name, market, ctx.cache.market_address(index), queue, ctx.program_id))
 
 
-__all__ = ["FundingBot", "drain_instructions", "funding_action", "funding_due", "next_funding_ts", "queued_makers"]
+__all__ = ["FundingBot", "drain_instructions", "drainable", "funding_action", "funding_due", "next_funding_ts", "queued_makers"]

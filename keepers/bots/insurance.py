@@ -18,7 +18,7 @@ from solders.pubkey import Pubkey
 from keepers import instructions as ix
 from keepers.bots.bankruptcy import bankruptcy_actions
 from keepers.bots.base import Bot
-from keepers.bots.funding import drain_instructions
+from keepers.bots.funding import drain_instructions, drainable
 from keepers.margin import BASE_PRECISION
 from keepers.pdas import insurance_vault_pda
 from keepers.tx import Action
@@ -81,8 +81,9 @@ class InsuranceBot(Bot):
     async def tick(self) -> None:
         ctx, cache = self.ctx, self.ctx.cache
         for index, market in sorted(cache.markets.items()):
-            if sweep_due(market, ctx.clock.unix_timestamp, self.config.sweep_interval_s):
-                self.submit(sweep_action(self.name, market, cache.event_queue(index), ctx.program_id))
+            queue = cache.event_queue(index)
+            if sweep_due(market, ctx.clock.unix_timestamp, self.config.sweep_interval_s) and drainable(queue, MAX_MAKERS):
+                self.submit(sweep_action(self.name, market, queue, ctx.program_id))
         for action in bankruptcy_actions(self.name, cache, ctx.program_id):
             self.submit(action)
         await self.check_coverage()

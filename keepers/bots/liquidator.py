@@ -25,10 +25,11 @@ from keepers.bots.mark_price import oracle_accounts
 from keepers.cache import AccountCache
 from keepers.margin import BASE_PRECISION, BPS, Margin, MarketState, Position, compute_margin, liquidation_prices, liquidation_size
 from keepers.margin_scan import Candidate, counted, flat, liquidatable
+from keepers.mark import next_mark
 from keepers.oracles import RawAccount, Selected, select_price
 from keepers.pdas import user_pda
 from keepers.tx import Action, ActionResult
-from programs_client.perp.accounts import Market, User
+from programs_client.perp.accounts import Market, Orderbook, User
 from programs_client.perp.types import order_type, side
 
 # Quote (1e-6 of the collateral unit) to lamports, for the fee policy only: at ~150 quote per SOL,
@@ -46,8 +47,9 @@ class PricedMarket:
     crank: bool
 
 
-def predicted_states(markets: Mapping[int, Market], oracles: Mapping[Pubkey, RawAccount], slot: int) -> dict[int, PricedMarket]:
-    """Each market's mark after cranking its current oracle price: index + premium EMA, at least one tick.
+def predicted_states(markets: Mapping[int, Market], books: Mapping[int, Orderbook | None],
+                     oracles: Mapping[Pubkey, RawAccount], slot: int, now_ts: int) -> dict[int, PricedMarket]:
+    """Each market's mark once its current oracle price is cranked (``keepers.mark.next_mark``).
 
     Markets whose oracle is not valid now keep their stored mark (and are not cranked).
     """
@@ -59,7 +61,7 @@ def predicted_states(markets: Mapping[int, Market], oracles: Mapping[Pubkey, Raw
         primary, fallback = oracle_accounts(m)
         chosen = select_price(m.oracle, m.params, slot, oracles.get(primary), oracles.get(fallback) if fallback else None)
         if isinstance(chosen, Selected) and chosen.price.price_1e6 != m.index_price:
-            mark = max(chosen.price.price_1e6 + m.premium_ema, m.params.tick_size)
+            mark = next_mark(m, books.get(index), chosen.price.price_1e6, now_ts)
             out[index] = PricedMarket(replace(state, mark_price=mark), True)
         else:
             out[index] = PricedMarket(state, False)
@@ -174,7 +176,8 @@ class LiquidatorBot(Bot):
                 self._warned_no_account = True
                 ctx.metrics.alert(self.name, "no liquidator margin account")
             return
-        priced = predicted_states(cache.markets, ctx.oracles, ctx.clock.slot)
+        priced = predicted_states(cache.markets, {i: cache.orderbook(i) for i in cache.markets}, ctx.oracles,
+                                  ctx.clock.slot, ctx.clock.unix_timestamp)
         states = {i: p.state for i, p in priced.items()}
         candidates = liquidatable(cache.columns, states, cache.users)
         self.last_candidates = len(candidates)

@@ -143,7 +143,8 @@ def _user(world: LedgerWorld, **pos: int) -> User:
 def test_a_liquidation_is_planned_at_the_predicted_mark_within_our_capacity(world: LedgerWorld) -> None:
     m = _market(world)
     markets = {0: m, 1: _market(world, 1)}
-    priced = predicted_states(markets, _oracles(world, m) | _oracles(world, markets[1]), world.ledger.slot)
+    priced = predicted_states(markets, {}, _oracles(world, m) | _oracles(world, markets[1]), world.ledger.slot,
+                              m.twap_updated_ts)
     assert not priced[0].crank  # the oracle price is the one last cranked
     mark = priced[0].state.mark_price
     # 10 base long bought at the mark with 50 quote of collateral: equity 50 quote, maintenance 5% of the
