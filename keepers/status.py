@@ -128,8 +128,8 @@ def users_table(risks: list[UserRisk]) -> Table:
     return t
 
 
-def status_tables(report: StatusReport) -> list[Table]:
-    """The tables of ``perpkeep status``."""
+def status_tables(report: StatusReport, compact: bool = False) -> list[Table]:
+    """The tables of ``perpkeep status`` (``compact``: the market table fits 80 columns)."""
     fund = Table(title="insurance fund", title_justify="left", show_header=False)
     fund.add_column("what")
     fund.add_column("value", justify="right")
@@ -137,7 +137,7 @@ def status_tables(report: StatusReport) -> list[Table]:
     fund.add_row("coverage of open interest", "no open interest" if report.coverage is None else f"{report.coverage:.2%}")
     fund.add_row("users", f"{report.users:,}")
     fund.add_row("slot", f"{report.slot:,}")
-    return [markets_table(report.markets), fund, users_table(report.riskiest)]
+    return [markets_table(report.markets, compact), fund, users_table(report.riskiest)]
 
 
 __all__ = ["StatusReport", "UserRisk", "gather_status", "markets_table", "status_tables", "user_risks", "users_table"]
