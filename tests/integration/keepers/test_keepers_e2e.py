@@ -55,14 +55,16 @@ async def test_keepers_liquidate_fund_settle_and_sweep_after_a_crash(perp_progra
         assert running.landed("consume_events") > 0
         assert running.landed("settle_pnl") > 0
 
-        # Funding is cranked every period: after a few periods no market is a period behind.
+        # Funding is cranked every period: after a few periods no market is more than a period behind
+        # (at 20 s of chain time per 50 ms slot, a period is 0.75 s; a crank that meets fills queued
+        # after it was planned fails EventQueueNotEmpty and is retried, which can cost a period).
         periods = 3
         start = world.slot()
         await wait_until(lambda: world.slot() - start >= periods * SETTINGS.funding_period_s // SETTINGS.seconds_per_slot, 30)
         now_ts = world.on_node(lambda: world.node.node.chain.svm.get_clock().unix_timestamp)
         for m in world.markets():
             funding = [(e.key, e.status, e.error) for e in keeper.journal.recent(10_000) if e.kind == "update_funding"]
-            assert now_ts - m.last_funding_ts < 2 * SETTINGS.funding_period_s, f"market {m.market_index} funding is late: {funding}"
+            assert now_ts - m.last_funding_ts < 3 * SETTINGS.funding_period_s, f"market {m.market_index} funding is late: {funding}"
         assert running.landed("update_funding") >= periods * len(world.markets())
 
         # Revenue reaches the insurance fund: the fees of the liquidations are swept.
