@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 
+STATUS_WIDTH = 140  # columns the full status tables need
+
+
 class CliError(Exception):
     """An error to print as one clear message (exit status 1), without a traceback."""
 
@@ -61,8 +64,9 @@ def _load_config(path: str):  # noqa: ANN202 - keepers.config is imported lazily
 
     try:
         return load_config(Path(path))
-    except ConfigError as e:
-        raise CliError(f"config {path}: {e}") from None
+    except ConfigError as e:  # errors reading the file already start with its path
+        message = str(e)
+        raise CliError(message if message.startswith(f"{path}: ") else f"config {path}: {message}") from None
 
 
 def _bot_list(text: str) -> tuple[str, ...]:
@@ -144,7 +148,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
     if not report.markets:
         raise CliError(f"no exchange accounts of program {program_id} at {url}")
     console = Console()
-    for table in status_tables(report):
+    if not console.is_terminal:  # a file or a pipe: full width rather than rich's default of 80 columns
+        console = Console(width=STATUS_WIDTH)
+    for table in status_tables(report, compact=console.width < STATUS_WIDTH):
         console.print(table)
     return 0
 

@@ -103,10 +103,12 @@ class Keeper:
         fees = config.fees
         policy = FeePolicy(fees.priority_fee_floor_micro_lamports, fees.priority_fee_cap_micro_lamports, fees.reward_share,
                            fees.compute_unit_margin, fees.max_compute_units)
-        self.pipeline = TxPipeline(chain, keypair, self.journal, self.metrics, policy, config.cluster.commitment,
-                                   dry_run=config.keeper.dry_run, clock=clock, **(pipeline_options or {}))
         self.program_id = config.program.program_id
         self.cache = AccountCache(self.program_id)
+        # The pipeline holds a target after an action on it landed until the cache has seen the result.
+        self.pipeline = TxPipeline(chain, keypair, self.journal, self.metrics, policy, config.cluster.commitment,
+                                   dry_run=config.keeper.dry_run, clock=clock, state_slot=self.cache.slot_of,
+                                   **(pipeline_options or {}))
         self.ctx = KeeperContext(chain, self.cache, self.pipeline, keypair, self.program_id, self.metrics, self.health,
                                  ChainClock())
         self.bots: dict[str, Bot] = {}

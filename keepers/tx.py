@@ -1,7 +1,8 @@
 """The transaction pipeline: every keeper action goes from intent to outcome through ``TxPipeline.submit``.
 
-1. refuse a second action of the same kind on a target that has one in flight, and an intent the journal already
-   finished (landed, or failed for good);
+1. refuse a second action of the same kind on a target that has one in flight, or whose last one landed after
+   the state the keeper's cache holds for the target (it was planned from the state before that action), and
+   an intent the journal already finished (landed, or failed for good);
 2. journal the intent;
 3. size compute units by simulation (cached per action kind, so the hot path does not wait for a
    simulation after the first one of its kind) and stop there when the simulation fails;
@@ -40,11 +41,15 @@ log = logging.getLogger("perpkeep.tx")
 LAMPORTS_PER_SIGNATURE = 5_000
 MICRO_LAMPORTS = 1_000_000
 BUDGET_INSTRUCTION_UNITS = 300  # what the two compute-budget instructions themselves cost
-REUSE_HEADROOM = 1.3
+# A liquidation's cost varies by a third with the state it meets (the liquidator's other positions,
+# the user's resting orders): unsimulated sends get this much more than the simulated shape.
+REUSE_HEADROOM = 1.5
+REUSE_MIN_EXTRA_UNITS = 5_000
 MAX_FEE_CACHE = 1024
 SIMULATION_PREFIX = "simulation: "
 OUT_OF_COMPUTE = ("ProgramFailedToComplete", "ComputationalBudgetExceeded")
 FINAL_STATUSES = ("landed", "skipped")  # journal statuses after which a key is never tried again
+STALE_HOLD_S = 10.0  # the longest a landed action keeps its lock until the cache has seen what it did
 _COMMITMENT_RANK = {"processed": 0, "confirmed": 1, "finalized": 2}
 
 
@@ -148,6 +153,7 @@ class TxPipeline:
         fee_ttl_s: float = 5.0,
         max_confirm_s: float = 120.0,
         clock: Callable[[], float] = time.monotonic,
+        state_slot: Callable[[Pubkey], int | None] | None = None,
     ) -> None:
         self.chain = chain
         self.payer = payer
@@ -160,6 +166,10 @@ class TxPipeline:
         self.blockhash_ttl_s, self.fee_ttl_s = blockhash_ttl_s, fee_ttl_s
         self.clock = clock
         self.in_flight: dict[tuple[str, Pubkey], str] = {}  # (kind, target) -> key of the action in flight
+        # The slot the cached state of an account was read at (the keeper's cache), and the (slot, time)
+        # at which the last action of each (kind, target) landed: see ``_stale``.
+        self.state_slot = state_slot
+        self._landed_at: dict[tuple[str, Pubkey], tuple[int, float]] = {}
         # Compute units by transaction shape (kind, instructions, accounts): the hot path reuses them.
         self.units_by_shape: dict[tuple[str, int, int], int] = {}
         self.sends = 0
@@ -181,9 +191,10 @@ class TxPipeline:
     def reserve(self, action: Action) -> bool:
         """Claim ``action``'s target now (before a background ``submit(action, reserved=True)`` starts).
 
-        False when the target already has an action in flight or the journal finished the intent.
+        False when the target already has an action in flight, when the cache has not yet seen the
+        outcome of the last one that landed (``_stale``), or when the journal finished the intent.
         """
-        if action.lock in self.in_flight or self.finished(action.key):
+        if action.lock in self.in_flight or self._stale(action.lock) or self.finished(action.key):
             return False
         self.in_flight[action.lock] = action.key
         return True
@@ -191,7 +202,8 @@ class TxPipeline:
     async def submit(self, action: Action, reserved: bool = False) -> ActionResult:
         """Run ``action`` through the pipeline and return its outcome (never raises on chain faults)."""
         if not reserved and not self.reserve(action):
-            return ActionResult("busy" if action.lock in self.in_flight else "done", action)
+            busy = action.lock in self.in_flight or self._stale(action.lock)
+            return ActionResult("busy" if busy else "done", action)
         started = self.clock()
         if self.metrics is not None:
             self.metrics.attempted(action.bot, action.kind)
@@ -228,6 +240,21 @@ class TxPipeline:
             task.add_done_callback(self._recovery.discard)
         return len(entries)
 
+    def _stale(self, lock: tuple[str, Pubkey]) -> bool:
+        """Whether the last action of this kind on this target landed after the state the cache holds
+        for the target: a plan made now was made from the state before it (e.g. a second liquidation of
+        a user from the same read of its account). Held until the cache has the target at the landing
+        slot or later, at most ``STALE_HOLD_S``; never when the cache does not hold the target."""
+        landed = self._landed_at.get(lock)
+        if landed is None or self.state_slot is None:
+            return False
+        slot, at = landed
+        seen = self.state_slot(lock[1])
+        if seen is None or seen >= slot or self.clock() - at > STALE_HOLD_S:
+            del self._landed_at[lock]
+            return False
+        return True
+
     async def close(self) -> None:
         """Stop background recovery tasks."""
         for task in list(self._recovery):
@@ -250,7 +277,7 @@ class TxPipeline:
             if self.dry_run:
                 return ActionResult("dry_run", action, compute_units=units, latency_s=self.clock() - started)
         else:  # unsimulated: the same shape can cost more with other state (more positions, a fuller book)
-            units = min(self.fees.max_compute_units, math.ceil(units * REUSE_HEADROOM))
+            units = min(self.fees.max_compute_units, max(math.ceil(units * REUSE_HEADROOM), units + REUSE_MIN_EXTRA_UNITS))
         price = priority_price(await self._fees(action), units, action.reward_lamports, self.fees)
         blockhash = await self._latest_blockhash()
         tx = self._sign(action, units, price, blockhash.blockhash)
@@ -378,6 +405,7 @@ class TxPipeline:
                 if status is not None and (status.err is not None or self._reached(status)):
                     if status.err is None:
                         self.journal.record_outcome(entry.id, "landed", slot=status.slot)
+                        self._landed_at[target] = (status.slot, self.clock())
                     else:
                         name, verdict = classify(status.err)
                         self.journal.record_outcome(entry.id, journal_status("failed", verdict), error=name, slot=status.slot)
@@ -394,6 +422,8 @@ class TxPipeline:
         expected = r.expected
         status = "expected" if expected else r.status
         self.outcomes[(a.kind, status)] += 1
+        if r.status == "landed" and r.slot is not None:
+            self._landed_at[a.lock] = (r.slot, self.clock())
         error = f"dry run: {r.compute_units} CU" if r.status == "dry_run" else r.error
         self.journal.record_outcome(action_id, journal_status(r.status, r.verdict), error=error, slot=r.slot,
                                     compute_units=r.compute_units or None, fee_lamports=r.fee_lamports or None)
