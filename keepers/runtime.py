@@ -195,6 +195,9 @@ class Keeper:
         if self.server is not None:
             await self.server.stop()
             self.server = None
+        if self._started:
+            log.info("keeper stopped: journal %s", self.journal.counts())
+            self._started = False
         self.journal.close()
 
     # -- state --------------------------------------------------------------------------------------
@@ -282,8 +285,13 @@ class Keeper:
     async def _housekeeping(self) -> None:
         """Poll the clock (in case slot notifications stop) and the SOL balance, until stopped."""
         next_balance = next_checkpoint = 0.0
+        reconnects = 0
         while not self._stop.is_set():
             await self._refresh_clock_quietly()
+            now_reconnects = getattr(self.chain, "reconnects", 0)  # RpcChain counts its websocket reconnects
+            for _ in range(now_reconnects - reconnects):
+                self.metrics.rpc_reconnected()
+            reconnects = now_reconnects
             if self.clock() >= next_checkpoint:
                 next_checkpoint = self.clock() + JOURNAL_CHECKPOINT_S
                 self.journal.checkpoint()

@@ -9,8 +9,8 @@
 4. price it: recent priority fees, at least the floor, at most the cap and at most
    ``reward_share`` of the action's expected reward;
 5. sign with a cached blockhash and send (the chain sends to every configured endpoint);
-6. confirm by subscription with a polling fallback, resending the same transaction until its
-   blockhash expires;
+6. confirm by subscription with a polling fallback (``keepers.confirm``: one batched poll for every
+   transaction in flight), resending the same transaction until its blockhash expires;
 7. classify a failure from the IDL (``keepers.error_policy``) and journal the outcome.
 """
 
@@ -20,7 +20,7 @@ import asyncio
 import logging
 import math
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +34,7 @@ from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
 from keepers.chain.base import Blockhash, Chain, ChainError, SignatureStatus
+from keepers.confirm import StatusPoller
 from keepers.error_policy import Verdict, classify
 
 log = logging.getLogger("perpkeep.tx")
@@ -46,6 +47,7 @@ BUDGET_INSTRUCTION_UNITS = 300  # what the two compute-budget instructions thems
 REUSE_HEADROOM = 1.5
 REUSE_MIN_EXTRA_UNITS = 5_000
 MAX_FEE_CACHE = 1024
+MAX_REMEMBERED_SIGNATURES = 100_000  # far more than one blockhash lifetime of sends
 SIMULATION_PREFIX = "simulation: "
 OUT_OF_COMPUTE = ("ProgramFailedToComplete", "ComputationalBudgetExceeded")
 FINAL_STATUSES = ("landed", "skipped")  # journal statuses after which a key is never tried again
@@ -165,6 +167,8 @@ class TxPipeline:
         self.poll_s, self.resend_s, self.max_confirm_s = poll_s, resend_s, max_confirm_s
         self.blockhash_ttl_s, self.fee_ttl_s = blockhash_ttl_s, fee_ttl_s
         self.clock = clock
+        self.poller = StatusPoller(chain, poll_s)
+        self._signed: OrderedDict[Signature, None] = OrderedDict()  # recent signatures, to keep every intent's transaction unique
         self.in_flight: dict[tuple[str, Pubkey], str] = {}  # (kind, target) -> key of the action in flight
         # The slot the cached state of an account was read at (the keeper's cache), and the (slot, time)
         # at which the last action of each (kind, target) landed: see ``_stale``.
@@ -256,10 +260,11 @@ class TxPipeline:
         return True
 
     async def close(self) -> None:
-        """Stop background recovery tasks."""
+        """Stop background recovery tasks and the status poller."""
         for task in list(self._recovery):
             task.cancel()
         await asyncio.gather(*self._recovery, return_exceptions=True)
+        await self.poller.close()
 
     # -- steps --------------------------------------------------------------------------------------
     async def _run(self, action: Action, row: _JournalRow, started: float) -> ActionResult:
@@ -281,7 +286,15 @@ class TxPipeline:
         price = priority_price(await self._fees(action), units, action.reward_lamports, self.fees)
         blockhash = await self._latest_blockhash()
         tx = self._sign(action, units, price, blockhash.blockhash)
+        while tx.signatures[0] in self._signed:
+            # Byte-identical to an earlier transaction (a crank repeated within one blockhash): the chain
+            # would drop it as a duplicate and report the earlier one's status. One more CU makes it new.
+            units += 1
+            tx = self._sign(action, units, price, blockhash.blockhash)
         signature = tx.signatures[0]
+        self._signed[signature] = None
+        if len(self._signed) > MAX_REMEMBERED_SIGNATURES:
+            self._signed.popitem(last=False)
         fee = fee_lamports(len(tx.signatures), units, price)
         row.sent(str(signature), blockhash.last_valid_block_height)
         status = await self._send_and_confirm(tx, blockhash.last_valid_block_height)
@@ -345,6 +358,7 @@ class TxPipeline:
                 pushed.set_result(status)
 
         sub = None
+        self.poller.watch(signature)
         try:
             try:
                 sub = self.chain.on_signature(signature, on_status)
@@ -357,22 +371,26 @@ class TxPipeline:
                 if self.clock() >= next_send:
                     await self._send(tx)
                     next_send = self.clock() + self.resend_s
-                try:
-                    status = await asyncio.wait_for(asyncio.shield(pushed), self.poll_s)
+                round_done = asyncio.ensure_future(self.poller.next_round(self.resend_s))
+                await asyncio.wait([pushed, round_done], return_when=asyncio.FIRST_COMPLETED)
+                round_done.cancel()
+                if pushed.done():
+                    status = pushed.result()
                     if status.err is not None or self.commitment == "processed":
                         return status
                     seen = status
-                except asyncio.TimeoutError:
-                    pass
-                polled = await self._poll(signature)
+                polled = self.poller.statuses.get(signature)
                 if polled is not None:
                     if polled.err is not None or self._reached(polled):
                         return polled
                     seen = polled
-                if seen is None and await self._expired(last_valid):
-                    return await self._poll(signature)  # one last look: it may have landed at the edge
+                height = self.poller.block_height
+                if seen is None and height is not None and height > last_valid:
+                    await self.poller.next_round(self.resend_s)  # one last look: it may have landed at the edge
+                    return self.poller.statuses.get(signature)
             return seen
         finally:
+            self.poller.unwatch(signature)
             if sub is not None:
                 sub.close()
 
@@ -383,25 +401,14 @@ class TxPipeline:
         except ChainError as e:  # the next resend or the status poll decides
             log.info("send of %s failed: %s", tx.signatures[0], e)
 
-    async def _poll(self, signature: Signature) -> SignatureStatus | None:
-        try:
-            return (await self.chain.get_signature_statuses([signature]))[0]
-        except ChainError as e:
-            log.info("status poll failed: %s", e)
-            return None
-
-    async def _expired(self, last_valid: int) -> bool:
-        try:
-            return await self.chain.get_block_height() > last_valid
-        except ChainError:
-            return False
-
     async def _recover_one(self, entry: Any, target: tuple[str, Pubkey]) -> None:
+        signature = Signature.from_string(entry.signature)
+        self.poller.watch(signature, search_history=True)  # it may be older than the recent status cache
         try:
             deadline = self.clock() + self.max_confirm_s
-            signature = Signature.from_string(entry.signature)
             while self.clock() < deadline:
-                status = await self._poll(signature)
+                await self.poller.next_round(self.resend_s)
+                status = self.poller.statuses.get(signature)
                 if status is not None and (status.err is not None or self._reached(status)):
                     if status.err is None:
                         self.journal.record_outcome(entry.id, "landed", slot=status.slot)
@@ -410,11 +417,12 @@ class TxPipeline:
                         name, verdict = classify(status.err)
                         self.journal.record_outcome(entry.id, journal_status("failed", verdict), error=name, slot=status.slot)
                     return
-                if status is None and await self._expired(entry.last_valid_block_height or 0):
+                height = self.poller.block_height
+                if status is None and height is not None and height > (entry.last_valid_block_height or 0):
                     self.journal.record_outcome(entry.id, "expired", error="blockhash expired (found on restart)")
                     return
-                await asyncio.sleep(self.poll_s)
         finally:
+            self.poller.unwatch(signature)
             self.in_flight.pop(target, None)
 
     def _finish(self, action_id: int, r: ActionResult) -> None:

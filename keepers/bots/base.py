@@ -19,7 +19,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from keepers.cache import AccountCache
-from keepers.chain.base import Chain
+from keepers.chain.base import Chain, ChainError
 from keepers.oracles import RawAccount
 from keepers.tx import Action, ActionResult, TxPipeline
 
@@ -104,6 +104,9 @@ class Bot:
             self.ticks += 1
             self.last_tick_at = self.clock()
             self.ctx.health.beat(self.name)
+        except ChainError as e:  # the endpoint is down or faulty: expected now and then, no traceback
+            self.errors += 1
+            log.warning("[%s] tick: %s", self.name, e, extra={"bot": self.name})
         except Exception:  # noqa: BLE001 - a failed tick is logged and retried at the next one
             self.errors += 1
             log.exception("[%s] tick failed", self.name, extra={"bot": self.name})

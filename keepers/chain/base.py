@@ -188,8 +188,10 @@ class Chain(Protocol):
         """Submit ``tx`` without preflight; return its signature (landing is learned from statuses)."""
         ...
 
-    async def get_signature_statuses(self, signatures: Sequence[Signature]) -> list[SignatureStatus | None]:
-        """Statuses of ``signatures`` in order; None for ones the chain has not seen."""
+    async def get_signature_statuses(self, signatures: Sequence[Signature],
+                                     search_history: bool = False) -> list[SignatureStatus | None]:
+        """Statuses of ``signatures`` in order; None for ones the chain has not seen (in its recent
+        status cache, or anywhere with ``search_history``)."""
         ...
 
     def on_account(self, pubkey: Pubkey, callback: AccountCallback) -> Subscription:

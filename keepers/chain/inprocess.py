@@ -160,7 +160,8 @@ class InProcessChain:
         self.ledger.execute(tx)  # a dropped transaction is simply never seen, as on a cluster
         return tx.signatures[0]
 
-    async def get_signature_statuses(self, signatures: Sequence[Signature]) -> list[SignatureStatus | None]:
+    async def get_signature_statuses(self, signatures: Sequence[Signature],
+                                     search_history: bool = False) -> list[SignatureStatus | None]:
         self._check()
         out = []
         for sig in signatures:

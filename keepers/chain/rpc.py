@@ -490,13 +490,16 @@ class RpcChain:
         if not task.cancelled() and task.exception() is not None:
             log.debug("%s: background send failed: %s", self.name, task.exception())
 
-    async def get_signature_statuses(self, signatures: Sequence[Signature]) -> list[SignatureStatus | None]:
-        """Return the statuses of ``signatures`` in order (None: not seen); recent history only."""
-        batches = await _all([self._statuses(chunk) for chunk in _chunks(signatures, MAX_SIGNATURE_STATUSES)])
+    async def get_signature_statuses(self, signatures: Sequence[Signature],
+                                     search_history: bool = False) -> list[SignatureStatus | None]:
+        """Return the statuses of ``signatures`` in order (None: not seen); the recent status cache only
+        unless ``search_history``."""
+        batches = await _all([self._statuses(chunk, search_history)
+                              for chunk in _chunks(signatures, MAX_SIGNATURE_STATUSES)])
         return [s for batch in batches for s in batch]
 
-    async def _statuses(self, signatures: Sequence[Signature]) -> list[SignatureStatus | None]:
-        params = [[str(s) for s in signatures], {"searchTransactionHistory": False}]
+    async def _statuses(self, signatures: Sequence[Signature], search_history: bool) -> list[SignatureStatus | None]:
+        params = [[str(s) for s in signatures], {"searchTransactionHistory": search_history}]
         resp = await self._call("getSignatureStatuses", params, GetSignatureStatusesResp)
         self._check_count("getSignatureStatuses", len(resp.value), len(signatures), "statuses")
         return [None if s is None else SignatureStatus(s.slot, s.err, _commitment_of(s)) for s in resp.value]

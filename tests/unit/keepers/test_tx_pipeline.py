@@ -178,3 +178,15 @@ def test_priority_price_rules() -> None:
     assert priority_price([50_000], 100_000, 1_000, policy) == 5_000
     assert fee_lamports(2, 200_000, 3) == 10_000 + 1  # 0.6 lamports rounds up
 
+
+
+async def test_two_intents_with_identical_instructions_are_two_transactions(world: LedgerWorld,
+                                                                           pipeline: TxPipeline) -> None:
+    # Same instructions, same cached blockhash, same budget: byte-identical unless the pipeline varies
+    # them, and the chain would report the first one's status for the second, which never ran.
+    before = len(world.ledger.records)
+    first = await pipeline.submit(_crank(world, "period-1"))
+    second = await pipeline.submit(_crank(world, "period-2"))
+    assert first.status == second.status == "landed"
+    assert first.signature != second.signature
+    assert len(world.ledger.records) == before + 2
