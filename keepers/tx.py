@@ -42,10 +42,11 @@ log = logging.getLogger("perpkeep.tx")
 LAMPORTS_PER_SIGNATURE = 5_000
 MICRO_LAMPORTS = 1_000_000
 BUDGET_INSTRUCTION_UNITS = 300  # what the two compute-budget instructions themselves cost
-# A liquidation's cost varies by a third with the state it meets (the liquidator's other positions,
-# the user's resting orders): unsimulated sends get this much more than the simulated shape.
-REUSE_HEADROOM = 1.5
-REUSE_MIN_EXTRA_UNITS = 5_000
+# A liquidation's cost varies by half or more with the state it meets (the liquidator's other
+# positions, the user's resting orders, the book it scans): unsimulated sends get this much more than
+# the simulated shape. A few thousand CU over the limit costs little; running out fails the send.
+REUSE_HEADROOM = 2.0
+REUSE_MIN_EXTRA_UNITS = 10_000
 MAX_FEE_CACHE = 1024
 MAX_REMEMBERED_SIGNATURES = 100_000  # far more than one blockhash lifetime of sends
 SIMULATION_PREFIX = "simulation: "
