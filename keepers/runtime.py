@@ -265,7 +265,6 @@ class Keeper:
     def _on_oracle(self, acc: AccountData) -> None:
         self.stats.oracle_updates += 1
         self.ctx.oracles[acc.pubkey] = RawAccount(acc.pubkey, acc.owner, acc.data)
-        self.ctx.oracle_seen_at[acc.pubkey] = self.clock()
         for bot in self.bots.values():
             bot.wake("oracle")
 

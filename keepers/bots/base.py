@@ -48,7 +48,6 @@ class KeeperContext:
     health: Any
     clock: ChainClock = field(default_factory=ChainClock)
     oracles: dict[Pubkey, RawAccount] = field(default_factory=dict)
-    oracle_seen_at: dict[Pubkey, float] = field(default_factory=dict)
 
     @property
     def authority(self) -> Pubkey:
@@ -58,8 +57,8 @@ class KeeperContext:
 class Bot:
     """A keeper bot: ``tick`` plans and submits; ``run`` schedules ticks until stopped.
 
-    Subclasses set ``name`` and implement ``tick``; they may override ``wants`` to be woken by
-    cache changes of some kinds ("user", "market", "event_queue", "oracle", ...).
+    Subclasses set ``name`` and implement ``tick``; ``wakes_on`` names the changes that wake them early
+    (cache kinds such as "user", "market", "event_queue", and "oracle" or "clock").
     """
 
     name: ClassVar[str] = "bot"

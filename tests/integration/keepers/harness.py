@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +22,11 @@ from typing import Any, TypeVar
 
 from keepers.chain.rpc import RpcChain
 from keepers.config import Config
-from keepers.margin import compute_margin
+from keepers.margin import MarketState, Position, compute_margin
 from keepers.margin_scan import counted, flat
 from keepers.runtime import Keeper
 from localnet.scenario import Scenario, ScenarioSettings, conservation, seed_insurance_fund, slot_clock, users_of
 from programs_client.perp.accounts import Market
-from keepers.margin import MarketState, Position
 from tests.integration.localnet.conftest import LocalNode, start_node, stop_node
 
 T = TypeVar("T")
@@ -97,17 +99,13 @@ class KeeperWorld:
         return self.on_node(lambda: self.node.node.chain.slot)
 
     def markets(self) -> list[Market]:
-        def read() -> list[Market]:
-            ledger = self.node.node.chain
-            return [Market.decode(bytes(ledger.get_account(m.address).data)) for m in self.node.deployment.markets]
-
-        return self.on_node(read)
+        return self.on_node(_markets, self.node.node.chain, self.node.deployment)
 
     def liquidatable_users(self) -> list[str]:
         """Users below maintenance at the chain's current marks, computed with the exact margin mirror."""
         def read() -> list[str]:
             ledger = self.node.node.chain
-            states = {m.market_index: MarketState.from_account(m) for m in self.markets_unlocked(ledger)}
+            states = {m.market_index: MarketState.from_account(m) for m in _markets(ledger, self.node.deployment)}
             out = []
             for u in users_of(ledger, self.node.deployment.program_id):
                 positions = [Position.from_account(p) for p in u.positions if counted(p)]
@@ -118,9 +116,6 @@ class KeeperWorld:
             return out
 
         return self.on_node(read)
-
-    def markets_unlocked(self, ledger: Any) -> list[Market]:
-        return [Market.decode(bytes(ledger.get_account(m.address).data)) for m in self.node.deployment.markets]
 
     def bankrupt_users(self) -> int:
         """Flat users whose collateral plus unsettled PnL is negative (what resolve_bankruptcy fixes)."""
@@ -143,6 +138,11 @@ class KeeperWorld:
                        for m in self.node.deployment.markets)
 
         return self.on_node(read)
+
+
+def _markets(ledger: Any, dep: Any) -> list[Market]:
+    """The deployment's markets as the ledger holds them (call on the node's thread)."""
+    return [Market.decode(bytes(ledger.get_account(m.address).data)) for m in dep.markets]
 
 
 async def wait_until(predicate: Callable[[], bool], timeout_s: float, poll_s: float = 0.1) -> float:
@@ -179,4 +179,47 @@ class RunningKeeper:
         return self.keeper.pipeline.outcomes.get((kind, "landed"), 0)
 
 
-__all__ = ["SETTINGS", "KeeperWorld", "RunningKeeper", "wait_until"]
+# -- journal and HTTP checks shared by the tests ---------------------------------------------------------
+def journal_rows(path: Path, sql: str, args: tuple = ()) -> list[tuple]:
+    """Run ``sql`` on the journal at ``path``, opened read-only (the keeper may still have it open)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
+
+def landed_twice(path: Path) -> list[tuple[str, int]]:
+    """Journal keys with more than one landed action: the same intent done twice."""
+    return journal_rows(path, "SELECT key, COUNT(*) FROM actions WHERE status = 'landed' GROUP BY key HAVING COUNT(*) > 1")
+
+
+def liquidations_from_same_state(path: Path) -> list[tuple[str, str, list[str]]]:
+    """Landed liquidations of one user planned from the same read of its account (its key's slot).
+
+    A liquidation's key is ``liquidate:{user}:{market}:{slot of the user's account read}:{mark}``, so
+    two landed keys with the same user and slot were both planned from one state of the user.
+    """
+    by_state: dict[tuple[str, str], list[str]] = {}
+    for (key,) in journal_rows(path, "SELECT key FROM actions WHERE status = 'landed' AND kind = 'liquidate_perp'"):
+        _, user, _market, slot, _mark = key.split(":")
+        by_state.setdefault((user, slot), []).append(key)
+    return [(user, slot, keys) for (user, slot), keys in by_state.items() if len(keys) > 1]
+
+
+def unfinished(path: Path) -> list[tuple[int, str, str, str]]:
+    """(id, key, kind, status) of the actions the journal holds as pending or sent."""
+    return journal_rows(path, "SELECT id, key, kind, status FROM actions WHERE status IN ('pending', 'sent') ORDER BY id")
+
+
+def http_get(url: str) -> tuple[int, bytes]:
+    """(status, body) of a GET on 127.0.0.1 (blocking: run it in a thread from async tests)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+__all__ = ["SETTINGS", "KeeperWorld", "RunningKeeper", "http_get", "journal_rows", "landed_twice",
+           "liquidations_from_same_state", "unfinished", "wait_until"]

@@ -10,26 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from keepers.bots.insurance import token_amount
 from keepers.pdas import insurance_vault_pda
-from tests.integration.keepers.harness import SETTINGS, KeeperWorld, RunningKeeper, wait_until
+from tests.integration.keepers.harness import SETTINGS, KeeperWorld, RunningKeeper, http_get, wait_until
 
 pytestmark = pytest.mark.slow
 
 LIQUIDATION_BOUND_SLOTS = 120  # every liquidatable user liquidated within this many slots of the crash
-
-
-def _get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
 
 
 async def test_keepers_liquidate_fund_settle_and_sweep_after_a_crash(perp_program: bytes, mock_oracle_program: bytes,
@@ -76,9 +67,9 @@ async def test_keepers_liquidate_fund_settle_and_sweep_after_a_crash(perp_progra
 
         # Observability: /health is green, /metrics counts what landed.
         assert keeper.server is not None
-        status, body = await asyncio.to_thread(_get, f"http://127.0.0.1:{keeper.server.port}/health")
+        status, body = await asyncio.to_thread(http_get, f"http://127.0.0.1:{keeper.server.port}/health")
         assert status == 200 and json.loads(body)["ok"] is True
-        _, metrics = await asyncio.to_thread(_get, f"http://127.0.0.1:{keeper.server.port}/metrics")
+        _, metrics = await asyncio.to_thread(http_get, f"http://127.0.0.1:{keeper.server.port}/metrics")
         assert b'perpkeep_actions_landed_total{bot="liquidator",kind="liquidate_perp"}' in metrics
 
         # Nothing failed for a reason the keeper should have avoided, and the vault owes what it holds.

@@ -17,9 +17,6 @@ import asyncio
 import dataclasses
 import json
 import random
-import sqlite3
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -33,7 +30,16 @@ from keepers.chain.rpc import RpcChain
 from keepers.journal import Journal
 from keepers.tx import Action, TxPipeline
 from localnet.rpc.config import FaultConfig
-from tests.integration.keepers.harness import SETTINGS, KeeperWorld, RunningKeeper, wait_until
+from tests.integration.keepers.harness import (
+    SETTINGS,
+    KeeperWorld,
+    RunningKeeper,
+    http_get,
+    journal_rows,
+    landed_twice,
+    liquidations_from_same_state,
+    wait_until,
+)
 from tests.integration.localnet.conftest import start_node, stop_node
 
 pytestmark = pytest.mark.slow
@@ -52,47 +58,6 @@ FUNDING_PERIODS = 2
 # up to ~2,000 s of chain time, ~5 s, after their period ended).
 SETTINGS_F = dataclasses.replace(SETTINGS, funding_period_s=4000)
 PERIOD_SLOTS = SETTINGS_F.funding_period_s // SETTINGS_F.seconds_per_slot
-
-
-# -- journal checks (also used by test_keepers_restart) ------------------------------------------------
-def journal_rows(path: Path, sql: str, args: tuple = ()) -> list[tuple]:
-    """Run ``sql`` on the journal at ``path``, opened read-only (the keeper may still have it open)."""
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
-
-
-def landed_twice(path: Path) -> list[tuple[str, int]]:
-    """Journal keys with more than one landed action: the same intent done twice."""
-    return journal_rows(path, "SELECT key, COUNT(*) FROM actions WHERE status = 'landed' GROUP BY key HAVING COUNT(*) > 1")
-
-
-def liquidations_from_same_state(path: Path) -> list[tuple[str, str, list[str]]]:
-    """Landed liquidations of one user planned from the same read of its account (its key's slot).
-
-    A liquidation's key is ``liquidate:{user}:{market}:{slot of the user's account read}:{mark}``, so
-    two landed keys with the same user and slot were both planned from one state of the user.
-    """
-    by_state: dict[tuple[str, str], list[str]] = {}
-    for (key,) in journal_rows(path, "SELECT key FROM actions WHERE status = 'landed' AND kind = 'liquidate_perp'"):
-        _, user, _market, slot, _mark = key.split(":")
-        by_state.setdefault((user, slot), []).append(key)
-    return [(user, slot, keys) for (user, slot), keys in by_state.items() if len(keys) > 1]
-
-
-def unfinished(path: Path) -> list[tuple[int, str, str, str]]:
-    """(id, key, kind, status) of the actions the journal holds as pending or sent."""
-    return journal_rows(path, "SELECT id, key, kind, status FROM actions WHERE status IN ('pending', 'sent') ORDER BY id")
-
-
-def http_get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
 
 
 # -- the test -------------------------------------------------------------------------------------------

@@ -32,8 +32,14 @@ from solders.transaction import VersionedTransaction
 from keepers.chain.rpc import RpcChain
 from keepers.journal import Journal
 from keepers.tx import Action, TxPipeline
-from tests.integration.keepers.harness import KeeperWorld, RunningKeeper, wait_until
-from tests.integration.keepers.test_keepers_faults import journal_rows, landed_twice, liquidations_from_same_state
+from tests.integration.keepers.harness import (
+    KeeperWorld,
+    RunningKeeper,
+    journal_rows,
+    landed_twice,
+    liquidations_from_same_state,
+    wait_until,
+)
 from tests.integration.localnet.conftest import start_node, stop_node
 
 pytestmark = pytest.mark.slow
