@@ -230,13 +230,17 @@ class Keeper:
                 for bot in self.bots.values():
                     bot.wake("clock")
 
-    async def follow_oracles(self) -> None:
-        """Subscribe to (and read) the oracle accounts of every cached market not followed yet."""
+    def unfollowed_oracles(self) -> list[Pubkey]:
+        """Oracle accounts of cached markets that have no subscription yet."""
         wanted = []
         for market in self.cache.markets.values():
             primary, fallback = oracle_accounts(market)
             wanted += [k for k in (primary, fallback) if k is not None and k not in self._oracle_subs]
-        wanted = list(dict.fromkeys(wanted))
+        return list(dict.fromkeys(wanted))
+
+    async def follow_oracles(self) -> None:
+        """Subscribe to (and read) the oracle accounts of every cached market not followed yet."""
+        wanted = self.unfollowed_oracles()
         if not wanted:
             return
         for key in wanted:
@@ -253,7 +257,7 @@ class Keeper:
     def _on_cache_change(self, kind: str, pubkey: Pubkey) -> None:
         for bot in self.bots.values():
             bot.wake(kind)
-        if kind == "market":
+        if kind == "market" and self.unfollowed_oracles():  # a new market, or one that changed its oracles
             asyncio.get_running_loop().create_task(self._follow_new_oracles())
 
     async def _follow_new_oracles(self) -> None:
