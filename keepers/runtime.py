@@ -225,7 +225,7 @@ class Keeper:
         c = self.ctx.clock
         if slot >= c.slot:
             moved = ts != c.unix_timestamp
-            c.slot, c.unix_timestamp, c.read_at = slot, ts, self.clock()
+            c.slot, c.unix_timestamp = slot, ts
             if moved:
                 for bot in self.bots.values():
                     bot.wake("clock")

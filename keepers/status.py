@@ -57,10 +57,11 @@ def user_risks(cache: AccountCache) -> list[UserRisk]:
     states = cache.market_states()
     out = []
     for address, user in cache.users.items():
-        positions = [p for p in positions_of(user) if p.base_amount or p.open_bids or p.open_asks]
+        counted = positions_of(user)
+        positions = [p for p in counted if p.base_amount or p.open_bids or p.open_asks]
         if not positions or any(p.market_index not in states for p in positions):
             continue
-        margin = compute_margin(user.collateral, positions_of(user), states)
+        margin = compute_margin(user.collateral, counted, states)
         notional = sum(abs(p.base_amount) * states[p.market_index].mark_price // BASE_PRECISION for p in positions)
         out.append(UserRisk(address, margin, notional))
     return sorted(out, key=lambda r: r.health)

@@ -32,7 +32,6 @@ class ChainClock:
 
     slot: int = 0
     unix_timestamp: int = 0
-    read_at: float = 0.0
 
 
 @dataclass
