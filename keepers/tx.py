@@ -75,6 +75,9 @@ class Action:
     expected: frozenset[str] = frozenset()  # error names that are a normal answer: not alerted, not counted as failures
     detail: dict[str, Any] = field(default_factory=dict)
     simulate_first: bool = True
+    # Compute units beyond what simulation measures that the action may need at execution (e.g. fills
+    # queued after it was planned); added to the sized limit, never cached with the shape.
+    extra_units: int = 0
 
     @property
     def lock(self) -> tuple[str, Pubkey]:
@@ -284,6 +287,7 @@ class TxPipeline:
                 return ActionResult("dry_run", action, compute_units=units, latency_s=self.clock() - started)
         else:  # unsimulated: the same shape can cost more with other state (more positions, a fuller book)
             units = min(self.fees.max_compute_units, max(math.ceil(units * REUSE_HEADROOM), units + REUSE_MIN_EXTRA_UNITS))
+        units = min(self.fees.max_compute_units, units + action.extra_units)
         price = priority_price(await self._fees(action), units, action.reward_lamports, self.fees)
         blockhash = await self._latest_blockhash()
         tx = self._sign(action, units, price, blockhash.blockhash)

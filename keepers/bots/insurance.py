@@ -2,7 +2,7 @@
 
 - ``settle_revenue_to_insurance`` per market once its fee pool holds something and the sweep
   interval passed since the market's last sweep (the program allows one per hour, with the event
-  queue drained, so queued fills are consumed in the same transaction);
+  queue drained, so the transaction drains it first: ``keepers.bots.drain``);
 - ``resolve_bankruptcy`` for every bankrupt user in the cache;
 - coverage = insurance vault balance / open-interest notional; below ``coverage_alert_ratio`` it
   raises an alert (once per crossing) and always exports the ratio as a metric.
@@ -18,18 +18,17 @@ from solders.pubkey import Pubkey
 from keepers import instructions as ix
 from keepers.bots.bankruptcy import bankruptcy_actions
 from keepers.bots.base import Bot
-from keepers.bots.funding import drain_instructions, drainable
+from keepers.bots.drain import Drain, drain
 from keepers.margin import BASE_PRECISION
 from keepers.pdas import insurance_vault_pda
 from keepers.tx import Action
-from programs_client.perp.accounts import EventQueue, Market
+from programs_client.perp.accounts import Market
 
 log = logging.getLogger("perpkeep.bots")
 
 REVENUE_REWARD_LAMPORTS = 20_000
 PROGRAM_SWEEP_INTERVAL_S = 3600  # settle_revenue_to_insurance refuses more often than this
 TOKEN_AMOUNT_OFFSET, TOKEN_ACCOUNT_MIN_LEN = 64, 72
-MAX_MAKERS = 12
 
 
 def sweep_due(market: Market, now_ts: int, interval_s: float) -> bool:
@@ -38,13 +37,14 @@ def sweep_due(market: Market, now_ts: int, interval_s: float) -> bool:
     return market.fee_pool > 0 and now_ts - market.last_revenue_settle_ts >= interval
 
 
-def sweep_action(bot: str, market: Market, queue: EventQueue | None, program_id: Pubkey) -> Action:
-    """The revenue sweep of ``market`` (one per sweep period)."""
+def sweep_action(bot: str, market: Market, drained: Drain, program_id: Pubkey) -> Action:
+    """The revenue sweep of ``market`` (one per sweep period), after ``drained``."""
     i = market.market_index
-    ixs = drain_instructions(i, queue, MAX_MAKERS, program_id) + [ix.settle_revenue_to_insurance(i, program_id)]
+    ixs = drained.instructions + [ix.settle_revenue_to_insurance(i, program_id)]
     return Action(bot=bot, kind="settle_revenue", key=f"settle_revenue:{i}:{market.last_revenue_settle_ts}",
                   target=market.event_queue, instructions=tuple(ixs), reward_lamports=REVENUE_REWARD_LAMPORTS,
-                  expected=frozenset({"RevenueSettleTooEarly"}), detail={"market": i, "fee_pool": market.fee_pool})
+                  expected=frozenset({"RevenueSettleTooEarly"}), detail={"market": i, "fee_pool": market.fee_pool},
+                  extra_units=drained.extra_units)
 
 
 def open_interest_notional(markets: Mapping[int, Market]) -> int:
@@ -81,9 +81,11 @@ class InsuranceBot(Bot):
     async def tick(self) -> None:
         ctx, cache = self.ctx, self.ctx.cache
         for index, market in sorted(cache.markets.items()):
-            queue = cache.event_queue(index)
-            if sweep_due(market, ctx.clock.unix_timestamp, self.config.sweep_interval_s) and drainable(queue, MAX_MAKERS):
-                self.submit(sweep_action(self.name, market, queue, ctx.program_id))
+            if not sweep_due(market, ctx.clock.unix_timestamp, self.config.sweep_interval_s):
+                continue
+            drained = drain(index, cache.event_queue(index), cache.orderbook(index), ctx.program_id)
+            if drained is not None:  # else the settler consumes part of the queue first
+                self.submit(sweep_action(self.name, market, drained, ctx.program_id))
         for action in bankruptcy_actions(self.name, cache, ctx.program_id):
             self.submit(action)
         await self.check_coverage()

@@ -17,7 +17,7 @@ from solders.pubkey import Pubkey
 
 from keepers import instructions as ix
 from keepers.bots.base import Bot
-from keepers.bots.funding import drain_instructions
+from keepers.bots.drain import consume_instructions
 from keepers.margin import MarketState, Position, pending_funding
 from keepers.margin_scan import counted
 from keepers.tx import Action
@@ -38,7 +38,7 @@ def open_positions(user: User) -> Iterator[Position]:
 def consume_action(bot: str, market_index: int, queue_address: Pubkey, queue: EventQueue, limit: int,
                    program_id: Pubkey) -> Action | None:
     """``consume_events`` for the next ``limit`` fills of a non-empty queue (None when it is empty)."""
-    ixs = drain_instructions(market_index, queue, limit, program_id)
+    ixs = consume_instructions(market_index, queue, limit, program_id)
     if not ixs:
         return None
     return Action(bot=bot, kind="consume_events", key=f"consume_events:{market_index}:{queue.seq_num}:{queue.count}",

@@ -47,16 +47,17 @@ async def test_keepers_liquidate_fund_settle_and_sweep_after_a_crash(perp_progra
         assert running.landed("settle_pnl") > 0
 
         # Funding is cranked every period: after a few periods no market is more than a period behind
-        # (at 20 s of chain time per 50 ms slot a period is 0.75 s, and a crank that meets fills queued
-        # after it was planned fails EventQueueNotEmpty and is retried, which can cost most of a period).
+        # (one period of lateness is normal: the crank for the current period is not due yet).
         periods = 3
         start = world.slot()
         await wait_until(lambda: world.slot() - start >= periods * SETTINGS.funding_period_s // SETTINGS.seconds_per_slot, 30)
         now_ts = world.on_node(lambda: world.node.node.chain.svm.get_clock().unix_timestamp)
+        cranks = [e for e in keeper.journal.recent(10_000) if e.kind == "update_funding"]
         for m in world.markets():
-            funding = [(e.key, e.status, e.error, e.slot, e.signature) for e in keeper.journal.recent(10_000)
-                       if e.kind == "update_funding"][:6]
-            assert now_ts - m.last_funding_ts < 3 * SETTINGS.funding_period_s, f"market {m.market_index} funding is late: {funding}"
+            mine = [(e.key, e.status, e.error, e.slot) for e in cranks if e.detail.get("market") == m.market_index][:6]
+            assert now_ts - m.last_funding_ts < 2 * SETTINGS.funding_period_s, f"market {m.market_index} funding is late: {mine}"
+        # A crank planned on an empty queue drains the fills queued before it executes (one maker here).
+        assert not [e for e in cranks if e.error and "EventQueueNotEmpty" in e.error]
         assert running.landed("update_funding") >= periods * len(world.markets())
 
         # Revenue reaches the insurance fund: the fees of the liquidations are swept.

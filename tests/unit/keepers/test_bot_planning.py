@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from solders.pubkey import Pubkey
 
-from keepers.bots.funding import funding_action, funding_due, next_funding_ts, queued_makers
+from keepers import instructions as ix
+from keepers.bots.drain import Drain
+from keepers.bots.funding import funding_action, funding_due, next_funding_ts
 from keepers.bots.insurance import coverage_ratio, sweep_due, token_amount
 from keepers.bots.liquidator import capacity, derisk_size, plan_liquidation, predicted_states
 from keepers.bots.mark_price import check_prices, oracle_accounts
@@ -22,9 +24,8 @@ from keepers.margin_scan import Candidate
 from keepers.oracles import RawAccount
 from localnet.build import build_program
 from localnet.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
-from programs_client.perp.accounts import EventQueue, Market, User
-from programs_client.perp.types import market_status, side
-from programs_client.perp.types.fill_record import FillRecord
+from programs_client.perp.accounts import Market, User
+from programs_client.perp.types import market_status
 from programs_client.perp.types.perp_position import PerpPosition
 
 BASE, QUOTE = 10**9, 10**6
@@ -81,35 +82,14 @@ def test_funding_is_due_at_the_period_end(world: LedgerWorld) -> None:
     assert not funding_due(replace(m, index_price=0), 1_000 + period)
 
 
-def _fill(maker: Pubkey) -> FillRecord:
-    return FillRecord(maker, 1, 100, 1, 0, side.Bid(), 0, [0] * 6)
-
-
-def test_queued_makers_follow_the_ring_buffer(world: LedgerWorld) -> None:
-    raw = world.ledger.get_account(_market(world).event_queue)
-    q = EventQueue.decode(bytes(raw.data))
-    makers = [Pubkey.new_unique() for _ in range(4)]
-    fills = list(q.fills)
-    size = len(fills)
-    for i, k in enumerate(makers):
-        fills[(size - 2 + i) % size] = _fill(k)
-    wrapped = replace(q, fills=fills, head=size - 2, count=4)
-    assert queued_makers(wrapped, 10) == makers
-    assert queued_makers(wrapped, 3) == makers[:3]
-    assert queued_makers(replace(wrapped, count=0), 10) == []
-
-
 def test_the_funding_crank_drains_the_queue_and_prices_first(world: LedgerWorld) -> None:
     m = _market(world)
-    q = EventQueue.decode(bytes(world.ledger.get_account(m.event_queue).data))
     maker = Pubkey.new_unique()
-    fills = list(q.fills)
-    fills[0] = _fill(maker)
-    action = funding_action("funding", m, world.dep.markets[0].address, replace(q, fills=fills, head=0, count=1),
-                            world.dep.program_id)
-    programs = [i.program_id for i in action.instructions]
-    assert programs == [world.dep.program_id] * 3
-    assert maker in [a.pubkey for a in action.instructions[0].accounts]
+    drained = Drain([ix.consume_events(0, [maker], 1, world.dep.program_id)], 24_000)
+    action = funding_action("funding", m, world.dep.markets[0].address, drained, world.dep.program_id)
+    assert [i.program_id for i in action.instructions] == [world.dep.program_id] * 3
+    assert action.instructions[0] == drained.instructions[0]
+    assert action.extra_units == 24_000
     assert action.key == f"update_funding:0:{next_funding_ts(m)}"
     assert "FundingTooEarly" in action.expected
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -190,3 +191,12 @@ async def test_two_intents_with_identical_instructions_are_two_transactions(worl
     assert first.status == second.status == "landed"
     assert first.signature != second.signature
     assert len(world.ledger.records) == before + 2
+
+
+async def test_extra_units_are_added_to_the_simulated_limit_and_not_cached(world: LedgerWorld,
+                                                                          pipeline: TxPipeline) -> None:
+    plain = await pipeline.submit(_crank(world, "plain"))
+    extra = await pipeline.submit(replace(_crank(world, "extra"), extra_units=24_000))
+    assert plain.status == extra.status == "landed"
+    assert _budget_of(world, extra.signature)[0] == _budget_of(world, plain.signature)[0] + 24_000
+    assert max(pipeline.units_by_shape.values()) == plain.compute_units
