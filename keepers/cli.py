@@ -84,7 +84,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import signal
 
     from keepers.chain.base import ChainError
-    from keepers.config import KeypairError, load_keypair
+    from keepers.config import ConfigError, KeypairError, load_keypair
     from keepers.logs import setup_logging
     from keepers.runtime import run_from_config
 
@@ -110,6 +110,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         asyncio.run(main())
     except ChainError as e:
         raise CliError(f"cannot reach the cluster at {config.cluster.rpc_url}: {e}") from None
+    except ConfigError as e:  # a [[markets]] entry the chain does not have
+        raise CliError(f"config {args.config}: {e}") from None
     return 0
 
 

@@ -31,7 +31,7 @@ from keepers.bots.mark_price import MarkPriceBot, oracle_accounts
 from keepers.bots.settler import SettlerBot
 from keepers.cache import AccountCache
 from keepers.chain.base import AccountData, Chain, ChainError, Subscription
-from keepers.config import Config
+from keepers.config import Config, ConfigError
 from keepers.journal import Journal
 from keepers.observability import Health, Metrics, ObservabilityServer
 from keepers.oracles import RawAccount
@@ -109,8 +109,9 @@ class Keeper:
         self.pipeline = TxPipeline(chain, keypair, self.journal, self.metrics, policy, config.cluster.commitment,
                                    dry_run=config.keeper.dry_run, clock=clock, state_slot=self.cache.slot_of,
                                    **(pipeline_options or {}))
+        kept = frozenset(m.index for m in config.markets) or None
         self.ctx = KeeperContext(chain, self.cache, self.pipeline, keypair, self.program_id, self.metrics, self.health,
-                                 ChainClock())
+                                 ChainClock(), kept=kept)
         self.bots: dict[str, Bot] = {}
         for name in bots or config.keeper.bots:
             if name not in BOT_CLASSES:
@@ -146,6 +147,7 @@ class Keeper:
             log.info("metrics and health on http://%s:%d", self.config.metrics.host, self.server.port)
         await self.refresh_clock()
         await self.snapshot()
+        self.check_markets()
         self._subs.append(self.chain.on_program(self.program_id, self._on_account))
         self._subs.append(self.chain.on_slot(self._on_slot))
         self.cache.subscribe(self._on_cache_change)
@@ -161,8 +163,8 @@ class Keeper:
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Start, wait for ``stop`` (or ``self.request_stop()``), then stop."""
-        await self.start()
         try:
+            await self.start()
             waiters = [asyncio.create_task(self._stop.wait())]
             if stop is not None:
                 waiters.append(asyncio.create_task(stop.wait()))
@@ -201,6 +203,18 @@ class Keeper:
         self.journal.close()
 
     # -- state --------------------------------------------------------------------------------------
+    def check_markets(self) -> None:
+        """Refuse ``[[markets]]`` entries the chain does not have (raises ``ConfigError``)."""
+        for i, m in enumerate(self.config.markets):
+            key = f"markets[{i}]"
+            if m.index not in self.cache.markets:
+                on_chain = ", ".join(map(str, sorted(self.cache.markets))) or "none"
+                raise ConfigError(f"{key}.index: market {m.index} is not on chain (markets there: {on_chain})",
+                                  f"{key}.index")
+            if m.address is not None and m.address != self.cache.market_address(m.index):
+                raise ConfigError(f"{key}.address: {m.address} is not market {m.index} "
+                                  f"(that is {self.cache.market_address(m.index)})", f"{key}.address")
+
     async def snapshot(self) -> None:
         """Load every perp account into the cache."""
         accounts = await self.chain.get_program_accounts(self.program_id)

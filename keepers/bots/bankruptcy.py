@@ -21,16 +21,19 @@ from keepers.tx import Action
 BANKRUPTCY_REWARD_LAMPORTS = 50_000
 
 
-def bankruptcy_actions(bot: str, cache: AccountCache, program_id: Pubkey, only: Container[Pubkey] | None = None) -> list[Action]:
+def bankruptcy_actions(bot: str, cache: AccountCache, program_id: Pubkey, only: Container[Pubkey] | None = None,
+                       kept: Container[int] | None = None) -> list[Action]:
     """One ``resolve_bankruptcy`` per bankrupt user (its first market with a loss), largest deficit first.
 
-    ``only`` restricts it to some users (the liquidator resolves the bankruptcies it caused).
+    ``only`` restricts it to some users (the liquidator resolves the bankruptcies it caused), ``kept``
+    to some markets (None: all).
     """
     out = []
     for b in bankrupt(cache.columns):
-        if (only is not None and b.pubkey not in only) or not b.market_indices:
+        markets = [i for i in b.market_indices if kept is None or i in kept]
+        if (only is not None and b.pubkey not in only) or not markets:
             continue
-        index = b.market_indices[0]
+        index = markets[0]
         drained = drain(index, cache.event_queue(index), cache.orderbook(index), program_id)
         if drained is None:
             continue  # the settler consumes part of the queue first

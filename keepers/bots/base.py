@@ -22,6 +22,7 @@ from keepers.cache import AccountCache
 from keepers.chain.base import Chain, ChainError
 from keepers.oracles import RawAccount
 from keepers.tx import Action, ActionResult, TxPipeline
+from programs_client.perp.accounts import Market
 
 log = logging.getLogger("perpkeep.bots")
 
@@ -47,10 +48,21 @@ class KeeperContext:
     health: Any
     clock: ChainClock = field(default_factory=ChainClock)
     oracles: dict[Pubkey, RawAccount] = field(default_factory=dict)
+    # The markets this keeper acts on (``[[markets]]``); None: all. The cache follows every market
+    # either way: a user is valued with the marks of all its positions.
+    kept: frozenset[int] | None = None
 
     @property
     def authority(self) -> Pubkey:
         return self.keypair.pubkey()
+
+    def keeps(self, market_index: int) -> bool:
+        """Whether this keeper acts on ``market_index``."""
+        return self.kept is None or market_index in self.kept
+
+    def kept_markets(self) -> list[tuple[int, Market]]:
+        """(index, market) of the cached markets this keeper acts on, by index."""
+        return [(i, m) for i, m in sorted(self.cache.markets.items()) if self.keeps(i)]
 
 
 class Bot:

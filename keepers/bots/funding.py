@@ -52,7 +52,7 @@ class FundingBot(Bot):
 
     async def tick(self) -> None:
         ctx = self.ctx
-        for index, market in sorted(ctx.cache.markets.items()):
+        for index, market in ctx.kept_markets():
             if not funding_due(market, ctx.clock.unix_timestamp):
                 continue
             drained = drain(index, ctx.cache.event_queue(index), ctx.cache.orderbook(index), ctx.program_id)

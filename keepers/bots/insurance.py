@@ -80,13 +80,13 @@ class InsuranceBot(Bot):
 
     async def tick(self) -> None:
         ctx, cache = self.ctx, self.ctx.cache
-        for index, market in sorted(cache.markets.items()):
+        for index, market in ctx.kept_markets():
             if not sweep_due(market, ctx.clock.unix_timestamp, self.config.sweep_interval_s):
                 continue
             drained = drain(index, cache.event_queue(index), cache.orderbook(index), ctx.program_id)
             if drained is not None:  # else the settler consumes part of the queue first
                 self.submit(sweep_action(self.name, market, drained, ctx.program_id))
-        for action in bankruptcy_actions(self.name, cache, ctx.program_id):
+        for action in bankruptcy_actions(self.name, cache, ctx.program_id, kept=ctx.kept):
             self.submit(action)
         await self.check_coverage()
 

@@ -13,7 +13,7 @@ On each price or account change:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass, replace
 
 from solders.pubkey import Pubkey
@@ -108,9 +108,13 @@ class LiquidationPlan:
 
 
 def plan_liquidation(candidate: Candidate, user: User, markets: Mapping[int, Market], priced: Mapping[int, PricedMarket],
-                     own: Margin, usage_bps: int) -> LiquidationPlan | None:
-    """Plan the liquidation of ``candidate``'s largest position (pure), or None when we cannot take any of it."""
-    positions = [p for p in positions_of(user) if p.base_amount != 0 and p.market_index in priced]
+                     own: Margin, usage_bps: int, kept: Container[int] | None = None) -> LiquidationPlan | None:
+    """Plan the liquidation of ``candidate``'s largest position (pure), or None when we cannot take any of it.
+
+    ``kept``: the markets we may liquidate in (None: all); the user is still valued in all of them.
+    """
+    positions = [p for p in positions_of(user)
+                 if p.base_amount != 0 and p.market_index in priced and (kept is None or p.market_index in kept)]
     if not positions:
         return None
     target = max(positions, key=lambda p: abs(p.base_amount) * priced[p.market_index].state.mark_price)
@@ -185,7 +189,7 @@ class LiquidatorBot(Bot):
         self.liquidate(candidates, own_user, priced, states)
         if self.config.derisk:
             self.derisk(own_user, states)
-        for action in bankruptcy_actions(self.name, cache, ctx.program_id, only=self.liquidated):
+        for action in bankruptcy_actions(self.name, cache, ctx.program_id, only=self.liquidated, kept=ctx.kept):
             self.submit(action)
         # Follow a user we liquidated while it still holds a position or a loss to resolve.
         self.liquidated = {u for u in self.liquidated if (user := cache.users.get(u)) is not None
@@ -207,7 +211,7 @@ class LiquidatorBot(Bot):
             user = cache.users.get(cand.pubkey)
             if user is None:
                 continue
-            plan = plan_liquidation(cand, user, cache.markets, priced, own, usage)
+            plan = plan_liquidation(cand, user, cache.markets, priced, own, usage, ctx.kept)
             if plan is None:
                 continue
             m = cache.markets[plan.market_index]
@@ -236,7 +240,7 @@ class LiquidatorBot(Bot):
         for pos in positions_of(own_user):
             i, base = pos.market_index, pos.base_amount
             m, state, book = cache.markets.get(i), states.get(i), cache.orderbook(i)
-            if base == 0 or m is None or state is None or book is None:
+            if base == 0 or m is None or state is None or book is None or not ctx.keeps(i):
                 continue
             if now - self._last_derisk.get(i, -1e9) < DERISK_MIN_INTERVAL_S:
                 continue

@@ -76,7 +76,7 @@ class MarkPriceBot(Bot):
 
     async def tick(self) -> None:
         ctx = self.ctx
-        for index, market in sorted(ctx.cache.markets.items()):
+        for index, market in ctx.kept_markets():
             check = check_prices(market, ctx.oracles, ctx.clock.slot, ctx.clock.unix_timestamp,
                                  self.config.deviation_bps, self.config.heartbeat_s)
             if check.due:

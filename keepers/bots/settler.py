@@ -49,7 +49,12 @@ def consume_action(bot: str, market_index: int, queue_address: Pubkey, queue: Ev
 def plan_user_settlements(bot: str, address: Pubkey, user: User, slot: int, markets: Mapping[int, Market],
                           states: Mapping[int, MarketState], market_addresses: Mapping[int, Pubkey],
                           funding_threshold: int, pnl_threshold: int, program_id: Pubkey) -> Action | None:
-    """The one settlement ``user`` needs most now, or None (pure)."""
+    """The one settlement ``user`` needs most now, or None (pure).
+
+    Positions in markets that ``markets`` / ``states`` leave out are not settled (a keeper restricted
+    to some markets); ``market_addresses`` must hold every market, since ``settle_funding`` reads all
+    of a user's markets.
+    """
     positions = list(open_positions(user))
     for p in positions:
         m = markets.get(p.market_index)
@@ -84,17 +89,19 @@ class SettlerBot(Bot):
     async def tick(self) -> None:
         ctx, cfg = self.ctx, self.config
         cache = ctx.cache
-        for index in sorted(cache.markets):
+        kept = dict(ctx.kept_markets())
+        for index, market in kept.items():
             queue = cache.event_queue(index)
             if queue is not None and queue.count:
-                action = consume_action(self.name, index, cache.markets[index].event_queue, queue, cfg.consume_limit,
-                                        ctx.program_id)
+                action = consume_action(self.name, index, market.event_queue, queue, cfg.consume_limit, ctx.program_id)
                 if action is not None:
                     self.submit(action)
-        states = cache.market_states()
+        # Settlements are planned for positions in kept markets only; settle_funding still passes every
+        # market the user holds (the program needs them all).
+        states = {i: s for i, s in cache.market_states().items() if i in kept}
         addresses = {i: cache.market_address(i) for i in cache.markets}
         for address, user in list(cache.users.items()):
-            action = plan_user_settlements(self.name, address, user, cache.slot_of(address) or 0, cache.markets, states,
+            action = plan_user_settlements(self.name, address, user, cache.slot_of(address) or 0, kept, states,
                                            addresses, cfg.funding_threshold_quote, cfg.pnl_threshold_quote, ctx.program_id)
             if action is not None:
                 self.submit(action)

@@ -236,3 +236,14 @@ def test_run_against_a_node_stops_cleanly_on_sigint(node: LocalNode, tmp_path: P
     assert "bots mark_price" in err
     journal = config.parent / "perpkeep-journal.sqlite"
     assert journal.exists()
+
+
+def test_run_with_a_market_the_node_lacks(node: LocalNode, tmp_path: Path) -> None:
+    paths = write_deployment(node.deployment, tmp_path / "net")
+    config = paths["keeper-config"]
+    config.write_text(config.read_text() + '\n[metrics]\nport = 0\n\n[logging]\nlevel = "warning"\nformat = "text"\n'
+                      '\n[[markets]]\nindex = 9\n')
+    r = _run("run", "--config", str(config), "--bots", "mark_price")
+    line = _one_error_line(r)
+    # `localnet up` lists the node's two markets; the third entry is the bad one.
+    assert f"config {config}: markets[2].index: market 9 is not on chain (markets there: 0, 1)" in line, line

@@ -1,0 +1,92 @@
+"""``[[markets]]`` restricts what a keeper acts on: the runtime on the in-process chain, real program.
+
+The scenario trades both markets and crashes both prices; a keeper listing only market 1 must crank,
+fund, settle and liquidate there and leave market 0 alone, and a listed market the chain does not
+have stops it at start with the key named.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+
+import pytest
+from solders.pubkey import Pubkey
+
+from keepers.chain.inprocess import InProcessChain
+from keepers.config import ConfigError, MarketConfig
+from keepers.runtime import Keeper
+from localnet.build import build_program
+from localnet.demo import keeper_config
+from localnet.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
+from programs_client.perp.accounts import Market
+
+SETTINGS = ScenarioSettings(users=12, crash_at=20, crash_drop=0.14, seconds_per_slot=60, funding_period_s=600,
+                            takers_per_slot=2)
+SLOTS = 90
+
+
+@pytest.fixture
+def world(perp_program: bytes) -> LedgerWorld:
+    return build_ledger_world(SETTINGS, perp_program, Path(build_program("mock_oracle")).read_bytes())
+
+
+def _market(world: LedgerWorld, index: int) -> Market:
+    return Market.decode(bytes(world.ledger.get_account(world.dep.markets[index].address).data))
+
+
+def _keeper(world: LedgerWorld, tmp_path: Path, *markets: MarketConfig) -> tuple[Keeper, InProcessChain]:
+    (tmp_path / "keeper.json").write_text(str(list(bytes(world.dep.wallets["keeper"]))))
+    (tmp_path / "keeper.json").chmod(0o600)
+    config = dataclasses.replace(keeper_config(tmp_path), markets=markets)
+    chain = InProcessChain(world.ledger)
+    return Keeper(config, chain, world.dep.wallets["keeper"], serve_http=False), chain
+
+
+async def test_a_keeper_listing_one_market_acts_only_there(world: LedgerWorld, tmp_path: Path) -> None:
+    before = {i: _market(world, i).last_funding_ts for i in (0, 1)}
+    keeper, chain = _keeper(world, tmp_path, MarketConfig(index=1))
+    await keeper.start()
+    try:
+        for _ in range(SLOTS):
+            world.scenario.step(world.ledger.advance_slot())
+            await asyncio.sleep(0.02)
+        for _ in range(100):  # let what the last slots started finish (bounded)
+            if not keeper.pipeline.in_flight:
+                break
+            world.ledger.advance_slot()
+            await asyncio.sleep(0.02)
+        rows = keeper.journal.recent(100_000)
+    finally:
+        await keeper.stop()
+        await chain.close()
+
+    markets = {e.detail["market"] for e in rows if "market" in e.detail}
+    assert markets == {1}, markets
+    landed = {e.kind for e in rows if e.status == "landed"}
+    assert {"update_prices", "update_funding", "liquidate_perp", "consume_events"} <= landed, landed
+    # Market 1 was funded period after period; nobody funded market 0.
+    assert _market(world, 1).last_funding_ts > before[1]
+    assert _market(world, 0).last_funding_ts == before[0]
+
+
+async def test_a_listed_market_the_chain_lacks_stops_the_keeper_at_start(world: LedgerWorld, tmp_path: Path) -> None:
+    keeper, chain = _keeper(world, tmp_path, MarketConfig(index=1), MarketConfig(index=7))
+    try:
+        with pytest.raises(ConfigError, match=r"markets\[1\]\.index: market 7 is not on chain \(markets there: 0, 1\)"):
+            await keeper.start()
+    finally:
+        await keeper.stop()
+        await chain.close()
+
+
+async def test_a_listed_address_that_is_not_the_market_stops_the_keeper(world: LedgerWorld, tmp_path: Path) -> None:
+    wrong = Pubkey.new_unique()
+    keeper, chain = _keeper(world, tmp_path, MarketConfig(index=0, address=wrong))
+    try:
+        with pytest.raises(ConfigError, match=rf"markets\[0\]\.address: {wrong} is not market 0"):
+            await keeper.start()
+    finally:
+        await keeper.stop()
+        await chain.close()
