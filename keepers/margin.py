@@ -181,6 +181,9 @@ def compute_margin(collateral: int, positions: Iterable[Position], markets: Mapp
 
 
 LIQUIDATION_ROUNDING_SLACK = 4
+# A liquidation restores equity to 150% of the maintenance requirement (liquidation.c explains why).
+LIQUIDATION_TARGET_BPS = 15_000
+U64_MAX = 2**64 - 1
 
 
 def liquidation_prices(mark: int, user_is_long: bool, fee_bps: int, insurance_share_bps: int) -> tuple[int, int]:
@@ -201,10 +204,12 @@ def liquidation_size(
     min_order_size: int,
     max_base: int,
 ) -> int:
-    """Base a liquidation takes over: enough to restore maintenance margin, in lots (liquidation.c)."""
-    shortfall = max(margin.maintenance_requirement - max(margin.equity, 0), 0) + max(-margin.equity, 0)
-    shortfall += LIQUIDATION_ROUNDING_SLACK
-    released = mark * maintenance_margin_bps // BPS
+    """Base a liquidation takes over: enough to restore equity to ``LIQUIDATION_TARGET_BPS`` of the
+    maintenance requirement, in lots (liquidation.c)."""
+    target = min(ceil_div(margin.maintenance_requirement * LIQUIDATION_TARGET_BPS, BPS), U64_MAX)
+    shortfall = min(max(target - max(margin.equity, 0), 0) + max(-margin.equity, 0), U64_MAX)  # saturating, as in C
+    shortfall = min(shortfall + LIQUIDATION_ROUNDING_SLACK, U64_MAX)
+    released = mark * maintenance_margin_bps * LIQUIDATION_TARGET_BPS // (BPS * BPS)
     cost = abs(user_price - mark)
     q = held if released <= cost else ceil_div(shortfall * BASE_PRECISION, released - cost)
     if q >= 2**64:

@@ -1,7 +1,8 @@
 /* liquidate_perp: take over part of an under-margined position.
 
-   Size: see pk_liquidation_size: the base whose transfer at the discounted price restores maintenance
-   margin, in lots, capped by the position and the liquidator's maximum.
+   Size: see pk_liquidation_size: the base whose transfer at the discounted price restores equity to
+   PK_LIQUIDATION_TARGET_BPS of the maintenance requirement, in lots, capped by the position and the
+   liquidator's maximum.
    Prices: the user trades at mark -+ fee, the liquidator at mark -+ fee * (1 - insurance share); the
    difference goes to the fee pool, the insurance fund's revenue. */
 
@@ -18,10 +19,18 @@ typedef struct {
    the fill's floor, the position value's floor and the two ceilings of the requirement. */
 #define PK_LIQUIDATION_ROUNDING_SLACK 4ULL
 
-/* Base to take over: enough that equity meets maintenance afterwards. Per whole base the transfer
-   releases floor(mark * maintenance / 1e4) of requirement and costs |mark - user price| of equity; the
-   released amount is floored, so the estimate errs toward taking more. Rounded up to a lot, all of
-   it when the rest would be below the minimum order and max_base allows, capped by max_base rounded down to a lot. */
+/* A liquidation restores equity to this share of the maintenance requirement (1e4 = maintenance),
+   not to maintenance itself: a user left exactly at maintenance is liquidatable again at the next tick
+   of the price, one lot and one fee at a time. Half again (between maintenance and the initial margin
+   of markets whose initial margin is twice their maintenance) is what Drift's buffer and Mango's
+   "liquidate to initial health" achieve. */
+#define PK_LIQUIDATION_TARGET_BPS 15000ULL
+
+/* Base to take over: enough that equity meets the target afterwards. Per whole base the transfer
+   releases floor(mark * maintenance * target / 1e8) of target requirement and costs |mark - user price|
+   of equity; the released amount is floored, so the estimate errs toward taking more. Rounded up to a
+   lot, all of it when the rest would be below the minimum order and max_base allows, capped by max_base
+   rounded down to a lot. */
 static u64
 pk_liquidation_size( const pk_liquidation_t *l, const pk_margin_t *mg, u64 user_price, u64 max_base, u64 *out ) {
   const pk_market_params_t *mp = &l->market->params;
@@ -29,11 +38,15 @@ pk_liquidation_size( const pk_liquidation_t *l, const pk_margin_t *mg, u64 user_
   i64 b = l->pos->base_amount;
   u64 held = b < 0 ? (u64)0 - (u64)b : (u64)b;
   u64 equity = mg->equity < 0 ? 0 : (u64)mg->equity;
-  u64 shortfall = mg->maintenance_requirement > equity ? mg->maintenance_requirement - equity : 0;
-  if( mg->equity < 0 ) PK_TRY( pk_add_u64( shortfall, (u64)0 - (u64)mg->equity, &shortfall ) );
-  PK_TRY( pk_add_u64( shortfall, PK_LIQUIDATION_ROUNDING_SLACK, &shortfall ) );
-  u64 released, cost = user_price > mark ? user_price - mark : mark - user_price, q;
-  PK_TRY( pk_mul_div_floor( mark, mp->maintenance_margin_bps, PK_BPS_DENOM, &released ) );
+  u64 target, shortfall, q;
+  if( pk_mul_div_ceil( mg->maintenance_requirement, PK_LIQUIDATION_TARGET_BPS, PK_BPS_DENOM, &target ) ) target = PK_U64_MAX;
+  shortfall = target > equity ? target - equity : 0;
+  /* A shortfall beyond u64 takes the whole position (below, as a failed division does). */
+  if( mg->equity < 0 && pk_add_u64( shortfall, (u64)0 - (u64)mg->equity, &shortfall ) ) shortfall = PK_U64_MAX;
+  if( pk_add_u64( shortfall, PK_LIQUIDATION_ROUNDING_SLACK, &shortfall ) ) shortfall = PK_U64_MAX;
+  u64 released, cost = user_price > mark ? user_price - mark : mark - user_price;
+  PK_TRY( pk_mul_div_floor( mark, (u64)mp->maintenance_margin_bps * PK_LIQUIDATION_TARGET_BPS,
+                            PK_BPS_DENOM * PK_BPS_DENOM, &released ) );
   if( released <= cost || pk_mul_div_ceil( shortfall, PK_BASE_PRECISION, released - cost, &q ) ) q = held;
   if( q % mp->lot_size ) q = q > PK_U64_MAX - mp->lot_size ? held : q + mp->lot_size - q % mp->lot_size;
   if( q > held ) q = held;

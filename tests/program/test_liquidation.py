@@ -3,7 +3,8 @@
 ``expected`` recomputes every liquidation from the formulas of programs/perp/liquidation.c with
 keepers.margin (compute_margin, apply_fill) from the accounts as they were before:
 
-    shortfall = maintenance - equity;  q = ceil(shortfall * 1e4 * 1e9 / (mark * (maintenance bps - fee bps)))
+    target = 1.5 * maintenance;  shortfall = target - equity
+    q = ceil(shortfall * 1e9 / (mark * maintenance bps * 1.5 / 1e4 - mark * fee bps / 1e4))
     q rounded up to a lot, capped by the position and max_base; all of it when the rest is below the
     minimum order (and max_base allows it)
     user price = mark -+ fee (floor when selling, ceil when buying), liquidator price = mark -+ fee * (1 -
@@ -332,7 +333,7 @@ def test_not_liquidatable_at_or_above_maintenance(exchange: LocalExchange) -> No
     "long, price",
     [(True, 94 * PRICE), (True, 93_333_333), (False, 106 * PRICE), (False, 106_666_667)],
 )
-def test_partial_liquidation_restores_maintenance_exactly(
+def test_partial_liquidation_restores_half_again_the_maintenance(
     exchange: LocalExchange, long: bool, price: int
 ) -> None:
     s = setup(exchange, long=long)
@@ -340,7 +341,11 @@ def test_partial_liquidation_restores_maintenance_exactly(
     want = liquidate_and_check(exchange, s.liq, s.target, s.index, 100 * BASE)
     held = 95 * BASE
     assert 0 < want.base < held and want.base % PARAMS.lot_size == 0
-    assert want.after.equity >= want.after.maintenance_requirement
+    # Not just maintenance: 150% of it, so the next tick of the price does not make it liquidatable again.
+    assert 2 * want.after.equity >= 3 * want.after.maintenance_requirement
+    # ... and not much more: one lot less would have fallen short of the target.
+    lot_value = PARAMS.lot_size * price // BASE
+    assert 2 * want.after.equity < 3 * want.after.maintenance_requirement + 2 * lot_value
     assert user(exchange, s.target).flags == 0
     assert want.insurance_fee > 0
     # the fee split: the user pays the whole fee, the liquidator earns the rest of the share
@@ -360,20 +365,19 @@ def test_partial_liquidation_restores_maintenance_exactly(
 
 
 @pytest.mark.parametrize("long, price", [(True, 93_000_051), (False, 105_400_673)])
-def test_partial_liquidation_restores_maintenance_whatever_the_rounding(
+def test_partial_liquidation_restores_the_target_whatever_the_rounding(
     exchange: LocalExchange, long: bool, price: int
 ) -> None:
-    """The header promises a size "whose transfer at the discounted price restores maintenance margin".
-    At these marks the formula's q (checked exactly against the program) leaves the user a few
-    micro-units short: the user price is floored to 1e-6 per base (and the fill quote floored, the
-    requirement ceiled), which the formula does not allow for. The user stays flagged and can be
-    liquidated again for another lot and another fee."""
+    """The header promises a size "whose transfer at the discounted price restores equity to 150% of
+    maintenance". At these marks a formula without PK_LIQUIDATION_ROUNDING_SLACK (checked exactly
+    against the program) left the user a few micro-units short: the user price is floored to 1e-6 per
+    base, the fill quote floored and the requirement ceiled."""
     s = setup(exchange, long=long)
     reprice(exchange, s.index, s.feed, price)
     want = liquidate_and_check(exchange, s.liq, s.target, s.index, 100 * BASE)
     assert 0 < want.base < 95 * BASE
-    assert want.after.equity >= want.after.maintenance_requirement, (
-        f"left {want.after.maintenance_requirement - want.after.equity} below maintenance after liquidating "
+    assert 2 * want.after.equity >= 3 * want.after.maintenance_requirement, (
+        f"left {3 * want.after.maintenance_requirement - 2 * want.after.equity} (x1/2) below the target after liquidating "
         f"{want.base} of {95 * BASE} at mark {price}; flags {user(exchange, s.target).flags}"
     )
     assert user(exchange, s.target).flags == 0
