@@ -317,6 +317,7 @@ class LiquidatorBotConfig:
     derisk_slice_bps: int = _key(_int(1, 10_000), 2500)
     max_margin_usage_bps: int = _key(_int(1, 10_000), 8000)
     min_shortfall_quote: int = _key(_int(0, U64_MAX), 0)
+    quote_per_sol: float = _key(_num(0, above=True), 150.0)
 
 
 @dataclass(frozen=True, kw_only=True)

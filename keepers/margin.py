@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
 
 BASE_PRECISION = 10**9
+QUOTE_PRECISION = 10**6  # one unit of collateral; prices are quote per base at this precision
 FUNDING_PRECISION = 10**12
 BPS = 10_000
 I64_MAX = 2**63 - 1

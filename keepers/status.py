@@ -16,11 +16,11 @@ from keepers.bots.liquidator import positions_of
 from keepers.cache import AccountCache
 from keepers.chain.base import Chain
 from keepers.instructions import decode_market_name
-from keepers.margin import BASE_PRECISION, Margin, compute_margin
+from keepers.margin import BASE_PRECISION, QUOTE_PRECISION, Margin, compute_margin
 from keepers.pdas import insurance_vault_pda
 from programs_client.perp.accounts import Market
 
-QUOTE = 1_000_000
+QUOTE = QUOTE_PRECISION
 PRICE_TO_FUNDING = 1_000  # funding rates are quote per base at 1e9, prices at 1e6 (programs/perp funding.c)
 STATUS_NAMES = ("Active", "ReduceOnly", "Paused", "Settlement", "Delisted")
 

@@ -23,7 +23,7 @@ from keepers.bots.bankruptcy import bankruptcy_actions
 from keepers.bots.base import Bot
 from keepers.bots.mark_price import oracle_accounts
 from keepers.cache import AccountCache
-from keepers.margin import BASE_PRECISION, BPS, Margin, MarketState, Position, compute_margin, liquidation_prices, liquidation_size
+from keepers.margin import BASE_PRECISION, BPS, QUOTE_PRECISION, Margin, MarketState, Position, compute_margin, liquidation_prices, liquidation_size
 from keepers.margin_scan import Candidate, counted, flat, liquidatable
 from keepers.mark import next_mark
 from keepers.oracles import RawAccount, Selected, select_price
@@ -32,9 +32,13 @@ from keepers.tx import Action, ActionResult
 from programs_client.perp.accounts import Market, Orderbook, User
 from programs_client.perp.types import order_type, side
 
-# Quote (1e-6 of the collateral unit) to lamports, for the fee policy only: at ~150 quote per SOL,
-# one quote unit is worth about 6.7 lamports. Only the order of magnitude matters.
-LAMPORTS_PER_QUOTE_UNIT = 6.7
+LAMPORTS_PER_SOL = 1_000_000_000
+
+
+def reward_lamports(reward_quote: int, quote_per_sol: float) -> int:
+    """A reward in quote units (1e-6 of the collateral) as lamports, at ``quote_per_sol`` whole quote per
+    SOL (``bots.liquidator.quote_per_sol``): the fee policy weighs it against the priority fee."""
+    return int(reward_quote * LAMPORTS_PER_SOL / (quote_per_sol * QUOTE_PRECISION))
 DERISK_PRICE_BAND_BPS = 500  # IOC slices cross the book up to 5% away from the mark
 DERISK_MIN_INTERVAL_S = 2.0
 
@@ -224,7 +228,7 @@ class LiquidatorBot(Bot):
             mark = priced[plan.market_index].state.mark_price
             action = Action(
                 bot=self.name, kind="liquidate_perp", key=f"liquidate:{plan.user}:{plan.market_index}:{cache.slot_of(plan.user)}:{mark}",
-                target=plan.user, instructions=tuple(ixs), reward_lamports=int(plan.reward_quote * LAMPORTS_PER_QUOTE_UNIT),
+                target=plan.user, instructions=tuple(ixs), reward_lamports=reward_lamports(plan.reward_quote, self.config.quote_per_sol),
                 expected=frozenset({"NotLiquidatable", "NoPositionToLiquidate"}), simulate_first=False,
                 detail={"market": plan.market_index, "max_base": plan.max_base, "expected_base": plan.expected_base,
                         "shortfall": cand.shortfall},

@@ -16,7 +16,7 @@ from keepers import instructions as ix
 from keepers.bots.drain import Drain
 from keepers.bots.funding import funding_action, funding_due, next_funding_ts
 from keepers.bots.insurance import coverage_ratio, sweep_due, token_amount
-from keepers.bots.liquidator import capacity, derisk_size, plan_liquidation, predicted_states
+from keepers.bots.liquidator import capacity, derisk_size, plan_liquidation, predicted_states, reward_lamports
 from keepers.bots.mark_price import check_prices, oracle_accounts
 from keepers.bots.settler import plan_user_settlements
 from keepers.margin import Margin, MarketState
@@ -103,6 +103,13 @@ def test_capacity_keeps_our_initial_margin() -> None:
     expected = 6_400 * QUOTE * BASE // (10 * QUOTE + 1 - 1 * QUOTE)
     assert capacity(own, state, 99 * QUOTE, 8_000) == expected
     assert capacity(Margin(1_000, 2_000, 0), state, 99 * QUOTE, 8_000) == 0
+
+
+def test_a_reward_in_quote_is_priced_in_lamports_at_the_configured_sol_price() -> None:
+    # 1.5 quote at 150 quote per SOL is 0.01 SOL; at 15 quote per SOL, 0.1 SOL.
+    assert reward_lamports(1_500_000, 150.0) == 10_000_000
+    assert reward_lamports(1_500_000, 15.0) == 100_000_000
+    assert reward_lamports(0, 150.0) == 0
 
 
 def test_derisk_slices() -> None:
