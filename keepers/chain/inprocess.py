@@ -56,7 +56,7 @@ class Ledger(Protocol):
 
     def execute(self, tx: VersionedTransaction, *, verified: bool = False) -> Any: ...
 
-    def signature_status(self, signature: Signature) -> dict[str, Any] | None: ...
+    def signature_status(self, signature: Signature, search_history: bool = False) -> dict[str, Any] | None: ...
 
     def recent_prioritization_fees(self, accounts: list[Pubkey]) -> list[dict[str, int]]: ...
 
@@ -165,7 +165,7 @@ class InProcessChain:
         self._check()
         out = []
         for sig in signatures:
-            raw = self.ledger.signature_status(sig)
+            raw = self.ledger.signature_status(sig, search_history)
             out.append(None if raw is None else _status(raw))
         return out
 

@@ -461,12 +461,18 @@ class ChainState:
         return record.signature
 
     # -- status ---------------------------------------------------------------------------------
-    def signature_status(self, signature: Signature) -> dict[str, Any] | None:
-        """Return the getSignatureStatuses entry of ``signature``, or None when unknown."""
+    def signature_status(self, signature: Signature, search_history: bool = False) -> dict[str, Any] | None:
+        """Return the getSignatureStatuses entry of ``signature``, or None when unknown.
+
+        As on a cluster, a transaction older than the status cache (``status_cache_slots``) is found
+        only with ``search_history`` (``searchTransactionHistory``).
+        """
         rec = self.records.get(signature)
         if rec is None:
             return None
         age = self.slot - rec.slot
+        if age > self.config.status_cache_slots and not search_history:
+            return None
         if age >= self.config.finalized_depth_slots:
             level, confirmations = "finalized", None
         elif age >= self.config.confirmed_depth_slots:

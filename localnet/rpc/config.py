@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_PROCESSING_AGE = 150  # slots a blockhash stays valid (Agave: MAX_PROCESSING_AGE)
+MAX_RECENT_BLOCKHASHES = 300  # slots the status cache answers for (Agave's status cache)
 DEFAULT_MAX_REQUEST_BYTES = 50 * (1 << 20)  # Agave: MAX_REQUEST_BODY_SIZE
 
 
@@ -110,6 +111,7 @@ class NodeConfig:
     confirmed_depth_slots: int = 1
     finalized_depth_slots: int = 32
     blockhash_valid_slots: int = MAX_PROCESSING_AGE
+    status_cache_slots: int = MAX_RECENT_BLOCKHASHES  # older statuses need searchTransactionHistory
     lamports_per_signature: int = 5000
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     ws_queue_messages: int = 10_000
@@ -118,7 +120,7 @@ class NodeConfig:
 
     def __post_init__(self) -> None:
         for name in ("rpc_port", "slot_ms", "confirmed_depth_slots", "finalized_depth_slots", "blockhash_valid_slots",
-                     "lamports_per_signature", "max_request_bytes", "ws_queue_messages", "faucet_lamports"):
+                     "status_cache_slots", "lamports_per_signature", "max_request_bytes", "ws_queue_messages", "faucet_lamports"):
             _check_non_negative_int(name, getattr(self, name))
         if self.ws_port is not None:
             _check_non_negative_int("ws_port", self.ws_port)
@@ -141,4 +143,4 @@ class NodeConfig:
         return 0 if self.rpc_port == 0 else self.rpc_port + 1
 
 
-__all__ = ["MAX_PROCESSING_AGE", "ConfigError", "FaultConfig", "NodeConfig"]
+__all__ = ["MAX_PROCESSING_AGE", "MAX_RECENT_BLOCKHASHES", "ConfigError", "FaultConfig", "NodeConfig"]

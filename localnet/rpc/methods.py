@@ -460,8 +460,8 @@ def get_signature_statuses(ctx: NodeContext, raw: Any) -> Any:
     if len(sigs) > MAX_SIGNATURE_STATUSES:
         raise invalid_params(f"Too many inputs provided; max {MAX_SIGNATURE_STATUSES}")
     parsed = [parse_signature(s) for s in sigs]
-    opt_bool(p.config(1), "searchTransactionHistory")
-    return {"context": context(ctx, ctx.chain.slot), "value": [ctx.chain.signature_status(s) for s in parsed]}
+    history = opt_bool(p.config(1), "searchTransactionHistory")
+    return {"context": context(ctx, ctx.chain.slot), "value": [ctx.chain.signature_status(s, history) for s in parsed]}
 
 
 def get_transaction(ctx: NodeContext, raw: Any) -> Any:

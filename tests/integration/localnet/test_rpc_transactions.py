@@ -208,3 +208,28 @@ async def test_recent_prioritization_fees(client: AsyncClient, local_node: Local
     assert max(f["prioritizationFee"] for f in fees) == 777
     slots = [f["slot"] for f in fees]
     assert slots == sorted(slots)
+
+
+async def test_statuses_older_than_the_status_cache_need_search_transaction_history(perp_program: bytes) -> None:
+    from tests.integration.localnet.conftest import start_node, stop_node
+
+    node = start_node(perp_program, status_cache_slots=5)
+    client = AsyncClient(node.rpc_url, timeout=10)
+    try:
+        tx = await deposit_tx(client, node.deployment, 0, 3)
+        sig = (await client.send_transaction(tx)).value
+        landed = node.rpc("getSignatureStatuses", [[str(sig)]])["result"]["value"][0]
+        assert landed is not None
+        for _ in range(100):  # bounded: 5 s at 50 ms a slot
+            if node.rpc("getSlot", [{"commitment": "processed"}])["result"] > landed["slot"] + 5:
+                break
+            await asyncio.sleep(0.05)
+        recent = node.rpc("getSignatureStatuses", [[str(sig)]])["result"]["value"][0]
+        found = node.rpc("getSignatureStatuses", [[str(sig)], {"searchTransactionHistory": True}])["result"]["value"][0]
+        assert recent is None  # out of the status cache, as a cluster answers
+        assert found is not None and found["slot"] == landed["slot"] and found["confirmationStatus"] == "finalized"
+        bad = node.rpc("getSignatureStatuses", [[str(sig)], {"searchTransactionHistory": "yes"}])["error"]
+        assert bad["code"] == -32602 and "searchTransactionHistory" in bad["message"]
+    finally:
+        await client.close()
+        stop_node(node)

@@ -200,3 +200,33 @@ async def test_extra_units_are_added_to_the_simulated_limit_and_not_cached(world
     assert plain.status == extra.status == "landed"
     assert _budget_of(world, extra.signature)[0] == _budget_of(world, plain.signature)[0] + 24_000
     assert max(pipeline.units_by_shape.values()) == plain.compute_units
+
+
+async def test_recovery_finds_a_landing_older_than_the_status_cache(world: LedgerWorld, tmp_path: Path) -> None:
+    # A keeper stopped after sending; by the time it restarts the transaction landed long ago, beyond
+    # the node's status cache: only a status query with searchTransactionHistory finds it.
+    world.ledger.config = replace(world.ledger.config, status_cache_slots=5)
+    world.ledger.advance_slot()
+    out = world.ledger.send(list(_crank(world).instructions), [], world.dep.wallets["keeper"])
+    assert out.ok, out
+    for _ in range(10):
+        world.ledger.advance_slot()
+    assert world.ledger.signature_status(out.signature) is None
+    journal = Journal(tmp_path / "restart.sqlite")
+    row = journal.record_intent("crank-before-restart", "test", "update_prices", str(world.dep.markets[0].address), {},
+                                str(out.signature), world.ledger.block_height + 1_000)
+    chain = InProcessChain(world.ledger)
+    restarted = TxPipeline(chain, world.dep.wallets["keeper"], journal, Metrics(), FeePolicy(), commitment="confirmed",
+                           poll_s=0.01, resend_s=0.05)
+    try:
+        assert await restarted.recover() == 1
+        for _ in range(200):  # bounded: the recovery runs in the background
+            if not restarted.in_flight:
+                break
+            await asyncio.sleep(0.01)
+        entry = journal.latest("crank-before-restart")
+        assert entry is not None and entry.id == row and entry.status == "landed" and entry.slot == out.slot
+    finally:
+        await restarted.close()
+        await chain.close()
+        journal.close()
