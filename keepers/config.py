@@ -264,6 +264,7 @@ class KeeperConfig:
     journal_path: Path = _key(_path, Path("perpkeep-journal.sqlite"))
     bots: tuple[str, ...] = _key(_bot_names, BOT_NAMES)
     dry_run: bool = _key(_bool, False)
+    min_sol_balance: float = _key(_num(0), 0.05)
 
 
 @dataclass(frozen=True, kw_only=True)

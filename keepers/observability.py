@@ -14,10 +14,10 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from solana.constants import LAMPORTS_PER_SOL
 
 from keepers.http_server import HttpResponse, HttpServer
 
-LAMPORTS_PER_SOL = 1_000_000_000
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 COMPUTE_UNIT_BUCKETS = (1_000, 5_000, 10_000, 25_000, 50_000, 100_000, 200_000, 400_000, 800_000, 1_400_000)
 
@@ -102,12 +102,21 @@ class Metrics:
 
 
 class Health:
-    """Per-bot watchdogs: a bot is stale when it has not beaten within its timeout."""
+    """Per-bot watchdogs (a bot is stale when it has not beaten within its timeout) and named problems
+    of the keeper as a whole (e.g. a fee payer running out of SOL)."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self._timeouts: dict[str, float] = {}
         self._beats: dict[str, float] = {}
+        self.problems: dict[str, str] = {}
+
+    def set_problem(self, name: str, reason: str | None) -> None:
+        """Report problem ``name`` with ``reason``, or clear it (``reason`` None)."""
+        if reason is None:
+            self.problems.pop(name, None)
+        else:
+            self.problems[name] = reason
 
     def register(self, bot: str, timeout_s: float) -> None:
         """Watch ``bot``; registering counts as its first beat."""
@@ -123,13 +132,13 @@ class Health:
         self._beats[bot] = self.clock()
 
     def report(self) -> tuple[bool, dict[str, dict[str, Any]]]:
-        """(every bot fresh, {bot: {"age_s", "timeout_s", "stale"}})."""
+        """(every bot fresh and no problem, {bot: {"age_s", "timeout_s", "stale"}}); see ``problems``."""
         now = self.clock()
         bots = {}
         for bot, timeout in self._timeouts.items():
             age = max(0.0, now - self._beats[bot])
             bots[bot] = {"age_s": round(age, 3), "timeout_s": timeout, "stale": age > timeout}
-        return not any(b["stale"] for b in bots.values()), bots
+        return not any(b["stale"] for b in bots.values()) and not self.problems, bots
 
 
 class ObservabilityServer:
@@ -160,7 +169,7 @@ class ObservabilityServer:
             self.metrics.observe_health(self.health)
             return HttpResponse(200, self.metrics.render(), CONTENT_TYPE_PLAIN_0_0_4)
         ok, bots = self.health.report()
-        body_out = json.dumps({"ok": ok, "bots": bots}).encode()
+        body_out = json.dumps({"ok": ok, "bots": bots, "problems": self.health.problems}).encode()
         return HttpResponse(200, body_out) if ok else HttpResponse(503, body_out, reason="Service Unavailable")
 
 

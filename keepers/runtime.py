@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from solana.constants import LAMPORTS_PER_SOL
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
@@ -315,13 +316,28 @@ class Keeper:
             if self.clock() >= next_balance:
                 next_balance = self.clock() + BALANCE_REFRESH_S
                 try:
-                    self.metrics.set_sol_balance(await self.chain.get_balance(self.ctx.authority))
+                    self.check_balance(await self.chain.get_balance(self.ctx.authority))
                 except ChainError as e:
                     log.debug("balance refresh failed: %s", e)
             try:
                 await asyncio.wait_for(self._stop.wait(), CLOCK_POLL_S)
             except asyncio.TimeoutError:
                 pass
+
+    def check_balance(self, lamports: int) -> None:
+        """Export the fee payer's balance; below ``keeper.min_sol_balance`` alert once and fail /health
+        (a payer that cannot pay fees has its transactions dropped without an error)."""
+        self.metrics.set_sol_balance(lamports)
+        floor = self.config.keeper.min_sol_balance
+        sol = lamports / LAMPORTS_PER_SOL
+        low = sol < floor
+        if low and "sol_balance" not in self.health.problems:
+            log.warning("fee payer %s holds %.4f SOL, below keeper.min_sol_balance %.4f: top it up",
+                        self.ctx.authority, sol, floor)
+            self.metrics.alert("keeper", "sol balance low")
+        elif not low and "sol_balance" in self.health.problems:
+            log.info("fee payer %s holds %.4f SOL again", self.ctx.authority, sol)
+        self.health.set_problem("sol_balance", f"{sol:.4f} SOL, below {floor:.4f}" if low else None)
 
     # -- views --------------------------------------------------------------------------------------
     def status(self) -> dict:

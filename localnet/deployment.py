@@ -36,8 +36,6 @@ from localnet.market_oracles import (
 )
 from localnet.svm import LocalSvm
 
-LAMPORTS_PER_SOL = 1_000_000_000
-
 
 @dataclass(frozen=True)
 class BootstrapPlan:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Protocol, Sequence, TypeVar
 
+from solana.constants import LAMPORTS_PER_SOL
 from solders.account import Account
 from solders.clock import Clock
 from solders.instruction import Instruction
@@ -32,7 +33,6 @@ from spl.token.instructions import (
 from keepers.results import Failed, Landed, Outcome
 from programs_client.perp.program_id import PROGRAM_ID
 
-LAMPORTS_PER_SOL = 1_000_000_000
 TOKEN_AMOUNT_OFFSET = 64
 START_UNIX_TIMESTAMP = 1_767_225_600  # 2026-01-01T00:00:00Z
 

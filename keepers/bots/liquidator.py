@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, replace
 
+from solana.constants import LAMPORTS_PER_SOL
 from solders.pubkey import Pubkey
 
 from keepers import instructions as ix
@@ -32,13 +33,13 @@ from keepers.tx import Action, ActionResult
 from programs_client.perp.accounts import Market, Orderbook, User
 from programs_client.perp.types import order_type, side
 
-LAMPORTS_PER_SOL = 1_000_000_000
-
 
 def reward_lamports(reward_quote: int, quote_per_sol: float) -> int:
     """A reward in quote units (1e-6 of the collateral) as lamports, at ``quote_per_sol`` whole quote per
     SOL (``bots.liquidator.quote_per_sol``): the fee policy weighs it against the priority fee."""
     return int(reward_quote * LAMPORTS_PER_SOL / (quote_per_sol * QUOTE_PRECISION))
+
+
 DERISK_PRICE_BAND_BPS = 500  # IOC slices cross the book up to 5% away from the mark
 DERISK_MIN_INTERVAL_S = 2.0
 

@@ -88,7 +88,13 @@ async def test_server_serves_metrics_and_health() -> None:
 
         status, _, body = await asyncio.to_thread(get, server.port, "/health")
         assert status == 200 and json.loads(body) == {
-            "ok": True, "bots": {"mark_price": {"age_s": 0.0, "timeout_s": 30.0, "stale": False}}}
+            "ok": True, "bots": {"mark_price": {"age_s": 0.0, "timeout_s": 30.0, "stale": False}}, "problems": {}}
+
+        health.set_problem("sol_balance", "0.0100 SOL, below 0.0500")
+        status, _, body = await asyncio.to_thread(get, server.port, "/health")
+        assert status == 503 and json.loads(body)["problems"] == {"sol_balance": "0.0100 SOL, below 0.0500"}
+        health.set_problem("sol_balance", None)
+        assert (await asyncio.to_thread(get, server.port, "/health"))[0] == 200
 
         clock.now += 31
         status, _, body = await asyncio.to_thread(get, server.port, "/health")

@@ -1,8 +1,9 @@
-"""``[[markets]]`` restricts what a keeper acts on: the runtime on the in-process chain, real program.
+"""The keeper runtime on the in-process chain with the real program: market selection and the fee
+payer's balance.
 
 The scenario trades both markets and crashes both prices; a keeper listing only market 1 must crank,
 fund, settle and liquidate there and leave market 0 alone, and a listed market the chain does not
-have stops it at start with the key named.
+have stops it at start with the key named. A fee payer below ``keeper.min_sol_balance`` fails /health.
 """
 
 from __future__ import annotations
@@ -36,10 +37,9 @@ def _market(world: LedgerWorld, index: int) -> Market:
     return Market.decode(bytes(world.ledger.get_account(world.dep.markets[index].address).data))
 
 
-def _keeper(world: LedgerWorld, tmp_path: Path, *markets: MarketConfig) -> tuple[Keeper, InProcessChain]:
-    (tmp_path / "keeper.json").write_text(str(list(bytes(world.dep.wallets["keeper"]))))
-    (tmp_path / "keeper.json").chmod(0o600)
-    config = dataclasses.replace(keeper_config(tmp_path), markets=markets)
+def _keeper(world: LedgerWorld, tmp_path: Path, *markets: MarketConfig, min_sol: float = 0.05) -> tuple[Keeper, InProcessChain]:
+    config = keeper_config(tmp_path)
+    config = dataclasses.replace(config, markets=markets, keeper=dataclasses.replace(config.keeper, min_sol_balance=min_sol))
     chain = InProcessChain(world.ledger)
     return Keeper(config, chain, world.dep.wallets["keeper"], serve_http=False), chain
 
@@ -71,22 +71,39 @@ async def test_a_keeper_listing_one_market_acts_only_there(world: LedgerWorld, t
     assert _market(world, 0).last_funding_ts == before[0]
 
 
-async def test_a_listed_market_the_chain_lacks_stops_the_keeper_at_start(world: LedgerWorld, tmp_path: Path) -> None:
-    keeper, chain = _keeper(world, tmp_path, MarketConfig(index=1), MarketConfig(index=7))
+_WRONG = Pubkey.new_unique()
+
+
+@pytest.mark.parametrize("markets, error", [
+    ((MarketConfig(index=1), MarketConfig(index=7)), r"markets\[1\]\.index: market 7 is not on chain \(markets there: 0, 1\)"),
+    ((MarketConfig(index=0, address=_WRONG),), rf"markets\[0\]\.address: {_WRONG} is not market 0"),
+], ids=["missing-market", "wrong-address"])
+async def test_a_listed_market_the_chain_does_not_have_stops_the_keeper_at_start(
+        world: LedgerWorld, tmp_path: Path, markets: tuple[MarketConfig, ...], error: str) -> None:
+    keeper, chain = _keeper(world, tmp_path, *markets)
     try:
-        with pytest.raises(ConfigError, match=r"markets\[1\]\.index: market 7 is not on chain \(markets there: 0, 1\)"):
+        with pytest.raises(ConfigError, match=error):
             await keeper.start()
     finally:
         await keeper.stop()
         await chain.close()
 
 
-async def test_a_listed_address_that_is_not_the_market_stops_the_keeper(world: LedgerWorld, tmp_path: Path) -> None:
-    wrong = Pubkey.new_unique()
-    keeper, chain = _keeper(world, tmp_path, MarketConfig(index=0, address=wrong))
+async def test_a_fee_payer_below_the_minimum_balance_fails_health(world: LedgerWorld, tmp_path: Path) -> None:
+    balance = world.ledger.get_account(world.dep.wallets["keeper"].pubkey()).lamports
+    keeper, chain = _keeper(world, tmp_path, min_sol=balance / 1e9 + 1)  # one SOL more than it holds
+    await keeper.start()
     try:
-        with pytest.raises(ConfigError, match=rf"markets\[0\]\.address: {wrong} is not market 0"):
-            await keeper.start()
+        for _ in range(100):  # bounded: housekeeping reads the balance at once
+            if keeper.health.problems:
+                break
+            await asyncio.sleep(0.01)
+        assert list(keeper.health.problems) == ["sol_balance"]
+        assert not keeper.health.report()[0]
+        text = keeper.metrics.render().decode()
+        assert 'perpkeep_alerts_total{bot="keeper",reason="sol balance low"} 1.0' in text
+        keeper.check_balance(int((balance / 1e9 + 2) * 1e9))  # topped up
+        assert keeper.health.problems == {} and keeper.health.report()[0]
     finally:
         await keeper.stop()
         await chain.close()
