@@ -264,7 +264,7 @@ class KeeperConfig:
     journal_path: Path = _key(_path, Path("perpkeep-journal.sqlite"))
     bots: tuple[str, ...] = _key(_bot_names, BOT_NAMES)
     dry_run: bool = _key(_bool, False)
-    min_sol_balance: float = _key(_num(0), 0.05)
+    min_balance_sol: float = _key(_num(0), 0.05)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -318,7 +318,7 @@ class LiquidatorBotConfig:
     derisk_slice_bps: int = _key(_int(1, 10_000), 2500)
     max_margin_usage_bps: int = _key(_int(1, 10_000), 8000)
     min_shortfall_quote: int = _key(_int(0, U64_MAX), 0)
-    quote_per_sol: float = _key(_num(0, above=True), 150.0)
+    sol_price_quote: int = _key(_int(1, U64_MAX), 150_000_000)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -325,14 +325,14 @@ class Keeper:
                 pass
 
     def check_balance(self, lamports: int) -> None:
-        """Export the fee payer's balance; below ``keeper.min_sol_balance`` alert once and fail /health
+        """Export the fee payer's balance; below ``keeper.min_balance_sol`` alert once and fail /health
         (a payer that cannot pay fees has its transactions dropped without an error)."""
         self.metrics.set_sol_balance(lamports)
-        floor = self.config.keeper.min_sol_balance
+        floor = self.config.keeper.min_balance_sol
         sol = lamports / LAMPORTS_PER_SOL
         low = sol < floor
         if low and "sol_balance" not in self.health.problems:
-            log.warning("fee payer %s holds %.4f SOL, below keeper.min_sol_balance %.4f: top it up",
+            log.warning("fee payer %s holds %.4f SOL, below keeper.min_balance_sol %.4f: top it up",
                         self.ctx.authority, sol, floor)
             self.metrics.alert("keeper", "sol balance low")
         elif not low and "sol_balance" in self.health.problems:

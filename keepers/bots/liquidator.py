@@ -24,7 +24,7 @@ from keepers.bots.bankruptcy import bankruptcy_actions
 from keepers.bots.base import Bot
 from keepers.bots.mark_price import oracle_accounts
 from keepers.cache import AccountCache
-from keepers.margin import BASE_PRECISION, BPS, QUOTE_PRECISION, Margin, MarketState, Position, compute_margin, liquidation_prices, liquidation_size
+from keepers.margin import BASE_PRECISION, BPS, Margin, MarketState, Position, compute_margin, liquidation_prices, liquidation_size
 from keepers.margin_scan import Candidate, counted, flat, liquidatable
 from keepers.mark import next_mark
 from keepers.oracles import RawAccount, Selected, select_price
@@ -34,10 +34,10 @@ from programs_client.perp.accounts import Market, Orderbook, User
 from programs_client.perp.types import order_type, side
 
 
-def reward_lamports(reward_quote: int, quote_per_sol: float) -> int:
-    """A reward in quote units (1e-6 of the collateral) as lamports, at ``quote_per_sol`` whole quote per
-    SOL (``bots.liquidator.quote_per_sol``): the fee policy weighs it against the priority fee."""
-    return int(reward_quote * LAMPORTS_PER_SOL / (quote_per_sol * QUOTE_PRECISION))
+def reward_lamports(reward_quote: int, sol_price_quote: int) -> int:
+    """A reward in quote units (1e-6 of the collateral) as lamports, at a SOL price of ``sol_price_quote``
+    quote units (``bots.liquidator.sol_price_quote``): the fee policy weighs it against the priority fee."""
+    return reward_quote * LAMPORTS_PER_SOL // sol_price_quote
 
 
 DERISK_PRICE_BAND_BPS = 500  # IOC slices cross the book up to 5% away from the mark
@@ -229,7 +229,7 @@ class LiquidatorBot(Bot):
             mark = priced[plan.market_index].state.mark_price
             action = Action(
                 bot=self.name, kind="liquidate_perp", key=f"liquidate:{plan.user}:{plan.market_index}:{cache.slot_of(plan.user)}:{mark}",
-                target=plan.user, instructions=tuple(ixs), reward_lamports=reward_lamports(plan.reward_quote, self.config.quote_per_sol),
+                target=plan.user, instructions=tuple(ixs), reward_lamports=reward_lamports(plan.reward_quote, self.config.sol_price_quote),
                 expected=frozenset({"NotLiquidatable", "NoPositionToLiquidate"}), simulate_first=False,
                 detail={"market": plan.market_index, "max_base": plan.max_base, "expected_base": plan.expected_base,
                         "shortfall": cand.shortfall},

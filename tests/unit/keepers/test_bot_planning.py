@@ -107,9 +107,9 @@ def test_capacity_keeps_our_initial_margin() -> None:
 
 def test_a_reward_in_quote_is_priced_in_lamports_at_the_configured_sol_price() -> None:
     # 1.5 quote at 150 quote per SOL is 0.01 SOL; at 15 quote per SOL, 0.1 SOL.
-    assert reward_lamports(1_500_000, 150.0) == 10_000_000
-    assert reward_lamports(1_500_000, 15.0) == 100_000_000
-    assert reward_lamports(0, 150.0) == 0
+    assert reward_lamports(1_500_000, 150_000_000) == 10_000_000
+    assert reward_lamports(1_500_000, 15_000_000) == 100_000_000
+    assert reward_lamports(0, 150_000_000) == 0
 
 
 def test_derisk_slices() -> None:

@@ -3,7 +3,7 @@ payer's balance.
 
 The scenario trades both markets and crashes both prices; a keeper listing only market 1 must crank,
 fund, settle and liquidate there and leave market 0 alone, and a listed market the chain does not
-have stops it at start with the key named. A fee payer below ``keeper.min_sol_balance`` fails /health.
+have stops it at start with the key named. A fee payer below ``keeper.min_balance_sol`` fails /health.
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ def _market(world: LedgerWorld, index: int) -> Market:
     return Market.decode(bytes(world.ledger.get_account(world.dep.markets[index].address).data))
 
 
-def _keeper(world: LedgerWorld, tmp_path: Path, *markets: MarketConfig, min_sol: float = 0.05) -> tuple[Keeper, InProcessChain]:
+def _keeper(world: LedgerWorld, tmp_path: Path, *markets: MarketConfig, min_balance_sol: float = 0.05) -> tuple[Keeper, InProcessChain]:
     config = keeper_config(tmp_path)
-    config = dataclasses.replace(config, markets=markets, keeper=dataclasses.replace(config.keeper, min_sol_balance=min_sol))
+    config = dataclasses.replace(config, markets=markets, keeper=dataclasses.replace(config.keeper, min_balance_sol=min_balance_sol))
     chain = InProcessChain(world.ledger)
     return Keeper(config, chain, world.dep.wallets["keeper"], serve_http=False), chain
 
@@ -91,7 +91,7 @@ async def test_a_listed_market_the_chain_does_not_have_stops_the_keeper_at_start
 
 async def test_a_fee_payer_below_the_minimum_balance_fails_health(world: LedgerWorld, tmp_path: Path) -> None:
     balance = world.ledger.get_account(world.dep.wallets["keeper"].pubkey()).lamports
-    keeper, chain = _keeper(world, tmp_path, min_sol=balance / 1e9 + 1)  # one SOL more than it holds
+    keeper, chain = _keeper(world, tmp_path, min_balance_sol=balance / 1e9 + 1)  # one SOL more than it holds
     await keeper.start()
     try:
         for _ in range(100):  # bounded: housekeeping reads the balance at once
