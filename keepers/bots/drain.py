@@ -68,11 +68,6 @@ def drain_makers(queue: EventQueue | None, book: Orderbook | None, limit: int = 
     return list(makers)
 
 
-def drainable(queue: EventQueue | None, limit: int = MAX_DRAIN_MAKERS) -> bool:
-    """Whether one transaction can drain ``queue`` (else wait for the settler to consume part of it)."""
-    return drain_makers(queue, None, limit) is not None
-
-
 def drain(market_index: int, queue: EventQueue | None, book: Orderbook | None, program_id: Pubkey,
           limit: int = MAX_DRAIN_MAKERS) -> Drain | None:
     """The drain to put before an instruction that needs ``market_index``'s queue empty.
@@ -95,4 +90,4 @@ def consume_instructions(market_index: int, queue: EventQueue | None, limit: int
     return [ix.consume_events(market_index, makers, len(makers), program_id)] if makers else []
 
 
-__all__ = ["Drain", "book_makers", "consume_instructions", "drain", "drain_makers", "drainable", "queued_makers"]
+__all__ = ["Drain", "book_makers", "consume_instructions", "drain", "drain_makers", "queued_makers"]

@@ -13,7 +13,7 @@ import pytest
 from solders.compute_budget import set_compute_unit_limit
 from solders.pubkey import Pubkey
 
-from keepers.bots.drain import LATE_FILLS, book_makers, consume_instructions, drain, drain_makers, drainable, queued_makers
+from keepers.bots.drain import LATE_FILLS, book_makers, consume_instructions, drain, drain_makers, queued_makers
 from keepers.bots.funding import funding_action, funding_due
 from localnet.build import build_program
 from localnet.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
@@ -90,7 +90,7 @@ def test_drain_makers_put_the_queue_first_then_the_book_within_the_limit(world: 
     assert drain_makers(q, book) == [m1, m2, b1, a1, b2]
     assert drain_makers(q, book, limit=3) == [m1, m2, b1]
     assert drain_makers(q, book, limit=1) is None  # two makers queued: one account is not enough
-    assert not drainable(q, limit=1) and drainable(q, limit=2)
+    assert drain(0, q, book, world.dep.program_id, limit=1) is None
 
 
 def test_a_drain_budgets_late_fills(world: LedgerWorld) -> None:
