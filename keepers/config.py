@@ -324,6 +324,7 @@ class LiquidatorBotConfig:
 @dataclass(frozen=True, kw_only=True)
 class SettlerBotConfig:
     consume_limit: int = _key(_int(1, 128), 16)
+    max_in_flight: int = _key(_int(1, 10_000), 64)
     funding_threshold_quote: int = _key(_int(0, U64_MAX), 1_000_000)
     pnl_threshold_quote: int = _key(_int(0, U64_MAX), 1_000_000)
     interval_s: float = _key(_num(0, above=True), 5.0)

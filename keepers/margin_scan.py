@@ -28,6 +28,7 @@ from keepers.margin import (
     BASE_PRECISION,
     BPS,
     FUNDING_PRECISION,
+    I64_MAX,
     Margin,
     MarketState,
     MathOverflow,
@@ -475,6 +476,66 @@ def bankrupt(columns: UserColumns) -> list[Bankruptcy]:
     return [b for _, b in out]
 
 
+def settlement_screen(columns: UserColumns, markets: Iterable[int], states: Mapping[int, MarketState],
+                      settling: Iterable[int], funding_threshold: int, pnl_threshold: int,
+                      empty_pools: Iterable[int] = (), limit: int | None = None) -> np.ndarray:
+    """Rows of the users that may need a settlement in ``markets``, most urgent first, at most ``limit``
+    (a superset; the settler's exact planner decides): a position in a ``settling`` market, unsettled
+    PnL beyond ``pnl_threshold`` in a position that can move (a profit not in one of the
+    ``empty_pools`` markets, a loss of a user with collateral), or funding accrued at ``states`` beyond
+    ``funding_threshold`` summed over the positions. Urgency: a settling market first, then the larger
+    of funding and PnL.
+
+    Funding is estimated in float64 and compared with a margin far wider than its error (and the
+    planner's floors), so no user above the threshold is left out.
+    """
+    n = len(columns)
+    kept = list(markets)
+    if n == 0 or not kept:
+        return np.zeros(0, np.intp)
+    cols = columns._positions
+    market_all = cols["market_index"][:, :n]  # (slots, n): contiguous rows; -1 for slots holding nothing
+    used = np.flatnonzero((market_all >= 0).any(axis=1))  # slots some user holds: positions fill from slot 0
+    if used.size == 0:
+        return np.zeros(0, np.intp)
+    market = market_all[used]
+    size = max(max(kept), max(states, default=0), int(market.max())) + 2  # the last entry stays unused
+    in_kept = np.zeros(size, np.bool_)
+    in_kept[kept] = True
+    priced = np.zeros(size, np.bool_)
+    long_cum, short_cum = np.zeros(size), np.zeros(size)
+    for i, m in states.items():
+        priced[i], long_cum[i], short_cum[i] = True, m.cumulative_funding_long, m.cumulative_funding_short
+    held = in_kept[market]  # market -1 reads the unused last entry
+    expired = (np.isin(market, list(settling)) & held).any(axis=0)
+    pnl = cols["unsettled_pnl"][used, :n]
+    beyond = min(pnl_threshold, I64_MAX)
+    # Nothing moves for a profit when the market's PnL pool is empty, or for a loss without collateral.
+    unpaid = np.zeros(size, np.bool_)
+    unpaid[[i for i in empty_pools if 0 <= i < size - 1]] = True
+    profit = (pnl > beyond) & ~unpaid[market]
+    loss = (pnl < -beyond) & (columns.collateral > 0)
+    pnl_due = ((profit | loss) & held).any(axis=0)
+    base = cols["base_amount"][used, :n].astype(np.float64)
+    cum = np.where(base >= 0, long_cum[market], short_cum[market])
+    accrued = np.abs(base * (cum - cols["last_cumulative_funding"][used, :n].astype(np.float64)))
+    owed = np.where(held & priced[market], accrued, 0.0).sum(axis=0) / FUNDING_PRECISION
+    funding_due = (owed > 0) & (owed * (1 + 1e-6) + POSITION_SLOTS >= funding_threshold)
+    rows = np.flatnonzero(expired | pnl_due | funding_due)
+    if rows.size == 0:
+        return rows
+    if limit is not None and limit <= 0:
+        return np.zeros(0, np.intp)
+    largest_pnl = np.abs(pnl[:, rows].astype(np.float64), where=held[:, rows], out=np.zeros((len(used), rows.size))).max(axis=0)
+    urgency = -np.where(expired[rows], np.inf, np.maximum(owed[rows], largest_pnl))
+    if limit is not None and rows.size > limit:  # the most urgent, ties to the lower row, as the full order has it
+        kth = np.partition(urgency, limit - 1)[limit - 1]
+        above = np.flatnonzero(urgency < kth)
+        pick = np.concatenate([above, np.flatnonzero(urgency == kth)[: limit - above.size]])
+        rows, urgency = rows[pick], urgency[pick]
+    return rows[np.lexsort((rows, urgency))]
+
+
 def user_columns(users: Iterable[tuple[Pubkey, UserLike]], capacity: int = 1024) -> UserColumns:
     """Columns holding ``users`` (pairs of key and user)."""
     cols = UserColumns(capacity)
@@ -486,5 +547,5 @@ def user_columns(users: Iterable[tuple[Pubkey, UserLike]], capacity: int = 1024)
 __all__ = [
     "POSITION_SLOTS", "RELATIVE_TOLERANCE", "ROUNDING_UNITS", "Bankruptcy", "Candidate", "ScanResult", "UserColumns",
     "UserLike", "UserLookup", "at_marks", "bankrupt", "counted", "exact_margin", "exposed", "flat", "liquidatable",
-    "scan", "user_columns",
+    "scan", "settlement_screen", "user_columns",
 ]

@@ -128,6 +128,11 @@ class Bot:
         raise NotImplementedError
 
     # -- acting -------------------------------------------------------------------------------------
+    @property
+    def in_flight(self) -> int:
+        """Actions this bot submitted that have not finished."""
+        return len(self._tasks)
+
     def submit(self, action: Action) -> bool:
         """Hand ``action`` to the pipeline in the background; False when its target is busy or it is done."""
         if not self.ctx.pipeline.reserve(action):  # claimed now, so no later plan can race this one
@@ -164,7 +169,7 @@ class Bot:
     def health(self) -> dict[str, Any]:
         """A summary for /health and the status view."""
         age = None if self.last_tick_at is None else round(self.clock() - self.last_tick_at, 3)
-        return {"ticks": self.ticks, "errors": self.errors, "last_tick_age_s": age, "in_flight": len(self._tasks),
+        return {"ticks": self.ticks, "errors": self.errors, "last_tick_age_s": age, "in_flight": self.in_flight,
                 "results": dict(self.results)}
 
 

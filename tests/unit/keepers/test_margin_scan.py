@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from solders.pubkey import Pubkey
 
-from keepers.margin import Margin, MarketState, MathOverflow, Position, compute_margin
+from keepers.margin import Margin, MarketState, MathOverflow, Position, compute_margin, pending_funding
 from keepers.margin_scan import (
     POSITION_SLOTS,
     ROUNDING_UNITS,
@@ -24,8 +24,10 @@ from keepers.margin_scan import (
     UserColumns,
     at_marks,
     bankrupt,
+    counted,
     liquidatable,
     scan,
+    settlement_screen,
     user_columns,
 )
 from programs_client.perp.accounts import User
@@ -358,3 +360,76 @@ def test_upsert_and_remove_keep_columns_consistent(ops: list[tuple[str, int, Use
     for name in ("equity", "maintenance", "initial", "tolerance"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name)[order])
     assert dict(bankrupt(cols)) == dict(bankrupt(fresh))
+
+
+# ------------------------------------------------------------------------------------------------
+# settlement_screen never leaves out a user the settler's rules would settle
+
+
+def needs_settlement(u: User, kept: set[int], markets: dict[int, MarketState], settling: set[int],
+                     funding_threshold: int, pnl_threshold: int, empty_pools: set[int]) -> bool:
+    """The settler's rules (keepers.bots.settler) on the positions compute_margin counts (a position
+    with resting orders reserves base, so it is counted too)."""
+    held = [Position.from_account(p) for p in u.positions if counted(p) and p.market_index in kept]
+    if any(p.market_index in settling for p in held):
+        return True
+    owed = sum(abs(pending_funding(p, markets[p.market_index])) for p in held if p.market_index in markets)
+    return owed > funding_threshold or any(
+        (p.unsettled_pnl > pnl_threshold and p.market_index not in empty_pools)
+        or (p.unsettled_pnl < -pnl_threshold and u.collateral > 0) for p in held)
+
+
+@PROPERTY
+@given(books(), st.data())
+def test_settlement_screen_is_a_tight_superset_of_the_settlers_rules(
+        book: tuple[dict[int, MarketState], dict[Pubkey, User]], data: st.DataObject) -> None:
+    markets, users = book
+    kept = set(data.draw(st.lists(st.sampled_from(MARKET_POOL + [MISSING_MARKET]), min_size=1)))
+    settling = set(data.draw(st.lists(st.sampled_from(MARKET_POOL), max_size=2)))
+    priced = {i: m for i, m in markets.items() if i in kept}
+    funding_threshold = data.draw(st.sampled_from([0, 1, Q, 10**15]) | st.integers(0, U64_MAX))
+    pnl_threshold = data.draw(st.sampled_from([0, 1, Q]) | st.integers(0, U64_MAX))
+    empty_pools = set(data.draw(st.lists(st.sampled_from(MARKET_POOL), max_size=2)))
+    cols = user_columns(users.items())
+    rows = settlement_screen(cols, kept, priced, settling & kept, funding_threshold, pnl_threshold, empty_pools)
+    assert len(set(rows.tolist())) == len(rows)
+    limited = settlement_screen(cols, kept, priced, settling & kept, funding_threshold, pnl_threshold, empty_pools,
+                                limit=2)
+    assert limited.tolist() == rows.tolist()[:2]  # the budgeted call keeps the most urgent, in order
+    screened = {cols.keys[r] for r in rows}
+    for pk, u in users.items():
+        try:
+            wanted = needs_settlement(u, kept, priced, settling, funding_threshold, pnl_threshold, empty_pools)
+        except (KeyError, ValueError, MathOverflow):
+            continue  # the planner could not value it either
+        if wanted:
+            assert pk in screened, f"{pk} needs settling but was screened out"
+        elif pk in screened:  # only by the funding estimate's margin, within a few units of the threshold
+            held = [Position.from_account(p) for p in u.positions if counted(p) and p.market_index in kept]
+            owed = sum(abs(pending_funding(p, priced[p.market_index])) for p in held if p.market_index in priced)
+            assert 0 <= funding_threshold - owed <= POSITION_SLOTS + funding_threshold * 1e-6 + 1
+
+
+def test_settlement_screen_hand_case() -> None:
+    m = {0: MarketState(0, 100 * Q, cumulative_funding_long=5 * 10**12, cumulative_funding_short=-(5 * 10**12))}
+    a, b, c, d = (Pubkey.new_unique() for _ in range(4))
+    users = {
+        a: user(Q, [position(0, base=2 * B, last=0)]),  # owes 2e9 * 5e12 / 1e12 = 1e10 units (10,000 quote)
+        b: user(Q, [position(0, base=B, last=5 * 10**12, pnl=3 * Q)]),  # no funding, PnL of 3 quote
+        c: user(Q, [position(0, base=B, last=5 * 10**12, pnl=Q // 2)]),  # nothing past the thresholds
+        d: user(Q, [position(1, base=B)]),  # only in a market not kept
+    }
+    cols = user_columns(users.items())
+    names = {a: "a", b: "b", c: "c", d: "d"}
+
+    def screen(funding: int, pnl: int, settling: set[int] = frozenset()) -> set[str]:
+        return {names[cols.keys[r]] for r in settlement_screen(cols, {0}, m, settling, funding, pnl)}
+
+    assert screen(funding=10**10 + 10**6, pnl=Q) == {"b"}
+    assert screen(funding=10**10 - 1, pnl=Q) == {"a", "b"}
+    assert screen(funding=10**11, pnl=Q // 4) == {"b", "c"}
+    assert screen(funding=10**11, pnl=10 * Q, settling={0}) == {"a", "b", "c"}
+    # Most urgent first: a owes 10,000 quote of funding, b holds 3 quote of PnL, c half a quote.
+    assert [names[cols.keys[r]] for r in settlement_screen(cols, {0}, m, (), 0, 0)] == ["a", "b", "c"]
+    # With market 0's PnL pool empty, b's and c's profits cannot be paid: only a's funding is due.
+    assert [names[cols.keys[r]] for r in settlement_screen(cols, {0}, m, (), 0, 0, empty_pools={0})] == ["a"]

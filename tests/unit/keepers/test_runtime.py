@@ -4,6 +4,7 @@ payer's balance.
 The scenario trades both markets and crashes both prices; a keeper listing only market 1 must crank,
 fund, settle and liquidate there and leave market 0 alone, and a listed market the chain does not
 have stops it at start with the key named. A fee payer below ``keeper.min_balance_sol`` fails /health.
+The settler closes every position of a market put in Settlement.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from pathlib import Path
 import pytest
 from solders.pubkey import Pubkey
 
+from keepers import instructions as ix
 from keepers.chain.inprocess import InProcessChain
 from keepers.config import ConfigError, MarketConfig
 from keepers.runtime import Keeper
 from localnet.build import build_program
 from localnet.demo import keeper_config
-from localnet.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
+from localnet.scenario import LedgerWorld, ScenarioSettings, build_ledger_world, users_of
 from programs_client.perp.accounts import Market
 
 SETTINGS = ScenarioSettings(users=12, crash_at=20, crash_drop=0.14, seconds_per_slot=60, funding_period_s=600,
@@ -104,6 +106,40 @@ async def test_a_fee_payer_below_the_minimum_balance_fails_health(world: LedgerW
         assert 'perpkeep_alerts_total{bot="keeper",reason="sol balance low"} 1.0' in text
         keeper.check_balance(int((balance / 1e9 + 2) * 1e9))  # topped up
         assert keeper.health.problems == {} and keeper.health.report()[0]
+    finally:
+        await keeper.stop()
+        await chain.close()
+
+
+async def test_the_settler_closes_every_position_of_a_settled_market(world: LedgerWorld, tmp_path: Path) -> None:
+    for _ in range(12):  # the maker quotes, then takers open positions in both markets (no keeper yet)
+        world.scenario.step(world.ledger.advance_slot())
+    holders = {u.authority for u in users_of(world.ledger, world.dep.program_id)
+               if any(p.market_index == 1 and p.base_amount for p in u.positions)}
+    assert len(holders) >= 3
+    admin = world.dep.wallets["admin"]
+    price = _market(world, 1).mark_price
+    assert world.ledger.send([ix.settle_market(admin.pubkey(), 1, price, world.dep.program_id)], [admin], admin).ok
+
+    keeper, chain = _keeper(world, tmp_path)
+    # Only the settler, with thresholds no PnL or funding reaches: the positions close because the market settled.
+    never = 2**63 - 1
+    settler = keeper.bots["settler"]
+    settler.config = dataclasses.replace(settler.config, funding_threshold_quote=never, pnl_threshold_quote=never)
+    keeper.bots = {"settler": settler}
+    await keeper.start()
+    try:
+        def open_in_settled() -> int:
+            return sum(1 for u in users_of(world.ledger, world.dep.program_id)
+                       for p in u.positions if p.market_index == 1 and (p.base_amount or p.open_orders))
+        for _ in range(200):  # bounded: 4 s
+            if open_in_settled() == 0 and not keeper.pipeline.in_flight:
+                break
+            world.ledger.advance_slot()
+            await asyncio.sleep(0.02)
+        assert open_in_settled() == 0
+        landed = [e for e in keeper.journal.recent(10_000) if e.kind == "settle_expired_position" and e.status == "landed"]
+        assert len(landed) >= len(holders)  # the maker's position too
     finally:
         await keeper.stop()
         await chain.close()
