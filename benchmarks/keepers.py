@@ -14,7 +14,11 @@ Liquidation latency: a keeper (liquidator only) runs on the in-process chain wit
 is the time from the oracle account's notification reaching the keeper to the liquidation transaction
 (which cranks the price first) being handed to the chain: scan, plan, journal, sign. Target: p99 <= 5 ms.
 
-Run: python -m benchmarks.keepers [--scan-only | --latency-only] [--users N] [--latency-users N] [--samples N]
+With ``--all-bots`` every bot runs beside the liquidator (on the in-process chain their simulations and
+sends execute on the event loop, so they compete with the liquidator for it).
+
+Run: python -m benchmarks.keepers [--scan-only | --latency-only] [--all-bots] [--users N] [--latency-users N]
+[--samples N]
 """
 
 from __future__ import annotations
@@ -217,7 +221,7 @@ class LatencyFigures:
         return float(np.percentile(self.samples, 99))
 
 
-async def _liquidation_latency(users: int, samples: int) -> LatencyFigures:
+async def _liquidation_latency(users: int, samples: int, bots: tuple[str, ...]) -> LatencyFigures:
     import tempfile
     from pathlib import Path
 
@@ -282,7 +286,7 @@ async def _liquidation_latency(users: int, samples: int) -> LatencyFigures:
                                       "keeper": {"keypair_path": "keeper.json"}, "metrics": {"enabled": False},
                                       "bots": {"liquidator": {"derisk": False}}}, Path(tmp))
         chain = TimedChain(ledger)
-        keeper = TimedKeeper(config, chain, dep.wallets["keeper"], bots=("liquidator",),
+        keeper = TimedKeeper(config, chain, dep.wallets["keeper"], bots=bots,
                              journal=Journal(Path(tmp) / "journal.sqlite"), serve_http=False)
         await keeper.start()
         latencies = []
@@ -308,10 +312,11 @@ async def _liquidation_latency(users: int, samples: int) -> LatencyFigures:
     return LatencyFigures(users, latencies, landed)
 
 
-def bench_liquidation_latency(users: int = 10_000, samples: int = 100) -> LatencyFigures:
-    """Time from an oracle update reaching a running keeper (in process, liquidator only) to its
+def bench_liquidation_latency(users: int = 10_000, samples: int = 100,
+                              bots: tuple[str, ...] = ("liquidator",)) -> LatencyFigures:
+    """Time from an oracle update reaching a running keeper (in process, running ``bots``) to its
     liquidation transaction being handed to the chain, with ``users`` healthy users besides the victims."""
-    return asyncio.run(_liquidation_latency(users, samples))
+    return asyncio.run(_liquidation_latency(users, samples, bots))
 
 
 def print_liquidation_latency(f: LatencyFigures) -> None:
@@ -333,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-only", action="store_true", help="run only the oracle-to-liquidation latency")
     parser.add_argument("--latency-users", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--all-bots", action="store_true",
+                        help="run every bot beside the liquidator during the latency benchmark")
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--markets", type=int, default=4)
     parser.add_argument("--liquidatable-share", type=float, default=0.005)
@@ -342,7 +349,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.latency_only:
         print_margin_scan(bench_margin_scan(args.users, args.markets, args.liquidatable_share, args.repeats, args.seed))
     if not args.scan_only:
-        print_liquidation_latency(bench_liquidation_latency(args.latency_users, args.samples))
+        from keepers.runtime import ALL_BOTS
+
+        bots = tuple(ALL_BOTS) if args.all_bots else ("liquidator",)
+        print(f"bots running: {', '.join(bots)}")
+        print_liquidation_latency(bench_liquidation_latency(args.latency_users, args.samples, bots))
     return 0
 
 

@@ -118,6 +118,7 @@ class Keeper:
             if name not in BOT_CLASSES:
                 raise ValueError(f"unknown bot {name!r} (known: {', '.join(ALL_BOTS)})")
             self.bots[name] = self._make_bot(name)
+        self._wake_order = sorted(self.bots.values(), key=lambda b: b.wake_priority)
         self.stats = KeeperStats()
         self.server: ObservabilityServer | None = None
         self.serve_http = serve_http
@@ -270,7 +271,7 @@ class Keeper:
         self.cache.apply(acc)
 
     def _on_cache_change(self, kind: str, pubkey: Pubkey) -> None:
-        for bot in self.bots.values():
+        for bot in self._wake_order:
             bot.wake(kind)
         if kind == "market" and self.unfollowed_oracles():  # a new market, or one that changed its oracles
             asyncio.get_running_loop().create_task(self._follow_new_oracles())
@@ -284,7 +285,7 @@ class Keeper:
     def _on_oracle(self, acc: AccountData) -> None:
         self.stats.oracle_updates += 1
         self.ctx.oracles[acc.pubkey] = RawAccount(acc.pubkey, acc.owner, acc.data)
-        for bot in self.bots.values():
+        for bot in self._wake_order:
             bot.wake("oracle")
 
     def _on_slot(self, slot: int) -> None:

@@ -74,6 +74,9 @@ class Bot:
 
     name: ClassVar[str] = "bot"
     wakes_on: ClassVar[frozenset[str]] = frozenset()
+    # Bots woken by the same change tick in this order (lower first): the event loop runs them one
+    # after another, so the time-critical one must not wait behind the others' ticks and sends.
+    wake_priority: ClassVar[int] = 10
 
     def __init__(self, ctx: KeeperContext, config: Any, interval_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.ctx = ctx

@@ -162,6 +162,7 @@ class LiquidatorBot(Bot):
 
     name = "liquidator"
     wakes_on = frozenset({"oracle", "market", "user"})
+    wake_priority = 0  # first on every change: a price move is a race with other liquidators
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -39,11 +39,12 @@ def _market(world: LedgerWorld, index: int) -> Market:
     return Market.decode(bytes(world.ledger.get_account(world.dep.markets[index].address).data))
 
 
-def _keeper(world: LedgerWorld, tmp_path: Path, *markets: MarketConfig, min_balance_sol: float = 0.05) -> tuple[Keeper, InProcessChain]:
+def _keeper(world: LedgerWorld, tmp_path: Path, *markets: MarketConfig, min_balance_sol: float = 0.05,
+            bots: tuple[str, ...] | None = None) -> tuple[Keeper, InProcessChain]:
     config = keeper_config(tmp_path)
     config = dataclasses.replace(config, markets=markets, keeper=dataclasses.replace(config.keeper, min_balance_sol=min_balance_sol))
     chain = InProcessChain(world.ledger)
-    return Keeper(config, chain, world.dep.wallets["keeper"], serve_http=False), chain
+    return Keeper(config, chain, world.dep.wallets["keeper"], bots=bots, serve_http=False), chain
 
 
 async def test_a_keeper_listing_one_market_acts_only_there(world: LedgerWorld, tmp_path: Path) -> None:
@@ -121,12 +122,11 @@ async def test_the_settler_closes_every_position_of_a_settled_market(world: Ledg
     price = _market(world, 1).mark_price
     assert world.ledger.send([ix.settle_market(admin.pubkey(), 1, price, world.dep.program_id)], [admin], admin).ok
 
-    keeper, chain = _keeper(world, tmp_path)
-    # Only the settler, with thresholds no PnL or funding reaches: the positions close because the market settled.
+    keeper, chain = _keeper(world, tmp_path, bots=("settler",))
+    # Thresholds no PnL or funding reaches: the positions close because the market settled.
     never = 2**63 - 1
     settler = keeper.bots["settler"]
     settler.config = dataclasses.replace(settler.config, funding_threshold_quote=never, pnl_threshold_quote=never)
-    keeper.bots = {"settler": settler}
     await keeper.start()
     try:
         def open_in_settled() -> int:
@@ -140,6 +140,33 @@ async def test_the_settler_closes_every_position_of_a_settled_market(world: Ledg
         assert open_in_settled() == 0
         landed = [e for e in keeper.journal.recent(10_000) if e.kind == "settle_expired_position" and e.status == "landed"]
         assert len(landed) >= len(holders)  # the maker's position too
+    finally:
+        await keeper.stop()
+        await chain.close()
+
+
+async def test_on_an_oracle_update_the_liquidator_ticks_before_the_other_bots(world: LedgerWorld, tmp_path: Path) -> None:
+    keeper, chain = _keeper(world, tmp_path)  # every bot; the configured order puts mark_price first
+    assert list(keeper.bots)[0] == "mark_price"
+    await keeper.start()
+    order: list[str] = []
+    try:
+        await asyncio.sleep(0.05)  # the first ticks at start are done
+        for bot in keeper.bots.values():
+            tick = bot.tick
+
+            async def recorded(bot=bot, tick=tick) -> None:  # noqa: ANN001 - instrumentation only
+                order.append(bot.name)
+                await tick()
+            bot.tick = recorded  # type: ignore[method-assign]
+        slot = world.ledger.advance_slot()
+        for pub in world.scenario.publishers:
+            pub.tick(slot)
+        for _ in range(100):  # bounded: 1 s
+            if {"liquidator", "mark_price"} <= set(order):
+                break
+            await asyncio.sleep(0.01)
+        assert order.index("liquidator") < order.index("mark_price"), order
     finally:
         await keeper.stop()
         await chain.close()
