@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from rich.table import Table
 from solders.pubkey import Pubkey
 
-from keepers.bots.insurance import coverage_ratio, token_amount
+from keepers.bots.insurance import coverage_ratio
 from keepers.bots.liquidator import positions_of
 from keepers.cache import AccountCache
 from keepers.chain.base import Chain
 from keepers.instructions import decode_market_name
 from keepers.margin import BASE_PRECISION, QUOTE_PRECISION, Margin, compute_margin
 from keepers.pdas import insurance_vault_pda
+from keepers.spl_token import token_amount
 from programs_client.perp.accounts import Market
 
 QUOTE = QUOTE_PRECISION

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from solana.constants import LAMPORTS_PER_SOL
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.types import TxOpts
 from solders.instruction import Instruction
@@ -36,7 +37,6 @@ from keepers.pdas import market_pda, user_pda
 from localnet import mock_oracle as mo
 from localnet.bootstrap import default_market_params
 from localnet.deployment import (
-    LAMPORTS_PER_SOL,
     BootstrapError,
     BootstrapPlan,
     Deployment,

@@ -31,9 +31,9 @@ from spl.token.instructions import (
 )
 
 from keepers.results import Failed, Landed, Outcome
+from keepers.spl_token import token_amount
 from programs_client.perp.program_id import PROGRAM_ID
 
-TOKEN_AMOUNT_OFFSET = 64
 START_UNIX_TIMESTAMP = 1_767_225_600  # 2026-01-01T00:00:00Z
 
 
@@ -169,4 +169,7 @@ class LocalSvm:
         acc = self.svm.get_account(token_account)
         if acc is None:
             raise KeyError(f"no token account at {token_account}")
-        return int.from_bytes(bytes(acc.data)[TOKEN_AMOUNT_OFFSET : TOKEN_AMOUNT_OFFSET + 8], "little")
+        amount = token_amount(bytes(acc.data))
+        if amount is None:
+            raise ValueError(f"{token_account} holds {len(acc.data)} bytes: not a token account")
+        return amount

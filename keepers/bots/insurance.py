@@ -21,6 +21,7 @@ from keepers.bots.base import Bot
 from keepers.bots.drain import Drain, drain
 from keepers.margin import BASE_PRECISION
 from keepers.pdas import insurance_vault_pda
+from keepers.spl_token import token_amount
 from keepers.tx import Action
 from programs_client.perp.accounts import Market
 
@@ -28,7 +29,6 @@ log = logging.getLogger("perpkeep.bots")
 
 REVENUE_REWARD_LAMPORTS = 20_000
 PROGRAM_SWEEP_INTERVAL_S = 3600  # settle_revenue_to_insurance refuses more often than this
-TOKEN_AMOUNT_OFFSET, TOKEN_ACCOUNT_MIN_LEN = 64, 72
 
 
 def sweep_due(market: Market, now_ts: int, interval_s: float) -> bool:
@@ -56,13 +56,6 @@ def coverage_ratio(fund_balance: int, markets: Mapping[int, Market]) -> float | 
     """Insurance fund balance over open-interest notional; None without open interest."""
     notional = open_interest_notional(markets)
     return None if notional == 0 else fund_balance / notional
-
-
-def token_amount(data: bytes) -> int | None:
-    """The amount of an SPL Token account's data, None when it is not one."""
-    if len(data) < TOKEN_ACCOUNT_MIN_LEN:
-        return None
-    return int.from_bytes(data[TOKEN_AMOUNT_OFFSET:TOKEN_AMOUNT_OFFSET + 8], "little")
 
 
 class InsuranceBot(Bot):
@@ -109,4 +102,4 @@ class InsuranceBot(Bot):
         self.below = below
 
 
-__all__ = ["InsuranceBot", "coverage_ratio", "open_interest_notional", "sweep_action", "sweep_due", "token_amount"]
+__all__ = ["InsuranceBot", "coverage_ratio", "open_interest_notional", "sweep_action", "sweep_due"]
