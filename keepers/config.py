@@ -241,6 +241,7 @@ class ClusterConfig:
     send_urls: tuple[str, ...] = _key(_list(_url("http", "https")), ())
     commitment: str = _key(_choice(COMMITMENTS), "confirmed")
     requests_per_second: float = _key(_num(0, above=True), 50.0)
+    urgent_share: float = _key(_num(0, 0.9), 0.2)
     request_timeout_s: float = _key(_num(0, above=True), 10.0)
     silence_s: float = _key(_num(0, above=True), 10.0)
 

@@ -364,7 +364,7 @@ async def run_from_config(config: Config, keypair: Keypair, bots: Sequence[str] 
 
     c = config.cluster
     chain = RpcChain(c.rpc_url, c.ws_url, c.send_urls, c.commitment, c.requests_per_second, c.request_timeout_s,
-                     c.silence_s)
+                     c.silence_s, urgent_share=c.urgent_share)
     try:
         keeper = Keeper(config, chain, keypair, bots)
         await keeper.run(stop)

@@ -33,7 +33,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
-from keepers.chain.base import Blockhash, Chain, ChainError, SignatureStatus
+from keepers.chain.base import URGENT, Blockhash, Chain, ChainError, SignatureStatus
 from keepers.confirm import StatusPoller
 from keepers.error_policy import Verdict, classify
 
@@ -78,6 +78,8 @@ class Action:
     # Compute units beyond what simulation measures that the action may need at execution (e.g. fills
     # queued after it was planned); added to the sized limit, never cached with the shape.
     extra_units: int = 0
+    # Its requests use the chain's reserved share of the rate limit (``keepers.chain.base.URGENT``).
+    urgent: bool = False
 
     @property
     def lock(self) -> tuple[str, Pubkey]:
@@ -216,6 +218,7 @@ class TxPipeline:
         if self.metrics is not None:
             self.metrics.attempted(action.bot, action.kind)
         row = _JournalRow(self.journal, action)
+        urgent = URGENT.set(action.urgent)
         try:
             result = await self._run(action, row, started)
         except ChainError as e:
@@ -226,6 +229,7 @@ class TxPipeline:
             result = ActionResult("failed", action, error=f"internal: {type(e).__name__}: {e}", verdict=Verdict.ALERT,
                                   latency_s=self.clock() - started)
         finally:
+            URGENT.reset(urgent)
             self.in_flight.pop(action.lock, None)
         self._finish(row.id(), result)
         return result

@@ -231,7 +231,7 @@ class LiquidatorBot(Bot):
             action = Action(
                 bot=self.name, kind="liquidate_perp", key=f"liquidate:{plan.user}:{plan.market_index}:{cache.slot_of(plan.user)}:{mark}",
                 target=plan.user, instructions=tuple(ixs), reward_lamports=reward_lamports(plan.reward_quote, self.config.sol_price_quote),
-                expected=frozenset({"NotLiquidatable", "NoPositionToLiquidate"}), simulate_first=False,
+                expected=frozenset({"NotLiquidatable", "NoPositionToLiquidate"}), simulate_first=False, urgent=True,
                 detail={"market": plan.market_index, "max_base": plan.max_base, "expected_base": plan.expected_base,
                         "shortfall": cand.shortfall},
             )

@@ -12,6 +12,7 @@ a value (``Simulation.err`` / ``SignatureStatus.err``), not an exception.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -22,6 +23,10 @@ from solders.transaction import VersionedTransaction
 from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
 
 COMMITMENTS = ("processed", "confirmed", "finalized")
+
+# Requests made while this is True (the transaction pipeline sets it for an urgent action's task) may use
+# a chain's reserved share of its rate limit, so they do not queue behind bulk work (``RpcChain``).
+URGENT: ContextVar[bool] = ContextVar("perpkeep_urgent_requests", default=False)
 
 
 class ChainError(Exception):
@@ -216,7 +221,7 @@ class Chain(Protocol):
 
 
 __all__ = [
-    "COMMITMENTS", "AccountCallback", "AccountData", "AccountFilter", "BadResponse", "Blockhash", "Chain", "ChainError",
+    "COMMITMENTS", "URGENT", "AccountCallback", "AccountData", "AccountFilter", "BadResponse", "Blockhash", "Chain", "ChainError",
     "DataSizeFilter", "MemcmpFilter", "RateLimited", "SignatureCallback", "SignatureStatus", "Simulation", "SlotCallback",
     "Subscription", "custom_error_code", "matches",
 ]

@@ -64,6 +64,7 @@ from solders.transaction_status import TransactionConfirmationStatus, Transactio
 
 from keepers.chain.base import (
     COMMITMENTS,
+    URGENT,
     AccountCallback,
     AccountData,
     AccountFilter,
@@ -256,13 +257,23 @@ async def _all(aws: list[Awaitable[T]]) -> list[T]:
 
 
 # -- endpoints ----------------------------------------------------------------------------------------
+def _throttler(requests_per_second: float) -> Throttler:
+    """A sliding-window limiter of ``requests_per_second`` (bursts of up to one second's worth)."""
+    burst = max(1, int(requests_per_second))
+    return Throttler(rate_limit=burst, period=burst / requests_per_second)
+
+
 @dataclass
 class _Endpoint:
     url: str
     label: str
     client: AsyncClient
     throttler: Throttler
+    urgent_throttler: Throttler | None = None  # the reserved share for urgent requests (None: share 0)
     paused_until: float = 0.0  # monotonic time before which a 429 asked us not to call
+
+    def throttler_for(self, urgent: bool) -> Throttler:
+        return self.urgent_throttler if urgent and self.urgent_throttler is not None else self.throttler
 
     @property
     def session(self) -> httpx.AsyncClient:
@@ -284,6 +295,10 @@ class RpcChain:
         ``processed``, ``confirmed`` or ``finalized``, for every read and subscription.
     requests_per_second : float
         Rate limit per endpoint.
+    urgent_share : float
+        Share of ``requests_per_second`` reserved for requests made while ``URGENT`` is set (the
+        pipeline sets it for liquidations): they never queue behind bulk requests, which get the rest.
+        0 puts every request in one queue.
     request_timeout_s : float
         Timeout of one HTTP request (and of opening the websocket).
     silence_s : float
@@ -303,13 +318,16 @@ class RpcChain:
 
     def __init__(self, rpc_url: str, ws_url: str | None = None, send_urls: Sequence[str] = (),
                  commitment: str = "confirmed", requests_per_second: float = 50.0, request_timeout_s: float = 10.0,
-                 silence_s: float = 10.0, max_backoff_s: float = 8.0, name: str | None = None) -> None:
+                 silence_s: float = 10.0, max_backoff_s: float = 8.0, name: str | None = None,
+                 urgent_share: float = 0.2) -> None:
         if commitment not in COMMITMENTS:
             raise ValueError(f"commitment must be one of {', '.join(COMMITMENTS)}, got {commitment!r}")
         for label, value in (("requests_per_second", requests_per_second), ("request_timeout_s", request_timeout_s),
                              ("silence_s", silence_s), ("max_backoff_s", max_backoff_s)):
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{label} must be a positive number, got {value!r}")
+        if not (isinstance(urgent_share, (int, float)) and 0 <= urgent_share < 1):
+            raise ValueError(f"urgent_share must be in [0, 1), got {urgent_share!r}")
         ws_url = ws_url or derive_ws_url(rpc_url)
         self.name = name or endpoint_label(rpc_url)
         self.commitment = commitment
@@ -317,10 +335,10 @@ class RpcChain:
         self.rate_limited = 0
         self.retries = 0
         self._max_backoff_s = max_backoff_s
-        burst = max(1, int(requests_per_second))
+        urgent_rps = requests_per_second * urgent_share
         self._endpoints = [
             _Endpoint(url, endpoint_label(url), AsyncClient(url, timeout=request_timeout_s),
-                      Throttler(rate_limit=burst, period=burst / requests_per_second))
+                      _throttler(requests_per_second - urgent_rps), _throttler(urgent_rps) if urgent_rps > 0 else None)
             for url in dict.fromkeys([rpc_url, *send_urls])
         ]
         self._request_ids = 0
@@ -352,7 +370,7 @@ class RpcChain:
             pause = ep.paused_until - time.monotonic()
             if pause > 0:
                 await asyncio.sleep(pause)
-            await ep.throttler.acquire()
+            await ep.throttler_for(URGENT.get()).acquire()
             self.requests += 1
             try:
                 reply = await ep.session.post(ep.url, content=body, headers=_HEADERS)

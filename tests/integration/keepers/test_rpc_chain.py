@@ -19,6 +19,7 @@ from solders.transaction import VersionedTransaction
 
 from keepers import instructions as ix
 from keepers.chain.base import (
+    URGENT,
     AccountData,
     BadResponse,
     Chain,
@@ -552,3 +553,42 @@ async def test_ws_url_is_derived_from_the_rpc_url() -> None:
     c = RpcChain("https://user:secret@rpc.example.com/key")
     assert c.name == "rpc.example.com"
     await c.close()
+
+
+# -- rate limit ----------------------------------------------------------------------------------------
+async def test_urgent_requests_do_not_queue_behind_bulk_ones(node: LocalNode) -> None:
+    # 10 requests a second, 2 of them reserved for urgent requests. 24 bulk reads take about 3 s;
+    # an urgent read started after them finishes before most of them.
+    c = RpcChain(node.rpc_url, node.ws_url, requests_per_second=10, urgent_share=0.2)
+    finished: list[str] = []
+    try:
+        async def read(tag: str, urgent: bool) -> None:
+            URGENT.set(urgent)  # this task's context only
+            await c.get_slot()
+            finished.append(tag)
+
+        bulk = [asyncio.create_task(read(f"bulk-{i}", False)) for i in range(24)]
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(read("urgent", True), TIMEOUT_S)
+        assert sum(t.startswith("bulk") for t in finished) <= 12, finished
+        await asyncio.wait_for(asyncio.gather(*bulk), TIMEOUT_S)
+        assert not URGENT.get()  # the test's own context was never touched
+    finally:
+        await c.close()
+
+    # Without a reserved share, the urgent read waits at least for the first second's bulk reads.
+    c = RpcChain(node.rpc_url, node.ws_url, requests_per_second=10, urgent_share=0.0)
+    finished.clear()
+    try:
+        bulk = [asyncio.create_task(read(f"bulk-{i}", False)) for i in range(24)]
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(read("urgent", True), TIMEOUT_S)
+        assert sum(t.startswith("bulk") for t in finished) >= 10, finished
+        await asyncio.wait_for(asyncio.gather(*bulk), TIMEOUT_S)
+    finally:
+        await c.close()
+
+
+def test_urgent_share_is_checked() -> None:
+    with pytest.raises(ValueError, match=r"urgent_share must be in \[0, 1\)"):
+        RpcChain("http://127.0.0.1:1", urgent_share=1.0)

@@ -13,6 +13,7 @@ from solders.compute_budget import set_compute_unit_limit, set_compute_unit_pric
 
 from keepers import instructions as ix
 from keepers.bots.mark_price import oracle_accounts
+from keepers.chain.base import URGENT
 from keepers.chain.inprocess import InProcessChain
 from keepers.error_policy import Verdict
 from keepers.journal import Journal
@@ -230,3 +231,25 @@ async def test_recovery_finds_a_landing_older_than_the_status_cache(world: Ledge
         await restarted.close()
         await chain.close()
         journal.close()
+
+
+async def test_an_urgent_actions_requests_are_marked_urgent(world: LedgerWorld, tmp_path: Path) -> None:
+    seen: list[bool] = []
+
+    class RecordingChain(InProcessChain):
+        async def send(self, tx):  # noqa: ANN001, ANN202 - records the context the pipeline sends in
+            seen.append(URGENT.get())
+            return await super().send(tx)
+
+    chain = RecordingChain(world.ledger)
+    p = TxPipeline(chain, world.dep.wallets["keeper"], Journal(tmp_path / "u.sqlite"), Metrics(), FeePolicy(),
+                   commitment="processed", poll_s=0.01, resend_s=0.05)
+    try:
+        assert (await p.submit(_crank(world, "bulk"))).status == "landed"
+        assert (await p.submit(replace(_crank(world, "urgent"), urgent=True))).status == "landed"
+        assert seen[0] is False and seen[-1] is True
+        assert not URGENT.get()  # reset after the action
+    finally:
+        await p.close()
+        await chain.close()
+        p.journal.close()
