@@ -103,13 +103,15 @@ class SettlerBot(Bot):
         settling = [i for i, m in kept.items() if m.status.discriminator == _SETTLEMENT]
         # A vectorised screen first: planning every user in Python would hold the event loop (and the
         # liquidator) for ~13 us a user, 1.3 s at 100k users. The most urgent come first, within a budget.
-        budget = cfg.max_in_flight - self.in_flight
-        if budget <= 0:
+        if self.in_flight >= cfg.max_in_flight:
             return
         empty_pools = [i for i, m in kept.items() if m.pnl_pool == 0]
+        # The top max_in_flight: those already in flight are among them (and refused as busy).
         rows = settlement_screen(cache.columns, kept, states, settling, cfg.funding_threshold_quote,
-                                 cfg.pnl_threshold_quote, empty_pools, limit=budget)
+                                 cfg.pnl_threshold_quote, empty_pools, limit=cfg.max_in_flight)
         for address in [cache.columns.keys[r] for r in rows]:
+            if self.in_flight >= cfg.max_in_flight:
+                break
             user = cache.users.get(address)
             if user is None:
                 continue

@@ -170,3 +170,26 @@ async def test_on_an_oracle_update_the_liquidator_ticks_before_the_other_bots(wo
     finally:
         await keeper.stop()
         await chain.close()
+
+
+async def test_the_settler_keeps_within_its_in_flight_budget(world: LedgerWorld, tmp_path: Path) -> None:
+    for _ in range(12):  # takers open positions against the maker: fills to consume, PnL to settle
+        world.scenario.step(world.ledger.advance_slot())
+    keeper, chain = _keeper(world, tmp_path, bots=("settler",))
+    settler = keeper.bots["settler"]
+    settler.config = dataclasses.replace(settler.config, max_in_flight=2, pnl_threshold_quote=0, funding_threshold_quote=0)
+    await keeper.start()
+    most = 0
+    try:
+        for i in range(200):  # bounded: 2 s
+            most = max(most, settler.in_flight)
+            landed = keeper.pipeline.outcomes.get(("settle_pnl", "landed"), 0)
+            if landed >= 6:
+                break
+            if i % 5 == 0:
+                world.ledger.advance_slot()
+            await asyncio.sleep(0.01)
+        assert landed >= 6 and 0 < most <= 2, (landed, most)
+    finally:
+        await keeper.stop()
+        await chain.close()
