@@ -90,8 +90,19 @@ class Bot:
         self._wake = asyncio.Event()
         self._busy = False
         self._tasks: set[asyncio.Task[ActionResult]] = set()
+        self._done_at: dict[str, float] = {}
 
     # -- scheduling ---------------------------------------------------------------------------------
+    def every(self, what: str, period_s: float) -> bool:
+        """True at most once per ``period_s`` for ``what``: work that a burst of wakes must not repeat
+        (an RPC read, a scan of every user)."""
+        now = self.clock()
+        last = self._done_at.get(what)
+        if last is not None and now - last < period_s:
+            return False
+        self._done_at[what] = now
+        return True
+
     def wake(self, kind: str = "") -> None:
         """Ask for a tick soon (a change this bot cares about happened)."""
         if not kind or kind in self.wakes_on:

@@ -81,7 +81,8 @@ class InsuranceBot(Bot):
                 self.submit(sweep_action(self.name, market, drained, ctx.program_id))
         for action in bankruptcy_actions(self.name, cache, ctx.program_id, kept=ctx.kept):
             self.submit(action)
-        await self.check_coverage()
+        if self.every("coverage", self.interval_s):  # a vault read: not on every user change
+            await self.check_coverage()
 
     async def check_coverage(self) -> None:
         """Read the fund's vault and alert when it covers too little of the open interest."""

@@ -85,6 +85,7 @@ class SettlerBot(Bot):
 
     name = "settler"
     wakes_on = frozenset({"event_queue", "market"})
+    backlog = False  # the last screen found at least max_in_flight users
 
     async def tick(self) -> None:
         ctx, cfg = self.ctx, self.config
@@ -96,19 +97,21 @@ class SettlerBot(Bot):
                 action = consume_action(self.name, index, market.event_queue, queue, cfg.consume_limit, ctx.program_id)
                 if action is not None:
                     self.submit(action)
+        # Users are screened (numpy: planning each in Python would hold the event loop, and the liquidator,
+        # ~13 us a user, 1.3 s at 100k) once an interval, not on every fill that wakes this bot; ten times
+        # as often while the last screen found more than the in-flight budget (a backlog to work through).
+        if self.in_flight >= cfg.max_in_flight or not self.every("screen", self.interval_s / (10 if self.backlog else 1)):
+            return
         # Settlements are planned for positions in kept markets only; settle_funding still passes every
         # market the user holds (the program needs them all).
         states = {i: s for i, s in cache.market_states().items() if i in kept}
         addresses = {i: cache.market_address(i) for i in cache.markets}
         settling = [i for i, m in kept.items() if m.status.discriminator == _SETTLEMENT]
-        # A vectorised screen first: planning every user in Python would hold the event loop (and the
-        # liquidator) for ~13 us a user, 1.3 s at 100k users. The most urgent come first, within a budget.
-        if self.in_flight >= cfg.max_in_flight:
-            return
         empty_pools = [i for i, m in kept.items() if m.pnl_pool == 0]
-        # The top max_in_flight: those already in flight are among them (and refused as busy).
+        # The most urgent max_in_flight: those already in flight are among them (and refused as busy).
         rows = settlement_screen(cache.columns, kept, states, settling, cfg.funding_threshold_quote,
                                  cfg.pnl_threshold_quote, empty_pools, limit=cfg.max_in_flight)
+        self.backlog = len(rows) >= cfg.max_in_flight
         for address in [cache.columns.keys[r] for r in rows]:
             if self.in_flight >= cfg.max_in_flight:
                 break

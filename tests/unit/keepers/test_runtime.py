@@ -17,8 +17,10 @@ import pytest
 from solders.pubkey import Pubkey
 
 from keepers import instructions as ix
+from keepers.bots.base import Bot
 from keepers.chain.inprocess import InProcessChain
 from keepers.config import ConfigError, MarketConfig
+from keepers.pdas import insurance_vault_pda
 from keepers.runtime import Keeper
 from localnet.build import build_program
 from localnet.demo import keeper_config
@@ -193,3 +195,43 @@ async def test_the_settler_keeps_within_its_in_flight_budget(world: LedgerWorld,
     finally:
         await keeper.stop()
         await chain.close()
+
+
+async def test_a_burst_of_user_changes_reads_the_insurance_vault_once_an_interval(world: LedgerWorld, tmp_path: Path) -> None:
+    vault_reads: list[float] = []
+    vault = insurance_vault_pda(world.dep.program_id)
+
+    class CountingChain(InProcessChain):
+        async def get_account(self, pubkey):  # noqa: ANN001, ANN202 - counts the vault reads
+            if pubkey == vault:
+                vault_reads.append(asyncio.get_running_loop().time())
+            return await super().get_account(pubkey)
+
+    config = keeper_config(tmp_path)
+    chain = CountingChain(world.ledger)
+    keeper = Keeper(config, chain, world.dep.wallets["keeper"], bots=("insurance",), serve_http=False)
+    await keeper.start()
+    try:
+        for _ in range(40):  # takers trade: user accounts change every slot, each change wakes the bot
+            world.scenario.step(world.ledger.advance_slot())
+            await asyncio.sleep(0.02)
+        insurance = keeper.bots["insurance"]
+        assert insurance.ticks > 10  # it was woken again and again...
+        assert len(vault_reads) == 1, vault_reads  # ...and read the vault once (its interval is 10 s)
+        assert insurance.fund_balance is not None and insurance.fund_balance > 0
+    finally:
+        await keeper.stop()
+        await chain.close()
+
+
+def test_every_allows_work_once_a_period() -> None:
+    now = [100.0]
+    bot = Bot(None, None, 1.0, lambda: now[0])  # type: ignore[arg-type] - scheduling needs no context
+    assert bot.every("scan", 5.0)
+    assert not bot.every("scan", 5.0)
+    assert bot.every("read", 5.0)  # each kind of work has its own period
+    now[0] += 4.9
+    assert not bot.every("scan", 5.0)
+    now[0] += 0.1
+    assert bot.every("scan", 5.0)
+    assert bot.every("scan", 0.0)
