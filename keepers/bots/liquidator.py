@@ -25,7 +25,7 @@ from keepers.bots.base import Bot
 from keepers.bots.mark_price import oracle_accounts
 from keepers.cache import AccountCache
 from keepers.margin import BASE_PRECISION, BPS, Margin, MarketState, Position, compute_margin, liquidation_prices, liquidation_size
-from keepers.margin_scan import Candidate, counted, flat, liquidatable
+from keepers.margin_scan import Candidate, counted, flat, liquidatable, scan
 from keepers.mark import next_mark
 from keepers.oracles import RawAccount, Selected, select_price
 from keepers.pdas import user_pda
@@ -172,6 +172,39 @@ class LiquidatorBot(Bot):
         self.last_candidates = 0
         self._last_derisk: dict[int, float] = {}
         self._warned_no_account = False
+        # Incremental scans (``find_candidates``): users changed since the last scan, the last candidates,
+        # and the market states of the last full scan.
+        self.full_scans = 0
+        self._dirty: set[Pubkey] = set()
+        self._carry: set[Pubkey] = set()
+        self._scanned_states: dict[int, MarketState] | None = None
+        self._unsubscribe = self.ctx.cache.subscribe(self._on_cache_change)
+
+    def _on_cache_change(self, kind: str, pubkey: Pubkey) -> None:
+        if kind == "user":
+            self._dirty.add(pubkey)
+
+    def find_candidates(self, states: dict[int, MarketState]) -> list[Candidate]:
+        """The liquidatable users at ``states``.
+
+        A full scan when the states differ from the last full scan's (a price, a funding or a book
+        moved), and at least once an interval. Otherwise only the users whose accounts changed since
+        the last scan, plus the last candidates, are scanned: at fixed states nobody else's margin
+        moved. At 100k users that is ~0.2 ms instead of ~5 ms, on every account change.
+        """
+        cache = self.ctx.cache
+        dirty, self._dirty = self._dirty, set()
+        due = self.every("full scan", self.interval_s)
+        if due or states != self._scanned_states:
+            self._scanned_states = states
+            self.full_scans += 1
+            found = liquidatable(cache.columns, states, cache.users)
+        else:
+            index = cache.columns.index
+            rows = [index[k] for k in dirty | self._carry if k in index]
+            found = liquidatable(cache.columns, states, cache.users, scan(cache.columns, states, rows=rows)) if rows else []
+        self._carry = {c.pubkey for c in found}
+        return found
 
     def set_own_account(self, sub_id: int) -> None:
         """Use the keeper's margin account ``sub_id`` (it holds the collateral liquidations are taken into)."""
@@ -189,7 +222,7 @@ class LiquidatorBot(Bot):
         priced = predicted_states(cache.markets, {i: cache.orderbook(i) for i in cache.markets}, ctx.oracles,
                                   ctx.clock.slot, ctx.clock.unix_timestamp)
         states = {i: p.state for i, p in priced.items()}
-        candidates = liquidatable(cache.columns, states, cache.users)
+        candidates = self.find_candidates(states)
         self.last_candidates = len(candidates)
         ctx.metrics.set_liquidatable_users(len(candidates))
         self.liquidate(candidates, own_user, priced, states)
@@ -270,6 +303,10 @@ class LiquidatorBot(Bot):
             )
             if self.submit(action):
                 self._last_derisk[i] = now
+
+    async def close(self) -> None:
+        self._unsubscribe()
+        await super().close()
 
     def on_result(self, result: ActionResult) -> None:
         if result.action.kind == "liquidate_perp" and result.landed:

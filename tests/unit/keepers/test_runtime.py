@@ -14,6 +14,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from solders.account import Account
 from solders.pubkey import Pubkey
 
 from keepers import instructions as ix
@@ -25,7 +26,7 @@ from keepers.runtime import Keeper
 from localnet.build import build_program
 from localnet.demo import keeper_config
 from localnet.scenario import LedgerWorld, ScenarioSettings, build_ledger_world, users_of
-from programs_client.perp.accounts import Market
+from programs_client.perp.accounts import Market, User
 
 SETTINGS = ScenarioSettings(users=12, crash_at=20, crash_drop=0.14, seconds_per_slot=60, funding_period_s=600,
                             takers_per_slot=2)
@@ -235,3 +236,38 @@ def test_every_allows_work_once_a_period() -> None:
     now[0] += 0.1
     assert bot.every("scan", 5.0)
     assert bot.every("scan", 0.0)
+
+
+async def test_a_user_that_falls_below_maintenance_alone_is_found_without_a_full_scan(world: LedgerWorld,
+                                                                                       tmp_path: Path) -> None:
+    for _ in range(12):  # takers open positions; nobody is liquidatable yet
+        world.scenario.step(world.ledger.advance_slot())
+    keeper, chain = _keeper(world, tmp_path, bots=("liquidator",))
+    liquidator = keeper.bots["liquidator"]
+    await keeper.start()
+    try:
+        for _ in range(100):  # bounded: the first tick scans everyone
+            if liquidator.ticks:
+                break
+            await asyncio.sleep(0.01)
+        full_scans = liquidator.full_scans
+        # One taker's collateral vanishes (written straight into its account, at the same slot and prices).
+        victim = next(u for u in users_of(world.ledger, world.dep.program_id) if u.collateral
+                      and any(p.base_amount for p in u.positions) and u.authority != world.dep.wallets["maker-0"].pubkey())
+        address = next(a for a, acc in world.ledger.program_accounts(world.dep.program_id)
+                       if bytes(acc.data)[:8] == User.discriminator and User.decode(bytes(acc.data)).authority == victim.authority)
+        raw = world.ledger.get_account(address)
+        offset = 8 + sum(sc.sizeof() for sc in User.layout.subcons[:[sc.name for sc in User.layout.subcons].index("collateral")])
+        data = bytearray(raw.data)
+        data[offset:offset + 8] = (0).to_bytes(8, "little")
+        world.ledger.set_account(address, Account(raw.lamports, bytes(data), raw.owner, False, raw.rent_epoch))
+        assert User.decode(bytes(data)).collateral == 0
+        for _ in range(100):  # bounded: 1 s, less than the liquidator's 1 s full-scan interval
+            if keeper.pipeline.outcomes.get(("liquidate_perp", "landed"), 0):
+                break
+            await asyncio.sleep(0.01)
+        assert keeper.pipeline.outcomes.get(("liquidate_perp", "landed"), 0) >= 1
+        assert liquidator.full_scans == full_scans  # found by scanning the changed user alone
+    finally:
+        await keeper.stop()
+        await chain.close()
