@@ -1,10 +1,12 @@
-"""The keeper runtime on the in-process chain with the real program: market selection and the fee
-payer's balance.
+"""The keeper runtime on the in-process chain with the real program.
 
-The scenario trades both markets and crashes both prices; a keeper listing only market 1 must crank,
-fund, settle and liquidate there and leave market 0 alone, and a listed market the chain does not
-have stops it at start with the key named. A fee payer below ``keeper.min_balance_sol`` fails /health.
-The settler closes every position of a market put in Settlement.
+- Market selection: the scenario trades both markets and crashes both prices; a keeper listing only
+  market 1 must crank, fund, settle and liquidate there and leave market 0 alone, and a listed market
+  the chain does not have stops it at start with the key named.
+- A fee payer below ``keeper.min_balance_sol`` fails /health.
+- The settler closes every position of a market put in Settlement, within its in-flight budget.
+- Scheduling: the liquidator ticks first on an oracle update; a burst of user changes reads the
+  insurance vault once; a user that falls below maintenance on its own is found without a full scan.
 """
 
 from __future__ import annotations
