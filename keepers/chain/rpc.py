@@ -62,6 +62,7 @@ from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 from solders.transaction_status import TransactionConfirmationStatus, TransactionStatus
 
+from keepers.background import Background
 from keepers.chain.base import (
     COMMITMENTS,
     URGENT,
@@ -342,7 +343,7 @@ class RpcChain:
             for url in dict.fromkeys([rpc_url, *send_urls])
         ]
         self._request_ids = 0
-        self._background: set[asyncio.Task[Any]] = set()
+        self._background = Background(log, f"{self.name}: background send failed")
         self._closed = False
         self._ws = WsSubscriptions(ws_url, self, commitment, label=f"{self.name} ({endpoint_label(ws_url)})",
                                    silence_s=silence_s, max_backoff_s=max_backoff_s, open_timeout_s=request_timeout_s)
@@ -494,19 +495,10 @@ class RpcChain:
         finally:
             for t in tasks:
                 if not t.done():
-                    self._keep(t)
+                    self._background.adopt(t)
         if len(errors) == 1:
             raise errors[0]
         raise ChainError(f"sendTransaction failed on every endpoint: {'; '.join(map(str, errors))}") from errors[0]
-
-    def _keep(self, task: asyncio.Task[Any]) -> None:
-        self._background.add(task)
-        task.add_done_callback(self._background_done)
-
-    def _background_done(self, task: asyncio.Task[Any]) -> None:
-        self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.debug("%s: background send failed: %s", self.name, task.exception())
 
     async def get_signature_statuses(self, signatures: Sequence[Signature],
                                      search_history: bool = False) -> list[SignatureStatus | None]:
@@ -548,9 +540,7 @@ class RpcChain:
             return
         self._closed = True
         await self._ws.close()
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await self._background.cancel()
         for ep in self._endpoints:
             await ep.client.close()
 

@@ -49,6 +49,7 @@ from solders.signature import Signature
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from keepers.background import Background
 from keepers.chain.base import (
     COMMITMENTS,
     AccountData,
@@ -162,7 +163,7 @@ class WsSubscriptions:
         self._catch_up_due = asyncio.Event()
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
-        self._helpers: set[asyncio.Task[Any]] = set()
+        self._helpers = Background(log, f"{label}: websocket request not sent")
         self._connections = 0
         self._closed = False
 
@@ -182,7 +183,7 @@ class WsSubscriptions:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run(), name=f"ws {self._label}")
         elif self._ws is not None:
-            self._spawn(self._subscribe(self._ws, [sub]))
+            self._helpers.spawn(self._subscribe(self._ws, [sub]))
         return sub
 
     def remove(self, sub: WsSubscription, *, tell_node: bool = True) -> None:
@@ -195,7 +196,7 @@ class WsSubscriptions:
         if sub.server_id is not None:
             self._by_server_id.pop(sub.server_id, None)
             if tell_node and self._ws is not None:
-                self._spawn(self._unsubscribe(self._ws, sub.method, sub.server_id))
+                self._helpers.spawn(self._unsubscribe(self._ws, sub.method, sub.server_id))
 
     async def close(self) -> None:
         """Cancel the connection task and every helper, and forget every subscription (idempotent)."""
@@ -203,21 +204,10 @@ class WsSubscriptions:
         for sub in list(self._subs.values()):
             sub.active = False
         self._subs.clear()
-        tasks = [t for t in (self._task, *self._helpers) if t is not None]
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._helpers.clear()
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._helpers.add(task)
-        task.add_done_callback(self._helper_done)
-
-    def _helper_done(self, task: asyncio.Task[Any]) -> None:
-        self._helpers.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.debug("%s: websocket request not sent: %s", self._label, task.exception())
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._helpers.cancel()
 
     # -- connection ---------------------------------------------------------------------------------
     async def _run(self) -> None:
@@ -311,7 +301,7 @@ class WsSubscriptions:
             return
         if not sub.active:  # closed while the request was in flight
             if self._ws is not None:
-                self._spawn(self._unsubscribe(self._ws, sub.method, server_id))
+                self._helpers.spawn(self._unsubscribe(self._ws, sub.method, server_id))
             return
         sub.server_id = server_id
         self._by_server_id[server_id] = sub
