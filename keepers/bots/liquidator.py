@@ -169,7 +169,6 @@ class LiquidatorBot(Bot):
         self.own_address = user_pda(self.ctx.authority, 0, self.ctx.program_id)
         self.liquidated: set[Pubkey] = set()
         self.liquidations = 0
-        self.last_candidates = 0
         self._last_derisk: dict[int, float] = {}
         self._warned_no_account = False
         # Incremental scans (``find_candidates``): users changed since the last scan, the last candidates,
@@ -179,6 +178,11 @@ class LiquidatorBot(Bot):
         self._carry: set[Pubkey] = set()
         self._scanned_states: dict[int, MarketState] | None = None
         self._unsubscribe = self.ctx.cache.subscribe(self._on_cache_change)
+
+    @property
+    def last_candidates(self) -> int:
+        """How many users the last scan found liquidatable."""
+        return len(self._carry)
 
     def _on_cache_change(self, kind: str, pubkey: Pubkey) -> None:
         if kind == "user":
@@ -223,7 +227,6 @@ class LiquidatorBot(Bot):
                                   ctx.clock.slot, ctx.clock.unix_timestamp)
         states = {i: p.state for i, p in priced.items()}
         candidates = self.find_candidates(states)
-        self.last_candidates = len(candidates)
         ctx.metrics.set_liquidatable_users(len(candidates))
         self.liquidate(candidates, own_user, priced, states)
         if self.config.derisk:
