@@ -90,6 +90,7 @@ class Bot:
         self._wake = asyncio.Event()
         self._busy = False
         self._tasks: set[asyncio.Task[ActionResult]] = set()
+        self.peak_in_flight = 0  # the most actions this bot ever had in flight at once
         self._done_at: dict[str, float] = {}
 
     # -- scheduling ---------------------------------------------------------------------------------
@@ -154,6 +155,7 @@ class Bot:
         task = asyncio.create_task(self._submit(action), name=f"{self.name}:{action.kind}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        self.peak_in_flight = max(self.peak_in_flight, len(self._tasks))
         return True
 
     async def _submit(self, action: Action) -> ActionResult:
@@ -184,7 +186,7 @@ class Bot:
         """A summary for /health and the status view."""
         age = None if self.last_tick_at is None else round(self.clock() - self.last_tick_at, 3)
         return {"ticks": self.ticks, "errors": self.errors, "last_tick_age_s": age, "in_flight": self.in_flight,
-                "results": dict(self.results)}
+                "peak_in_flight": self.peak_in_flight, "results": dict(self.results)}
 
 
 __all__ = ["Bot", "ChainClock", "KeeperContext"]
