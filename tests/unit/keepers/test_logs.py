@@ -11,7 +11,7 @@ import pytest
 from solders.keypair import Keypair
 from solders.signature import Signature
 
-from keepers.logs import REDACTED, redact, setup_logging
+from keepers.logs import REDACTED, JsonFormatter, TextFormatter, redact, setup_logging
 
 
 @pytest.fixture
@@ -60,11 +60,20 @@ def test_level_filters(stream: io.StringIO) -> None:
 
 
 def test_setup_is_idempotent(stream: io.StringIO) -> None:
-    setup_logging("info", "json", stream)
-    setup_logging("info", "json", stream)
-    logging.getLogger("perpkeep").info("once")
-    assert len(lines(stream)) == 1
-    assert len(logging.getLogger("perpkeep").handlers) == 1
+    """Setting up again replaces the handler it installed and leaves every other handler alone (test
+    runners and embedding applications attach their own to the ``perpkeep`` logger)."""
+    logger = logging.getLogger("perpkeep")
+    foreign = logging.NullHandler()
+    logger.addHandler(foreign)
+    try:
+        setup_logging("info", "json", stream)
+        setup_logging("info", "json", stream)
+        logger.info("once")
+        assert len(lines(stream)) == 1
+        ours = [h for h in logger.handlers if isinstance(h.formatter, (JsonFormatter, TextFormatter))]
+        assert len(ours) == 1 and foreign in logger.handlers
+    finally:
+        logger.removeHandler(foreign)
 
 
 def test_secrets_are_redacted(stream: io.StringIO) -> None:
