@@ -199,10 +199,13 @@ async def test_a_target_is_held_after_an_action_lands_until_the_cache_has_seen_i
             return Action("test", "transfer", key, target,
                           (transfer(TransferParams(from_pubkey=payer, to_pubkey=target, lamports=1_000 + len(key))),))
 
-        seen[target] = 0
         first = await pipeline.submit(action("transfer:a"))
         assert first.landed and first.slot is not None
-        # Planned again from the state read before it landed (slot 0): refused as busy, under any key.
+        # The cache still holds the target as read the slot before the landing (a fresh node lands in slot 0,
+        # so "before" is the slot number less one, not a fixed 0). Planned again from that state: refused as
+        # busy, under any key.
+        before = first.slot - 1
+        seen[target] = before
         assert not pipeline.reserve(action("transfer:b"))
         assert (await pipeline.submit(action("transfer:b"))).status == "busy"
         seen[target] = first.slot  # the cache now has the account as the landed action left it
@@ -210,7 +213,7 @@ async def test_a_target_is_held_after_an_action_lands_until_the_cache_has_seen_i
         pipeline.in_flight.clear()
         # Held at most STALE_HOLD_S when the cache never catches up (an account the action did not write).
         monkeypatch.setattr(tx, "STALE_HOLD_S", 0.3)
-        seen[target] = 0
+        seen[target] = before
         second = await pipeline.submit(action("transfer:c"))
         assert second.landed
         assert not pipeline.reserve(action("transfer:d"))

@@ -131,9 +131,15 @@ async def test_reads_match_the_deployment(chain: RpcChain, node: LocalNode) -> N
 
 async def test_program_accounts_filtered_by_discriminator(chain: RpcChain, node: LocalNode) -> None:
     dep = node.deployment
+    # Each account carries the slot of the reply's context; past slot 0 (where a fresh node starts),
+    # so that a slot left at 0 is told apart.
+    deadline = time.monotonic() + TIMEOUT_S
+    while (before := await chain.get_slot()) < 1 and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
     markets = await chain.get_program_accounts(dep.program_id, [MemcmpFilter(0, Market.discriminator)])
+    after = await chain.get_slot()
     assert {a.pubkey for a in markets} == {m.address for m in dep.markets}
-    assert all(a.slot > 0 and Market.decode(a.data) for a in markets)
+    assert all(1 <= before <= a.slot <= after and Market.decode(a.data) for a in markets)
     size = len(markets[0].data)
     both = await chain.get_program_accounts(dep.program_id, [MemcmpFilter(0, Market.discriminator), DataSizeFilter(size)])
     assert {a.pubkey for a in both} == {m.address for m in dep.markets}
