@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Install perpkeep and exactly the locked versions of its dependencies into the current Python 3.11
+# (a virtual environment if one is active).
+#
+#   bash lock/install.sh        runtime: the demo and the keepers   (lock/runtime.txt)
+#   bash lock/install.sh dev    and the test suite and code generators (lock/dev.txt)
+#
+# Every file is checked against the sha256 in the lock, and nothing outside the lock is installed: the
+# project itself is built without build isolation, by the locked setuptools. `python3 lock/update.py`
+# moves the lock forward.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+case "${1:-runtime}" in
+  runtime) lock=lock/runtime.txt ;;
+  dev) lock=lock/dev.txt ;;
+  *) echo "usage: bash lock/install.sh [runtime|dev]" >&2; exit 2 ;;
+esac
+
+python=${PYTHON:-python3}
+if ! "$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "error: perpkeep needs Python 3.11; $python is $("$python" -V 2>&1) (set PYTHON=/path/to/python3.11)" >&2
+  exit 2
+fi
+
+pip=("$python" -m pip --disable-pip-version-check install --quiet)
+# The build backend first: it builds the project and the locked packages PyPI has only as source.
+echo "installing lock/build.txt ..."
+"${pip[@]}" --require-hashes -r lock/build.txt
+echo "installing $lock ..."
+"${pip[@]}" --require-hashes --no-build-isolation -r "$lock"
+echo "installing perpkeep (editable) ..."
+"${pip[@]}" --no-deps --no-build-isolation -e .
+if ! problems=$("$python" -m pip --disable-pip-version-check check 2>&1); then
+  echo "warning: other packages in this environment conflict with the lock (a virtual environment avoids that):" >&2
+  echo "$problems" >&2
+fi
