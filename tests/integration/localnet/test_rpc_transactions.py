@@ -198,12 +198,15 @@ async def test_request_airdrop_and_fee_for_message(client: AsyncClient, local_no
 
 
 async def test_recent_prioritization_fees(client: AsyncClient, local_node: LocalNode) -> None:
-    dep = local_node.deployment
-    kp, margin, tokens = user(dep, 2)
+    # A slot's fee for an account is the lowest any transaction writing it paid in that slot, so the
+    # transaction writes an account no other test writes (a fee-0 deposit to a shared margin account in
+    # the same slot would rightly report 0).
+    kp, _, _ = user(local_node.deployment, 2)
+    fresh = Keypair().pubkey()
     blockhash = (await client.get_latest_blockhash("processed")).value.blockhash
-    tx = signed(kp, [set_compute_unit_price(777), ix.deposit(kp.pubkey(), tokens, 4, 0, dep.program_id)], blockhash)
-    await client.send_transaction(tx)
-    fees = local_node.rpc("getRecentPrioritizationFees", [[str(margin)]])["result"]
+    paid = transfer(TransferParams(from_pubkey=kp.pubkey(), to_pubkey=fresh, lamports=1_000_000))
+    await client.send_transaction(signed(kp, [set_compute_unit_price(777), paid], blockhash))
+    fees = local_node.rpc("getRecentPrioritizationFees", [[str(fresh)]])["result"]
     assert 0 < len(fees) <= 150 and set(fees[0]) == {"slot", "prioritizationFee"}
     assert max(f["prioritizationFee"] for f in fees) == 777
     slots = [f["slot"] for f in fees]
