@@ -23,11 +23,13 @@ class Verdict(enum.Enum):
 
 
 # SKIP: the intent's key names the state it was planned from, so a new state brings a new key.
+# MissingMarketAccount: the user gained a position in another market (a fill) after the plan passed
+# the markets of the positions it saw.
 _SKIP = (
     perp_errors.NotLiquidatable, perp_errors.NoPositionToLiquidate,
     perp_errors.NotBankrupt, perp_errors.OrderNotFound,
     perp_errors.ZeroAmount, perp_errors.MarketNotTradable, perp_errors.MarketNotInSettlement,
-    perp_errors.ReduceOnlyViolated,
+    perp_errors.ReduceOnlyViolated, perp_errors.MissingMarketAccount,
 )
 # RETRY: the same intent can succeed later (the chain's clock passes a boundary, a queue drains).
 _RETRY = (

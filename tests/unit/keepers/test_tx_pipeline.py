@@ -10,19 +10,23 @@ from pathlib import Path
 
 import pytest
 from solders.compute_budget import set_compute_unit_limit, set_compute_unit_price
+from solders.pubkey import Pubkey
 
 from keepers import instructions as ix
 from keepers.bots.mark_price import oracle_accounts
+from keepers.bots.settler import open_positions, plan_user_settlements
 from keepers.chain.base import URGENT
 from keepers.chain.inprocess import InProcessChain
 from keepers.error_policy import Verdict
 from keepers.journal import Journal
+from keepers.margin import MarketState
 from keepers.observability import Metrics
 from keepers.tx import Action, FeePolicy, TxPipeline, fee_lamports, priority_price
 from localnet.build import build_program
 from localnet.rpc.config import FaultConfig
 from localnet.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
-from programs_client.perp.accounts import Market
+from programs_client.perp.accounts import Market, User
+from programs_client.perp.types import order_type, side
 
 SETTINGS = ScenarioSettings(users=2, seconds_per_slot=600, funding_period_s=3600)  # a funding period in 6 slots
 
@@ -253,3 +257,42 @@ async def test_an_urgent_actions_requests_are_marked_urgent(world: LedgerWorld, 
         await p.close()
         await chain.close()
         p.journal.close()
+
+
+async def test_settle_funding_planned_before_the_user_ordered_in_another_market_is_skipped(
+        world: LedgerWorld, pipeline: TxPipeline) -> None:
+    """settle_funding passes the markets of the positions it was planned from. A user who gains a
+    position in another market before it lands makes the program refuse it (MissingMarketAccount): the
+    chain moved on, as for NotLiquidatable, so it is skipped, not alerted; planned anew it lands. (Seen
+    in the end-to-end test under load: a plan from slot 50 landed at slot 83, after a maker fill.)"""
+    for _ in range(8):  # takers open their positions (one market each)
+        world.scenario.step(world.ledger.advance_slot())
+    dep = world.dep
+    markets = {m.index: _market(world, m.index) for m in dep.markets}
+    states = {i: MarketState.from_account(m) for i, m in markets.items()}
+    addresses = {m.index: m.address for m in dep.markets}
+
+    def user_state(address: Pubkey) -> User:
+        return User.decode(bytes(world.ledger.get_account(address).data))
+
+    def plan(address: Pubkey) -> Action | None:  # any funding owed is past a threshold of -1
+        return plan_user_settlements("test", address, user_state(address), world.ledger.slot, markets, states,
+                                     addresses, -1, 10**18, dep.program_id)
+
+    taker = next(t for t in world.scenario.takers
+                 if {p.market_index for p in open_positions(user_state(t.address))} == {0})
+    stale = plan(taker.address)
+    assert stale is not None and stale.kind == "settle_funding"
+    params = markets[1].params  # the taker buys a little in market 1 from the maker's asks
+    limit = markets[1].mark_price * 102 // 100 // params.tick_size * params.tick_size
+    buy = ix.order_args(side.Bid(), limit, params.min_order_size, order_type.ImmediateOrCancel())
+    order = ix.place_order(taker.keypair.pubkey(), taker.address, 1, buy, [addresses[0]], dep.program_id)
+    assert world.ledger.send([order], [taker.keypair], taker.keypair).ok
+    world.ledger.advance_slot()
+    assert {p.market_index for p in open_positions(user_state(taker.address))} == {0, 1}
+
+    refused = await pipeline.submit(stale)
+    assert (refused.status, refused.verdict) == ("failed", Verdict.SKIP) and "MissingMarketAccount" in refused.error
+    fresh = plan(taker.address)
+    assert fresh is not None and fresh.key != stale.key
+    assert (await pipeline.submit(fresh)).status == "landed"
