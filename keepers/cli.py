@@ -54,7 +54,7 @@ def _cmd_codegen(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from localnet.demo import run_demo
+    from sim.demo import run_demo
 
     return run_demo(users=args.users, seed=args.seed, slots=args.slots, live=False if args.no_live else None)
 
