@@ -231,8 +231,8 @@ async def _liquidation_latency(users: int, samples: int, bots: tuple[str, ...]) 
     from keepers.config import Config
     from keepers.journal import Journal
     from keepers.runtime import Keeper
-    from localnet.scenario import ScenarioSettings, build_ledger_world
     from programs_client.perp.accounts import Market
+    from sim.scenario import ScenarioSettings, build_ledger_world
 
     liquidate_tag = bytes(gen_instructions.liquidate_perp({"max_base_amount": 0}, {k: Pubkey.default() for k in (
         "liquidator", "liquidator_user", "user", "market", "orderbook")}).data[:8])

@@ -56,7 +56,7 @@ class Node:
     def __init__(self, users: int) -> None:
         self.rpc_port, self.ws_port = _free_port(), _free_port()
         self.out = Path(tempfile.mkdtemp(prefix="perpkeep-bench-")) / "net"
-        argv = [sys.executable, "-m", "keepers.cli", "localnet", "up", "--rpc-port", str(self.rpc_port), "--ws-port",
+        argv = [sys.executable, "-m", "perpkeep_cli", "localnet", "up", "--rpc-port", str(self.rpc_port), "--ws-port",
                 str(self.ws_port), "--out", str(self.out), "--users", str(users)]
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60

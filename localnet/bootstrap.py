@@ -1,18 +1,30 @@
 """Stand up an exchange on a local chain: collateral mint, exchange, markets and funded users.
 
-Used by the tests, the benchmarks and the demo. Quote amounts are in the collateral mint's 6 decimals.
+The instruction groups here (``exchange_ixs``, ``user_ixs``) are the one way the project creates an
+exchange and a funded margin account: ``LocalExchange`` (the program tests' harness) sends them one at
+a time into a ``LocalSvm``, and ``BootstrapPlan.steps`` (``localnet.deployment``) orders them into the
+whole bootstrap that ``localnet up``, the simulator and the RPC bootstrap carry out.
+Quote amounts are in the collateral mint's 6 decimals.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
+from spl.token.constants import MINT_LEN, TOKEN_PROGRAM_ID
+from spl.token.instructions import (
+    MintToParams,
+    create_idempotent_associated_token_account,
+    get_associated_token_address,
+    mint_to,
+)
 
 from keepers import instructions as ix
 from keepers.pdas import collateral_vault_pda, exchange_pda, insurance_vault_pda, market_pda, user_pda
-from localnet.svm import LocalSvm
+from localnet.svm import LocalSvm, create_mint_ixs
 from programs_client.perp.accounts import Exchange, Market, User
 from programs_client.perp.types import oracle_kind
 from programs_client.perp.types.market_params import MarketParams
@@ -62,6 +74,27 @@ def oracle_config(primary: Pubkey, primary_program: Pubkey, kind: oracle_kind.Or
     )
 
 
+def exchange_ixs(admin: Pubkey, mint: Pubkey, mint_authority: Pubkey, mint_rent: int, program_id: Pubkey) -> list[Instruction]:
+    """Create the collateral mint (``mint`` signs, ``admin`` pays ``mint_rent``) and initialise the exchange on it."""
+    return [*create_mint_ixs(admin, mint, mint_authority, mint_rent),
+            ix.initialize_exchange(admin, mint, program_id)]
+
+
+def user_ixs(owner: Pubkey, mint: Pubkey, mint_authority: Pubkey, tokens: int, deposit: int, sub_id: int,
+             program_id: Pubkey) -> list[Instruction]:
+    """A margin account for ``owner`` (who pays and signs): its collateral token account (kept if it exists),
+    ``tokens`` minted to it (``mint_authority`` signs when ``tokens``), ``deposit`` of them deposited."""
+    ata = get_associated_token_address(owner, mint)
+    out = [create_idempotent_associated_token_account(owner, owner, mint)]
+    if tokens:
+        out.append(mint_to(MintToParams(program_id=TOKEN_PROGRAM_ID, mint=mint, dest=ata, mint_authority=mint_authority,
+                                        amount=tokens)))
+    out.append(ix.initialize_user(owner, sub_id, None, program_id))
+    if deposit:
+        out.append(ix.deposit(owner, ata, deposit, sub_id, program_id))
+    return out
+
+
 @dataclass
 class LocalUser:
     """A funded user: its keypair, collateral token account and margin account."""
@@ -93,11 +126,11 @@ class LocalExchange:
     @classmethod
     def create(cls, svm: LocalSvm) -> "LocalExchange":
         """Create the collateral mint and initialise the exchange with a fresh admin."""
-        admin = svm.funded_keypair(100)
-        mint_authority = Keypair()
-        mint = svm.create_mint(mint_authority.pubkey(), decimals=6)
-        svm.send_ok([ix.initialize_exchange(admin.pubkey(), mint, svm.program_id)], [admin], payer=admin)
-        return cls(svm, admin, mint, mint_authority)
+        admin, mint_authority, mint = svm.funded_keypair(100), Keypair(), Keypair()
+        rent = svm.rent_exempt_balance(MINT_LEN)
+        svm.send_ok(exchange_ixs(admin.pubkey(), mint.pubkey(), mint_authority.pubkey(), rent, svm.program_id), [mint],
+                    payer=admin)
+        return cls(svm, admin, mint.pubkey(), mint_authority)
 
     @property
     def program_id(self) -> Pubkey:
@@ -140,14 +173,10 @@ class LocalExchange:
     def add_user(self, tokens: int = 10_000 * QUOTE, deposit: int = 0, sub_id: int = 0, keypair: Keypair | None = None) -> LocalUser:
         """Create a user with ``tokens`` collateral tokens in its wallet and ``deposit`` of them deposited."""
         kp = keypair or self.svm.funded_keypair(10)
-        token_account = self.svm.token_account(kp.pubkey(), self.mint)
-        if tokens:
-            self.svm.mint_to(self.mint, self.mint_authority, token_account, tokens)
-        self.svm.send_ok([ix.initialize_user(kp.pubkey(), sub_id, None, self.program_id)], [kp], payer=kp)
-        user = LocalUser(kp, token_account, sub_id, self.program_id)
+        self.svm.send_ok(user_ixs(kp.pubkey(), self.mint, self.mint_authority.pubkey(), tokens, deposit, sub_id, self.program_id),
+                         [self.mint_authority] if tokens else [], payer=kp)
+        user = LocalUser(kp, get_associated_token_address(kp.pubkey(), self.mint), sub_id, self.program_id)
         self.users.append(user)
-        if deposit:
-            self.svm.send_ok([ix.deposit(kp.pubkey(), token_account, deposit, sub_id, self.program_id)], [kp], payer=kp)
         return user
 
     def user_state(self, user: LocalUser) -> User:
@@ -166,4 +195,5 @@ class LocalExchange:
         return vault, state.total_collateral, users + pools
 
 
-__all__ = ["BASE", "PRICE", "QUOTE", "LocalExchange", "LocalUser", "default_market_params", "oracle_config"]
+__all__ = ["BASE", "PRICE", "QUOTE", "LocalExchange", "LocalUser", "default_market_params", "exchange_ixs", "oracle_config",
+           "user_ixs"]

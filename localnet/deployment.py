@@ -1,12 +1,14 @@
 """What `perpkeep localnet up` stands up and hands to keepers: an exchange, its markets, wallets.
 
-``BootstrapPlan`` says what to create; ``bootstrap_local`` creates it in-process on a LiteSVM
+``BootstrapPlan`` says what to create and ``BootstrapPlan.steps`` turns it, once, into fresh keypairs,
+airdrops and transactions: initialise the mock oracle, create the mint and the exchange, give every
+market mock-oracle price accounts (``localnet.market_oracles``) with a first price, create the market
+and crank ``update_prices`` once (so each market has an index and a mark price), fund the margin
+accounts. Two thin transports carry the steps out: ``bootstrap_local`` into an in-process LiteSVM
 (recording every address it touches, since LiteSVM cannot enumerate accounts) and
-``localnet.rpc_bootstrap.bootstrap_over_rpc`` creates the same through JSON-RPC (for
-solana-test-validator). Both initialise the mock oracle, give every market mock-oracle price
-accounts (``localnet.market_oracles``) with a first price, and crank ``update_prices`` once so each
-market has an index and a mark price. ``write_deployment`` writes the wallets (mode 600), a keeper
-configuration and a JSON description into a directory.
+``localnet.rpc_bootstrap.bootstrap_over_rpc`` through JSON-RPC (for solana-test-validator).
+``write_deployment`` writes the wallets (mode 600), a keeper configuration and a JSON description into
+a directory.
 """
 
 from __future__ import annotations
@@ -14,18 +16,22 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from solana.constants import LAMPORTS_PER_SOL
 from solders.account import Account
 from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
+from spl.token.constants import MINT_LEN
+from spl.token.instructions import get_associated_token_address
 
-from keepers.pdas import collateral_vault_pda, exchange_pda, insurance_vault_pda, orderbook_pda
+from keepers import instructions as ix
+from keepers.pdas import collateral_vault_pda, exchange_pda, insurance_vault_pda, market_pda, orderbook_pda, user_pda
 from keepers.results import Failed, Outcome
 from localnet import mock_oracle as mo
-from localnet.bootstrap import QUOTE, LocalExchange, default_market_params
+from localnet.bootstrap import QUOTE, default_market_params, exchange_ixs, user_ixs
 from localnet.market_oracles import (
     CONFIDENCE_BPS,
     ORACLE_AUTHORITY_SOL,
@@ -35,6 +41,10 @@ from localnet.market_oracles import (
     plan_market_oracles,
 )
 from localnet.svm import LocalSvm
+
+
+ADMIN_SOL = 100  # the admin pays for the mint and every market
+USER_SOL = 10  # each margin account's owner pays for its token account and margin account
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,67 @@ class BootstrapPlan:
     def price_of(self, market: str) -> float:
         """The first price published for ``market`` (quote per base)."""
         return self.prices.get(market, default_price(market))
+
+    def steps(self, program_id: Pubkey, mint_rent: int, oracle_program: Pubkey = mo.MOCK_ORACLE_PROGRAM_ID) -> BootstrapSteps:
+        """Fresh keypairs, and the airdrops and transactions that create this exchange with them, in order.
+
+        ``mint_rent``: the rent-exempt balance of a mint account (the chain's to say). The mock oracle
+        program must be loaded at ``oracle_program``.
+        """
+        admin, mint_authority, keeper, mint, authority = (Keypair() for _ in range(5))
+        wallets = {"admin": admin, "mint-authority": mint_authority, "keeper": keeper, "oracle-authority": authority}
+        accounts = self.margin_accounts()
+        owners = {name: keeper if name == "keeper" else Keypair() for name, _, _ in accounts}
+        airdrops = [(admin.pubkey(), ADMIN_SOL), (keeper.pubkey(), self.keeper_sol), (authority.pubkey(), ORACLE_AUTHORITY_SOL)]
+        airdrops += [(kp.pubkey(), USER_SOL) for name, kp in owners.items() if name != "keeper"]
+        txs = [BootstrapTx("mock oracle initialize", [mo.initialize_ix(authority.pubkey(), oracle_program)], authority),
+               BootstrapTx("creating the mint and the exchange",
+                           exchange_ixs(admin.pubkey(), mint.pubkey(), mint_authority.pubkey(), mint_rent, program_id),
+                           admin, (mint,))]
+        markets = []
+        for index, name in enumerate(self.markets):
+            new, price = plan_market_oracles(name, self.fallback_oracles, oracle_program), self.price_of(name)
+            txs.append(BootstrapTx(
+                f"creating the {name} price accounts",
+                new.create_ixs(authority.pubkey()) + new.oracles.write_ixs(authority.pubkey(), price, self.confidence_bps),
+                authority, new.keypairs))
+            txs.append(BootstrapTx(f"initialize_market and update_prices of {name}", [
+                ix.initialize_market(admin.pubkey(), index, name, new.oracles.config(),
+                                     default_market_params(**self.market_params), program_id),
+                new.oracles.update_prices_ix(index, program_id),
+            ], admin))
+            markets.append(MarketInfo(index, name, market_pda(index, program_id), new.oracles, price))
+        user_accounts: dict[str, Pubkey] = {}
+        for name, tokens, deposit in accounts:
+            owner = owners[name]
+            txs.append(BootstrapTx(f"the margin account of {name}",
+                                   user_ixs(owner.pubkey(), mint.pubkey(), mint_authority.pubkey(), tokens, deposit, 0, program_id),
+                                   owner, (mint_authority,) if tokens else ()))
+            wallets[name] = owner
+            user_accounts[name] = user_pda(owner.pubkey(), 0, program_id)
+            user_accounts[f"{name}-tokens"] = get_associated_token_address(owner.pubkey(), mint.pubkey())
+        deployment = Deployment("", "", program_id, mint.pubkey(), markets, wallets, user_accounts, oracle_program)
+        return BootstrapSteps([(address, sol * LAMPORTS_PER_SOL) for address, sol in airdrops], txs, deployment)
+
+
+@dataclass(frozen=True)
+class BootstrapTx:
+    """One transaction of a bootstrap: what it does (named in errors), its instructions, who pays, who else signs."""
+
+    what: str
+    ixs: list[Instruction]
+    payer: Keypair
+    signers: tuple[Keypair, ...] = ()
+
+
+@dataclass(frozen=True)
+class BootstrapSteps:
+    """A bootstrap for a transport to carry out: the airdrops (address, lamports; in any order), then the
+    transactions in order. ``deployment`` is what they create, without endpoints."""
+
+    airdrops: list[tuple[Pubkey, int]]
+    transactions: list[BootstrapTx]
+    deployment: Deployment
 
 
 @dataclass(frozen=True)
@@ -135,7 +206,6 @@ class RecordingSvm(LocalSvm):
             super().__init__(program)
         else:
             super().__init__(program, program_id)
-        self.touched.add(self.payer.pubkey())
         if mock_oracle is not None:
             self.add_program(mock_oracle_id, mock_oracle)
 
@@ -146,15 +216,14 @@ class RecordingSvm(LocalSvm):
     def send(self, ixs: Sequence[Instruction], signers: Iterable[Keypair] = (), payer: Keypair | None = None) -> Outcome:
         signers = list(signers)
         self.touched.add((payer or self.payer).pubkey())
-        for ix in ixs:
-            self.touched.add(ix.program_id)
-            self.touched.update(m.pubkey for m in ix.accounts)
+        for instruction in ixs:
+            self.touched.add(instruction.program_id)
+            self.touched.update(m.pubkey for m in instruction.accounts)
         return super().send(ixs, signers, payer)
 
-    def funded_keypair(self, sol: int = 10) -> Keypair:
-        kp = super().funded_keypair(sol)
-        self.touched.add(kp.pubkey())
-        return kp
+    def airdrop(self, to: Pubkey, lamports: int) -> None:
+        self.touched.add(to)
+        super().airdrop(to, lamports)
 
     def set_account(self, address: Pubkey, account: Account) -> None:
         self.touched.add(address)
@@ -172,36 +241,24 @@ def _ok(out: Outcome, what: str) -> None:
 
 def bootstrap_local(svm: LocalSvm, plan: BootstrapPlan, rpc_url: str = "", ws_url: str = "",
                     oracle_program: Pubkey = mo.MOCK_ORACLE_PROGRAM_ID) -> Deployment:
-    """Create the plan's exchange, oracles, markets and users in-process on ``svm``.
+    """Carry out the plan's steps (``BootstrapPlan.steps``) in-process on ``svm``; return the deployment.
 
     The mock oracle program must be loaded at ``oracle_program`` (``LocalSvm.add_program``).
     """
     program = svm.account(oracle_program)
     if program is None or not program.executable:
         raise BootstrapError(f"the mock oracle program is not loaded at {oracle_program} (build_program('mock_oracle'))")
-    ex = LocalExchange.create(svm)
-    authority = svm.funded_keypair(ORACLE_AUTHORITY_SOL)
-    oracle = mo.MockOracle(lambda ixs, signers: svm.send(ixs, signers, payer=authority), authority, oracle_program)
-    _ok(oracle.initialize(), "mock oracle initialize")
-    markets = []
-    for name in plan.markets:
-        new = plan_market_oracles(name, plan.fallback_oracles, oracle_program)
-        price = plan.price_of(name)
-        _ok(svm.send(new.create_ixs(authority.pubkey()) + new.oracles.write_ixs(authority.pubkey(), price, plan.confidence_bps),
-                     new.keypairs, payer=authority), f"creating the {name} price accounts")
-        index = ex.add_market(name, new.oracles.config(), default_market_params(**plan.market_params))
-        _ok(svm.send([new.oracles.update_prices_ix(index, svm.program_id)], [ex.admin], payer=ex.admin),
-            f"update_prices of {name}")
-        markets.append(MarketInfo(index, name, ex.market_address(index), new.oracles, price))
-    keeper = svm.funded_keypair(plan.keeper_sol)
-    wallets = {"admin": ex.admin, "mint-authority": ex.mint_authority, "keeper": keeper, "oracle-authority": authority}
-    user_accounts = {}
-    for name, tokens, deposit in plan.margin_accounts():
-        account = ex.add_user(tokens=tokens, deposit=deposit, keypair=wallets.get(name))
-        wallets[name] = account.keypair
-        user_accounts[name] = account.address
-        user_accounts[f"{name}-tokens"] = account.token_account
-    return Deployment(rpc_url, ws_url, svm.program_id, ex.mint, markets, wallets, user_accounts, oracle_program)
+    steps = plan.steps(svm.program_id, svm.rent_exempt_balance(MINT_LEN), oracle_program)
+    send_steps_local(svm, steps)
+    return replace(steps.deployment, rpc_url=rpc_url, ws_url=ws_url)
+
+
+def send_steps_local(svm: LocalSvm, steps: BootstrapSteps) -> None:
+    """The in-process transport of a bootstrap: every airdrop, then every transaction in order, into ``svm``."""
+    for address, lamports in steps.airdrops:
+        svm.airdrop(address, lamports)
+    for tx in steps.transactions:
+        _ok(svm.send(tx.ixs, tx.signers, payer=tx.payer), tx.what)
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -287,5 +344,5 @@ def read_keypair(path: Path) -> Keypair:
     return Keypair.from_bytes(bytes(json.loads(Path(path).read_text())))
 
 
-__all__ = ["BootstrapError", "BootstrapPlan", "Deployment", "MarketInfo", "RecordingSvm", "bootstrap_local", "keeper_config_toml",
-           "read_keypair", "write_deployment"]
+__all__ = ["BootstrapError", "BootstrapPlan", "BootstrapSteps", "BootstrapTx", "Deployment", "MarketInfo", "RecordingSvm",
+           "bootstrap_local", "keeper_config_toml", "read_keypair", "send_steps_local", "write_deployment"]

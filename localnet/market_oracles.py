@@ -2,9 +2,9 @@
 
 Each market that `perpkeep localnet up` creates reads a Pyth legacy price account (the primary) and,
 by default, a Pyth ``PriceUpdateV2`` account (the fallback, with a feed id derived from the market
-name), both owned by the mock oracle program (``localnet.mock_oracle``). The in-process bootstrap
-(``localnet.deployment``) and the RPC bootstrap (``localnet.rpc_bootstrap``) create them from the same
-plan; the price publisher (``localnet.price_service``) writes them.
+name), both owned by the mock oracle program (``localnet.mock_oracle``). ``BootstrapPlan.steps``
+(``localnet.deployment``) creates them for both bootstraps (in-process and over RPC); the price
+publisher (``localnet.price_service``) writes them.
 """
 
 from __future__ import annotations

@@ -45,6 +45,16 @@ class _Decodable(Protocol):
 D = TypeVar("D", bound=_Decodable)
 
 
+def create_mint_ixs(payer: Pubkey, mint: Pubkey, authority: Pubkey, rent: int, decimals: int = 6) -> list[Instruction]:
+    """Create the account ``mint`` (it signs; ``payer`` pays ``rent``) and initialise it as an SPL Token mint."""
+    return [
+        create_account(CreateAccountParams(from_pubkey=payer, to_pubkey=mint, lamports=rent, space=MINT_LEN,
+                                           owner=TOKEN_PROGRAM_ID)),
+        initialize_mint(InitializeMintParams(decimals=decimals, program_id=TOKEN_PROGRAM_ID, mint=mint,
+                                             mint_authority=authority, freeze_authority=None)),
+    ]
+
+
 class LocalSvm:
     """LiteSVM with the perp program at ``program_id`` and helpers to drive it."""
 
@@ -86,10 +96,14 @@ class LocalSvm:
         self.svm.add_program(program_id, program if isinstance(program, bytes) else Path(program).read_bytes())
 
     # -- accounts and time --------------------------------------------------------------------------
+    def airdrop(self, to: Pubkey, lamports: int) -> None:
+        """Credit ``lamports`` to ``to`` out of thin air."""
+        self.svm.airdrop(to, lamports)
+
     def funded_keypair(self, sol: int = 10) -> Keypair:
         """Return a new keypair holding ``sol`` SOL."""
         kp = Keypair()
-        self.svm.airdrop(kp.pubkey(), sol * LAMPORTS_PER_SOL)
+        self.airdrop(kp.pubkey(), sol * LAMPORTS_PER_SOL)
         return kp
 
     def account(self, address: Pubkey) -> Account | None:
@@ -120,27 +134,15 @@ class LocalSvm:
         self.svm.set_clock(Clock(slot, c.epoch_start_timestamp, c.epoch, c.leader_schedule_epoch, ts))
 
     # -- SPL Token ----------------------------------------------------------------------------------
+    def rent_exempt_balance(self, size: int) -> int:
+        """Lamports an account of ``size`` bytes needs to be rent exempt."""
+        return self.svm.minimum_balance_for_rent_exemption(size)
+
     def create_mint(self, authority: Pubkey, decimals: int = 6, mint: Keypair | None = None) -> Pubkey:
         """Create and initialise an SPL Token mint; return its address."""
         mint = mint or Keypair()
-        rent = self.svm.minimum_balance_for_rent_exemption(MINT_LEN)
-        self.send_ok(
-            [
-                create_account(
-                    CreateAccountParams(
-                        from_pubkey=self.payer.pubkey(), to_pubkey=mint.pubkey(), lamports=rent,
-                        space=MINT_LEN, owner=TOKEN_PROGRAM_ID,
-                    )
-                ),
-                initialize_mint(
-                    InitializeMintParams(
-                        decimals=decimals, program_id=TOKEN_PROGRAM_ID, mint=mint.pubkey(),
-                        mint_authority=authority, freeze_authority=None,
-                    )
-                ),
-            ],
-            [mint],
-        )
+        rent = self.rent_exempt_balance(MINT_LEN)
+        self.send_ok(create_mint_ixs(self.payer.pubkey(), mint.pubkey(), authority, rent, decimals), [mint])
         return mint.pubkey()
 
     def token_account(self, owner: Pubkey, mint: Pubkey) -> Pubkey:

@@ -1,5 +1,5 @@
 """A keeper against the LiteSVM RPC node over real HTTP and websockets, with the trading scenario
-(``localnet.scenario``) running on the node's ledger at every slot.
+(``sim.scenario``) running on the node's ledger at every slot.
 
 ``KeeperWorld.start`` boots the node with the scenario's exchange; ``run_keeper`` runs a
 ``keepers.runtime.Keeper`` with an ``RpcChain`` in the test's loop; ``on_node`` reads or writes the
@@ -25,8 +25,8 @@ from keepers.config import Config
 from keepers.margin import MarketState, Position, compute_margin
 from keepers.margin_scan import counted, flat
 from keepers.runtime import Keeper
-from localnet.scenario import Scenario, ScenarioSettings, conservation, seed_insurance_fund, slot_clock, users_of
 from programs_client.perp.accounts import Market
+from sim.scenario import Scenario, ScenarioSettings, conservation, seed_insurance_fund, slot_clock, users_of
 from tests.integration.localnet.conftest import LocalNode, start_node, stop_node
 
 T = TypeVar("T")

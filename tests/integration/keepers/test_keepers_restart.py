@@ -167,7 +167,7 @@ async def test_a_killed_keeper_process_is_finished_by_the_next_one(perp_program:
     world = KeeperWorld.start(perp_program, mock_oracle_program, tmp_path)
     journal_path = tmp_path / "journal.sqlite"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PERPKEEP_")}
-    proc = subprocess.Popen([sys.executable, "-m", "keepers.cli", "run", "--config", str(_keeper_toml(world, journal_path))],
+    proc = subprocess.Popen([sys.executable, "-m", "perpkeep_cli", "run", "--config", str(_keeper_toml(world, journal_path))],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
     log: list[str] = []
     started = threading.Event()

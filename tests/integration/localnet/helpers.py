@@ -54,7 +54,7 @@ def free_port() -> int:
 
 def up_argv(*args: str) -> list[str]:
     """The command line of `perpkeep localnet up` with ``args``."""
-    return [sys.executable, "-m", "keepers.cli", "localnet", "up", *args]
+    return [sys.executable, "-m", "perpkeep_cli", "localnet", "up", *args]
 
 
 class Running:

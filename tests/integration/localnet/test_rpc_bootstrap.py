@@ -1,4 +1,5 @@
-"""The RPC bootstrap and RPC price feed (the path used with solana-test-validator), run against the LiteSVM node."""
+"""The RPC bootstrap and RPC price feed (the path used with solana-test-validator), run against the LiteSVM node,
+and the one bootstrap plan carried out by both transports (in-process and over RPC) to the same exchange."""
 
 from __future__ import annotations
 
@@ -6,16 +7,17 @@ import asyncio
 
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.types import MemcmpOpts
+from spl.token.constants import MINT_LEN
 
 from keepers.oracles import OracleKind, decode_oracle
 from localnet.bootstrap import QUOTE
-from localnet.deployment import BootstrapPlan
+from localnet.deployment import BootstrapPlan, send_steps_local
 from localnet.market_oracles import PRICE_EXPONENT, feed_id_for
 from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID
 from localnet.price_service import PriceOptions, RpcPriceFeed
 from localnet.rpc import NodeConfig, NodeThread, RpcNode
 from localnet.rpc.encoding import b58encode
-from localnet.rpc_bootstrap import bootstrap_over_rpc
+from localnet.rpc_bootstrap import bootstrap_over_rpc, send_steps_over_rpc
 from localnet.svm import LocalSvm
 from programs_client.perp.accounts import Exchange, Market, User
 from programs_client.perp.program_id import PROGRAM_ID
@@ -67,3 +69,45 @@ async def test_bootstrap_over_rpc_creates_the_same_exchange(perp_program: bytes,
             feed.stop()
         await client.close()
         thread.stop()
+
+
+async def test_one_plan_sent_in_process_and_over_rpc_creates_the_same_exchange(perp_program: bytes,
+                                                                                mock_oracle_program: bytes) -> None:
+    def chain() -> LocalSvm:
+        svm = LocalSvm(perp_program)
+        svm.add_program(MOCK_ORACLE_PROGRAM_ID, mock_oracle_program)
+        return svm
+
+    in_process, behind_node = chain(), chain()
+    plan = BootstrapPlan(markets=("SOL-PERP", "BTC-PERP"), users=2, makers=1, keeper_tokens=700 * QUOTE,
+                         keeper_deposit=500 * QUOTE)
+    steps = plan.steps(PROGRAM_ID, in_process.rent_exempt_balance(MINT_LEN))
+    dep = steps.deployment
+    # the mock oracle, the mint and exchange, price accounts and market for each market, four margin accounts
+    assert len(steps.transactions) == 1 + 1 + 2 * 2 + 4
+    send_steps_local(in_process, steps)
+
+    node = RpcNode(behind_node, NodeConfig(rpc_port=0, ws_port=0, slot_ms=20, finalized_depth_slots=4))
+    thread = NodeThread(node).start()
+    client = AsyncClient(node.rpc_url, timeout=10)
+    try:
+        await asyncio.wait_for(send_steps_over_rpc(client, steps, poll_s=0.02), 30)
+    finally:
+        await client.close()
+        thread.stop()
+
+    # Same accounts, to the byte where nothing depends on the slot: exchange, margin accounts, token accounts.
+    same = [dep.exchange, dep.mint] + list(dep.user_accounts.values())
+    for address in same:
+        a, b = in_process.account(address), behind_node.account(address)
+        assert a is not None and b is not None, address
+        assert (a.owner, bytes(a.data)) == (b.owner, bytes(b.data)), address
+    assert Exchange.decode(bytes(in_process.account(dep.exchange).data)).market_count == 2
+    assert User.decode(bytes(in_process.account(dep.user_accounts["keeper"]).data)).collateral == 500 * QUOTE
+    assert in_process.token_balance(dep.user_accounts["keeper-tokens"]) == 200 * QUOTE
+    assert in_process.token_balance(dep.user_accounts["maker-0-tokens"]) == 0  # makers deposit all they get
+    for m in dep.markets:  # markets and their first crank agree; their slots and timestamps need not
+        a, b = in_process.decode(Market, m.address), behind_node.decode(Market, m.address)
+        assert (a.name, a.oracle, a.params) == (b.name, b.oracle, b.params)
+        price = round(plan.price_of(m.name) * 10**6)
+        assert a.index_price == b.index_price == a.mark_price == b.mark_price == price

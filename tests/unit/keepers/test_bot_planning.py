@@ -24,10 +24,10 @@ from keepers.margin_scan import Candidate
 from keepers.oracles import RawAccount
 from keepers.spl_token import token_amount
 from localnet.build import build_program
-from localnet.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
 from programs_client.perp.accounts import Market, User
 from programs_client.perp.types import market_status
 from programs_client.perp.types.perp_position import PerpPosition
+from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
 
 BASE, QUOTE = 10**9, 10**6
 

@@ -1,4 +1,4 @@
-"""``perpkeep run`` and ``perpkeep status`` as a user meets them: a real process (``python -m keepers.cli``).
+"""``perpkeep run`` and ``perpkeep status`` as a user meets them: a real process (``python -m perpkeep_cli``).
 
 Every mistake (config, keypair, cluster, arguments) ends the process with a non-zero status and one
 clear line on stderr, never a traceback, and never a hang: each process is bounded by a timeout. The
@@ -31,7 +31,7 @@ FAIL_FAST_S = 10.0  # an unusable cluster is reported within this (the client re
 
 def _run(*args: str, timeout_s: float = TIMEOUT_S) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PERPKEEP_")}
-    return subprocess.run([sys.executable, "-m", "keepers.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "perpkeep_cli", *args], capture_output=True, text=True,
                           timeout=timeout_s, cwd=ROOT, env=env)
 
 
@@ -205,7 +205,7 @@ def test_run_against_a_node_stops_cleanly_on_sigint(node: LocalNode, tmp_path: P
     config = paths["keeper-config"]
     config.write_text(config.read_text() + '\n[metrics]\nport = 0\n\n[logging]\nformat = "text"\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("PERPKEEP_")}
-    proc = subprocess.Popen([sys.executable, "-m", "keepers.cli", "run", "--config", str(config), "--bots", "mark_price"],
+    proc = subprocess.Popen([sys.executable, "-m", "perpkeep_cli", "run", "--config", str(config), "--bots", "mark_price"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=env)
     lines: list[str] = []
     started = threading.Event()

@@ -16,12 +16,12 @@ from solders.pubkey import Pubkey
 from keepers.bots.drain import LATE_FILLS, book_makers, consume_instructions, drain, drain_makers, queued_makers
 from keepers.bots.funding import funding_action, funding_due
 from localnet.build import build_program
-from localnet.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
 from programs_client.perp.accounts import EventQueue, Market, Orderbook
 from programs_client.perp.errors import custom
 from programs_client.perp.types import side
 from programs_client.perp.types.fill_record import FillRecord
 from programs_client.perp.types.resting_order import RestingOrder
+from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
 
 SETTINGS = ScenarioSettings(users=2, seconds_per_slot=600, funding_period_s=3600)  # a funding period in 6 slots
 

@@ -13,7 +13,7 @@ import programs_client.perp.accounts as accounts
 from keepers.fast_decode import CompiledDecoder, compile_decoder, decoder_for
 from keepers.pdas import exchange_pda, insurance_fund_pda, insurance_stake_pda
 from localnet.build import build_program
-from localnet.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
+from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
 
 ACCOUNT_CLASSES = [c for _, c in inspect.getmembers(accounts, inspect.isclass) if hasattr(c, "discriminator")]
 

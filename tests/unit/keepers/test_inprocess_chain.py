@@ -13,8 +13,8 @@ from keepers import instructions as ix
 from keepers.chain.base import AccountData, Chain, ChainError, DataSizeFilter, MemcmpFilter
 from keepers.chain.inprocess import InProcessChain
 from localnet.build import build_program
-from localnet.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
 from programs_client.perp.accounts import Market, User
+from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
 
 
 @pytest.fixture

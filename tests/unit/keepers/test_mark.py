@@ -10,8 +10,8 @@ from keepers.bots.mark_price import oracle_accounts
 from keepers.mark import book_premium, next_mark
 from keepers.oracles import RawAccount, Selected, select_price
 from localnet.build import build_program
-from localnet.scenario import ScenarioSettings, build_ledger_world
 from programs_client.perp.accounts import Market, Orderbook
+from sim.scenario import ScenarioSettings, build_ledger_world
 
 
 def test_next_mark_is_what_update_prices_sets(perp_program: bytes) -> None:

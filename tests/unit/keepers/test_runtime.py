@@ -26,9 +26,9 @@ from keepers.config import ConfigError, MarketConfig
 from keepers.pdas import insurance_vault_pda
 from keepers.runtime import Keeper
 from localnet.build import build_program
-from localnet.demo import keeper_config
-from localnet.scenario import LedgerWorld, ScenarioSettings, build_ledger_world, users_of
 from programs_client.perp.accounts import Market, User
+from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world, users_of
+from tests.unit.keepers.support import in_process_config
 
 SETTINGS = ScenarioSettings(users=12, crash_at=20, crash_drop=0.14, seconds_per_slot=60, funding_period_s=600,
                             takers_per_slot=2)
@@ -46,7 +46,7 @@ def _market(world: LedgerWorld, index: int) -> Market:
 
 def _keeper(world: LedgerWorld, tmp_path: Path, *markets: MarketConfig, min_balance_sol: float = 0.05,
             bots: tuple[str, ...] | None = None) -> tuple[Keeper, InProcessChain]:
-    config = keeper_config(tmp_path)
+    config = in_process_config(tmp_path)
     config = dataclasses.replace(config, markets=markets, keeper=dataclasses.replace(config.keeper, min_balance_sol=min_balance_sol))
     chain = InProcessChain(world.ledger)
     return Keeper(config, chain, world.dep.wallets["keeper"], bots=bots, serve_http=False), chain
@@ -210,7 +210,7 @@ async def test_a_burst_of_user_changes_reads_the_insurance_vault_once_an_interva
                 vault_reads.append(asyncio.get_running_loop().time())
             return await super().get_account(pubkey)
 
-    config = keeper_config(tmp_path)
+    config = in_process_config(tmp_path)
     chain = CountingChain(world.ledger)
     keeper = Keeper(config, chain, world.dep.wallets["keeper"], bots=("insurance",), serve_http=False)
     await keeper.start()

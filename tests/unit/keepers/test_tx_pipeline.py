@@ -24,9 +24,9 @@ from keepers.observability import Metrics
 from keepers.tx import Action, FeePolicy, TxPipeline, fee_lamports, priority_price
 from localnet.build import build_program
 from localnet.rpc.config import FaultConfig
-from localnet.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
 from programs_client.perp.accounts import Market, User
 from programs_client.perp.types import order_type, side
+from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
 
 SETTINGS = ScenarioSettings(users=2, seconds_per_slot=600, funding_period_s=3600)  # a funding period in 6 slots
 

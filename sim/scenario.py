@@ -34,8 +34,8 @@ from localnet.rpc.chain import ChainState
 from localnet.rpc.config import FaultConfig, NodeConfig
 from localnet.rpc.faults import FaultInjector
 from localnet.svm import START_UNIX_TIMESTAMP
-from localnet.traders import MarketMaker, Taker, leverage_plan
 from programs_client.perp.accounts import Exchange, Market, User
+from sim.traders import ScriptedMaker, Taker, leverage_plan
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class Scenario:
     ledger: ChainState
     dep: Deployment
     settings: ScenarioSettings
-    makers: list[MarketMaker] = field(init=False)
+    makers: list[ScriptedMaker] = field(init=False)
     takers: list[Taker] = field(init=False)
     publishers: list[PricePublisher] = field(init=False)
     prices: dict[int, float] = field(init=False)
@@ -110,7 +110,7 @@ class Scenario:
     def __post_init__(self) -> None:
         s, dep, ledger = self.settings, self.dep, self.ledger
         params = {m.index: Market.decode(bytes(ledger.get_account(m.address).data)).params for m in dep.markets}
-        self.makers = [MarketMaker(dep.wallets["maker-0"], params, dep.program_id)]
+        self.makers = [ScriptedMaker(dep.wallets["maker-0"], params, dep.program_id)]
         self.takers = [Taker(dep.wallets[f"user-{i}"], dep.program_id) for i in range(s.users)]
         authority = dep.oracle_authority
         oracle = mo.MockOracle(lambda ixs, signers: ledger.send(ixs, signers, payer=authority), authority, dep.oracle_program)

@@ -35,8 +35,8 @@ from keepers.runtime import Keeper
 from keepers.status import markets_table, user_risks
 from localnet.bootstrap import QUOTE
 from localnet.build import BuildError
-from localnet.scenario import LedgerWorld, ScenarioSettings, build_ledger_world, conservation, open_interest
 from programs_client.perp.accounts import Market
+from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world, conservation, open_interest
 
 SLOT_INTERVAL_S = 0.02  # wall time per slot
 

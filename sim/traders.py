@@ -1,5 +1,5 @@
-"""Scripted traders for the demo and the keeper tests: a market maker that quotes around the oracle
-price, and takers that open leveraged positions against its quotes.
+"""Scripted traders for the demo and the keeper tests: a scripted maker that quotes a fixed ladder around
+the oracle price, and takers that open leveraged positions against its quotes.
 
 They act through a ``send(ixs, signers, payer) -> Outcome`` callable (``ChainState.send`` so that the
 node's subscribers see every write, or ``LocalSvm.send``), and need nothing else from the chain.
@@ -40,7 +40,7 @@ def to_lots(base: float, params: MarketParams) -> int:
 
 
 @dataclass
-class MarketMaker:
+class ScriptedMaker:
     """Quotes ``levels`` post-only bids and asks around a mid price in every market it is given."""
 
     keypair: Keypair
@@ -101,4 +101,4 @@ def leverage_plan(rng: random.Random, takers: int, low: float = 3.0, high: float
     return [(rng.random() < 0.8, rng.uniform(low, high)) for _ in range(takers)]
 
 
-__all__ = ["MarketMaker", "Taker", "leverage_plan", "to_lots", "to_ticks"]
+__all__ = ["ScriptedMaker", "Taker", "leverage_plan", "to_lots", "to_ticks"]
