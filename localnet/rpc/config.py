@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from localnet.ledger import MAX_PROCESSING_AGE, MAX_RECENT_BLOCKHASHES, LedgerConfig
+from localnet.ledger import LedgerConfig
 
 DEFAULT_MAX_REQUEST_BYTES = 50 * (1 << 20)  # Agave: MAX_REQUEST_BODY_SIZE
 
@@ -138,8 +138,9 @@ class NodeConfig:
     @property
     def ledger(self) -> LedgerConfig:
         """The settings of the node's ledger (commitment depths, blockhash life, status cache, fees, faucet)."""
-        return LedgerConfig(self.confirmed_depth_slots, self.finalized_depth_slots, self.blockhash_valid_slots,
-                            self.status_cache_slots, self.lamports_per_signature, self.faucet_lamports)
+        return LedgerConfig(confirmed_depth_slots=self.confirmed_depth_slots, finalized_depth_slots=self.finalized_depth_slots,
+                            blockhash_valid_slots=self.blockhash_valid_slots, status_cache_slots=self.status_cache_slots,
+                            lamports_per_signature=self.lamports_per_signature, faucet_lamports=self.faucet_lamports)
 
     @property
     def resolved_ws_port(self) -> int:
@@ -149,4 +150,4 @@ class NodeConfig:
         return 0 if self.rpc_port == 0 else self.rpc_port + 1
 
 
-__all__ = ["MAX_PROCESSING_AGE", "MAX_RECENT_BLOCKHASHES", "ConfigError", "FaultConfig", "NodeConfig"]
+__all__ = ["ConfigError", "FaultConfig", "NodeConfig"]

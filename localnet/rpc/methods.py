@@ -1,9 +1,9 @@
 """The HTTP JSON-RPC methods: functions of (node state, params) returning the ``result`` value.
 
 They turn the ledger's typed values (``localnet.ledger``) into the validator's JSON shapes and its
-refusals into JSON-RPC errors. Each raises ``RpcError`` for an error response. Shapes follow the Agave validator; commitment
-parameters are accepted and select the context slot (state is always the newest: LiteSVM keeps
-no forks), ``minContextSlot`` is enforced against that slot.
+refusals into JSON-RPC errors; each raises ``RpcError`` for an error response. Shapes follow the
+Agave validator; commitment parameters are accepted and select the context slot (state is always
+the newest: LiteSVM keeps no forks), ``minContextSlot`` is enforced against that slot.
 """
 
 from __future__ import annotations
