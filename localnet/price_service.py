@@ -7,7 +7,7 @@ mock-oracle accounts (``localnet.market_oracles``), its path starting at the pri
 published. Each market draws from its own stream, ``random.Random(f"{seed}/{market}")``.
 
 ``NodePriceFeed`` runs the publishers on the LiteSVM node's event loop, one tick per new slot,
-writing through ``ChainState.send`` (so RPC clients and subscribers see every update like any
+writing through ``Ledger.send`` (so RPC clients and subscribers see every update like any
 transaction) and asking the node's ``FaultInjector.withhold_oracle_update(address, market)``
 before each write. ``RpcPriceFeed`` runs them on a thread against any JSON-RPC endpoint (the
 solana-test-validator mode), without fault injection.
@@ -39,7 +39,7 @@ from localnet.price_publisher import PricePublisher, Tick
 
 if TYPE_CHECKING:
     from localnet.deployment import Deployment
-    from localnet.rpc.chain import ChainState, TxRecord
+    from localnet.ledger import Ledger, TxRecord
     from localnet.rpc.server import RpcNode
 
 log = logging.getLogger("localnet.rpc.prices")
@@ -166,9 +166,9 @@ class _FailureLog:
 
 
 class NodePriceFeed:
-    """Runs publishers on the node's event loop: one tick per new slot, writes through ``ChainState.send``."""
+    """Runs publishers on the node's event loop: one tick per new slot, writes through ``Ledger.send``."""
 
-    def __init__(self, chain: ChainState, publishers: Sequence[PricePublisher], markets: Sequence[str]) -> None:
+    def __init__(self, chain: Ledger, publishers: Sequence[PricePublisher], markets: Sequence[str]) -> None:
         self.chain = chain
         self.publishers = list(publishers)
         self.markets = list(markets)

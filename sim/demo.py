@@ -3,7 +3,7 @@
 1. Build the perp and mock-oracle programs and bootstrap an exchange in LiteSVM: two markets with
    Pyth oracles, a market maker, leveraged takers, an insurance fund with a stake, and the keeper's
    own margin account.
-2. Run the chain in process (``localnet.rpc.chain.ChainState``: slots, blockhashes, history) with
+2. Run the chain in process (``localnet.ledger.Ledger``: slots, blockhashes, history) with
    chain time running ``SECONDS_PER_SLOT`` per slot, so that funding periods and the hourly
    revenue sweep happen within the run.
 3. Run every keeper bot on ``keepers.chain.inprocess.InProcessChain``: the same runtime that runs

@@ -1,7 +1,7 @@
 """A trading scenario on an in-process ledger: prices that crash, a market maker, leveraged takers.
 
 Used by ``perpkeep demo`` and by the keeper end-to-end tests, on the ledger behind the RPC node
-(``localnet.rpc.chain.ChainState``). ``Scenario.step(slot)`` publishes the oracle prices, re-quotes the
+(``localnet.ledger.Ledger``). ``Scenario.step(slot)`` publishes the oracle prices, re-quotes the
 maker and lets takers open positions; ``Scenario.attach()`` runs a step at every new slot of the ledger
 (the node's slot ticker), or a driver calls ``step`` itself (the demo).
 
@@ -30,9 +30,7 @@ from localnet.deployment import BootstrapPlan, Deployment, RecordingSvm, bootstr
 from localnet.price_paths import CrashPath
 from localnet.price_publisher import PricePublisher
 from localnet.price_service import market_rng
-from localnet.rpc.chain import ChainState
-from localnet.rpc.config import FaultConfig, NodeConfig
-from localnet.rpc.faults import FaultInjector
+from localnet.ledger import Ledger
 from localnet.svm import START_UNIX_TIMESTAMP
 from programs_client.perp.accounts import Exchange, Market, User
 from sim.traders import ScriptedMaker, Taker, leverage_plan
@@ -64,9 +62,9 @@ class ScenarioSettings:
         )
 
 
-def slot_clock(ledger_of: Callable[[], ChainState | None], slot0: int, seconds_per_slot: int,
+def slot_clock(ledger_of: Callable[[], Ledger | None], slot0: int, seconds_per_slot: int,
                start_ts: int = START_UNIX_TIMESTAMP) -> Callable[[], float]:
-    """A wall clock for ``ChainState`` on which chain time is ``start_ts`` at ``slot0`` and advances
+    """A wall clock for ``Ledger`` on which chain time is ``start_ts`` at ``slot0`` and advances
     ``seconds_per_slot`` per slot (``ledger_of`` returns the ledger, None while it is being built)."""
     def now() -> float:
         ledger = ledger_of()
@@ -76,7 +74,7 @@ def slot_clock(ledger_of: Callable[[], ChainState | None], slot0: int, seconds_p
     return now
 
 
-def seed_insurance_fund(ledger: ChainState, dep: Deployment, amount: int) -> None:
+def seed_insurance_fund(ledger: Ledger, dep: Deployment, amount: int) -> None:
     """Create the insurance fund's share accounting and have the admin stake ``amount`` in it."""
     admin, mint_authority = dep.wallets["admin"], dep.wallets["mint-authority"]
     ata = get_associated_token_address(admin.pubkey(), dep.mint)
@@ -96,7 +94,7 @@ def seed_insurance_fund(ledger: ChainState, dep: Deployment, amount: int) -> Non
 class Scenario:
     """The actors of the scenario on ``ledger`` (see the module docstring)."""
 
-    ledger: ChainState
+    ledger: Ledger
     dep: Deployment
     settings: ScenarioSettings
     makers: list[ScriptedMaker] = field(init=False)
@@ -157,7 +155,7 @@ class Scenario:
         if not getattr(outcome, "ok", False):
             self.failed[str(getattr(outcome, "error", outcome))[:60]] += 1
 
-    # -- ChainState listener: one step per slot while attached -------------------------------------
+    # -- Ledger listener: one step per slot while attached -------------------------------------
     def attach(self) -> Scenario:
         """Step at every new slot of the ledger (call on the ledger's thread)."""
         self.ledger.listeners.append(self)
@@ -182,7 +180,7 @@ class LedgerWorld:
     """An exchange on an in-process ledger with the scenario's actors; nobody produces slots yet."""
 
     svm: RecordingSvm
-    ledger: ChainState
+    ledger: Ledger
     dep: Deployment
     scenario: Scenario
 
@@ -190,29 +188,29 @@ class LedgerWorld:
 def build_ledger_world(settings: ScenarioSettings, perp_program: bytes | None = None,
                        mock_oracle: bytes | None = None) -> LedgerWorld:
     """Bootstrap the scenario's exchange in LiteSVM (programs built from source when not given), wrap it
-    in a ``ChainState`` whose chain time runs ``seconds_per_slot`` per slot, and seed the insurance fund."""
+    in a ``Ledger`` whose chain time runs ``seconds_per_slot`` per slot, and seed the insurance fund."""
     from localnet.build import build_program
 
     perp_program = perp_program or Path(build_program("perp")).read_bytes()
     mock_oracle = mock_oracle or Path(build_program("mock_oracle")).read_bytes()
     svm = RecordingSvm(perp_program, mock_oracle=mock_oracle)
     dep = bootstrap_local(svm, settings.plan())
-    made: list[ChainState] = []  # the wall clock is first read while the ledger is being built
+    made: list[Ledger] = []  # the wall clock is first read while the ledger is being built
     clock = slot_clock(lambda: made[0] if made else None, svm.clock().slot, settings.seconds_per_slot)
-    ledger = ChainState(svm, NodeConfig(), FaultInjector(FaultConfig()), wall_clock=clock)
+    ledger = Ledger(svm, wall_clock=clock)
     made.append(ledger)
     ledger.note_addresses(svm.touched | set(dep.addresses()))
     seed_insurance_fund(ledger, dep, settings.insurance_stake)
     return LedgerWorld(svm, ledger, dep, Scenario(ledger, dep, settings))
 
 
-def users_of(ledger: ChainState, program_id: Any) -> list[User]:
+def users_of(ledger: Ledger, program_id: Any) -> list[User]:
     """Every margin account the ledger knows."""
     return [User.decode(bytes(a.data)) for _, a in ledger.program_accounts(program_id)
             if bytes(a.data[:8]) == User.discriminator]
 
 
-def conservation(ledger: ChainState, dep: Deployment) -> tuple[int, int, int]:
+def conservation(ledger: Ledger, dep: Deployment) -> tuple[int, int, int]:
     """(collateral vault, exchange total, users' collateral + PnL pools), read from the ledger."""
     vault = ledger.local.token_balance(collateral_vault_pda(dep.program_id))
     ex = Exchange.decode(bytes(ledger.get_account(exchange_pda(dep.program_id)).data))
@@ -220,7 +218,7 @@ def conservation(ledger: ChainState, dep: Deployment) -> tuple[int, int, int]:
     return vault, ex.total_collateral, sum(u.collateral for u in users_of(ledger, dep.program_id)) + pools
 
 
-def open_interest(ledger: ChainState, dep: Deployment) -> int:
+def open_interest(ledger: Ledger, dep: Deployment) -> int:
     """Quote value of open interest (one side) over the deployment's markets."""
     total = 0
     for m in dep.markets:

@@ -1,7 +1,7 @@
 """Scripted traders for the demo and the keeper tests: a scripted maker that quotes a fixed ladder around
 the oracle price, and takers that open leveraged positions against its quotes.
 
-They act through a ``send(ixs, signers, payer) -> Outcome`` callable (``ChainState.send`` so that the
+They act through a ``send(ixs, signers, payer) -> Outcome`` callable (``Ledger.send`` so that the
 node's subscribers see every write, or ``LocalSvm.send``), and need nothing else from the chain.
 """
 

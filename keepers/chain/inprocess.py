@@ -1,10 +1,12 @@
 """``InProcessChain``: the ``Chain`` interface over a ledger living in this process.
 
-The ledger is anything shaped like ``localnet.rpc.chain.ChainState`` (LiteSVM plus slots,
-blockhashes, transaction history and an account index); the keepers runtime only knows the
-``Ledger`` protocol below, so it never imports ``localnet``. Whoever owns the ledger produces
-slots (``ledger.advance_slot()``); subscriptions are fed by the ledger's listener hooks and
-delivered on the event loop, never inside the ledger call that caused them.
+The ledger is anything shaped like ``localnet.ledger.Ledger`` (LiteSVM plus slots, blockhashes,
+transaction history and an account index); the keepers runtime only knows the ``Ledger`` protocol
+below, so it never imports ``localnet``. The ledger answers with typed values (solders hashes and
+transaction errors, small status/simulation/fee records), which are handed on as they are: no JSON
+on this path. Whoever owns the ledger produces slots (``ledger.advance_slot()``); subscriptions are
+fed by the ledger's listener hooks and delivered on the event loop, never inside the ledger call
+that caused them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from solders.account import Account
-from solders.hash import Hash
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
@@ -37,8 +38,41 @@ from keepers.chain.base import (
 log = logging.getLogger("perpkeep.chain")
 
 
+class LedgerSimulation(Protocol):
+    """A simulation's error (a solders ``TransactionError``, None: success), logs and compute units."""
+
+    @property
+    def err(self) -> object | None: ...
+
+    @property
+    def logs(self) -> list[str]: ...
+
+    @property
+    def units_consumed(self) -> int: ...
+
+
+class LedgerStatus(Protocol):
+    """A recorded transaction's slot, error and commitment level (``localnet.ledger.TxStatus``)."""
+
+    @property
+    def slot(self) -> int: ...
+
+    @property
+    def err(self) -> object | None: ...
+
+    @property
+    def commitment(self) -> str: ...
+
+
+class LedgerFee(Protocol):
+    """The priority fee a slot needed (``localnet.ledger.PrioritizationFee``)."""
+
+    @property
+    def fee(self) -> int: ...
+
+
 class Ledger(Protocol):
-    """What ``InProcessChain`` needs from the in-process ledger (``localnet.rpc.chain.ChainState`` has it)."""
+    """What ``InProcessChain`` needs from the in-process ledger (``localnet.ledger.Ledger`` has it)."""
 
     slot: int
     listeners: list[Any]
@@ -50,23 +84,24 @@ class Ledger(Protocol):
 
     def program_accounts(self, program_id: Pubkey) -> list[tuple[Pubkey, Account]]: ...
 
-    def blockhash_at(self, slot: int) -> tuple[str, int]: ...
+    def blockhash_at(self, slot: int) -> Blockhash: ...
 
-    def simulate(self, tx: VersionedTransaction, *, check_blockhash: bool = True, want_accounts: bool = False) -> Any: ...
+    def simulate(self, tx: VersionedTransaction, *, check_blockhash: bool = True,
+                 want_accounts: bool = False) -> LedgerSimulation: ...
 
-    def execute(self, tx: VersionedTransaction, *, verified: bool = False) -> Any: ...
+    def execute(self, tx: VersionedTransaction, *, verified: bool = False) -> object: ...
 
-    def signature_status(self, signature: Signature, search_history: bool = False) -> dict[str, Any] | None: ...
+    def signature_status(self, signature: Signature, search_history: bool = False) -> LedgerStatus | None: ...
 
-    def recent_prioritization_fees(self, accounts: list[Pubkey]) -> list[dict[str, int]]: ...
+    def recent_prioritization_fees(self, accounts: Sequence[Pubkey] = ()) -> Sequence[LedgerFee]: ...
 
 
 def _account_data(pubkey: Pubkey, acc: Account, slot: int) -> AccountData:
     return AccountData(pubkey, acc.owner, acc.lamports, bytes(acc.data), slot, acc.executable)
 
 
-def _status(raw: dict[str, Any]) -> SignatureStatus:
-    return SignatureStatus(raw["slot"], raw["err"], raw["confirmationStatus"])
+def _status(status: LedgerStatus) -> SignatureStatus:
+    return SignatureStatus(status.slot, status.err, status.commitment)
 
 
 class _Handle:
@@ -142,12 +177,11 @@ class InProcessChain:
 
     async def get_latest_blockhash(self) -> Blockhash:
         self._check()
-        text, last_valid = self.ledger.blockhash_at(self.ledger.slot)
-        return Blockhash(Hash.from_string(text), last_valid)
+        return self.ledger.blockhash_at(self.ledger.slot)
 
     async def get_recent_prioritization_fees(self, writable: Sequence[Pubkey] = ()) -> list[int]:
         self._check()
-        return [e["prioritizationFee"] for e in self.ledger.recent_prioritization_fees(list(writable))]
+        return [f.fee for f in self.ledger.recent_prioritization_fees(writable)]
 
     # -- transactions -------------------------------------------------------------------------------
     async def simulate(self, tx: VersionedTransaction) -> Simulation:
@@ -165,8 +199,8 @@ class InProcessChain:
         self._check()
         out = []
         for sig in signatures:
-            raw = self.ledger.signature_status(sig, search_history)
-            out.append(None if raw is None else _status(raw))
+            status = self.ledger.signature_status(sig, search_history)
+            out.append(None if status is None else _status(status))
         return out
 
     # -- subscriptions ------------------------------------------------------------------------------
@@ -187,10 +221,10 @@ class InProcessChain:
 
     def on_signature(self, signature: Signature, callback: SignatureCallback) -> _Handle:
         handle = self._add(self._signatures, (signature, callback))
-        raw = self.ledger.signature_status(signature)
-        if raw is not None:  # already landed: deliver now, as a node answers a late subscription
+        status = self.ledger.signature_status(signature)
+        if status is not None:  # already landed: deliver now, as a node answers a late subscription
             self._signatures.pop(handle._key, None)
-            self._deliver(callback, signature, _status(raw))
+            self._deliver(callback, signature, _status(status))
         return handle
 
     async def close(self) -> None:
@@ -223,9 +257,9 @@ class InProcessChain:
         for key, (sig, cb) in list(self._signatures.items()):
             if sig == record.signature:
                 self._signatures.pop(key, None)
-                raw = self.ledger.signature_status(sig)
-                if raw is not None:
-                    self._deliver(cb, sig, _status(raw))
+                status = self.ledger.signature_status(sig)
+                if status is not None:
+                    self._deliver(cb, sig, _status(status))
 
     def _accounts_written(self, slot: int, accounts: dict[Pubkey, Account | None]) -> None:
         if not (self._accounts or self._programs):
@@ -242,4 +276,4 @@ class InProcessChain:
                     self._deliver(cb, data)
 
 
-__all__ = ["InProcessChain", "Ledger"]
+__all__ = ["InProcessChain", "Ledger", "LedgerFee", "LedgerSimulation", "LedgerStatus"]

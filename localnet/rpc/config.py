@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-MAX_PROCESSING_AGE = 150  # slots a blockhash stays valid (Agave: MAX_PROCESSING_AGE)
-MAX_RECENT_BLOCKHASHES = 300  # slots the status cache answers for (Agave's status cache)
+from localnet.ledger import LedgerConfig
+
 DEFAULT_MAX_REQUEST_BYTES = 50 * (1 << 20)  # Agave: MAX_REQUEST_BODY_SIZE
 
 
@@ -108,14 +108,14 @@ class NodeConfig:
     rpc_port: int = 8899
     ws_port: int | None = None
     slot_ms: int = 400
-    confirmed_depth_slots: int = 1
-    finalized_depth_slots: int = 32
-    blockhash_valid_slots: int = MAX_PROCESSING_AGE
-    status_cache_slots: int = MAX_RECENT_BLOCKHASHES  # older statuses need searchTransactionHistory
-    lamports_per_signature: int = 5000
+    confirmed_depth_slots: int = LedgerConfig.confirmed_depth_slots
+    finalized_depth_slots: int = LedgerConfig.finalized_depth_slots
+    blockhash_valid_slots: int = LedgerConfig.blockhash_valid_slots
+    status_cache_slots: int = LedgerConfig.status_cache_slots  # older statuses need searchTransactionHistory
+    lamports_per_signature: int = LedgerConfig.lamports_per_signature
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     ws_queue_messages: int = 10_000
-    faucet_lamports: int = 50_000 * 1_000_000_000  # LiteSVM's own airdrop pool holds less than 1e6 SOL
+    faucet_lamports: int = LedgerConfig.faucet_lamports
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     def __post_init__(self) -> None:
@@ -136,6 +136,13 @@ class NodeConfig:
             raise ConfigError("faults must be a FaultConfig")
 
     @property
+    def ledger(self) -> LedgerConfig:
+        """The settings of the node's ledger (commitment depths, blockhash life, status cache, fees, faucet)."""
+        return LedgerConfig(confirmed_depth_slots=self.confirmed_depth_slots, finalized_depth_slots=self.finalized_depth_slots,
+                            blockhash_valid_slots=self.blockhash_valid_slots, status_cache_slots=self.status_cache_slots,
+                            lamports_per_signature=self.lamports_per_signature, faucet_lamports=self.faucet_lamports)
+
+    @property
     def resolved_ws_port(self) -> int:
         """The websocket port: ``ws_port``, or ``rpc_port + 1`` (0 stays 0: any free port)."""
         if self.ws_port is not None:
@@ -143,4 +150,4 @@ class NodeConfig:
         return 0 if self.rpc_port == 0 else self.rpc_port + 1
 
 
-__all__ = ["MAX_PROCESSING_AGE", "MAX_RECENT_BLOCKHASHES", "ConfigError", "FaultConfig", "NodeConfig"]
+__all__ = ["ConfigError", "FaultConfig", "NodeConfig"]

@@ -14,16 +14,22 @@ from typing import Any
 
 from solders.account import Account
 from solders.pubkey import Pubkey
+from solders.transaction_metadata import InnerInstruction
 from solders.transaction_status import TransactionConfirmationStatus, TransactionStatus
 
+from localnet.ledger import ReturnData, TokenBalance
 from localnet.rpc.errors import INVALID_REQUEST, RpcError, invalid_params
+from localnet.spl_token import (
+    MINT_LEN,
+    TOKEN_2022_PROGRAM_ID,
+    TOKEN_ACCOUNT_LEN,
+    TOKEN_PROGRAM_ID,
+    TOKEN_PROGRAMS,
+    mint_decimals,
+    token_account_fields,
+)
 
 MAX_BASE58_BYTES = 128  # Agave: account data above this is refused in base58
-TOKEN_PROGRAM_ID = Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")
-TOKEN_2022_PROGRAM_ID = Pubkey.from_string("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")
-TOKEN_PROGRAMS = (TOKEN_PROGRAM_ID, TOKEN_2022_PROGRAM_ID)
-TOKEN_ACCOUNT_LEN = 165
-MINT_LEN = 82
 ACCOUNT_ENCODINGS = ("base58", "base64", "base64+zstd", "jsonParsed", "binary")
 
 _B58_ALPHABET = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -146,18 +152,10 @@ def ui_token_amount(amount: int, decimals: int) -> dict[str, Any]:
     return {"amount": str(amount), "decimals": decimals, "uiAmount": amount / 10**decimals, "uiAmountString": text}
 
 
-def token_account_fields(data: bytes) -> tuple[Pubkey, Pubkey, int, int] | None:
-    """Return (mint, owner, amount, state) of an initialised SPL Token account, else None."""
-    if len(data) < TOKEN_ACCOUNT_LEN or data[108] == 0:
-        return None
-    return Pubkey.from_bytes(data[0:32]), Pubkey.from_bytes(data[32:64]), int.from_bytes(data[64:72], "little"), data[108]
-
-
-def mint_decimals(data: bytes) -> int | None:
-    """Return the decimals of an initialised SPL Token mint, else None."""
-    if len(data) < MINT_LEN or data[45] != 1:
-        return None
-    return data[44]
+def token_balance_json(balance: TokenBalance) -> dict[str, Any]:
+    """Return the ``UiTransactionTokenBalance`` JSON of a ledger token balance."""
+    return {"accountIndex": balance.account_index, "mint": str(balance.mint), "owner": str(balance.owner),
+            "programId": str(balance.program_id), "uiTokenAmount": ui_token_amount(balance.amount, balance.decimals)}
 
 
 def parse_token_data(owner: Pubkey, data: bytes, decimals: int | None = None) -> dict[str, Any] | None:
@@ -192,6 +190,28 @@ def parse_token_data(owner: Pubkey, data: bytes, decimals: int | None = None) ->
         info["delegate"] = str(Pubkey.from_bytes(data[76:108]))
         info["delegatedAmount"] = ui_token_amount(int.from_bytes(data[121:129], "little"), decimals or 0)
     return {"type": "account", "info": info}
+
+
+# -- execution results ----------------------------------------------------------------------------
+def return_data_json(rd: ReturnData | None) -> dict[str, Any] | None:
+    """Return the ``UiTransactionReturnData`` JSON of a program's return data (None when there is none)."""
+    if rd is None:
+        return None
+    return {"programId": str(rd.program_id), "data": [b64encode(rd.data), "base64"]}
+
+
+def inner_instructions_json(inner: list[list[InnerInstruction]]) -> list[dict[str, Any]]:
+    """Return the ``UiInnerInstructions`` JSON list (raw form) of per-instruction inner instructions."""
+    out = []
+    for index, ixs in enumerate(inner):
+        if ixs:
+            compiled = []
+            for ii in ixs:
+                ci, height = ii.instruction(), ii.stack_height()
+                compiled.append({"accounts": list(bytes(ci.accounts)), "data": b58encode(bytes(ci.data)),
+                                 "programIdIndex": ci.program_id_index, "stackHeight": height})
+            out.append({"index": index, "instructions": compiled})
+    return out
 
 
 # -- transaction errors ---------------------------------------------------------------------------
@@ -308,10 +328,13 @@ __all__ = [
     "b64encode",
     "check_account_encoding",
     "encode_account",
+    "inner_instructions_json",
     "mint_decimals",
     "parse_data_slice",
     "parse_token_data",
+    "return_data_json",
     "token_account_fields",
+    "token_balance_json",
     "tx_error_json",
     "tx_error_text",
     "ui_token_amount",

@@ -1,8 +1,9 @@
 """The HTTP JSON-RPC methods: functions of (node state, params) returning the ``result`` value.
 
-Each raises ``RpcError`` for an error response. Shapes follow the Agave validator; commitment
-parameters are accepted and select the context slot (state is always the newest: LiteSVM keeps
-no forks), ``minContextSlot`` is enforced against that slot.
+They turn the ledger's typed values (``localnet.ledger``) into the validator's JSON shapes and its
+refusals into JSON-RPC errors; each raises ``RpcError`` for an error response. Shapes follow the
+Agave validator; commitment parameters are accepted and select the context slot (state is always
+the newest: LiteSVM keeps no forks), ``minContextSlot`` is enforced against that slot.
 """
 
 from __future__ import annotations
@@ -15,20 +16,24 @@ from typing import Any, Protocol
 from solders.message import from_bytes_versioned
 from solders.transaction import VersionedTransaction
 
-from localnet.rpc.chain import ChainState, normalize_commitment
+from localnet.ledger import AirdropFailed, Ledger, TxStatus
 from localnet.rpc.config import ConfigError, FaultConfig, NodeConfig
 from localnet.rpc.encoding import (
-    TOKEN_PROGRAMS,
     b58decode,
     b64decode,
     check_account_encoding,
     encode_account,
+    inner_instructions_json,
     parse_data_slice,
     parse_token_data,
-    token_account_fields,
+    return_data_json,
+    tx_error_json,
+    tx_error_text,
     ui_token_amount,
 )
 from localnet.rpc.errors import (
+    INVALID_REQUEST,
+    SEND_TRANSACTION_PREFLIGHT_FAILURE,
     UNSUPPORTED_TRANSACTION_VERSION,
     RpcError,
     invalid_params,
@@ -39,6 +44,7 @@ from localnet.rpc.errors import (
 from localnet.rpc.faults import FaultInjector
 from localnet.rpc.params import (
     Params,
+    normalize_commitment,
     opt_bool,
     opt_uint,
     parse_hash,
@@ -47,6 +53,7 @@ from localnet.rpc.params import (
     uint,
 )
 from localnet.rpc.txjson import check_transaction_encoding, encode_transaction
+from localnet.spl_token import TOKEN_PROGRAMS, token_account_fields
 
 SOLANA_CORE_VERSION = "2.2.0"
 FEATURE_SET = 3294202862
@@ -64,7 +71,7 @@ TX_TYPE = "solana_transaction::versioned::VersionedTransaction"
 class NodeContext(Protocol):
     """What the methods see of the node."""
 
-    chain: ChainState
+    chain: Ledger
     faults: FaultInjector
     config: NodeConfig
 
@@ -106,6 +113,33 @@ def _encoded(ctx: NodeContext, address: Any, encoding: str, data_slice: tuple[in
             out["data"] = {"program": "spl-token", "parsed": parsed, "space": len(acc.data)}
             return out
     return encode_account(acc, encoding, data_slice)
+
+
+def _blockhash_json(ctx: NodeContext, slot: int) -> dict[str, Any]:
+    recent = ctx.chain.blockhash_at(slot)
+    return {"blockhash": str(recent.blockhash), "lastValidBlockHeight": recent.last_valid_block_height}
+
+
+def _status_json(status: TxStatus | None) -> dict[str, Any] | None:
+    if status is None:
+        return None
+    err = tx_error_json(status.err)
+    return {"slot": status.slot, "confirmations": status.confirmations, "err": err,
+            "status": {"Ok": None} if err is None else {"Err": err}, "confirmationStatus": status.commitment}
+
+
+def _preflight(ctx: NodeContext, tx: VersionedTransaction) -> None:
+    """Verify signatures and simulate; raise the RpcError a node returns when either fails."""
+    if not ctx.chain.signatures_valid(tx):
+        raise signature_verification_failure()
+    sim = ctx.chain.simulate(tx)
+    if sim.err is not None:
+        err = tx_error_json(sim.err)
+        raise RpcError(SEND_TRANSACTION_PREFLIGHT_FAILURE, f"Transaction simulation failed: {tx_error_text(err)}", {
+            "accounts": None, "err": err, "innerInstructions": None, "loadedAccountsDataSize": 0,
+            "logs": sim.logs, "replacementBlockhash": None, "returnData": return_data_json(sim.return_data),
+            "unitsConsumed": sim.units_consumed,
+        })
 
 
 def _check_health(ctx: NodeContext) -> None:
@@ -255,7 +289,7 @@ def get_minimum_balance_for_rent_exemption(ctx: NodeContext, raw: Any) -> Any:
     size = p.uint(0, "data length")
     if size > 10 * 1024 * 1024:
         raise invalid_params(f"Invalid params: data length {size} exceeds the 10 MiB account limit")
-    return ctx.chain.svm.minimum_balance_for_rent_exemption(size)
+    return ctx.chain.minimum_balance_for_rent_exemption(size)
 
 
 # -- slots and blockhashes --------------------------------------------------------------------------
@@ -271,20 +305,21 @@ def get_block_height(ctx: NodeContext, raw: Any) -> Any:
 
 def get_epoch_info(ctx: NodeContext, raw: Any) -> Any:
     """getEpochInfo [{commitment, minContextSlot}]."""
-    return ctx.chain.epoch_info(bank_slot(ctx, Params(raw, 0, 1).config(0)))
+    info = ctx.chain.epoch_info(bank_slot(ctx, Params(raw, 0, 1).config(0)))
+    return {"absoluteSlot": info.absolute_slot, "blockHeight": info.block_height, "epoch": info.epoch,
+            "slotIndex": info.slot_index, "slotsInEpoch": info.slots_in_epoch, "transactionCount": info.transaction_count}
 
 
 def get_latest_blockhash(ctx: NodeContext, raw: Any) -> Any:
     """getLatestBlockhash [{commitment, minContextSlot}]."""
     slot = bank_slot(ctx, Params(raw, 0, 1).config(0))
-    blockhash, last_valid = ctx.chain.blockhash_at(slot)
-    return {"context": context(ctx, slot), "value": {"blockhash": blockhash, "lastValidBlockHeight": last_valid}}
+    return {"context": context(ctx, slot), "value": _blockhash_json(ctx, slot)}
 
 
 def is_blockhash_valid(ctx: NodeContext, raw: Any) -> Any:
     """isBlockhashValid [blockhash, {commitment, minContextSlot}]."""
     p = Params(raw, 1, 2)
-    blockhash = str(parse_hash(p.get(0)))
+    blockhash = parse_hash(p.get(0))
     slot = bank_slot(ctx, p.config(1), "processed")
     return {"context": context(ctx, slot), "value": ctx.chain.blockhash_valid(blockhash)}
 
@@ -305,7 +340,7 @@ def get_health(ctx: NodeContext, raw: Any) -> Any:
 def get_genesis_hash(ctx: NodeContext, raw: Any) -> Any:
     """getGenesisHash []."""
     Params(raw, 0, 0)
-    return ctx.chain.genesis_hash
+    return str(ctx.chain.genesis_hash)
 
 
 def get_identity(ctx: NodeContext, raw: Any) -> Any:
@@ -329,7 +364,7 @@ def get_fee_for_message(ctx: NodeContext, raw: Any) -> Any:
     except ValueError as e:
         raise invalid_params(f"invalid message: {e}") from None
     slot = bank_slot(ctx, p.config(1), "processed")
-    known = str(message.recent_blockhash) in ctx.chain.blockhashes
+    known = message.recent_blockhash in ctx.chain.blockhashes
     return {"context": context(ctx, slot), "value": ctx.chain.fee_for(message) if known else None}
 
 
@@ -339,7 +374,8 @@ def get_recent_prioritization_fees(ctx: NodeContext, raw: Any) -> Any:
     keys = p.array(0, "accounts") if p.get(0) is not None else []
     if len(keys) > MAX_PRIORITIZATION_FEE_ACCOUNTS:
         raise invalid_params(f"Too many inputs provided; max {MAX_PRIORITIZATION_FEE_ACCOUNTS}")
-    return ctx.chain.recent_prioritization_fees([parse_pubkey(k) for k in keys])
+    fees = ctx.chain.recent_prioritization_fees([parse_pubkey(k) for k in keys])
+    return [{"slot": f.slot, "prioritizationFee": f.fee} for f in fees]
 
 
 # -- transactions -----------------------------------------------------------------------------------
@@ -392,7 +428,7 @@ def send_transaction(ctx: NodeContext, raw: Any) -> Any:
     bank_slot(ctx, {"minContextSlot": cfg.get("minContextSlot")}, "processed")
     if not skip:
         _check_health(ctx)
-        ctx.chain.preflight(tx)
+        _preflight(ctx, tx)
     ctx.chain.execute(tx, verified=not skip)
     return str(tx.signatures[0])
 
@@ -411,8 +447,7 @@ def simulate_transaction(ctx: NodeContext, raw: Any) -> Any:
     if replace:
         if sig_verify:
             raise invalid_params("sigVerify may not be used with replaceRecentBlockhash")
-        blockhash, last_valid = ctx.chain.blockhash_at(ctx.chain.slot)
-        replacement = {"blockhash": blockhash, "lastValidBlockHeight": last_valid}
+        replacement = _blockhash_json(ctx, ctx.chain.slot)
     if sig_verify and not ctx.chain.signatures_valid(tx):
         raise signature_verification_failure()
     accounts_cfg = cfg.get("accounts")
@@ -438,10 +473,11 @@ def simulate_transaction(ctx: NodeContext, raw: Any) -> Any:
             for a in addresses:
                 acc = sim.post_accounts.get(a) or ctx.chain.get_account(a)
                 accounts.append(encode_account(acc, acc_encoding) if acc is not None else None)
+    inner_json = inner_instructions_json(sim.inner_instructions) if inner and sim.inner_instructions is not None else None
     return {"context": context(ctx, slot), "value": {
-        "accounts": accounts, "err": sim.err, "innerInstructions": sim.inner_instructions if inner else None,
+        "accounts": accounts, "err": tx_error_json(sim.err), "innerInstructions": inner_json,
         "loadedAccountsDataSize": 0, "logs": sim.logs, "replacementBlockhash": replacement,
-        "returnData": sim.return_data, "unitsConsumed": sim.units_consumed}}
+        "returnData": return_data_json(sim.return_data), "unitsConsumed": sim.units_consumed}}
 
 
 def request_airdrop(ctx: NodeContext, raw: Any) -> Any:
@@ -450,7 +486,10 @@ def request_airdrop(ctx: NodeContext, raw: Any) -> Any:
     address = p.pubkey(0)
     lamports = p.uint(1, "lamports")
     normalize_commitment(p.config(2).get("commitment"))
-    return str(ctx.chain.airdrop(address, lamports))
+    try:
+        return str(ctx.chain.airdrop(address, lamports))
+    except AirdropFailed:
+        raise RpcError(INVALID_REQUEST, "airdrop request failed. This can happen when the rate limit is reached.") from None
 
 
 def get_signature_statuses(ctx: NodeContext, raw: Any) -> Any:
@@ -461,7 +500,7 @@ def get_signature_statuses(ctx: NodeContext, raw: Any) -> Any:
         raise invalid_params(f"Too many inputs provided; max {MAX_SIGNATURE_STATUSES}")
     parsed = [parse_signature(s) for s in sigs]
     history = opt_bool(p.config(1), "searchTransactionHistory")
-    return {"context": context(ctx, ctx.chain.slot), "value": [ctx.chain.signature_status(s, history) for s in parsed]}
+    return {"context": context(ctx, ctx.chain.slot), "value": [_status_json(ctx.chain.signature_status(s, history)) for s in parsed]}
 
 
 def get_transaction(ctx: NodeContext, raw: Any) -> Any:

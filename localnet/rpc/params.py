@@ -8,7 +8,11 @@ from solders.hash import Hash
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
+from localnet.ledger import COMMITMENTS, Commitment
 from localnet.rpc.errors import invalid_params
+
+_LEGACY_COMMITMENTS: dict[str, Commitment] = {"recent": "processed", "single": "confirmed", "singleGossip": "confirmed",
+                                              "max": "finalized", "root": "finalized"}
 
 
 class Params:
@@ -89,6 +93,18 @@ def opt_bool(config: dict[str, Any], key: str, default: bool = False) -> bool:
     return v
 
 
+def normalize_commitment(value: Any, default: Commitment = "finalized") -> Commitment:
+    """Return one of processed/confirmed/finalized for a commitment parameter (-32602 if unknown)."""
+    if value is None:
+        return default
+    for c in COMMITMENTS:
+        if value == c:
+            return c
+    if isinstance(value, str) and value in _LEGACY_COMMITMENTS:
+        return _LEGACY_COMMITMENTS[value]
+    raise invalid_params(f"Invalid params: unknown variant `{value}`, expected one of `processed`, `confirmed`, `finalized`")
+
+
 def parse_pubkey(v: Any, what: str = "pubkey") -> Pubkey:
     """Parse a base58 public key or raise -32602 ("Invalid param: ...")."""
     if not isinstance(v, str):
@@ -119,4 +135,4 @@ def parse_hash(v: Any) -> Hash:
         raise invalid_params(f"Invalid param: Invalid blockhash {v!r} (not a base58 32-byte hash)") from None
 
 
-__all__ = ["Params", "opt_bool", "opt_uint", "parse_hash", "parse_pubkey", "parse_signature", "uint"]
+__all__ = ["Params", "normalize_commitment", "opt_bool", "opt_uint", "parse_hash", "parse_pubkey", "parse_signature", "uint"]

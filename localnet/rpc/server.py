@@ -1,6 +1,6 @@
 """The node: JSON-RPC over HTTP, PubSub over websocket, and the slot ticker, on one asyncio loop.
 
-``RpcNode`` owns the ``ChainState`` (and so LiteSVM) and is driven from the loop it was started
+``RpcNode`` owns the ``Ledger`` (and so LiteSVM) and is driven from the loop it was started
 on. ``NodeThread`` runs a node on a loop of its own in a background thread, for tests, benchmarks
 and in-process tools; ``NodeThread.call`` runs a function on that loop (the only safe way to touch
 the chain from another thread).
@@ -18,7 +18,7 @@ from typing import Any, Self, TypeVar
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from localnet.rpc.chain import ChainState
+from localnet.ledger import Ledger
 from localnet.rpc.config import NodeConfig
 from localnet.rpc.dispatch import dumps, parse_payload, run_call
 from localnet.rpc.faults import FaultInjector
@@ -74,7 +74,7 @@ class RpcNode:
         self.config = config or NodeConfig()
         self.local = local
         self.faults = FaultInjector(self.config.faults)
-        self.chain = ChainState(local, self.config, self.faults)
+        self.chain = Ledger(local, self.config.ledger, self.faults)
         self.hub = SubscriptionHub(self.chain)
         self.rpc_port = self.config.rpc_port
         self.ws_port = self.config.resolved_ws_port

@@ -1,6 +1,6 @@
 """PubSub subscriptions: account, program, slot, signature and logs, fed by chain events.
 
-The hub is a ``ChainListener``. At commitment ``processed`` notifications go out as the chain
+The hub is a ``LedgerListener``. At commitment ``processed`` notifications go out as the chain
 event happens; at ``confirmed``/``finalized`` they wait until the event's slot reaches that depth
 (account notifications are then coalesced to one per account and slot, with the newest data).
 Connections only need a non-blocking ``send(text)``; the websocket server supplies them.
@@ -18,11 +18,11 @@ from solders.account import Account
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
-from localnet.rpc.chain import ChainState, TxRecord, normalize_commitment
-from localnet.rpc.encoding import check_account_encoding, encode_account, parse_data_slice
+from localnet.ledger import Ledger, TxRecord
+from localnet.rpc.encoding import check_account_encoding, encode_account, parse_data_slice, tx_error_json
 from localnet.rpc.errors import RpcError, invalid_params
 from localnet.rpc.methods import parse_filters
-from localnet.rpc.params import Params, opt_bool, parse_pubkey, parse_signature
+from localnet.rpc.params import Params, normalize_commitment, opt_bool, parse_pubkey, parse_signature
 
 SYSTEM_PROGRAM = "11111111111111111111111111111111"
 
@@ -59,7 +59,7 @@ class SubscriptionHub:
     UNSUBSCRIBE: ClassVar[dict[str, str]] = {"accountUnsubscribe": "account", "programUnsubscribe": "program", "slotUnsubscribe": "slot",
                    "signatureUnsubscribe": "signature", "logsUnsubscribe": "logs"}
 
-    def __init__(self, chain: ChainState) -> None:
+    def __init__(self, chain: Ledger) -> None:
         self.chain = chain
         self.subs: dict[int, Subscription] = {}
         self._ids = itertools.count(1)
@@ -231,12 +231,12 @@ class SubscriptionHub:
             self._pending_tx.append((sub.id, record))
 
     def _send_signature(self, sub: Subscription, record: TxRecord) -> None:
-        sub.conn.send(_message("signatureNotification", sub.id, {"context": {"slot": record.slot}, "value": {"err": record.err}}))
+        sub.conn.send(_message("signatureNotification", sub.id, {"context": {"slot": record.slot}, "value": {"err": tx_error_json(record.err)}}))
         self._remove(sub)  # signature subscriptions end with their notification
 
     def _send_logs(self, sub: Subscription, record: TxRecord) -> None:
         sub.conn.send(_message("logsNotification", sub.id, {"context": {"slot": record.slot}, "value": {
-            "err": record.err, "logs": record.logs, "signature": str(record.signature)}}))
+            "err": tx_error_json(record.err), "logs": record.logs, "signature": str(record.signature)}}))
 
     def on_slot(self, slot: int) -> None:
         """Notify slot subscribers and release notifications whose slot reached their commitment."""

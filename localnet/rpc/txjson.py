@@ -1,4 +1,4 @@
-"""getTransaction rendering: a recorded transaction in the json, base58 or base64 encoding."""
+"""getTransaction rendering: a ledger's transaction record in the json, base58 or base64 encoding."""
 
 from __future__ import annotations
 
@@ -7,8 +7,15 @@ from typing import Any
 from solders.message import MessageV0
 from solders.transaction import VersionedTransaction
 
-from localnet.rpc.chain import TxRecord
-from localnet.rpc.encoding import b58encode, b64encode
+from localnet.ledger import TxRecord
+from localnet.rpc.encoding import (
+    b58encode,
+    b64encode,
+    inner_instructions_json,
+    return_data_json,
+    token_balance_json,
+    tx_error_json,
+)
 from localnet.rpc.errors import invalid_params
 
 TRANSACTION_ENCODINGS = ("json", "jsonParsed", "base58", "base64", "binary")
@@ -46,18 +53,19 @@ def ui_message(tx: VersionedTransaction) -> dict[str, Any]:
 
 def status_meta(rec: TxRecord) -> dict[str, Any]:
     """Return the ``UiTransactionStatusMeta`` JSON of a record."""
+    err = tx_error_json(rec.err)
     meta: dict[str, Any] = {
         "computeUnitsConsumed": rec.compute_units,
-        "err": rec.err,
+        "err": err,
         "fee": rec.fee,
-        "innerInstructions": rec.inner_instructions,
+        "innerInstructions": inner_instructions_json(rec.inner_instructions),
         "logMessages": rec.logs,
         "postBalances": rec.post_balances,
-        "postTokenBalances": rec.post_token_balances,
+        "postTokenBalances": [token_balance_json(b) for b in rec.post_token_balances],
         "preBalances": rec.pre_balances,
-        "preTokenBalances": rec.pre_token_balances,
+        "preTokenBalances": [token_balance_json(b) for b in rec.pre_token_balances],
         "rewards": [],
-        "status": {"Ok": None} if rec.err is None else {"Err": rec.err},
+        "status": {"Ok": None} if err is None else {"Err": err},
     }
     if isinstance(rec.tx.message, MessageV0):
         meta["loadedAddresses"] = {"readonly": [str(k) for k in rec.loaded_readonly],
@@ -65,7 +73,7 @@ def status_meta(rec: TxRecord) -> dict[str, Any]:
     else:
         meta["loadedAddresses"] = {"readonly": [], "writable": []}
     if rec.return_data is not None:
-        meta["returnData"] = rec.return_data
+        meta["returnData"] = return_data_json(rec.return_data)
     return meta
 
 

@@ -84,6 +84,7 @@ BAD_PARAMS = [
     ("getAccountInfo", ["11111111111111111111111111111111", {"encoding": "hex"}], "unknown variant"),
     ("getAccountInfo", ["11111111111111111111111111111111", {"dataSlice": {"offset": -1, "length": 1}}], "dataSlice"),
     ("getAccountInfo", ["11111111111111111111111111111111", {"commitment": "soon"}], "unknown variant"),
+    ("getSlot", [{"commitment": {"level": "max"}}], "unknown variant"),  # not a string: -32602, not a crash
     ("getAccountInfo", ["11111111111111111111111111111111", "base64"], "configuration must be an object"),
     ("getMultipleAccounts", [["11111111111111111111111111111111"] * 101], "Too many inputs provided; max 100"),
     ("getProgramAccounts", ["11111111111111111111111111111111", {"filters": [{"dataSize": 1}] * 5}], "Too many filters"),

@@ -14,6 +14,7 @@ from solders.message import to_bytes_versioned
 from solders.rpc.errors import SendTransactionPreflightFailureMessage
 from solders.system_program import TransferParams, transfer
 from solders.transaction_status import TransactionConfirmationStatus
+from spl.token.constants import TOKEN_PROGRAM_ID
 
 from keepers import instructions as ix
 from localnet.bootstrap import QUOTE
@@ -70,6 +71,26 @@ async def test_get_transaction_has_meta_logs_and_balances(client: AsyncClient, l
     raw = local_node.rpc("getTransaction", [str(sig), {"encoding": "base64", "commitment": "confirmed",
                                                        "maxSupportedTransactionVersion": 0}])["result"]
     assert raw["transaction"] == [b64encode(bytes(tx)), "base64"] and raw["version"] == 0
+
+
+async def test_inner_instructions_in_history_and_simulation(client: AsyncClient, local_node: LocalNode) -> None:
+    # A deposit makes one CPI: the SPL Token transfer of the amount (instruction 3, u64 little-endian)
+    # from the user's token account to the vault, at stack height 2 under instruction 0.
+    dep = local_node.deployment
+    tx = await deposit_tx(client, dep, 1, 2 * QUOTE)
+    sim = local_node.rpc("simulateTransaction", [b64encode(bytes(tx)), {"encoding": "base64", "innerInstructions": True}])
+    sig = (await client.send_transaction(tx)).value
+    await asyncio.wait_for(client.confirm_transaction(sig, "confirmed", sleep_seconds=0.05), 10)
+    got = local_node.rpc("getTransaction", [str(sig), {"commitment": "confirmed", "maxSupportedTransactionVersion": 0}])
+    keys = got["result"]["transaction"]["message"]["accountKeys"]
+    transfer_data = b58encode(bytes([3]) + (2 * QUOTE).to_bytes(8, "little"))
+    for inner in (got["result"]["meta"]["innerInstructions"], sim["result"]["value"]["innerInstructions"]):
+        assert [i["index"] for i in inner] == [0]
+        (cpi,) = inner[0]["instructions"]
+        assert keys[cpi["programIdIndex"]] == str(TOKEN_PROGRAM_ID)
+        assert cpi["data"] == transfer_data and cpi["stackHeight"] == 2
+        assert keys[cpi["accounts"][0]] == str(user(dep, 1)[2])
+    assert "returnData" not in got["result"]["meta"] and sim["result"]["value"]["returnData"] is None
 
 
 async def test_get_transaction_rules(local_node: LocalNode, client: AsyncClient) -> None:

@@ -24,6 +24,7 @@ from keepers.observability import Metrics
 from keepers.tx import Action, FeePolicy, TxPipeline, fee_lamports, priority_price
 from localnet.build import build_program
 from localnet.rpc.config import FaultConfig
+from localnet.rpc.faults import FaultInjector
 from programs_client.perp.accounts import Market, User
 from programs_client.perp.types import order_type, side
 from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
@@ -132,7 +133,7 @@ async def test_a_skip_is_final_and_a_retry_is_not(world: LedgerWorld, pipeline: 
 async def test_an_unlandable_transaction_is_resent_until_its_blockhash_expires(world: LedgerWorld,
                                                                                 pipeline: TxPipeline) -> None:
     # Every blockhash older than one slot is refused, and slots go by: the transaction never lands.
-    world.ledger.faults.configure(FaultConfig(blockhash_ttl_slots=0))
+    world.ledger.faults = FaultInjector(FaultConfig(blockhash_ttl_slots=0))
     pipeline.blockhash_ttl_s = 3600.0
     await pipeline._latest_blockhash()  # cache a blockhash, then let it age
 

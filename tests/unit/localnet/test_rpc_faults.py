@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from localnet.ledger import LedgerConfig
 from localnet.rpc.config import ConfigError, FaultConfig, NodeConfig
 from localnet.rpc.faults import FaultInjector
 from localnet.up import UpError, load_faults
@@ -79,6 +80,10 @@ def test_config_validation() -> None:
     with pytest.raises(ConfigError, match="finalized_depth_slots"):
         NodeConfig(confirmed_depth_slots=5, finalized_depth_slots=2)
     assert NodeConfig(rpc_port=9000).resolved_ws_port == 9001 and NodeConfig(rpc_port=0).resolved_ws_port == 0
+    ledger = NodeConfig(confirmed_depth_slots=2, finalized_depth_slots=9, blockhash_valid_slots=40, status_cache_slots=77,
+                        lamports_per_signature=10, faucet_lamports=123).ledger
+    assert ledger == LedgerConfig(confirmed_depth_slots=2, finalized_depth_slots=9, blockhash_valid_slots=40,
+                                  status_cache_slots=77, lamports_per_signature=10, faucet_lamports=123)
 
 
 def test_load_faults_from_toml_and_json(tmp_path) -> None:

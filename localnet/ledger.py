@@ -1,26 +1,30 @@
-"""The chain behind the node: LiteSVM with slots, blockhashes, transaction history and an account index.
+"""The in-process ledger: LiteSVM with slots, blockhashes, transaction history and an account index.
 
-``ChainState`` is the only code that touches LiteSVM once the node runs. It is synchronous and not
-thread-safe, like LiteSVM itself: the node calls it from its one event-loop thread.
+``Ledger`` is the only code that touches LiteSVM once a chain runs, whether the RPC node serves it
+(``localnet.rpc`` turns its values into JSON-RPC replies) or keepers drive it in process
+(``keepers.chain.inprocess.InProcessChain``). Everything it returns is a typed value: solders
+hashes, signatures and transaction errors, and the dataclasses below; it knows no JSON, no
+base58/base64 text and no RPC error codes. It is synchronous and not thread-safe, like LiteSVM
+itself: call it from one thread.
 
 What LiteSVM does not model is kept here:
-- slots advance by ``advance_slot`` (driven by the node's ticker), with the Clock sysvar in step and
-  a new blockhash per slot, each valid for ``blockhash_valid_slots`` (LiteSVM's own blockhash
-  check, which only accepts the latest hash, is turned off);
+- slots advance by ``advance_slot`` (driven by the node's ticker or a simulation), with the Clock
+  sysvar in step and a new blockhash per slot, each valid for ``blockhash_valid_slots`` (LiteSVM's
+  own blockhash check, which only accepts the latest hash, is turned off);
 - signatures are verified here (LiteSVM's sigverify is off so that simulation can skip it);
 - every address ever written is indexed, since LiteSVM cannot enumerate accounts;
-- transactions are recorded with their slot, balances and logs for getTransaction and statuses.
+- transactions are recorded with their slot, balances and logs for statuses and history;
+- commitment levels are modelled by depth (``LedgerConfig``).
 """
 
 from __future__ import annotations
 
-import base64
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from solders.account import Account
 from solders.clock import Clock
@@ -32,51 +36,78 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
-from solders.transaction_metadata import FailedTransactionMetadata
-from solders.transaction_status import TransactionErrorFieldless
+from solders.transaction_metadata import FailedTransactionMetadata, InnerInstruction
+from solders.transaction_status import TransactionErrorFieldless, TransactionErrorType
 
+from keepers.chain.base import Blockhash
 from keepers.results import Failed, Landed, Outcome
-from localnet.rpc.config import NodeConfig
-from localnet.rpc.encoding import (
-    TOKEN_ACCOUNT_LEN,
-    TOKEN_PROGRAMS,
-    b58encode,
-    b64encode,
-    mint_decimals,
-    token_account_fields,
-    tx_error_json,
-    tx_error_text,
-    ui_token_amount,
-)
-from localnet.rpc.errors import (
-    SEND_TRANSACTION_PREFLIGHT_FAILURE,
-    RpcError,
-    invalid_params,
-    signature_verification_failure,
-)
-from localnet.rpc.faults import FaultInjector
+from localnet.spl_token import TOKEN_ACCOUNT_LEN, TOKEN_PROGRAMS, mint_decimals, token_account_fields
 from localnet.svm import LocalSvm
 
-log = logging.getLogger("localnet.rpc")
+log = logging.getLogger("localnet.ledger")
 
+Commitment = Literal["processed", "confirmed", "finalized"]
+COMMITMENTS: tuple[Commitment, ...] = ("processed", "confirmed", "finalized")
+MAX_PROCESSING_AGE = 150  # slots a blockhash stays valid (Agave: MAX_PROCESSING_AGE)
+MAX_RECENT_BLOCKHASHES = 300  # slots the status cache answers for (Agave's status cache)
 COMPUTE_BUDGET_PROGRAM_ID = Pubkey.from_string("ComputeBudget111111111111111111111111111111")
 LOOKUP_TABLE_META_SIZE = 56
 MAX_TX_RECORDS = 250_000
 MAX_FEE_SLOTS = 150
-COMMITMENTS = ("processed", "confirmed", "finalized")
-_LEGACY_COMMITMENTS = {"recent": "processed", "single": "confirmed", "singleGossip": "confirmed",
-                       "max": "finalized", "root": "finalized"}
 
 
-def normalize_commitment(value: Any, default: str = "finalized") -> str:
-    """Return one of processed/confirmed/finalized for a commitment parameter (-32602 if unknown)."""
-    if value is None:
-        return default
-    if value in COMMITMENTS:
-        return value
-    if value in _LEGACY_COMMITMENTS:
-        return _LEGACY_COMMITMENTS[value]
-    raise invalid_params(f"Invalid params: unknown variant `{value}`, expected one of `processed`, `confirmed`, `finalized`")
+class LedgerError(Exception):
+    """The ledger refused a request (as opposed to a transaction that executed and failed)."""
+
+
+class AirdropFailed(LedgerError):
+    """The faucet's transfer was dropped or failed."""
+
+
+@dataclass(frozen=True)
+class LedgerConfig:
+    """How the ledger's chain moves: commitment depths, blockhash life, status cache, fees, faucet."""
+
+    confirmed_depth_slots: int = 1
+    finalized_depth_slots: int = 32
+    blockhash_valid_slots: int = MAX_PROCESSING_AGE
+    status_cache_slots: int = MAX_RECENT_BLOCKHASHES  # older statuses only with search_history
+    lamports_per_signature: int = 5000
+    faucet_lamports: int = 50_000 * 1_000_000_000  # LiteSVM's own airdrop pool holds less than 1e6 SOL
+
+
+class BlockhashFaults(Protocol):
+    """The fault hook the ledger consults (``localnet.rpc.faults.FaultInjector`` is one)."""
+
+    def blockhash_expired_early(self, age_slots: int) -> bool: ...
+
+
+class NoFaults:
+    """No fault injection: blockhashes live their full nominal life."""
+
+    def blockhash_expired_early(self, age_slots: int) -> bool:
+        """Never."""
+        return False
+
+
+@dataclass(frozen=True)
+class ReturnData:
+    """What a program returned with ``sol_set_return_data`` (only kept when not empty)."""
+
+    program_id: Pubkey
+    data: bytes
+
+
+@dataclass(frozen=True)
+class TokenBalance:
+    """An SPL Token account's balance before or after a transaction; ``account_index`` is in the tx's keys."""
+
+    account_index: int
+    mint: Pubkey
+    owner: Pubkey
+    program_id: Pubkey
+    amount: int
+    decimals: int
 
 
 @dataclass
@@ -91,34 +122,69 @@ class TxRecord:
     writable: list[bool]
     loaded_writable: list[Pubkey]
     loaded_readonly: list[Pubkey]
-    err: Any
+    err: TransactionErrorType | None
     logs: list[str]
     fee: int
     compute_units: int
     pre_balances: list[int]
     post_balances: list[int]
-    pre_token_balances: list[dict[str, Any]]
-    post_token_balances: list[dict[str, Any]]
-    inner_instructions: list[dict[str, Any]]
-    return_data: dict[str, Any] | None
+    pre_token_balances: list[TokenBalance]
+    post_token_balances: list[TokenBalance]
+    inner_instructions: list[list[InnerInstruction]]  # per top-level instruction, empty lists included
+    return_data: ReturnData | None
     priority_fee: int = 0
-    raw_err: object = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Simulation:
-    """The outcome of running a transaction without committing it."""
+    """The outcome of running a transaction without committing it.
 
-    err: Any
+    ``inner_instructions`` is None when the transaction was refused before execution.
+    """
+
+    err: TransactionErrorType | None
     logs: list[str]
     units_consumed: int
-    return_data: dict[str, Any] | None
-    inner_instructions: list[dict[str, Any]] | None
+    return_data: ReturnData | None = None
+    inner_instructions: list[list[InnerInstruction]] | None = None
     post_accounts: dict[Pubkey, Account] = field(default_factory=dict)
 
 
-class ChainListener(Protocol):
-    """Receives chain events (the subscription hub)."""
+@dataclass(frozen=True)
+class TxStatus:
+    """Where a recorded transaction stands: its slot, its error (None: success), its depth.
+
+    ``confirmations`` is the number of slots on top of it, None once it is finalized.
+    """
+
+    slot: int
+    err: TransactionErrorType | None
+    confirmations: int | None
+    commitment: Commitment
+
+
+@dataclass(frozen=True)
+class PrioritizationFee:
+    """The priority fee (micro-lamports per compute unit) a transaction needed in ``slot``."""
+
+    slot: int
+    fee: int
+
+
+@dataclass(frozen=True)
+class EpochInfo:
+    """The epoch a slot belongs to, and the ledger's transaction count."""
+
+    absolute_slot: int
+    block_height: int
+    epoch: int
+    slot_index: int
+    slots_in_epoch: int
+    transaction_count: int
+
+
+class LedgerListener(Protocol):
+    """Receives ledger events (the node's subscription hub, the in-process chain, drivers)."""
 
     def on_slot(self, slot: int) -> None: ...
 
@@ -127,23 +193,11 @@ class ChainListener(Protocol):
     def on_accounts_written(self, slot: int, accounts: dict[Pubkey, Account | None]) -> None: ...
 
 
-def _return_data_json(rd: Any) -> dict[str, Any] | None:
-    if rd is None or not bytes(rd.data):
+def _return_data(rd: Any) -> ReturnData | None:
+    if rd is None:
         return None
-    return {"programId": str(rd.program_id), "data": [b64encode(bytes(rd.data)), "base64"]}
-
-
-def _inner_json(inner: list[list[Any]]) -> list[dict[str, Any]]:
-    out = []
-    for index, ixs in enumerate(inner):
-        if ixs:
-            compiled = []
-            for ii in ixs:
-                ci, height = ii.instruction(), ii.stack_height()
-                compiled.append({"accounts": list(bytes(ci.accounts)), "data": b58encode(bytes(ci.data)),
-                                 "programIdIndex": ci.program_id_index, "stackHeight": height})
-            out.append({"index": index, "instructions": compiled})
-    return out
+    data = bytes(rd.data)
+    return ReturnData(rd.program_id, data) if data else None
 
 
 def compute_unit_price(tx: VersionedTransaction) -> int:
@@ -158,32 +212,32 @@ def compute_unit_price(tx: VersionedTransaction) -> int:
     return 0
 
 
-class ChainState:
-    """LiteSVM plus what a node needs around it. Call from one thread only."""
+class Ledger:
+    """LiteSVM plus what a chain needs around it (see the module docstring). Call from one thread only."""
 
-    def __init__(self, local: LocalSvm, config: NodeConfig, faults: FaultInjector,
+    def __init__(self, local: LocalSvm, config: LedgerConfig | None = None, faults: BlockhashFaults | None = None,
                  wall_clock: Callable[[], float] = time.time) -> None:
         self.local = local
         self.svm = local.svm
-        self.config = config
-        self.faults = faults
+        self.config = config or LedgerConfig()
+        self.faults: BlockhashFaults = faults or NoFaults()
         self.wall_clock = wall_clock
         self.svm.with_sigverify(False)
         self.svm.with_blockhash_check(False)
         self.epoch_schedule = self.svm.get_epoch_schedule()
         self.slot = self.svm.get_clock().slot
-        self.genesis_hash = str(self.svm.latest_blockhash())
-        self.blockhashes: OrderedDict[str, int] = OrderedDict()
+        self.genesis_hash: Hash = self.svm.latest_blockhash()
+        self.blockhashes: OrderedDict[Hash, int] = OrderedDict()
         self.known: set[Pubkey] = {local.program_id}
         self.records: OrderedDict[Signature, TxRecord] = OrderedDict()
         self.fee_slots: OrderedDict[int, tuple[int | None, dict[Pubkey, int]]] = OrderedDict()
         self.transaction_count = 0
-        self.listeners: list[ChainListener] = []
+        self.listeners: list[LedgerListener] = []
         self._mint_decimals: dict[Pubkey, int] = {}
         self.faucet = Keypair()
-        funded = self.svm.airdrop(self.faucet.pubkey(), config.faucet_lamports)
+        funded = self.svm.airdrop(self.faucet.pubkey(), self.config.faucet_lamports)
         if isinstance(funded, FailedTransactionMetadata):
-            raise RuntimeError(f"cannot fund the faucet with {config.faucet_lamports} lamports from LiteSVM's airdrop pool")  # noqa: TRY004 - a failed airdrop, not a type check
+            raise LedgerError(f"cannot fund the faucet with {self.config.faucet_lamports} lamports from LiteSVM's airdrop pool")
         self.known.add(self.faucet.pubkey())
         self._sync_clock()
         self._register_blockhash()
@@ -191,10 +245,10 @@ class ChainState:
     # -- time -----------------------------------------------------------------------------------
     @property
     def block_height(self) -> int:
-        """Block height (every slot has a block on this node)."""
+        """Block height (every slot has a block on this ledger)."""
         return self.slot
 
-    def commitment_slot(self, commitment: str) -> int:
+    def commitment_slot(self, commitment: Commitment) -> int:
         """The newest slot at ``commitment`` (processed, confirmed or finalized)."""
         if commitment == "processed":
             return self.slot
@@ -207,7 +261,7 @@ class ChainState:
         self.svm.set_clock(Clock(self.slot, c.epoch_start_timestamp, epoch, epoch + 1, int(self.wall_clock())))
 
     def _register_blockhash(self) -> None:
-        self.blockhashes[str(self.svm.latest_blockhash())] = self.slot
+        self.blockhashes[self.svm.latest_blockhash()] = self.slot
         horizon = self.slot - self.config.blockhash_valid_slots - 1
         while self.blockhashes:
             first, slot = next(iter(self.blockhashes.items()))
@@ -227,22 +281,22 @@ class ChainState:
             listener.on_slot(self.slot)
         return self.slot
 
-    def epoch_info(self, slot: int) -> dict[str, Any]:
-        """Return the getEpochInfo value at ``slot``."""
+    def epoch_info(self, slot: int) -> EpochInfo:
+        """Return the epoch of ``slot``, its index in it, and the transaction count."""
         epoch, index = self.epoch_schedule.get_epoch_and_slot_index(slot)
-        return {"absoluteSlot": slot, "blockHeight": slot, "epoch": epoch, "slotIndex": index,
-                "slotsInEpoch": self.epoch_schedule.get_slots_in_epoch(epoch), "transactionCount": self.transaction_count}
+        return EpochInfo(slot, slot, epoch, index, self.epoch_schedule.get_slots_in_epoch(epoch), self.transaction_count)
 
     # -- blockhashes ----------------------------------------------------------------------------
-    def blockhash_at(self, slot: int) -> tuple[str, int]:
-        """Return (blockhash, last valid block height) of the newest blockhash registered at or before ``slot``."""
+    def blockhash_at(self, slot: int) -> Blockhash:
+        """Return the newest blockhash registered at or before ``slot`` and its last valid block height."""
+        valid = self.config.blockhash_valid_slots
         for h, s in reversed(self.blockhashes.items()):
             if s <= slot:
-                return h, s + self.config.blockhash_valid_slots
+                return Blockhash(h, s + valid)
         h, s = next(iter(self.blockhashes.items()))
-        return h, s + self.config.blockhash_valid_slots
+        return Blockhash(h, s + valid)
 
-    def blockhash_valid(self, blockhash: str) -> bool:
+    def blockhash_valid(self, blockhash: Hash) -> bool:
         """True when ``blockhash`` is recent enough to be used (fault injection may shorten its life)."""
         slot = self.blockhashes.get(blockhash)
         if slot is None:
@@ -258,14 +312,14 @@ class ChainState:
         return self.svm.get_account(address)
 
     def set_account(self, address: Pubkey, account: Account) -> None:
-        """Write an account directly (oracle publishers, fixtures) and notify subscribers."""
+        """Write an account directly (oracle publishers, fixtures) and notify listeners."""
         self.svm.set_account(address, account)
         self.known.add(address)
         for listener in self.listeners:
             listener.on_accounts_written(self.slot, {address: account})
 
     def note_addresses(self, addresses: Iterable[Pubkey]) -> None:
-        """Add addresses written outside the node (e.g. by an in-process bootstrap) to the index."""
+        """Add addresses written outside the ledger (e.g. by an in-process bootstrap) to the index."""
         self.known.update(addresses)
 
     def program_accounts(self, program_id: Pubkey) -> list[tuple[Pubkey, Account]]:
@@ -276,6 +330,10 @@ class ChainState:
             if acc is not None and acc.owner == program_id:
                 out.append((address, acc))
         return out
+
+    def minimum_balance_for_rent_exemption(self, size: int) -> int:
+        """Lamports that make an account of ``size`` data bytes rent-exempt."""
+        return self.svm.minimum_balance_for_rent_exemption(size)
 
     def decimals_of(self, mint: Pubkey) -> int | None:
         """Return (and cache) a mint's decimals, or None when ``mint`` is not an SPL Token mint."""
@@ -322,7 +380,7 @@ class ChainState:
         except Exception:  # noqa: BLE001 - malformed input must never escape as a crash
             return False
 
-    def _token_balances(self, keys: list[Pubkey], accounts: list[Account | None]) -> list[dict[str, Any]]:
+    def _token_balances(self, keys: list[Pubkey], accounts: list[Account | None]) -> list[TokenBalance]:
         out = []
         for i, (key, acc) in enumerate(zip(keys, accounts)):
             if acc is None or acc.owner not in TOKEN_PROGRAMS or len(acc.data) < TOKEN_ACCOUNT_LEN:
@@ -334,51 +392,38 @@ class ChainState:
             decimals = self.decimals_of(mint)
             if decimals is None:
                 continue
-            out.append({"accountIndex": i, "mint": str(mint), "owner": str(owner), "programId": str(acc.owner),
-                        "uiTokenAmount": ui_token_amount(amount, decimals)})
+            out.append(TokenBalance(i, mint, owner, acc.owner, amount, decimals))
         return out
 
-    def precheck(self, tx: VersionedTransaction, *, check_blockhash: bool = True) -> Any:
-        """Return the JSON error that stops ``tx`` before execution (stale blockhash, duplicate), else None."""
+    def precheck(self, tx: VersionedTransaction, *, check_blockhash: bool = True) -> TransactionErrorType | None:
+        """Return the error that stops ``tx`` before execution (duplicate, stale blockhash), else None."""
         if tx.signatures and tx.signatures[0] in self.records:
-            return "AlreadyProcessed"
-        if check_blockhash and not self.blockhash_valid(str(tx.message.recent_blockhash)):
-            return "BlockhashNotFound"
+            return TransactionErrorFieldless.AlreadyProcessed
+        if check_blockhash and not self.blockhash_valid(tx.message.recent_blockhash):
+            return TransactionErrorFieldless.BlockhashNotFound
         return None
 
     def simulate(self, tx: VersionedTransaction, *, check_blockhash: bool = True, want_accounts: bool = False) -> Simulation:
-        """Run ``tx`` against the current state without committing it."""
+        """Run ``tx`` against the current state without committing it (signatures are not verified)."""
         pre_err = self.precheck(tx, check_blockhash=check_blockhash)
         if pre_err is not None:
-            return Simulation(pre_err, [], 0, None, None)
+            return Simulation(pre_err, [], 0)
         result = self.svm.simulate_transaction(tx)
         if isinstance(result, FailedTransactionMetadata):
             meta = result.meta()
-            return Simulation(tx_error_json(result.err()), list(meta.logs()), meta.compute_units_consumed(),
-                              _return_data_json(meta.return_data()), _inner_json(meta.inner_instructions()))
+            return Simulation(result.err(), list(meta.logs()), meta.compute_units_consumed(),
+                              _return_data(meta.return_data()), meta.inner_instructions())
         meta = result.meta()
         posts = dict(result.post_accounts()) if want_accounts else {}
-        return Simulation(None, list(meta.logs()), meta.compute_units_consumed(), _return_data_json(meta.return_data()),
-                          _inner_json(meta.inner_instructions()), posts)
-
-    def preflight(self, tx: VersionedTransaction) -> None:
-        """Verify signatures and simulate; raise the RpcError a node returns when either fails."""
-        if not self.signatures_valid(tx):
-            raise signature_verification_failure()
-        sim = self.simulate(tx)
-        if sim.err is not None:
-            raise RpcError(SEND_TRANSACTION_PREFLIGHT_FAILURE, f"Transaction simulation failed: {tx_error_text(sim.err)}", {
-                "accounts": None, "err": sim.err, "innerInstructions": None, "loadedAccountsDataSize": 0,
-                "logs": sim.logs, "replacementBlockhash": None, "returnData": sim.return_data,
-                "unitsConsumed": sim.units_consumed,
-            })
+        return Simulation(None, list(meta.logs()), meta.compute_units_consumed(), _return_data(meta.return_data()),
+                          meta.inner_instructions(), posts)
 
     def execute(self, tx: VersionedTransaction, *, verified: bool = False) -> TxRecord | None:
         """Execute ``tx`` in the current slot. Return its record, or None when it was dropped.
 
         Dropped, as a cluster drops them without a trace: bad signatures, stale blockhash,
         duplicates, and failures before execution (no fee charged). ``verified`` skips the
-        signature check when ``preflight`` just did it.
+        signature check when the caller just did it.
         """
         signature = tx.signatures[0] if tx.signatures else Signature.default()
         if (not verified and not self.signatures_valid(tx)) or self.precheck(tx) is not None:
@@ -390,21 +435,22 @@ class ChainState:
         post_accounts = [self.svm.get_account(k) for k in keys]
         pre = [a.lamports if a is not None else 0 for a in pre_accounts]
         post = [a.lamports if a is not None else 0 for a in post_accounts]
+        err: TransactionErrorType | None
         if isinstance(result, FailedTransactionMetadata):
             if pre[0] == post[0]:
-                log.info("dropped transaction %s before execution: %s", signature, tx_error_json(result.err()))
+                log.info("dropped transaction %s before execution: %s", signature, result.err())
                 return None
-            meta, err, raw_err = result.meta(), tx_error_json(result.err()), result.err()
+            meta, err = result.meta(), result.err()
         else:
-            meta, err, raw_err = result, None, None
+            meta, err = result, None
         record = TxRecord(
             signature=signature, slot=self.slot, block_time=int(self.wall_clock()), tx=tx, account_keys=keys,
             writable=writable, loaded_writable=loaded_w, loaded_readonly=loaded_r, err=err, logs=list(meta.logs()),
             fee=self.fee_for(tx.message), compute_units=meta.compute_units_consumed(), pre_balances=pre,
             post_balances=post, pre_token_balances=self._token_balances(keys, pre_accounts),
             post_token_balances=self._token_balances(keys, post_accounts),
-            inner_instructions=_inner_json(meta.inner_instructions()), return_data=_return_data_json(meta.return_data()),
-            priority_fee=compute_unit_price(tx), raw_err=raw_err,
+            inner_instructions=meta.inner_instructions(), return_data=_return_data(meta.return_data()),
+            priority_fee=compute_unit_price(tx),
         )
         self._remember(record)
         written = {k: a for k, a, w in zip(keys, post_accounts, writable) if w}
@@ -428,44 +474,46 @@ class ChainState:
         self.fee_slots[record.slot] = (block_min, per_account)
 
     def send(self, ixs: Sequence[Instruction], signers: Iterable[Keypair] = (), payer: Keypair | None = None) -> Outcome:
-        """Sign and execute instructions in-process, like ``LocalSvm.send``, but through the node.
+        """Sign and execute instructions in-process, like ``LocalSvm.send``, but recorded by the ledger.
 
-        The transaction is recorded and its writes notify subscribers, so in-process writers (oracle
+        The transaction is recorded and its writes notify listeners, so in-process writers (oracle
         publishers, scenario drivers) are seen by RPC clients exactly as sent transactions are.
         A transaction identical to one already sent in this slot is refused as AlreadyProcessed.
         """
         payer = payer or self.local.payer
         keys = [payer] + [s for s in signers if s.pubkey() != payer.pubkey()]
-        blockhash = Hash.from_string(self.blockhash_at(self.slot)[0])
+        blockhash = self.blockhash_at(self.slot).blockhash
         tx = VersionedTransaction(MessageV0.try_compile(payer.pubkey(), list(ixs), [], blockhash), keys)
         if tx.signatures[0] in self.records:
             return Failed(tx.signatures[0], TransactionErrorFieldless.AlreadyProcessed)
         record = self.execute(tx)
         if record is None:
-            return Failed(tx.signatures[0], "dropped before execution (see the node log)")
+            return Failed(tx.signatures[0], "dropped before execution (see the log)")
         if record.err is not None:
-            return Failed(record.signature, record.raw_err, record.logs, record.compute_units)
-        rd = record.return_data
-        data = base64.b64decode(rd["data"][0]) if rd else None
+            return Failed(record.signature, record.err, record.logs, record.compute_units)
+        data = record.return_data.data if record.return_data is not None else None
         return Landed(record.signature, record.logs, record.compute_units, data, record.slot)
 
     def airdrop(self, to: Pubkey, lamports: int) -> Signature:
-        """Transfer ``lamports`` from the faucet in a real, recorded transaction; return its signature."""
-        blockhash = Hash.from_string(self.blockhash_at(self.slot)[0])
+        """Transfer ``lamports`` from the faucet in a real, recorded transaction; return its signature.
+
+        Raises ``AirdropFailed`` when the transfer is dropped or fails.
+        """
+        blockhash = self.blockhash_at(self.slot).blockhash
         msg = MessageV0.try_compile(self.faucet.pubkey(), [transfer(TransferParams(
             from_pubkey=self.faucet.pubkey(), to_pubkey=to, lamports=lamports))], [], blockhash)
         tx = VersionedTransaction(msg, [self.faucet])
         record = self.execute(tx)
         if record is None or record.err is not None:
-            raise RpcError(-32600, "airdrop request failed. This can happen when the rate limit is reached.")
+            raise AirdropFailed(f"airdrop of {lamports} lamports to {to} failed: {record.err if record else 'dropped'}")
         return record.signature
 
     # -- status ---------------------------------------------------------------------------------
-    def signature_status(self, signature: Signature, search_history: bool = False) -> dict[str, Any] | None:
-        """Return the getSignatureStatuses entry of ``signature``, or None when unknown.
+    def signature_status(self, signature: Signature, search_history: bool = False) -> TxStatus | None:
+        """Return the status of ``signature``, or None when unknown.
 
         As on a cluster, a transaction older than the status cache (``status_cache_slots``) is found
-        only with ``search_history`` (``searchTransactionHistory``).
+        only with ``search_history``.
         """
         rec = self.records.get(signature)
         if rec is None:
@@ -474,16 +522,13 @@ class ChainState:
         if age > self.config.status_cache_slots and not search_history:
             return None
         if age >= self.config.finalized_depth_slots:
-            level, confirmations = "finalized", None
-        elif age >= self.config.confirmed_depth_slots:
-            level, confirmations = "confirmed", age
-        else:
-            level, confirmations = "processed", 0
-        return {"slot": rec.slot, "confirmations": confirmations, "err": rec.err,
-                "status": {"Ok": None} if rec.err is None else {"Err": rec.err}, "confirmationStatus": level}
+            return TxStatus(rec.slot, rec.err, None, "finalized")
+        if age >= self.config.confirmed_depth_slots:
+            return TxStatus(rec.slot, rec.err, age, "confirmed")
+        return TxStatus(rec.slot, rec.err, 0, "processed")
 
-    def recent_prioritization_fees(self, accounts: list[Pubkey]) -> list[dict[str, int]]:
-        """Return getRecentPrioritizationFees entries for the last 150 slots, oldest first."""
+    def recent_prioritization_fees(self, accounts: Sequence[Pubkey] = ()) -> list[PrioritizationFee]:
+        """Return the fee a transaction locking ``accounts`` needed in each of the last 150 slots, oldest first."""
         first = max(0, self.slot - MAX_FEE_SLOTS + 1)
         out = []
         for slot in range(first, self.slot + 1):
@@ -491,8 +536,12 @@ class ChainState:
             fee = block_min or 0
             for a in accounts:
                 fee = max(fee, per_account.get(a, 0))
-            out.append({"slot": slot, "prioritizationFee": fee})
+            out.append(PrioritizationFee(slot, fee))
         return out
 
 
-__all__ = ["ChainListener", "ChainState", "Simulation", "TxRecord", "compute_unit_price", "normalize_commitment"]
+__all__ = [
+    "COMMITMENTS", "MAX_PROCESSING_AGE", "MAX_RECENT_BLOCKHASHES", "AirdropFailed", "BlockhashFaults", "Commitment",
+    "EpochInfo", "Ledger", "LedgerConfig", "LedgerError", "LedgerListener", "NoFaults", "PrioritizationFee",
+    "ReturnData", "Simulation", "TokenBalance", "TxRecord", "TxStatus", "compute_unit_price",
+]
