@@ -17,7 +17,6 @@ thing: it is whatever the chain says, and the simulator moves it by producing sl
 from __future__ import annotations
 
 import asyncio
-import math
 import selectors
 import time
 from collections.abc import Awaitable, Coroutine
@@ -127,10 +126,11 @@ class VirtualClock:
         return (self._unix0_ns + self._ns) / _NS
 
     def advance(self, seconds: float) -> None:
-        """Move the clock forward by ``seconds`` (rounded up to the nanosecond, so a deadline it aims at is reached)."""
+        """Move the clock forward by ``seconds``, to the nearest nanosecond (the event loop runs a timer
+        due within its clock resolution, 1 ns, so a deadline the loop aims at is always reached)."""
         if seconds < 0:
             raise ValueError(f"a clock does not go back ({seconds} s)")
-        self._ns += math.ceil(seconds * _NS)
+        self._ns += round(seconds * _NS)
 
     def new_event_loop(self) -> asyncio.AbstractEventLoop:
         """An event loop whose time is this clock (a ``loop_factory`` for ``asyncio.Runner``)."""

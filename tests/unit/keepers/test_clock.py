@@ -4,11 +4,13 @@ deterministically and without sleeping; the live clock is the system's time."""
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import random
 import time
 
 import pytest
 
+from keepers.chain.rpc import DEFAULT_RETRY_AFTER_S, _retry_after_s
 from keepers.clock import LIVE, Clock, LiveClock, VirtualClock
 
 
@@ -158,3 +160,13 @@ async def test_the_live_clock_is_the_system_clock() -> None:
     with pytest.raises(TimeoutError):
         async with live.timeout(0.01):
             await asyncio.sleep(1.0)
+
+
+def test_an_http_date_retry_after_is_measured_from_the_clock() -> None:
+    clock = VirtualClock(start_unix_s=1_700_000_000.0)
+    header = email.utils.formatdate(1_700_000_100, usegmt=True)
+    assert _retry_after_s(header, clock.time()) == 100.0
+    clock.advance(160.0)
+    assert _retry_after_s(header, clock.time()) == 0.0  # already past
+    assert _retry_after_s("Tue, 14 Nov 2023 22:15:00 -0000", clock.time()) == DEFAULT_RETRY_AFTER_S  # no zone
+    assert _retry_after_s("2.5", clock.time()) == 2.5
