@@ -112,9 +112,8 @@ class Bot:
         """Tick at the interval or when woken, until ``stop`` is set."""
         while not stop.is_set():
             await self.tick_once()
-            try:  # a timeout block, not wait_for: no task per wait (a simulated hour has ~15,000 of them)
-                async with self.clock.timeout(self.interval_s):
-                    await self._wake.wait()
+            try:
+                await self.clock.wait_for(self._wake.wait(), self.interval_s)
             except TimeoutError:
                 pass
             self._wake.clear()
