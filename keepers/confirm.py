@@ -16,6 +16,7 @@ import logging
 from solders.signature import Signature
 
 from keepers.chain.base import Chain, ChainError, SignatureStatus
+from keepers.clock import LIVE, Clock
 
 log = logging.getLogger("perpkeep.tx")
 
@@ -23,9 +24,10 @@ log = logging.getLogger("perpkeep.tx")
 class StatusPoller:
     """Polls the statuses of the watched signatures and the block height, one round per ``poll_s``."""
 
-    def __init__(self, chain: Chain, poll_s: float) -> None:
+    def __init__(self, chain: Chain, poll_s: float, clock: Clock = LIVE) -> None:
         self.chain = chain
         self.poll_s = poll_s
+        self.clock = clock
         self.statuses: dict[Signature, SignatureStatus | None] = {}
         self.block_height: int | None = None
         self.rounds = 0
@@ -49,8 +51,8 @@ class StatusPoller:
         if self._round is None or self._round.done():
             self._round = asyncio.get_running_loop().create_future()
         try:
-            await asyncio.wait_for(asyncio.shield(self._round), timeout_s)
-        except asyncio.TimeoutError:
+            await self.clock.wait_for(asyncio.shield(self._round), timeout_s)
+        except TimeoutError:
             pass
 
     async def close(self) -> None:
@@ -62,7 +64,7 @@ class StatusPoller:
 
     async def _run(self) -> None:
         while self._watching:
-            await asyncio.sleep(self.poll_s)
+            await self.clock.sleep(self.poll_s)
             await self._poll_once()
             self.rounds += 1
             if self._round is not None and not self._round.done():

@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, fields
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from keepers.clock import LIVE, Clock
 
 SCHEMA_VERSION = 1
 
@@ -100,7 +100,7 @@ def _entry(row: tuple) -> JournalEntry:
 class Journal:
     """The journal in the SQLite file at ``path`` (``":memory:"`` for a throwaway one)."""
 
-    def __init__(self, path: Path | str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: Path | str, clock: Clock = LIVE) -> None:
         self.path = str(path)
         self.clock = clock
         self._lock = threading.Lock()
@@ -168,7 +168,7 @@ class Journal:
         instead of ``record_intent`` then ``record_sent``).
         """
         text = json.dumps(detail, sort_keys=True, default=str)
-        now = self.clock()
+        now = self.clock.time()
         if signature is None:
             cur = self._write("INSERT INTO actions(key, bot, kind, target, detail, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                               (key, bot, kind, target, text, now))
@@ -191,7 +191,7 @@ class Journal:
         """Record that the action's transaction was sent with ``signature``, valid until that block height."""
         self._update(action_id,
                      "UPDATE actions SET status = ?, signature = ?, last_valid_block_height = ?, sent_at = ?",
-                     (Status.SENT.value, signature, last_valid_block_height, self.clock()))
+                     (Status.SENT.value, signature, last_valid_block_height, self.clock.time()))
 
     def record_outcome(self, action_id: int, status: Status | str, error: str | None = None, slot: int | None = None,
                        compute_units: int | None = None, fee_lamports: int | None = None) -> None:
@@ -201,7 +201,7 @@ class Journal:
         self._update(action_id,
                      "UPDATE actions SET status = ?, error = ?, slot = ?, compute_units = ?, fee_lamports = ?,"
                      " finished_at = ?",
-                     (str(status), error, slot, compute_units, fee_lamports, self.clock()))
+                     (str(status), error, slot, compute_units, fee_lamports, self.clock.time()))
 
     def _entries(self, where: str, args: tuple = ()) -> list[JournalEntry]:
         return [_entry(r) for r in self._read(f"SELECT {_COLUMNS} FROM actions {where}", args)]

@@ -23,6 +23,8 @@ from typing import Any, TextIO
 
 from solders.keypair import Keypair
 
+from keepers.clock import Clock
+
 ROOT_LOGGER = "perpkeep"
 REDACTED = "[redacted]"
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
@@ -81,6 +83,19 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class StampFromClock(logging.Filter):
+    """Stamp a record with ``clock``'s Unix time (a simulation's logs then read in simulated time)."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.created = self.clock.time()
+        record.msecs = (record.created - int(record.created)) * 1000
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: ts (ISO-8601 UTC), level, logger, msg, the extra fields, exc."""
 
@@ -115,9 +130,11 @@ class TextFormatter(logging.Formatter):
         return redact(super().formatException(ei))
 
 
-def setup_logging(level: str = "info", fmt: str = "json", stream: TextIO | None = None) -> None:
+def setup_logging(level: str = "info", fmt: str = "json", stream: TextIO | None = None,
+                  clock: Clock | None = None) -> None:
     """Send the ``perpkeep`` loggers' records at ``level`` and above to ``stream`` (default stderr) as
-    JSON lines or text. Calling it again replaces the handler it installed."""
+    JSON lines or text, stamped with ``clock``'s time (None: the wall clock, as ``logging`` stamps them).
+    Calling it again replaces the handler it installed."""
     if level not in LEVELS:
         raise ValueError(f"log level must be one of {', '.join(LEVELS)}, got {level!r}")
     if fmt not in ("json", "text"):
@@ -128,10 +145,12 @@ def setup_logging(level: str = "info", fmt: str = "json", stream: TextIO | None 
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     setattr(handler, _HANDLER_MARK, True)
     handler.addFilter(RedactSecrets())
+    if clock is not None:
+        handler.addFilter(StampFromClock(clock))
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     logger.addHandler(handler)
     logger.setLevel(LEVELS[level])
     logger.propagate = False
 
 
-__all__ = ["JsonFormatter", "RedactSecrets", "TextFormatter", "redact", "setup_logging"]
+__all__ = ["JsonFormatter", "RedactSecrets", "StampFromClock", "TextFormatter", "redact", "setup_logging"]

@@ -8,14 +8,13 @@ last heartbeat against its timeout. ``ObservabilityServer`` serves ``GET /metric
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from solana.constants import LAMPORTS_PER_SOL
 
+from keepers.clock import LIVE, Clock
 from keepers.http_server import HttpResponse, HttpServer
 
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
@@ -105,7 +104,7 @@ class Health:
     """Per-bot watchdogs (a bot is stale when it has not beaten within its timeout) and named problems
     of the keeper as a whole (e.g. a fee payer running out of SOL)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Clock = LIVE) -> None:
         self.clock = clock
         self._timeouts: dict[str, float] = {}
         self._beats: dict[str, float] = {}
@@ -123,17 +122,17 @@ class Health:
         if timeout_s <= 0:
             raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
         self._timeouts[bot] = timeout_s
-        self._beats[bot] = self.clock()
+        self._beats[bot] = self.clock.monotonic()
 
     def beat(self, bot: str) -> None:
         """Record that ``bot`` is alive."""
         if bot not in self._timeouts:
             raise KeyError(f"bot {bot!r} is not registered with Health")
-        self._beats[bot] = self.clock()
+        self._beats[bot] = self.clock.monotonic()
 
     def report(self) -> tuple[bool, dict[str, dict[str, Any]]]:
         """(every bot fresh and no problem, {bot: {"age_s", "timeout_s", "stale"}}); see ``problems``."""
-        now = self.clock()
+        now = self.clock.monotonic()
         bots = {}
         for bot, timeout in self._timeouts.items():
             age = max(0.0, now - self._beats[bot])

@@ -16,8 +16,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from solana.constants import LAMPORTS_PER_SOL
@@ -32,6 +31,7 @@ from keepers.bots.mark_price import MarkPriceBot, oracle_accounts
 from keepers.bots.settler import SettlerBot
 from keepers.cache import AccountCache
 from keepers.chain.base import AccountData, Chain, ChainError, Subscription
+from keepers.clock import LIVE, Clock
 from keepers.config import Config, ConfigError
 from keepers.journal import Journal
 from keepers.observability import Health, Metrics, ObservabilityServer
@@ -92,7 +92,7 @@ class Keeper:
         journal: Journal | None = None,
         metrics: Metrics | None = None,
         serve_http: bool = True,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = LIVE,
         pipeline_options: dict | None = None,
     ) -> None:
         self.config = config
@@ -100,7 +100,7 @@ class Keeper:
         self.clock = clock
         self.metrics = metrics or Metrics()
         self.health = Health(clock=clock)
-        self.journal = journal or Journal(config.keeper.journal_path)
+        self.journal = journal or Journal(config.keeper.journal_path, clock=clock)
         fees = config.fees
         policy = FeePolicy(fees.priority_fee_floor_micro_lamports, fees.priority_fee_cap_micro_lamports, fees.reward_share,
                            fees.compute_unit_margin, fees.max_compute_units)
@@ -311,18 +311,18 @@ class Keeper:
             for _ in range(now_reconnects - reconnects):
                 self.metrics.rpc_reconnected()
             reconnects = now_reconnects
-            if self.clock() >= next_checkpoint:
-                next_checkpoint = self.clock() + JOURNAL_CHECKPOINT_S
+            if self.clock.monotonic() >= next_checkpoint:
+                next_checkpoint = self.clock.monotonic() + JOURNAL_CHECKPOINT_S
                 self.journal.checkpoint()
-            if self.clock() >= next_balance:
-                next_balance = self.clock() + BALANCE_REFRESH_S
+            if self.clock.monotonic() >= next_balance:
+                next_balance = self.clock.monotonic() + BALANCE_REFRESH_S
                 try:
                     self.check_balance(await self.chain.get_balance(self.ctx.authority))
                 except ChainError as e:
                     log.debug("balance refresh failed: %s", e)
             try:
-                await asyncio.wait_for(self._stop.wait(), CLOCK_POLL_S)
-            except asyncio.TimeoutError:
+                await self.clock.wait_for(self._stop.wait(), CLOCK_POLL_S)
+            except TimeoutError:
                 pass
 
     def check_balance(self, lamports: int) -> None:
@@ -355,7 +355,7 @@ __all__ = ["ALL_BOTS", "BOT_CLASSES", "Keeper", "KeeperStats", "SYSVAR_CLOCK", "
 
 
 async def run_from_config(config: Config, keypair: Keypair, bots: Sequence[str] | None = None,
-                          stop: asyncio.Event | None = None) -> None:
+                          stop: asyncio.Event | None = None, clock: Clock = LIVE) -> None:
     """Run a keeper against the configured cluster until ``stop`` is set (``perpkeep run``).
 
     Raises ``ChainError`` when the cluster cannot be reached at start.
@@ -364,9 +364,9 @@ async def run_from_config(config: Config, keypair: Keypair, bots: Sequence[str] 
 
     c = config.cluster
     chain = RpcChain(c.rpc_url, c.ws_url, c.send_urls, c.commitment, c.requests_per_second, c.request_timeout_s,
-                     c.silence_s, urgent_share=c.urgent_share)
+                     c.silence_s, urgent_share=c.urgent_share, clock=clock)
     try:
-        keeper = Keeper(config, chain, keypair, bots)
+        keeper = Keeper(config, chain, keypair, bots, clock=clock)
         await keeper.run(stop)
     finally:
         await chain.close()

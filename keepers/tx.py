@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
 from keepers.chain.base import URGENT, Blockhash, Chain, ChainError, SignatureStatus
+from keepers.clock import LIVE, Clock
 from keepers.confirm import StatusPoller
 from keepers.error_policy import Verdict, classify
 
@@ -160,7 +160,7 @@ class TxPipeline:
         blockhash_ttl_s: float = 1.0,
         fee_ttl_s: float = 5.0,
         max_confirm_s: float = 120.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = LIVE,
         state_slot: Callable[[Pubkey], int | None] | None = None,
     ) -> None:
         self.chain = chain
@@ -173,7 +173,7 @@ class TxPipeline:
         self.poll_s, self.resend_s, self.max_confirm_s = poll_s, resend_s, max_confirm_s
         self.blockhash_ttl_s, self.fee_ttl_s = blockhash_ttl_s, fee_ttl_s
         self.clock = clock
-        self.poller = StatusPoller(chain, poll_s)
+        self.poller = StatusPoller(chain, poll_s, clock)
         self._signed: OrderedDict[Signature, None] = OrderedDict()  # recent signatures, to keep every intent's transaction unique
         self.in_flight: dict[tuple[str, Pubkey], str] = {}  # (kind, target) -> key of the action in flight
         # The slot the cached state of an account was read at (the keeper's cache), and the (slot, time)
@@ -214,7 +214,7 @@ class TxPipeline:
         if not reserved and not self.reserve(action):
             busy = action.lock in self.in_flight or self._stale(action.lock)
             return ActionResult("busy" if busy else "done", action)
-        started = self.clock()
+        started = self.clock.monotonic()
         if self.metrics is not None:
             self.metrics.attempted(action.bot, action.kind)
         row = _JournalRow(self.journal, action)
@@ -223,11 +223,11 @@ class TxPipeline:
             result = await self._run(action, row, started)
         except ChainError as e:
             result = ActionResult("failed", action, error=f"chain: {e}", verdict=Verdict.RETRY,
-                                  latency_s=self.clock() - started)
+                                  latency_s=self.clock.monotonic() - started)
         except Exception as e:  # noqa: BLE001 - a bug in one action must not take the keeper down
             log.exception("action %s failed unexpectedly", action.key, extra={"bot": action.bot, "kind": action.kind})
             result = ActionResult("failed", action, error=f"internal: {type(e).__name__}: {e}", verdict=Verdict.ALERT,
-                                  latency_s=self.clock() - started)
+                                  latency_s=self.clock.monotonic() - started)
         finally:
             URGENT.reset(urgent)
             self.in_flight.pop(action.lock, None)
@@ -262,7 +262,7 @@ class TxPipeline:
             return False
         slot, at = landed
         seen = self.state_slot(lock[1])
-        if seen is None or seen >= slot or self.clock() - at > STALE_HOLD_S:
+        if seen is None or seen >= slot or self.clock.monotonic() - at > STALE_HOLD_S:
             del self._landed_at[lock]
             return False
         return True
@@ -285,10 +285,10 @@ class TxPipeline:
             if sim.err is not None:
                 name, verdict = classify(sim.err)
                 return ActionResult("failed", action, error=SIMULATION_PREFIX + name, verdict=verdict,
-                                    latency_s=self.clock() - started)
+                                    latency_s=self.clock.monotonic() - started)
             units = self._size(shape, sim.units_consumed)
             if self.dry_run:
-                return ActionResult("dry_run", action, compute_units=units, latency_s=self.clock() - started)
+                return ActionResult("dry_run", action, compute_units=units, latency_s=self.clock.monotonic() - started)
         else:  # unsimulated: the same shape can cost more with other state (more positions, a fuller book)
             units = min(self.fees.max_compute_units, max(math.ceil(units * REUSE_HEADROOM), units + REUSE_MIN_EXTRA_UNITS))
         units = min(self.fees.max_compute_units, units + action.extra_units)
@@ -307,7 +307,7 @@ class TxPipeline:
         fee = fee_lamports(len(tx.signatures), units, price)
         row.sent(str(signature), blockhash.last_valid_block_height)
         status = await self._send_and_confirm(tx, blockhash.last_valid_block_height)
-        latency = self.clock() - started
+        latency = self.clock.monotonic() - started
         if status is None:
             return ActionResult("expired", action, signature, error="blockhash expired before the transaction landed",
                                 verdict=Verdict.RETRY, compute_units=units, latency_s=latency)
@@ -331,7 +331,7 @@ class TxPipeline:
         return VersionedTransaction(msg, signers)
 
     async def _latest_blockhash(self) -> Blockhash:
-        now = self.clock()
+        now = self.clock.monotonic()
         if self._blockhash is None or now - self._blockhash[0] > self.blockhash_ttl_s:
             self._blockhash = (now, await self.chain.get_latest_blockhash())
         return self._blockhash[1]
@@ -340,7 +340,7 @@ class TxPipeline:
         """Recent fees paid by transactions locking the accounts ``action`` writes (cached for ``fee_ttl_s``)."""
         writable = sorted({m.pubkey for i in action.instructions for m in i.accounts if m.is_writable}, key=bytes)
         key = tuple(writable)
-        now = self.clock()
+        now = self.clock.monotonic()
         cached = self._recent_fees.get(key)
         if cached is None or now - cached[0] > self.fee_ttl_s:
             try:
@@ -373,13 +373,13 @@ class TxPipeline:
                 sub = self.chain.on_signature(signature, on_status)
             except ChainError as e:
                 log.debug("signature subscription unavailable (%s); polling only", e)
-            deadline = self.clock() + self.max_confirm_s
-            next_send = self.clock()
+            deadline = self.clock.monotonic() + self.max_confirm_s
+            next_send = self.clock.monotonic()
             seen: SignatureStatus | None = None
-            while self.clock() < deadline:
-                if self.clock() >= next_send:
+            while self.clock.monotonic() < deadline:
+                if self.clock.monotonic() >= next_send:
                     await self._send(tx)
-                    next_send = self.clock() + self.resend_s
+                    next_send = self.clock.monotonic() + self.resend_s
                 round_done = asyncio.ensure_future(self.poller.next_round(self.resend_s))
                 await asyncio.wait([pushed, round_done], return_when=asyncio.FIRST_COMPLETED)
                 round_done.cancel()
@@ -414,14 +414,14 @@ class TxPipeline:
         signature = Signature.from_string(entry.signature)
         self.poller.watch(signature, search_history=True)  # it may be older than the recent status cache
         try:
-            deadline = self.clock() + self.max_confirm_s
-            while self.clock() < deadline:
+            deadline = self.clock.monotonic() + self.max_confirm_s
+            while self.clock.monotonic() < deadline:
                 await self.poller.next_round(self.resend_s)
                 status = self.poller.statuses.get(signature)
                 if status is not None and (status.err is not None or self._reached(status)):
                     if status.err is None:
                         self.journal.record_outcome(entry.id, "landed", slot=status.slot)
-                        self._landed_at[target] = (status.slot, self.clock())
+                        self._landed_at[target] = (status.slot, self.clock.monotonic())
                     else:
                         name, verdict = classify(status.err)
                         self.journal.record_outcome(entry.id, journal_status("failed", verdict), error=name, slot=status.slot)
@@ -440,7 +440,7 @@ class TxPipeline:
         status = "expected" if expected else r.status
         self.outcomes[(a.kind, status)] += 1
         if r.status == "landed" and r.slot is not None:
-            self._landed_at[a.lock] = (r.slot, self.clock())
+            self._landed_at[a.lock] = (r.slot, self.clock.monotonic())
         error = f"dry run: {r.compute_units} CU" if r.status == "dry_run" else r.error
         self.journal.record_outcome(action_id, journal_status(r.status, r.verdict), error=error, slot=r.slot,
                                     compute_units=r.compute_units or None, fee_lamports=r.fee_lamports or None)

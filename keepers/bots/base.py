@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -20,6 +18,7 @@ from solders.pubkey import Pubkey
 
 from keepers.cache import AccountCache
 from keepers.chain.base import Chain, ChainError
+from keepers.clock import LIVE, Clock
 from keepers.oracles import RawAccount
 from keepers.tx import Action, ActionResult, TxPipeline
 from programs_client.perp.accounts import Market
@@ -78,7 +77,7 @@ class Bot:
     # after another, so the time-critical one must not wait behind the others' ticks and sends.
     wake_priority: ClassVar[int] = 10
 
-    def __init__(self, ctx: KeeperContext, config: Any, interval_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, ctx: KeeperContext, config: Any, interval_s: float, clock: Clock = LIVE) -> None:
         self.ctx = ctx
         self.config = config
         self.interval_s = interval_s
@@ -97,7 +96,7 @@ class Bot:
     def every(self, what: str, period_s: float) -> bool:
         """True at most once per ``period_s`` for ``what``: work that a burst of wakes must not repeat
         (an RPC read, a scan of every user)."""
-        now = self.clock()
+        now = self.clock.monotonic()
         last = self._done_at.get(what)
         if last is not None and now - last < period_s:
             return False
@@ -114,8 +113,8 @@ class Bot:
         while not stop.is_set():
             await self.tick_once()
             try:
-                await asyncio.wait_for(self._wake.wait(), self.interval_s)
-            except asyncio.TimeoutError:
+                await self.clock.wait_for(self._wake.wait(), self.interval_s)
+            except TimeoutError:
                 pass
             self._wake.clear()
 
@@ -127,7 +126,7 @@ class Bot:
         try:
             await self.tick()
             self.ticks += 1
-            self.last_tick_at = self.clock()
+            self.last_tick_at = self.clock.monotonic()
             self.ctx.health.beat(self.name)
         except ChainError as e:  # the endpoint is down or faulty: expected now and then, no traceback
             self.errors += 1
@@ -174,7 +173,10 @@ class Bot:
     async def drain(self, timeout_s: float = 30.0) -> None:
         """Wait (bounded) for this bot's in-flight actions to finish."""
         if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=timeout_s)
+            try:
+                await self.clock.wait_for(asyncio.wait(list(self._tasks)), timeout_s)
+            except TimeoutError:
+                pass
 
     async def close(self) -> None:
         """Cancel in-flight submissions (the journal keeps their intents for the next run)."""
@@ -184,7 +186,7 @@ class Bot:
 
     def health(self) -> dict[str, Any]:
         """A summary for /health and the status view."""
-        age = None if self.last_tick_at is None else round(self.clock() - self.last_tick_at, 3)
+        age = None if self.last_tick_at is None else round(self.clock.monotonic() - self.last_tick_at, 3)
         return {"ticks": self.ticks, "errors": self.errors, "last_tick_age_s": age, "in_flight": self.in_flight,
                 "peak_in_flight": self.peak_in_flight, "results": dict(self.results)}
 

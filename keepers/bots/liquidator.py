@@ -277,7 +277,7 @@ class LiquidatorBot(Bot):
     def derisk(self, own_user: User, states: Mapping[int, MarketState]) -> None:
         """Reduce what we hold with one reduce-only IOC slice per market against the opposite side of the book."""
         cache, ctx = self.ctx.cache, self.ctx
-        now = self.clock()
+        now = self.clock.monotonic()
         addresses = {i: cache.market_address(i) for i in cache.markets}
         for pos in positions_of(own_user):
             i, base = pos.market_index, pos.base_amount

@@ -35,10 +35,8 @@ import email.utils
 import json
 import logging
 import math
-import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -80,6 +78,7 @@ from keepers.chain.base import (
     SlotCallback,
 )
 from keepers.chain.websocket import WsSubscription, WsSubscriptions, account_data, backoff_s
+from keepers.clock import LIVE, Clock
 
 log = logging.getLogger("perpkeep.chain")
 
@@ -207,17 +206,20 @@ class _PrioritizationFeesResp:
         return cls([e["prioritizationFee"] for e in sorted(result, key=lambda e: e["slot"])])
 
 
-def _retry_after_s(header: str | None) -> float:
-    """Seconds asked by a Retry-After header (delta-seconds or an HTTP date)."""
+def _retry_after_s(header: str | None, now_unix_s: float) -> float:
+    """Seconds asked by a Retry-After header (delta-seconds, or an HTTP date compared with ``now_unix_s``)."""
     if header is None:
         return DEFAULT_RETRY_AFTER_S
     try:
         seconds = float(header)
     except ValueError:
         try:
-            seconds = (email.utils.parsedate_to_datetime(header) - datetime.now(timezone.utc)).total_seconds()
+            when = email.utils.parsedate_to_datetime(header)
         except (TypeError, ValueError):
             return DEFAULT_RETRY_AFTER_S
+        if when.tzinfo is None:  # no zone: not an HTTP date
+            return DEFAULT_RETRY_AFTER_S
+        seconds = when.timestamp() - now_unix_s
     return max(0.0, seconds) if math.isfinite(seconds) else DEFAULT_RETRY_AFTER_S
 
 
@@ -308,6 +310,9 @@ class RpcChain:
         Cap of the jittered exponential backoff (HTTP retries and reconnects).
     name : str, optional
         Name in logs; default the ``host:port`` of ``rpc_url``.
+    clock : Clock
+        Time of the 429 pauses and retry backoffs (and of the websocket's); the live clock by default.
+        HTTP request timeouts and the rate limiter run on real time: they meet real I/O.
 
     Subscribe from coroutines of the loop the chain is used on: the first subscription starts the
     websocket task there.
@@ -320,7 +325,7 @@ class RpcChain:
     def __init__(self, rpc_url: str, ws_url: str | None = None, send_urls: Sequence[str] = (),
                  commitment: str = "confirmed", requests_per_second: float = 50.0, request_timeout_s: float = 10.0,
                  silence_s: float = 10.0, max_backoff_s: float = 8.0, name: str | None = None,
-                 urgent_share: float = 0.2) -> None:
+                 urgent_share: float = 0.2, clock: Clock = LIVE) -> None:
         if commitment not in COMMITMENTS:
             raise ValueError(f"commitment must be one of {', '.join(COMMITMENTS)}, got {commitment!r}")
         for label, value in (("requests_per_second", requests_per_second), ("request_timeout_s", request_timeout_s),
@@ -336,6 +341,7 @@ class RpcChain:
         self.rate_limited = 0
         self.retries = 0
         self._max_backoff_s = max_backoff_s
+        self._clock = clock
         urgent_rps = requests_per_second * urgent_share
         self._endpoints = [
             _Endpoint(url, endpoint_label(url), AsyncClient(url, timeout=request_timeout_s),
@@ -346,7 +352,8 @@ class RpcChain:
         self._background = Background(log, f"{self.name}: background send failed")
         self._closed = False
         self._ws = WsSubscriptions(ws_url, self, commitment, label=f"{self.name} ({endpoint_label(ws_url)})",
-                                   silence_s=silence_s, max_backoff_s=max_backoff_s, open_timeout_s=request_timeout_s)
+                                   silence_s=silence_s, max_backoff_s=max_backoff_s, open_timeout_s=request_timeout_s,
+                                   clock=clock)
 
     @property
     def reconnects(self) -> int:
@@ -368,9 +375,9 @@ class RpcChain:
         while True:
             if self._closed:
                 raise ChainError(f"{where}: chain is closed")
-            pause = ep.paused_until - time.monotonic()
+            pause = ep.paused_until - self._clock.monotonic()
             if pause > 0:
-                await asyncio.sleep(pause)
+                await self._clock.sleep(pause)
             await ep.throttler_for(URGENT.get()).acquire()
             self.requests += 1
             try:
@@ -386,12 +393,12 @@ class RpcChain:
                     return reply.text
                 if reply.status_code == 429:
                     self.rate_limited += 1
-                    wait_s = _retry_after_s(reply.headers.get("retry-after"))
+                    wait_s = _retry_after_s(reply.headers.get("retry-after"), self._clock.time())
                     if rate_limited >= MAX_RATE_LIMITED_RETRIES or wait_s > MAX_RETRY_AFTER_S:
                         raise RateLimited(f"{where}: HTTP 429 (rate limited), retry after {wait_s:g} s", wait_s)
                     rate_limited += 1
                     self.retries += 1
-                    ep.paused_until = max(ep.paused_until, time.monotonic() + wait_s)
+                    ep.paused_until = max(ep.paused_until, self._clock.monotonic() + wait_s)
                     log.info("%s: HTTP 429, waiting %.3g s", where, wait_s)
                     continue
                 problem = f"HTTP {reply.status_code} {reply.reason_phrase}: {_snippet(reply.text, 100)}"
@@ -403,7 +410,7 @@ class RpcChain:
             delay = backoff_s(failures, self._max_backoff_s)
             failures += 1
             log.info("%s: %s; retry %d in %.2f s", where, problem, failures, delay)
-            await asyncio.sleep(delay)
+            await self._clock.sleep(delay)
 
     def _config(self, **extra: Any) -> dict[str, Any]:
         return {"commitment": self.commitment, **extra}

@@ -30,7 +30,6 @@ import itertools
 import json
 import logging
 import random
-import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -57,6 +56,7 @@ from keepers.chain.base import (
     ChainError,
     SignatureStatus,
 )
+from keepers.clock import LIVE, Clock
 
 log = logging.getLogger("perpkeep.chain")
 
@@ -145,7 +145,7 @@ class WsSubscriptions:
     """Every subscription of one ``RpcChain``, multiplexed over one websocket (see the module docstring)."""
 
     def __init__(self, ws_url: str, reads: CatchUpReads, commitment: str, *, label: str, silence_s: float,
-                 max_backoff_s: float, open_timeout_s: float) -> None:
+                 max_backoff_s: float, open_timeout_s: float, clock: Clock = LIVE) -> None:
         self.reconnects = 0
         self._url = ws_url
         self._reads = reads
@@ -154,6 +154,7 @@ class WsSubscriptions:
         self._silence_s = silence_s
         self._max_backoff_s = max_backoff_s
         self._open_timeout_s = open_timeout_s
+        self._clock = clock
         self._keys = itertools.count(1)
         self._request_ids = itertools.count(1)
         self._subs: dict[int, WsSubscription] = {}
@@ -213,7 +214,7 @@ class WsSubscriptions:
     async def _run(self) -> None:
         failures = 0
         while self._subs and not self._closed:
-            started = time.monotonic()
+            started = self._clock.monotonic()
             try:
                 async with connect(self._url, open_timeout=self._open_timeout_s, close_timeout=CLOSE_TIMEOUT_S,
                                    max_size=MAX_MESSAGE_BYTES) as ws:
@@ -228,8 +229,8 @@ class WsSubscriptions:
                 log.exception("%s: websocket session failed", self._label)
             if not self._subs or self._closed:
                 break
-            failures = 0 if time.monotonic() - started >= self._max_backoff_s else failures + 1
-            await asyncio.sleep(backoff_s(failures, self._max_backoff_s))
+            failures = 0 if self._clock.monotonic() - started >= self._max_backoff_s else failures + 1
+            await self._clock.sleep(backoff_s(failures, self._max_backoff_s))
 
     async def _session(self, ws: ClientConnection) -> None:
         self._ws = ws
@@ -264,7 +265,7 @@ class WsSubscriptions:
     async def _read(self, ws: ClientConnection) -> None:
         while True:
             try:
-                async with asyncio.timeout(self._silence_s):
+                async with self._clock.timeout(self._silence_s):
                     text = await ws.recv()
             except TimeoutError:
                 if not self._subs:
@@ -355,7 +356,7 @@ class WsSubscriptions:
                     if sub.active:
                         self._to_catch_up.setdefault(sub.key, sub)
                 self._catch_up_due.set()
-                await asyncio.sleep(backoff_s(failures, self._max_backoff_s))
+                await self._clock.sleep(backoff_s(failures, self._max_backoff_s))
                 failures += 1
 
     async def _catch_up(self, subs: list[WsSubscription]) -> None:

@@ -7,27 +7,22 @@ from pathlib import Path
 
 import pytest
 
+from keepers.clock import VirtualClock
 from keepers.journal import SCHEMA_VERSION, Journal, JournalError, Status
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        return self.now
-
-
 def test_round_trip() -> None:
-    with Journal(":memory:", clock=Clock()) as j:
+    clock = VirtualClock(start_unix_s=1001.0)
+    with Journal(":memory:", clock=clock) as j:
         aid = j.record_intent("liq:user1:5", "liquidator", "liquidate_perp", "user1", {"market": 0, "base": -5})
         e = j.latest("liq:user1:5")
         assert (e.id, e.bot, e.kind, e.target, e.status) == (aid, "liquidator", "liquidate_perp", "user1", "pending")
         assert e.detail == {"market": 0, "base": -5} and e.created_at == 1001.0 and e.signature is None
+        clock.advance(1)
         j.record_sent(aid, "sig1", 12345)
         e = j.latest("liq:user1:5")
         assert (e.status, e.signature, e.last_valid_block_height, e.sent_at) == ("sent", "sig1", 12345, 1002.0)
+        clock.advance(1)
         j.record_outcome(aid, Status.LANDED, slot=77, compute_units=42_000, fee_lamports=5_000)
         e = j.latest("liq:user1:5")
         assert (e.status, e.slot, e.compute_units, e.fee_lamports, e.finished_at, e.error) == (

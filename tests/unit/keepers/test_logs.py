@@ -11,6 +11,7 @@ import pytest
 from solders.keypair import Keypair
 from solders.signature import Signature
 
+from keepers.clock import VirtualClock
 from keepers.logs import REDACTED, JsonFormatter, TextFormatter, redact, setup_logging
 
 
@@ -107,6 +108,18 @@ def test_text_format(stream: io.StringIO) -> None:
     logging.getLogger("perpkeep.t").info("hello %s", str(Keypair()), extra={"bot": "funding"})
     line = stream.getvalue().strip()
     assert line.endswith(f"INFO perpkeep.t hello {REDACTED} bot=funding")
+
+
+def test_records_are_stamped_with_the_clock_given(stream: io.StringIO) -> None:
+    clock = VirtualClock(start_unix_s=1_700_000_000.0)  # 2023-11-14T22:13:20Z
+    clock.advance(1.25)
+    setup_logging("info", "json", stream, clock=clock)
+    logging.getLogger("perpkeep.sim").info("in simulated time")
+    setup_logging("info", "text", stream, clock=clock)
+    logging.getLogger("perpkeep.sim").info("and as text")
+    first, second = stream.getvalue().splitlines()
+    assert json.loads(first)["ts"] == "2023-11-14T22:13:21.250Z"
+    assert ",250 INFO perpkeep.sim and as text" in second
 
 
 def test_redact_leaves_ordinary_text() -> None:

@@ -9,15 +9,8 @@ import urllib.request
 
 import pytest
 
+from keepers.clock import VirtualClock
 from keepers.observability import Health, Metrics, ObservabilityServer
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def get(port: int, path: str) -> tuple[int, str, bytes]:
@@ -52,15 +45,15 @@ def test_metrics_render() -> None:
 
 
 def test_health_watchdogs() -> None:
-    clock = Clock()
+    clock = VirtualClock()
     h = Health(clock)
     assert h.report() == (True, {})
     h.register("funding", 10.0)
     h.register("settler", 30.0)
-    clock.now += 5
+    clock.advance(5)
     h.beat("settler")
     assert h.report()[0]
-    clock.now += 6
+    clock.advance(6)
     ok, bots = h.report()
     assert not ok and bots["funding"] == {"age_s": 11.0, "timeout_s": 10.0, "stale": True}
     assert bots["settler"] == {"age_s": 6.0, "timeout_s": 30.0, "stale": False}
@@ -71,7 +64,7 @@ def test_health_watchdogs() -> None:
 
 
 async def test_server_serves_metrics_and_health() -> None:
-    clock = Clock()
+    clock = VirtualClock()  # moved by hand: the server itself runs on the test's live loop
     metrics, health = Metrics(), Health(clock)
     health.register("mark_price", 30.0)
     server = ObservabilityServer(metrics, health, "127.0.0.1", 0)
@@ -96,7 +89,7 @@ async def test_server_serves_metrics_and_health() -> None:
         health.set_problem("sol_balance", None)
         assert (await asyncio.to_thread(get, server.port, "/health"))[0] == 200
 
-        clock.now += 31
+        clock.advance(31)
         status, _, body = await asyncio.to_thread(get, server.port, "/health")
         assert status == 503 and json.loads(body)["ok"] is False
         assert json.loads(body)["bots"]["mark_price"]["stale"] is True

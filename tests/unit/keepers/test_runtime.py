@@ -22,6 +22,7 @@ from solders.pubkey import Pubkey
 from keepers import instructions as ix
 from keepers.bots.base import Bot
 from keepers.chain.inprocess import InProcessChain
+from keepers.clock import VirtualClock
 from keepers.config import ConfigError, MarketConfig
 from keepers.pdas import insurance_vault_pda
 from keepers.runtime import Keeper
@@ -228,14 +229,14 @@ async def test_a_burst_of_user_changes_reads_the_insurance_vault_once_an_interva
 
 
 def test_every_allows_work_once_a_period() -> None:
-    now = [100.0]
-    bot = Bot(None, None, 1.0, lambda: now[0])  # type: ignore[arg-type] - scheduling needs no context
+    clock = VirtualClock()
+    bot = Bot(None, None, 1.0, clock)  # type: ignore[arg-type] - scheduling needs no context
     assert bot.every("scan", 5.0)
     assert not bot.every("scan", 5.0)
     assert bot.every("read", 5.0)  # each kind of work has its own period
-    now[0] += 4.9
+    clock.advance(4.9)
     assert not bot.every("scan", 5.0)
-    now[0] += 0.1
+    clock.advance(0.1)
     assert bot.every("scan", 5.0)
     assert bot.every("scan", 0.0)
 
