@@ -320,6 +320,7 @@ class LiquidatorBotConfig:
     max_margin_usage_bps: int = _key(_int(1, 10_000), 8000)
     min_shortfall_quote: int = _key(_int(0, U64_MAX), 0)
     sol_price_quote: int = _key(_int(1, U64_MAX), 150_000_000)
+    interval_s: float = _key(_num(0, above=True), 1.0)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -335,6 +336,7 @@ class SettlerBotConfig:
 class InsuranceBotConfig:
     sweep_interval_s: float = _key(_num(0, above=True), 3600.0)
     coverage_alert_ratio: float = _key(_num(0, 1000), 0.05)
+    interval_s: float = _key(_num(0, above=True), 10.0)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -61,11 +61,12 @@ def decode_clock(data: bytes) -> tuple[int, int]:
 
 
 def bot_interval_s(name: str, config: Config) -> float:
-    """How often a bot ticks when nothing wakes it."""
+    """A bot's period for work it repeats (see each bot) and the base of its watchdog timeout."""
     bots = config.bots
     return {
         "mark_price": min(bots.mark_price.heartbeat_s / 4, 5.0), "funding": bots.funding.poll_s,
-        "liquidator": 1.0, "settler": bots.settler.interval_s, "insurance": 10.0,
+        "liquidator": bots.liquidator.interval_s, "settler": bots.settler.interval_s,
+        "insurance": bots.insurance.interval_s,
     }[name]
 
 

@@ -48,6 +48,7 @@ def test_minimal_file_loads_with_defaults(tmp_path: Path) -> None:
     assert (c.logging.level, c.logging.format) == ("info", "json")
     assert c.bots.mark_price.deviation_bps == 20 and c.bots.liquidator.derisk_slice_bps == 2500
     assert c.bots.settler.consume_limit == 16 and c.bots.insurance.coverage_alert_ratio == 0.05
+    assert c.bots.liquidator.interval_s == 1.0 and c.bots.insurance.interval_s == 10.0
     assert c.markets == () and c.oracle.program_id is None and c.path == tmp_path / "keeper.toml"
 
 
@@ -72,6 +73,9 @@ journal_path = "/var/lib/perpkeep/j.sqlite"
 exchange = "{PUBKEY}"
 [bots.liquidator]
 derisk = false
+interval_s = 2
+[bots.insurance]
+interval_s = 30.5
 [[markets]]
 index = 0
 oracle = "{PUBKEY}"
@@ -85,6 +89,8 @@ index = 1
     assert c.cluster.requests_per_second == 5.0 and isinstance(c.cluster.requests_per_second, float)
     assert c.cluster.send_urls == ("https://a.example", "http://b.example:8899")
     assert not c.bots.liquidator.derisk
+    assert c.bots.liquidator.interval_s == 2.0 and isinstance(c.bots.liquidator.interval_s, float)
+    assert c.bots.insurance.interval_s == 30.5
     assert [m.index for m in c.markets] == [0, 1]
     assert c.markets[0].fallback_feed_id == bytes([0xAB]) * 32 and c.markets[0].initial_price == 150.0
 
@@ -99,6 +105,9 @@ BAD = [
     ("[bots.mark_price]\nheartbeat_s = 0", "bots.mark_price.heartbeat_s: must be a number > 0, got 0"),
     ("[bots.mark_price]\nheartbeat_s = \"30\"", 'bots.mark_price.heartbeat_s: must be a number > 0, got "30"'),
     ("[bots.mark_price]\nheartbeat_s = nan", "bots.mark_price.heartbeat_s: must be a number > 0, got nan"),
+    ("[bots.liquidator]\ninterval_s = 0", "bots.liquidator.interval_s: must be a number > 0, got 0"),
+    ("[bots.insurance]\ninterval_s = -10", "bots.insurance.interval_s: must be a number > 0, got -10"),
+    ("[bots.insurance]\ninterval_s = \"10s\"", 'bots.insurance.interval_s: must be a number > 0, got "10s"'),
     ("[bots.settler]\nconsume_limit = 129", "bots.settler.consume_limit: must be a whole number between 1 and 128, got 129"),
     ("[bots.settler]\nfunding_threshold_quote = -1",
      "bots.settler.funding_threshold_quote: must be a whole number between 0 and"),
