@@ -1,8 +1,9 @@
 """Prometheus metrics, per-bot watchdogs and the one HTTP endpoint that serves both.
 
-``Metrics`` owns its registry (so tests and processes can hold several). ``Health`` tracks each bot's
-last heartbeat against its timeout. ``ObservabilityServer`` serves ``GET /metrics`` (text exposition
-0.0.4) and ``GET /health`` (200, or 503 when any bot is stale) on ``keepers.http_server``.
+``Metrics`` owns its registry (so tests and processes can hold several). ``Health`` holds each bot's
+work to its timeout (a bot that idles is not stale; one whose tick does not finish is).
+``ObservabilityServer`` serves ``GET /metrics`` (text exposition 0.0.4) and ``GET /health`` (200, or
+503 when any bot is stale) on ``keepers.http_server``.
 """
 
 from __future__ import annotations
@@ -101,13 +102,18 @@ class Metrics:
 
 
 class Health:
-    """Per-bot watchdogs (a bot is stale when it has not beaten within its timeout) and named problems
-    of the keeper as a whole (e.g. a fee payer running out of SOL)."""
+    """Per-bot watchdogs and named problems of the keeper as a whole (e.g. a fee payer running out of SOL).
+
+    A bot sleeps until a change (or its own next deadline) gives it work, so a long silence is not a
+    fault: a bot is stale when work it started is not done within its timeout, i.e. a tick that has not
+    finished, or ticks that keep failing, since ``busy`` until the next ``beat``.
+    """
 
     def __init__(self, clock: Clock = LIVE) -> None:
         self.clock = clock
         self._timeouts: dict[str, float] = {}
         self._beats: dict[str, float] = {}
+        self._busy_since: dict[str, float] = {}
         self.problems: dict[str, str] = {}
 
     def set_problem(self, name: str, reason: str | None) -> None:
@@ -123,20 +129,30 @@ class Health:
             raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
         self._timeouts[bot] = timeout_s
         self._beats[bot] = self.clock.monotonic()
+        self._busy_since.pop(bot, None)
+
+    def busy(self, bot: str) -> None:
+        """``bot`` started work (a tick); it owes a ``beat`` within its timeout from the first such start."""
+        if bot not in self._timeouts:
+            raise KeyError(f"bot {bot!r} is not registered with Health")
+        self._busy_since.setdefault(bot, self.clock.monotonic())
 
     def beat(self, bot: str) -> None:
-        """Record that ``bot`` is alive."""
+        """Record that ``bot`` finished its work: it is alive, and idle until it is busy again."""
         if bot not in self._timeouts:
             raise KeyError(f"bot {bot!r} is not registered with Health")
         self._beats[bot] = self.clock.monotonic()
+        self._busy_since.pop(bot, None)
 
     def report(self) -> tuple[bool, dict[str, dict[str, Any]]]:
-        """(every bot fresh and no problem, {bot: {"age_s", "timeout_s", "stale"}}); see ``problems``."""
+        """(every bot fresh and no problem, {bot: {"age_s" since the last beat, "timeout_s", "stale"}});
+        see ``problems``."""
         now = self.clock.monotonic()
         bots = {}
         for bot, timeout in self._timeouts.items():
             age = max(0.0, now - self._beats[bot])
-            bots[bot] = {"age_s": round(age, 3), "timeout_s": timeout, "stale": age > timeout}
+            since = self._busy_since.get(bot)
+            bots[bot] = {"age_s": round(age, 3), "timeout_s": timeout, "stale": since is not None and now - since > timeout}
         return not any(b["stale"] for b in bots.values()) and not self.problems, bots
 
 

@@ -5,9 +5,11 @@
 
 1. snapshot every perp account (``getProgramAccounts``) into the cache, then follow the program's
    account changes by subscription;
-2. follow every market's oracle accounts and the Clock sysvar (re-read at each new slot);
+2. follow every market's oracle accounts and the Clock sysvar (re-read at each new slot, and polled
+   only while the slot notifications of a chain that can lose them are quiet);
 3. resolve the actions a previous run left unfinished (the journal), before any bot acts;
-4. run the bots, each woken by the changes it cares about and at its interval;
+4. run the bots, each woken by the changes it cares about (and by the Clock reaching the chain time its
+   next work falls due): a keeper does no work while the chain stands still;
 5. serve ``/metrics`` and ``/health`` and keep the SOL balance gauge current.
 """
 
@@ -49,7 +51,7 @@ ALL_BOTS = tuple(BOT_CLASSES)
 WATCHDOG_FACTOR = 10.0  # a bot is stale after this many intervals without a completed tick
 MIN_WATCHDOG_S = 30.0
 BALANCE_REFRESH_S = 15.0
-CLOCK_POLL_S = 1.0
+CLOCK_POLL_S = 1.0  # the Clock is polled this long after the last slot notification (``slots_can_stop``)
 JOURNAL_CHECKPOINT_S = 10.0
 
 
@@ -128,6 +130,8 @@ class Keeper:
         self._oracle_subs: dict[Pubkey, Subscription] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._clock_refresh: asyncio.Task[None] | None = None
+        self._slot_seen_at = clock.monotonic()
+        self._slot_seen = asyncio.Event()  # wakes housekeeping
         self._started = False
 
     def _make_bot(self, name: str) -> Bot:
@@ -291,6 +295,8 @@ class Keeper:
 
     def _on_slot(self, slot: int) -> None:
         self.stats.slots_seen += 1
+        self._slot_seen_at = self.clock.monotonic()
+        self._slot_seen.set()
         if slot > self.ctx.clock.slot:
             self.ctx.clock.slot = slot
         if self._clock_refresh is None or self._clock_refresh.done():
@@ -303,11 +309,17 @@ class Keeper:
             log.debug("clock refresh failed: %s", e)
 
     async def _housekeeping(self) -> None:
-        """Poll the clock (in case slot notifications stop) and the SOL balance, until stopped."""
-        next_balance = next_checkpoint = 0.0
+        """Until stopped, after each slot: checkpoint the journal (at most every ``JOURNAL_CHECKPOINT_S``),
+        refresh the SOL balance (at most every ``BALANCE_REFRESH_S``) and count websocket reconnects; on a
+        chain whose slot notifications can stop (``slots_can_stop``: a dropped websocket), also every
+        ``CLOCK_POLL_S`` without one, polling the Clock then. While the chain stands still, nothing changes."""
+        polls_clock = getattr(self.chain, "slots_can_stop", True)
+        next_balance = next_checkpoint = self.clock.monotonic()
         reconnects = 0
         while not self._stop.is_set():
-            await self._refresh_clock_quietly()
+            self._slot_seen.clear()
+            if polls_clock and self.clock.monotonic() - self._slot_seen_at >= CLOCK_POLL_S:
+                await self._refresh_clock_quietly()
             now_reconnects = getattr(self.chain, "reconnects", 0)  # RpcChain counts its websocket reconnects
             for _ in range(now_reconnects - reconnects):
                 self.metrics.rpc_reconnected()
@@ -322,7 +334,7 @@ class Keeper:
                 except ChainError as e:
                     log.debug("balance refresh failed: %s", e)
             try:
-                await self.clock.wait_for(self._stop.wait(), CLOCK_POLL_S)
+                await self.clock.wait_for(self._slot_seen.wait(), CLOCK_POLL_S if polls_clock else None)
             except TimeoutError:
                 pass
 

@@ -2,13 +2,16 @@
 
 A bot plans with pure functions (state in, ``Action``s out) and hands the actions to the
 transaction pipeline in the background, so that a slow confirmation never delays the next plan.
-Its loop runs a ``tick`` when woken by a relevant change or at its interval, guarded against
-re-entrance, and beats its watchdog after every completed tick.
+Its loop runs a ``tick`` when woken by a relevant change, guarded against re-entrance, and beats its
+watchdog after every completed tick. There is no polling: a bot whose work falls due in chain time
+sets ``due_ts`` and is woken by the Clock that reaches it; work held back by a period (``every``) asks
+for the tick that can do it (``tick_within``). While nothing changes, a keeper does nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -51,8 +54,9 @@ class KeeperContext:
     # either way: a user is valued with the marks of all its positions.
     kept: frozenset[int] | None = None
 
-    @property
+    @functools.cached_property
     def authority(self) -> Pubkey:
+        """The keeper's public key (derived once: ``Keypair.pubkey`` costs ~20 us a call)."""
         return self.keypair.pubkey()
 
     def keeps(self, market_index: int) -> bool:
@@ -67,8 +71,9 @@ class KeeperContext:
 class Bot:
     """A keeper bot: ``tick`` plans and submits; ``run`` schedules ticks until stopped.
 
-    Subclasses set ``name`` and implement ``tick``; ``wakes_on`` names the changes that wake them early
-    (cache kinds such as "user", "market", "event_queue", and "oracle" or "clock").
+    Subclasses set ``name`` and implement ``tick``; ``wakes_on`` names the changes that wake them (cache
+    kinds such as "user", "market", "event_queue", and "oracle" or "clock": every move of chain time).
+    ``interval_s`` is the period of the work a bot repeats (see each bot) and the base of its watchdog.
     """
 
     name: ClassVar[str] = "bot"
@@ -91,31 +96,50 @@ class Bot:
         self._tasks: set[asyncio.Task[ActionResult]] = set()
         self.peak_in_flight = 0  # the most actions this bot ever had in flight at once
         self._done_at: dict[str, float] = {}
+        # Chain time at which this bot has work even if nothing else changes (set by ``tick``): the Clock
+        # reaching it wakes the bot. None: none.
+        self.due_ts: int | None = None
+        self._tick_at: float | None = None  # a tick asked for by ``tick_within`` (monotonic)
 
     # -- scheduling ---------------------------------------------------------------------------------
-    def every(self, what: str, period_s: float) -> bool:
+    def every(self, what: str, period_s: float, *, defer: bool = False) -> bool:
         """True at most once per ``period_s`` for ``what``: work that a burst of wakes must not repeat
-        (an RPC read, a scan of every user)."""
+        (an RPC read, a scan of every user). With ``defer``, a refusal asks for a tick at the end of the
+        period (``tick_within``): work that is postponed, not dropped."""
         now = self.clock.monotonic()
         last = self._done_at.get(what)
         if last is not None and now - last < period_s:
+            if defer:
+                self.tick_within(period_s - (now - last))
             return False
         self._done_at[what] = now
         return True
 
+    def tick_within(self, seconds: float) -> None:
+        """Ask for another tick at most ``seconds`` from now, even if nothing wakes this bot."""
+        at = self.clock.monotonic() + max(seconds, 0.0)
+        if self._tick_at is None or at < self._tick_at:
+            self._tick_at = at
+
     def wake(self, kind: str = "") -> None:
-        """Ask for a tick soon (a change this bot cares about happened)."""
-        if not kind or kind in self.wakes_on:
+        """Ask for a tick soon (a change this bot cares about happened, or the Clock reached ``due_ts``)."""
+        if not kind or kind in self.wakes_on or (
+                kind == "clock" and self.due_ts is not None and self.ctx.clock.unix_timestamp >= self.due_ts):
             self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Tick at the interval or when woken, until ``stop`` is set."""
+        """Tick, then sleep until woken (or until a tick asked for by ``tick_within``), until ``stop`` is set
+        (checked after each tick: ``Keeper.stop`` also cancels the task)."""
         while not stop.is_set():
+            self._tick_at = None
             await self.tick_once()
-            try:
-                await self.clock.wait_for(self._wake.wait(), self.interval_s)
-            except TimeoutError:
-                pass
+            if self._tick_at is None:
+                await self._wake.wait()
+            else:
+                try:
+                    await self.clock.wait_for(self._wake.wait(), max(self._tick_at - self.clock.monotonic(), 0.0))
+                except TimeoutError:
+                    pass
             self._wake.clear()
 
     async def tick_once(self) -> None:
@@ -123,6 +147,7 @@ class Bot:
         if self._busy:
             return
         self._busy = True
+        self.ctx.health.busy(self.name)
         try:
             await self.tick()
             self.ticks += 1
@@ -153,7 +178,7 @@ class Bot:
             return False
         task = asyncio.create_task(self._submit(action), name=f"{self.name}:{action.kind}")
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
         self.peak_in_flight = max(self.peak_in_flight, len(self._tasks))
         return True
 
@@ -164,8 +189,12 @@ class Bot:
             self.on_result(result)
         except Exception:  # noqa: BLE001
             log.exception("[%s] result handler failed", self.name, extra={"bot": self.name})
-        self.wake()
         return result
+
+    def _finished(self, task: asyncio.Task[ActionResult]) -> None:
+        # Out of ``in_flight`` before the tick this wakes: a bot at its in-flight budget plans again.
+        self._tasks.discard(task)
+        self.wake()
 
     def on_result(self, result: ActionResult) -> None:
         """Called after each submitted action finishes (override to follow up, e.g. derisk)."""

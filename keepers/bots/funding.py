@@ -4,6 +4,10 @@
 ``[consume_events, update_prices, update_funding]`` with a drain that also catches fills queued after
 the plan (``keepers.bots.drain``). "Too early" is the expected answer when another keeper was faster and
 is not alerted; anything else is counted and alerted by the pipeline.
+
+The bot sleeps until the earliest period end of the cached markets in chain time (``due_ts``: the
+Clock reaching it wakes the bot) or a market change; a crank that is due but waits for the queue to be
+drained is looked at again every ``bots.funding.poll_s``.
 """
 
 from __future__ import annotations
@@ -27,9 +31,14 @@ def next_funding_ts(market: Market) -> int:
     return market.last_funding_ts + market.params.funding_period_secs
 
 
+def funded(market: Market) -> bool:
+    """Whether ``market`` takes ``update_funding`` at all (its status, and a price to fund at)."""
+    return market.status.discriminator in _FUNDED and market.index_price > 0
+
+
 def funding_due(market: Market, now_ts: int) -> bool:
     """Whether ``update_funding`` would be accepted at ``now_ts`` (pure)."""
-    return market.status.discriminator in _FUNDED and market.index_price > 0 and now_ts >= next_funding_ts(market)
+    return funded(market) and now_ts >= next_funding_ts(market)
 
 
 def funding_action(bot: str, market: Market, address: Pubkey, drained: Drain, program_id: Pubkey) -> Action:
@@ -48,16 +57,23 @@ class FundingBot(Bot):
     """Cranks funding for every market whose period ended (see the module docstring)."""
 
     name = "funding"
-    wakes_on = frozenset({"market", "clock"})
+    wakes_on = frozenset({"market"})
 
     async def tick(self) -> None:
         ctx = self.ctx
+        ends = []
         for index, market in ctx.kept_markets():
+            if not funded(market):
+                continue
+            ends.append(next_funding_ts(market))
             if not funding_due(market, ctx.clock.unix_timestamp):
                 continue
             drained = drain(index, ctx.cache.event_queue(index), ctx.cache.orderbook(index), ctx.program_id)
-            if drained is not None:  # else the settler consumes part of the queue first
+            if drained is None:  # the settler consumes part of the queue first
+                self.tick_within(self.interval_s)
+            else:
                 self.submit(funding_action(self.name, market, ctx.cache.market_address(index), drained, ctx.program_id))
+        self.due_ts = min(ends, default=None)
 
 
-__all__ = ["FundingBot", "funding_action", "funding_due", "next_funding_ts"]
+__all__ = ["FundingBot", "funded", "funding_action", "funding_due", "next_funding_ts"]

@@ -5,12 +5,17 @@
   queue drained, so the transaction drains it first: ``keepers.bots.drain``);
 - ``resolve_bankruptcy`` for every bankrupt user in the cache;
 - coverage = insurance vault balance / open-interest notional; below ``coverage_alert_ratio`` it
-  raises an alert (once per crossing) and always exports the ratio as a metric.
+  raises an alert (once per crossing) and always exports the ratio as a metric. The vault is read
+  after a market or user change (what moves either side of the ratio), at most once per
+  ``bots.insurance.interval_s``.
+
+The bot wakes on market and user changes and when the Clock reaches the next sweep (``due_ts``).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 
 from solders.pubkey import Pubkey
@@ -19,6 +24,7 @@ from keepers import instructions as ix
 from keepers.bots.bankruptcy import bankruptcy_actions
 from keepers.bots.base import Bot
 from keepers.bots.drain import Drain, drain
+from keepers.chain.base import ChainError
 from keepers.margin import BASE_PRECISION
 from keepers.pdas import insurance_vault_pda
 from keepers.spl_token import token_amount
@@ -31,10 +37,17 @@ REVENUE_REWARD_LAMPORTS = 20_000
 PROGRAM_SWEEP_INTERVAL_S = 3600  # settle_revenue_to_insurance refuses more often than this
 
 
+def next_sweep_ts(market: Market, interval_s: float) -> int | None:
+    """Unix time from which ``market``'s fee pool is swept into the fund; None while it is empty (pure)."""
+    if market.fee_pool <= 0:
+        return None
+    return market.last_revenue_settle_ts + math.ceil(max(interval_s, PROGRAM_SWEEP_INTERVAL_S))
+
+
 def sweep_due(market: Market, now_ts: int, interval_s: float) -> bool:
     """Whether ``market``'s fee pool should be swept into the fund now (pure)."""
-    interval = max(interval_s, PROGRAM_SWEEP_INTERVAL_S)
-    return market.fee_pool > 0 and now_ts - market.last_revenue_settle_ts >= interval
+    at = next_sweep_ts(market, interval_s)
+    return at is not None and now_ts >= at
 
 
 def sweep_action(bot: str, market: Market, drained: Drain, program_id: Pubkey) -> Action:
@@ -62,7 +75,7 @@ class InsuranceBot(Bot):
     """See the module docstring."""
 
     name = "insurance"
-    wakes_on = frozenset({"market", "user", "clock"})
+    wakes_on = frozenset({"market", "user"})
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -70,19 +83,33 @@ class InsuranceBot(Bot):
         self.fund_balance: int | None = None
         self.coverage: float | None = None
         self.below = False
+        self._coverage_changed = True  # a market or user changed since the last vault read
+
+    def wake(self, kind: str = "") -> None:
+        if kind in self.wakes_on:
+            self._coverage_changed = True
+        super().wake(kind)
 
     async def tick(self) -> None:
         ctx, cache = self.ctx, self.ctx.cache
-        for index, market in ctx.kept_markets():
-            if not sweep_due(market, ctx.clock.unix_timestamp, self.config.sweep_interval_s):
+        sweeps = [(index, market, next_sweep_ts(market, self.config.sweep_interval_s)) for index, market in ctx.kept_markets()]
+        self.due_ts = min((at for _, _, at in sweeps if at is not None), default=None)
+        for index, market, at in sweeps:
+            if at is None or ctx.clock.unix_timestamp < at:
                 continue
             drained = drain(index, cache.event_queue(index), cache.orderbook(index), ctx.program_id)
             if drained is not None:  # else the settler consumes part of the queue first
                 self.submit(sweep_action(self.name, market, drained, ctx.program_id))
         for action in bankruptcy_actions(self.name, cache, ctx.program_id, kept=ctx.kept):
             self.submit(action)
-        if self.every("coverage", self.interval_s):  # a vault read: not on every user change
-            await self.check_coverage()
+        # A vault read: once an interval at most, not on every user change, and none while nothing changed.
+        if self._coverage_changed and self.every("coverage", self.interval_s, defer=True):
+            self._coverage_changed = False
+            try:
+                await self.check_coverage()
+            except ChainError:
+                self._coverage_changed = True  # read it at the next change
+                raise
 
     async def check_coverage(self) -> None:
         """Read the fund's vault and alert when it covers too little of the open interest."""
@@ -103,4 +130,4 @@ class InsuranceBot(Bot):
         self.below = below
 
 
-__all__ = ["InsuranceBot", "coverage_ratio", "open_interest_notional", "sweep_action", "sweep_due"]
+__all__ = ["InsuranceBot", "coverage_ratio", "next_sweep_ts", "open_interest_notional", "sweep_action", "sweep_due"]

@@ -2,11 +2,13 @@
 
 Per market, the oracle price is chosen as the program would choose it (``keepers.oracles.select_price``
 on the cached oracle accounts). A crank is due when that price deviates from the market's index price
-by more than ``deviation_bps``, or when ``heartbeat_s`` of chain time passed since the last update.
+by more than ``deviation_bps``, or when ``heartbeat_s`` of chain time passed since the last update. The
+bot wakes on oracle and market changes and when the Clock reaches the next heartbeat (``due_ts``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from solders.pubkey import Pubkey
@@ -76,12 +78,16 @@ class MarkPriceBot(Bot):
 
     async def tick(self) -> None:
         ctx = self.ctx
+        heartbeats = []
         for index, market in ctx.kept_markets():
             check = check_prices(market, ctx.oracles, ctx.clock.slot, ctx.clock.unix_timestamp,
                                  self.config.deviation_bps, self.config.heartbeat_s)
+            if check.oracle_price is not None:  # priced now: its heartbeat falls due in chain time
+                heartbeats.append(market.twap_updated_ts + math.ceil(self.config.heartbeat_s))
             if check.due:
                 self.submit(price_update_action(self.name, market, ctx.cache.market_address(index), check.reason,
                                                 ctx.program_id))
+        self.due_ts = min(heartbeats, default=None)
 
 
 __all__ = ["MarkPriceBot", "PriceCheck", "check_prices", "oracle_accounts", "price_update_action"]

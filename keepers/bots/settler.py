@@ -7,6 +7,10 @@ Plans, in order of urgency:
 3. ``settle_funding`` for users whose accrued funding exceeds ``funding_threshold_quote``;
 4. ``settle_pnl`` for positions whose unsettled PnL exceeds ``pnl_threshold_quote`` (a profit only as
    far as the market's PnL pool can pay it).
+
+Fills are consumed as soon as they are queued. Users (2.-4.) are screened once an ``interval_s`` at
+most, and only when a user or market account changed or one of the bot's settlements finished since
+the last screen: the screen reads nothing else, so it would find nothing new.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from keepers.bots.base import Bot
 from keepers.bots.drain import consume_instructions
 from keepers.margin import MarketState, Position, pending_funding
 from keepers.margin_scan import counted, settlement_screen
-from keepers.tx import Action
+from keepers.tx import Action, ActionResult
 from programs_client.perp.accounts import EventQueue, Market, User
 from programs_client.perp.types import market_status
 
@@ -86,6 +90,16 @@ class SettlerBot(Bot):
     name = "settler"
     wakes_on = frozenset({"event_queue", "market"})
     backlog = False  # the last screen found at least max_in_flight users
+    screen_due = True  # something the screen reads changed since the last screen
+
+    def wake(self, kind: str = "") -> None:
+        if kind in ("user", "market") and not self.screen_due:
+            self.screen_due = True
+            kind = ""  # the first change after a screen wakes the bot, which schedules the next screen
+        super().wake(kind)
+
+    def on_result(self, result: ActionResult) -> None:
+        self.screen_due = True
 
     async def tick(self) -> None:
         ctx, cfg = self.ctx, self.config
@@ -100,8 +114,11 @@ class SettlerBot(Bot):
         # Users are screened (numpy: planning each in Python would hold the event loop, and the liquidator,
         # ~13 us a user, 1.3 s at 100k) once an interval, not on every fill that wakes this bot; ten times
         # as often while the last screen found more than the in-flight budget (a backlog to work through).
-        if self.in_flight >= cfg.max_in_flight or not self.every("screen", self.interval_s / (10 if self.backlog else 1)):
+        if self.in_flight >= cfg.max_in_flight or not self.screen_due:
+            return  # a finished settlement wakes the bot; so does the next change
+        if not self.every("screen", self.interval_s / (10 if self.backlog else 1), defer=True):
             return
+        self.screen_due = False
         # Settlements are planned for positions in kept markets only; settle_funding still passes every
         # market the user holds (the program needs them all).
         states = {i: s for i, s in cache.market_states().items() if i in kept}

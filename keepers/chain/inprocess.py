@@ -132,6 +132,9 @@ class _LedgerHooks:
 class InProcessChain:
     """A ``Chain`` over an in-process ledger; reads and sends run synchronously on the caller's loop."""
 
+    # Every slot the ledger makes reaches ``on_slot`` subscribers: nothing needs to poll for missed ones.
+    slots_can_stop = False
+
     def __init__(self, ledger: Ledger, name: str = "inprocess") -> None:
         self.name = name
         self.ledger = ledger

@@ -322,6 +322,10 @@ class RpcChain:
     (websocket connections opened after the first).
     """
 
+    # Slot notifications stop with a dropped or silent websocket while the cluster goes on: a keeper
+    # polls the Clock sysvar over HTTP while they are quiet (``keepers.runtime``).
+    slots_can_stop = True
+
     def __init__(self, rpc_url: str, ws_url: str | None = None, send_urls: Sequence[str] = (),
                  commitment: str = "confirmed", requests_per_second: float = 50.0, request_timeout_s: float = 10.0,
                  silence_s: float = 10.0, max_backoff_s: float = 8.0, name: str | None = None,

@@ -50,17 +50,31 @@ def test_health_watchdogs() -> None:
     assert h.report() == (True, {})
     h.register("funding", 10.0)
     h.register("settler", 30.0)
-    clock.advance(5)
-    h.beat("settler")
-    assert h.report()[0]
-    clock.advance(6)
+    clock.advance(3600)  # a bot that idles (no tick started) is never stale, however long it sleeps
     ok, bots = h.report()
-    assert not ok and bots["funding"] == {"age_s": 11.0, "timeout_s": 10.0, "stale": True}
+    assert ok and bots["funding"] == {"age_s": 3600.0, "timeout_s": 10.0, "stale": False}
+    h.busy("funding")  # a tick starts...
+    h.busy("settler")
+    clock.advance(5)
+    h.beat("settler")  # ...the settler's finishes
+    clock.advance(5)
+    assert h.report()[0]  # 10 s into the funding tick: at its timeout, not past it
+    clock.advance(1)
+    ok, bots = h.report()
+    assert not ok and bots["funding"] == {"age_s": 3611.0, "timeout_s": 10.0, "stale": True}
     assert bots["settler"] == {"age_s": 6.0, "timeout_s": 30.0, "stale": False}
     h.beat("funding")
     assert h.report()[0]
+    # Failing ticks do not beat: the watchdog counts from the first busy, not from the latest retry.
+    h.busy("settler")
+    clock.advance(20)
+    h.busy("settler")
+    clock.advance(11)
+    assert h.report()[1]["settler"]["stale"]
     with pytest.raises(KeyError, match="not registered"):
         h.beat("ghost")
+    with pytest.raises(KeyError, match="not registered"):
+        h.busy("ghost")
 
 
 async def test_server_serves_metrics_and_health() -> None:
@@ -89,6 +103,7 @@ async def test_server_serves_metrics_and_health() -> None:
         health.set_problem("sol_balance", None)
         assert (await asyncio.to_thread(get, server.port, "/health"))[0] == 200
 
+        health.busy("mark_price")  # a tick that does not finish within the timeout
         clock.advance(31)
         status, _, body = await asyncio.to_thread(get, server.port, "/health")
         assert status == 503 and json.loads(body)["ok"] is False
