@@ -48,7 +48,7 @@ BOT_CLASSES: dict[str, type[Bot]] = {
     "insurance": InsuranceBot,
 }
 ALL_BOTS = tuple(BOT_CLASSES)
-WATCHDOG_FACTOR = 10.0  # a bot is stale after this many intervals without a completed tick
+WATCHDOG_FACTOR = 10.0  # a bot is stale when a tick has not finished after this many intervals
 MIN_WATCHDOG_S = 30.0
 BALANCE_REFRESH_S = 15.0
 CLOCK_POLL_S = 1.0  # the Clock is polled this long after the last slot notification (``slots_can_stop``)

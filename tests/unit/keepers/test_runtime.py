@@ -6,7 +6,8 @@
 - A fee payer below ``keeper.min_balance_sol`` fails /health.
 - The settler closes every position of a market put in Settlement, within its in-flight budget.
 - Scheduling: the liquidator ticks first on an oracle update; a burst of user changes reads the
-  insurance vault once; a user that falls below maintenance on its own is found without a full scan.
+  insurance vault once; a user that falls below maintenance on its own is found without a full scan;
+  the Clock is polled only on a chain whose slot notifications can stop, while they are quiet.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from solders.account import Account
 from solders.pubkey import Pubkey
 
 from keepers import instructions as ix
-from keepers.bots.base import Bot
+from keepers.bots.base import Bot, KeeperContext
 from keepers.chain.inprocess import InProcessChain
 from keepers.clock import VirtualClock
 from keepers.config import ConfigError, MarketConfig
 from keepers.pdas import insurance_vault_pda
-from keepers.runtime import Keeper
+from keepers.journal import Journal
+from keepers.observability import Health
+from keepers.runtime import SYSVAR_CLOCK, Keeper
 from localnet.build import build_program
 from programs_client.perp.accounts import Market, User
 from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world, users_of
@@ -241,6 +244,46 @@ def test_every_allows_work_once_a_period() -> None:
     assert bot.every("scan", 0.0)
 
 
+def test_a_bot_sleeps_until_a_change_its_deferred_work_or_its_chain_time_deadline() -> None:
+    clock = VirtualClock()
+    # Scheduling reads only the watchdog and the chain's clock of the context.
+    ctx = KeeperContext(None, None, None, None, None, None, Health(clock))  # type: ignore[arg-type]
+    ticked: list[float] = []
+
+    class Screening(Bot):
+        name = "screening"
+        wakes_on = frozenset({"user"})
+
+        async def tick(self) -> None:
+            ticked.append(clock.monotonic())
+            self.every("screen", 5.0, defer=True)  # at most once per 5 s, postponed rather than dropped
+            self.due_ts = 1_000  # chain time of its next work
+
+    bot = Screening(ctx, None, 1.0, clock)
+    ctx.health.register(bot.name, 30.0)
+
+    async def drive() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(bot.run(stop))
+        await clock.sleep(1.0)
+        bot.wake("user")  # ticks now; the screen it cannot run yet is due at 5 s
+        await clock.sleep(99.0)
+        bot.wake("oracle")  # not a change it follows
+        ctx.clock.unix_timestamp = 999
+        bot.wake("clock")  # chain time moved, short of its deadline
+        await clock.sleep(100.0)
+        ctx.clock.unix_timestamp = 1_000
+        bot.wake("clock")  # reached it
+        await clock.sleep(3400.0)
+        stop.set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    clock.run(drive())
+    assert ticked == [0.0, 1.0, 5.0, 200.0]
+    assert ctx.health.report()[0]  # an hour mostly asleep is not stale
+
+
 async def test_a_user_that_falls_below_maintenance_alone_is_found_without_a_full_scan(world: LedgerWorld,
                                                                                        tmp_path: Path) -> None:
     for _ in range(12):  # takers open positions; nobody is liquidatable yet
@@ -274,3 +317,46 @@ async def test_a_user_that_falls_below_maintenance_alone_is_found_without_a_full
     finally:
         await keeper.stop()
         await chain.close()
+
+
+@pytest.mark.parametrize("lossy", [False, True], ids=["in-process slots", "slot notifications lost"])
+def test_the_clock_is_polled_only_while_slot_notifications_that_can_stop_are_quiet(world: LedgerWorld, tmp_path: Path,
+                                                                                   lossy: bool) -> None:
+    clock_reads = 0
+
+    class CountingChain(InProcessChain):
+        slots_can_stop = lossy  # lossy: as RpcChain, whose websocket can drop
+
+        def on_slot(self, callback):  # noqa: ANN001, ANN202 - lossy: no notification ever arrives
+            return super().on_slot((lambda slot: None) if lossy else callback)
+
+        async def get_account(self, pubkey):  # noqa: ANN001, ANN202 - counts the Clock sysvar reads
+            nonlocal clock_reads
+            clock_reads += pubkey == SYSVAR_CLOCK
+            return await super().get_account(pubkey)
+
+    clock = VirtualClock()
+    chain = CountingChain(world.ledger)
+    keeper = Keeper(in_process_config(tmp_path), chain, world.dep.wallets["keeper"], bots=("funding",),
+                    journal=Journal(":memory:", clock=clock), serve_http=False, clock=clock)
+    slots, gap_s = 10, 30.0
+
+    async def run() -> list[int]:
+        await keeper.start()
+        behind = []  # slots the keeper's clock lagged the ledger, 2 s after each new slot
+        try:
+            for _ in range(slots):
+                await clock.sleep(gap_s)
+                world.ledger.advance_slot()
+                await clock.sleep(2.0)
+                behind.append(world.ledger.slot - keeper.ctx.clock.slot)
+        finally:
+            await keeper.stop()
+            await chain.close()
+        return behind
+
+    assert clock.run(run()) == [0] * slots  # the keeper's clock follows the chain either way
+    if lossy:  # polled about once a second without notifications
+        assert slots * gap_s * 0.8 <= clock_reads <= slots * (gap_s + 2) * 1.1, clock_reads
+    else:  # read once at start and once per slot: never polled
+        assert clock_reads == 1 + slots, clock_reads
