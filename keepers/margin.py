@@ -10,10 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
 
-BASE_PRECISION = 10**9
-QUOTE_PRECISION = 10**6  # one unit of collateral; prices are quote per base at this precision
-FUNDING_PRECISION = 10**12
-BPS = 10_000
+from programs_client.perp.constants import BASE_PRECISION, BPS, FUNDING_PRECISION
+
 I64_MAX = 2**63 - 1
 BID, ASK = 0, 1
 

@@ -20,6 +20,7 @@ from pythclient.pythaccounts import PythPriceAccount
 from pythclient.solana import SolanaPublicKey
 from solders.pubkey import Pubkey
 
+from programs_client.perp.constants import BPS
 from programs_client.perp.errors import custom as perp_errors
 from programs_client.perp.types.market_params import MarketParams
 from programs_client.perp.types.oracle_config import OracleConfig
@@ -29,7 +30,6 @@ from programs_client.switchboard_on_demand.accounts import PullFeedAccountData
 from programs_client.switchboard_v2.accounts import AggregatorAccountData
 
 PRICE_DECIMALS = 6
-BPS = 10_000
 U64_MAX = (1 << 64) - 1
 _POW10_MAX = 19  # 10^19 is the largest power of ten below 2^64
 _I128_DIGITS = 39  # every non-negative i128 is below 10^39

@@ -33,9 +33,9 @@ from keepers.config import Config
 from keepers.pdas import insurance_vault_pda
 from keepers.runtime import Keeper
 from keepers.status import markets_table, user_risks
-from localnet.bootstrap import QUOTE
 from localnet.build import BuildError
 from programs_client.perp.accounts import Market
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world, conservation, open_interest
 
 SLOT_INTERVAL_S = 0.02  # wall time per slot

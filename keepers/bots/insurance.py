@@ -19,11 +19,11 @@ from keepers import instructions as ix
 from keepers.bots.bankruptcy import bankruptcy_actions
 from keepers.bots.base import Bot
 from keepers.bots.drain import Drain, drain
-from keepers.margin import BASE_PRECISION
 from keepers.pdas import insurance_vault_pda
 from keepers.spl_token import token_amount
 from keepers.tx import Action
 from programs_client.perp.accounts import Market
+from programs_client.perp.constants import BASE_PRECISION
 
 log = logging.getLogger("perpkeep.bots")
 

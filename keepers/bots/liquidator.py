@@ -24,13 +24,14 @@ from keepers.bots.bankruptcy import bankruptcy_actions
 from keepers.bots.base import Bot
 from keepers.bots.mark_price import oracle_accounts
 from keepers.cache import AccountCache
-from keepers.margin import BASE_PRECISION, BPS, Margin, MarketState, Position, compute_margin, liquidation_prices, liquidation_size
+from keepers.margin import Margin, MarketState, Position, compute_margin, liquidation_prices, liquidation_size
 from keepers.margin_scan import Candidate, counted, flat, liquidatable, scan
 from keepers.mark import next_mark
 from keepers.oracles import RawAccount, Selected, select_price
 from keepers.pdas import user_pda
 from keepers.tx import Action, ActionResult
 from programs_client.perp.accounts import Market, Orderbook, User
+from programs_client.perp.constants import BASE_PRECISION, BPS
 from programs_client.perp.types import order_type, side
 
 

@@ -16,9 +16,9 @@ from keepers.bots.base import Bot
 from keepers.oracles import RawAccount, Selected, select_price
 from keepers.tx import Action
 from programs_client.perp.accounts import Market
+from programs_client.perp.constants import BPS
 from programs_client.perp.types import market_status
 
-BPS = 10_000
 CRANK_REWARD_LAMPORTS = 20_000  # what a crank is worth to the exchange, for the fee policy
 _NOT_PRICED = (market_status.Settlement.discriminator, market_status.Delisted.discriminator)
 

@@ -30,9 +30,9 @@ from keepers.chain.base import (
     SignatureStatus,
 )
 from keepers.chain.rpc import MAX_RATE_LIMITED_RETRIES, MAX_TRANSPORT_RETRIES, JsonRpcError, RpcChain, derive_ws_url
-from localnet.bootstrap import QUOTE
 from localnet.deployment import Deployment
 from programs_client.perp.accounts import Exchange, Market, User
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors.custom import InsufficientCollateral
 from tests.integration.localnet.conftest import LocalNode
 from tests.integration.localnet.helpers import free_port, signed, user

@@ -10,7 +10,6 @@ from solana.rpc.types import MemcmpOpts
 from spl.token.constants import MINT_LEN
 
 from keepers.oracles import OracleKind, decode_oracle
-from localnet.bootstrap import QUOTE
 from localnet.deployment import BootstrapPlan, send_steps_local
 from localnet.market_oracles import PRICE_EXPONENT, feed_id_for
 from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID
@@ -20,6 +19,7 @@ from localnet.rpc.encoding import b58encode
 from localnet.rpc_bootstrap import bootstrap_over_rpc, send_steps_over_rpc
 from localnet.svm import LocalSvm
 from programs_client.perp.accounts import Exchange, Market, User
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from programs_client.perp.program_id import PROGRAM_ID
 
 

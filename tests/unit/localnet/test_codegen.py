@@ -104,3 +104,15 @@ def test_constants_module_has_every_idl_constant(tmp_path: Path) -> None:
     gen_constants({"constants": []}, "t.json", tmp_path / "none")
     assert not (tmp_path / "none" / "constants.py").exists()
 
+
+def test_no_python_module_defines_the_program_units() -> None:
+    # One source per fact: a module that needs a unit imports it from programs_client.perp.constants.
+    import re
+
+    pattern = re.compile(r"^(QUOTE|BASE|PRICE|BPS|[A-Z_]*_PRECISION)\s*(:\s*[\w\[\]]+)?\s*=", re.M)
+    offenders = []
+    for folder in ("keepers", "localnet", "sim", "benchmarks", "perpkeep_cli", "tests"):
+        for path in (REPO_ROOT / folder).rglob("*.py"):
+            if pattern.search(path.read_text()):
+                offenders.append(str(path.relative_to(REPO_ROOT)))
+    assert offenders == []
