@@ -362,9 +362,7 @@ async def run_from_config(config: Config, keypair: Keypair, bots: Sequence[str] 
     """
     from keepers.chain.rpc import RpcChain
 
-    c = config.cluster
-    chain = RpcChain(c.rpc_url, c.ws_url, c.send_urls, c.commitment, c.requests_per_second, c.request_timeout_s,
-                     c.silence_s, urgent_share=c.urgent_share, clock=clock)
+    chain = RpcChain(config.cluster, clock=clock)
     try:
         keeper = Keeper(config, chain, keypair, bots, clock=clock)
         await keeper.run(stop)

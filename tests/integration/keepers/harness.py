@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -161,9 +161,7 @@ class RunningKeeper:
 
     def __init__(self, world: KeeperWorld, config: Config, bots: tuple[str, ...] | None = None,
                  chain_options: dict[str, Any] | None = None) -> None:
-        c = config.cluster
-        self.chain = RpcChain(c.rpc_url, c.ws_url, c.send_urls, c.commitment, request_timeout_s=5.0, silence_s=c.silence_s,
-                              max_backoff_s=0.5, **(chain_options or {}))
+        self.chain = RpcChain(replace(config.cluster, request_timeout_s=5.0), max_backoff_s=0.5, **(chain_options or {}))
         keypair = world.node.deployment.wallets["keeper"]
         self.keeper = Keeper(config, self.chain, keypair, bots,
                              pipeline_options={"poll_s": 0.1, "resend_s": 0.5, "max_confirm_s": 20.0})

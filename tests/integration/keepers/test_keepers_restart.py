@@ -30,6 +30,7 @@ from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 
 from keepers.chain.rpc import RpcChain
+from keepers.config import ClusterConfig
 from keepers.journal import Journal
 from keepers.tx import Action, TxPipeline
 from tests.integration.keepers.harness import (
@@ -204,7 +205,7 @@ async def test_a_killed_keeper_process_is_finished_by_the_next_one(perp_program:
 async def test_recover_settles_each_kind_of_unfinished_action(perp_program: bytes, mock_oracle_program: bytes,
                                                               tmp_path: Path) -> None:
     node = start_node(perp_program, mock_oracle_program, blockhash_valid_slots=10)  # blockhashes expire in 0.5 s
-    chain = RpcChain(node.rpc_url, node.ws_url, max_backoff_s=0.3, request_timeout_s=5.0)
+    chain = RpcChain(ClusterConfig(rpc_url=node.rpc_url, ws_url=node.ws_url, request_timeout_s=5.0), max_backoff_s=0.3)
     path = tmp_path / "journal.sqlite"
     journal = Journal(path)
     try:
