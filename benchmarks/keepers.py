@@ -33,8 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 from solders.pubkey import Pubkey
 
+from keepers.intents import ActionKind
 from keepers.margin import MarketState, Position, compute_margin
 from keepers.margin_scan import POSITION_SLOTS, UserColumns, at_marks, liquidatable, scan, settlement_screen
+from keepers.tx import ActionStatus
 from programs_client.perp import instructions as gen_instructions
 from programs_client.perp.accounts import User
 from programs_client.perp.constants import BASE_PRECISION, QUOTE_PRECISION as QUOTE
@@ -305,7 +307,7 @@ async def _liquidation_latency(users: int, samples: int, bots: tuple[str, ...]) 
                 await asyncio.sleep(0.02)  # the liquidation lands; the cache follows
                 publish(price0)
                 await asyncio.sleep(0.02)
-            landed = keeper.pipeline.outcomes.get(("liquidate_perp", "landed"), 0)
+            landed = keeper.pipeline.outcomes.get((ActionKind.LIQUIDATE_PERP, ActionStatus.LANDED), 0)
         finally:
             await keeper.stop()
             await chain.close()
