@@ -23,8 +23,7 @@ from keepers.results import Outcome
 from localnet import mock_oracle as mo
 from localnet.price_paths import CrashPath, GbmPath, JumpPath, PricePath, ReplayPath
 from programs_client.perp.constants import BPS
-
-SWITCHBOARD_ON_DEMAND_DECIMALS = 18
+from programs_client.switchboard_on_demand.constants import PRECISION_DECIMALS as SWITCHBOARD_ON_DEMAND_DECIMALS
 
 
 def _raw(value: float, decimals: int) -> int:

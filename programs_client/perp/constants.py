@@ -13,6 +13,8 @@ QUOTE_PRECISION: Final[int] = 1_000_000
 """One unit of quote (collateral): 10^COLLATERAL_DECIMALS."""
 PRICE_PRECISION: Final[int] = 1_000_000
 """Prices are quote per base at this precision."""
+PRICE_DECIMALS: Final[int] = 6
+"""Decimals of a price: PRICE_PRECISION is 10^PRICE_DECIMALS (oracle readings are normalised to it)."""
 BASE_PRECISION: Final[int] = 1_000_000_000
 """One unit of base asset."""
 CUMULATIVE_FUNDING_PRECISION: Final[int] = 1_000_000_000

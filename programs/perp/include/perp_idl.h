@@ -18,6 +18,7 @@
 #define PK_COLLATERAL_DECIMALS 6ULL
 #define PK_QUOTE_PRECISION 1000000ULL  /* One unit of quote (collateral): 10^COLLATERAL_DECIMALS. */
 #define PK_PRICE_PRECISION 1000000ULL  /* Prices are quote per base at this precision. */
+#define PK_PRICE_DECIMALS 6ULL  /* Decimals of a price: PRICE_PRECISION is 10^PRICE_DECIMALS (oracle readings are normalised to it). */
 #define PK_BASE_PRECISION 1000000000ULL  /* One unit of base asset. */
 #define PK_CUMULATIVE_FUNDING_PRECISION 1000000000ULL  /* Funding rates and cumulative funding are quote per base at this precision. */
 #define PK_FUNDING_PRECISION 1000000000000ULL  /* Base times cumulative funding over this is quote: BASE_PRECISION * CUMULATIVE_FUNDING_PRECISION / QUOTE_PRECISION. */

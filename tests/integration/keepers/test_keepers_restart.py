@@ -33,6 +33,7 @@ from keepers.chain.rpc import RpcChain
 from keepers.config import ClusterConfig
 from keepers.journal import Journal
 from keepers.tx import Action, TxPipeline
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from tests.integration.keepers.harness import (
     KeeperWorld,
     RunningKeeper,
@@ -158,7 +159,7 @@ def _keeper_toml(world: KeeperWorld, journal_path: Path) -> Path:
         f'silence_s = 2.0\nrequest_timeout_s = 5.0\n\n'
         f'[keeper]\nkeypair_path = "{world.keeper_path}"\njournal_path = "{journal_path}"\n\n'
         f'[metrics]\nport = 0\n\n[logging]\nlevel = "info"\nformat = "text"\n\n'
-        f'[bots.settler]\ninterval_s = 0.5\nfunding_threshold_quote = {50 * 10**6}\npnl_threshold_quote = {10**6}\n\n'
+        f'[bots.settler]\ninterval_s = 0.5\nfunding_threshold_quote = {50 * QUOTE}\npnl_threshold_quote = {QUOTE}\n\n'
         f'[bots.mark_price]\ndeviation_bps = 10\nheartbeat_s = 120.0\n')
     return path
 

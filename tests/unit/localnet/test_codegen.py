@@ -81,13 +81,14 @@ def test_units_are_the_idl_constants_in_c_and_python() -> None:
     # base at 1e9, cumulative funding at 1e9, basis points), reach C and Python only through the IDL.
     from programs_client.perp import constants
 
-    units = {"QUOTE_PRECISION": 10**6, "PRICE_PRECISION": 10**6, "BASE_PRECISION": 10**9,
+    units = {"QUOTE_PRECISION": 10**6, "PRICE_PRECISION": 10**6, "PRICE_DECIMALS": 6, "BASE_PRECISION": 10**9,
              "CUMULATIVE_FUNDING_PRECISION": 10**9, "FUNDING_PRECISION": 10**12, "BPS": 10**4}
     header = (REPO_ROOT / "programs/perp/include/perp_idl.h").read_text()
     for name, value in units.items():
         assert getattr(constants, name) == value
         assert f"#define PK_{name} {value}ULL" in header
     assert constants.QUOTE_PRECISION == 10**constants.COLLATERAL_DECIMALS
+    assert constants.PRICE_PRECISION == 10**constants.PRICE_DECIMALS
     assert constants.FUNDING_PRECISION * constants.QUOTE_PRECISION == (
         constants.BASE_PRECISION * constants.CUMULATIVE_FUNDING_PRECISION)
 
@@ -109,7 +110,7 @@ def test_no_python_module_defines_the_program_units() -> None:
     # One source per fact: a module that needs a unit imports it from programs_client.perp.constants.
     import re
 
-    pattern = re.compile(r"^(QUOTE|BASE|PRICE|BPS|[A-Z_]*_PRECISION)\s*(:\s*[\w\[\]]+)?\s*=", re.M)
+    pattern = re.compile(r"^(QUOTE|BASE|PRICE|BPS|[A-Z_]*_PRECISION|[A-Z_]*_DECIMALS)\s*(:\s*[\w\[\]]+)?\s*=", re.M)
     offenders = []
     for folder in ("keepers", "localnet", "sim", "benchmarks", "perpkeep_cli", "tests"):
         for path in (REPO_ROOT / folder).rglob("*.py"):
