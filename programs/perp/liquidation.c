@@ -15,16 +15,15 @@ typedef struct {
   pk_perp_position_t *pos;
 } pk_liquidation_t;
 
-/* Quote units the integer rounding of one transfer can cost the user's margin beyond the estimate:
-   the fill's floor, the position value's floor and the two ceilings of the requirement. */
-#define PK_LIQUIDATION_ROUNDING_SLACK 4ULL
+/* PK_LIQUIDATION_ROUNDING_SLACK (IDL constant): quote units the integer rounding of one transfer can cost
+   the user's margin beyond the estimate: the fill's floor, the position value's floor and the two
+   ceilings of the requirement. */
 
-/* A liquidation restores equity to this share of the maintenance requirement (1e4 = maintenance),
-   not to maintenance itself: a user left exactly at maintenance is liquidatable again at the next tick
+/* PK_LIQUIDATION_TARGET_BPS (IDL constant): a liquidation restores equity to this share of the
+   maintenance requirement (1e4 = maintenance), not to maintenance itself: a user left exactly at maintenance is liquidatable again at the next tick
    of the price, one lot and one fee at a time. Half again (between maintenance and the initial margin
    of markets whose initial margin is twice their maintenance) is what Drift's buffer and Mango's
    "liquidate to initial health" achieve. */
-#define PK_LIQUIDATION_TARGET_BPS 15000ULL
 
 /* Base to take over: enough that equity meets the target afterwards. Per whole base the transfer
    releases floor(mark * maintenance * target / 1e8) of target requirement and costs |mark - user price|

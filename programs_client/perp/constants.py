@@ -23,4 +23,10 @@ FUNDING_PRECISION: Final[int] = 1_000_000_000_000
 """Base times cumulative funding over this is quote: BASE_PRECISION * CUMULATIVE_FUNDING_PRECISION / QUOTE_PRECISION."""
 BPS: Final[int] = 10_000
 """Ratios are in basis points: this many make one."""
+LIQUIDATION_TARGET_BPS: Final[int] = 15_000
+"""A liquidation restores equity to this share of the maintenance requirement (BPS = maintenance itself)."""
+LIQUIDATION_ROUNDING_SLACK: Final[int] = 4
+"""Quote units the integer rounding of one liquidation transfer can cost the user's margin beyond its estimate."""
+PREMIUM_CLAMP_DIVISOR: Final[int] = 10
+"""The book premium over the index is clamped to +-index / PREMIUM_CLAMP_DIVISOR."""
 REVENUE_SETTLE_INTERVAL_SECS: Final[int] = 3_600

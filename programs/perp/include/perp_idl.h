@@ -23,6 +23,9 @@
 #define PK_CUMULATIVE_FUNDING_PRECISION 1000000000ULL  /* Funding rates and cumulative funding are quote per base at this precision. */
 #define PK_FUNDING_PRECISION 1000000000000ULL  /* Base times cumulative funding over this is quote: BASE_PRECISION * CUMULATIVE_FUNDING_PRECISION / QUOTE_PRECISION. */
 #define PK_BPS 10000ULL  /* Ratios are in basis points: this many make one. */
+#define PK_LIQUIDATION_TARGET_BPS 15000ULL  /* A liquidation restores equity to this share of the maintenance requirement (BPS = maintenance itself). */
+#define PK_LIQUIDATION_ROUNDING_SLACK 4ULL  /* Quote units the integer rounding of one liquidation transfer can cost the user's margin beyond its estimate. */
+#define PK_PREMIUM_CLAMP_DIVISOR 10ULL  /* The book premium over the index is clamped to +-index / PREMIUM_CLAMP_DIVISOR. */
 #define PK_REVENUE_SETTLE_INTERVAL_SECS 3600ULL
 
 /* Enums (Borsh: one u8 tag) */
