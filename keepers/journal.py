@@ -221,9 +221,9 @@ class Journal:
         found = self._entries("WHERE key = ? ORDER BY id DESC LIMIT 1", (key,))
         return found[0] if found else None
 
-    def counts(self) -> dict[Status, int]:
-        """How many actions are in each status."""
-        return {Status(status): n for status, n in self._read("SELECT status, COUNT(*) FROM actions GROUP BY status")}
+    def counts(self) -> dict[str, int]:
+        """How many actions are in each status (plain text keys: this dict is logged and printed as is)."""
+        return {status: n for status, n in self._read("SELECT status, COUNT(*) FROM actions GROUP BY status")}
 
     def recent(self, limit: int = 50) -> list[JournalEntry]:
         """The newest ``limit`` actions, newest first."""
