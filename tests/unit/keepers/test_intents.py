@@ -27,3 +27,15 @@ def test_a_missing_or_unknown_field_is_refused() -> None:
         intent_key(ActionKind.DERISK, market=0)
     with pytest.raises(ValueError):
         intent_key(ActionKind.DERISK, market=0, slot=1, mark=2)
+
+
+def test_metrics_label_kinds_statuses_and_errors_by_their_text() -> None:
+    from keepers.error_policy import ProgramErrorName
+    from keepers.observability import Metrics
+
+    m = Metrics()
+    m.attempted("settler", ActionKind.SETTLE_PNL)
+    m.failed("settler", ActionKind.SETTLE_PNL, ProgramErrorName.ZeroAmount, 0.1, None)
+    text = m.render().decode()
+    assert 'perpkeep_actions_attempted_total{bot="settler",kind="settle_pnl"} 1.0' in text
+    assert 'perpkeep_actions_failed_total{bot="settler",error="ZeroAmount",kind="settle_pnl"} 1.0' in text
