@@ -17,11 +17,12 @@ from solders.keypair import Keypair
 from keepers import instructions as ix
 from keepers.oracles import OracleKind
 from keepers.pdas import orderbook_pda
-from localnet.bootstrap import BASE, PRICE, QUOTE, LocalExchange, LocalUser, default_market_params, oracle_config
+from localnet.bootstrap import LocalExchange, LocalUser, default_market_params, oracle_config
 from localnet.build import build_program
 from localnet.svm import LocalSvm
 from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID, MockOracle, write_pyth_legacy_ix
 from programs_client.perp.accounts import Orderbook
+from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.types import market_status, order_type, side
 
 TABLE = Path(__file__).with_name("compute_units.md")

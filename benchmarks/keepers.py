@@ -33,15 +33,17 @@ from dataclasses import dataclass
 import numpy as np
 from solders.pubkey import Pubkey
 
-from keepers.margin import BASE_PRECISION, MarketState, Position, compute_margin
+from keepers.intents import ActionKind
+from keepers.margin import MarketState, Position, compute_margin
 from keepers.margin_scan import POSITION_SLOTS, UserColumns, at_marks, liquidatable, scan, settlement_screen
+from keepers.tx import ActionStatus
 from programs_client.perp import instructions as gen_instructions
 from programs_client.perp.accounts import User
+from programs_client.perp.constants import BASE_PRECISION, QUOTE_PRECISION as QUOTE
 from programs_client.perp.types.perp_position import PerpPosition
 
 SCAN_TARGET_MS = 20.0
 SETTLE_FUNDING_QUOTE, SETTLE_PNL_QUOTE = 10 * 10**6, 50 * 10**6  # settler thresholds for the screen's figures
-QUOTE = 10**6
 # marks (quote per whole base) of up to 8 markets
 _MARKS = [150.0, 60_000.0, 3_000.0, 0.5, 25.0, 1.2, 700.0, 9.0]
 _EMPTY = PerpPosition(0, 0, 0, 0, 0, 0, 0, 0, [0] * 5)  # shared by every empty slot
@@ -305,7 +307,7 @@ async def _liquidation_latency(users: int, samples: int, bots: tuple[str, ...]) 
                 await asyncio.sleep(0.02)  # the liquidation lands; the cache follows
                 publish(price0)
                 await asyncio.sleep(0.02)
-            landed = keeper.pipeline.outcomes.get(("liquidate_perp", "landed"), 0)
+            landed = keeper.pipeline.outcomes.get((ActionKind.LIQUIDATE_PERP, ActionStatus.LANDED), 0)
         finally:
             await keeper.stop()
             await chain.close()

@@ -78,27 +78,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     import asyncio
+    from dataclasses import replace
 
     from rich.console import Console
     from solders.pubkey import Pubkey
 
     from keepers.chain.base import ChainError
     from keepers.chain.rpc import RpcChain
+    from keepers.config import ClusterConfig
     from keepers.status import gather_status, status_tables
     from programs_client.perp.program_id import PROGRAM_ID
 
     if args.config:
         config = _load_config(args.config)
-        url, ws, program_id = config.cluster.rpc_url, config.cluster.ws_url, config.program.program_id
+        cluster, program_id = replace(config.cluster, request_timeout_s=args.timeout), config.program.program_id
     else:
-        url, ws = args.rpc_url, None
+        cluster = ClusterConfig(rpc_url=args.rpc_url, request_timeout_s=args.timeout)
         try:
             program_id = Pubkey.from_string(args.program_id) if args.program_id else PROGRAM_ID
         except ValueError:
             raise CliError(f"--program-id {args.program_id!r} is not a base58 public key") from None
 
     async def gather():  # noqa: ANN202
-        chain = RpcChain(url, ws, request_timeout_s=args.timeout)
+        chain = RpcChain(cluster)
         try:
             return await gather_status(chain, program_id, args.top)
         finally:
@@ -107,9 +109,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
     try:
         report = asyncio.run(gather())
     except ChainError as e:
-        raise CliError(f"cannot read the exchange from {url}: {e}") from None
+        raise CliError(f"cannot read the exchange from {cluster.rpc_url}: {e}") from None
     if not report.markets:
-        raise CliError(f"no exchange accounts of program {program_id} at {url}")
+        raise CliError(f"no exchange accounts of program {program_id} at {cluster.rpc_url}")
     console = Console()
     if not console.is_terminal:  # a file or a pipe: full width rather than rich's default of 80 columns
         console = Console(width=STATUS_WIDTH)

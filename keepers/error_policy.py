@@ -1,16 +1,20 @@
 """What a keeper does when an action fails: retry it, skip it, or alert a human.
 
-Program errors are named through the generated ``programs_client.perp.errors`` module (never as bare
-numbers); runtime errors (a transaction refused before execution) by their solders names.
+Program errors are named through the generated ``programs_client.perp.error_names.ErrorName`` enum
+(never as bare numbers or hand-typed text); runtime errors (a transaction refused before execution) by
+their solders names, gathered in ``RuntimeErrorName``. Both are ``StrEnum``s: a member equals its text,
+which is what the journal stores and the metrics label.
 """
 
 from __future__ import annotations
 
 import enum
+from enum import StrEnum
 
 from solders.transaction_status import TransactionErrorInstructionError
 
 from keepers.chain.base import custom_error_code
+from programs_client.perp.error_names import ErrorName as ProgramErrorName
 from programs_client.perp.errors import custom as perp_errors
 
 
@@ -22,35 +26,53 @@ class Verdict(enum.Enum):
     ALERT = "alert"  # a bug, a misconfiguration or an attack: drop it and tell a human
 
 
+class RuntimeErrorName(StrEnum):
+    """Errors of the Solana runtime the policy knows, by the name solders gives them."""
+
+    AlreadyProcessed = "AlreadyProcessed"
+    BlockhashNotFound = "BlockhashNotFound"
+    AccountInUse = "AccountInUse"
+    WouldExceedMaxBlockCostLimit = "WouldExceedMaxBlockCostLimit"
+    WouldExceedMaxAccountCostLimit = "WouldExceedMaxAccountCostLimit"
+    ComputationalBudgetExceeded = "ComputationalBudgetExceeded"
+    ProgramFailedToComplete = "ProgramFailedToComplete"
+    InsufficientFundsForFee = "InsufficientFundsForFee"
+
+
+ErrorName = ProgramErrorName | RuntimeErrorName
+"""A failure's name as the pipeline reports it (``ActionResult.error_name``) and actions expect it."""
+
+_P, _R = ProgramErrorName, RuntimeErrorName
+
 # SKIP: the intent's key names the state it was planned from, so a new state brings a new key.
 # MissingMarketAccount: the user gained a position in another market (a fill) after the plan passed
 # the markets of the positions it saw.
 _SKIP = (
-    perp_errors.NotLiquidatable, perp_errors.NoPositionToLiquidate,
-    perp_errors.NotBankrupt, perp_errors.OrderNotFound,
-    perp_errors.ZeroAmount, perp_errors.MarketNotTradable, perp_errors.MarketNotInSettlement,
-    perp_errors.ReduceOnlyViolated, perp_errors.MissingMarketAccount,
+    _P.NotLiquidatable, _P.NoPositionToLiquidate,
+    _P.NotBankrupt, _P.OrderNotFound,
+    _P.ZeroAmount, _P.MarketNotTradable, _P.MarketNotInSettlement,
+    _P.ReduceOnlyViolated, _P.MissingMarketAccount,
 )
 # RETRY: the same intent can succeed later (the chain's clock passes a boundary, a queue drains).
 _RETRY = (
-    perp_errors.FundingTooEarly, perp_errors.RevenueSettleTooEarly, perp_errors.PricesStale, perp_errors.OracleStale, perp_errors.OracleUnavailable, perp_errors.OracleConfidenceTooWide,
-    perp_errors.OracleDivergence, perp_errors.EventQueueNotEmpty, perp_errors.EventQueueFull, perp_errors.MakerNotPassed,
-    perp_errors.OrderPriceOutOfBand, perp_errors.OpenInterestLimit, perp_errors.InsufficientMargin,
-    perp_errors.InsuranceLimit,
+    _P.FundingTooEarly, _P.RevenueSettleTooEarly, _P.PricesStale, _P.OracleStale, _P.OracleUnavailable, _P.OracleConfidenceTooWide,
+    _P.OracleDivergence, _P.EventQueueNotEmpty, _P.EventQueueFull, _P.MakerNotPassed,
+    _P.OrderPriceOutOfBand, _P.OpenInterestLimit, _P.InsufficientMargin,
+    _P.InsuranceLimit,
 )
-PROGRAM_POLICY: dict[str, Verdict] = {
-    **{cls.__name__: Verdict.SKIP for cls in _SKIP},
-    **{cls.__name__: Verdict.RETRY for cls in _RETRY},
+PROGRAM_POLICY: dict[ProgramErrorName, Verdict] = {
+    **{name: Verdict.SKIP for name in _SKIP},
+    **{name: Verdict.RETRY for name in _RETRY},
 }
-RUNTIME_POLICY: dict[str, Verdict] = {
-    "AlreadyProcessed": Verdict.SKIP,
-    "BlockhashNotFound": Verdict.RETRY,
-    "AccountInUse": Verdict.RETRY,
-    "WouldExceedMaxBlockCostLimit": Verdict.RETRY,
-    "WouldExceedMaxAccountCostLimit": Verdict.RETRY,
-    "ComputationalBudgetExceeded": Verdict.RETRY,
-    "ProgramFailedToComplete": Verdict.RETRY,  # out of compute units: the pipeline re-sizes by simulation
-    "InsufficientFundsForFee": Verdict.ALERT,
+RUNTIME_POLICY: dict[RuntimeErrorName, Verdict] = {
+    _R.AlreadyProcessed: Verdict.SKIP,
+    _R.BlockhashNotFound: Verdict.RETRY,
+    _R.AccountInUse: Verdict.RETRY,
+    _R.WouldExceedMaxBlockCostLimit: Verdict.RETRY,
+    _R.WouldExceedMaxAccountCostLimit: Verdict.RETRY,
+    _R.ComputationalBudgetExceeded: Verdict.RETRY,
+    _R.ProgramFailedToComplete: Verdict.RETRY,  # out of compute units: the pipeline re-sizes by simulation
+    _R.InsufficientFundsForFee: Verdict.ALERT,
 }
 
 
@@ -88,4 +110,5 @@ def classify(err: object) -> tuple[str, Verdict]:
     return name, PROGRAM_POLICY.get(name) or RUNTIME_POLICY.get(name) or Verdict.ALERT
 
 
-__all__ = ["PROGRAM_POLICY", "RUNTIME_POLICY", "Verdict", "classify", "error_name"]
+__all__ = ["PROGRAM_POLICY", "RUNTIME_POLICY", "ErrorName", "ProgramErrorName", "RuntimeErrorName", "Verdict", "classify",
+           "error_name"]

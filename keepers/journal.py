@@ -80,7 +80,7 @@ class JournalEntry:
     signature: str | None
     last_valid_block_height: int | None
     sent_at: float | None
-    status: str
+    status: Status
     error: str | None
     slot: int | None
     compute_units: int | None
@@ -94,6 +94,7 @@ _COLUMNS = ", ".join(f.name for f in fields(JournalEntry))
 def _entry(row: tuple) -> JournalEntry:
     values = dict(zip((f.name for f in fields(JournalEntry)), row))
     values["detail"] = json.loads(values["detail"]) if values["detail"] else {}
+    values["status"] = Status(values["status"])  # the same text every version of the journal wrote
     return JournalEntry(**values)
 
 
@@ -221,7 +222,7 @@ class Journal:
         return found[0] if found else None
 
     def counts(self) -> dict[str, int]:
-        """How many actions are in each status."""
+        """How many actions are in each status (plain text keys: this dict is logged and printed as is)."""
         return {status: n for status, n in self._read("SELECT status, COUNT(*) FROM actions GROUP BY status")}
 
     def recent(self, limit: int = 50) -> list[JournalEntry]:

@@ -10,10 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
 
-BASE_PRECISION = 10**9
-QUOTE_PRECISION = 10**6  # one unit of collateral; prices are quote per base at this precision
-FUNDING_PRECISION = 10**12
-BPS = 10_000
+from programs_client.perp.constants import (
+    BASE_PRECISION,
+    BPS,
+    FUNDING_PRECISION,
+    LIQUIDATION_ROUNDING_SLACK,
+    LIQUIDATION_TARGET_BPS,
+)
+
 I64_MAX = 2**63 - 1
 BID, ASK = 0, 1
 
@@ -181,9 +185,8 @@ def compute_margin(collateral: int, positions: Iterable[Position], markets: Mapp
     return Margin(_i64(equity), initial, maintenance)
 
 
-LIQUIDATION_ROUNDING_SLACK = 4
-# A liquidation restores equity to 150% of the maintenance requirement (liquidation.c explains why).
-LIQUIDATION_TARGET_BPS = 15_000
+# A liquidation restores equity to LIQUIDATION_TARGET_BPS (150%) of the maintenance requirement
+# (programs/perp/liquidation.c explains why).
 U64_MAX = 2**64 - 1
 
 

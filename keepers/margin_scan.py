@@ -25,9 +25,6 @@ import numpy as np
 from solders.pubkey import Pubkey
 
 from keepers.margin import (
-    BASE_PRECISION,
-    BPS,
-    FUNDING_PRECISION,
     I64_MAX,
     Margin,
     MarketState,
@@ -35,6 +32,7 @@ from keepers.margin import (
     compute_margin,
 )
 from programs_client.perp.accounts import User
+from programs_client.perp.constants import BASE_PRECISION, BPS, FUNDING_PRECISION
 
 POSITION_SLOTS: int = next(s.subcon.count for s in User.layout.subcons if s.name == "positions")
 """Position slots per User (the IDL constant MAX_PERP_POSITIONS)."""

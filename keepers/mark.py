@@ -9,8 +9,7 @@ W = the funding period. The liquidator values users at this mark before it crank
 from __future__ import annotations
 
 from programs_client.perp.accounts import Market, Orderbook
-
-PREMIUM_CLAMP_DIVISOR = 10
+from programs_client.perp.constants import PREMIUM_CLAMP_DIVISOR
 
 
 def book_premium(book: Orderbook | None, index: int) -> int:

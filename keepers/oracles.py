@@ -20,16 +20,16 @@ from pythclient.pythaccounts import PythPriceAccount
 from pythclient.solana import SolanaPublicKey
 from solders.pubkey import Pubkey
 
+from programs_client.perp.constants import BPS, PRICE_DECIMALS
 from programs_client.perp.errors import custom as perp_errors
 from programs_client.perp.types.market_params import MarketParams
 from programs_client.perp.types.oracle_config import OracleConfig
 from programs_client.pyth_receiver.accounts import PriceUpdateV2
 from programs_client.pyth_receiver.types import verification_level
 from programs_client.switchboard_on_demand.accounts import PullFeedAccountData
+from programs_client.switchboard_on_demand.constants import PRECISION_DECIMALS as SWITCHBOARD_ON_DEMAND_DECIMALS
 from programs_client.switchboard_v2.accounts import AggregatorAccountData
 
-PRICE_DECIMALS = 6
-BPS = 10_000
 U64_MAX = (1 << 64) - 1
 _POW10_MAX = 19  # 10^19 is the largest power of ten below 2^64
 _I128_DIGITS = 39  # every non-negative i128 is below 10^39
@@ -72,7 +72,6 @@ PYTH_EXPO_OFFSET = 20
 # At or below -26 every u64 rounds to 0 at 1e6; at or above 14 every non-zero u64 overflows.
 _PYTH_EXPO_RANGE = (-26, 14)
 PULL_V2_VERIFICATION_OFFSET = 40
-SWITCHBOARD_ON_DEMAND_DECIMALS = 18
 
 
 @dataclass(frozen=True)

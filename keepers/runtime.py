@@ -38,7 +38,7 @@ from keepers.config import Config, ConfigError
 from keepers.journal import Journal
 from keepers.observability import Health, Metrics, ObservabilityServer
 from keepers.oracles import RawAccount
-from keepers.tx import FeePolicy, TxPipeline
+from keepers.tx import TxPipeline
 
 log = logging.getLogger("perpkeep.runtime")
 
@@ -104,13 +104,10 @@ class Keeper:
         self.metrics = metrics or Metrics()
         self.health = Health(clock=clock)
         self.journal = journal or Journal(config.keeper.journal_path, clock=clock)
-        fees = config.fees
-        policy = FeePolicy(fees.priority_fee_floor_micro_lamports, fees.priority_fee_cap_micro_lamports, fees.reward_share,
-                           fees.compute_unit_margin, fees.max_compute_units)
         self.program_id = config.program.program_id
         self.cache = AccountCache(self.program_id)
         # The pipeline holds a target after an action on it landed until the cache has seen the result.
-        self.pipeline = TxPipeline(chain, keypair, self.journal, self.metrics, policy, config.cluster.commitment,
+        self.pipeline = TxPipeline(chain, keypair, self.journal, self.metrics, config.fees, config.cluster.commitment,
                                    dry_run=config.keeper.dry_run, clock=clock, state_slot=self.cache.slot_of,
                                    **(pipeline_options or {}))
         kept = frozenset(m.index for m in config.markets) or None
@@ -375,9 +372,7 @@ async def run_from_config(config: Config, keypair: Keypair, bots: Sequence[str] 
     """
     from keepers.chain.rpc import RpcChain
 
-    c = config.cluster
-    chain = RpcChain(c.rpc_url, c.ws_url, c.send_urls, c.commitment, c.requests_per_second, c.request_timeout_s,
-                     c.silence_s, urgent_share=c.urgent_share, clock=clock)
+    chain = RpcChain(config.cluster, clock=clock)
     try:
         keeper = Keeper(config, chain, keypair, bots, clock=clock)
         await keeper.run(stop)

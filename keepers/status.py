@@ -16,13 +16,13 @@ from keepers.bots.liquidator import positions_of
 from keepers.cache import AccountCache
 from keepers.chain.base import Chain
 from keepers.instructions import decode_market_name
-from keepers.margin import BASE_PRECISION, QUOTE_PRECISION, Margin, compute_margin
+from keepers.margin import Margin, compute_margin
 from keepers.pdas import insurance_vault_pda
 from keepers.spl_token import token_amount
 from programs_client.perp.accounts import Market
+from programs_client.perp.constants import BASE_PRECISION, CUMULATIVE_FUNDING_PRECISION, PRICE_PRECISION, QUOTE_PRECISION
 
-QUOTE = QUOTE_PRECISION
-PRICE_TO_FUNDING = 1_000  # funding rates are quote per base at 1e9, prices at 1e6 (programs/perp funding.c)
+PRICE_TO_FUNDING = CUMULATIVE_FUNDING_PRECISION // PRICE_PRECISION  # as programs/perp/funding.c
 STATUS_NAMES = ("Active", "ReduceOnly", "Paused", "Settlement", "Delisted")
 
 
@@ -82,7 +82,7 @@ async def gather_status(chain: Chain, program_id: Pubkey, top: int = 10) -> Stat
 
 
 def _q(amount: int) -> str:
-    return f"{amount / QUOTE:,.2f}"
+    return f"{amount / QUOTE_PRECISION:,.2f}"
 
 
 def _funding(m: Market) -> str:

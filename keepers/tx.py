@@ -1,8 +1,9 @@
 """The transaction pipeline: every keeper action goes from intent to outcome through ``TxPipeline.submit``.
 
-1. refuse a second action of the same kind on a target that has one in flight, or whose last one landed after
-   the state the keeper's cache holds for the target (it was planned from the state before that action), and
-   an intent the journal already finished (landed, or failed for good);
+1. refuse an action while another holds one of its locks (by default its kind and target; a strategy can
+   lock other scopes, e.g. ("requote", market), or several at once), or while the last action that held
+   one of them landed after the state the keeper's cache holds for its target (it was planned from the
+   state before that action), and an intent the journal already finished (landed, or failed for good);
 2. journal the intent;
 3. size compute units by simulation (cached per action kind, so the hot path does not wait for a
    simulation after the first one of its kind) and stop there when the simulation fails;
@@ -20,8 +21,9 @@ import asyncio
 import logging
 import math
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from solders.compute_budget import set_compute_unit_limit, set_compute_unit_price
@@ -34,8 +36,10 @@ from solders.transaction import VersionedTransaction
 
 from keepers.chain.base import URGENT, Blockhash, Chain, ChainError, SignatureStatus
 from keepers.clock import LIVE, Clock
+from keepers.config import FeesConfig
 from keepers.confirm import StatusPoller
-from keepers.error_policy import Verdict, classify
+from keepers.error_policy import ErrorName, RuntimeErrorName, Verdict, classify
+from keepers.journal import Status
 
 log = logging.getLogger("perpkeep.tx")
 
@@ -50,29 +54,49 @@ REUSE_MIN_EXTRA_UNITS = 10_000
 MAX_FEE_CACHE = 1024
 MAX_REMEMBERED_SIGNATURES = 100_000  # far more than one blockhash lifetime of sends
 SIMULATION_PREFIX = "simulation: "
-OUT_OF_COMPUTE = ("ProgramFailedToComplete", "ComputationalBudgetExceeded")
-FINAL_STATUSES = ("landed", "skipped")  # journal statuses after which a key is never tried again
+OUT_OF_COMPUTE = (RuntimeErrorName.ProgramFailedToComplete, RuntimeErrorName.ComputationalBudgetExceeded)
+FINAL_STATUSES = (Status.LANDED, Status.SKIPPED)  # journal statuses after which a key is never tried again
+FEE_PERCENTILE = 0.75  # of recent non-zero priority fees: what the market pays
 STALE_HOLD_S = 10.0  # the longest a landed action keeps its lock until the cache has seen what it did
 _COMMITMENT_RANK = {"processed": 0, "confirmed": 1, "finalized": 2}
+
+
+class ActionStatus(StrEnum):
+    """What became of an action (``ActionResult.status``); the text is what metrics and logs show."""
+
+    LANDED = "landed"
+    FAILED = "failed"
+    EXPIRED = "expired"  # its blockhash expired before it landed
+    BUSY = "busy"  # refused: another action holds one of its locks (or its last landing is not yet seen)
+    DONE = "done"  # refused: the journal finished this intent
+    DRY_RUN = "dry_run"
+    EXPECTED = "expected"  # counted instead of FAILED: a failure the action declared a normal answer
+
+
+Lock = tuple[str, Hashable]
+"""What an in-flight action holds: (scope, what), e.g. ("liquidate_perp", user) or ("requote", market index)."""
 
 
 @dataclass(frozen=True)
 class Action:
     """One thing a bot wants done on chain.
 
-    ``key`` names the intent for the journal: the same key is never done twice. ``target`` is the
-    account the action is about; only one action of a kind per target is in flight at a time (a
-    price crank does not hold up the funding crank of the same market).
+    ``key`` names the intent for the journal: the same key is never done twice (``keepers.intents``
+    builds the bots' keys). ``target`` is the account the action is about. ``locks`` are what it holds
+    while in flight: no other action holding one of them starts meanwhile. By default the one lock
+    (kind, target), so one action of a kind per target is in flight (a price crank does not hold up
+    the funding crank of the same market); a strategy can name its own, e.g. ``(("requote", market),)``
+    for one requote in flight per market whatever the order accounts, or several to hold them all.
     """
 
     bot: str
-    kind: str
+    kind: str  # an ``ActionKind`` for the keeper's own bots
     key: str
     target: Pubkey
     instructions: tuple[Instruction, ...]
     signers: tuple[Keypair, ...] = ()
     reward_lamports: int = 0
-    expected: frozenset[str] = frozenset()  # error names that are a normal answer: not alerted, not counted as failures
+    expected: frozenset[ErrorName | str] = frozenset()  # failures that are a normal answer: not alerted, not counted as failures
     detail: dict[str, Any] = field(default_factory=dict)
     simulate_first: bool = True
     # Compute units beyond what simulation measures that the action may need at execution (e.g. fills
@@ -80,18 +104,19 @@ class Action:
     extra_units: int = 0
     # Its requests use the chain's reserved share of the rate limit (``keepers.chain.base.URGENT``).
     urgent: bool = False
+    locks: tuple[Lock, ...] = ()  # empty: ((kind, target),)
 
     @property
-    def lock(self) -> tuple[str, Pubkey]:
-        """What an in-flight action holds: its kind and target."""
-        return self.kind, self.target
+    def held(self) -> tuple[Lock, ...]:
+        """The locks this action holds while in flight: ``locks``, or its kind and target."""
+        return self.locks or ((self.kind, self.target),)
 
 
 @dataclass(frozen=True)
 class ActionResult:
-    """What became of an action: landed, failed, expired, busy (target in flight), done (journal) or dry_run."""
+    """What became of an action (``ActionStatus``): landed, failed, expired, busy (a lock held), done (journal) or dry_run."""
 
-    status: str
+    status: ActionStatus
     action: Action
     signature: Signature | None = None
     error: str | None = None
@@ -103,7 +128,7 @@ class ActionResult:
 
     @property
     def landed(self) -> bool:
-        return self.status == "landed"
+        return self.status is ActionStatus.LANDED
 
     @property
     def error_name(self) -> str | None:
@@ -113,29 +138,17 @@ class ActionResult:
     @property
     def expected(self) -> bool:
         """A failure the action declared a normal answer (e.g. "too early" for a crank someone else did)."""
-        return self.status == "failed" and self.error_name in self.action.expected
+        return self.status is ActionStatus.FAILED and self.error_name in self.action.expected
 
 
-@dataclass(frozen=True)
-class FeePolicy:
-    """How priority fees are chosen (micro-lamports per compute unit)."""
-
-    floor_micro_lamports: int = 0
-    cap_micro_lamports: int = 1_000_000
-    reward_share: float = 0.2
-    compute_unit_margin: float = 1.15
-    max_compute_units: int = 1_400_000
-    percentile: float = 0.75
-
-
-def priority_price(recent: Sequence[int], units: int, reward_lamports: int, policy: FeePolicy) -> int:
+def priority_price(recent: Sequence[int], units: int, reward_lamports: int, fees: FeesConfig) -> int:
     """Micro-lamports per CU: the recent fees' percentile, raised to the floor, capped by the cap and the reward."""
     nonzero = sorted(f for f in recent if f > 0)
-    market = nonzero[min(len(nonzero) - 1, int(len(nonzero) * policy.percentile))] if nonzero else 0
-    price = max(market, policy.floor_micro_lamports)
+    market = nonzero[min(len(nonzero) - 1, int(len(nonzero) * FEE_PERCENTILE))] if nonzero else 0
+    price = max(market, fees.priority_fee_floor_micro_lamports)
     if reward_lamports > 0 and units > 0:
-        price = min(price, int(reward_lamports * policy.reward_share * MICRO_LAMPORTS) // units)
-    return max(0, min(price, policy.cap_micro_lamports))
+        price = min(price, int(reward_lamports * fees.reward_share * MICRO_LAMPORTS) // units)
+    return max(0, min(price, fees.priority_fee_cap_micro_lamports))
 
 
 def fee_lamports(signatures: int, units: int, price_micro_lamports: int) -> int:
@@ -144,7 +157,10 @@ def fee_lamports(signatures: int, units: int, price_micro_lamports: int) -> int:
 
 
 class TxPipeline:
-    """Sends ``Action``s for one fee payer; see the module docstring for the steps."""
+    """Sends ``Action``s for one fee payer; see the module docstring for the steps.
+
+    ``fees`` is the keeper configuration's ``[fees]`` section (tests pass their own ``FeesConfig``).
+    """
 
     def __init__(
         self,
@@ -152,7 +168,7 @@ class TxPipeline:
         payer: Keypair,
         journal: Any,
         metrics: Any = None,
-        fees: FeePolicy | None = None,
+        fees: FeesConfig = FeesConfig(),
         commitment: str = "confirmed",
         dry_run: bool = False,
         poll_s: float = 0.4,
@@ -167,7 +183,7 @@ class TxPipeline:
         self.payer = payer
         self.journal = journal
         self.metrics = metrics
-        self.fees = fees or FeePolicy()
+        self.fees = fees
         self.commitment = commitment
         self.dry_run = dry_run
         self.poll_s, self.resend_s, self.max_confirm_s = poll_s, resend_s, max_confirm_s
@@ -175,23 +191,27 @@ class TxPipeline:
         self.clock = clock
         self.poller = StatusPoller(chain, poll_s, clock)
         self._signed: OrderedDict[Signature, None] = OrderedDict()  # recent signatures, to keep every intent's transaction unique
-        self.in_flight: dict[tuple[str, Pubkey], str] = {}  # (kind, target) -> key of the action in flight
-        # The slot the cached state of an account was read at (the keeper's cache), and the (slot, time)
-        # at which the last action of each (kind, target) landed: see ``_stale``.
+        self.in_flight: dict[Lock, str] = {}  # lock -> key of the action in flight holding it
+        # The slot the cached state of an account was read at (the keeper's cache), and for each lock
+        # the (slot, time, target) at which the last action holding it landed: see ``_stale``.
         self.state_slot = state_slot
-        self._landed_at: dict[tuple[str, Pubkey], tuple[int, float]] = {}
+        self._landed_at: dict[Lock, tuple[int, float, Pubkey]] = {}
         # Compute units by transaction shape (kind, instructions, accounts): the hot path reuses them.
         self.units_by_shape: dict[tuple[str, int, int], int] = {}
         self.sends = 0
-        self.outcomes: Counter[tuple[str, str]] = Counter()  # (kind, status) of every finished action
+        self.outcomes: Counter[tuple[str, ActionStatus]] = Counter()  # (kind, status) of every finished action
         self._blockhash: tuple[float, Blockhash] | None = None
         self._recent_fees: dict[tuple[Pubkey, ...], tuple[float, list[int]]] = {}
         self._recovery: set[asyncio.Task[None]] = set()
 
     # -- public -------------------------------------------------------------------------------------
     def busy(self, kind: str, target: Pubkey) -> bool:
-        """Whether an action of ``kind`` on ``target`` is in flight."""
-        return (kind, target) in self.in_flight
+        """Whether an action of ``kind`` on ``target`` (holding the default lock) is in flight."""
+        return self.holds((kind, target))
+
+    def holds(self, lock: Lock) -> bool:
+        """Whether an action in flight holds ``lock``."""
+        return lock in self.in_flight
 
     def finished(self, key: str) -> bool:
         """Whether the journal says the intent ``key`` is done for good (landed, or failed without retry)."""
@@ -199,21 +219,25 @@ class TxPipeline:
         return entry is not None and entry.status in FINAL_STATUSES
 
     def reserve(self, action: Action) -> bool:
-        """Claim ``action``'s target now (before a background ``submit(action, reserved=True)`` starts).
+        """Claim ``action``'s locks now (before a background ``submit(action, reserved=True)`` starts).
 
-        False when the target already has an action in flight, when the cache has not yet seen the
-        outcome of the last one that landed (``_stale``), or when the journal finished the intent.
+        False when an action in flight holds one of them, when the cache has not yet seen the outcome
+        of the last action holding one of them that landed (``_stale``), or when the journal finished
+        the intent. All or nothing: a refused action holds none.
         """
-        if action.lock in self.in_flight or self._stale(action.lock) or self.finished(action.key):
+        if self._blocked(action) or self.finished(action.key):
             return False
-        self.in_flight[action.lock] = action.key
+        for lock in action.held:
+            self.in_flight[lock] = action.key
         return True
+
+    def _blocked(self, action: Action) -> bool:
+        return any(lock in self.in_flight or self._stale(lock) for lock in action.held)
 
     async def submit(self, action: Action, reserved: bool = False) -> ActionResult:
         """Run ``action`` through the pipeline and return its outcome (never raises on chain faults)."""
         if not reserved and not self.reserve(action):
-            busy = action.lock in self.in_flight or self._stale(action.lock)
-            return ActionResult("busy" if busy else "done", action)
+            return ActionResult(ActionStatus.BUSY if self._blocked(action) else ActionStatus.DONE, action)
         started = self.clock.monotonic()
         if self.metrics is not None:
             self.metrics.attempted(action.bot, action.kind)
@@ -222,15 +246,16 @@ class TxPipeline:
         try:
             result = await self._run(action, row, started)
         except ChainError as e:
-            result = ActionResult("failed", action, error=f"chain: {e}", verdict=Verdict.RETRY,
+            result = ActionResult(ActionStatus.FAILED, action, error=f"chain: {e}", verdict=Verdict.RETRY,
                                   latency_s=self.clock.monotonic() - started)
         except Exception as e:  # noqa: BLE001 - a bug in one action must not take the keeper down
             log.exception("action %s failed unexpectedly", action.key, extra={"bot": action.bot, "kind": action.kind})
-            result = ActionResult("failed", action, error=f"internal: {type(e).__name__}: {e}", verdict=Verdict.ALERT,
+            result = ActionResult(ActionStatus.FAILED, action, error=f"internal: {type(e).__name__}: {e}", verdict=Verdict.ALERT,
                                   latency_s=self.clock.monotonic() - started)
         finally:
             URGENT.reset(urgent)
-            self.in_flight.pop(action.lock, None)
+            for lock in action.held:
+                self.in_flight.pop(lock, None)
         self._finish(row.id(), result)
         return result
 
@@ -238,30 +263,32 @@ class TxPipeline:
         """Resolve actions a previous run left unfinished; return how many there were.
 
         Sent ones are confirmed in the background (their targets stay busy until then); intents that
-        were never sent are closed as expired, so their work is planned again from fresh state.
+        were never sent are closed as expired, so their work is planned again from fresh state. The
+        journal holds kind and target, not an action's own ``locks``: a recovered action holds the
+        default lock (kind, target) until it resolves.
         """
         entries = self.journal.unfinished()
         for entry in entries:
             if entry.signature is None:
-                self.journal.record_outcome(entry.id, "expired", error="never sent (keeper stopped)")
+                self.journal.record_outcome(entry.id, Status.EXPIRED, error="never sent (keeper stopped)")
                 continue
-            target = (entry.kind, Pubkey.from_string(entry.target))
-            self.in_flight[target] = entry.key
-            task = asyncio.create_task(self._recover_one(entry, target), name=f"recover-{entry.id}")
+            lock = (entry.kind, Pubkey.from_string(entry.target))
+            self.in_flight[lock] = entry.key
+            task = asyncio.create_task(self._recover_one(entry, lock), name=f"recover-{entry.id}")
             self._recovery.add(task)
             task.add_done_callback(self._recovery.discard)
         return len(entries)
 
-    def _stale(self, lock: tuple[str, Pubkey]) -> bool:
-        """Whether the last action of this kind on this target landed after the state the cache holds
-        for the target: a plan made now was made from the state before it (e.g. a second liquidation of
-        a user from the same read of its account). Held until the cache has the target at the landing
-        slot or later, at most ``STALE_HOLD_S``; never when the cache does not hold the target."""
+    def _stale(self, lock: Lock) -> bool:
+        """Whether the last action holding ``lock`` landed after the state the cache holds for that
+        action's target: a plan made now was made from the state before it (e.g. a second liquidation
+        of a user from the same read of its account). Held until the cache has the target at the
+        landing slot or later, at most ``STALE_HOLD_S``; never when the cache does not hold the target."""
         landed = self._landed_at.get(lock)
         if landed is None or self.state_slot is None:
             return False
-        slot, at = landed
-        seen = self.state_slot(lock[1])
+        slot, at, target = landed
+        seen = self.state_slot(target)
         if seen is None or seen >= slot or self.clock.monotonic() - at > STALE_HOLD_S:
             del self._landed_at[lock]
             return False
@@ -284,11 +311,11 @@ class TxPipeline:
             sim = await self.chain.simulate(sim_tx)
             if sim.err is not None:
                 name, verdict = classify(sim.err)
-                return ActionResult("failed", action, error=SIMULATION_PREFIX + name, verdict=verdict,
+                return ActionResult(ActionStatus.FAILED, action, error=SIMULATION_PREFIX + name, verdict=verdict,
                                     latency_s=self.clock.monotonic() - started)
             units = self._size(shape, sim.units_consumed)
             if self.dry_run:
-                return ActionResult("dry_run", action, compute_units=units, latency_s=self.clock.monotonic() - started)
+                return ActionResult(ActionStatus.DRY_RUN, action, compute_units=units, latency_s=self.clock.monotonic() - started)
         else:  # unsimulated: the same shape can cost more with other state (more positions, a fuller book)
             units = min(self.fees.max_compute_units, max(math.ceil(units * REUSE_HEADROOM), units + REUSE_MIN_EXTRA_UNITS))
         units = min(self.fees.max_compute_units, units + action.extra_units)
@@ -309,14 +336,14 @@ class TxPipeline:
         status = await self._send_and_confirm(tx, blockhash.last_valid_block_height)
         latency = self.clock.monotonic() - started
         if status is None:
-            return ActionResult("expired", action, signature, error="blockhash expired before the transaction landed",
+            return ActionResult(ActionStatus.EXPIRED, action, signature, error="blockhash expired before the transaction landed",
                                 verdict=Verdict.RETRY, compute_units=units, latency_s=latency)
         if status.err is not None:
             name, verdict = classify(status.err)
             if name in OUT_OF_COMPUTE:
                 self.units_by_shape.pop(shape, None)  # size it by simulation next time
-            return ActionResult("failed", action, signature, name, verdict, status.slot, units, fee, latency)
-        return ActionResult("landed", action, signature, None, None, status.slot, units, fee, latency)
+            return ActionResult(ActionStatus.FAILED, action, signature, name, verdict, status.slot, units, fee, latency)
+        return ActionResult(ActionStatus.LANDED, action, signature, None, None, status.slot, units, fee, latency)
 
     def _size(self, shape: tuple[str, int, int], consumed: int) -> int:
         units = min(self.fees.max_compute_units,
@@ -410,7 +437,7 @@ class TxPipeline:
         except ChainError as e:  # the next resend or the status poll decides
             log.info("send of %s failed: %s", tx.signatures[0], e)
 
-    async def _recover_one(self, entry: Any, target: tuple[str, Pubkey]) -> None:
+    async def _recover_one(self, entry: Any, lock: Lock) -> None:
         signature = Signature.from_string(entry.signature)
         self.poller.watch(signature, search_history=True)  # it may be older than the recent status cache
         try:
@@ -420,46 +447,48 @@ class TxPipeline:
                 status = self.poller.statuses.get(signature)
                 if status is not None and (status.err is not None or self._reached(status)):
                     if status.err is None:
-                        self.journal.record_outcome(entry.id, "landed", slot=status.slot)
-                        self._landed_at[target] = (status.slot, self.clock.monotonic())
+                        self.journal.record_outcome(entry.id, Status.LANDED, slot=status.slot)
+                        self._landed_at[lock] = (status.slot, self.clock.monotonic(), lock[1])
                     else:
                         name, verdict = classify(status.err)
-                        self.journal.record_outcome(entry.id, journal_status("failed", verdict), error=name, slot=status.slot)
+                        self.journal.record_outcome(entry.id, journal_status(ActionStatus.FAILED, verdict), error=name,
+                                                    slot=status.slot)
                     return
                 height = self.poller.block_height
                 if status is None and height is not None and height > (entry.last_valid_block_height or 0):
-                    self.journal.record_outcome(entry.id, "expired", error="blockhash expired (found on restart)")
+                    self.journal.record_outcome(entry.id, Status.EXPIRED, error="blockhash expired (found on restart)")
                     return
         finally:
             self.poller.unwatch(signature)
-            self.in_flight.pop(target, None)
+            self.in_flight.pop(lock, None)
 
     def _finish(self, action_id: int, r: ActionResult) -> None:
         a = r.action
         expected = r.expected
-        status = "expected" if expected else r.status
+        status = ActionStatus.EXPECTED if expected else r.status
         self.outcomes[(a.kind, status)] += 1
-        if r.status == "landed" and r.slot is not None:
-            self._landed_at[a.lock] = (r.slot, self.clock.monotonic())
-        error = f"dry run: {r.compute_units} CU" if r.status == "dry_run" else r.error
+        if r.status is ActionStatus.LANDED and r.slot is not None:
+            for lock in a.held:
+                self._landed_at[lock] = (r.slot, self.clock.monotonic(), a.target)
+        error = f"dry run: {r.compute_units} CU" if r.status is ActionStatus.DRY_RUN else r.error
         self.journal.record_outcome(action_id, journal_status(r.status, r.verdict), error=error, slot=r.slot,
                                     compute_units=r.compute_units or None, fee_lamports=r.fee_lamports or None)
         extra = {"bot": a.bot, "kind": a.kind, "target": str(a.target), "signature": str(r.signature) if r.signature else None,
                  "status": status, "error": r.error, "latency_ms": round(r.latency_s * 1000, 1)}
         if self.metrics is not None:
-            if r.status == "landed":
+            if r.status is ActionStatus.LANDED:
                 self.metrics.landed(a.bot, a.kind, r.latency_s, r.compute_units, r.fee_lamports)
-            elif r.status in ("failed", "expired") and not expected:
+            elif r.status in _UNLANDED and not expected:
                 self.metrics.failed(a.bot, a.kind, r.error or r.status, r.latency_s, r.fee_lamports or None)
                 if r.verdict is Verdict.ALERT:
                     self.metrics.alert(a.bot, r.error or r.status)
-        if r.status == "landed":
+        if r.status is ActionStatus.LANDED:
             log.info("%s landed", a.kind, extra=extra)
         elif expected:
             log.debug("%s not done: %s", a.kind, r.error, extra=extra)
         elif r.verdict is Verdict.ALERT:
             log.error("%s failed: %s", a.kind, r.error, extra=extra)
-        elif r.status in ("failed", "expired"):
+        elif r.status in _UNLANDED:
             log.info("%s %s: %s", a.kind, r.status, r.error, extra=extra)
 
 
@@ -489,11 +518,16 @@ def _shape(action: Action) -> tuple[str, int, int]:
     return action.kind, len(action.instructions), sum(len(i.accounts) for i in action.instructions)
 
 
-def journal_status(status: str, verdict: Verdict | None) -> str:
-    """The journal's status for an outcome: "skipped" closes the intent for good (not retried under its key)."""
-    if status == "dry_run" or (status == "failed" and verdict in (Verdict.SKIP, Verdict.ALERT)):
-        return "skipped"
-    return status
+_UNLANDED = (ActionStatus.FAILED, ActionStatus.EXPIRED)
 
 
-__all__ = ["Action", "ActionResult", "FeePolicy", "TxPipeline", "fee_lamports", "journal_status", "priority_price"]
+def journal_status(status: ActionStatus, verdict: Verdict | None) -> Status:
+    """The journal's status for a finished outcome (landed, failed, expired or dry_run): SKIPPED closes
+    the intent for good (not retried under its key)."""
+    if status is ActionStatus.DRY_RUN or (status is ActionStatus.FAILED and verdict in (Verdict.SKIP, Verdict.ALERT)):
+        return Status.SKIPPED
+    return Status(status.value)
+
+
+__all__ = ["Action", "ActionResult", "ActionStatus", "Lock", "TxPipeline", "fee_lamports", "journal_status",
+           "priority_price"]

@@ -26,13 +26,10 @@ from keepers import instructions as ix
 from keepers.pdas import collateral_vault_pda, exchange_pda, insurance_vault_pda, market_pda, user_pda
 from localnet.svm import LocalSvm, create_mint_ixs
 from programs_client.perp.accounts import Exchange, Market, User
+from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.types import oracle_kind
 from programs_client.perp.types.market_params import MarketParams
 from programs_client.perp.types.oracle_config import OracleConfig
-
-QUOTE = 1_000_000  # one unit of collateral (USDC-like, 6 decimals)
-BASE = 1_000_000_000  # one unit of base asset (1e9)
-PRICE = 1_000_000  # one quote per base (1e6)
 
 
 def default_market_params(**overrides: int) -> MarketParams:
@@ -195,5 +192,5 @@ class LocalExchange:
         return vault, state.total_collateral, users + pools
 
 
-__all__ = ["BASE", "PRICE", "QUOTE", "LocalExchange", "LocalUser", "default_market_params", "exchange_ixs", "oracle_config",
+__all__ = ["LocalExchange", "LocalUser", "default_market_params", "exchange_ixs", "oracle_config",
            "user_ixs"]

@@ -31,7 +31,7 @@ from keepers import instructions as ix
 from keepers.pdas import collateral_vault_pda, exchange_pda, insurance_vault_pda, market_pda, orderbook_pda, user_pda
 from keepers.results import Failed, Outcome
 from localnet import mock_oracle as mo
-from localnet.bootstrap import QUOTE, default_market_params, exchange_ixs, user_ixs
+from localnet.bootstrap import default_market_params, exchange_ixs, user_ixs
 from localnet.market_oracles import (
     CONFIDENCE_BPS,
     ORACLE_AUTHORITY_SOL,
@@ -41,6 +41,7 @@ from localnet.market_oracles import (
     plan_market_oracles,
 )
 from localnet.svm import LocalSvm
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 
 
 ADMIN_SOL = 100  # the admin pays for the mint and every market

@@ -20,6 +20,7 @@ from keepers import instructions as ix
 from keepers.oracles import OracleKind
 from localnet import mock_oracle as mo
 from localnet.price_publisher import OracleFeed
+from programs_client.perp.constants import BPS
 from programs_client.perp.program_id import PROGRAM_ID
 from programs_client.perp.types.oracle_config import OracleConfig
 
@@ -71,7 +72,7 @@ class MarketOracles:
 
     def write_ixs(self, authority: Pubkey, price: float, confidence_bps: float = CONFIDENCE_BPS) -> list[Instruction]:
         """Mock oracle writes of ``price`` (quote per base) to every feed, stamped with the current slot."""
-        conf = price * confidence_bps / 10_000
+        conf = price * confidence_bps / BPS
         return [f.write_ix(authority, price, conf) for f in self.feeds]
 
     def update_prices_ix(self, market_index: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:

@@ -22,8 +22,8 @@ from keepers.oracles import OracleKind
 from keepers.results import Outcome
 from localnet import mock_oracle as mo
 from localnet.price_paths import CrashPath, GbmPath, JumpPath, PricePath, ReplayPath
-
-SWITCHBOARD_ON_DEMAND_DECIMALS = 18
+from programs_client.perp.constants import BPS
+from programs_client.switchboard_on_demand.constants import PRECISION_DECIMALS as SWITCHBOARD_ON_DEMAND_DECIMALS
 
 
 def _raw(value: float, decimals: int) -> int:
@@ -50,7 +50,7 @@ class OracleFeed:
 
     def write_ix(self, authority: Pubkey, price: float, conf: float) -> Instruction:
         """Build the mock oracle write of ``price`` and ``conf`` (quote per base), stamped with the current slot."""
-        price = price * (1 + self.bias_bps / 10_000)
+        price = price * (1 + self.bias_bps / BPS)
         if self.kind in (OracleKind.PYTH_LEGACY, OracleKind.PYTH_PULL_V2):
             raw, raw_conf = _raw(price, -self.exponent), _raw(conf, -self.exponent)
             if self.kind == OracleKind.PYTH_LEGACY:
@@ -149,7 +149,7 @@ class PricePublisher:
         self.last_slot = slot
         self.step += 1
         price = self.path.next_price(self.rng)
-        conf = price * self.confidence_bps / 10_000
+        conf = price * self.confidence_bps / BPS
         for cue in self.cues:
             if isinstance(cue, WidenConfidence) and cue.active(self.step):
                 conf *= cue.factor

@@ -39,8 +39,9 @@ from localnet.price_service import (
     load_replay,
 )
 from localnet.rpc import ConfigError, FaultConfig, NodeConfig, RpcNode
+from programs_client.perp.constants import QUOTE_PRECISION
 
-KEEPER_COLLATERAL = 100_000 * 1_000_000  # the keeper's margin account, so its liquidator can take positions over
+KEEPER_COLLATERAL = 100_000 * QUOTE_PRECISION  # the keeper's margin account, so its liquidator can take positions over
 
 if TYPE_CHECKING:
     from localnet.validator import ValidatorSpec

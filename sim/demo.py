@@ -30,12 +30,14 @@ from rich.table import Table
 
 from keepers.chain.inprocess import InProcessChain
 from keepers.config import Config
+from keepers.intents import ActionKind
 from keepers.pdas import insurance_vault_pda
 from keepers.runtime import Keeper
 from keepers.status import markets_table, user_risks
-from localnet.bootstrap import QUOTE
+from keepers.tx import ActionStatus
 from localnet.build import BuildError
 from programs_client.perp.accounts import Market
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world, conservation, open_interest
 
 SLOT_INTERVAL_S = 0.02  # wall time per slot
@@ -88,11 +90,11 @@ def live_view(world: LedgerWorld, keeper: Keeper, slot: int, settings: DemoSetti
     crash = "CRASH" if sc.crashed else f"crash at slot {sc.settings.crash_at}"
     head.add_row(f"slot {slot}/{settings.slots}", f"chain time +{chain_s // 60} min", f"oracle {prices}", crash)
     acts = Table(title="keeper actions", title_justify="left")
-    for col in ("action", "landed", "failed", "other"):
+    for col in ("action", ActionStatus.LANDED, ActionStatus.FAILED, "other"):
         acts.add_column(col, justify="left" if col == "action" else "right")
     for kind, counts in sorted(_by_kind(keeper).items()):
-        other = sum(v for k, v in counts.items() if k not in ("landed", "failed"))
-        acts.add_row(kind, str(counts.get("landed", 0)), str(counts.get("failed", 0)), str(other))
+        other = sum(v for k, v in counts.items() if k not in (ActionStatus.LANDED, ActionStatus.FAILED))
+        acts.add_row(kind, str(counts.get(ActionStatus.LANDED, 0)), str(counts.get(ActionStatus.FAILED, 0)), str(other))
     liq = keeper.bots["liquidator"].last_candidates if "liquidator" in keeper.bots else 0
     foot = f"liquidatable now: {liq}   in flight: {len(keeper.pipeline.in_flight)}"
     return Group(head, markets_table(markets, compact=True), acts, foot)
@@ -117,7 +119,7 @@ async def _drive(world: LedgerWorld, keeper: Keeper, settings: DemoSettings, con
             if view is not None and n % 5 == 0:
                 view.update(live_view(world, keeper, n, settings))
             elif view is None and n % (settings.slots // 10) == 0:
-                landed = sum(c.get("landed", 0) for c in _by_kind(keeper).values())
+                landed = sum(c.get(ActionStatus.LANDED, 0) for c in _by_kind(keeper).values())
                 _step(f"slot {n}/{settings.slots}: {landed} keeper actions landed"
                       + (" (after the crash)" if world.scenario.crashed else ""))
     finally:
@@ -129,7 +131,7 @@ async def _drive(world: LedgerWorld, keeper: Keeper, settings: DemoSettings, con
 def summary(world: LedgerWorld, keeper: Keeper, journal: dict[str, int], elapsed: float) -> bool:
     """Print the summary; return whether the conservation check holds and no user is left liquidatable."""
     by_kind = _by_kind(keeper)
-    landed = {k: c.get("landed", 0) for k, c in by_kind.items()}
+    landed = {k: c.get(ActionStatus.LANDED, 0) for k, c in by_kind.items()}
     sc = world.scenario
     markets = [world.svm.decode(Market, m.address) for m in world.dep.markets]
     fund = world.svm.token_balance(insurance_vault_pda(world.dep.program_id))
@@ -140,16 +142,16 @@ def summary(world: LedgerWorld, keeper: Keeper, journal: dict[str, int], elapsed
     print("summary")
     _step(f"takers opened {sc.opened} positions; the maker quoted both markets every "
           f"{sc.settings.maker_requote_slots} slots")
-    _step(f"liquidations {landed.get('liquidate_perp', 0)}, derisk orders {landed.get('derisk', 0)}, "
-          f"bankruptcies resolved {landed.get('resolve_bankruptcy', 0)}")
-    _step(f"price cranks {landed.get('update_prices', 0)}, funding updates {landed.get('update_funding', 0)}")
-    _step(f"settlements: fills consumed {landed.get('consume_events', 0)}, funding {landed.get('settle_funding', 0)}, "
-          f"PnL {landed.get('settle_pnl', 0)}, expired positions {landed.get('settle_expired_position', 0)}")
-    _step(f"revenue sweeps {landed.get('settle_revenue', 0)}; insurance fund {fund / QUOTE:,.2f} "
+    _step(f"liquidations {landed.get(ActionKind.LIQUIDATE_PERP, 0)}, derisk orders {landed.get(ActionKind.DERISK, 0)}, "
+          f"bankruptcies resolved {landed.get(ActionKind.RESOLVE_BANKRUPTCY, 0)}")
+    _step(f"price cranks {landed.get(ActionKind.UPDATE_PRICES, 0)}, funding updates {landed.get(ActionKind.UPDATE_FUNDING, 0)}")
+    _step(f"settlements: fills consumed {landed.get(ActionKind.CONSUME_EVENTS, 0)}, funding {landed.get(ActionKind.SETTLE_FUNDING, 0)}, "
+          f"PnL {landed.get(ActionKind.SETTLE_PNL, 0)}, expired positions {landed.get(ActionKind.SETTLE_EXPIRED_POSITION, 0)}")
+    _step(f"revenue sweeps {landed.get(ActionKind.SETTLE_REVENUE, 0)}; insurance fund {fund / QUOTE:,.2f} "
           f"(staked {sc.settings.insurance_stake / QUOTE:,.0f}); socialised losses "
           f"{sum(m.socialised_loss for m in markets) / QUOTE:,.2f}")
     _step(f"open interest {open_interest(world.ledger, world.dep) / QUOTE:,.0f}; users still liquidatable: {len(risky)}")
-    failed = sum(c.get("failed", 0) + c.get("expired", 0) for c in by_kind.values())
+    failed = sum(c.get(ActionStatus.FAILED, 0) + c.get(ActionStatus.EXPIRED, 0) for c in by_kind.values())
     _step(f"keeper actions failed or expired: {failed} (journal: {journal})")
     _step(f"collateral vault {vault / QUOTE:,.6f} | exchange total {total / QUOTE:,.6f} | "
           f"collateral + PnL pools {claims / QUOTE:,.6f}")

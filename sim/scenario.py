@@ -22,10 +22,8 @@ from spl.token.constants import TOKEN_PROGRAM_ID
 from spl.token.instructions import MintToParams, create_associated_token_account, get_associated_token_address, mint_to
 
 from keepers import instructions as ix
-from keepers.margin import BASE_PRECISION
 from keepers.pdas import collateral_vault_pda, exchange_pda
 from localnet import mock_oracle as mo
-from localnet.bootstrap import QUOTE
 from localnet.deployment import BootstrapPlan, Deployment, RecordingSvm, bootstrap_local
 from localnet.price_paths import CrashPath
 from localnet.price_publisher import PricePublisher
@@ -33,6 +31,7 @@ from localnet.price_service import market_rng
 from localnet.ledger import Ledger
 from localnet.svm import START_UNIX_TIMESTAMP
 from programs_client.perp.accounts import Exchange, Market, User
+from programs_client.perp.constants import BASE_PRECISION, QUOTE_PRECISION as QUOTE
 from sim.traders import ScriptedMaker, Taker, leverage_plan
 
 

@@ -19,12 +19,11 @@ from solders.pubkey import Pubkey
 from keepers import instructions as ix
 from keepers.pdas import market_pda, user_pda
 from keepers.results import Outcome
+from programs_client.perp.constants import BASE_PRECISION as BASE, BPS, PRICE_PRECISION as PRICE
 from programs_client.perp.types import order_type, side
 from programs_client.perp.types.market_params import MarketParams
 
 Send = Callable[[Sequence[Instruction], Sequence[Keypair], Keypair], Outcome]
-BASE = 10**9
-PRICE = 10**6
 
 
 def to_ticks(price: float, params: MarketParams, up: bool = False) -> int:
@@ -63,7 +62,7 @@ class ScriptedMaker:
         out = [ix.cancel_all_orders(me, user, market_index, self.program_id)]
         size = to_lots(self.notional_per_level / mid, params)
         for level in range(self.levels):
-            offset = (self.half_spread_bps + level * self.step_bps) / 10_000
+            offset = (self.half_spread_bps + level * self.step_bps) / BPS
             for s, price in ((side.Bid(), to_ticks(mid * (1 - offset), params)),
                              (side.Ask(), to_ticks(mid * (1 + offset), params, up=True))):
                 order = ix.order_args(s, price, size, order_type.PostOnly())
@@ -89,7 +88,7 @@ class Taker:
     def open(self, send: Send, market_index: int, params: MarketParams, long: bool, base: float, mid: float,
              slippage_bps: float = 200.0) -> Outcome:
         """Buy (``long``) or sell ``base`` at up to ``slippage_bps`` from ``mid``."""
-        limit = mid * (1 + slippage_bps / 10_000) if long else mid * (1 - slippage_bps / 10_000)
+        limit = mid * (1 + slippage_bps / BPS) if long else mid * (1 - slippage_bps / BPS)
         order = ix.order_args(side.Bid() if long else side.Ask(), to_ticks(limit, params, up=long), to_lots(base, params),
                               order_type.ImmediateOrCancel())
         me = self.keypair.pubkey()

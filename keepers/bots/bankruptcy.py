@@ -15,6 +15,8 @@ from solders.pubkey import Pubkey
 from keepers import instructions as ix
 from keepers.bots.drain import drain
 from keepers.cache import AccountCache
+from keepers.error_policy import ProgramErrorName as E
+from keepers.intents import ActionKind, intent_key
 from keepers.margin_scan import bankrupt
 from keepers.tx import Action
 
@@ -38,10 +40,11 @@ def bankruptcy_actions(bot: str, cache: AccountCache, program_id: Pubkey, only: 
         if drained is None:
             continue  # the settler consumes part of the queue first
         ixs = drained.instructions + [ix.resolve_bankruptcy(b.pubkey, index, program_id)]
-        out.append(Action(bot=bot, kind="resolve_bankruptcy",
-                          key=f"resolve_bankruptcy:{b.pubkey}:{index}:{cache.slot_of(b.pubkey)}", target=b.pubkey,
+        kind = ActionKind.RESOLVE_BANKRUPTCY
+        out.append(Action(bot=bot, kind=kind,
+                          key=intent_key(kind, user=b.pubkey, market=index, slot=cache.slot_of(b.pubkey)), target=b.pubkey,
                           instructions=tuple(ixs), reward_lamports=BANKRUPTCY_REWARD_LAMPORTS,
-                          expected=frozenset({"NotBankrupt"}), detail={"market": index},
+                          expected=frozenset({E.NotBankrupt}), detail={"market": index},
                           extra_units=drained.extra_units))
     return out
 

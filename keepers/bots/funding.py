@@ -18,6 +18,8 @@ from keepers import instructions as ix
 from keepers.bots.base import Bot
 from keepers.bots.drain import Drain, drain
 from keepers.bots.mark_price import oracle_accounts
+from keepers.error_policy import ProgramErrorName as E
+from keepers.intents import ActionKind, intent_key
 from keepers.tx import Action
 from programs_client.perp.accounts import Market
 from programs_client.perp.types import market_status
@@ -47,8 +49,9 @@ def funding_action(bot: str, market: Market, address: Pubkey, drained: Drain, pr
     i = market.market_index
     ixs = drained.instructions + [ix.update_prices(i, primary, fallback, program_id), ix.update_funding(i, program_id)]
     return Action(
-        bot=bot, kind="update_funding", key=f"update_funding:{i}:{next_funding_ts(market)}", target=address,
-        instructions=tuple(ixs), reward_lamports=FUNDING_REWARD_LAMPORTS, expected=frozenset({"FundingTooEarly"}),
+        bot=bot, kind=ActionKind.UPDATE_FUNDING,
+        key=intent_key(ActionKind.UPDATE_FUNDING, market=i, funding_ts=next_funding_ts(market)), target=address,
+        instructions=tuple(ixs), reward_lamports=FUNDING_REWARD_LAMPORTS, expected=frozenset({E.FundingTooEarly}),
         detail={"market": i, "period_end": next_funding_ts(market)}, extra_units=drained.extra_units,
     )
 

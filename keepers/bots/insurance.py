@@ -25,11 +25,13 @@ from keepers.bots.bankruptcy import bankruptcy_actions
 from keepers.bots.base import Bot
 from keepers.bots.drain import Drain, drain
 from keepers.chain.base import ChainError
-from keepers.margin import BASE_PRECISION
+from keepers.error_policy import ProgramErrorName as E
+from keepers.intents import ActionKind, intent_key
 from keepers.pdas import insurance_vault_pda
 from keepers.spl_token import token_amount
 from keepers.tx import Action
 from programs_client.perp.accounts import Market
+from programs_client.perp.constants import BASE_PRECISION
 
 log = logging.getLogger("perpkeep.bots")
 
@@ -54,9 +56,10 @@ def sweep_action(bot: str, market: Market, drained: Drain, program_id: Pubkey) -
     """The revenue sweep of ``market`` (one per sweep period), after ``drained``."""
     i = market.market_index
     ixs = drained.instructions + [ix.settle_revenue_to_insurance(i, program_id)]
-    return Action(bot=bot, kind="settle_revenue", key=f"settle_revenue:{i}:{market.last_revenue_settle_ts}",
+    return Action(bot=bot, kind=ActionKind.SETTLE_REVENUE,
+                  key=intent_key(ActionKind.SETTLE_REVENUE, market=i, last_settle_ts=market.last_revenue_settle_ts),
                   target=market.event_queue, instructions=tuple(ixs), reward_lamports=REVENUE_REWARD_LAMPORTS,
-                  expected=frozenset({"RevenueSettleTooEarly"}), detail={"market": i, "fee_pool": market.fee_pool},
+                  expected=frozenset({E.RevenueSettleTooEarly}), detail={"market": i, "fee_pool": market.fee_pool},
                   extra_units=drained.extra_units)
 
 

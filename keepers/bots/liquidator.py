@@ -25,13 +25,16 @@ from keepers.bots.bankruptcy import bankruptcy_actions
 from keepers.bots.base import Bot
 from keepers.bots.mark_price import oracle_accounts
 from keepers.cache import AccountCache
-from keepers.margin import BASE_PRECISION, BPS, Margin, MarketState, Position, compute_margin, liquidation_prices, liquidation_size
+from keepers.error_policy import ProgramErrorName as E
+from keepers.intents import ActionKind, intent_key
+from keepers.margin import Margin, MarketState, Position, compute_margin, liquidation_prices, liquidation_size
 from keepers.margin_scan import Candidate, counted, flat, liquidatable, scan
 from keepers.mark import next_mark
 from keepers.oracles import RawAccount, Selected, select_price
 from keepers.pdas import user_pda
 from keepers.tx import Action, ActionResult
 from programs_client.perp.accounts import Market, Orderbook, User
+from programs_client.perp.constants import BASE_PRECISION, BPS
 from programs_client.perp.types import order_type, side
 
 
@@ -267,9 +270,11 @@ class LiquidatorBot(Bot):
                                          other_markets([user, own_user], plan.market_index, addresses), ctx.program_id))
             mark = priced[plan.market_index].state.mark_price
             action = Action(
-                bot=self.name, kind="liquidate_perp", key=f"liquidate:{plan.user}:{plan.market_index}:{cache.slot_of(plan.user)}:{mark}",
+                bot=self.name, kind=ActionKind.LIQUIDATE_PERP,
+                key=intent_key(ActionKind.LIQUIDATE_PERP, user=plan.user, market=plan.market_index,
+                               slot=cache.slot_of(plan.user), mark=mark),
                 target=plan.user, instructions=tuple(ixs), reward_lamports=reward_lamports(plan.reward_quote, self.config.sol_price_quote),
-                expected=frozenset({"NotLiquidatable", "NoPositionToLiquidate"}), simulate_first=False, urgent=True,
+                expected=frozenset({E.NotLiquidatable, E.NoPositionToLiquidate}), simulate_first=False, urgent=True,
                 detail={"market": plan.market_index, "max_base": plan.max_base, "expected_base": plan.expected_base,
                         "shortfall": cand.shortfall},
             )
@@ -303,10 +308,11 @@ class LiquidatorBot(Bot):
             order = ix.order_args(side.Ask() if selling else side.Bid(), price, size, order_type.ImmediateOrCancel(),
                                   reduce_only=True)
             action = Action(
-                bot=self.name, kind="derisk", key=f"derisk:{i}:{cache.slot_of(self.own_address)}", target=self.own_address,
+                bot=self.name, kind=ActionKind.DERISK, key=intent_key(ActionKind.DERISK, market=i, slot=cache.slot_of(self.own_address)),
+                target=self.own_address,
                 instructions=(ix.place_order(ctx.authority, self.own_address, i, order,
                                              other_markets([own_user], i, addresses), ctx.program_id),),
-                expected=frozenset({"ReduceOnlyViolated", "OrderPriceOutOfBand"}), detail={"market": i, "base": size},
+                expected=frozenset({E.ReduceOnlyViolated, E.OrderPriceOutOfBand}), detail={"market": i, "base": size},
             )
             if self.submit(action):
                 self._last_derisk[i] = now

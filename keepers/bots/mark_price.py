@@ -15,12 +15,14 @@ from solders.pubkey import Pubkey
 
 from keepers import instructions as ix
 from keepers.bots.base import Bot
+from keepers.error_policy import ProgramErrorName as E
+from keepers.intents import ActionKind, intent_key
 from keepers.oracles import RawAccount, Selected, select_price
 from keepers.tx import Action
 from programs_client.perp.accounts import Market
+from programs_client.perp.constants import BPS
 from programs_client.perp.types import market_status
 
-BPS = 10_000
 CRANK_REWARD_LAMPORTS = 20_000  # what a crank is worth to the exchange, for the fee policy
 _NOT_PRICED = (market_status.Settlement.discriminator, market_status.Delisted.discriminator)
 
@@ -63,9 +65,10 @@ def price_update_action(bot: str, market: Market, address: Pubkey, reason: str, 
     """The ``update_prices`` crank of ``market``; one per market price state (its last update slot)."""
     primary, fallback = oracle_accounts(market)
     return Action(
-        bot=bot, kind="update_prices", key=f"update_prices:{market.market_index}:{market.last_price_update_slot}",
+        bot=bot, kind=ActionKind.UPDATE_PRICES,
+        key=intent_key(ActionKind.UPDATE_PRICES, market=market.market_index, price_slot=market.last_price_update_slot),
         target=address, instructions=(ix.update_prices(market.market_index, primary, fallback, program_id),),
-        reward_lamports=CRANK_REWARD_LAMPORTS, expected=frozenset({"MarketNotTradable"}),
+        reward_lamports=CRANK_REWARD_LAMPORTS, expected=frozenset({E.MarketNotTradable}),
         detail={"market": market.market_index, "reason": reason},
     )
 

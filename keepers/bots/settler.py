@@ -22,6 +22,8 @@ from solders.pubkey import Pubkey
 from keepers import instructions as ix
 from keepers.bots.base import Bot
 from keepers.bots.drain import consume_instructions
+from keepers.error_policy import ProgramErrorName as E
+from keepers.intents import ActionKind, intent_key
 from keepers.margin import MarketState, Position, pending_funding
 from keepers.margin_scan import counted, settlement_screen
 from keepers.tx import Action, ActionResult
@@ -45,7 +47,8 @@ def consume_action(bot: str, market_index: int, queue_address: Pubkey, queue: Ev
     ixs = consume_instructions(market_index, queue, limit, program_id)
     if not ixs:
         return None
-    return Action(bot=bot, kind="consume_events", key=f"consume_events:{market_index}:{queue.seq_num}:{queue.count}",
+    return Action(bot=bot, kind=ActionKind.CONSUME_EVENTS,
+                  key=intent_key(ActionKind.CONSUME_EVENTS, market=market_index, seq_num=queue.seq_num, count=queue.count),
                   target=queue_address, instructions=tuple(ixs), reward_lamports=SETTLE_REWARD_LAMPORTS,
                   detail={"market": market_index, "queued": queue.count})
 
@@ -63,13 +66,15 @@ def plan_user_settlements(bot: str, address: Pubkey, user: User, slot: int, mark
     for p in positions:
         m = markets.get(p.market_index)
         if m is not None and m.status.discriminator == _SETTLEMENT and (p.base_amount or p.open_orders):
-            return Action(bot=bot, kind="settle_expired_position", key=f"settle_expired:{address}:{p.market_index}:{slot}",
+            kind = ActionKind.SETTLE_EXPIRED_POSITION
+            return Action(bot=bot, kind=kind, key=intent_key(kind, user=address, market=p.market_index, slot=slot),
                           target=address, instructions=(ix.settle_expired_position(address, p.market_index, program_id),),
                           reward_lamports=SETTLE_REWARD_LAMPORTS, detail={"market": p.market_index})
     owed = sum(abs(pending_funding(p, states[p.market_index])) for p in positions if p.market_index in states)
     if owed > funding_threshold:
         used = [market_addresses[p.market_index] for p in positions if p.market_index in market_addresses]
-        return Action(bot=bot, kind="settle_funding", key=f"settle_funding:{address}:{slot}", target=address,
+        return Action(bot=bot, kind=ActionKind.SETTLE_FUNDING, key=intent_key(ActionKind.SETTLE_FUNDING, user=address, slot=slot),
+                      target=address,
                       instructions=(ix.settle_funding(address, used, program_id),), reward_lamports=SETTLE_REWARD_LAMPORTS,
                       detail={"funding": owed})
     for p in positions:
@@ -78,9 +83,10 @@ def plan_user_settlements(bot: str, address: Pubkey, user: User, slot: int, mark
             continue
         if (p.unsettled_pnl > 0 and m.pnl_pool == 0) or (p.unsettled_pnl < 0 and user.collateral == 0):
             continue  # nothing would move: no pool to pay a profit, no collateral to take a loss from
-        return Action(bot=bot, kind="settle_pnl", key=f"settle_pnl:{address}:{p.market_index}:{slot}", target=address,
+        kind = ActionKind.SETTLE_PNL
+        return Action(bot=bot, kind=kind, key=intent_key(kind, user=address, market=p.market_index, slot=slot), target=address,
                       instructions=(ix.settle_pnl(address, p.market_index, program_id),), reward_lamports=SETTLE_REWARD_LAMPORTS,
-                      expected=frozenset({"ZeroAmount"}), detail={"market": p.market_index, "pnl": p.unsettled_pnl})
+                      expected=frozenset({E.ZeroAmount}), detail={"market": p.market_index, "pnl": p.unsettled_pnl})
     return None
 
 

@@ -79,6 +79,7 @@ from keepers.chain.base import (
 )
 from keepers.chain.websocket import WsSubscription, WsSubscriptions, account_data, backoff_s
 from keepers.clock import LIVE, Clock
+from keepers.config import ClusterConfig
 
 log = logging.getLogger("perpkeep.chain")
 
@@ -288,24 +289,16 @@ class RpcChain:
 
     Parameters
     ----------
-    rpc_url : str
-        HTTP(S) endpoint for reads, simulation and sending.
-    ws_url : str, optional
-        PubSub endpoint; default derived from ``rpc_url`` (see ``derive_ws_url``).
-    send_urls : sequence of str
-        Extra endpoints that also receive every ``sendTransaction``.
-    commitment : str
-        ``processed``, ``confirmed`` or ``finalized``, for every read and subscription.
-    requests_per_second : float
-        Rate limit per endpoint.
-    urgent_share : float
-        Share of ``requests_per_second`` reserved for requests made while ``URGENT`` is set (the
-        pipeline sets it for liquidations): they never queue behind bulk requests, which get the rest.
-        0 puts every request in one queue.
-    request_timeout_s : float
-        Timeout of one HTTP request (and of opening the websocket).
-    silence_s : float
-        A subscribed connection silent for this long is reconnected.
+    cluster : ClusterConfig
+        The keeper configuration's ``[cluster]`` section (tests build their own, or
+        ``dataclasses.replace`` one): ``rpc_url`` for reads, simulation and sending; ``ws_url`` (default
+        derived from ``rpc_url``, see ``derive_ws_url``); ``send_urls``, extra endpoints that also receive
+        every ``sendTransaction``; ``commitment`` of every read and subscription;
+        ``requests_per_second``, the rate limit per endpoint; ``urgent_share`` of it reserved for
+        requests made while ``URGENT`` is set (the pipeline sets it for liquidations: they never queue
+        behind bulk requests, which get the rest; 0 puts every request in one queue);
+        ``request_timeout_s`` of one HTTP request (and of opening the websocket); ``silence_s`` after
+        which a silent subscribed connection is reconnected.
     max_backoff_s : float
         Cap of the jittered exponential backoff (HTTP retries and reconnects).
     name : str, optional
@@ -326,10 +319,11 @@ class RpcChain:
     # polls the Clock sysvar over HTTP while they are quiet (``keepers.runtime``).
     slots_can_stop = True
 
-    def __init__(self, rpc_url: str, ws_url: str | None = None, send_urls: Sequence[str] = (),
-                 commitment: str = "confirmed", requests_per_second: float = 50.0, request_timeout_s: float = 10.0,
-                 silence_s: float = 10.0, max_backoff_s: float = 8.0, name: str | None = None,
-                 urgent_share: float = 0.2, clock: Clock = LIVE) -> None:
+    def __init__(self, cluster: ClusterConfig, max_backoff_s: float = 8.0, name: str | None = None,
+                 clock: Clock = LIVE) -> None:
+        rpc_url, ws_url, send_urls = cluster.rpc_url, cluster.ws_url, cluster.send_urls
+        commitment, requests_per_second, urgent_share = cluster.commitment, cluster.requests_per_second, cluster.urgent_share
+        request_timeout_s, silence_s = cluster.request_timeout_s, cluster.silence_s
         if commitment not in COMMITMENTS:
             raise ValueError(f"commitment must be one of {', '.join(COMMITMENTS)}, got {commitment!r}")
         for label, value in (("requests_per_second", requests_per_second), ("request_timeout_s", request_timeout_s),

@@ -144,7 +144,9 @@ class _Generator:
                 raise IdlLayoutError(f"constant {c['name']}: only integer constants are supported")
             if not re.fullmatch(r"-?[0-9]+", c["value"]):
                 raise IdlLayoutError(f"constant {c['name']}: value {c['value']!r} is not an integer")
-            o.append(f"#define PK_{shouty_snake(c['name'])} {c['value']}ULL")
+            doc = " ".join(c.get("docs", []))
+            comment = f"  /* {doc} */" if doc else ""
+            o.append(f"#define PK_{shouty_snake(c['name'])} {c['value']}ULL{comment}")
         o += ["", "/* Enums (Borsh: one u8 tag) */"]
         for name, t in self.enums.items():
             prefix = f"PK_{shouty_snake(name)}"

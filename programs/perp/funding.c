@@ -6,7 +6,8 @@
 
 #include "pk_program.h"
 
-#define PK_PRICE_TO_FUNDING 1000LL   /* quote 1e6 -> funding precision 1e9 */
+/* price (PRICE_PRECISION) -> funding rate (CUMULATIVE_FUNDING_PRECISION); signed for the i64 math below */
+#define PK_PRICE_TO_FUNDING ( (i64)( PK_CUMULATIVE_FUNDING_PRECISION / PK_PRICE_PRECISION ) )
 
 static i64
 pk_clock_unix_ts( u64 *slot ) {
@@ -22,7 +23,7 @@ pk_funding_rate( const pk_market_t *m, i64 *rate ) {
   if( PK_UNLIKELY( m->mark_twap > (u64)PK_I64_MAX || m->index_twap > (u64)PK_I64_MAX ) ) return PK_ERR_MATH_OVERFLOW;
   i64 premium = (i64)m->mark_twap - (i64)m->index_twap;
   u64 cap;
-  PK_TRY( pk_mul_div_floor( m->index_twap, m->params.max_funding_rate_bps, PK_BPS_DENOM, &cap ) );
+  PK_TRY( pk_mul_div_floor( m->index_twap, m->params.max_funding_rate_bps, PK_BPS, &cap ) );
   if( premium > (i64)cap ) premium = (i64)cap;
   if( premium < -(i64)cap ) premium = -(i64)cap;
   if( PK_UNLIKELY( premium > PK_I64_MAX / PK_PRICE_TO_FUNDING || premium < -( PK_I64_MAX / PK_PRICE_TO_FUNDING ) ) )

@@ -15,16 +15,15 @@ typedef struct {
   pk_perp_position_t *pos;
 } pk_liquidation_t;
 
-/* Quote units the integer rounding of one transfer can cost the user's margin beyond the estimate:
-   the fill's floor, the position value's floor and the two ceilings of the requirement. */
-#define PK_LIQUIDATION_ROUNDING_SLACK 4ULL
+/* PK_LIQUIDATION_ROUNDING_SLACK (IDL constant): quote units the integer rounding of one transfer can cost
+   the user's margin beyond the estimate: the fill's floor, the position value's floor and the two
+   ceilings of the requirement. */
 
-/* A liquidation restores equity to this share of the maintenance requirement (1e4 = maintenance),
-   not to maintenance itself: a user left exactly at maintenance is liquidatable again at the next tick
+/* PK_LIQUIDATION_TARGET_BPS (IDL constant): a liquidation restores equity to this share of the
+   maintenance requirement (1e4 = maintenance), not to maintenance itself: a user left exactly at maintenance is liquidatable again at the next tick
    of the price, one lot and one fee at a time. Half again (between maintenance and the initial margin
    of markets whose initial margin is twice their maintenance) is what Drift's buffer and Mango's
    "liquidate to initial health" achieve. */
-#define PK_LIQUIDATION_TARGET_BPS 15000ULL
 
 /* Base to take over: enough that equity meets the target afterwards. Per whole base the transfer
    releases floor(mark * maintenance * target / 1e8) of target requirement and costs |mark - user price|
@@ -39,14 +38,14 @@ pk_liquidation_size( const pk_liquidation_t *l, const pk_margin_t *mg, u64 user_
   u64 held = b < 0 ? (u64)0 - (u64)b : (u64)b;
   u64 equity = mg->equity < 0 ? 0 : (u64)mg->equity;
   u64 target, shortfall, q;
-  if( pk_mul_div_ceil( mg->maintenance_requirement, PK_LIQUIDATION_TARGET_BPS, PK_BPS_DENOM, &target ) ) target = PK_U64_MAX;
+  if( pk_mul_div_ceil( mg->maintenance_requirement, PK_LIQUIDATION_TARGET_BPS, PK_BPS, &target ) ) target = PK_U64_MAX;
   shortfall = target > equity ? target - equity : 0;
   /* A shortfall beyond u64 takes the whole position (below, as a failed division does). */
   if( mg->equity < 0 && pk_add_u64( shortfall, (u64)0 - (u64)mg->equity, &shortfall ) ) shortfall = PK_U64_MAX;
   if( pk_add_u64( shortfall, PK_LIQUIDATION_ROUNDING_SLACK, &shortfall ) ) shortfall = PK_U64_MAX;
   u64 released, cost = user_price > mark ? user_price - mark : mark - user_price;
   PK_TRY( pk_mul_div_floor( mark, (u64)mp->maintenance_margin_bps * PK_LIQUIDATION_TARGET_BPS,
-                            PK_BPS_DENOM * PK_BPS_DENOM, &released ) );
+                            PK_BPS * PK_BPS, &released ) );
   if( released <= cost || pk_mul_div_ceil( shortfall, PK_BASE_PRECISION, released - cost, &q ) ) q = held;
   if( q % mp->lot_size ) q = q > PK_U64_MAX - mp->lot_size ? held : q + mp->lot_size - q % mp->lot_size;
   if( q > held ) q = held;
@@ -89,14 +88,14 @@ pk_ix_liquidate_perp( SolParameters *p ) {
   u8 user_side = l.pos->base_amount > 0 ? PK_SIDE_ASK : PK_SIDE_BID;
   u8 liq_side = user_side == PK_SIDE_ASK ? PK_SIDE_BID : PK_SIDE_ASK;
   const pk_market_params_t *mp = &m->params;
-  u64 fee_to_liquidator_bps = (u64)mp->liquidation_fee_bps * ( PK_BPS_DENOM - mp->insurance_share_bps ) / PK_BPS_DENOM;
+  u64 fee_to_liquidator_bps = (u64)mp->liquidation_fee_bps * ( PK_BPS - mp->insurance_share_bps ) / PK_BPS;
   u64 user_price, liq_price, user_quote, liq_quote;
   if( user_side == PK_SIDE_ASK ) {
-    PK_TRY( pk_mul_div_floor( m->mark_price, PK_BPS_DENOM - mp->liquidation_fee_bps, PK_BPS_DENOM, &user_price ) );
-    PK_TRY( pk_mul_div_floor( m->mark_price, PK_BPS_DENOM - fee_to_liquidator_bps, PK_BPS_DENOM, &liq_price ) );
+    PK_TRY( pk_mul_div_floor( m->mark_price, PK_BPS - mp->liquidation_fee_bps, PK_BPS, &user_price ) );
+    PK_TRY( pk_mul_div_floor( m->mark_price, PK_BPS - fee_to_liquidator_bps, PK_BPS, &liq_price ) );
   } else {
-    PK_TRY( pk_mul_div_ceil( m->mark_price, PK_BPS_DENOM + mp->liquidation_fee_bps, PK_BPS_DENOM, &user_price ) );
-    PK_TRY( pk_mul_div_ceil( m->mark_price, PK_BPS_DENOM + fee_to_liquidator_bps, PK_BPS_DENOM, &liq_price ) );
+    PK_TRY( pk_mul_div_ceil( m->mark_price, PK_BPS + mp->liquidation_fee_bps, PK_BPS, &user_price ) );
+    PK_TRY( pk_mul_div_ceil( m->mark_price, PK_BPS + fee_to_liquidator_bps, PK_BPS, &liq_price ) );
   }
   u64 base;
   PK_TRY( pk_liquidation_size( &l, &before, user_price, PK_ARGS( p, liquidate_perp )->max_base_amount, &base ) );

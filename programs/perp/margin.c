@@ -27,7 +27,7 @@ static u64
 pk_requirement( u64 base, u64 mark, u16 bps, u64 *acc ) {
   u64 notional, req;
   PK_TRY( pk_mul_div_ceil( base, mark, PK_BASE_PRECISION, &notional ) );
-  PK_TRY( pk_mul_div_ceil( notional, bps, PK_BPS_DENOM, &req ) );
+  PK_TRY( pk_mul_div_ceil( notional, bps, PK_BPS, &req ) );
   return pk_add_u64( *acc, req, acc );
 }
 

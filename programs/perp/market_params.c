@@ -3,7 +3,6 @@
 
 #include "pk_program.h"
 
-#define PK_BPS 10000U
 #define PK_MAX_TAKER_FEE_BPS 1000U
 #define PK_MAX_FUNDING_PERIOD_SECS ( 7ULL * 24 * 3600 )
 #define PK_MAX_STALENESS_SLOTS 216000ULL   /* one day of 400 ms slots */

@@ -175,7 +175,7 @@ pk_oracle_check( const pk_oracle_price_t  *p,
   if( PK_UNLIKELY( p->status != PK_ORACLE_STATUS_TRADING ) ) return PK_ERR_ORACLE_UNAVAILABLE;
   u64 age = current_slot > p->publish_slot ? current_slot - p->publish_slot : 0;
   if( PK_UNLIKELY( age > params->oracle_max_staleness_slots ) ) return PK_ERR_ORACLE_STALE;
-  if( PK_UNLIKELY( pk_oracle_product( p->conf, PK_ORACLE_BPS )
+  if( PK_UNLIKELY( pk_oracle_product( p->conf, PK_BPS )
                  > pk_oracle_product( params->oracle_max_confidence_bps, p->price ) ) )
     return PK_ERR_ORACLE_CONFIDENCE_TOO_WIDE;
   return 0;
@@ -187,7 +187,7 @@ pk_oracle_diverges( u64 a,
                     u64 max_bps ) {
   u64 diff = a > b ? a - b : b - a;
   u64 low = a < b ? a : b;
-  return pk_oracle_product( diff, PK_ORACLE_BPS ) > pk_oracle_product( max_bps, low );
+  return pk_oracle_product( diff, PK_BPS ) > pk_oracle_product( max_bps, low );
 }
 
 static u64

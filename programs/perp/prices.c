@@ -9,8 +9,6 @@
 #include "pk_program.h"
 #include "pk_oracle.h"
 
-#define PK_PREMIUM_CLAMP_DIVISOR 10
-
 static u64
 pk_ema_step( i64 current, i64 sample, i64 w, u64 window, i64 *out ) {
   i64 diff, step;

@@ -96,7 +96,7 @@ pk_taker_fill( pk_taker_t *t, const pk_resting_order_t *maker, u64 base, u64 seq
   PK_TRY( pk_fill_quote( base, maker->price, t->order->side, &quote ) );
   pk_fill_t fill = { base, quote, t->order->side };
   PK_TRY( pk_position_apply_fill( t->pos, m, &fill, &oi ) );
-  PK_TRY( pk_mul_div_ceil( quote, m->params.taker_fee_bps, PK_BPS_DENOM, &fee ) );
+  PK_TRY( pk_mul_div_ceil( quote, m->params.taker_fee_bps, PK_BPS, &fee ) );
   if( PK_UNLIKELY( fee > (u64)PK_I64_MAX ) ) return PK_ERR_MATH_OVERFLOW;
   PK_TRY( pk_sub_i64( t->pos->unsettled_pnl, (i64)fee, &t->pos->unsettled_pnl ) );
   PK_TRY( pk_add_u64( m->fee_pool, fee, &m->fee_pool ) );
@@ -158,7 +158,7 @@ pk_match( pk_taker_t *t ) {
     rec.maker_order_done = (u8)done;
     u64 floor_quote;
     PK_TRY( pk_mul_div_floor( base, best->price, PK_BASE_PRECISION, &floor_quote ) );
-    PK_TRY( pk_mul_div_floor( floor_quote, t->market->params.maker_rebate_bps, PK_BPS_DENOM, &rec.maker_rebate ) );
+    PK_TRY( pk_mul_div_floor( floor_quote, t->market->params.maker_rebate_bps, PK_BPS, &rec.maker_rebate ) );
     u64 seq;
     PK_TRY( pk_queue_push( t->queue, &rec, &seq ) );
     PK_TRY( pk_taker_fill( t, best, base, seq ) );

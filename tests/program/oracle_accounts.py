@@ -21,9 +21,10 @@ from solders.pubkey import Pubkey
 
 from keepers import instructions as ix
 from keepers.results import Outcome
-from localnet.bootstrap import PRICE, LocalExchange, LocalUser, default_market_params, oracle_config
+from localnet.bootstrap import LocalExchange, LocalUser, default_market_params, oracle_config
 from localnet.svm import LocalSvm
 from programs_client.perp.accounts import Market, User
+from programs_client.perp.constants import PRICE_PRECISION as PRICE
 from programs_client.perp.types import order_type, side
 from programs_client.perp.types.market_params import MarketParams
 from programs_client.perp.types.oracle_config import OracleConfig

@@ -26,8 +26,9 @@ import pytest
 
 from keepers import instructions as ix
 from keepers.margin import Position
-from localnet.bootstrap import BASE, PRICE, QUOTE, LocalExchange, LocalUser
+from localnet.bootstrap import LocalExchange, LocalUser
 from programs_client.perp.accounts import User
+from programs_client.perp.constants import BASE_PRECISION as BASE, FUNDING_PRECISION, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom
 from programs_client.perp.types import side
 from tests.program import test_liquidation as tl
@@ -35,7 +36,6 @@ from tests.program.helpers import IDL_JSON, expect_error, single_event
 from tests.program.oracle_accounts import market, priced_market, rest, trade, user
 from tests.program.tamper import with_account
 
-FUNDING_PRECISION = 10**12
 FLAG_BEING_LIQUIDATED, FLAG_BANKRUPT = 1, 2
 _RB_ACCOUNTS = [a["name"] for a in next(i for i in IDL_JSON["instructions"] if i["name"] == "resolveBankruptcy")["accounts"]]
 RB_INSURANCE, RB_VAULT = _RB_ACCOUNTS.index("insuranceVault"), _RB_ACCOUNTS.index("collateralVault")

@@ -66,7 +66,7 @@ from keepers import margin as mirror
 from keepers.oracles import OracleKind
 from keepers.pdas import event_queue_pda, orderbook_pda
 from keepers.results import Failed, Landed, Outcome
-from localnet.bootstrap import BASE, PRICE, QUOTE, LocalExchange, LocalUser, default_market_params
+from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from localnet.mock_oracle import (
     MOCK_ORACLE_PROGRAM_ID,
     MockOracle,
@@ -75,13 +75,12 @@ from localnet.mock_oracle import (
 )
 from localnet.svm import LocalSvm
 from programs_client.perp.accounts import Exchange, Market, User
+from programs_client.perp.constants import BASE_PRECISION as BASE, BPS, FUNDING_PRECISION, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.types import order_type, side
 from tests.program.helpers import IDL_JSON, enum_name, events, field_offset
 from tests.program.oracle_accounts import PriceModel
 
 BID, ASK = mirror.BID, mirror.ASK
-BPS = 10_000
-FUNDING_PRECISION = 10**12
 U64_MAX = 2**64 - 1
 I64_MAX = 2**63 - 1
 FLAG_BEING_LIQUIDATED, FLAG_BANKRUPT = 1, 2

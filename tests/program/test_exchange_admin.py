@@ -16,9 +16,10 @@ from solders.system_program import ID as SYSTEM_PROGRAM_ID
 from spl.token.constants import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 
 from keepers import instructions as ix
-from localnet.bootstrap import QUOTE, LocalExchange, default_market_params, oracle_config
+from localnet.bootstrap import LocalExchange, default_market_params, oracle_config
 from localnet.svm import LocalSvm
 from programs_client.perp.accounts import Exchange, Market, User
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom
 from tests.program.tamper import with_account, with_data, without_accounts_from
 from tests.program.helpers import (

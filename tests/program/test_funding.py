@@ -19,7 +19,8 @@ import pytest
 from keepers import instructions as ix
 from keepers.margin import BID as M_BID
 from keepers.margin import MarketState, Position, apply_fill, fill_quote, pending_funding
-from localnet.bootstrap import BASE, PRICE, QUOTE, LocalExchange, LocalUser, default_market_params
+from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
+from programs_client.perp.constants import BASE_PRECISION as BASE, BPS, FUNDING_PRECISION, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom
 from programs_client.perp.types import market_status, side
 from tests.program.helpers import events, expect_error, single_event
@@ -39,14 +40,13 @@ from tests.program.oracle_accounts import (
 PARAMS = default_market_params()
 W = PARAMS.funding_period_secs
 STALENESS = PARAMS.oracle_max_staleness_slots
-FUNDING_PRECISION = 10**12
 SIZE = 1_237_000_000  # 1.237 base: funding on it does not divide evenly
 
 
 def funding_rate(
     mark_twap: int, index_twap: int, max_bps: int = PARAMS.max_funding_rate_bps
 ) -> int:
-    cap = index_twap * max_bps // 10_000
+    cap = index_twap * max_bps // BPS
     return max(-cap, min(cap, mark_twap - index_twap)) * 1000
 
 
@@ -212,7 +212,7 @@ def test_rate_and_cumulative_funding_over_two_periods(exchange: LocalExchange) -
     sc.at(2_500, 100_050_000)
     sc.at(W, 99_970_000)
     r1 = funding_rate(sc.model.mark_twap, sc.model.index_twap)
-    cap1 = sc.model.index_twap * PARAMS.max_funding_rate_bps // 10_000
+    cap1 = sc.model.index_twap * PARAMS.max_funding_rate_bps // BPS
     assert 0 < r1 < cap1 * 1000, "an unclamped positive rate"
     out = sc.fund()
     ev = single_event(out, "FundingUpdated")
@@ -243,7 +243,7 @@ def test_rate_and_cumulative_funding_over_two_periods(exchange: LocalExchange) -
     sc.at(W + 2_900, 100_010_000)
     sc.at(2 * W)
     r2 = funding_rate(sc.model.mark_twap, sc.model.index_twap)
-    cap2 = sc.model.index_twap * PARAMS.max_funding_rate_bps // 10_000
+    cap2 = sc.model.index_twap * PARAMS.max_funding_rate_bps // BPS
     assert -cap2 * 1000 < r2 < 0, "an unclamped negative rate"
     ev = single_event(sc.fund(), "FundingUpdated")
     m = market(exchange, sc.index)
@@ -285,7 +285,7 @@ def test_rate_is_clamped_to_the_maximum_both_ways(exchange: LocalExchange, direc
     sc.at(W // 2)
     sc.at(W)
     premium = sc.model.mark_twap - sc.model.index_twap
-    cap = sc.model.index_twap * PARAMS.max_funding_rate_bps // 10_000
+    cap = sc.model.index_twap * PARAMS.max_funding_rate_bps // BPS
     assert abs(premium) > cap and sc.model.index_twap * PARAMS.max_funding_rate_bps % 10_000 != 0
     ev = single_event(sc.fund(), "FundingUpdated")
     assert (
@@ -435,7 +435,7 @@ def test_a_trade_settles_funding_before_changing_the_position(
     out = take(exchange, sc.long, sc.index, side.Ask(), sc.bid, 1 * BASE)
     assert out.ok, out.logs
     quote = fill_quote(BASE, sc.bid, 1)
-    fee = -(-quote * PARAMS.taker_fee_bps // 10_000)
+    fee = -(-quote * PARAMS.taker_fee_bps // BPS)
     want, _ = apply_fill(long_before, ms, 1, BASE, quote)
     want = replace(want, unsettled_pnl=want.unsettled_pnl - fee)
     got = sc.state(sc.long)
@@ -450,7 +450,7 @@ def test_a_trade_settles_funding_before_changing_the_position(
     out = take(exchange, sc.short, sc.index, side.Bid(), sc.ask, BASE // 2)
     assert out.ok, out.logs
     quote = fill_quote(BASE // 2, sc.ask, M_BID)
-    fee = -(-quote * PARAMS.taker_fee_bps // 10_000)
+    fee = -(-quote * PARAMS.taker_fee_bps // BPS)
     want, _ = apply_fill(short_before, ms, M_BID, BASE // 2, quote)
     assert sc.state(sc.short) == replace(want, unsettled_pnl=want.unsettled_pnl - fee)
     without_funding, _ = apply_fill(
@@ -477,7 +477,7 @@ def test_a_position_flip_settles_at_the_old_side_and_snapshots_the_new(
     want = long_before
     for q in quotes:
         want, _ = apply_fill(want, ms, 1, BASE, q)
-    fee = sum(-(-q * PARAMS.taker_fee_bps // 10_000) for q in quotes)
+    fee = sum(-(-q * PARAMS.taker_fee_bps // BPS) for q in quotes)
     want = replace(want, unsettled_pnl=want.unsettled_pnl - fee)
     got = sc.state(sc.long)
     assert got == want

@@ -18,15 +18,9 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from keepers import instructions as ix
-from localnet.bootstrap import (
-    BASE,
-    PRICE,
-    QUOTE,
-    LocalExchange,
-    default_market_params,
-    oracle_config,
-)
+from localnet.bootstrap import LocalExchange, default_market_params, oracle_config
 from localnet.svm import LocalSvm
+from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom
 from programs_client.perp.types import market_status, order_type, side
 from tests.program.helpers import (

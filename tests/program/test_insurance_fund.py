@@ -15,8 +15,9 @@ from solders.pubkey import Pubkey
 
 from keepers import instructions as ix
 from keepers.pdas import insurance_fund_pda, insurance_stake_pda
-from localnet.bootstrap import QUOTE, LocalExchange, LocalUser
+from localnet.bootstrap import LocalExchange, LocalUser
 from programs_client.perp.accounts import InsuranceFund, InsuranceStake
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom
 from tests.program.helpers import (
     account_discriminator,

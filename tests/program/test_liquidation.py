@@ -34,8 +34,9 @@ from keepers.margin import (
     fill_quote,
 )
 from keepers.results import Outcome
-from localnet.bootstrap import BASE, PRICE, QUOTE, LocalExchange, LocalUser, default_market_params
+from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from programs_client.perp.accounts import Orderbook
+from programs_client.perp.constants import BASE_PRECISION as BASE, BPS, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom
 from programs_client.perp.types import market_status, side
 from tests.program.helpers import enum_name, events, expect_error
@@ -52,7 +53,6 @@ from tests.program.oracle_accounts import (
 from tests.program.tamper import with_account
 
 PARAMS = default_market_params()
-BPS = 10_000
 FLAG_BEING_LIQUIDATED, FLAG_BANKRUPT = 1, 2
 LP_BOOK = 4  # liquidate_perp account index of the order book
 

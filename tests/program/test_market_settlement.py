@@ -21,8 +21,9 @@ from dataclasses import dataclass, replace
 import pytest
 
 from keepers import instructions as ix
-from localnet.bootstrap import BASE, PRICE, QUOTE, LocalExchange, LocalUser
+from localnet.bootstrap import LocalExchange, LocalUser
 from programs_client.perp.accounts import EventQueue, Orderbook
+from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom
 from programs_client.perp.types import market_status, side
 from tests.program.helpers import enum_name, events, expect_error, single_event

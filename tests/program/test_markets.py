@@ -18,9 +18,10 @@ from solders.system_program import ID as SYSTEM_PROGRAM_ID
 from spl.token.constants import TOKEN_PROGRAM_ID
 
 from keepers import instructions as ix
-from localnet.bootstrap import BASE, PRICE, LocalExchange, default_market_params, oracle_config
+from localnet.bootstrap import LocalExchange, default_market_params, oracle_config
 from programs_client.perp import instructions as gen
 from programs_client.perp.accounts import Market
+from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE
 from programs_client.perp.errors import custom
 from programs_client.perp.types import market_status, oracle_kind
 from programs_client.perp.types.market_params import MarketParams

@@ -16,8 +16,9 @@ import pytest
 from solders.account import Account
 
 from keepers import instructions as ix
-from localnet.bootstrap import BASE, PRICE, QUOTE, LocalExchange, LocalUser, default_market_params
+from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from programs_client.perp.accounts import Market
+from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom
 from programs_client.perp.types import market_status, oracle_kind, side
 from tests.program.helpers import enum_name, expect_error, field_offset, single_event

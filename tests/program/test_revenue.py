@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import pytest
 
 from keepers import instructions as ix
-from localnet.bootstrap import BASE, PRICE, QUOTE, LocalExchange, LocalUser, default_market_params
+from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from programs_client.perp.accounts import EventQueue
+from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom
 from programs_client.perp.types import market_status, side
 from tests.program.helpers import IDL_JSON, expect_error, single_event

@@ -12,7 +12,8 @@ from dataclasses import replace
 
 from keepers import instructions as ix
 from keepers.margin import ASK, BID, MarketState, Position, apply_fill, fill_quote
-from localnet.bootstrap import BASE, PRICE, QUOTE, LocalExchange, LocalUser, default_market_params
+from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
+from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.types import side
 from tests.program.helpers import single_event
 from tests.program.oracle_accounts import market, priced_market, trade, user

@@ -38,8 +38,9 @@ from keepers import instructions as ix
 from keepers import margin as mirror
 from keepers.pdas import event_queue_pda, orderbook_pda
 from keepers.results import Failed, Landed, Outcome
-from localnet.bootstrap import BASE, PRICE, QUOTE, LocalExchange, LocalUser, default_market_params
+from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from programs_client.perp.accounts import EventQueue, Market, Orderbook, User
+from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom
 from programs_client.perp.types import market_status, order_type, side
 from programs_client.perp.types.market_params import MarketParams

@@ -30,8 +30,9 @@ from keepers import instructions as ix
 from keepers import margin as mirror
 from keepers.pdas import event_queue_pda, orderbook_pda
 from keepers.results import Landed
-from localnet.bootstrap import BASE, PRICE, QUOTE, LocalExchange, default_market_params
+from localnet.bootstrap import LocalExchange, default_market_params
 from localnet.svm import LocalSvm
+from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.types import market_status
 from tests.program.helpers import enum_name, events
 from tests.program.test_trading import (

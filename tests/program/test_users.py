@@ -24,9 +24,10 @@ from spl.token.instructions import (
 )
 
 from keepers import instructions as ix
-from localnet.bootstrap import QUOTE, LocalExchange, LocalUser
+from localnet.bootstrap import LocalExchange, LocalUser
 from localnet.svm import LocalSvm
 from programs_client.perp.accounts import Exchange, User
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom
 from tests.program.tamper import with_account
 from tests.program.helpers import (

@@ -10,7 +10,8 @@ from __future__ import annotations
 from keepers import instructions as ix
 from keepers.margin import MarketState, Position, compute_margin
 from keepers.results import Outcome
-from localnet.bootstrap import BASE, PRICE, QUOTE, LocalExchange, LocalUser, default_market_params
+from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
+from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom
 from programs_client.perp.types import side
 from tests.program.helpers import expect_error, single_event

@@ -16,6 +16,16 @@
 #define PK_USER_FLAG_BANKRUPT 2ULL
 #define PK_MAX_PERP_POSITIONS 8ULL
 #define PK_COLLATERAL_DECIMALS 6ULL
+#define PK_QUOTE_PRECISION 1000000ULL  /* One unit of quote (collateral): 10^COLLATERAL_DECIMALS. */
+#define PK_PRICE_PRECISION 1000000ULL  /* Prices are quote per base at this precision. */
+#define PK_PRICE_DECIMALS 6ULL  /* Decimals of a price: PRICE_PRECISION is 10^PRICE_DECIMALS (oracle readings are normalised to it). */
+#define PK_BASE_PRECISION 1000000000ULL  /* One unit of base asset. */
+#define PK_CUMULATIVE_FUNDING_PRECISION 1000000000ULL  /* Funding rates and cumulative funding are quote per base at this precision. */
+#define PK_FUNDING_PRECISION 1000000000000ULL  /* Base times cumulative funding over this is quote: BASE_PRECISION * CUMULATIVE_FUNDING_PRECISION / QUOTE_PRECISION. */
+#define PK_BPS 10000ULL  /* Ratios are in basis points: this many make one. */
+#define PK_LIQUIDATION_TARGET_BPS 15000ULL  /* A liquidation restores equity to this share of the maintenance requirement (BPS = maintenance itself). */
+#define PK_LIQUIDATION_ROUNDING_SLACK 4ULL  /* Quote units the integer rounding of one liquidation transfer can cost the user's margin beyond its estimate. */
+#define PK_PREMIUM_CLAMP_DIVISOR 10ULL  /* The book premium over the index is clamped to +-index / PREMIUM_CLAMP_DIVISOR. */
 #define PK_REVENUE_SETTLE_INTERVAL_SECS 3600ULL
 
 /* Enums (Borsh: one u8 tag) */

@@ -33,8 +33,9 @@
 #include "pk_sol.h"
 #include "perp_idl.h"
 
-#define PK_ORACLE_PRICE_DECIMALS 6
-#define PK_ORACLE_BPS 10000ULL
+/* Readings are normalised to the IDL's PRICE_DECIMALS (perp_idl.h), as an int: the exponent math is signed
+   and the rescale's decimal counts are u32. Ratios use the IDL's PK_BPS. */
+#define PK_ORACLE_PRICE_DECIMALS ( (int)PK_PRICE_DECIMALS )
 
 /* Normalised status: Pyth's own status values; the other layouts map to TRADING or UNKNOWN. */
 #define PK_ORACLE_STATUS_UNKNOWN 0

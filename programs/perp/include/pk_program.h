@@ -142,9 +142,7 @@ u64 pk_signed_mul_div_floor( i64 a, i64 b, u64 d, i64 *out );
 u64 pk_add_i64( i64 a, i64 b, i64 *out );
 u64 pk_sub_i64( i64 a, i64 b, i64 *out );
 
-#define PK_BASE_PRECISION 1000000000ULL      /* base amounts: 1e9 */
-#define PK_FUNDING_PRECISION 1000000000000ULL /* base 1e9 x cumulative funding 1e9 -> quote 1e6 */
-#define PK_BPS_DENOM 10000ULL
+/* Units (PK_BASE_PRECISION, PK_FUNDING_PRECISION, PK_BPS...) are the IDL constants in perp_idl.h. */
 
 /* positions.c */
 typedef struct {

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from keepers.chain.rpc import RpcChain
+from keepers.config import ClusterConfig
 from tests.integration.localnet.conftest import LocalNode, mock_oracle_program, start_node, stop_node
 
 __all__ = ["mock_oracle_program"]  # re-exported: a fixture of tests/integration/localnet
@@ -32,7 +33,7 @@ def clear_faults(node: LocalNode) -> Iterator[LocalNode]:
 @pytest.fixture
 async def chain(clear_faults: LocalNode) -> AsyncIterator[RpcChain]:
     """An ``RpcChain`` on the node with short backoffs, closed after the test."""
-    c = RpcChain(clear_faults.rpc_url, clear_faults.ws_url, max_backoff_s=0.3, request_timeout_s=5.0, silence_s=3.0)
+    c = RpcChain(ClusterConfig(rpc_url=clear_faults.rpc_url, ws_url=clear_faults.ws_url, request_timeout_s=5.0, silence_s=3.0), max_backoff_s=0.3)
     yield c
     await c.close()
 

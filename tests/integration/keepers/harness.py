@@ -16,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +26,7 @@ from keepers.margin import MarketState, Position, compute_margin
 from keepers.margin_scan import counted, flat
 from keepers.runtime import Keeper
 from programs_client.perp.accounts import Market
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from sim.scenario import Scenario, ScenarioSettings, conservation, seed_insurance_fund, slot_clock, users_of
 from tests.integration.localnet.conftest import LocalNode, start_node, stop_node
 
@@ -34,7 +35,7 @@ T = TypeVar("T")
 # Fast, short scenario: the crash comes after the takers opened; an hour of chain time passes in 180 slots
 # (9 s at 50 ms a slot) and a funding period in 30 (1.5 s: a keeper busy with the crash still makes it).
 SETTINGS = ScenarioSettings(users=12, crash_at=40, crash_drop=0.14, seconds_per_slot=20, funding_period_s=600,
-                            takers_per_slot=2, insurance_stake=1_000 * 10**6)
+                            takers_per_slot=2, insurance_stake=1_000 * QUOTE)
 
 
 @dataclass
@@ -88,7 +89,7 @@ class KeeperWorld:
             "keeper": {"keypair_path": str(self.keeper_path), "journal_path": str(self.tmp / "journal.sqlite")},
             "metrics": {"port": 0},
             "logging": {"level": "info", "format": "text"},
-            "bots": {"settler": {"interval_s": 0.5, "funding_threshold_quote": 50 * 10**6, "pnl_threshold_quote": 10**6},
+            "bots": {"settler": {"interval_s": 0.5, "funding_threshold_quote": 50 * QUOTE, "pnl_threshold_quote": QUOTE},
                      "mark_price": {"deviation_bps": 10, "heartbeat_s": 120.0}},
         }
         for name, values in sections.items():
@@ -161,9 +162,7 @@ class RunningKeeper:
 
     def __init__(self, world: KeeperWorld, config: Config, bots: tuple[str, ...] | None = None,
                  chain_options: dict[str, Any] | None = None) -> None:
-        c = config.cluster
-        self.chain = RpcChain(c.rpc_url, c.ws_url, c.send_urls, c.commitment, request_timeout_s=5.0, silence_s=c.silence_s,
-                              max_backoff_s=0.5, **(chain_options or {}))
+        self.chain = RpcChain(replace(config.cluster, request_timeout_s=5.0), max_backoff_s=0.5, **(chain_options or {}))
         keypair = world.node.deployment.wallets["keeper"]
         self.keeper = Keeper(config, self.chain, keypair, bots,
                              pipeline_options={"poll_s": 0.1, "resend_s": 0.5, "max_confirm_s": 20.0})

@@ -27,6 +27,7 @@ from solders.system_program import TransferParams, transfer
 from keepers import tx
 from keepers.chain.base import ChainError
 from keepers.chain.rpc import RpcChain
+from keepers.config import ClusterConfig
 from keepers.journal import Journal
 from keepers.tx import Action, TxPipeline
 from localnet.rpc.config import FaultConfig
@@ -186,7 +187,7 @@ async def test_a_target_is_held_after_an_action_lands_until_the_cache_has_seen_i
     """What made a second liquidation of a user from the same read of its account land under faults: the
     first landed, the bot re-planned before the account update arrived, and the new mark gave a new key."""
     node = start_node(perp_program, mock_oracle_program)
-    chain = RpcChain(node.rpc_url, node.ws_url, max_backoff_s=0.3, request_timeout_s=5.0)
+    chain = RpcChain(ClusterConfig(rpc_url=node.rpc_url, ws_url=node.ws_url, request_timeout_s=5.0), max_backoff_s=0.3)
     seen: dict[Pubkey, int] = {}
     journal = Journal(tmp_path / "journal.sqlite")
     pipeline = TxPipeline(chain, node.deployment.wallets["keeper"], journal, poll_s=0.1, max_confirm_s=15.0,

@@ -30,8 +30,10 @@ from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 
 from keepers.chain.rpc import RpcChain
+from keepers.config import ClusterConfig
 from keepers.journal import Journal
 from keepers.tx import Action, TxPipeline
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from tests.integration.keepers.harness import (
     KeeperWorld,
     RunningKeeper,
@@ -157,7 +159,7 @@ def _keeper_toml(world: KeeperWorld, journal_path: Path) -> Path:
         f'silence_s = 2.0\nrequest_timeout_s = 5.0\n\n'
         f'[keeper]\nkeypair_path = "{world.keeper_path}"\njournal_path = "{journal_path}"\n\n'
         f'[metrics]\nport = 0\n\n[logging]\nlevel = "info"\nformat = "text"\n\n'
-        f'[bots.settler]\ninterval_s = 0.5\nfunding_threshold_quote = {50 * 10**6}\npnl_threshold_quote = {10**6}\n\n'
+        f'[bots.settler]\ninterval_s = 0.5\nfunding_threshold_quote = {50 * QUOTE}\npnl_threshold_quote = {QUOTE}\n\n'
         f'[bots.mark_price]\ndeviation_bps = 10\nheartbeat_s = 120.0\n')
     return path
 
@@ -204,7 +206,7 @@ async def test_a_killed_keeper_process_is_finished_by_the_next_one(perp_program:
 async def test_recover_settles_each_kind_of_unfinished_action(perp_program: bytes, mock_oracle_program: bytes,
                                                               tmp_path: Path) -> None:
     node = start_node(perp_program, mock_oracle_program, blockhash_valid_slots=10)  # blockhashes expire in 0.5 s
-    chain = RpcChain(node.rpc_url, node.ws_url, max_backoff_s=0.3, request_timeout_s=5.0)
+    chain = RpcChain(ClusterConfig(rpc_url=node.rpc_url, ws_url=node.ws_url, request_timeout_s=5.0), max_backoff_s=0.3)
     path = tmp_path / "journal.sqlite"
     journal = Journal(path)
     try:

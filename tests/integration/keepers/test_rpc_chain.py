@@ -30,9 +30,10 @@ from keepers.chain.base import (
     SignatureStatus,
 )
 from keepers.chain.rpc import MAX_RATE_LIMITED_RETRIES, MAX_TRANSPORT_RETRIES, JsonRpcError, RpcChain, derive_ws_url
-from localnet.bootstrap import QUOTE
+from keepers.config import ClusterConfig
 from localnet.deployment import Deployment
 from programs_client.perp.accounts import Exchange, Market, User
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors.custom import InsufficientCollateral
 from tests.integration.localnet.conftest import LocalNode
 from tests.integration.localnet.helpers import free_port, signed, user
@@ -191,14 +192,14 @@ async def test_simulate_reports_program_error_codes(chain: RpcChain, node: Local
 
 async def test_send_succeeds_when_one_endpoint_accepts(node: LocalNode, stub: Stub) -> None:
     stub.reply = (503, (), b"down")
-    c = RpcChain(node.rpc_url, node.ws_url, send_urls=[stub.url], max_backoff_s=0.05)
+    c = RpcChain(ClusterConfig(rpc_url=node.rpc_url, ws_url=node.ws_url, send_urls=(stub.url,)), max_backoff_s=0.05)
     try:
         tx = await deposit_tx(c, node.deployment, 2, 1)
         assert await c.send(tx) == tx.signatures[0]
         assert (await landed(c, tx.signatures[0])).err is None
     finally:
         await c.close()
-    dead = RpcChain(stub.url, send_urls=[f"http://127.0.0.1:{free_port()}"], max_backoff_s=0.05)
+    dead = RpcChain(ClusterConfig(rpc_url=stub.url, send_urls=(f"http://127.0.0.1:{free_port()}",)), max_backoff_s=0.05)
     try:
         with pytest.raises(ChainError, match="failed on every endpoint") as e:
             await dead.send(dummy_tx())
@@ -326,7 +327,7 @@ async def test_resubscribes_after_a_drop_and_delivers_what_was_missed(chain: Rpc
 
 async def test_silent_connection_is_reconnected(clear_faults: LocalNode) -> None:
     node = clear_faults
-    c = RpcChain(node.rpc_url, node.ws_url, silence_s=0.4, max_backoff_s=0.2)
+    c = RpcChain(ClusterConfig(rpc_url=node.rpc_url, ws_url=node.ws_url, silence_s=0.4), max_backoff_s=0.2)
     try:
         slots: list[int] = []
         c.on_slot(slots.append)
@@ -340,7 +341,7 @@ async def test_silent_connection_is_reconnected(clear_faults: LocalNode) -> None
 
 
 async def test_close_is_idempotent_and_final(node: LocalNode) -> None:
-    c = RpcChain(node.rpc_url, node.ws_url)
+    c = RpcChain(ClusterConfig(rpc_url=node.rpc_url, ws_url=node.ws_url))
     c.on_slot(lambda s: None)
     await asyncio.sleep(0.1)
     await c.close()
@@ -485,7 +486,7 @@ _CALLS: dict[str, Callable[[RpcChain], Any]] = {
 async def test_garbage_replies_raise_clear_chain_errors(stub: Stub, call: str, body: bytes, error: type,
                                                         message: str) -> None:
     stub.reply = (200, (("Content-Type", "application/json"),), body)
-    c = RpcChain(stub.url)
+    c = RpcChain(ClusterConfig(rpc_url=stub.url))
     try:
         with pytest.raises(ChainError) as e:
             await asyncio.wait_for(_CALLS[call](c), TIMEOUT_S)
@@ -497,7 +498,7 @@ async def test_garbage_replies_raise_clear_chain_errors(stub: Stub, call: str, b
 
 
 async def test_http_errors(stub: Stub) -> None:
-    c = RpcChain(stub.url, max_backoff_s=0.05)
+    c = RpcChain(ClusterConfig(rpc_url=stub.url), max_backoff_s=0.05)
     try:
         stub.reply = (404, (), b"no such path")
         with pytest.raises(ChainError, match="HTTP 404 Stub: no such path"):
@@ -520,7 +521,7 @@ async def test_http_errors(stub: Stub) -> None:
 
 async def test_request_shapes(stub: Stub) -> None:
     stub.reply = (200, (), b"{}")
-    c = RpcChain(stub.url, commitment="finalized")
+    c = RpcChain(ClusterConfig(rpc_url=stub.url, commitment="finalized"))
     try:
         for call in ("get_program_accounts", "simulate", "send", "get_signature_statuses", "get_recent_prioritization_fees"):
             with pytest.raises(BadResponse):
@@ -537,7 +538,7 @@ async def test_request_shapes(stub: Stub) -> None:
 
 
 async def test_unreachable_endpoint_fails_in_bounded_time() -> None:
-    c = RpcChain(f"http://127.0.0.1:{free_port()}", max_backoff_s=0.2, request_timeout_s=1.0)
+    c = RpcChain(ClusterConfig(rpc_url=f"http://127.0.0.1:{free_port()}", request_timeout_s=1.0), max_backoff_s=0.2)
     started = time.monotonic()
     try:
         with pytest.raises(ChainError, match="ConnectError.*gave up after") as e:
@@ -555,8 +556,8 @@ async def test_ws_url_is_derived_from_the_rpc_url() -> None:
     with pytest.raises(ValueError, match="http"):
         derive_ws_url("ftp://example.com")
     with pytest.raises(ValueError, match="commitment"):
-        RpcChain("http://127.0.0.1:1", commitment="recent")
-    c = RpcChain("https://user:secret@rpc.example.com/key")
+        RpcChain(ClusterConfig(rpc_url="http://127.0.0.1:1", commitment="recent"))
+    c = RpcChain(ClusterConfig(rpc_url="https://user:secret@rpc.example.com/key"))
     assert c.name == "rpc.example.com"
     await c.close()
 
@@ -565,7 +566,7 @@ async def test_ws_url_is_derived_from_the_rpc_url() -> None:
 async def test_urgent_requests_do_not_queue_behind_bulk_ones(node: LocalNode) -> None:
     # 10 requests a second, 2 of them reserved for urgent requests. 24 bulk reads take about 3 s;
     # an urgent read started after them finishes before most of them.
-    c = RpcChain(node.rpc_url, node.ws_url, requests_per_second=10, urgent_share=0.2)
+    c = RpcChain(ClusterConfig(rpc_url=node.rpc_url, ws_url=node.ws_url, requests_per_second=10, urgent_share=0.2))
     finished: list[str] = []
     try:
         async def read(tag: str, urgent: bool) -> None:
@@ -583,7 +584,7 @@ async def test_urgent_requests_do_not_queue_behind_bulk_ones(node: LocalNode) ->
         await c.close()
 
     # Without a reserved share, the urgent read waits at least for the first second's bulk reads.
-    c = RpcChain(node.rpc_url, node.ws_url, requests_per_second=10, urgent_share=0.0)
+    c = RpcChain(ClusterConfig(rpc_url=node.rpc_url, ws_url=node.ws_url, requests_per_second=10, urgent_share=0.0))
     finished.clear()
     try:
         bulk = [asyncio.create_task(read(f"bulk-{i}", False)) for i in range(24)]
@@ -597,4 +598,4 @@ async def test_urgent_requests_do_not_queue_behind_bulk_ones(node: LocalNode) ->
 
 def test_urgent_share_is_checked() -> None:
     with pytest.raises(ValueError, match=r"urgent_share must be in \[0, 1\)"):
-        RpcChain("http://127.0.0.1:1", urgent_share=1.0)
+        RpcChain(ClusterConfig(rpc_url="http://127.0.0.1:1", urgent_share=1.0))

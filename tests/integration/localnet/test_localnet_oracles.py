@@ -32,6 +32,7 @@ from localnet.rpc_bootstrap import send_and_confirm
 from localnet.up import UpOptions, validator_spec
 from localnet.validator import validator_argv
 from programs_client.perp.accounts import Market
+from programs_client.perp.constants import PRICE_PRECISION as PRICE
 from programs_client.perp.program_id import PROGRAM_ID
 from programs_client.perp.types import oracle_kind
 from tests.integration.localnet.helpers import READY_LINE, Running, free_port, up_argv
@@ -129,7 +130,7 @@ def test_bootstrap_cranked_the_first_price(net: Net) -> None:
         assert m["initial_price"] == price
         # As at start: a later crank (another test, in any order) moves it to the published path's price.
         market = net.markets_at_start[name]
-        assert market.index_price == market.mark_price == price * 10**6
+        assert market.index_price == market.mark_price == price * PRICE
         assert market.oracle_source == 1  # the primary
 
 

@@ -9,9 +9,9 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.types import DataSliceOpts, MemcmpOpts
 from solders.pubkey import Pubkey
 
-from localnet.bootstrap import QUOTE
 from localnet.deployment import BootstrapPlan
 from programs_client.perp.accounts import Exchange, User
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from tests.integration.localnet.conftest import LocalNode
 from tests.integration.localnet.helpers import user
 

@@ -11,7 +11,7 @@ from solana.rpc.types import TxOpts
 from spl.token.constants import TOKEN_PROGRAM_ID
 
 from keepers.pdas import collateral_vault_pda
-from localnet.bootstrap import QUOTE
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from tests.integration.localnet.conftest import LocalNode
 from tests.integration.localnet.helpers import user
 

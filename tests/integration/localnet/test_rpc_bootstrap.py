@@ -10,7 +10,6 @@ from solana.rpc.types import MemcmpOpts
 from spl.token.constants import MINT_LEN
 
 from keepers.oracles import OracleKind, decode_oracle
-from localnet.bootstrap import QUOTE
 from localnet.deployment import BootstrapPlan, send_steps_local
 from localnet.market_oracles import PRICE_EXPONENT, feed_id_for
 from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID
@@ -20,6 +19,7 @@ from localnet.rpc.encoding import b58encode
 from localnet.rpc_bootstrap import bootstrap_over_rpc, send_steps_over_rpc
 from localnet.svm import LocalSvm
 from programs_client.perp.accounts import Exchange, Market, User
+from programs_client.perp.constants import PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.program_id import PROGRAM_ID
 
 
@@ -109,5 +109,5 @@ async def test_one_plan_sent_in_process_and_over_rpc_creates_the_same_exchange(p
     for m in dep.markets:  # markets and their first crank agree; their slots and timestamps need not
         a, b = in_process.decode(Market, m.address), behind_node.decode(Market, m.address)
         assert (a.name, a.oracle, a.params) == (b.name, b.oracle, b.params)
-        price = round(plan.price_of(m.name) * 10**6)
+        price = round(plan.price_of(m.name) * PRICE)
         assert a.index_price == b.index_price == a.mark_price == b.mark_price == price

@@ -15,9 +15,9 @@ from solana.rpc.websocket_api import connect as solana_ws_connect
 from solders.keypair import Keypair
 from solders.rpc.responses import AccountNotification, ProgramNotification, SubscriptionResult
 
-from localnet.bootstrap import QUOTE
 from localnet.rpc.encoding import b58encode
 from programs_client.perp.accounts import User
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from tests.integration.localnet.conftest import LocalNode
 from tests.integration.localnet.helpers import deposit_tx, user
 

@@ -17,9 +17,9 @@ from solders.transaction_status import TransactionConfirmationStatus
 from spl.token.constants import TOKEN_PROGRAM_ID
 
 from keepers import instructions as ix
-from localnet.bootstrap import QUOTE
 from localnet.rpc.encoding import b58encode, b64encode
 from programs_client.perp.accounts import User
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom
 from tests.integration.localnet.conftest import LocalNode
 from tests.integration.localnet.helpers import deposit_tx, signed, user

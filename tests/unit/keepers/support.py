@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from keepers.config import Config
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 
-QUOTE = 10**6  # one unit of collateral (6 decimals)
 
 
 def in_process_config(folder: Path, **sections: dict[str, Any]) -> Config:

@@ -14,8 +14,9 @@ from keepers.chain.base import AccountData
 from keepers.margin import MarketState, Position, compute_margin
 from keepers.margin_scan import at_marks, liquidatable, scan
 from keepers.pdas import event_queue_pda, insurance_fund_pda, insurance_stake_pda, orderbook_pda
-from localnet.bootstrap import BASE, PRICE, QUOTE, LocalExchange, LocalUser
+from localnet.bootstrap import LocalExchange, LocalUser
 from programs_client.perp.accounts import EventQueue, Exchange, InsuranceFund, InsuranceStake, Market, Orderbook, User
+from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.types import side
 from tests.program.helpers import set_market_prices
 

@@ -101,3 +101,32 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(JournalError, match=f"schema version {SCHEMA_VERSION + 1}, newer than this keeper supports"):
         Journal(path)
+
+
+def test_a_row_written_before_the_enums_reads_back_and_blocks_its_intent(tmp_path: Path) -> None:
+    # Rows exactly as a journal of the previous release holds them (plain text kinds, keys and statuses).
+    from solders.pubkey import Pubkey
+
+    from keepers.intents import ActionKind, intent_key
+    from keepers.tx import TxPipeline
+
+    user = Pubkey.new_unique()
+    path = tmp_path / "old.sqlite"
+    Journal(path).close()  # the schema, unchanged since then
+    db = sqlite3.connect(path)
+    db.execute("INSERT INTO actions(key, bot, kind, target, detail, created_at, status, slot) VALUES "
+               "(?, 'settler', 'settle_pnl', ?, '{\"market\": 1}', 1.0, 'landed', 42)", (f"settle_pnl:{user}:1:40", str(user)))
+    db.execute("INSERT INTO actions(key, bot, kind, target, detail, created_at, status) VALUES "
+               "(?, 'liquidator', 'liquidate_perp', ?, '{}', 2.0, 'skipped')", (f"liquidate:{user}:0:40:150000000", str(user)))
+    db.commit()
+    db.close()
+    with Journal(path) as j:
+        pnl, liq = j.latest(f"settle_pnl:{user}:1:40"), j.latest(f"liquidate:{user}:0:40:150000000")
+        assert (pnl.status, pnl.kind, pnl.detail, pnl.slot) == (Status.LANDED, ActionKind.SETTLE_PNL, {"market": 1}, 42)
+        assert pnl.status == "landed" and liq.status is Status.SKIPPED and liq.kind == "liquidate_perp"
+        assert j.counts() == {"landed": 1, "skipped": 1}
+        # The keys the bots build now are the keys the old rows hold: those intents stay done.
+        pipeline = TxPipeline(chain=None, payer=None, journal=j)  # type: ignore[arg-type]
+        assert pipeline.finished(intent_key(ActionKind.SETTLE_PNL, user=user, market=1, slot=40))
+        assert pipeline.finished(intent_key(ActionKind.LIQUIDATE_PERP, user=user, market=0, slot=40, mark=150_000_000))
+        assert not pipeline.finished(intent_key(ActionKind.SETTLE_PNL, user=user, market=1, slot=41))

@@ -27,9 +27,8 @@ from keepers.margin import (
     pending_funding,
     settle_funding,
 )
+from programs_client.perp.constants import BASE_PRECISION as B, QUOTE_PRECISION as Q
 
-B = 10**9  # one base
-Q = 10**6  # one quote
 
 
 def mkt(mark: int = 100 * Q, long: int = 0, short: int = 0, im: int = 1000, mm: int = 500, index: int = 0) -> MarketState:

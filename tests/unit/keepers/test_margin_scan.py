@@ -31,10 +31,9 @@ from keepers.margin_scan import (
     user_columns,
 )
 from programs_client.perp.accounts import User
+from programs_client.perp.constants import BASE_PRECISION as B, QUOTE_PRECISION as Q
 from programs_client.perp.types.perp_position import PerpPosition
 
-B = 10**9  # one base
-Q = 10**6  # one quote
 I64_MAX = 2**63 - 1
 U64_MAX = 2**64 - 1
 MARKET_POOL = [0, 1, 2, 7]

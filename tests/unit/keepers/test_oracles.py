@@ -95,7 +95,7 @@ class Write:
 
 SLOT = st.integers(1, 2_000)
 EXPO = st.one_of(st.integers(-22, 22), st.sampled_from([-(2**31), 2**31 - 1]))
-PRICE = st.one_of(st.integers(-10, 10**12), I64)
+RAW_PRICE = st.one_of(st.integers(-10, 10**12), I64)
 CONF = st.one_of(st.integers(0, 10**10), st.integers(0, U64))
 SCALE = st.one_of(st.integers(0, 45), st.integers(0, 2**32 - 1))
 MANTISSA = st.one_of(st.integers(-10, 10**30), I128)
@@ -105,10 +105,10 @@ MAGNITUDE = st.builds(lambda digits, exp: digits * 10**exp, st.integers(1_000, 9
 def wild_writes(kind: OracleKind) -> st.SearchStrategy[Write]:
     """Arbitrary arguments for a write of layout ``kind``: extremes, overflows, garbage statuses."""
     if kind == OracleKind.PYTH_LEGACY:
-        args = st.fixed_dictionaries({"price": PRICE, "conf": CONF, "exponent": EXPO, "status": st.integers(0, 4),
+        args = st.fixed_dictionaries({"price": RAW_PRICE, "conf": CONF, "exponent": EXPO, "status": st.integers(0, 4),
                                       "publish_slot": SLOT})
     elif kind == OracleKind.PYTH_PULL_V2:
-        args = st.fixed_dictionaries({"feed_id": st.sampled_from([FEED, FEED, bytes(32)]), "price": PRICE, "conf": CONF,
+        args = st.fixed_dictionaries({"feed_id": st.sampled_from([FEED, FEED, bytes(32)]), "price": RAW_PRICE, "conf": CONF,
                                       "exponent": EXPO, "full": st.booleans(), "num_signatures": st.integers(0, 255),
                                       "publish_slot": SLOT})
     elif kind == OracleKind.SWITCHBOARD_V2:

@@ -17,17 +17,21 @@ from keepers.bots.mark_price import oracle_accounts
 from keepers.bots.settler import open_positions, plan_user_settlements
 from keepers.chain.base import URGENT
 from keepers.chain.inprocess import InProcessChain
+from keepers.config import FeesConfig
 from keepers.error_policy import Verdict
 from keepers.journal import Journal
 from keepers.margin import MarketState
 from keepers.observability import Metrics
-from keepers.tx import Action, FeePolicy, TxPipeline, fee_lamports, priority_price
+from keepers.runtime import Keeper
+from keepers import tx
+from keepers.tx import Action, ActionStatus, TxPipeline, fee_lamports, priority_price
 from localnet.build import build_program
 from localnet.rpc.config import FaultConfig
 from localnet.rpc.faults import FaultInjector
 from programs_client.perp.accounts import Market, User
 from programs_client.perp.types import order_type, side
 from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
+from tests.unit.keepers.support import in_process_config
 
 SETTINGS = ScenarioSettings(users=2, seconds_per_slot=600, funding_period_s=3600)  # a funding period in 6 slots
 
@@ -40,7 +44,7 @@ def world(perp_program: bytes) -> LedgerWorld:
 @pytest.fixture
 async def pipeline(world: LedgerWorld, tmp_path: Path) -> TxPipeline:
     chain = InProcessChain(world.ledger)
-    p = TxPipeline(chain, world.dep.wallets["keeper"], Journal(tmp_path / "j.sqlite"), Metrics(), FeePolicy(),
+    p = TxPipeline(chain, world.dep.wallets["keeper"], Journal(tmp_path / "j.sqlite"), Metrics(), FeesConfig(),
                    commitment="processed", poll_s=0.01, resend_s=0.05)
     yield p
     await p.close()
@@ -177,7 +181,7 @@ async def test_the_priority_fee_follows_recent_fees_within_the_cap(world: Ledger
 
 
 def test_priority_price_rules() -> None:
-    policy = FeePolicy(floor_micro_lamports=100, cap_micro_lamports=10_000, reward_share=0.5)
+    policy = FeesConfig(priority_fee_floor_micro_lamports=100, priority_fee_cap_micro_lamports=10_000, reward_share=0.5)
     assert priority_price([], 100_000, 0, policy) == 100  # nothing recent: the floor
     assert priority_price([0, 0, 200, 400, 800, 1_600], 100_000, 0, policy) == 1_600  # 75th percentile of non-zero fees
     assert priority_price([50_000], 100_000, 0, policy) == 10_000  # capped
@@ -222,7 +226,7 @@ async def test_recovery_finds_a_landing_older_than_the_status_cache(world: Ledge
     row = journal.record_intent("crank-before-restart", "test", "update_prices", str(world.dep.markets[0].address), {},
                                 str(out.signature), world.ledger.block_height + 1_000)
     chain = InProcessChain(world.ledger)
-    restarted = TxPipeline(chain, world.dep.wallets["keeper"], journal, Metrics(), FeePolicy(), commitment="confirmed",
+    restarted = TxPipeline(chain, world.dep.wallets["keeper"], journal, Metrics(), FeesConfig(), commitment="confirmed",
                            poll_s=0.01, resend_s=0.05)
     try:
         assert await restarted.recover() == 1
@@ -247,7 +251,7 @@ async def test_an_urgent_actions_requests_are_marked_urgent(world: LedgerWorld, 
             return await super().send(tx)
 
     chain = RecordingChain(world.ledger)
-    p = TxPipeline(chain, world.dep.wallets["keeper"], Journal(tmp_path / "u.sqlite"), Metrics(), FeePolicy(),
+    p = TxPipeline(chain, world.dep.wallets["keeper"], Journal(tmp_path / "u.sqlite"), Metrics(), FeesConfig(),
                    commitment="processed", poll_s=0.01, resend_s=0.05)
     try:
         assert (await p.submit(_crank(world, "bulk"))).status == "landed"
@@ -297,3 +301,84 @@ async def test_settle_funding_planned_before_the_user_ordered_in_another_market_
     fresh = plan(taker.address)
     assert fresh is not None and fresh.key != stale.key
     assert (await pipeline.submit(fresh)).status == "landed"
+
+
+async def test_a_strategy_lock_holds_one_action_per_scope(world: LedgerWorld, pipeline: TxPipeline) -> None:
+    # "One requote in flight per market": the lock names the market, not the account an action targets.
+    world.ledger.advance_slot()
+    first = replace(_crank(world, "q-a", index=0), locks=(("requote", 0),))
+    assert pipeline.reserve(first)
+    assert pipeline.holds(("requote", 0)) and not pipeline.busy("update_prices", first.target)
+    same_market = replace(_crank(world, "q-b", index=1), locks=(("requote", 0),))  # another account, same scope
+    assert (await pipeline.submit(same_market)).status == ActionStatus.BUSY
+    other_market = replace(_crank(world, "q-c", index=1), locks=(("requote", 1),))
+    assert (await pipeline.submit(other_market)).status == ActionStatus.LANDED
+    default = _crank(world, "plain", index=0)  # the default lock (kind, target) is another scope
+    assert default.held == (("update_prices", first.target),)
+    assert (await pipeline.submit(default)).status != ActionStatus.BUSY
+    assert (await pipeline.submit(first, reserved=True)).status == ActionStatus.LANDED
+    assert not pipeline.in_flight
+
+
+async def test_an_action_can_hold_several_scopes_all_or_nothing(world: LedgerWorld, pipeline: TxPipeline) -> None:
+    world.ledger.advance_slot()
+    both = replace(_crank(world, "both"), locks=(("requote", 0), ("requote", 1)))
+    assert pipeline.reserve(both)
+    for index in (0, 1):
+        assert (await pipeline.submit(replace(_crank(world, f"one-{index}"), locks=(("requote", index),)))).status == "busy"
+    overlapping = replace(_crank(world, "overlap"), locks=(("requote", 1), ("requote", 2)))
+    assert not pipeline.reserve(overlapping)
+    assert not pipeline.holds(("requote", 2))  # a refused action holds none of its locks
+    assert (await pipeline.submit(both, reserved=True)).status == "landed"
+    assert not pipeline.in_flight
+    assert pipeline.reserve(overlapping)
+
+
+async def test_a_landed_lock_stays_held_until_the_cache_sees_the_target(world: LedgerWorld, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The stale-hold rule with a strategy lock: after a requote landed at slot S, the next requote of that
+    # market waits until the cache holds the landed action's target at S or later (or STALE_HOLD_S passed).
+    seen: dict[Pubkey, int] = {}
+    chain = InProcessChain(world.ledger)
+    p = TxPipeline(chain, world.dep.wallets["keeper"], Journal(tmp_path / "s.sqlite"), Metrics(), FeesConfig(),
+                   commitment="processed", poll_s=0.01, resend_s=0.05, state_slot=seen.get)
+    try:
+        world.ledger.advance_slot()
+        first = replace(_crank(world, "r-1", index=0), locks=(("requote", 0),))
+        seen[first.target] = world.ledger.slot - 1
+        landed = await p.submit(first)
+        assert landed.status == "landed", landed
+        world.ledger.advance_slot()
+        second = replace(_crank(world, "r-2", index=1), locks=(("requote", 0),))  # planned from the old read
+        assert (await p.submit(second)).status == "busy"
+        seen[second.target] = world.ledger.slot - 1
+        assert (await p.submit(replace(second, key="r-2b", locks=(("requote", 1),)))).status == "landed"
+        seen[first.target] = landed.slot  # the cache caught up with the first requote's market
+        assert (await p.submit(second)).status == "landed"
+        third = replace(_crank(world, "r-3", index=0), locks=(("requote", 1),))
+        assert (await p.submit(third)).status == "busy"  # r-2b landed; market 1 not yet seen at that slot
+        monkeypatch.setattr(tx, "STALE_HOLD_S", 0.0)  # the hold expires even if the cache never catches up
+        assert (await p.submit(third)).status == "landed"
+    finally:
+        await p.close()
+        await chain.close()
+        p.journal.close()
+
+
+async def test_the_keeper_hands_its_fees_section_to_the_pipeline(world: LedgerWorld, tmp_path: Path) -> None:
+    config = in_process_config(tmp_path)
+    fees = FeesConfig(priority_fee_floor_micro_lamports=7, priority_fee_cap_micro_lamports=70, max_compute_units=300_000)
+    config = replace(config, fees=fees)
+    chain = InProcessChain(world.ledger)
+    keeper = Keeper(config, chain, world.dep.wallets["keeper"], bots=(), serve_http=False)
+    try:
+        assert keeper.pipeline.fees is fees
+        world.ledger.advance_slot()
+        r = await keeper.pipeline.submit(_crank(world, "floor"))
+        assert r.status == "landed", r
+        limit, price = _budget_of(world, r.signature)
+        assert price == 7 and limit <= 300_000  # the floor of the section, not a default
+    finally:
+        await keeper.pipeline.close()
+        await chain.close()
+        keeper.journal.close()

@@ -74,3 +74,46 @@ def test_include_guard_follows_the_header_path(tmp_path: Path) -> None:
     assert "#endif /* HEADER_pk_programs_mock_oracle_include_mock_oracle_idl_h */" in header
     committed = (REPO_ROOT / "programs/mock_oracle/include/mock_oracle_idl.h").read_text()
     assert "#define HEADER_pk_programs_mock_oracle_include_mock_oracle_idl_h" in committed
+
+
+def test_units_are_the_idl_constants_in_c_and_python() -> None:
+    # The program's units, written out here from its documentation (README: quote and prices at 1e6,
+    # base at 1e9, cumulative funding at 1e9, basis points), reach C and Python only through the IDL.
+    from programs_client.perp import constants
+
+    units = {"QUOTE_PRECISION": 10**6, "PRICE_PRECISION": 10**6, "PRICE_DECIMALS": 6, "BASE_PRECISION": 10**9,
+             "CUMULATIVE_FUNDING_PRECISION": 10**9, "FUNDING_PRECISION": 10**12, "BPS": 10**4}
+    header = (REPO_ROOT / "programs/perp/include/perp_idl.h").read_text()
+    for name, value in units.items():
+        assert getattr(constants, name) == value
+        assert f"#define PK_{name} {value}ULL" in header
+    assert constants.QUOTE_PRECISION == 10**constants.COLLATERAL_DECIMALS
+    assert constants.PRICE_PRECISION == 10**constants.PRICE_DECIMALS
+    assert constants.FUNDING_PRECISION * constants.QUOTE_PRECISION == (
+        constants.BASE_PRECISION * constants.CUMULATIVE_FUNDING_PRECISION)
+
+
+def test_constants_module_has_every_idl_constant(tmp_path: Path) -> None:
+    from localnet.codegen.client import gen_constants
+
+    idl = {"constants": [{"name": "A_B", "type": "u64", "value": "1000000", "docs": ["one A."]},
+                         {"name": "C", "type": "i64", "value": "-3"}]}
+    gen_constants(idl, "t.json", tmp_path)
+    namespace: dict = {}
+    exec((tmp_path / "constants.py").read_text(), namespace)  # noqa: S102 - the file just generated
+    assert (namespace["A_B"], namespace["C"]) == (1_000_000, -3)
+    gen_constants({"constants": []}, "t.json", tmp_path / "none")
+    assert not (tmp_path / "none" / "constants.py").exists()
+
+
+def test_no_python_module_defines_the_program_units() -> None:
+    # One source per fact: a module that needs a unit imports it from programs_client.perp.constants.
+    import re
+
+    pattern = re.compile(r"^(QUOTE|BASE|PRICE|BPS|[A-Z_]*_PRECISION|[A-Z_]*_DECIMALS)\s*(:\s*[\w\[\]]+)?\s*=", re.M)
+    offenders = []
+    for folder in ("keepers", "localnet", "sim", "benchmarks", "perpkeep_cli", "tests"):
+        for path in (REPO_ROOT / folder).rglob("*.py"):
+            if pattern.search(path.read_text()):
+                offenders.append(str(path.relative_to(REPO_ROOT)))
+    assert offenders == []

@@ -23,7 +23,7 @@ from spl.token.constants import TOKEN_PROGRAM_ID
 from keepers import instructions as ix
 from keepers.chain.base import Blockhash
 from keepers.results import Failed, Landed
-from localnet.bootstrap import QUOTE, LocalExchange, LocalUser
+from localnet.bootstrap import LocalExchange, LocalUser
 from localnet.ledger import (
     AirdropFailed,
     EpochInfo,
@@ -36,6 +36,7 @@ from localnet.ledger import (
 )
 from localnet.rpc.config import FaultConfig
 from localnet.rpc.faults import FaultInjector
+from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 
 INSUFFICIENT_COLLATERAL = 6021  # idl/perp.json
 CONFIG = LedgerConfig(confirmed_depth_slots=1, finalized_depth_slots=3, blockhash_valid_slots=4, status_cache_slots=6)

@@ -124,6 +124,12 @@ def test_c_sizes_and_discriminators() -> None:
         assert d[define].to_bytes(8, "little") == hashlib.sha256(f"account:{account}".encode()).digest()[:8]
 
 
+def test_c_switchboard_on_demand_decimals_are_the_idl_constant() -> None:
+    from programs_client.switchboard_on_demand.constants import PRECISION_DECIMALS
+
+    assert _defines()["PK_SB_OD_DECIMALS"] == PRECISION_DECIMALS == 18  # switchboard-on-demand's PRECISION
+
+
 def test_c_pyth_legacy_offsets_are_where_pythclient_reads() -> None:
     d = _defines()
     buf = bytearray(d["PK_PYTH_LEGACY_LEN"])
