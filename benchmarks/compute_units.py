@@ -14,9 +14,9 @@ from pathlib import Path
 
 from solders.keypair import Keypair
 
-from keepers import instructions as ix
-from keepers.oracles import OracleKind
-from keepers.pdas import orderbook_pda
+from keepers.exchange import instructions as ix
+from keepers.exchange.oracles import OracleKind
+from keepers.exchange.pdas import orderbook_pda
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params, oracle_config
 from localnet.build import build_program
 from localnet.svm import LocalSvm

@@ -30,7 +30,7 @@ from solders.message import MessageV0
 from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from keepers.chain.inprocess import InProcessChain
 from localnet.build import build_program
 from localnet.deployment import BootstrapPlan, Deployment, RecordingSvm, bootstrap_local

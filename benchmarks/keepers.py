@@ -33,10 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 from solders.pubkey import Pubkey
 
-from keepers.intents import ActionKind
-from keepers.margin import MarketState, Position, compute_margin
-from keepers.margin_scan import POSITION_SLOTS, UserColumns, at_marks, liquidatable, scan, settlement_screen
-from keepers.tx import ActionStatus
+from keepers.execution.intents import ActionKind
+from keepers.exchange.margin import MarketState, Position, compute_margin
+from keepers.exchange.margin_scan import POSITION_SLOTS, UserColumns, at_marks, liquidatable, scan, settlement_screen
+from keepers.execution.pipeline import ActionStatus
 from programs_client.perp import instructions as gen_instructions
 from programs_client.perp.accounts import User
 from programs_client.perp.constants import BASE_PRECISION, QUOTE_PRECISION as QUOTE
@@ -231,7 +231,7 @@ async def _liquidation_latency(users: int, samples: int, bots: tuple[str, ...]) 
 
     from keepers.chain.inprocess import InProcessChain
     from keepers.config import Config
-    from keepers.journal import Journal
+    from keepers.execution.journal import Journal
     from keepers.runtime import Keeper
     from programs_client.perp.accounts import Market
     from sim.scenario import ScenarioSettings, build_ledger_world

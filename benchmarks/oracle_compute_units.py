@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from solders.pubkey import Pubkey
 
-from keepers.oracles import OracleKind
+from keepers.exchange.oracles import OracleKind
 from localnet import mock_oracle as mo
 from localnet.bootstrap import default_market_params
 from localnet.oracle_lab import OracleLab, build_mock_oracle, build_probe, mock_oracle_config

@@ -31,7 +31,7 @@ from solders.message import MessageV0
 from solders.pubkey import Pubkey
 from solders.transaction import VersionedTransaction
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from localnet.deployment import read_keypair
 from programs_client.perp.program_id import PROGRAM_ID
 

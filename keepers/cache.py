@@ -2,7 +2,7 @@
 
 Fed with ``AccountData`` from snapshots and subscriptions (``AccountCache.apply``); bots read the
 decoded accounts and subscribe to changes. Users are also mirrored column-wise
-(``AccountCache.columns``, see ``keepers.margin_scan``) for the vectorised margin scan.
+(``AccountCache.columns``, see ``keepers.exchange.margin_scan``) for the vectorised margin scan.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any, NamedTuple
 from solders.pubkey import Pubkey
 
 from keepers.chain.base import AccountData
-from keepers.fast_decode import decoder_for
-from keepers.margin import MarketState
-from keepers.margin_scan import UserColumns
+from keepers.exchange.fast_decode import decoder_for
+from keepers.exchange.margin import MarketState
+from keepers.exchange.margin_scan import UserColumns
 from programs_client.perp.accounts import EventQueue, Exchange, InsuranceFund, InsuranceStake, Market, Orderbook, User
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ KINDS: dict[str, type] = {
     "insurance_fund": InsuranceFund,
     "insurance_stake": InsuranceStake,
 }
-# Decoders compiled from the generated layouts (``keepers.fast_decode``): 20-30 times faster than
+# Decoders compiled from the generated layouts (``keepers.exchange.fast_decode``): 20-30 times faster than
 # construct, which took 16 ms for an event queue and 0.6 ms for a user.
 _BY_DISCRIMINATOR: dict[bytes, tuple[str, Callable[[bytes], Any]]] = {
     cls.discriminator: (kind, decoder_for(cls)) for kind, cls in KINDS.items()

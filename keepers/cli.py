@@ -46,7 +46,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from keepers.chain.base import ChainError
     from keepers.config import ConfigError, KeypairError, load_keypair
-    from keepers.logs import setup_logging
+    from keepers.observability.logs import setup_logging
     from keepers.runtime import run_from_config
 
     config = _load_config(args.config)

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from keepers.oracles import OracleKind
+from keepers.exchange.oracles import OracleKind
 from programs_client.perp.program_id import PROGRAM_ID
 
 ENV_PREFIX = "PERPKEEP_"

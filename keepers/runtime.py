@@ -35,10 +35,10 @@ from keepers.cache import AccountCache
 from keepers.chain.base import AccountData, Chain, ChainError, Subscription
 from keepers.clock import LIVE, Clock
 from keepers.config import Config, ConfigError
-from keepers.journal import Journal
-from keepers.observability import Health, Metrics, ObservabilityServer
-from keepers.oracles import RawAccount
-from keepers.tx import TxPipeline
+from keepers.execution.journal import Journal
+from keepers.observability.metrics import Health, Metrics, ObservabilityServer
+from keepers.exchange.oracles import RawAccount
+from keepers.execution.pipeline import TxPipeline
 
 log = logging.getLogger("perpkeep.runtime")
 

@@ -15,10 +15,10 @@ from keepers.bots.insurance import coverage_ratio
 from keepers.bots.liquidator import positions_of
 from keepers.cache import AccountCache
 from keepers.chain.base import Chain
-from keepers.instructions import decode_market_name
-from keepers.margin import Margin, compute_margin
-from keepers.pdas import insurance_vault_pda
-from keepers.spl_token import token_amount
+from keepers.exchange.instructions import decode_market_name
+from keepers.exchange.margin import Margin, compute_margin
+from keepers.exchange.pdas import insurance_vault_pda
+from keepers.exchange.spl_token import token_amount
 from programs_client.perp.accounts import Market
 from programs_client.perp.constants import BASE_PRECISION, CUMULATIVE_FUNDING_PRECISION, PRICE_PRECISION, QUOTE_PRECISION
 

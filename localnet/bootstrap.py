@@ -22,8 +22,8 @@ from spl.token.instructions import (
     mint_to,
 )
 
-from keepers import instructions as ix
-from keepers.pdas import collateral_vault_pda, exchange_pda, insurance_vault_pda, market_pda, user_pda
+from keepers.exchange import instructions as ix
+from keepers.exchange.pdas import collateral_vault_pda, exchange_pda, insurance_vault_pda, market_pda, user_pda
 from localnet.svm import LocalSvm, create_mint_ixs
 from programs_client.perp.accounts import Exchange, Market, User
 from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE

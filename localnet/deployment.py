@@ -27,9 +27,9 @@ from solders.pubkey import Pubkey
 from spl.token.constants import MINT_LEN
 from spl.token.instructions import get_associated_token_address
 
-from keepers import instructions as ix
-from keepers.pdas import collateral_vault_pda, exchange_pda, insurance_vault_pda, market_pda, orderbook_pda, user_pda
-from keepers.results import Failed, Outcome
+from keepers.exchange import instructions as ix
+from keepers.exchange.pdas import collateral_vault_pda, exchange_pda, insurance_vault_pda, market_pda, orderbook_pda, user_pda
+from keepers.execution.results import Failed, Outcome
 from localnet import mock_oracle as mo
 from localnet.bootstrap import default_market_params, exchange_ixs, user_ixs
 from localnet.market_oracles import (

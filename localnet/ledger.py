@@ -40,7 +40,7 @@ from solders.transaction_metadata import FailedTransactionMetadata, InnerInstruc
 from solders.transaction_status import TransactionErrorFieldless, TransactionErrorType
 
 from keepers.chain.base import Blockhash
-from keepers.results import Failed, Landed, Outcome
+from keepers.execution.results import Failed, Landed, Outcome
 from localnet.spl_token import TOKEN_ACCOUNT_LEN, TOKEN_PROGRAMS, mint_decimals, token_account_fields
 from localnet.svm import LocalSvm
 

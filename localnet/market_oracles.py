@@ -16,8 +16,8 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
-from keepers.oracles import OracleKind
+from keepers.exchange import instructions as ix
+from keepers.exchange.oracles import OracleKind
 from localnet import mock_oracle as mo
 from localnet.price_publisher import OracleFeed
 from programs_client.perp.constants import BPS

@@ -15,8 +15,8 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.system_program import CreateAccountParams, create_account
 
-from keepers.oracles import ACCOUNT_LEN, OracleKind
-from keepers.results import Failed, Outcome
+from keepers.exchange.oracles import ACCOUNT_LEN, OracleKind
+from keepers.execution.results import Failed, Outcome
 from programs_client.mock_oracle import instructions as gen
 from programs_client.mock_oracle.program_id import PROGRAM_ID as MOCK_ORACLE_PROGRAM_ID
 from programs_client.mock_oracle.types import verification_level

@@ -16,8 +16,8 @@ from solders.account import Account
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
-from keepers.oracles import OracleKind
-from keepers.results import Failed, Landed
+from keepers.exchange.oracles import OracleKind
+from keepers.execution.results import Failed, Landed
 from localnet.build import build_c_sources, build_program
 from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID, MockOracle, mock_oracle_config
 from localnet.svm import LocalSvm

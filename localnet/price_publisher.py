@@ -18,8 +18,8 @@ from decimal import Decimal
 from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
-from keepers.oracles import OracleKind
-from keepers.results import Outcome
+from keepers.exchange.oracles import OracleKind
+from keepers.execution.results import Outcome
 from localnet import mock_oracle as mo
 from localnet.price_paths import CrashPath, GbmPath, JumpPath, PricePath, ReplayPath
 from programs_client.perp.constants import BPS

@@ -31,7 +31,7 @@ from solders.keypair import Keypair
 from solders.message import MessageV0
 from solders.transaction import VersionedTransaction
 
-from keepers.results import Failed, Landed, Outcome
+from keepers.execution.results import Failed, Landed, Outcome
 from localnet import mock_oracle as mo
 from localnet.market_oracles import CONFIDENCE_BPS, default_price
 from localnet.price_paths import CrashPath, GbmPath, JumpPath, PricePath, ReplayPath

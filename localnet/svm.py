@@ -30,8 +30,8 @@ from spl.token.instructions import (
     mint_to,
 )
 
-from keepers.results import Failed, Landed, Outcome
-from keepers.spl_token import token_amount
+from keepers.execution.results import Failed, Landed, Outcome
+from keepers.exchange.spl_token import token_amount
 from programs_client.perp.program_id import PROGRAM_ID
 
 START_UNIX_TIMESTAMP = 1_767_225_600  # 2026-01-01T00:00:00Z

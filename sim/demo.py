@@ -30,11 +30,11 @@ from rich.table import Table
 
 from keepers.chain.inprocess import InProcessChain
 from keepers.config import Config
-from keepers.intents import ActionKind
-from keepers.pdas import insurance_vault_pda
+from keepers.execution.intents import ActionKind
+from keepers.exchange.pdas import insurance_vault_pda
 from keepers.runtime import Keeper
 from keepers.status import markets_table, user_risks
-from keepers.tx import ActionStatus
+from keepers.execution.pipeline import ActionStatus
 from localnet.build import BuildError
 from programs_client.perp.accounts import Market
 from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
@@ -174,7 +174,7 @@ async def run_demo_async(settings: DemoSettings) -> int:
         sc = settings.scenario
         _step(f"exchange with {len(world.dep.markets)} markets, {sc.users} takers, 1 market maker, insurance fund "
               f"{sc.insurance_stake / QUOTE:,.0f}; chain time {sc.seconds_per_slot} s per slot, crash at slot {sc.crash_at}")
-        from keepers.logs import setup_logging
+        from keepers.observability.logs import setup_logging
 
         config = keeper_config(out)
         setup_logging(config.logging.level, config.logging.format)

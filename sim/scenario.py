@@ -21,8 +21,8 @@ from typing import Any
 from spl.token.constants import TOKEN_PROGRAM_ID
 from spl.token.instructions import MintToParams, create_associated_token_account, get_associated_token_address, mint_to
 
-from keepers import instructions as ix
-from keepers.pdas import collateral_vault_pda, exchange_pda
+from keepers.exchange import instructions as ix
+from keepers.exchange.pdas import collateral_vault_pda, exchange_pda
 from localnet import mock_oracle as mo
 from localnet.deployment import BootstrapPlan, Deployment, RecordingSvm, bootstrap_local
 from localnet.price_paths import CrashPath

@@ -16,9 +16,9 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
-from keepers.pdas import market_pda, user_pda
-from keepers.results import Outcome
+from keepers.exchange import instructions as ix
+from keepers.exchange.pdas import market_pda, user_pda
+from keepers.execution.results import Outcome
 from programs_client.perp.constants import BASE_PRECISION as BASE, BPS, PRICE_PRECISION as PRICE
 from programs_client.perp.types import order_type, side
 from programs_client.perp.types.market_params import MarketParams

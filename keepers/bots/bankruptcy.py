@@ -1,7 +1,7 @@
 """Bankruptcy resolution, shared by the liquidator (for users it closed out) and the insurance keeper.
 
 A user is bankrupt when it holds no position and no order and its collateral plus unsettled PnL is
-negative (``keepers.margin_scan.bankrupt`` finds them in the cache's columns); ``resolve_bankruptcy``
+negative (``keepers.exchange.margin_scan.bankrupt`` finds them in the cache's columns); ``resolve_bankruptcy``
 covers one market's negative PnL at a time (collateral, then the insurance fund, then socialised).
 It needs the market's event queue drained, so the transaction drains it first (``keepers.bots.drain``).
 """
@@ -12,13 +12,13 @@ from collections.abc import Container
 
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from keepers.bots.drain import drain
 from keepers.cache import AccountCache
-from keepers.error_policy import ProgramErrorName as E
-from keepers.intents import ActionKind, intent_key
-from keepers.margin_scan import bankrupt
-from keepers.tx import Action
+from keepers.execution.error_policy import ProgramErrorName as E
+from keepers.execution.intents import ActionKind, intent_key
+from keepers.exchange.margin_scan import bankrupt
+from keepers.execution.pipeline import Action
 
 BANKRUPTCY_REWARD_LAMPORTS = 50_000
 

@@ -22,8 +22,8 @@ from solders.pubkey import Pubkey
 from keepers.cache import AccountCache
 from keepers.chain.base import Chain, ChainError
 from keepers.clock import LIVE, Clock
-from keepers.oracles import RawAccount
-from keepers.tx import Action, ActionResult, TxPipeline
+from keepers.exchange.oracles import RawAccount
+from keepers.execution.pipeline import Action, ActionResult, TxPipeline
 from programs_client.perp.accounts import Market
 
 log = logging.getLogger("perpkeep.bots")

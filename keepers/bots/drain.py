@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from programs_client.perp.accounts import EventQueue, Orderbook
 
 MAX_DRAIN_MAKERS = 12  # maker accounts per transaction: keeps it well under the packet size

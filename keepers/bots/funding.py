@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from keepers.bots.base import Bot
 from keepers.bots.drain import Drain, drain
 from keepers.bots.mark_price import oracle_accounts
-from keepers.error_policy import ProgramErrorName as E
-from keepers.intents import ActionKind, intent_key
-from keepers.tx import Action
+from keepers.execution.error_policy import ProgramErrorName as E
+from keepers.execution.intents import ActionKind, intent_key
+from keepers.execution.pipeline import Action
 from programs_client.perp.accounts import Market
 from programs_client.perp.types import market_status
 

@@ -20,16 +20,16 @@ from collections.abc import Mapping
 
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from keepers.bots.bankruptcy import bankruptcy_actions
 from keepers.bots.base import Bot
 from keepers.bots.drain import Drain, drain
 from keepers.chain.base import ChainError
-from keepers.error_policy import ProgramErrorName as E
-from keepers.intents import ActionKind, intent_key
-from keepers.pdas import insurance_vault_pda
-from keepers.spl_token import token_amount
-from keepers.tx import Action
+from keepers.execution.error_policy import ProgramErrorName as E
+from keepers.execution.intents import ActionKind, intent_key
+from keepers.exchange.pdas import insurance_vault_pda
+from keepers.exchange.spl_token import token_amount
+from keepers.execution.pipeline import Action
 from programs_client.perp.accounts import Market
 from programs_client.perp.constants import BASE_PRECISION
 

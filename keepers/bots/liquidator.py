@@ -20,19 +20,19 @@ from dataclasses import dataclass, replace
 from solana.constants import LAMPORTS_PER_SOL
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from keepers.bots.bankruptcy import bankruptcy_actions
 from keepers.bots.base import Bot
 from keepers.bots.mark_price import oracle_accounts
 from keepers.cache import AccountCache
-from keepers.error_policy import ProgramErrorName as E
-from keepers.intents import ActionKind, intent_key
-from keepers.margin import Margin, MarketState, Position, compute_margin, liquidation_prices, liquidation_size
-from keepers.margin_scan import Candidate, counted, flat, liquidatable, scan
-from keepers.mark import next_mark
-from keepers.oracles import RawAccount, Selected, select_price
-from keepers.pdas import user_pda
-from keepers.tx import Action, ActionResult
+from keepers.execution.error_policy import ProgramErrorName as E
+from keepers.execution.intents import ActionKind, intent_key
+from keepers.exchange.margin import Margin, MarketState, Position, compute_margin, liquidation_prices, liquidation_size
+from keepers.exchange.margin_scan import Candidate, counted, flat, liquidatable, scan
+from keepers.exchange.mark import next_mark
+from keepers.exchange.oracles import RawAccount, Selected, select_price
+from keepers.exchange.pdas import user_pda
+from keepers.execution.pipeline import Action, ActionResult
 from programs_client.perp.accounts import Market, Orderbook, User
 from programs_client.perp.constants import BASE_PRECISION, BPS
 from programs_client.perp.types import order_type, side
@@ -58,7 +58,7 @@ class PricedMarket:
 
 def predicted_states(markets: Mapping[int, Market], books: Mapping[int, Orderbook | None],
                      oracles: Mapping[Pubkey, RawAccount], slot: int, now_ts: int) -> dict[int, PricedMarket]:
-    """Each market's mark once its current oracle price is cranked (``keepers.mark.next_mark``).
+    """Each market's mark once its current oracle price is cranked (``keepers.exchange.mark.next_mark``).
 
     Markets whose oracle is not valid now keep their stored mark (and are not cranked).
     """

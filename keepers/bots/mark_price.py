@@ -1,6 +1,6 @@
 """Mark price keeper: crank ``update_prices`` when the oracle moved or the market's price got old.
 
-Per market, the oracle price is chosen as the program would choose it (``keepers.oracles.select_price``
+Per market, the oracle price is chosen as the program would choose it (``keepers.exchange.oracles.select_price``
 on the cached oracle accounts). A crank is due when that price deviates from the market's index price
 by more than ``deviation_bps``, or when ``heartbeat_s`` of chain time passed since the last update. The
 bot wakes on oracle and market changes and when the Clock reaches the next heartbeat (``due_ts``).
@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from keepers.bots.base import Bot
-from keepers.error_policy import ProgramErrorName as E
-from keepers.intents import ActionKind, intent_key
-from keepers.oracles import RawAccount, Selected, select_price
-from keepers.tx import Action
+from keepers.execution.error_policy import ProgramErrorName as E
+from keepers.execution.intents import ActionKind, intent_key
+from keepers.exchange.oracles import RawAccount, Selected, select_price
+from keepers.execution.pipeline import Action
 from programs_client.perp.accounts import Market
 from programs_client.perp.constants import BPS
 from programs_client.perp.types import market_status

@@ -19,14 +19,14 @@ from collections.abc import Iterator, Mapping
 
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from keepers.bots.base import Bot
 from keepers.bots.drain import consume_instructions
-from keepers.error_policy import ProgramErrorName as E
-from keepers.intents import ActionKind, intent_key
-from keepers.margin import MarketState, Position, pending_funding
-from keepers.margin_scan import counted, settlement_screen
-from keepers.tx import Action, ActionResult
+from keepers.execution.error_policy import ProgramErrorName as E
+from keepers.execution.intents import ActionKind, intent_key
+from keepers.exchange.margin import MarketState, Position, pending_funding
+from keepers.exchange.margin_scan import counted, settlement_screen
+from keepers.execution.pipeline import Action, ActionResult
 from programs_client.perp.accounts import EventQueue, Market, User
 from programs_client.perp.types import market_status
 

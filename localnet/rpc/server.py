@@ -22,7 +22,7 @@ from localnet.ledger import Ledger
 from localnet.rpc.config import NodeConfig
 from localnet.rpc.dispatch import dumps, parse_payload, run_call
 from localnet.rpc.faults import FaultInjector
-from keepers.http_server import HttpResponse, HttpServer
+from keepers.observability.http_server import HttpResponse, HttpServer
 from localnet.rpc.methods import HTTP_METHODS
 from localnet.rpc.subscriptions import SubscriptionHub
 from localnet.svm import LocalSvm

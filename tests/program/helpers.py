@@ -16,7 +16,7 @@ from anchorpy_core.idl import Idl
 from solders.account import Account
 from solders.pubkey import Pubkey
 
-from keepers.results import Failed, Landed, Outcome
+from keepers.execution.results import Failed, Landed, Outcome
 from localnet.svm import LocalSvm
 
 IDL_PATH = Path(__file__).resolve().parents[2] / "idl" / "perp.json"

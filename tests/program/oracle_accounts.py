@@ -19,8 +19,8 @@ from dataclasses import dataclass, replace
 from solders.account import Account
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
-from keepers.results import Outcome
+from keepers.exchange import instructions as ix
+from keepers.execution.results import Outcome
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params, oracle_config
 from localnet.svm import LocalSvm
 from programs_client.perp.accounts import Market, User

@@ -24,8 +24,8 @@ from dataclasses import replace
 
 import pytest
 
-from keepers import instructions as ix
-from keepers.margin import Position
+from keepers.exchange import instructions as ix
+from keepers.exchange.margin import Position
 from localnet.bootstrap import LocalExchange, LocalUser
 from programs_client.perp.accounts import User
 from programs_client.perp.constants import BASE_PRECISION as BASE, FUNDING_PRECISION, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE

@@ -8,7 +8,7 @@ limit / IOC / post-only / market / reduce-only orders, maker-taker trades, skewe
 move the premium EMA, hence funding), cancels, cancel-alls, consume_events, oracle moves of up to +-15%
 written through the mock oracle and followed by update_prices (and, half the time, a keeper's sweep),
 bare update_prices cranks, clock advances, update_funding, settle_funding, settle_pnl, liquidate_perp
-(a given trader, or one keepers.margin says is below maintenance), sweeps (liquidate_perp against every
+(a given trader, or one keepers.exchange.margin says is below maintenance), sweeps (liquidate_perp against every
 trader, then resolve_bankruptcy of every flagged flat one), resolve_bankruptcy and
 settle_revenue_to_insurance. Finally every event queue is drained.
 
@@ -30,11 +30,11 @@ exact predicted one. After every step:
 4. every u64 field of every decoded account is below 2^63 (no wrapped subtraction) and every i64 above
    i64::MIN;
 5. each landed instruction's events agree with the decoded state change (DepositEvent.collateralAfter,
-   FillEvent base sum == taker base change, fees and cash through keepers.margin, MakerFillApplied vs
+   FillEvent base sum == taker base change, fees and cash through keepers.exchange.margin, MakerFillApplied vs
    the queue, PricesUpdated vs the EMA formulas, FundingUpdated vs the TWAP rate, PnlSettled,
-   LiquidationEvent vs keepers.margin's liquidation_size / apply_fill / compute_margin,
+   LiquidationEvent vs keepers.exchange.margin's liquidation_size / apply_fill / compute_margin,
    BankruptcyResolved, RevenueSettled);
-6. liquidate_perp lands for every target keepers.margin says is below maintenance (with a position in
+6. liquidate_perp lands for every target keepers.exchange.margin says is below maintenance (with a position in
    the market) and is refused with NotLiquidatable for every target it says is not: the differential
    proof of margin.c.
 
@@ -61,11 +61,11 @@ from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
-from keepers import margin as mirror
-from keepers.oracles import OracleKind
-from keepers.pdas import event_queue_pda, orderbook_pda
-from keepers.results import Failed, Landed, Outcome
+from keepers.exchange import instructions as ix
+from keepers.exchange import margin as mirror
+from keepers.exchange.oracles import OracleKind
+from keepers.exchange.pdas import event_queue_pda, orderbook_pda
+from keepers.execution.results import Failed, Landed, Outcome
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from localnet.mock_oracle import (
     MOCK_ORACLE_PROGRAM_ID,
@@ -603,7 +603,7 @@ class Engine:
         placed = evs[-1][1]
         pb, pa = position(b.users[ui], m, mk), position(a.users[ui], m, a.markets[m])
         sign = 1 if s == BID else -1
-        # (5) FillEvent base sum == the taker's base change; cash and fees through keepers.margin
+        # (5) FillEvent base sum == the taker's base change; cash and fees through keepers.exchange.margin
         assert pa.base_amount - pb.base_amount == sign * sum(f.base_amount for f in fills), "taker base change"
         total_cash = total_fee = 0
         qb, qa = b.queues[m], a.queues[m]
@@ -859,7 +859,7 @@ class Engine:
         self.commit(a)
 
     def liquidate(self, pick: int, mpick: int, maxsel: int) -> None:
-        """Liquidate trader ``pick`` (or, for pick >= the trader count, one keepers.margin says is below
+        """Liquidate trader ``pick`` (or, for pick >= the trader count, one keepers.exchange.margin says is below
         maintenance, when there is one)."""
         b = self.snap
         below = [i for i in range(self.nt) if b.margin(i).liquidatable]
@@ -867,7 +867,7 @@ class Engine:
         self.liquidate_user(target, mpick, maxsel)
 
     def sweep(self, mpick: int) -> None:
-        """A liquidation keeper's round: try every trader (keepers.margin predicts each outcome), then
+        """A liquidation keeper's round: try every trader (keepers.exchange.margin predicts each outcome), then
         drain the event queues and resolve the bankruptcy of every flagged flat trader."""
         for target in range(self.nt):
             self.liquidate_user(target, mpick, 0)
@@ -894,7 +894,7 @@ class Engine:
                         f"{mg.maintenance_requirement}, base {pos.base_amount})")
         event(f"liquidate target {'below' if mg.liquidatable else 'above'} maintenance")
 
-        # What liquidate_perp must do, from keepers.margin.
+        # What liquidate_perp must do, from keepers.exchange.margin.
         want: dict[str, Any] = {}
         expect: Any
         if not mg.liquidatable:
@@ -947,7 +947,7 @@ class Engine:
                                   self.market_addresses(exclude=m))
         out, a = self.send("liquidate", [instr], [liq.keypair], expect)
         if out.ok:
-            # (6) and (5): the program did what keepers.margin predicts
+            # (6) and (5): the program did what keepers.exchange.margin predicts
             assert all_slots(a.users[target]) == want["ups"], f"liquidated user{target} positions"
             assert all_slots(a.users[self.li]) == want["lps"], "liquidator positions"
             assert a.users[target].collateral == tu.collateral

@@ -15,7 +15,7 @@ from solders.pubkey import Pubkey
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
 from spl.token.constants import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from localnet.bootstrap import LocalExchange, default_market_params, oracle_config
 from localnet.svm import LocalSvm
 from programs_client.perp.accounts import Exchange, Market, User

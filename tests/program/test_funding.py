@@ -7,7 +7,7 @@ Expected values come from the formulas (programs/perp/funding.c, positions.c), c
     market creation (a late crank does not shift it)
     a position owes floor(-base * (cumulative - snapshot) / 1e12), rounded against the user
 
-TWAPs come from ``PriceModel`` (oracle_accounts.py); positions from keepers.margin's mirror.
+TWAPs come from ``PriceModel`` (oracle_accounts.py); positions from keepers.exchange.margin's mirror.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from keepers import instructions as ix
-from keepers.margin import BID as M_BID
-from keepers.margin import MarketState, Position, apply_fill, fill_quote, pending_funding
+from keepers.exchange import instructions as ix
+from keepers.exchange.margin import BID as M_BID
+from keepers.exchange.margin import MarketState, Position, apply_fill, fill_quote, pending_funding
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from programs_client.perp.constants import BASE_PRECISION as BASE, BPS, FUNDING_PRECISION, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom

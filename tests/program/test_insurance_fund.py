@@ -13,8 +13,8 @@ from __future__ import annotations
 import pytest
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
-from keepers.pdas import insurance_fund_pda, insurance_stake_pda
+from keepers.exchange import instructions as ix
+from keepers.exchange.pdas import insurance_fund_pda, insurance_stake_pda
 from localnet.bootstrap import LocalExchange, LocalUser
 from programs_client.perp.accounts import InsuranceFund, InsuranceStake
 from programs_client.perp.constants import QUOTE_PRECISION as QUOTE

@@ -1,7 +1,7 @@
 """liquidate_perp: size, prices, insurance fee, flags, order cancellation and refusals.
 
 ``expected`` recomputes every liquidation from the formulas of programs/perp/liquidation.c with
-keepers.margin (compute_margin, apply_fill) from the accounts as they were before:
+keepers.exchange.margin (compute_margin, apply_fill) from the accounts as they were before:
 
     target = 1.5 * maintenance;  shortfall = target - equity
     q = ceil(shortfall * 1e9 / (mark * maintenance bps * 1.5 / 1e4 - mark * fee bps / 1e4))
@@ -20,8 +20,8 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from keepers import instructions as ix
-from keepers.margin import (
+from keepers.exchange import instructions as ix
+from keepers.exchange.margin import (
     liquidation_prices,
     liquidation_size,
     ASK,
@@ -33,7 +33,7 @@ from keepers.margin import (
     compute_margin,
     fill_quote,
 )
-from keepers.results import Outcome
+from keepers.execution.results import Outcome
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from programs_client.perp.accounts import Orderbook
 from programs_client.perp.constants import BASE_PRECISION as BASE, BPS, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE

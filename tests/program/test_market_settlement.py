@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from localnet.bootstrap import LocalExchange, LocalUser
 from programs_client.perp.accounts import EventQueue, Orderbook
 from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE

@@ -17,7 +17,7 @@ from solders.pubkey import Pubkey
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
 from spl.token.constants import TOKEN_PROGRAM_ID
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from localnet.bootstrap import LocalExchange, default_market_params, oracle_config
 from programs_client.perp import instructions as gen
 from programs_client.perp.accounts import Market

@@ -15,7 +15,7 @@ import dataclasses
 import pytest
 from solders.account import Account
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from programs_client.perp.accounts import Market
 from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from programs_client.perp.accounts import EventQueue
 from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE

@@ -2,7 +2,7 @@
 
 A loss moves min(loss, collateral) from the user's collateral into the pool; a profit moves
 min(profit, pool) from the pool into collateral; the rest stays unsettled. Positions are mirrored with
-keepers.margin (fees: taker ceil(quote * taker bps / 1e4), maker rebate floor(quote * rebate bps / 1e4)),
+keepers.exchange.margin (fees: taker ceil(quote * taker bps / 1e4), maker rebate floor(quote * rebate bps / 1e4)),
 and after every step vault == exchange total == users' collateral + PnL pools.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from keepers import instructions as ix
-from keepers.margin import ASK, BID, MarketState, Position, apply_fill, fill_quote
+from keepers.exchange import instructions as ix
+from keepers.exchange.margin import ASK, BID, MarketState, Position, apply_fill, fill_quote
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.types import side

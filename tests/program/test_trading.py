@@ -18,7 +18,7 @@ Every transaction goes through ``Trading.send``, which afterwards checks, per ma
 
 These sums move only by trading: funding, PnL settlement and liquidation are not exercised here.
 Expected numbers are worked out by hand in the tests (the formulas are written next to them) or, for
-the margin boundaries, with keepers/margin.py, the Python mirror of positions.c / margin.c.
+the margin boundaries, with keepers/exchange/margin.py, the Python mirror of positions.c / margin.c.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
-from keepers import margin as mirror
-from keepers.pdas import event_queue_pda, orderbook_pda
-from keepers.results import Failed, Landed, Outcome
+from keepers.exchange import instructions as ix
+from keepers.exchange import margin as mirror
+from keepers.exchange.pdas import event_queue_pda, orderbook_pda
+from keepers.execution.results import Failed, Landed, Outcome
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from programs_client.perp.accounts import EventQueue, Market, Orderbook, User
 from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
@@ -763,7 +763,7 @@ def test_delegate_may_trade_a_random_key_may_not(t: Trading) -> None:
 
 
 # ------------------------------------------------------------------------------------------------
-# margin: differential against keepers/margin.py
+# margin: differential against keepers/exchange/margin.py
 
 
 def largest(ok: Any, start: int = MIN_SIZE) -> int:

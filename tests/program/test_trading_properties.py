@@ -6,7 +6,7 @@
   remainders dropped, prices within half the mark, the open-interest limit counting queued maker
   fills, the maker rebate fixed at the fill, initial margin checked last) predicts each instruction's outcome: the error,
   or the exact events, book, queue, fee pool and open interest.
-* keepers/margin.py, the mirror of positions.c and margin.c: every user's position is rebuilt by
+* keepers/exchange/margin.py, the mirror of positions.c and margin.c: every user's position is rebuilt by
   replaying the *decoded* FillEvent / MakerFillApplied events with ``apply_fill`` (taker fee out of,
   maker rebate into, unsettled PnL; both recomputed here from the market's basis points) and must
   equal the decoded account; and whenever every check before the margin check passes, the program
@@ -26,10 +26,10 @@ from typing import Any
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from keepers import instructions as ix
-from keepers import margin as mirror
-from keepers.pdas import event_queue_pda, orderbook_pda
-from keepers.results import Landed
+from keepers.exchange import instructions as ix
+from keepers.exchange import margin as mirror
+from keepers.exchange.pdas import event_queue_pda, orderbook_pda
+from keepers.execution.results import Landed
 from localnet.bootstrap import LocalExchange, default_market_params
 from localnet.svm import LocalSvm
 from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE

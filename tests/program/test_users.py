@@ -23,7 +23,7 @@ from spl.token.instructions import (
     initialize_account,
 )
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from localnet.bootstrap import LocalExchange, LocalUser
 from localnet.svm import LocalSvm
 from programs_client.perp.accounts import Exchange, User

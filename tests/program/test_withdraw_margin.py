@@ -1,15 +1,15 @@
 """withdraw with open positions: it must leave the user meeting initial margin over all its positions,
 whose markets come as remaining accounts.
 
-The largest allowed withdrawal is computed with keepers.margin.compute_margin (cross margin at each
+The largest allowed withdrawal is computed with keepers.exchange.margin.compute_margin (cross margin at each
 mark, pending funding included) on the collateral after the withdrawal; one unit more must fail.
 """
 
 from __future__ import annotations
 
-from keepers import instructions as ix
-from keepers.margin import MarketState, Position, compute_margin
-from keepers.results import Outcome
+from keepers.exchange import instructions as ix
+from keepers.exchange.margin import MarketState, Position, compute_margin
+from keepers.execution.results import Outcome
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom

@@ -1,5 +1,8 @@
 """The dependency rule of ARCHITECTURE.md, read from the source: ``programs_client`` <- ``keepers`` <-
 ``localnet`` <- ``sim``, never the reverse, and nothing imports the command line on top (``perpkeep_cli``).
+Inside ``keepers`` the groups layer the same way: the exchange mirror (``keepers.exchange``) needs none of
+the runtime; the chain clients and the transaction path (``keepers.chain``, ``keepers.execution``) and
+observability know no bot; bots know no runtime.
 
 Every import statement counts, also one inside a function (the CLI's commands import lazily), so that a
 lazy import cannot hide a break of the rule.
@@ -14,13 +17,24 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# package -> top-level packages of this project it must not import
+# package -> packages and modules of this project it must not import (dotted prefixes)
+_ABOVE_BOTS = {"keepers.runtime", "keepers.cli", "keepers.status", "keepers.cache"}
 FORBIDDEN = {
     "programs_client": {"keepers", "localnet", "sim", "perpkeep_cli"},
     "keepers": {"localnet", "sim", "perpkeep_cli"},
     "localnet": {"sim", "perpkeep_cli"},
     "sim": {"perpkeep_cli"},
+    "keepers.exchange": {"keepers.chain", "keepers.execution", "keepers.observability", "keepers.bots",
+                         "keepers.config", "keepers.clock", *_ABOVE_BOTS},
+    "keepers.chain": {"keepers.execution", "keepers.observability", "keepers.bots", *_ABOVE_BOTS},
+    "keepers.execution": {"keepers.observability", "keepers.bots", *_ABOVE_BOTS},
+    "keepers.observability": {"keepers.chain", "keepers.execution", "keepers.bots", *_ABOVE_BOTS},
+    "keepers.bots": {"keepers.runtime", "keepers.cli", "keepers.status"},
 }
+
+
+def _within(target: str, prefix: str) -> bool:
+    return target == prefix or target.startswith(prefix + ".")
 
 
 def imported_modules(source: str, module: str) -> set[str]:
@@ -44,14 +58,14 @@ def violations(package: str, sources: dict[str, str]) -> list[str]:
     found = []
     for module, source in sorted(sources.items()):
         for target in sorted(imported_modules(source, module)):
-            if target.split(".")[0] in FORBIDDEN[package]:
+            if any(_within(target, forbidden) for forbidden in FORBIDDEN[package]):
                 found.append(f"{module} imports {target}")
     return found
 
 
 def package_sources(package: str) -> dict[str, str]:
     """Module name -> source of every module of ``package`` in this checkout."""
-    files = sorted((ROOT / package).rglob("*.py"))
+    files = sorted(ROOT.joinpath(*package.split(".")).rglob("*.py"))
     assert files, f"no modules under {package}/"
     return {".".join(f.relative_to(ROOT).with_suffix("").parts): f.read_text() for f in files}
 
@@ -69,3 +83,7 @@ def test_the_check_sees_lazy_relative_and_plain_imports() -> None:
     }
     assert violations("keepers", sources) == ["keepers.bots.x imports localnet.up", "keepers.y imports sim.demo"]
     assert imported_modules(sources["keepers.chain.z"], "keepers.chain.z") == {"keepers", "keepers.chain"}
+    inner = {"keepers.exchange.m": "from keepers.execution.pipeline import Action\nfrom keepers.exchange import pdas\n",
+             "keepers.exchange.n": "from ..bots import base\n"}
+    assert violations("keepers.exchange", inner) == ["keepers.exchange.m imports keepers.execution.pipeline",
+                                                     "keepers.exchange.n imports keepers.bots"]

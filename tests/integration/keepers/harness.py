@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 
 from keepers.chain.rpc import RpcChain
 from keepers.config import Config
-from keepers.margin import MarketState, Position, compute_margin
-from keepers.margin_scan import counted, flat
+from keepers.exchange.margin import MarketState, Position, compute_margin
+from keepers.exchange.margin_scan import counted, flat
 from keepers.runtime import Keeper
 from programs_client.perp.accounts import Market
 from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
@@ -132,7 +132,7 @@ class KeeperWorld:
 
     def queued_fills(self) -> int:
         from programs_client.perp.accounts import EventQueue
-        from keepers.pdas import event_queue_pda
+        from keepers.exchange.pdas import event_queue_pda
 
         def read() -> int:
             ledger = self.node.node.chain

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from keepers.pdas import insurance_vault_pda
-from keepers.spl_token import token_amount
+from keepers.exchange.pdas import insurance_vault_pda
+from keepers.exchange.spl_token import token_amount
 from tests.integration.keepers.harness import SETTINGS, KeeperWorld, RunningKeeper, http_get, wait_until
 
 pytestmark = pytest.mark.slow

@@ -24,12 +24,12 @@ import pytest
 from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
 
-from keepers import tx
+from keepers.execution import pipeline as tx
 from keepers.chain.base import ChainError
 from keepers.chain.rpc import RpcChain
 from keepers.config import ClusterConfig
-from keepers.journal import Journal
-from keepers.tx import Action, TxPipeline
+from keepers.execution.journal import Journal
+from keepers.execution.pipeline import Action, TxPipeline
 from localnet.rpc.config import FaultConfig
 from tests.integration.keepers.harness import (
     SETTINGS,

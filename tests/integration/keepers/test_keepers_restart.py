@@ -31,8 +31,8 @@ from solders.transaction import VersionedTransaction
 
 from keepers.chain.rpc import RpcChain
 from keepers.config import ClusterConfig
-from keepers.journal import Journal
-from keepers.tx import Action, TxPipeline
+from keepers.execution.journal import Journal
+from keepers.execution.pipeline import Action, TxPipeline
 from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from tests.integration.keepers.harness import (
     KeeperWorld,

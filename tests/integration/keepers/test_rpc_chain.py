@@ -17,7 +17,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from keepers.chain.base import (
     URGENT,
     AccountData,

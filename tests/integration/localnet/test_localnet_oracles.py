@@ -21,8 +21,8 @@ import pytest
 from solana.rpc.async_api import AsyncClient
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
-from keepers.oracles import OracleKind, OraclePrice, decode_oracle, rescale_expo
+from keepers.exchange import instructions as ix
+from keepers.exchange.oracles import OracleKind, OraclePrice, decode_oracle, rescale_expo
 from localnet.deployment import read_keypair
 from localnet.market_oracles import PRICE_EXPONENT, feed_id_for
 from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID, config_pda

@@ -10,7 +10,7 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.types import TxOpts
 from spl.token.constants import TOKEN_PROGRAM_ID
 
-from keepers.pdas import collateral_vault_pda
+from keepers.exchange.pdas import collateral_vault_pda
 from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from tests.integration.localnet.conftest import LocalNode
 from tests.integration.localnet.helpers import user

@@ -9,7 +9,7 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.types import MemcmpOpts
 from spl.token.constants import MINT_LEN
 
-from keepers.oracles import OracleKind, decode_oracle
+from keepers.exchange.oracles import OracleKind, decode_oracle
 from localnet.deployment import BootstrapPlan, send_steps_local
 from localnet.market_oracles import PRICE_EXPONENT, feed_id_for
 from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID

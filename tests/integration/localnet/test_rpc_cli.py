@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from solders.pubkey import Pubkey
 
-from keepers.pdas import user_pda
+from keepers.exchange.pdas import user_pda
 
 from localnet.deployment import read_keypair
 from tests.integration.localnet.helpers import READY_LINE, Running, free_port

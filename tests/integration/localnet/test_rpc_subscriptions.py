@@ -160,8 +160,8 @@ async def test_solana_py_websocket_client(client: AsyncClient, local_node: Local
 
 async def test_in_process_send_goes_through_the_node(client: AsyncClient, local_node: LocalNode) -> None:
     """Writers inside the node's process (oracle publishers) use Ledger.send and are seen over RPC."""
-    from keepers import instructions as ix
-    from keepers.results import Landed
+    from keepers.exchange import instructions as ix
+    from keepers.execution.results import Landed
 
     dep = local_node.deployment
     kp, margin, tokens = user(dep, 2)

@@ -16,7 +16,7 @@ from solders.system_program import TransferParams, transfer
 from solders.transaction_status import TransactionConfirmationStatus
 from spl.token.constants import TOKEN_PROGRAM_ID
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from localnet.rpc.encoding import b58encode, b64encode
 from programs_client.perp.accounts import User
 from programs_client.perp.constants import QUOTE_PRECISION as QUOTE

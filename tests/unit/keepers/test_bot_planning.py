@@ -12,17 +12,17 @@ from pathlib import Path
 import pytest
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from keepers.bots.drain import Drain
 from keepers.bots.funding import funding_action, funding_due, next_funding_ts
 from keepers.bots.insurance import coverage_ratio, sweep_due
 from keepers.bots.liquidator import capacity, derisk_size, plan_liquidation, predicted_states, reward_lamports
 from keepers.bots.mark_price import check_prices, oracle_accounts
 from keepers.bots.settler import plan_user_settlements
-from keepers.margin import Margin, MarketState
-from keepers.margin_scan import Candidate
-from keepers.oracles import RawAccount
-from keepers.spl_token import token_amount
+from keepers.exchange.margin import Margin, MarketState
+from keepers.exchange.margin_scan import Candidate
+from keepers.exchange.oracles import RawAccount
+from keepers.exchange.spl_token import token_amount
 from localnet.build import build_program
 from programs_client.perp.accounts import Market, User
 from programs_client.perp.types import market_status

@@ -8,12 +8,12 @@ import pytest
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from keepers.cache import AccountCache
 from keepers.chain.base import AccountData
-from keepers.margin import MarketState, Position, compute_margin
-from keepers.margin_scan import at_marks, liquidatable, scan
-from keepers.pdas import event_queue_pda, insurance_fund_pda, insurance_stake_pda, orderbook_pda
+from keepers.exchange.margin import MarketState, Position, compute_margin
+from keepers.exchange.margin_scan import at_marks, liquidatable, scan
+from keepers.exchange.pdas import event_queue_pda, insurance_fund_pda, insurance_stake_pda, orderbook_pda
 from localnet.bootstrap import LocalExchange, LocalUser
 from programs_client.perp.accounts import EventQueue, Exchange, InsuranceFund, InsuranceStake, Market, Orderbook, User
 from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE

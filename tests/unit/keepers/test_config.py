@@ -261,7 +261,7 @@ def test_localnet_keeper_config_loads(tmp_path: Path) -> None:
     from localnet.deployment import Deployment, MarketInfo, keeper_config_toml
     from localnet.market_oracles import MarketOracles
     from localnet.price_publisher import OracleFeed
-    from keepers.oracles import OracleKind
+    from keepers.exchange.oracles import OracleKind
 
     def market(index: int, name: str, fallback: bool) -> MarketInfo:
         primary = OracleFeed(OracleKind.PYTH_LEGACY, Pubkey.new_unique())

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import programs_client.perp.accounts as accounts
-from keepers.fast_decode import CompiledDecoder, compile_decoder, decoder_for
-from keepers.pdas import exchange_pda, insurance_fund_pda, insurance_stake_pda
+from keepers.exchange.fast_decode import CompiledDecoder, compile_decoder, decoder_for
+from keepers.exchange.pdas import exchange_pda, insurance_fund_pda, insurance_stake_pda
 from localnet.build import build_program
 from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
 

@@ -9,7 +9,7 @@ import pytest
 from solders.message import MessageV0
 from solders.transaction import VersionedTransaction
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from keepers.chain.base import AccountData, Chain, ChainError, DataSizeFilter, MemcmpFilter
 from keepers.chain.inprocess import InProcessChain
 from localnet.build import build_program

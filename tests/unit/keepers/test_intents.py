@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from solders.pubkey import Pubkey
 
-from keepers.intents import KEY_FORMATS, ActionKind, intent_key
+from keepers.execution.intents import KEY_FORMATS, ActionKind, intent_key
 
 
 def test_every_kind_has_one_key_format() -> None:
@@ -30,8 +30,8 @@ def test_a_missing_or_unknown_field_is_refused() -> None:
 
 
 def test_metrics_label_kinds_statuses_and_errors_by_their_text() -> None:
-    from keepers.error_policy import ProgramErrorName
-    from keepers.observability import Metrics
+    from keepers.execution.error_policy import ProgramErrorName
+    from keepers.observability.metrics import Metrics
 
     m = Metrics()
     m.attempted("settler", ActionKind.SETTLE_PNL)

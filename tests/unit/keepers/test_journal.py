@@ -1,4 +1,4 @@
-"""keepers/journal.py: intents and outcomes survive a restart; bad files are refused clearly."""
+"""keepers/execution/journal.py: intents and outcomes survive a restart; bad files are refused clearly."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from keepers.clock import VirtualClock
-from keepers.journal import SCHEMA_VERSION, Journal, JournalError, Status
+from keepers.execution.journal import SCHEMA_VERSION, Journal, JournalError, Status
 
 
 def test_round_trip() -> None:
@@ -107,8 +107,8 @@ def test_a_row_written_before_the_enums_reads_back_and_blocks_its_intent(tmp_pat
     # Rows exactly as a journal of the previous release holds them (plain text kinds, keys and statuses).
     from solders.pubkey import Pubkey
 
-    from keepers.intents import ActionKind, intent_key
-    from keepers.tx import TxPipeline
+    from keepers.execution.intents import ActionKind, intent_key
+    from keepers.execution.pipeline import TxPipeline
 
     user = Pubkey.new_unique()
     path = tmp_path / "old.sqlite"

@@ -1,4 +1,4 @@
-"""keepers/logs.py: JSON lines with extras, and secrets masked wherever they appear."""
+"""keepers/observability/logs.py: JSON lines with extras, and secrets masked wherever they appear."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from solders.keypair import Keypair
 from solders.signature import Signature
 
 from keepers.clock import VirtualClock
-from keepers.logs import REDACTED, JsonFormatter, TextFormatter, redact, setup_logging
+from keepers.observability.logs import REDACTED, JsonFormatter, TextFormatter, redact, setup_logging
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""keepers/margin.py on hand-computed cases.
+"""keepers/exchange/margin.py on hand-computed cases.
 
 Every expected number below is worked out in the comment next to it from the formulas of
 programs/perp/positions.c and margin.c (base 1e9, quote 1e6, cumulative funding scaled so that
@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from keepers.margin import (
+from keepers.exchange.margin import (
     ASK,
     BID,
     I64_MAX,

@@ -1,4 +1,4 @@
-"""keepers/margin_scan.py against keepers/margin.compute_margin, the exact mirror of the program.
+"""keepers/exchange/margin_scan.py against keepers/margin.compute_margin, the exact mirror of the program.
 
 The reference figures are computed here by calling ``compute_margin`` on the same inputs the
 columns are fed (never through the code under test); the float screen must stay within its stated
@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from solders.pubkey import Pubkey
 
-from keepers.margin import Margin, MarketState, MathOverflow, Position, compute_margin, pending_funding
-from keepers.margin_scan import (
+from keepers.exchange.margin import Margin, MarketState, MathOverflow, Position, compute_margin, pending_funding
+from keepers.exchange.margin_scan import (
     POSITION_SLOTS,
     ROUNDING_UNITS,
     Bankruptcy,

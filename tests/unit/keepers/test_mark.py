@@ -1,14 +1,14 @@
-"""``keepers.mark.next_mark`` against the program: predict, crank ``update_prices`` in LiteSVM, compare."""
+"""``keepers.exchange.mark.next_mark`` against the program: predict, crank ``update_prices`` in LiteSVM, compare."""
 
 from __future__ import annotations
 
 import random
 from pathlib import Path
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from keepers.bots.mark_price import oracle_accounts
-from keepers.mark import book_premium, next_mark
-from keepers.oracles import RawAccount, Selected, select_price
+from keepers.exchange.mark import book_premium, next_mark
+from keepers.exchange.oracles import RawAccount, Selected, select_price
 from localnet.build import build_program
 from programs_client.perp.accounts import Market, Orderbook
 from sim.scenario import ScenarioSettings, build_ledger_world

@@ -1,4 +1,4 @@
-"""keepers/observability.py: metrics, watchdogs, and the /metrics + /health endpoint over 127.0.0.1."""
+"""keepers/observability/metrics.py: metrics, watchdogs, and the /metrics + /health endpoint over 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 
 from keepers.clock import VirtualClock
-from keepers.observability import Health, Metrics, ObservabilityServer
+from keepers.observability.metrics import Health, Metrics, ObservabilityServer
 
 
 def get(port: int, path: str) -> tuple[int, str, bytes]:

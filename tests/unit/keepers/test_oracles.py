@@ -1,4 +1,4 @@
-"""keepers/oracles.py mirrors programs/perp/oracle.c exactly.
+"""keepers/exchange/oracles.py mirrors programs/perp/oracle.c exactly.
 
 Unit tests of the integer normalisation, then differential tests: random values written by the mock
 oracle program (and random corruptions of its bytes) are read by the C readers through the oracle probe
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
-from keepers.oracles import (
+from keepers.exchange.oracles import (
     OracleError,
     OracleKind,
     OraclePrice,

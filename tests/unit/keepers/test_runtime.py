@@ -20,14 +20,14 @@ import pytest
 from solders.account import Account
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from keepers.bots.base import Bot, KeeperContext
 from keepers.chain.inprocess import InProcessChain
 from keepers.clock import VirtualClock
 from keepers.config import ConfigError, MarketConfig
-from keepers.pdas import insurance_vault_pda
-from keepers.journal import Journal
-from keepers.observability import Health
+from keepers.exchange.pdas import insurance_vault_pda
+from keepers.execution.journal import Journal
+from keepers.observability.metrics import Health
 from keepers.runtime import SYSVAR_CLOCK, Keeper
 from localnet.build import build_program
 from programs_client.perp.accounts import Market, User

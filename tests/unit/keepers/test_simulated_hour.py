@@ -23,7 +23,7 @@ import pytest
 
 from keepers.chain.inprocess import InProcessChain
 from keepers.clock import VirtualClock
-from keepers.journal import Journal
+from keepers.execution.journal import Journal
 from keepers.runtime import Keeper
 from localnet.build import build_program
 from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world

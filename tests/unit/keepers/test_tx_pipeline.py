@@ -12,19 +12,19 @@ import pytest
 from solders.compute_budget import set_compute_unit_limit, set_compute_unit_price
 from solders.pubkey import Pubkey
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from keepers.bots.mark_price import oracle_accounts
 from keepers.bots.settler import open_positions, plan_user_settlements
 from keepers.chain.base import URGENT
 from keepers.chain.inprocess import InProcessChain
 from keepers.config import FeesConfig
-from keepers.error_policy import Verdict
-from keepers.journal import Journal
-from keepers.margin import MarketState
-from keepers.observability import Metrics
+from keepers.execution.error_policy import Verdict
+from keepers.execution.journal import Journal
+from keepers.exchange.margin import MarketState
+from keepers.observability.metrics import Metrics
 from keepers.runtime import Keeper
-from keepers import tx
-from keepers.tx import Action, ActionStatus, TxPipeline, fee_lamports, priority_price
+from keepers.execution import pipeline as tx
+from keepers.execution.pipeline import Action, ActionStatus, TxPipeline, fee_lamports, priority_price
 from localnet.build import build_program
 from localnet.rpc.config import FaultConfig
 from localnet.rpc.faults import FaultInjector

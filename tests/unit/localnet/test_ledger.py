@@ -20,9 +20,9 @@ from solders.transaction_status import (
 )
 from spl.token.constants import TOKEN_PROGRAM_ID
 
-from keepers import instructions as ix
+from keepers.exchange import instructions as ix
 from keepers.chain.base import Blockhash
-from keepers.results import Failed, Landed
+from keepers.execution.results import Failed, Landed
 from localnet.bootstrap import LocalExchange, LocalUser
 from localnet.ledger import (
     AirdropFailed,

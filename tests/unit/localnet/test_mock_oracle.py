@@ -19,8 +19,8 @@ from solders.pubkey import Pubkey
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
 from solders.system_program import CreateAccountParams, create_account
 
-from keepers.oracles import ACCOUNT_LEN, OracleKind
-from keepers.results import Failed, Landed
+from keepers.exchange.oracles import ACCOUNT_LEN, OracleKind
+from keepers.execution.results import Failed, Landed
 from localnet import mock_oracle as mo
 from localnet.oracle_lab import OracleLab
 from programs_client.mock_oracle.accounts import MockOracleConfig

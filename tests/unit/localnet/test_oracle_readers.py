@@ -15,7 +15,7 @@ from pythclient.pythaccounts import PythPriceAccount, PythPriceStatus
 from pythclient.solana import SolanaPublicKey
 from solders.pubkey import Pubkey
 
-from keepers.oracles import ACCOUNT_LEN, OracleKind
+from keepers.exchange.oracles import ACCOUNT_LEN, OracleKind
 from localnet import mock_oracle as mo
 from localnet.bootstrap import default_market_params
 from localnet.oracle_lab import OracleLab, ProbeResult, mock_oracle_config

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from solders.keypair import Keypair
 
-from keepers.oracles import OracleKind
-from keepers.results import Failed
+from keepers.exchange.oracles import OracleKind
+from keepers.execution.results import Failed
 from localnet.bootstrap import default_market_params
 from localnet.mock_oracle import MockOracle
 from localnet.oracle_lab import OracleLab, ProbeResult, mock_oracle_config

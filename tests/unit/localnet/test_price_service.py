@@ -12,8 +12,8 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
-from keepers.oracles import OracleKind
-from keepers.results import Landed
+from keepers.exchange.oracles import OracleKind
+from keepers.execution.results import Landed
 from localnet.deployment import Deployment, MarketInfo, keeper_config_toml
 from localnet.market_oracles import DEFAULT_PRICES, feed_id_for, plan_market_oracles
 from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID, MockOracle

@@ -6,7 +6,7 @@ precomputed when a user changes so that a scan only gathers per-market factors a
 
 ``scan`` values every user at the given markets in float64: int64 products would overflow (base up
 to ~1e15 times a price up to ~1e11), and the screen only has to be close. ``liquidatable`` then
-confirms the users the screen cannot rule out with ``keepers.margin.compute_margin`` on the users'
+confirms the users the screen cannot rule out with ``keepers.exchange.margin.compute_margin`` on the users'
 real positions, so its answer is exact. ``bankrupt`` lists flat users with negative equity.
 
 Valuing users at hypothetical marks (the liquidator predicting an oracle move) is the same call with
@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 from solders.pubkey import Pubkey
 
-from keepers.margin import (
+from keepers.exchange.margin import (
     I64_MAX,
     Margin,
     MarketState,

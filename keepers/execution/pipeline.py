@@ -10,9 +10,9 @@
 4. price it: recent priority fees, at least the floor, at most the cap and at most
    ``reward_share`` of the action's expected reward;
 5. sign with a cached blockhash and send (the chain sends to every configured endpoint);
-6. confirm by subscription with a polling fallback (``keepers.confirm``: one batched poll for every
+6. confirm by subscription with a polling fallback (``keepers.execution.confirm``: one batched poll for every
    transaction in flight), resending the same transaction until its blockhash expires;
-7. classify a failure from the IDL (``keepers.error_policy``) and journal the outcome.
+7. classify a failure from the IDL (``keepers.execution.error_policy``) and journal the outcome.
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ from solders.transaction import VersionedTransaction
 from keepers.chain.base import URGENT, Blockhash, Chain, ChainError, SignatureStatus
 from keepers.clock import LIVE, Clock
 from keepers.config import FeesConfig
-from keepers.confirm import StatusPoller
-from keepers.error_policy import ErrorName, RuntimeErrorName, Verdict, classify
-from keepers.journal import Status
+from keepers.execution.confirm import StatusPoller
+from keepers.execution.error_policy import ErrorName, RuntimeErrorName, Verdict, classify
+from keepers.execution.journal import Status
 
 log = logging.getLogger("perpkeep.tx")
 
@@ -81,7 +81,7 @@ Lock = tuple[str, Hashable]
 class Action:
     """One thing a bot wants done on chain.
 
-    ``key`` names the intent for the journal: the same key is never done twice (``keepers.intents``
+    ``key`` names the intent for the journal: the same key is never done twice (``keepers.execution.intents``
     builds the bots' keys). ``target`` is the account the action is about. ``locks`` are what it holds
     while in flight: no other action holding one of them starts meanwhile. By default the one lock
     (kind, target), so one action of a kind per target is in flight (a price crank does not hold up

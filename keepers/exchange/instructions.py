@@ -9,7 +9,7 @@ from __future__ import annotations
 from solders.instruction import AccountMeta, Instruction
 from solders.pubkey import Pubkey
 
-from keepers.pdas import (
+from keepers.exchange.pdas import (
     collateral_vault_pda,
     event_queue_pda,
     exchange_pda,

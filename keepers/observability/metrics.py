@@ -3,7 +3,7 @@
 ``Metrics`` owns its registry (so tests and processes can hold several). ``Health`` holds each bot's
 work to its timeout (a bot that idles is not stale; one whose tick does not finish is).
 ``ObservabilityServer`` serves ``GET /metrics`` (text exposition 0.0.4) and ``GET /health`` (200, or
-503 when any bot is stale) on ``keepers.http_server``.
+503 when any bot is stale) on ``keepers.observability.http_server``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from solana.constants import LAMPORTS_PER_SOL
 
 from keepers.clock import LIVE, Clock
-from keepers.http_server import HttpResponse, HttpServer
+from keepers.observability.http_server import HttpResponse, HttpServer
 
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
 COMPUTE_UNIT_BUCKETS = (1_000, 5_000, 10_000, 25_000, 50_000, 100_000, 200_000, 400_000, 800_000, 1_400_000)

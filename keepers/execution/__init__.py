@@ -1,0 +1,2 @@
+"""The transaction path: an action's intent journaled, sized, priced, signed, sent, confirmed and
+classified (retry, skip, alert)."""
