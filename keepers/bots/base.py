@@ -27,6 +27,7 @@ from keepers.execution.pipeline import Action, ActionResult, TxPipeline
 from programs_client.perp.accounts import Market
 
 log = logging.getLogger("perpkeep.bots")
+MIN_RETICK_S = 0.001  # a re-tick asked for "now" still lets time move (a virtual clock would spin)
 
 
 @dataclass
@@ -156,9 +157,11 @@ class Bot:
         except ChainError as e:  # the endpoint is down or faulty: expected now and then, no traceback
             self.errors += 1
             log.warning("[%s] tick: %s", self.name, e, extra={"bot": self.name})
-        except Exception:  # noqa: BLE001 - a failed tick is logged and retried at the next one
+            self.tick_within(self.interval_s)  # retried even if nothing changes meanwhile
+        except Exception:  # noqa: BLE001 - a failed tick is logged and retried
             self.errors += 1
             log.exception("[%s] tick failed", self.name, extra={"bot": self.name})
+            self.tick_within(self.interval_s)
         finally:
             self._busy = False
 
@@ -175,6 +178,9 @@ class Bot:
     def submit(self, action: Action) -> bool:
         """Hand ``action`` to the pipeline in the background; False when its target is busy or it is done."""
         if not self.ctx.pipeline.reserve(action):  # claimed now, so no later plan can race this one
+            lapses = self.ctx.pipeline.hold_lapses_in(action)
+            if lapses is not None:  # a hold that lapses with no change to wake this bot: look again then
+                self.tick_within(max(lapses, MIN_RETICK_S))
             return False
         task = asyncio.create_task(self._submit(action), name=f"{self.name}:{action.kind}")
         self._tasks.add(task)

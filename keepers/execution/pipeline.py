@@ -231,6 +231,13 @@ class TxPipeline:
             self.in_flight[lock] = action.key
         return True
 
+    def hold_lapses_in(self, action: Action) -> float | None:
+        """Seconds until the longest stale hold (``_stale``) on ``action``'s locks lapses by itself, or None
+        when none holds it. A hold also ends earlier, when the cache sees the landing."""
+        waits = [STALE_HOLD_S - (self.clock.monotonic() - self._landed_at[lock][1])
+                 for lock in action.held if self._stale(lock)]
+        return max(waits) if waits else None
+
     def _blocked(self, action: Action) -> bool:
         return any(lock in self.in_flight or self._stale(lock) for lock in action.held)
 
@@ -289,7 +296,7 @@ class TxPipeline:
             return False
         slot, at, target = landed
         seen = self.state_slot(target)
-        if seen is None or seen >= slot or self.clock.monotonic() - at > STALE_HOLD_S:
+        if seen is None or seen >= slot or self.clock.monotonic() - at >= STALE_HOLD_S:
             del self._landed_at[lock]
             return False
         return True

@@ -19,14 +19,17 @@ from pathlib import Path
 import pytest
 from solders.account import Account
 from solders.pubkey import Pubkey
+from solders.system_program import TransferParams, transfer
 
 from keepers.exchange import instructions as ix
 from keepers.bots.base import Bot, KeeperContext
+from keepers.chain.base import ChainError
 from keepers.chain.inprocess import InProcessChain
 from keepers.clock import VirtualClock
 from keepers.config import ConfigError, MarketConfig
 from keepers.exchange.pdas import insurance_vault_pda
 from keepers.execution.journal import Journal
+from keepers.execution.pipeline import STALE_HOLD_S, Action, TxPipeline
 from keepers.observability.metrics import Health
 from keepers.runtime import SYSVAR_CLOCK, Keeper
 from localnet.build import build_program
@@ -282,6 +285,83 @@ def test_a_bot_sleeps_until_a_change_its_deferred_work_or_its_chain_time_deadlin
     clock.run(drive())
     assert ticked == [0.0, 1.0, 5.0, 200.0]
     assert ctx.health.report()[0]  # an hour mostly asleep is not stale
+
+
+def test_a_failed_tick_is_retried_after_the_interval_even_if_nothing_changes() -> None:
+    """Bots tick only on changes and deadlines, so a tick that failed (the endpoint was down) must ask
+    for its own retry: on a quiet chain no change would ever come."""
+    clock = VirtualClock()
+    ctx = KeeperContext(None, None, None, None, None, None, Health(clock))  # type: ignore[arg-type]
+    ticked: list[float] = []
+
+    class Flaky(Bot):
+        name = "flaky"
+
+        async def tick(self) -> None:
+            ticked.append(clock.monotonic())
+            if len(ticked) <= 2:
+                raise ChainError("endpoint down")
+
+    bot = Flaky(ctx, None, 3.0, clock)
+    ctx.health.register(bot.name, 30.0)
+
+    async def drive() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(bot.run(stop))
+        await clock.sleep(100.0)
+        stop.set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    clock.run(drive())
+    assert ticked == [0.0, 3.0, 6.0] and bot.errors == 2  # then it succeeded and slept: nothing changed
+
+
+def test_a_bot_refused_by_a_stale_hold_looks_again_when_the_hold_lapses(world: LedgerWorld) -> None:
+    """A landed action holds its lock until the cache sees the landing, at most STALE_HOLD_S. When the
+    cache never catches up, nothing changes to wake the bot: it asks for a tick when the hold lapses."""
+    clock = VirtualClock()
+    seen: dict[Pubkey, int] = {}
+    payer = world.dep.wallets["keeper"]
+    target = world.dep.wallets["admin"].pubkey()
+
+    def action(key: str) -> Action:
+        return Action("test", "transfer", key, target,
+                      (transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=target, lamports=1_000 + len(key))),))
+
+    ticked: list[tuple[float, bool]] = []
+
+    class Sender(Bot):
+        name = "sender"
+
+        async def tick(self) -> None:
+            if not any(ok for _, ok in ticked):
+                ticked.append((clock.monotonic(), self.submit(action("again"))))
+
+    async def drive() -> None:
+        chain = InProcessChain(world.ledger)
+        pipeline = TxPipeline(chain, payer, Journal(":memory:", clock=clock), commitment="processed", poll_s=0.01,
+                              clock=clock, state_slot=seen.get)
+        first = await pipeline.submit(action("first"))
+        assert first.landed and first.slot is not None
+        seen[target] = first.slot - 1  # the cache still has the target from before the landing
+        ctx = KeeperContext(chain, None, pipeline, payer, world.dep.program_id, None, Health(clock))  # type: ignore[arg-type]
+        bot = Sender(ctx, None, 1.0, clock)
+        ctx.health.register(bot.name, 30.0)
+        started = clock.monotonic()
+        stop = asyncio.Event()
+        task = asyncio.create_task(bot.run(stop))
+        await clock.sleep(STALE_HOLD_S + 5.0)
+        stop.set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await bot.drain(5.0)
+        await pipeline.close()
+        await chain.close()
+        ticked[:] = [(round(at - started, 3), ok) for at, ok in ticked]
+
+    clock.run(drive())
+    assert ticked == [(0.0, False), (STALE_HOLD_S, True)]
 
 
 async def test_a_user_that_falls_below_maintenance_alone_is_found_without_a_full_scan(world: LedgerWorld,
