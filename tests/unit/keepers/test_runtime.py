@@ -13,7 +13,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -247,6 +249,19 @@ def test_every_allows_work_once_a_period() -> None:
     assert bot.every("scan", 0.0)
 
 
+@contextlib.asynccontextmanager
+async def running(bot: Bot) -> AsyncIterator[None]:
+    """``bot.run`` in the background for the duration of the block, then stopped."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(bot.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
 def test_a_bot_sleeps_until_a_change_its_deferred_work_or_its_chain_time_deadline() -> None:
     clock = VirtualClock()
     # Scheduling reads only the watchdog and the chain's clock of the context.
@@ -266,21 +281,17 @@ def test_a_bot_sleeps_until_a_change_its_deferred_work_or_its_chain_time_deadlin
     ctx.health.register(bot.name, 30.0)
 
     async def drive() -> None:
-        stop = asyncio.Event()
-        task = asyncio.create_task(bot.run(stop))
-        await clock.sleep(1.0)
-        bot.wake("user")  # ticks now; the screen it cannot run yet is due at 5 s
-        await clock.sleep(99.0)
-        bot.wake("oracle")  # not a change it follows
-        ctx.clock.unix_timestamp = 999
-        bot.wake("clock")  # chain time moved, short of its deadline
-        await clock.sleep(100.0)
-        ctx.clock.unix_timestamp = 1_000
-        bot.wake("clock")  # reached it
-        await clock.sleep(3400.0)
-        stop.set()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        async with running(bot):
+            await clock.sleep(1.0)
+            bot.wake("user")  # ticks now; the screen it cannot run yet is due at 5 s
+            await clock.sleep(99.0)
+            bot.wake("oracle")  # not a change it follows
+            ctx.clock.unix_timestamp = 999
+            bot.wake("clock")  # chain time moved, short of its deadline
+            await clock.sleep(100.0)
+            ctx.clock.unix_timestamp = 1_000
+            bot.wake("clock")  # reached it
+            await clock.sleep(3400.0)
 
     clock.run(drive())
     assert ticked == [0.0, 1.0, 5.0, 200.0]
@@ -306,12 +317,8 @@ def test_a_failed_tick_is_retried_after_the_interval_even_if_nothing_changes() -
     ctx.health.register(bot.name, 30.0)
 
     async def drive() -> None:
-        stop = asyncio.Event()
-        task = asyncio.create_task(bot.run(stop))
-        await clock.sleep(100.0)
-        stop.set()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        async with running(bot):
+            await clock.sleep(100.0)
 
     clock.run(drive())
     assert ticked == [0.0, 3.0, 6.0] and bot.errors == 2  # then it succeeded and slept: nothing changed
@@ -349,12 +356,8 @@ def test_a_bot_refused_by_a_stale_hold_looks_again_when_the_hold_lapses(world: L
         bot = Sender(ctx, None, 1.0, clock)
         ctx.health.register(bot.name, 30.0)
         started = clock.monotonic()
-        stop = asyncio.Event()
-        task = asyncio.create_task(bot.run(stop))
-        await clock.sleep(STALE_HOLD_S + 5.0)
-        stop.set()
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        async with running(bot):
+            await clock.sleep(STALE_HOLD_S + 5.0)
         await bot.drain(5.0)
         await pipeline.close()
         await chain.close()
