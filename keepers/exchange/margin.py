@@ -179,7 +179,8 @@ def compute_margin(collateral: int, positions: Iterable[Position], markets: Mapp
             raise ValueError(f"market {pos.market_index} has no mark price")
         equity += floor_div(pos.base_amount * m.mark_price, BASE_PRECISION)
         equity += pending_funding(pos, m)
-        worst = max(abs(pos.base_amount + pos.open_bids), abs(pos.base_amount - pos.open_asks))
+        # The program refuses a reservation total past i64 (it would wrap in its i64 arithmetic).
+        worst = max(abs(_i64(pos.base_amount + _i64(pos.open_bids))), abs(_i64(pos.base_amount - _i64(pos.open_asks))))
         initial += _requirement(worst, m.mark_price, m.initial_margin_bps)
         maintenance += _requirement(abs(pos.base_amount), m.mark_price, m.maintenance_margin_bps)
     return Margin(_i64(equity), initial, maintenance)

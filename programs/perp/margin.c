@@ -61,6 +61,7 @@ pk_compute_margin( SolParameters *p, const pk_user_t *u, const pk_market_t *curr
       PK_TRY( pk_signed_mul_div_floor( -pos->base_amount, delta, PK_FUNDING_PRECISION, &funding ) );
       PK_TRY( pk_add_i64( equity, funding, &equity ) );
     }
+    if( PK_UNLIKELY( pos->open_bids > (u64)PK_I64_MAX || pos->open_asks > (u64)PK_I64_MAX ) ) return PK_ERR_MATH_OVERFLOW;
     i64 with_bids, with_asks;
     PK_TRY( pk_add_i64( pos->base_amount, (i64)pos->open_bids, &with_bids ) );
     PK_TRY( pk_sub_i64( pos->base_amount, (i64)pos->open_asks, &with_asks ) );

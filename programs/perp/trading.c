@@ -223,6 +223,8 @@ pk_ix_place_order( SolParameters *p ) {
     PK_TRY( pk_book_insert( t.book, t.order->side, &o ) );
     u64 *open = t.order->side == PK_SIDE_BID ? &t.pos->open_bids : &t.pos->open_asks;
     PK_TRY( pk_add_u64( *open, resting, open ) );
+    /* The margin check adds a side's total to the i64 position: a total past i64 is refused here. */
+    if( PK_UNLIKELY( *open > (u64)PK_I64_MAX ) ) PK_FAIL( PK_ERR_INVALID_ORDER, PK_NO_ACCOUNT );
     if( PK_UNLIKELY( t.pos->open_orders == 0xff ) ) PK_FAIL( PK_ERR_ORDERBOOK_FULL, USER );
     t.pos->open_orders++;
   }

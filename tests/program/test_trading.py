@@ -1129,3 +1129,26 @@ def test_open_interest_limit_holds_once_the_queue_is_drained(exchange: LocalExch
     landed(t.place(b, ASK, 99 * P, 4 * B, IOC))
     landed(t.consume())
     assert (t.market().open_interest_long, t.market().open_interest_short) == (4 * B, 4 * B)
+
+
+# ------------------------------------------------------------------------------------------------
+# reservations bounded (security review, issue 12 item 3)
+
+
+def test_open_order_totals_cannot_wrap_past_i64(t: Trading) -> None:
+    """Attack: in a low-priced market two maximum-size bids pass the notional cap; their u64 total
+    passed i64's range and margin.c's cast wrapped it to about -2 lots, so the pair needed almost no
+    margin and nearly all collateral could be withdrawn. A reservation total beyond i64 is refused."""
+    t.set_mark(TICK)  # 0.01 quote per base: the smallest price on the tick grid
+    biggest = (2**63 - 1) // LOT * LOT
+    notional = biggest * TICK // B  # quote units, under the 2^52 notional cap
+    required = notional * 1_000 // 10_000  # initial margin at the default 10%
+    a = t.add_user(deposit=2 * required)
+    landed(t.place(a, BID, TICK, biggest))
+    expect_error(t.place(a, BID, TICK, biggest), custom.InvalidOrder)
+    assert t.position(a).open_bids == biggest
+    # The one bid that rests still needs its margin: the collateral above it is all that can leave.
+    keep = 2 * required - required
+    out = t.send([ix.withdraw(a.authority, a.token_account, keep + QUOTE, program_id=t.ex.program_id,
+                              markets=[t.ex.market_address(0)])], [a.keypair])
+    expect_error(out, custom.InsufficientMargin)

@@ -15,6 +15,7 @@ from keepers.exchange.margin import (
     ASK,
     BID,
     I64_MAX,
+    Margin,
     MarketState,
     MathOverflow,
     OiChange,
@@ -330,3 +331,22 @@ def test_from_account() -> None:
     ms = MarketState.from_account(m)
     assert ms == MarketState(4, 11, 12, -13, 1500, 700)
     assert (ms.cumulative_funding(0), ms.cumulative_funding(1), ms.cumulative_funding(-1)) == (12, 12, -13)
+
+
+def test_reservation_totals_past_i64_are_refused_as_the_program_refuses_them() -> None:
+    """programs/perp/margin.c refuses open bids or asks past i64 (and a position plus them past i64)
+    with MathOverflow instead of wrapping; the mirror agrees."""
+    market = {0: MarketState(market_index=0, mark_price=10**4, initial_margin_bps=1_000, maintenance_margin_bps=500)}
+
+    def margin(**fields: int) -> Margin:
+        pos = Position(market_index=0, **fields)
+        return compute_margin(10**12, [pos], market)
+
+    biggest = I64_MAX
+    assert margin(open_bids=biggest).initial_requirement == ceil_div(ceil_div(biggest * 10**4, B) * 1_000, 10_000)
+    with pytest.raises(MathOverflow):
+        margin(open_bids=biggest + 1)
+    with pytest.raises(MathOverflow):
+        margin(open_asks=2 * biggest)
+    with pytest.raises(MathOverflow):
+        margin(base_amount=1, open_bids=biggest)
