@@ -317,13 +317,20 @@ def select_price(
 ) -> Selected | Rejected:
     """Run the validity ladder of ``pk_oracle_select`` on the market's configured sources.
 
-    The primary wins when valid, unless a valid fallback diverges from it (OracleDivergence); an
-    invalid primary falls back to a valid fallback; otherwise the primary's error is returned.
+    A configured source whose account is not the one passed fails the whole selection
+    (OracleWrongAccount). Then the primary wins when valid, unless a valid fallback
+    diverges from it (OracleDivergence); an invalid primary falls back to a valid fallback; otherwise
+    the primary's error is returned.
     """
     p = _validate(OracleSource.primary_of(config), primary, params, current_slot)
     f = _validate(OracleSource.fallback_of(config), fallback, params, current_slot)
     p_err = p if isinstance(p, perp_errors.CustomError) else None
     f_err = f if isinstance(f, perp_errors.CustomError) else None
+    # An account other than the configured one fails the crank (the cranker must not pick the source);
+    # a wrong owner at the configured address only invalidates that source.
+    for source, account in ((OracleSource.primary_of(config), primary), (OracleSource.fallback_of(config), fallback)):
+        if source.kind != OracleKind.NONE and (account is None or account.address != source.account):
+            return Rejected(perp_errors.OracleWrongAccount(), p_err, f_err)
     if isinstance(p, OraclePrice):
         if isinstance(f, OraclePrice) and diverges(p.price_1e6, f.price_1e6, params.oracle_max_divergence_bps):
             return Rejected(perp_errors.OracleDivergence(), p_err, f_err)

@@ -212,6 +212,16 @@ pk_oracle_select( const pk_oracle_select_args_t *args,
   out->fallback_err = c->fallback_kind == PK_ORACLE_KIND_NONE ? PK_ERR_ORACLE_UNAVAILABLE
                     : pk_oracle_validate( &fallback, args->fallback, args, &f );
 
+  /* An account other than the configured one is the cranker's choice, not the oracle's state: taken
+     as a bad price, it would let the cranker pick the source and skip the divergence check. (A wrong
+     owner at the configured address is the feed's state: that source is invalid, as before.) */
+  if( PK_UNLIKELY( c->primary_kind != PK_ORACLE_KIND_NONE
+                   && ( !args->primary || !pk_pubkey_eq( args->primary->key, &c->primary ) ) ) )
+    return PK_ERR_ORACLE_WRONG_ACCOUNT;
+  if( PK_UNLIKELY( c->fallback_kind != PK_ORACLE_KIND_NONE
+                   && ( !args->fallback || !pk_pubkey_eq( args->fallback->key, &c->fallback ) ) ) )
+    return PK_ERR_ORACLE_WRONG_ACCOUNT;
+
   if( !out->primary_err ) {
     if( !out->fallback_err && pk_oracle_diverges( p.price, f.price, args->params->oracle_max_divergence_bps ) )
       return PK_ERR_ORACLE_DIVERGENCE;

@@ -48,7 +48,11 @@ pk_ix_update_prices( SolParameters *p ) {
   };
   pk_oracle_selection_t sel;
   u64 rc = pk_oracle_select( &args, &sel );
-  if( PK_UNLIKELY( rc ) ) PK_FAIL( rc, rc == sel.primary_err ? PRIMARY : FALLBACK );
+  if( PK_UNLIKELY( rc ) ) {
+    int blame_fallback = rc == PK_ERR_ORACLE_WRONG_ACCOUNT ? pk_pubkey_eq( p->ka[PRIMARY].key, &m->oracle.primary )
+                                                           : rc != sel.primary_err;
+    PK_FAIL( rc, blame_fallback ? FALLBACK : PRIMARY );
+  }
   u64 index = sel.price.price;
   if( PK_UNLIKELY( index > (u64)PK_I64_MAX / 2 ) ) PK_FAIL( PK_ERR_ORACLE_INVALID_DATA, PRIMARY );
 

@@ -505,13 +505,15 @@ def test_both_sources_invalid_reports_the_primary_error(exchange: LocalExchange)
 
 
 def test_fallback_configured_but_not_passed(exchange: LocalExchange) -> None:
-    index, primary, _fallback = fallback_market(exchange, 100 * PRICE, 100 * PRICE)
-    # the primary is passed in the fallback's place: that source is invalid, the primary alone decides
-    out = crank(exchange, index, primary)
-    assert out.ok, out.logs
-    assert market(exchange, index).oracle_source == SOURCE_PRIMARY
-    stale(primary)
-    expect_error(crank(exchange, index, primary), custom.OracleStale)
+    """Attack (security review, issue 12 item 6): a wrong account was taken as an invalid source, so a
+    cranker could leave out a fallback that diverges from the primary (or a primary, to crank the
+    fallback's price) and skip the divergence check. A configured source's account must be passed."""
+    index, primary, fallback = fallback_market(exchange, 100 * PRICE, 120 * PRICE)  # 20% apart: divergent
+    expect_error(crank(exchange, index, primary, fallback), custom.OracleDivergence)
+    # the primary passed in the fallback's place, the fallback in the primary's: refused, nothing cranked
+    expect_error(crank(exchange, index, primary), custom.OracleWrongAccount)
+    expect_error(crank(exchange, index, fallback, fallback), custom.OracleWrongAccount)
+    assert market(exchange, index).index_price == 0
 
 
 @pytest.mark.parametrize(

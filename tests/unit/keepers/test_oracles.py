@@ -273,8 +273,8 @@ def test_select_mirror_names_each_ladder_outcome(bench: Bench) -> None:
     config = mock_oracle_config(OracleKind.PYTH_LEGACY, good, OracleKind.SWITCHBOARD_ON_DEMAND, far)
     out = select_price(config, params, 1_000, bench.raw(good), bench.raw(far))
     assert isinstance(out, Rejected) and isinstance(out.error, perp_errors.OracleDivergence)
-    out = select_price(config, params, 1_000, bench.raw(good), None)
-    assert isinstance(out, Selected) and out.price.price_1e6 == 100_000_000
-    assert isinstance(out.fallback_error, perp_errors.OracleWrongAccount)
+    out = select_price(config, params, 1_000, bench.raw(good), None)  # the configured fallback left out
+    assert isinstance(out, Rejected) and isinstance(out.error, perp_errors.OracleWrongAccount)
+    assert out.primary_error is None and isinstance(out.fallback_error, perp_errors.OracleWrongAccount)
     out = select_price(config, params, 1_151, RawAccount(good, Pubkey.new_unique(), bench.raw(good).data), bench.raw(far))
     assert isinstance(out, Rejected) and isinstance(out.error, perp_errors.OracleWrongAccount)

@@ -334,8 +334,10 @@ def test_invalid_fallback_leaves_the_primary(lab: OracleLab) -> None:
     p, f = ondemand(lab, 10**20), sbv2(lab, 10**8, slot=NOW - 151)
     r = select(lab, OracleKind.SWITCHBOARD_ON_DEMAND, p, OracleKind.SWITCHBOARD_V2, f)
     assert (r.rc, r.price, r.source, r.fallback_err) == (0, 100_000_000, PRIMARY, STALE)
-    r = select(lab, OracleKind.SWITCHBOARD_ON_DEMAND, p, OracleKind.SWITCHBOARD_V2, None, fb_named=f)  # not passed
-    assert (r.rc, r.source, r.fallback_err) == (0, PRIMARY, WRONG_ACCOUNT)
+    # A configured fallback not passed is the cranker's choice, not an invalid source: the ladder fails
+    # (else a cranker could leave out a fallback that diverges from the primary).
+    r = select(lab, OracleKind.SWITCHBOARD_ON_DEMAND, p, OracleKind.SWITCHBOARD_V2, None, fb_named=f)
+    assert (r.rc, r.primary_err, r.fallback_err) == (WRONG_ACCOUNT, 0, WRONG_ACCOUNT)
 
 
 def test_both_invalid_returns_the_primary_error(lab: OracleLab) -> None:
