@@ -1147,8 +1147,9 @@ def test_open_order_totals_cannot_wrap_past_i64(t: Trading) -> None:
     landed(t.place(a, BID, TICK, biggest))
     expect_error(t.place(a, BID, TICK, biggest), custom.InvalidOrder)
     assert t.position(a).open_bids == biggest
-    # The one bid that rests still needs its margin: the collateral above it is all that can leave.
-    keep = 2 * required - required
-    out = t.send([ix.withdraw(a.authority, a.token_account, keep + QUOTE, program_id=t.ex.program_id,
+    # The one bid that rests still needs its margin: only the collateral above it (`required`) can leave.
+    out = t.send([ix.withdraw(a.authority, a.token_account, required + QUOTE, program_id=t.ex.program_id,
                               markets=[t.ex.market_address(0)])], [a.keypair])
     expect_error(out, custom.InsufficientMargin)
+    landed(t.send([ix.withdraw(a.authority, a.token_account, required - QUOTE, program_id=t.ex.program_id,
+                               markets=[t.ex.market_address(0)])], [a.keypair]))
