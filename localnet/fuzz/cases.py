@@ -1,0 +1,324 @@
+"""Attack cases: perp instructions generated from the IDL, signed only by the attacker's keys.
+
+Every case picks instructions of ``idl_model.INSTRUCTIONS`` and fills their accounts by role (the
+attacker's key in every signer slot: admin, authority, delegate, liquidator) and their arguments with a
+mix of plausible values (marks, band edges, the victim's order ids and balances) and boundary or random
+ones. Modes:
+
+- ``valid``: plausible accounts and arguments, e.g. the attacker trading, withdrawing, cancelling the
+  victim's order through its own account, signing for the victim's account or the admin's instructions;
+- ``permuted``: a valid instruction with its accounts permuted: swapped, substituted (the victim's,
+  the admin's, other markets' PDAs, foreign-owned copies, system / SPL accounts), duplicated, extra,
+  dropped, without their signer or writable flag, or writable where they should not be;
+- ``mutated``: a valid instruction with mutated data: bit flips, truncation, extension, a wrong or
+  foreign discriminator;
+- ``random``: arguments mostly drawn from the types' boundaries and random bits, accounts from the pool;
+- ``combo``: two to four valid instructions in one transaction (e.g. quote, crank, liquidate, cancel).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from solders.instruction import AccountMeta, Instruction
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+from solders.system_program import ID as SYSTEM_PROGRAM_ID
+from solders.sysvar import CLOCK
+from spl.token.constants import TOKEN_PROGRAM_ID
+
+from keepers.exchange.pdas import insurance_fund_pda, insurance_stake_pda, market_pda
+from localnet.fuzz.idl_model import INSTRUCTIONS, IdlInstruction, snake_case
+from localnet.fuzz.world import MARKETS, FuzzMarket, FuzzWorld, Snapshot
+from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID
+from programs_client.perp.constants import BASE_PRECISION as BASE, QUOTE_PRECISION as QUOTE
+
+MODES = ("valid", "permuted", "mutated", "random", "combo")
+MODE_WEIGHTS = (30, 28, 22, 12, 8)
+U64_MAX = 2**64 - 1
+
+
+@dataclass(frozen=True)
+class Case:
+    """One transaction the attacker sends: its instructions (by IDL name), mode, signers and a label."""
+
+    mode: str
+    names: tuple[str, ...]
+    instructions: tuple[Instruction, ...]
+    signers: tuple[Keypair, ...]
+    label: str
+
+
+@dataclass
+class _Context:
+    """What one instruction of a case is about: a market, a target account and the snapshot."""
+
+    world: FuzzWorld
+    snap: Snapshot
+    rng: random.Random
+    market: FuzzMarket
+    other: FuzzMarket
+    user: Pubkey  # the margin account the instruction is aimed at
+    signer: Keypair  # the attacker's key that signs
+
+
+def _pick_target(w: FuzzWorld, rng: random.Random, signer: Keypair) -> Pubkey:
+    """The signer's own account most of the time, else the victim's, the maker's or the other attacker's."""
+    own, other = (w.attacker, w.accomplice) if signer == w.attacker.keypair else (w.accomplice, w.attacker)
+    return rng.choices([own.address, w.victim.address, w.maker.address, other.address], [55, 25, 10, 10])[0]
+
+
+def _context(w: FuzzWorld, snap: Snapshot, rng: random.Random) -> _Context:
+    m = rng.choice(w.markets)
+    other = rng.choice([x for x in w.markets if x.index != m.index] or [m])
+    signer = w.attacker.keypair if rng.random() < 0.8 else w.accomplice.keypair
+    return _Context(w, snap, rng, m, other, _pick_target(w, rng, signer), signer)
+
+
+# ------------------------------------------------------------------------------------------------
+# accounts by role
+
+
+def _pool(c: _Context) -> list[Pubkey]:
+    """Every account a permutation may substitute."""
+    w, pid = c.world, c.world.svm.program_id
+    out = [w.ex.address, w.ex.collateral_vault, w.ex.insurance_vault, w.ex.mint, w.ex.admin.pubkey(),
+           insurance_fund_pda(pid), market_pda(len(w.markets), pid), SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID, pid,
+           MOCK_ORACLE_PROGRAM_ID, CLOCK, *w.fakes.values()]
+    for m in w.markets:
+        out += [m.market, m.orderbook, m.event_queue, m.oracles.primary.address]
+        if m.oracles.fallback is not None:
+            out.append(m.oracles.fallback.address)
+    for u in (w.maker, w.victim, w.attacker, w.accomplice):
+        out += [u.address, u.authority, u.token_account, insurance_stake_pda(u.authority, pid)]
+    out += [a for a in w.known_users if a not in out]
+    return out
+
+
+def _role_account(name: str, c: _Context) -> Pubkey:
+    """The account a caller aiming at ``c.user`` in ``c.market`` would pass for the IDL account ``name``."""
+    w, m, rng, pid = c.world, c.market, c.rng, c.world.svm.program_id
+    victimish = rng.random() < 0.25
+    table = {
+        "admin": c.signer.pubkey(), "authority": c.signer.pubkey(), "signer": c.signer.pubkey(),
+        "liquidator": c.signer.pubkey(),
+        "exchange": w.ex.address, "collateralMint": w.ex.mint, "collateralVault": w.ex.collateral_vault,
+        "insuranceVault": w.ex.insurance_vault, "tokenProgram": TOKEN_PROGRAM_ID, "systemProgram": SYSTEM_PROGRAM_ID,
+        "market": m.market, "orderbook": m.orderbook, "eventQueue": m.event_queue,
+        "user": c.user, "liquidatorUser": w.attacker.address if c.signer == w.attacker.keypair else w.accomplice.address,
+        "userTokenAccount": w.victim.token_account if victimish else w.attacker.token_account,
+        "destination": w.attacker.token_account,
+        "insuranceFund": insurance_fund_pda(pid),
+        "insuranceStake": insurance_stake_pda(w.victim.authority if victimish else c.signer.pubkey(), pid),
+        "oraclePrimary": m.oracles.primary.address,
+        "oracleFallback": (m.oracles.fallback or m.oracles.primary).address,
+    }
+    if name in table:
+        return table[name]
+    return rng.choice(_pool(c))  # an account the IDL gained after this table was written
+
+
+def _remaining(ins: IdlInstruction, c: _Context) -> list[AccountMeta]:
+    """The trailing accounts a valid call passes: the other markets (margin checks) or the queued makers."""
+    if ins.name == "consumeEvents":
+        q = c.snap.queues[c.market.index]
+        makers = list(dict.fromkeys(q.fills[(q.head + i) % len(q.fills)].maker for i in range(min(q.count, 16))))
+        return [AccountMeta(a, False, True) for a in makers]
+    if ins.name in ("withdraw", "placeOrder", "liquidatePerp", "settleFunding"):
+        every = ins.name in ("withdraw", "settleFunding")
+        others = [x.market for x in c.world.markets if x.index != c.market.index or every]
+        return [AccountMeta(a, False, False) for a in others]
+    return []
+
+
+# ------------------------------------------------------------------------------------------------
+# arguments by name
+
+
+def _hint(c: _Context):  # noqa: ANN202 - returns idl_model.Hint
+    w, s, rng, m = c.world, c.snap, c.rng, c.market
+    mk = s.markets[m.index]
+    params = MARKETS[m.index][2]
+    user = s.users.get(c.user)
+    attacker = s.users[w.attacker.address]
+
+    def order_ids() -> list[int]:
+        book = s.books[m.index]
+        orders = list(book.bids[: book.bid_count]) + list(book.asks[: book.ask_count])
+        victim = [o.order_id for o in orders if o.owner == w.victim.address]
+        ids = [o.order_id for o in orders]
+        return victim * 3 + ids + [0, mk.next_order_id, U64_MAX]
+
+    def hint(name: str, t: object):  # noqa: ANN202
+        if name == "price" or name == "settlementPrice":
+            mark, tick = mk.mark_price, params.tick_size
+            book = s.books[m.index]
+            resting = [o.price for o in list(book.bids[: book.bid_count]) + list(book.asks[: book.ask_count])]
+            k = rng.randint(-60, 60)
+            near = max(tick, (mark + mark * k // 100) // tick * tick)
+            return rng.choice([near, near, mark, m.price // tick * tick, (mark + mark // 2) // tick * tick,
+                               -(-(mark - mark // 2) // tick) * tick, tick, 1, mark * 10, U64_MAX, *resting[:4]])
+        if name in ("baseAmount", "maxBaseAmount"):
+            lot, mn = params.lot_size, params.min_order_size
+            pos = [abs(p.base_amount) for u in (user, attacker) if u for p in u.positions if p.base_amount]
+            lev = rng.choice([1, 2, 5, 10, 20, 100])
+            sized = max(mn, attacker.collateral * lev * BASE // max(mk.mark_price, 1) // lot * lot)
+            if rng.random() < 0.75:
+                return rng.choice([mn, mn * rng.randint(1, 200), sized, *pos])
+            return rng.choice([lot, mn + 1, 2**63 // lot * lot, U64_MAX, 0])
+        if name in ("amount", "shares"):
+            coll = user.collateral if user else 0
+            stake = s.stakes.get(c.signer.pubkey())
+            victim_stake = s.stakes.get(w.victim.authority)
+            return rng.choice([0, 1, 10 * QUOTE, 1_000 * QUOTE, coll, coll + 1, coll // 2, attacker.collateral,
+                               s.wallets[w.attacker.token_account], s.insurance, s.insurance + 1, U64_MAX,
+                               stake.shares if stake else 1, victim_stake.shares if victim_stake else 1])
+        if name == "padding":
+            return None if rng.random() < 0.1 else [0] * t["array"][1]  # type: ignore[index]
+        if name == "reduceOnly":
+            return rng.choice([0, 0, 1])
+        if name == "orderId":
+            return rng.choice(order_ids())
+        if name == "limit":
+            return rng.choice([0, 1, 2, 8, 128, 65535])
+        if name == "subId":
+            return rng.choice([0, 1, 2, 65535])
+        if name == "marketIndex":
+            return rng.choice([m.index, len(w.markets), 0, 65535])
+        if name in ("delegate", "newAdmin", "publicKey"):
+            return rng.choice([w.attacker.authority, w.accomplice.authority, w.victim.authority, Pubkey.default(),
+                               w.ex.admin.pubkey(), w.attacker.address])
+        if name == "name":
+            return list(MARKETS[m.index][0].encode().ljust(16, b"\0"))
+        if name == "params":
+            return _params_variant(mk.params, rng)
+        if name == "unstakeCooldownSecs":
+            return rng.choice([0, -1, 1, 3600, 2**63 - 1])
+        return None
+
+    return hint
+
+
+def _params_variant(p: object, rng: random.Random) -> dict[str, object]:
+    """The market's parameters with one of them changed (a plausible admin edit)."""
+    from localnet.fuzz.idl_model import TYPES
+
+    fields = TYPES["MarketParams"]["fields"]
+    out = {f["name"]: getattr(p, snake_case(f["name"])) for f in fields}
+    out["padding"] = list(out["padding"])  # type: ignore[arg-type]
+    f = rng.choice([f for f in fields if f["name"] != "padding"])
+    out[f["name"]] = rng.choice([0, 1, 10_000, 5, (1 << (16 if f["type"] == "u16" else 63)) - 1])
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# building and mutating
+
+
+def _valid(ins: IdlInstruction, c: _Context, plausible: float) -> Instruction:
+    metas = [AccountMeta(_role_account(a.name, c), a.signer, a.writable) for a in ins.accounts]
+    data = ins.encode(ins.random_args(c.rng, _hint(c), plausible))
+    return Instruction(c.world.svm.program_id, data, metas + _remaining(ins, c))
+
+
+def _permute(instr: Instruction, c: _Context) -> Instruction:
+    rng = c.rng
+    metas = list(instr.accounts)
+    for _ in range(rng.choice([1, 1, 1, 2, 3])):
+        if not metas:
+            metas.append(AccountMeta(rng.choice(_pool(c)), False, False))
+            continue
+        i, j = rng.randrange(len(metas)), rng.randrange(len(metas))
+        mi = metas[i]
+        op = rng.randrange(9)
+        if op <= 2:  # substitute
+            metas[i] = AccountMeta(rng.choice(_pool(c)), mi.is_signer, mi.is_writable)
+        elif op == 3:  # swap
+            metas[i], metas[j] = AccountMeta(metas[j].pubkey, mi.is_signer, mi.is_writable), \
+                AccountMeta(mi.pubkey, metas[j].is_signer, metas[j].is_writable)
+        elif op == 4:  # duplicate
+            metas[i] = AccountMeta(metas[j].pubkey, mi.is_signer, mi.is_writable)
+        elif op == 5:  # flags
+            metas[i] = AccountMeta(mi.pubkey, mi.is_signer and rng.random() < 0.5, not mi.is_writable)
+        elif op == 6:  # drop trailing accounts
+            del metas[rng.randrange(len(metas)):]
+        elif op == 7:  # extra accounts
+            metas += [AccountMeta(rng.choice(_pool(c)), False, rng.random() < 0.5) for _ in range(rng.randint(1, 4))]
+        else:  # the market's accounts swapped for the other market's
+            swap = {c.market.market: c.other.market, c.market.orderbook: c.other.orderbook,
+                    c.market.event_queue: c.other.event_queue}
+            k = rng.choice(list(swap))
+            metas = [AccountMeta(swap[a.pubkey], a.is_signer, a.is_writable) if a.pubkey == k else a for a in metas]
+    return Instruction(instr.program_id, instr.data, metas)
+
+
+def _mutate_data(instr: Instruction, rng: random.Random) -> Instruction:
+    data = bytearray(instr.data)
+    op = rng.randrange(6)
+    if op == 0 and data:
+        for _ in range(rng.randint(1, 4)):
+            k = rng.randrange(len(data) * 8)
+            data[k // 8] ^= 1 << (k % 8)
+    elif op == 1 and data:
+        data[rng.randrange(len(data))] = rng.choice([0, 0xFF, 0x80, rng.randrange(256)])
+    elif op == 2:
+        del data[rng.randrange(len(data) + 1):]
+    elif op == 3:
+        data += bytes(rng.randrange(256) for _ in range(rng.choice([1, 7, 8, 64])))
+    elif op == 4:  # another instruction's discriminator on this data
+        data[:8] = rng.choice(INSTRUCTIONS).discriminator
+    else:
+        data[:8] = bytes(rng.randrange(256) for _ in range(8))
+    return Instruction(instr.program_id, bytes(data), list(instr.accounts))
+
+
+def _signers(instrs: list[Instruction], w: FuzzWorld) -> tuple[list[Instruction], tuple[Keypair, ...]]:
+    """Clear the signer flag of keys the attacker does not hold; return the attacker's keys that sign."""
+    ours = {w.attacker.authority: w.attacker.keypair, w.accomplice.authority: w.accomplice.keypair}
+    out, signing = [], {}
+    for instr in instrs:
+        metas = []
+        for a in instr.accounts:
+            if a.is_signer and a.pubkey not in ours:
+                a = AccountMeta(a.pubkey, False, a.is_writable)
+            elif a.is_signer:
+                signing[a.pubkey] = ours[a.pubkey]
+            metas.append(a)
+        out.append(Instruction(instr.program_id, instr.data, metas))
+    return out, tuple(signing.values())
+
+
+# Trading and margin instructions carry the economics: drawn more often than the rest (3) and admin ones (1).
+_HEAVY = {"placeOrder": 12, "liquidatePerp": 5, "withdraw": 5, "cancelOrder": 4, "consumeEvents": 4}
+
+
+def _weights() -> list[int]:
+    return [_HEAVY.get(i.name, 1 if any(a.name == "admin" for a in i.accounts) else 3) for i in INSTRUCTIONS]
+
+
+def generate(w: FuzzWorld, snap: Snapshot, rng: random.Random) -> Case:
+    """The next attack case on the world in state ``snap``."""
+    mode = rng.choices(MODES, MODE_WEIGHTS)[0]
+    count = rng.randint(2, 4) if mode == "combo" else 1
+    picked = rng.choices(INSTRUCTIONS, _weights(), k=count)
+    instrs = []
+    for ins in picked:
+        c = _context(w, snap, rng)
+        if mode == "random":
+            instr = _valid(ins, c, plausible=0.3)
+            if rng.random() < 0.5:
+                instr = _permute(instr, c)
+        else:
+            instr = _valid(ins, c, plausible=0.95)
+            if mode == "permuted":
+                instr = _permute(instr, c)
+            elif mode == "mutated":
+                instr = _mutate_data(instr, rng)
+        instrs.append(instr)
+    instrs, signers = _signers(instrs, w)
+    names = tuple(i.name for i in picked)
+    return Case(mode, names, tuple(instrs), signers, f"{mode} {'+'.join(names)}")
+
+
+__all__ = ["Case", "MODES", "generate"]
