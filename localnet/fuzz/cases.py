@@ -25,13 +25,10 @@ from solders.instruction import AccountMeta, Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
-from solders.sysvar import CLOCK
 from spl.token.constants import TOKEN_PROGRAM_ID
 
-from keepers.exchange.pdas import insurance_fund_pda, insurance_stake_pda, market_pda
 from localnet.fuzz.idl_model import INSTRUCTIONS, IdlInstruction, snake_case
-from localnet.fuzz.world import MARKETS, FuzzMarket, FuzzWorld, Snapshot
-from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID
+from localnet.fuzz.world import MARKETS, Actor, FuzzMarket, FuzzWorld, Snapshot
 from programs_client.perp.constants import BASE_PRECISION as BASE, QUOTE_PRECISION as QUOTE
 
 MODES = ("valid", "permuted", "mutated", "random", "combo")
@@ -60,20 +57,20 @@ class _Context:
     market: FuzzMarket
     other: FuzzMarket
     user: Pubkey  # the margin account the instruction is aimed at
-    signer: Keypair  # the attacker's key that signs
+    actor: Actor  # the attacker or the accomplice: its key signs
 
 
-def _pick_target(w: FuzzWorld, rng: random.Random, signer: Keypair) -> Pubkey:
+def _pick_target(w: FuzzWorld, rng: random.Random, own: Actor) -> Pubkey:
     """The signer's own account most of the time, else the victim's, the maker's or the other attacker's."""
-    own, other = (w.attacker, w.accomplice) if signer == w.attacker.keypair else (w.accomplice, w.attacker)
-    return rng.choices([own.address, w.victim.address, w.maker.address, other.address], [55, 25, 10, 10])[0]
+    other = w.accomplice if own is w.attacker else w.attacker
+    return rng.choices([own.address, w.victim.address, w.maker.address, other.address], [65, 20, 8, 7])[0]
 
 
 def _context(w: FuzzWorld, snap: Snapshot, rng: random.Random) -> _Context:
     m = rng.choice(w.markets)
     other = rng.choice([x for x in w.markets if x.index != m.index] or [m])
-    signer = w.attacker.keypair if rng.random() < 0.8 else w.accomplice.keypair
-    return _Context(w, snap, rng, m, other, _pick_target(w, rng, signer), signer)
+    actor = w.attacker if rng.random() < 0.8 else w.accomplice
+    return _Context(w, snap, rng, m, other, _pick_target(w, rng, actor), actor)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -81,36 +78,28 @@ def _context(w: FuzzWorld, snap: Snapshot, rng: random.Random) -> _Context:
 
 
 def _pool(c: _Context) -> list[Pubkey]:
-    """Every account a permutation may substitute."""
-    w, pid = c.world, c.world.svm.program_id
-    out = [w.ex.address, w.ex.collateral_vault, w.ex.insurance_vault, w.ex.mint, w.ex.admin.pubkey(),
-           insurance_fund_pda(pid), market_pda(len(w.markets), pid), SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID, pid,
-           MOCK_ORACLE_PROGRAM_ID, CLOCK, *w.fakes.values()]
-    for m in w.markets:
-        out += [m.market, m.orderbook, m.event_queue, m.oracles.primary.address]
-        if m.oracles.fallback is not None:
-            out.append(m.oracles.fallback.address)
-    for u in (w.maker, w.victim, w.attacker, w.accomplice):
-        out += [u.address, u.authority, u.token_account, insurance_stake_pda(u.authority, pid)]
-    out += [a for a in w.known_users if a not in out]
-    return out
+    """Every account a permutation may substitute: the world's fixed ones and every margin account."""
+    base = c.world.substitutes
+    return base + [u for u in c.world.known_users if u not in base]
 
 
 def _role_account(name: str, c: _Context) -> Pubkey:
     """The account a caller aiming at ``c.user`` in ``c.market`` would pass for the IDL account ``name``."""
-    w, m, rng, pid = c.world, c.market, c.rng, c.world.svm.program_id
+    w, m, rng = c.world, c.market, c.rng
     victimish = rng.random() < 0.25
+    own = c.actor
+    key = own.authority
     table = {
-        "admin": c.signer.pubkey(), "authority": c.signer.pubkey(), "signer": c.signer.pubkey(),
-        "liquidator": c.signer.pubkey(),
-        "exchange": w.ex.address, "collateralMint": w.ex.mint, "collateralVault": w.ex.collateral_vault,
-        "insuranceVault": w.ex.insurance_vault, "tokenProgram": TOKEN_PROGRAM_ID, "systemProgram": SYSTEM_PROGRAM_ID,
+        "admin": key, "authority": key, "signer": key, "liquidator": key,
+        "exchange": w.addresses.exchange, "collateralMint": w.ex.mint,
+        "collateralVault": w.addresses.collateral_vault, "insuranceVault": w.addresses.insurance_vault,
+        "tokenProgram": TOKEN_PROGRAM_ID, "systemProgram": SYSTEM_PROGRAM_ID,
         "market": m.market, "orderbook": m.orderbook, "eventQueue": m.event_queue,
-        "user": c.user, "liquidatorUser": w.attacker.address if c.signer == w.attacker.keypair else w.accomplice.address,
-        "userTokenAccount": w.victim.token_account if victimish else w.attacker.token_account,
-        "destination": w.attacker.token_account,
-        "insuranceFund": insurance_fund_pda(pid),
-        "insuranceStake": insurance_stake_pda(w.victim.authority if victimish else c.signer.pubkey(), pid),
+        "user": c.user, "liquidatorUser": own.address,
+        "userTokenAccount": w.victim.token_account if victimish else own.token_account,
+        "destination": own.token_account,
+        "insuranceFund": w.addresses.insurance_fund,
+        "insuranceStake": w.stake_accounts[0] if victimish else w.stake_accounts[1 if own is w.attacker else 2],
         "oraclePrimary": m.oracles.primary.address,
         "oracleFallback": (m.oracles.fallback or m.oracles.primary).address,
     }
@@ -169,7 +158,7 @@ def _hint(c: _Context):  # noqa: ANN202 - returns idl_model.Hint
             return rng.choice([lot, mn + 1, 2**63 // lot * lot, U64_MAX, 0])
         if name in ("amount", "shares"):
             coll = user.collateral if user else 0
-            stake = s.stakes.get(c.signer.pubkey())
+            stake = s.stakes.get(c.actor.authority)
             victim_stake = s.stakes.get(w.victim.authority)
             return rng.choice([0, 1, 10 * QUOTE, 1_000 * QUOTE, coll, coll + 1, coll // 2, attacker.collateral,
                                s.wallets[w.attacker.token_account], s.insurance, s.insurance + 1, U64_MAX,
@@ -188,7 +177,7 @@ def _hint(c: _Context):  # noqa: ANN202 - returns idl_model.Hint
             return rng.choice([m.index, len(w.markets), 0, 65535])
         if name in ("delegate", "newAdmin", "publicKey"):
             return rng.choice([w.attacker.authority, w.accomplice.authority, w.victim.authority, Pubkey.default(),
-                               w.ex.admin.pubkey(), w.attacker.address])
+                               w.addresses.admin, w.attacker.address])
         if name == "name":
             return list(MARKETS[m.index][0].encode().ljust(16, b"\0"))
         if name == "params":

@@ -137,7 +137,6 @@ class Checker:
 
     def check_case(self, n: int, case: Case, out: Outcome, b: Snapshot, a: Snapshot) -> None:
         """Every check of the module docstring for the case ``n`` that took ``b`` to ``a``."""
-        w = self.w
         self.conservation(n, case, a)
         if isinstance(out, Failed):
             kind, name = classify(out)

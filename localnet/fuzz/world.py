@@ -14,15 +14,15 @@ from __future__ import annotations
 import random
 import struct
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Callable, TypeVar
 
 from solders.account import Account
 from solders.instruction import Instruction
-from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
+from solders.sysvar import CLOCK
 from spl.token.constants import TOKEN_PROGRAM_ID
 
 from keepers.exchange import instructions as ix
@@ -32,7 +32,9 @@ from keepers.exchange.pdas import (
     event_queue_pda,
     insurance_fund_pda,
     insurance_stake_pda,
+    market_pda,
     orderbook_pda,
+    user_pda,
 )
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from localnet.market_oracles import MarketOracles, plan_market_oracles
@@ -78,6 +80,33 @@ def is_bid(side_value: object) -> bool:
     if isinstance(side_value, int):
         return side_value == BID
     return type(side_value).__name__ == "Bid"
+
+
+class Actor(LocalUser):
+    """A ``LocalUser`` whose key and margin-account address are computed once (the fuzzer reads them per case)."""
+
+    @classmethod
+    def of(cls, u: LocalUser) -> "Actor":
+        return cls(u.keypair, u.token_account, u.sub_id, u.program_id)
+
+    @cached_property
+    def authority(self) -> Pubkey:  # type: ignore[override]
+        return self.keypair.pubkey()
+
+    @cached_property
+    def address(self) -> Pubkey:  # type: ignore[override]
+        return user_pda(self.authority, self.sub_id, self.program_id)
+
+
+@dataclass(frozen=True)
+class Addresses:
+    """The exchange's fixed addresses, derived once."""
+
+    exchange: Pubkey
+    collateral_vault: Pubkey
+    insurance_vault: Pubkey
+    insurance_fund: Pubkey
+    admin: Pubkey
 
 
 @dataclass
@@ -135,12 +164,14 @@ class FuzzWorld:
     oracle: MockOracle
     rng: random.Random
     markets: list[FuzzMarket]
-    maker: LocalUser
-    victim: LocalUser
-    attacker: LocalUser
-    accomplice: LocalUser
+    maker: Actor
+    victim: Actor
+    attacker: Actor
+    accomplice: Actor
+    addresses: Addresses
     fakes: dict[str, Pubkey] = field(default_factory=dict)
     known_users: list[Pubkey] = field(default_factory=list)
+    _decoded: dict[Pubkey, tuple[bytes, object]] = field(default_factory=dict)
 
     # -- set-up ----------------------------------------------------------------------------------
     @classmethod
@@ -170,7 +201,10 @@ class FuzzWorld:
         victim = ex.add_user(tokens=30_000 * QUOTE, deposit=20_000 * QUOTE)
         attacker = ex.add_user(tokens=20_000 * QUOTE, deposit=10_000 * QUOTE)
         accomplice = ex.add_user(tokens=20_000 * QUOTE, deposit=10_000 * QUOTE)
-        world = cls(svm, ex, oracle, random.Random(seed), markets, maker, victim, attacker, accomplice)
+        maker, victim, attacker, accomplice = (Actor.of(u) for u in (maker, victim, attacker, accomplice))
+        addresses = Addresses(ex.address, ex.collateral_vault, ex.insurance_vault, insurance_fund_pda(svm.program_id),
+                              ex.admin.pubkey())
+        world = cls(svm, ex, oracle, random.Random(seed), markets, maker, victim, attacker, accomplice, addresses)
         world.known_users = [u.address for u in ex.users]
         svm.send_ok([ix.add_insurance_stake(victim.authority, victim.token_account, 2_000 * QUOTE, svm.program_id)],
                     [victim.keypair], payer=victim.keypair)
@@ -303,7 +337,26 @@ class FuzzWorld:
                 continue
             self.known_users.append(a)
 
-    @property
+    @cached_property
+    def substitutes(self) -> list[Pubkey]:
+        """The accounts a permuted case may put in any position: the exchange's, every market's, the actors',
+        programs, a sysvar, the forged copies and the PDA of a market that does not exist."""
+        pid, a = self.svm.program_id, self.addresses
+        out = [a.exchange, a.collateral_vault, a.insurance_vault, self.ex.mint, a.admin, a.insurance_fund,
+               market_pda(len(self.markets), pid), SYSTEM_PROGRAM_ID, TOKEN_PROGRAM_ID, pid, MOCK_ORACLE_PROGRAM_ID,
+               CLOCK, *self.fakes.values(), *self.stake_accounts]
+        for m in self.markets:
+            out += [m.market, m.orderbook, m.event_queue, *(f.address for f in m.oracles.feeds)]
+        for u in (self.maker, self.victim, self.attacker, self.accomplice):
+            out += [u.address, u.authority, u.token_account]
+        return out
+
+    @cached_property
+    def stake_accounts(self) -> list[Pubkey]:
+        """The InsuranceStake addresses of the victim, the attacker and the accomplice."""
+        return [insurance_stake_pda(u.authority, self.svm.program_id) for u in (self.victim, self.attacker, self.accomplice)]
+
+    @cached_property
     def token_accounts(self) -> list[Pubkey]:
         return [u.token_account for u in (self.maker, self.victim, self.attacker, self.accomplice)]
 
@@ -312,30 +365,36 @@ class FuzzWorld:
         acc = self.svm.account(address)
         if acc is None or acc.owner != self.svm.program_id:
             raise KeyError(f"no {cls.__name__} of the program at {address}")
-        return _decoder(cls)(bytes(acc.data))
+        data = bytes(acc.data)
+        cached = self._decoded.get(address)
+        if cached is not None and cached[0] == data:  # most cases change nothing: skip decoding 9 KB books
+            return cached[1]  # type: ignore[return-value]
+        value = _decoder(cls)(data)
+        self._decoded[address] = (data, value)
+        return value
 
     def snapshot(self) -> Snapshot:
         """Read every account the checks compare."""
         svm, read = self.svm, self.read
         stakes: dict[Pubkey, InsuranceStake | None] = {}
         raw: dict[Pubkey, bytes | None] = {}
-        for u in (self.victim, self.attacker, self.accomplice):
-            acc = svm.account(insurance_stake_pda(u.authority, svm.program_id))
+        for u, stake in zip((self.victim, self.attacker, self.accomplice), self.stake_accounts):
+            acc = svm.account(stake)
             raw[u.authority] = bytes(acc.data) if acc is not None else None
             stakes[u.authority] = (_decoder(InsuranceStake)(bytes(acc.data))
                                    if acc is not None and acc.owner == svm.program_id else None)
         return Snapshot(
             slot=svm.clock().slot,
-            exchange=read(Exchange, self.ex.address),
+            exchange=read(Exchange, self.addresses.exchange),
             markets=[read(Market, m.market) for m in self.markets],
             books=[read(Orderbook, m.orderbook) for m in self.markets],
             queues=[read(EventQueue, m.event_queue) for m in self.markets],
             users={a: read(User, a) for a in self.known_users},
-            fund=read(InsuranceFund, insurance_fund_pda(svm.program_id)),
+            fund=read(InsuranceFund, self.addresses.insurance_fund),
             stakes=stakes,
             stake_raw=raw,
-            vault=svm.token_balance(self.ex.collateral_vault),
-            insurance=svm.token_balance(self.ex.insurance_vault),
+            vault=svm.token_balance(self.addresses.collateral_vault),
+            insurance=svm.token_balance(self.addresses.insurance_vault),
             wallets={t: svm.token_balance(t) for t in self.token_accounts},
         )
 
@@ -371,4 +430,4 @@ class FuzzWorld:
         return [a for a, u in s.users.items() if u.authority in keys]
 
 
-__all__ = ["BID", "ASK", "is_bid", "FuzzMarket", "FuzzWorld", "MARKETS", "Snapshot", "built_program"]
+__all__ = ["BID", "ASK", "Actor", "Addresses", "is_bid", "FuzzMarket", "FuzzWorld", "MARKETS", "Snapshot", "built_program"]
