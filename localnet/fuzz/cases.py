@@ -13,7 +13,11 @@ ones. Modes:
 - ``mutated``: a valid instruction with mutated data: bit flips, truncation, extension, a wrong or
   foreign discriminator;
 - ``random``: arguments mostly drawn from the types' boundaries and random bits, accounts from the pool;
-- ``combo``: two to four valid instructions in one transaction (e.g. quote, crank, liquidate, cancel).
+- ``combo``: two to four valid instructions in one transaction;
+- ``scripted`` (part of the combos): the attack shapes of the security review in one transaction, the
+  attacker and the accomplice taking random roles: lever up and close reduce-only into the accomplice's
+  order at the band edge; sweep a side, quote far, crank the mark, liquidate the victim, cancel; reserve
+  huge sizes and withdraw; wash-trade at the band edge, settle and withdraw.
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ from solders.pubkey import Pubkey
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
 from spl.token.constants import TOKEN_PROGRAM_ID
 
+from keepers.exchange import instructions as ix
 from localnet.fuzz.idl_model import INSTRUCTIONS, IdlInstruction, snake_case
-from localnet.fuzz.world import MARKETS, Actor, FuzzMarket, FuzzWorld, Snapshot
+from localnet.fuzz.world import ASK, BID, MARKETS, Actor, FuzzMarket, FuzzWorld, Snapshot
 from programs_client.perp.constants import BASE_PRECISION as BASE, QUOTE_PRECISION as QUOTE
+from programs_client.perp.types import order_type, side
 
 MODES = ("valid", "permuted", "mutated", "random", "combo")
 MODE_WEIGHTS = (30, 28, 22, 12, 8)
@@ -286,9 +292,94 @@ def _weights() -> list[int]:
     return [_HEAVY.get(i.name, 1 if any(a.name == "admin" for a in i.accounts) else 3) for i in INSTRUCTIONS]
 
 
+# ------------------------------------------------------------------------------------------------
+# attack shapes: valid instructions in the orders a hostile review tries (issue 12)
+
+
+def _order(c: _Context, who: Actor, s: int, price: int, base: int, kind: object, reduce_only: bool = False
+           ) -> tuple[str, Instruction]:
+    w = c.world
+    others = [x.market for x in w.markets if x.index != c.market.index]
+    args = ix.order_args(side.Bid() if s == BID else side.Ask(), price, base, kind, c.rng.getrandbits(32),  # type: ignore[arg-type]
+                         reduce_only)
+    return "placeOrder", ix.place_order(who.authority, who.address, c.market.index, args, others, w.svm.program_id)
+
+
+def _edge(c: _Context, s: int) -> int:
+    """The worst price of the band around the mark on side ``s``, on the tick."""
+    mark, tick = c.snap.markets[c.market.index].mark_price, MARKETS[c.market.index][2].tick_size
+    return (mark + mark // 2) // tick * tick if s == BID else -(-(mark - mark // 2) // tick) * tick
+
+
+def _near(c: _Context, bps: int) -> int:
+    """The mark moved by ``bps``, on the tick."""
+    mark, tick = c.snap.markets[c.market.index].mark_price, MARKETS[c.market.index][2].tick_size
+    return max(tick, mark * (10_000 + bps) // 10_000 // tick * tick)
+
+
+def _size(c: _Context, who: Actor, leverage: int) -> int:
+    """Base worth ``leverage`` times ``who``'s collateral at the mark (at most 80% of the market's maximum)."""
+    p = MARKETS[c.market.index][2]
+    leverage = min(leverage, 8_000 // p.initial_margin_bps)
+    u = c.snap.users.get(who.address)
+    coll = u.collateral if u else 0
+    mark = max(c.snap.markets[c.market.index].mark_price, 1)
+    return max(p.min_order_size, coll * leverage * BASE // mark // p.lot_size * p.lot_size)
+
+
+def _scripted(c: _Context) -> list[tuple[str, Instruction]]:
+    """One of the attack shapes, with the attacker (a) and the accomplice (b) taking random roles."""
+    w, rng, m, pid = c.world, c.rng, c.market, c.world.svm.program_id
+    a, b = (w.attacker, w.accomplice) if rng.random() < 0.5 else (w.accomplice, w.attacker)
+    s = rng.choice([BID, ASK])
+    o = ASK if s == BID else BID
+    shape = rng.randrange(4)
+    crank = ("updatePrices", m.oracles.update_prices_ix(m.index, pid))
+    consume = ("consumeEvents", ix.consume_events(m.index, list(c.snap.users), 32, pid))  # every maker there is
+    if shape == 0:  # lever up against the accomplice, then close reduce-only into its order at the band edge
+        size, mark = _size(c, a, rng.choice([2, 3, 4])), _near(c, 0)
+        return [_order(c, b, o, mark, size, order_type.Limit()),
+                _order(c, a, s, mark, size, order_type.ImmediateOrCancel()),
+                _order(c, b, s, _edge(c, o), size, order_type.Limit()),
+                _order(c, a, o, _edge(c, o), size, order_type.ImmediateOrCancel(), reduce_only=True),
+                consume]
+    if shape == 1:  # sweep one side, quote far on the book, crank the mark, liquidate, cancel
+        others = [x.market for x in w.markets if x.index != m.index]
+        target = rng.choice([w.victim.address, w.maker.address])
+        return [_order(c, a, s, _near(c, 200 if s == BID else -200), _size(c, a, rng.choice([1, 2])),
+                       order_type.ImmediateOrCancel()),
+                _order(c, b, o, _edge(c, s), _size(c, b, 1), order_type.Limit()),
+                crank,
+                ("liquidatePerp", ix.liquidate_perp(a.authority, a.address, target, m.index,
+                                                    rng.choice([U64_MAX, 10**12]), others, pid)),
+                ("cancelAllOrders", ix.cancel_all_orders(b.authority, b.address, m.index, pid))]
+    if shape == 2:  # reserve huge sizes in a cheap market, then withdraw
+        lot = MARKETS[m.index][2].lot_size
+        huge = rng.choice([2**62, 2**63 - 1, U64_MAX // 2, 2**40]) // lot * lot
+        coll = c.snap.users[a.address].collateral
+        return [_order(c, a, BID, _edge(c, ASK), huge, order_type.PostOnly()),
+                _order(c, a, BID, _edge(c, ASK), huge, order_type.PostOnly()),
+                ("withdraw", ix.withdraw(a.authority, a.token_account, rng.choice([coll, coll - coll // 10]), 0, pid,
+                                         [x.market for x in w.markets]))]
+    # wash trades between the two accounts at the band edge, then settle and withdraw the winner's side
+    size = _size(c, a, rng.choice([2, 4, 6]))
+    coll = c.snap.users[b.address].collateral
+    return [_order(c, a, s, _edge(c, s), size, order_type.Limit()),
+            _order(c, b, o, _edge(c, s), size, order_type.ImmediateOrCancel()),
+            consume,
+            ("settlePnl", ix.settle_pnl(b.address, m.index, pid)),
+            ("withdraw", ix.withdraw(b.authority, b.token_account, rng.choice([coll, coll // 2]), 0, pid,
+                                     [x.market for x in w.markets]))]
+
+
 def generate(w: FuzzWorld, snap: Snapshot, rng: random.Random) -> Case:
     """The next attack case on the world in state ``snap``."""
     mode = rng.choices(MODES, MODE_WEIGHTS)[0]
+    if mode == "combo" and rng.random() < 0.6:
+        steps = _scripted(_context(w, snap, rng))
+        instrs, signers = _signers([i for _, i in steps], w)
+        names = tuple(n for n, _ in steps)
+        return Case("scripted", names, tuple(instrs), signers, f"scripted {'+'.join(names)}")
     count = rng.randint(2, 4) if mode == "combo" else 1
     picked = rng.choices(INSTRUCTIONS, _weights(), k=count)
     instrs = []

@@ -117,6 +117,25 @@ def _equity_at_mark(s: Snapshot, user: Pubkey) -> int:
                                  s.states()).equity
 
 
+_REDUCE_ONLY_AT = 8 + 8 + 8 + 8 + 1 + 1  # placeOrder data: discriminator, price, base, client id, side, type
+
+
+def _bad_debt_cause(user: Pubkey, case: Case, evs: list, equity_before: int) -> str:
+    """What pushed ``user`` below zero: a liquidation, its maker fill, its reduce-only or other taker fill."""
+    if any(name == "LiquidationEvent" and e.user == user for name, e in evs):
+        return "a liquidation of an account below zero" if equity_before < 0 else "a liquidation"
+    if any(name == "MakerFillApplied" and e.maker == user for name, e in evs):
+        return "a maker fill"
+    if any(name == "FillEvent" and e.taker == user for name, e in evs):
+        place = BY_NAME["placeOrder"]
+        reduce_only = any(
+            name == "placeOrder" and i.data[:8] == place.discriminator and len(i.accounts) > 1
+            and i.accounts[1].pubkey == user and len(i.data) > _REDUCE_ONLY_AT and i.data[_REDUCE_ONLY_AT]
+            for name, i in zip(case.names, case.instructions))
+        return "a reduce-only fill" if reduce_only else "a taker fill"
+    return "another change"
+
+
 class Checker:
     """Runs the checks of one world and collects counts and violations."""
 
@@ -212,7 +231,8 @@ class Checker:
             if u in b.users and not _funding_moved(b, a):
                 eb, ea = _equity_at_mark(b, u), _equity_at_mark(a, u)
                 if ea < 0 and ea < eb:
-                    self._fail(n, case, "attacker account left in bad debt", f"{u}: equity at mark {eb} -> {ea}")
+                    self._fail(n, case, f"attacker account left in bad debt by {_bad_debt_cause(u, case, evs, eb)}",
+                               f"{u}: equity at mark {eb} -> {ea}")
         allowed, fills = 0, 0
         prices = w.oracle_prices
         for name, e in evs:

@@ -21,7 +21,16 @@ from localnet.fuzz.world import FuzzWorld
 from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 
 SEED = 12
-CASES = 2_000
+CASES = 12_000
+
+# Violations of known, open items of issue 12 that other changes are fixing, each reproduced minimally in
+# test_fuzz_findings.py (xfail, strict). Remove an entry once its fix is merged: the run must then be clean
+# of it.
+KNOWN_OPEN = {
+    "attacker account left in bad debt by a reduce-only fill": "item 1",
+    "attacker account left in bad debt by a maker fill": "item 2",
+    "attacker account left in bad debt by a liquidation of an account below zero": "item 8",
+}
 
 
 @pytest.mark.slow
@@ -30,10 +39,12 @@ def test_fuzz_run_breaks_no_invariant(perp_program: bytes, record_property: pyte
     print("\n" + report.summary())
     record_property("fuzz_counts", {"cases": report.cases, "landed": report.landed,
                                     "refused": sum(report.refused.values()), "runtime": sum(report.runtime.values()),
-                                    "crashes": sum(report.crashes.values()), "violations": len(report.violations)})
+                                    "crashes": sum(report.crashes.values()), "violations": len(report.violations),
+                                    "known_open": sum(1 for v in report.violations if v.check in KNOWN_OPEN)})
     assert report.cases == CASES
     assert report.crashes == {} and report.runtime == {}, report.summary()
-    assert report.violations == [], report.summary()
+    unknown = [v for v in report.violations if v.check not in KNOWN_OPEN]
+    assert unknown == [], report.summary()
     # The run reached the program's checks and its business logic, not only the instruction decoder.
     assert report.landed >= CASES // 20
     for name in ("Unauthorized", "MissingSigner", "InvalidAccountOwner", "InvalidPda", "InvalidDiscriminator",
