@@ -13,8 +13,10 @@
   price (funding and queued fills included) not down by more than rounding;
 - attacker: the value of the attacker's and the accomplice's wallets, margin accounts (at the oracle)
   and stakes together grows at most by what its fills against others and its liquidations gained at the
-  oracle price; no attacker account is pushed to negative equity at the mark (bad debt); a landed
-  liquidation's target was below maintenance by the margin mirror before;
+  oracle price; no attacker account is pushed to (or further below) negative equity at the mark: bad debt,
+  named by its cause (a liquidation, a maker fill, a reduce-only or other taker fill), since the
+  accomplice holds the other side of it and ``resolve_bankruptcy`` makes the insurance fund or the market
+  pay it; a landed liquidation's target was below maintenance by the margin mirror before;
 - the program's checks: a landed transaction never passed a forged account (a copy under another owner,
   a short one, a missing one) in a declared position, nor a declared signer that did not sign;
 - no runtime failure: a panic, an access violation or compute exhaustion is a violation.

@@ -1,9 +1,9 @@
 """The exchange the fuzzer attacks: markets with mock oracles, an insurance fund, a market maker, a victim
 and an attacker with an accomplice, on a ``LocalSvm``; its snapshots and the values the checks compare.
 
-The victim holds small positions (about half its collateral in notional) in every market, resting orders
-35% away from the oracle on both sides (any fill of them is a gain at the oracle price) and an insurance
-stake. The maker quotes both sides around the oracle. The attacker and its accomplice each own a keypair,
+The victim holds small positions (about a quarter of its collateral in notional) in both markets, a trading
+bot's key as delegate, resting orders 35% away from the oracle on both sides (any fill of them is a gain at
+the oracle price) and an insurance stake. The maker quotes both sides around the oracle. The attacker and its accomplice each own a keypair,
 a funded token account and a margin account; the fuzzer signs with their keys only.
 ``background`` is the honest world moving on between attack cases: oracle moves of at most a few percent
 (prices stay within 10% of their start), the clock, a price crank, the event queue drained, fresh quotes.
@@ -20,6 +20,7 @@ from typing import Callable, TypeVar
 
 from solders.account import Account
 from solders.instruction import Instruction
+from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.system_program import ID as SYSTEM_PROGRAM_ID
 from solders.sysvar import CLOCK
@@ -49,6 +50,7 @@ INSURANCE_COOLDOWN_SECS = 3600
 VICTIM_ORDER_DISTANCE_BPS = 3500  # the victim's resting orders: 35% away from the oracle
 # The oracle stays within 10% of its start, so the victim's orders stay on the right side of it (1.1 < 0.9 * 1.35).
 MAX_DRIFT_BPS = 1000
+VICTIM_BOT = Keypair.from_seed(bytes(range(32)))  # the victim's delegate: a trading bot's key the attacker lacks
 
 # (name, start price, parameters): a 100-quote market and a 4-quote market with coarser lots.
 MARKETS = [
@@ -207,7 +209,8 @@ class FuzzWorld:
                               ex.admin.pubkey())
         world = cls(svm, ex, oracle, random.Random(seed), markets, maker, victim, attacker, accomplice, addresses)
         world.known_users = [u.address for u in ex.users]
-        svm.send_ok([ix.add_insurance_stake(victim.authority, victim.token_account, 2_000 * QUOTE, svm.program_id)],
+        svm.send_ok([ix.add_insurance_stake(victim.authority, victim.token_account, 2_000 * QUOTE, svm.program_id),
+                     ix.set_user_delegate(victim.authority, VICTIM_BOT.pubkey(), 0, svm.program_id)],
                     [victim.keypair], payer=victim.keypair)
         world.quote()
         for m in markets:  # the victim buys in the first market, sells in the second (about 0.25x each)
