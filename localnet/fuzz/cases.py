@@ -32,7 +32,7 @@ from solders.system_program import ID as SYSTEM_PROGRAM_ID
 from spl.token.constants import TOKEN_PROGRAM_ID
 
 from keepers.exchange import instructions as ix
-from localnet.fuzz.idl_model import INSTRUCTIONS, IdlInstruction, snake_case
+from localnet.fuzz.idl_model import INSTRUCTIONS, TYPES, IdlInstruction, snake_case
 from localnet.fuzz.world import ASK, BID, MARKETS, Actor, FuzzMarket, FuzzWorld, Snapshot
 from programs_client.perp.constants import BASE_PRECISION as BASE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.types import order_type, side
@@ -197,8 +197,6 @@ def _hint(c: _Context):  # noqa: ANN202 - returns idl_model.Hint
 
 def _params_variant(p: object, rng: random.Random) -> dict[str, object]:
     """The market's parameters with one of them changed (a plausible admin edit)."""
-    from localnet.fuzz.idl_model import TYPES
-
     fields = TYPES["MarketParams"]["fields"]
     out = {f["name"]: getattr(p, snake_case(f["name"])) for f in fields}
     out["padding"] = list(out["padding"])  # type: ignore[arg-type]

@@ -85,7 +85,9 @@ def encode(t: Any, v: Any) -> bytes:
             return bytes(v)
         raise ValueError(f"unsupported IDL type {t!r}")
     if "array" in t:
-        inner, _n = t["array"]
+        inner, n = t["array"]
+        if len(v) != n:
+            raise ValueError(f"{len(v)} values for an array of {n}")
         return b"".join(encode(inner, x) for x in v)
     d = TYPES[t["defined"]]
     if d["kind"] == "enum":
@@ -109,11 +111,20 @@ def boundary_int(t: str, rng: random.Random) -> int:
     return rng.randint(0, min(hi, 10 ** rng.randint(1, 12)))
 
 
+def _encodes(t: Any, v: Any) -> bool:
+    """Whether ``v`` is a value of type ``t`` (a hint written for one IDL may meet a changed field)."""
+    try:
+        encode(t, v)
+    except (struct.error, OverflowError, TypeError, KeyError, ValueError):
+        return False
+    return True
+
+
 def random_value(t: Any, rng: random.Random, name: str, hint: Hint, plausible: float) -> Any:
     """A value of IDL type ``t`` for the field ``name``: the hint's proposal or a boundary/random value."""
     if rng.random() < plausible:
         proposed = hint(name, t)
-        if proposed is not None:
+        if proposed is not None and _encodes(t, proposed):
             return proposed
     if isinstance(t, str):
         if t in _INT_BITS:
