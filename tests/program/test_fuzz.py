@@ -21,7 +21,7 @@ from localnet.fuzz.world import FuzzWorld
 from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 
 SEED = 12
-CASES = 12_000
+CASES = 8_000
 
 # Violations of known, open items of issue 12 that other changes are fixing, each reproduced minimally in
 # test_fuzz_findings.py (xfail, strict). Remove an entry once its fix is merged: the run must then be clean
@@ -34,7 +34,7 @@ KNOWN_OPEN = {
 
 
 @pytest.mark.slow
-def test_fuzz_run_breaks_no_invariant(perp_program: bytes, record_property: pytest.RecordProperty) -> None:
+def test_fuzz_run_finds_nothing_but_the_known_open_items(perp_program: bytes, record_property: pytest.RecordProperty) -> None:
     report = run_fuzz(SEED, CASES, perp_program=perp_program)
     print("\n" + report.summary())
     record_property("fuzz_counts", {"cases": report.cases, "landed": report.landed,
