@@ -279,7 +279,7 @@ class LiquidatorBot(Bot):
                         "shortfall": cand.shortfall},
             )
             if self.submit(action):
-                own = Margin(own.equity, own.initial_requirement + plan.margin_used, own.maintenance_requirement)
+                own = replace(own, initial_requirement=own.initial_requirement + plan.margin_used)
 
     def derisk(self, own_user: User, states: Mapping[int, MarketState]) -> None:
         """Reduce what we hold with one reduce-only IOC slice per market against the opposite side of the book."""

@@ -4,6 +4,7 @@
    initial     = sum( ceil( ceil(worst * mark / 1e9) * initial bps / 1e4 ) ), worst = the larger of
                  |base + open bids| and |base - open asks| (every resting order filled on its worse side)
    maintenance = sum( ceil( ceil(|base| * mark / 1e9) * maintenance bps / 1e4 ) )
+   maintenance with orders = the same at the worst side (what liquidate_perp holds resting orders to)
    All rounding is against the user. */
 
 #include "pk_program.h"
@@ -39,7 +40,7 @@ pk_compute_margin( SolParameters *p, const pk_user_t *u, const pk_market_t *curr
                    pk_margin_t *out ) {
   if( PK_UNLIKELY( u->collateral > (u64)PK_I64_MAX ) ) return PK_ERR_MATH_OVERFLOW;
   i64 equity = (i64)u->collateral;
-  u64 initial = 0, maintenance = 0;
+  u64 initial = 0, maintenance = 0, maintenance_orders = 0;
   for( u64 i = 0; i < PK_MAX_PERP_POSITIONS; i++ ) {
     const pk_perp_position_t *pos = &u->positions[i];
     int exposed = pos->base_amount != 0 || pos->open_bids != 0 || pos->open_asks != 0;
@@ -68,9 +69,41 @@ pk_compute_margin( SolParameters *p, const pk_user_t *u, const pk_market_t *curr
     u64 worst = pk_abs_u64( with_bids ) > pk_abs_u64( with_asks ) ? pk_abs_u64( with_bids ) : pk_abs_u64( with_asks );
     PK_TRY( pk_requirement( worst, mark, m->params.initial_margin_bps, &initial ) );
     PK_TRY( pk_requirement( pk_abs_u64( pos->base_amount ), mark, m->params.maintenance_margin_bps, &maintenance ) );
+    PK_TRY( pk_requirement( worst, mark, m->params.maintenance_margin_bps, &maintenance_orders ) );
   }
   out->equity = equity;
   out->initial_requirement = initial;
   out->maintenance_requirement = maintenance;
+  out->maintenance_with_orders = maintenance_orders;
   return 0;
+}
+
+/* pk_orders_through_mark_loss sets *loss to what user_key's resting orders in book priced through the
+   mark would lose against it if they all filled: sum( ceil( base * |price - mark| / 1e9 ) ) over its bids
+   above the mark and its asks below it. Margin values a resting order at the mark, but a maker fill is
+   paid at the order's price: this is the part of that price the check must hold equity for. Only the
+   best end of a side can be through the mark (bids ascend, asks descend), and only one side at a time
+   (the book does not cross), so the scan stops at the first order that is not. */
+u64
+pk_orders_through_mark_loss( const pk_orderbook_t *book, const SolPubkey *user_key, u64 mark, u64 *loss ) {
+  u64 sum = 0, part;
+  for( u64 i = book->bid_count; i-- > 0 && book->bids[i].price > mark; ) {
+    if( !pk_pubkey_eq( &book->bids[i].owner, user_key ) ) continue;
+    PK_TRY( pk_mul_div_ceil( book->bids[i].base_amount, book->bids[i].price - mark, PK_BASE_PRECISION, &part ) );
+    PK_TRY( pk_add_u64( sum, part, &sum ) );
+  }
+  for( u64 i = book->ask_count; i-- > 0 && book->asks[i].price < mark; ) {
+    if( !pk_pubkey_eq( &book->asks[i].owner, user_key ) ) continue;
+    PK_TRY( pk_mul_div_ceil( book->asks[i].base_amount, mark - book->asks[i].price, PK_BASE_PRECISION, &part ) );
+    PK_TRY( pk_add_u64( sum, part, &sum ) );
+  }
+  *loss = sum;
+  return 0;
+}
+
+/* pk_equity_less sets *out to equity - loss, failing with PK_ERR_MATH_OVERFLOW past i64. */
+u64
+pk_equity_less( i64 equity, u64 loss, i64 *out ) {
+  if( PK_UNLIKELY( loss > (u64)PK_I64_MAX ) ) return PK_ERR_MATH_OVERFLOW;
+  return pk_sub_i64( equity, (i64)loss, out );
 }

@@ -609,6 +609,18 @@ class InsuranceLimit(ProgramError):
     msg = "The amount exceeds the protocol's share of the insurance fund"
 
 
+class ReduceOnlyWorseThanLiquidation(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6062,
+            "A reduce-only order that leaves the account below maintenance margin (counting its resting orders priced through the mark) would lose more than a liquidation at mark would",
+        )
+
+    code = 6062
+    name = "ReduceOnlyWorseThanLiquidation"
+    msg = "A reduce-only order that leaves the account below maintenance margin (counting its resting orders priced through the mark) would lose more than a liquidation at mark would"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -672,6 +684,7 @@ CustomError = typing.Union[
     CooldownNotElapsed,
     InsufficientShares,
     InsuranceLimit,
+    ReduceOnlyWorseThanLiquidation,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -736,6 +749,7 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6059: CooldownNotElapsed(),
     6060: InsufficientShares(),
     6061: InsuranceLimit(),
+    6062: ReduceOnlyWorseThanLiquidation(),
 }
 
 

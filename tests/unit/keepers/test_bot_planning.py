@@ -98,12 +98,13 @@ def test_the_funding_crank_drains_the_queue_and_prices_first(world: LedgerWorld)
 # -- liquidator ---------------------------------------------------------------------------------------
 def test_capacity_keeps_our_initial_margin() -> None:
     state = MarketState(0, mark_price=100 * QUOTE, initial_margin_bps=1000, maintenance_margin_bps=500)
-    own = Margin(equity=10_000 * QUOTE, initial_requirement=2_000 * QUOTE, maintenance_requirement=1_000 * QUOTE)
+    own = Margin(equity=10_000 * QUOTE, initial_requirement=2_000 * QUOTE, maintenance_requirement=1_000 * QUOTE,
+                 maintenance_with_orders=1_000 * QUOTE)
     # Free 8,000 quote, 80% usable = 6,400. Each base needs 10 quote (+1 unit) of initial margin and earns
     # 1 quote of discount at a liquidator price of 99: 6,400 / (10.000001 - 1) base.
     expected = 6_400 * QUOTE * BASE // (10 * QUOTE + 1 - 1 * QUOTE)
     assert capacity(own, state, 99 * QUOTE, 8_000) == expected
-    assert capacity(Margin(1_000, 2_000, 0), state, 99 * QUOTE, 8_000) == 0
+    assert capacity(Margin(1_000, 2_000, 0, 0), state, 99 * QUOTE, 8_000) == 0
 
 
 def test_a_reward_in_quote_is_priced_in_lamports_at_the_configured_sol_price() -> None:
@@ -139,15 +140,15 @@ def test_a_liquidation_is_planned_at_the_predicted_mark_within_our_capacity(worl
     # notional (10 * mark quote units), which is above 50 quote at any mark over 100.
     assert mark > 100 * QUOTE
     user = _user(world, base=10 * BASE, entry=-10 * mark, collateral=50 * QUOTE)
-    margin = Margin(50 * QUOTE, 10 * mark // 10, 10 * mark // 20)
+    margin = Margin(50 * QUOTE, 10 * mark // 10, 10 * mark // 20, 10 * mark // 20)
     assert margin.liquidatable
     cand = Candidate(Pubkey.new_unique(), margin, margin.maintenance_requirement - margin.equity)
-    rich = Margin(1_000_000 * QUOTE, 0, 0)
+    rich = Margin(1_000_000 * QUOTE, 0, 0, 0)
     plan = plan_liquidation(cand, user, markets, priced, rich, 8_000)
     assert plan is not None and plan.market_index == 0
     assert 0 < plan.expected_base <= 10 * BASE and plan.expected_base % m.params.lot_size == 0
     assert plan.reward_quote > 0 and not plan.crank
-    assert plan_liquidation(cand, user, markets, priced, Margin(0, 0, 0), 8_000) is None  # no free collateral
+    assert plan_liquidation(cand, user, markets, priced, Margin(0, 0, 0, 0), 8_000) is None  # no free collateral
 
 
 # -- settler ------------------------------------------------------------------------------------------
