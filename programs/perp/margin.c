@@ -24,12 +24,19 @@ pk_position_market( SolParameters *p, const pk_market_t *current, u64 first_extr
   PK_FAIL( PK_ERR_MISSING_MARKET_ACCOUNT, PK_NO_ACCOUNT );
 }
 
+/* Adds ceil( notional * bps / 1e4 ) to *acc. */
 static u64
-pk_requirement( u64 base, u64 mark, u16 bps, u64 *acc ) {
-  u64 notional, req;
-  PK_TRY( pk_mul_div_ceil( base, mark, PK_BASE_PRECISION, &notional ) );
+pk_add_share( u64 notional, u16 bps, u64 *acc ) {
+  u64 req;
   PK_TRY( pk_mul_div_ceil( notional, bps, PK_BPS, &req ) );
   return pk_add_u64( *acc, req, acc );
+}
+
+static u64
+pk_requirement( u64 base, u64 mark, u16 bps, u64 *acc ) {
+  u64 notional;
+  PK_TRY( pk_mul_div_ceil( base, mark, PK_BASE_PRECISION, &notional ) );
+  return pk_add_share( notional, bps, acc );
 }
 
 /* pk_compute_margin fills out with the User's equity and requirements. Markets other than `current`
@@ -67,9 +74,11 @@ pk_compute_margin( SolParameters *p, const pk_user_t *u, const pk_market_t *curr
     PK_TRY( pk_add_i64( pos->base_amount, (i64)pos->open_bids, &with_bids ) );
     PK_TRY( pk_sub_i64( pos->base_amount, (i64)pos->open_asks, &with_asks ) );
     u64 worst = pk_abs_u64( with_bids ) > pk_abs_u64( with_asks ) ? pk_abs_u64( with_bids ) : pk_abs_u64( with_asks );
-    PK_TRY( pk_requirement( worst, mark, m->params.initial_margin_bps, &initial ) );
+    u64 worst_notional;
+    PK_TRY( pk_mul_div_ceil( worst, mark, PK_BASE_PRECISION, &worst_notional ) );
+    PK_TRY( pk_add_share( worst_notional, m->params.initial_margin_bps, &initial ) );
+    PK_TRY( pk_add_share( worst_notional, m->params.maintenance_margin_bps, &maintenance_orders ) );
     PK_TRY( pk_requirement( pk_abs_u64( pos->base_amount ), mark, m->params.maintenance_margin_bps, &maintenance ) );
-    PK_TRY( pk_requirement( worst, mark, m->params.maintenance_margin_bps, &maintenance_orders ) );
   }
   out->equity = equity;
   out->initial_requirement = initial;
