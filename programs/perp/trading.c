@@ -171,7 +171,8 @@ pk_match( pk_taker_t *t ) {
 }
 
 /* Equity of the taker's User at the marks, less what its resting orders in this market priced through
-   the mark would lose if filled (pk_orders_through_mark_loss); the margin itself in *margin when asked. */
+   the mark would lose if filled (pk_orders_through_mark_loss) and what its maker fills waiting in the
+   queue lose (pk_queued_fills_loss); the margin itself in *margin when asked. */
 static u64
 pk_adjusted_equity( const pk_taker_t *t, i64 *out, pk_margin_t *margin ) {
   pk_margin_t local;
@@ -179,6 +180,7 @@ pk_adjusted_equity( const pk_taker_t *t, i64 *out, pk_margin_t *margin ) {
   u64 loss;
   PK_TRY( pk_compute_margin( t->p, t->user, t->market, PK_IX_PLACE_ORDER_ACCOUNTS, mg ) );
   PK_TRY( pk_orders_through_mark_loss( t->book, t->user_key, t->market->mark_price, &loss ) );
+  PK_TRY( pk_queued_fills_loss( t->queue, t->user_key, t->market->mark_price, &loss ) );
   return pk_equity_less( mg->equity, loss, out );
 }
 

@@ -69,3 +69,4 @@ class ErrorName(StrEnum):
     InsufficientShares = "InsufficientShares"  # 6060
     InsuranceLimit = "InsuranceLimit"  # 6061
     ReduceOnlyWorseThanLiquidation = "ReduceOnlyWorseThanLiquidation"  # 6062
+    MakerFillsPending = "MakerFillsPending"  # 6063

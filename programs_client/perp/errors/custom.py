@@ -621,6 +621,18 @@ class ReduceOnlyWorseThanLiquidation(ProgramError):
     msg = "A reduce-only order that leaves the account below maintenance margin (counting its resting orders priced through the mark) would lose more than a liquidation at mark would"
 
 
+class MakerFillsPending(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6063,
+            "Maker fills of this User wait in the event queue: crank consume_events first",
+        )
+
+    code = 6063
+    name = "MakerFillsPending"
+    msg = "Maker fills of this User wait in the event queue: crank consume_events first"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -685,6 +697,7 @@ CustomError = typing.Union[
     InsufficientShares,
     InsuranceLimit,
     ReduceOnlyWorseThanLiquidation,
+    MakerFillsPending,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -750,6 +763,7 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6060: InsufficientShares(),
     6061: InsuranceLimit(),
     6062: ReduceOnlyWorseThanLiquidation(),
+    6063: MakerFillsPending(),
 }
 
 
