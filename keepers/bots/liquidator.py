@@ -8,8 +8,11 @@ ages oracles and moves the predicted mark), and on nothing else:
    the program's own rule and capped by the part of our free collateral we may use
    (``max_margin_usage_bps``), budgeting that collateral across the plans of one tick; when the
    oracle moved since the last crank, the liquidation's transaction cranks ``update_prices`` first;
-3. derisk what we took over with reduce-only IOC slices against the book;
-4. resolve the bankruptcies our liquidations leave behind.
+3. cancel, with liquidate_perp and no base to take over, the resting orders of every user that they
+   could take below maintenance (``plan_order_cancellations``): stale orders of a crashed maker are
+   otherwise free options for whoever fills them, and the insurance fund pays the maker's deficit;
+4. derisk what we took over with reduce-only IOC slices against the book;
+5. resolve the bankruptcies our liquidations leave behind.
 """
 
 from __future__ import annotations
@@ -27,8 +30,16 @@ from keepers.bots.mark_price import oracle_accounts
 from keepers.cache import AccountCache
 from keepers.execution.error_policy import ProgramErrorName as E
 from keepers.execution.intents import ActionKind, intent_key
-from keepers.exchange.margin import Margin, MarketState, Position, compute_margin, liquidation_prices, liquidation_size
-from keepers.exchange.margin_scan import Candidate, counted, flat, liquidatable, scan
+from keepers.exchange.margin import (
+    Margin,
+    MarketState,
+    Position,
+    compute_margin,
+    liquidation_prices,
+    liquidation_size,
+    through_mark_loss,
+)
+from keepers.exchange.margin_scan import Candidate, counted, exact_margin, flat, liquidatable, scan
 from keepers.exchange.mark import next_mark
 from keepers.exchange.oracles import RawAccount, Selected, select_price
 from keepers.exchange.pdas import user_pda
@@ -145,6 +156,43 @@ def plan_liquidation(candidate: Candidate, user: User, markets: Mapping[int, Mar
     return LiquidationPlan(candidate.pubkey, target.market_index, cap, size, reward, used, pm.crank)
 
 
+@dataclass(frozen=True)
+class CancelPlan:
+    """Resting orders of ``user`` in ``market_index`` that could take it ``shortfall`` below maintenance."""
+
+    user: Pubkey
+    market_index: int
+    shortfall: int
+
+
+def plan_order_cancellations(users: Mapping[Pubkey, User], books: Mapping[int, Orderbook | None],
+                             states: Mapping[int, MarketState], kept: Container[int] | None = None,
+                             skip: Container[tuple[Pubkey, int]] = ()) -> list[CancelPlan]:
+    """The (user, market) pairs whose resting orders liquidate_perp cancels (pure), largest shortfall first.
+
+    A user's orders in a market are cancellable when its equity less what they would lose if filled at
+    their prices against the mark (``through_mark_loss``) is below maintenance with every order filled
+    on its worse side (``Margin.orders_short``, as liquidation.c decides). ``skip``: pairs a liquidation
+    of this tick already covers (it cancels them too); ``kept``: the markets we act in (None: all).
+    """
+    plans = []
+    for index, book in books.items():
+        state = states.get(index)
+        if book is None or state is None or (kept is not None and index not in kept):
+            continue
+        bids, asks = book.bids[: book.bid_count], book.asks[: book.ask_count]
+        for owner in {o.owner for o in bids} | {o.owner for o in asks}:
+            user = users.get(owner)
+            margin = exact_margin(user, states) if user is not None and (owner, index) not in skip else None
+            if margin is None:
+                continue
+            loss = through_mark_loss(bids, asks, owner, state.mark_price)
+            if margin.orders_short(loss):
+                plans.append(CancelPlan(owner, index, margin.maintenance_with_orders - (margin.equity - loss)))
+    plans.sort(key=lambda c: c.shortfall, reverse=True)
+    return plans
+
+
 ALL_MARKETS_UP_TO = 16  # with this few markets, pass them all: our own account may have changed since the cache saw it
 
 
@@ -233,7 +281,8 @@ class LiquidatorBot(Bot):
         states = {i: p.state for i, p in priced.items()}
         candidates = self.find_candidates(states)
         ctx.metrics.set_liquidatable_users(len(candidates))
-        self.liquidate(candidates, own_user, priced, states)
+        covered = self.liquidate(candidates, own_user, priced, states)
+        self.cancel_stale_orders(own_user, priced, states, covered)
         if self.config.derisk:
             self.derisk(own_user, states)
         for action in bankruptcy_actions(self.name, cache, ctx.program_id, only=self.liquidated, kept=ctx.kept):
@@ -243,13 +292,15 @@ class LiquidatorBot(Bot):
                            and (not flat(user) or user.collateral + sum(p.unsettled_pnl for p in user.positions) < 0)}
 
     def liquidate(self, candidates: list[Candidate], own_user: User, priced: Mapping[int, PricedMarket],
-                  states: Mapping[int, MarketState]) -> None:
-        """Submit liquidations, largest shortfall first, within our free collateral."""
+                  states: Mapping[int, MarketState]) -> set[tuple[Pubkey, int]]:
+        """Submit liquidations, largest shortfall first, within our free collateral; return the (user, market)
+        pairs submitted."""
         cache, ctx = self.ctx.cache, self.ctx
+        submitted: set[tuple[Pubkey, int]] = set()
         try:
             own = compute_margin(own_user.collateral, positions_of(own_user), states)
         except (KeyError, ValueError):
-            return  # one of our markets has no price yet
+            return submitted  # one of our markets has no price yet
         addresses = {i: cache.market_address(i) for i in cache.markets}
         usage = self.config.max_margin_usage_bps
         for cand in candidates:
@@ -279,7 +330,34 @@ class LiquidatorBot(Bot):
                         "shortfall": cand.shortfall},
             )
             if self.submit(action):
-                own = Margin(own.equity, own.initial_requirement + plan.margin_used, own.maintenance_requirement)
+                submitted.add((plan.user, plan.market_index))
+                own = replace(own, initial_requirement=own.initial_requirement + plan.margin_used)
+        return submitted
+
+    def cancel_stale_orders(self, own_user: User, priced: Mapping[int, PricedMarket], states: Mapping[int, MarketState],
+                            covered: set[tuple[Pubkey, int]]) -> None:
+        """Cancel the orders of users they could take below maintenance: liquidate_perp with no base to take
+        over (``plan_order_cancellations``), cranking prices first when the oracle moved."""
+        cache, ctx = self.ctx.cache, self.ctx
+        books = {i: cache.orderbook(i) for i in cache.markets}
+        addresses = {i: cache.market_address(i) for i in cache.markets}
+        skip = covered | {(self.own_address, i) for i in cache.markets}
+        for plan in plan_order_cancellations(cache.users, books, states, ctx.kept, skip):
+            m, user = cache.markets[plan.market_index], cache.users[plan.user]
+            ixs = []
+            if priced[plan.market_index].crank:
+                primary, fallback = oracle_accounts(m)
+                ixs.append(ix.update_prices(plan.market_index, primary, fallback, ctx.program_id))
+            ixs.append(ix.liquidate_perp(ctx.authority, self.own_address, plan.user, plan.market_index, 0,
+                                         other_markets([user, own_user], plan.market_index, addresses), ctx.program_id))
+            self.submit(Action(
+                bot=self.name, kind=ActionKind.CANCEL_STALE_ORDERS,
+                key=intent_key(ActionKind.CANCEL_STALE_ORDERS, user=plan.user, market=plan.market_index,
+                               slot=cache.slot_of(plan.user), mark=states[plan.market_index].mark_price),
+                target=plan.user, instructions=tuple(ixs),
+                expected=frozenset({E.NotLiquidatable, E.NoPositionToLiquidate}), simulate_first=False, urgent=True,
+                detail={"market": plan.market_index, "shortfall": plan.shortfall},
+            ))
 
     def derisk(self, own_user: User, states: Mapping[int, MarketState]) -> None:
         """Reduce what we hold with one reduce-only IOC slice per market against the opposite side of the book."""
@@ -312,7 +390,8 @@ class LiquidatorBot(Bot):
                 target=self.own_address,
                 instructions=(ix.place_order(ctx.authority, self.own_address, i, order,
                                              other_markets([own_user], i, addresses), ctx.program_id),),
-                expected=frozenset({E.ReduceOnlyViolated, E.OrderPriceOutOfBand}), detail={"market": i, "base": size},
+                expected=frozenset({E.ReduceOnlyViolated, E.OrderPriceOutOfBand, E.ReduceOnlyWorseThanLiquidation}),
+                detail={"market": i, "base": size},
             )
             if self.submit(action):
                 self._last_derisk[i] = now
@@ -327,5 +406,5 @@ class LiquidatorBot(Bot):
             self.liquidated.add(result.action.target)
 
 
-__all__ = ["LiquidationPlan", "LiquidatorBot", "PricedMarket", "capacity", "derisk_size", "other_markets", "plan_liquidation",
-           "positions_of", "predicted_states"]
+__all__ = ["CancelPlan", "LiquidationPlan", "LiquidatorBot", "PricedMarket", "capacity", "derisk_size", "other_markets",
+           "plan_liquidation", "plan_order_cancellations", "positions_of", "predicted_states"]

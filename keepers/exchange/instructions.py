@@ -169,8 +169,10 @@ def withdraw(
     sub_id: int = 0,
     program_id: Pubkey = PROGRAM_ID,
     markets: list[Pubkey] = (),  # type: ignore[assignment]
+    orderbooks: list[Pubkey] = (),  # type: ignore[assignment]
 ) -> Instruction:
-    """Withdraw ``amount`` (quote, 1e6) to ``token_account``; ``markets``: those of the user's positions."""
+    """Withdraw ``amount`` (quote, 1e6) to ``token_account``; ``markets``: those of the user's positions;
+    ``orderbooks``: those of the markets where it rests orders."""
     return gen.withdraw(
         {"amount": amount},
         {
@@ -181,7 +183,7 @@ def withdraw(
             "user_token_account": token_account,
         },
         program_id,
-        _readonly(list(markets)),
+        _readonly([*markets, *orderbooks]),
     )
 
 

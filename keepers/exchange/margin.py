@@ -8,7 +8,7 @@ per whole base, ratios in basis points. Rounding is always against the user.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping, Protocol, Sequence
 
 from programs_client.perp.constants import (
     BASE_PRECISION,
@@ -150,6 +150,7 @@ class Margin:
     equity: int
     initial_requirement: int
     maintenance_requirement: int
+    maintenance_with_orders: int  # maintenance at the worst side of the open orders, as initial counts them
 
     @property
     def meets_initial(self) -> bool:
@@ -159,6 +160,12 @@ class Margin:
     def liquidatable(self) -> bool:
         return self.equity < self.maintenance_requirement
 
+    def orders_short(self, order_loss: int) -> bool:
+        """Whether liquidate_perp may cancel the orders of a market whose resting orders priced through the
+        mark would lose ``order_loss`` if filled (``through_mark_loss``): equity less that loss is below the
+        maintenance requirement with every order filled on its worse side."""
+        return self.equity - order_loss < self.maintenance_with_orders
+
 
 def _requirement(base: int, mark: int, bps: int) -> int:
     return ceil_div(ceil_div(base * mark, BASE_PRECISION) * bps, BPS)
@@ -166,7 +173,7 @@ def _requirement(base: int, mark: int, bps: int) -> int:
 
 def compute_margin(collateral: int, positions: Iterable[Position], markets: Mapping[int, MarketState]) -> Margin:
     """Cross margin over ``positions`` at each market's mark price (see programs/perp/margin.c)."""
-    equity, initial, maintenance = collateral, 0, 0
+    equity, initial, maintenance, maintenance_orders = collateral, 0, 0, 0
     for pos in positions:
         exposed = pos.base_amount != 0 or pos.open_bids != 0 or pos.open_asks != 0
         if not exposed and pos.quote_entry_amount == 0 and pos.unsettled_pnl == 0:
@@ -183,7 +190,42 @@ def compute_margin(collateral: int, positions: Iterable[Position], markets: Mapp
         worst = max(abs(_i64(pos.base_amount + _i64(pos.open_bids))), abs(_i64(pos.base_amount - _i64(pos.open_asks))))
         initial += _requirement(worst, m.mark_price, m.initial_margin_bps)
         maintenance += _requirement(abs(pos.base_amount), m.mark_price, m.maintenance_margin_bps)
-    return Margin(_i64(equity), initial, maintenance)
+        maintenance_orders += _requirement(worst, m.mark_price, m.maintenance_margin_bps)
+    return Margin(_i64(equity), initial, maintenance, maintenance_orders)
+
+
+class RestingOrder(Protocol):
+    """The fields of a resting order (the generated ``RestingOrder``) that ``through_mark_loss`` reads."""
+
+    owner: Any
+    price: int
+    base_amount: int
+
+
+def through_mark_loss(bids: Sequence[RestingOrder], asks: Sequence[RestingOrder], owner: object, mark: int) -> int:
+    """What ``owner``'s resting orders priced through ``mark`` would lose against it if they all filled
+    (margin.c ``pk_orders_through_mark_loss``): sum(ceil(base * |price - mark| / 1e9)) over its bids above the
+    mark and asks below it. ``bids`` and ``asks``: a book side's used entries, best last."""
+    loss = 0
+    for o in reversed(bids):
+        if o.price <= mark:
+            break
+        if o.owner == owner:
+            loss += ceil_div(o.base_amount * (o.price - mark), BASE_PRECISION)
+    for o in reversed(asks):
+        if o.price >= mark:
+            break
+        if o.owner == owner:
+            loss += ceil_div(o.base_amount * (mark - o.price), BASE_PRECISION)
+    return loss
+
+
+def reduce_only_floor(adjusted_before: int, base: int, mark: int, liquidation_fee_bps: int) -> int:
+    """The lowest adjusted equity (equity less ``through_mark_loss``) a reduce-only order of ``base`` may leave
+    an account below maintenance with (trading.c ``pk_check_reduce_only_loss``): what a liquidation of the same
+    base at mark would cost, at most the adjusted equity left, plus the rounding slack."""
+    fee_cost = ceil_div(ceil_div(base * mark, BASE_PRECISION) * liquidation_fee_bps, BPS)
+    return adjusted_before - min(fee_cost, max(adjusted_before, 0)) - LIQUIDATION_ROUNDING_SLACK
 
 
 # A liquidation restores equity to LIQUIDATION_TARGET_BPS (150%) of the maintenance requirement

@@ -24,6 +24,7 @@ class ActionKind(StrEnum):
     SETTLE_PNL = "settle_pnl"
     SETTLE_EXPIRED_POSITION = "settle_expired_position"
     LIQUIDATE_PERP = "liquidate_perp"
+    CANCEL_STALE_ORDERS = "cancel_stale_orders"
     DERISK = "derisk"
     RESOLVE_BANKRUPTCY = "resolve_bankruptcy"
     SETTLE_REVENUE = "settle_revenue"
@@ -46,6 +47,7 @@ KEY_FORMATS: dict[ActionKind, KeyFormat] = {
     # Shorter prefixes than the kind: the keys journals already hold.
     ActionKind.SETTLE_EXPIRED_POSITION: KeyFormat("settle_expired", ("user", "market", "slot")),
     ActionKind.LIQUIDATE_PERP: KeyFormat("liquidate", ("user", "market", "slot", "mark")),
+    ActionKind.CANCEL_STALE_ORDERS: KeyFormat("cancel_stale_orders", ("user", "market", "slot", "mark")),
     ActionKind.DERISK: KeyFormat("derisk", ("market", "slot")),
     ActionKind.RESOLVE_BANKRUPTCY: KeyFormat("resolve_bankruptcy", ("user", "market", "slot")),
     ActionKind.SETTLE_REVENUE: KeyFormat("settle_revenue", ("market", "last_settle_ts")),

@@ -76,13 +76,27 @@ pk_ix_liquidate_perp( SolParameters *p ) {
   if( PK_UNLIKELY( m->mark_price == 0 ) ) PK_FAIL( PK_ERR_ORACLE_UNAVAILABLE, MARKET );
 
   pk_margin_t before;
+  u64 order_loss;
+  i64 adjusted;
   PK_TRY( pk_compute_margin( p, l.user, m, PK_IX_LIQUIDATE_PERP_ACCOUNTS, &before ) );
-  if( PK_UNLIKELY( before.equity >= 0 && (u64)before.equity >= before.maintenance_requirement ) )
-    PK_FAIL( PK_ERR_NOT_LIQUIDATABLE, USER );
+  PK_TRY( pk_orders_through_mark_loss( book, p->ka[USER].key, m->mark_price, &order_loss ) );
+  PK_TRY( pk_equity_less( before.equity, order_loss, &adjusted ) );
+  /* Resting orders count as filled at their worst side and at their prices: an account whose orders
+     could take it below maintenance has them cancelled, as its positions would be liquidated. */
+  int positions_short = before.equity < 0 || (u64)before.equity < before.maintenance_requirement;
+  int orders_short = adjusted < 0 || (u64)adjusted < before.maintenance_with_orders;
+  if( PK_UNLIKELY( !orders_short ) ) PK_FAIL( PK_ERR_NOT_LIQUIDATABLE, USER );
   PK_TRY( pk_position_for_market( l.user, m, &l.pos ) );
   PK_TRY( pk_position_settle_funding( l.pos, m ) );
+  u64 resting = (u64)book->bid_count + book->ask_count;
   pk_book_cancel_user( book, p->ka[USER].key, l.pos, m->market_index );
-  if( PK_UNLIKELY( l.pos->base_amount == 0 ) ) PK_FAIL( PK_ERR_NO_POSITION_TO_LIQUIDATE, USER );
+  int cancelled = resting != (u64)book->bid_count + book->ask_count;
+  /* Cancelling alone: orders short but positions not, no base here, or a liquidator asking for no base. */
+  if( !positions_short || l.pos->base_amount == 0 || ( cancelled && PK_ARGS( p, liquidate_perp )->max_base_amount == 0 ) ) {
+    if( PK_UNLIKELY( !cancelled ) )
+      PK_FAIL( positions_short ? PK_ERR_NO_POSITION_TO_LIQUIDATE : PK_ERR_NOT_LIQUIDATABLE, USER );
+    return 0;
+  }
 
   /* The user closes (sells a long, buys back a short); the liquidator takes the other side. */
   u8 user_side = l.pos->base_amount > 0 ? PK_SIDE_ASK : PK_SIDE_BID;

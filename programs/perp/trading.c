@@ -170,6 +170,40 @@ pk_match( pk_taker_t *t ) {
   return 0;
 }
 
+/* Equity of the taker's User at the marks, less what its resting orders in this market priced through
+   the mark would lose if filled (pk_orders_through_mark_loss) and what its maker fills waiting in the
+   queue lose (pk_queued_fills_loss); the margin itself in *margin when asked. */
+static u64
+pk_adjusted_equity( const pk_taker_t *t, i64 *out, pk_margin_t *margin ) {
+  pk_margin_t local;
+  pk_margin_t *mg = margin ? margin : &local;
+  u64 loss;
+  PK_TRY( pk_compute_margin( t->p, t->user, t->market, PK_IX_PLACE_ORDER_ACCOUNTS, mg ) );
+  PK_TRY( pk_orders_through_mark_loss( t->book, t->user_key, t->market->mark_price, &loss ) );
+  PK_TRY( pk_queued_fills_loss( t->queue, t->user_key, t->market->mark_price, &loss ) );
+  return pk_equity_less( mg->equity, loss, out );
+}
+
+/* A reduce-only order skips the initial-margin check so that an under-margined account can still
+   close, but it must not be a way to hand value to a counterparty at the insurance fund's expense. An
+   order that leaves the account below maintenance (counting its orders through the mark) may cost its
+   adjusted equity at most what a liquidation of the same base at mark would:
+   ceil( ceil(base * mark / 1e9) * liquidation fee bps / 1e4 ), and never more than the adjusted equity
+   it had left (a liquidation's fee is paid from equity, a deficit is the insurance fund's), plus
+   PK_LIQUIDATION_ROUNDING_SLACK. Fails with PK_ERR_REDUCE_ONLY_WORSE_THAN_LIQUIDATION otherwise. */
+static u64
+pk_check_reduce_only_loss( const pk_taker_t *t, i64 before, i64 after, u64 base ) {
+  u64 notional, fee_cost;
+  PK_TRY( pk_mul_div_ceil( base, t->market->mark_price, PK_BASE_PRECISION, &notional ) );
+  PK_TRY( pk_mul_div_ceil( notional, t->market->params.liquidation_fee_bps, PK_BPS, &fee_cost ) );
+  u64 left = before > 0 ? (u64)before : 0;
+  u64 allowed = ( fee_cost < left ? fee_cost : left ) + PK_LIQUIDATION_ROUNDING_SLACK;
+  i64 floor;
+  PK_TRY( pk_equity_less( before, allowed, &floor ) );
+  if( PK_UNLIKELY( after < floor ) ) PK_FAIL( PK_ERR_REDUCE_ONLY_WORSE_THAN_LIQUIDATION, IX_ACC( PLACE_ORDER, USER ) );
+  return 0;
+}
+
 u64
 pk_ix_place_order( SolParameters *p ) {
   enum { SIGNER = IX_ACC( PLACE_ORDER, SIGNER ), USER = IX_ACC( PLACE_ORDER, USER ), MARKET = IX_ACC( PLACE_ORDER, MARKET ),
@@ -203,12 +237,15 @@ pk_ix_place_order( SolParameters *p ) {
   PK_TRY( pk_position_settle_funding( t.pos, t.market ) );
 
   t.remaining = t.order->base_amount;
+  i64 adjusted_before = 0;
   if( reduce_only ) {
     u64 limit = pk_reduce_only_limit( t.pos, t.order->side );
     limit -= limit % t.market->params.lot_size;
     if( PK_UNLIKELY( limit == 0 ) ) PK_FAIL( PK_ERR_REDUCE_ONLY_VIOLATED, USER );
     if( t.remaining > limit ) t.remaining = limit;
+    PK_TRY( pk_adjusted_equity( &t, &adjusted_before, PK_NULL ) );
   }
+  u64 accepted = t.remaining;
   PK_TRY( pk_match( &t ) );
 
   u64 resting = 0, order_id = 0;
@@ -228,11 +265,15 @@ pk_ix_place_order( SolParameters *p ) {
     if( PK_UNLIKELY( t.pos->open_orders == 0xff ) ) PK_FAIL( PK_ERR_ORDERBOOK_FULL, USER );
     t.pos->open_orders++;
   }
+  pk_margin_t margin;
+  i64 adjusted;
+  PK_TRY( pk_adjusted_equity( &t, &adjusted, &margin ) );
   if( !reduce_only ) {
-    pk_margin_t margin;
-    PK_TRY( pk_compute_margin( p, t.user, t.market, PK_IX_PLACE_ORDER_ACCOUNTS, &margin ) );
-    if( PK_UNLIKELY( margin.equity < 0 || (u64)margin.equity < margin.initial_requirement ) )
+    if( PK_UNLIKELY( adjusted < 0 || (u64)adjusted < margin.initial_requirement ) )
       PK_FAIL( PK_ERR_INSUFFICIENT_MARGIN, USER );
+  } else if( adjusted < 0 || (u64)adjusted < margin.maintenance_requirement ) {
+    /* the base this order traded or rests: accepted - what neither filled nor rested */
+    PK_TRY( pk_check_reduce_only_loss( &t, adjusted_before, adjusted, accepted - t.remaining + resting ) );
   }
 
   pk_event_order_placed_t ev;

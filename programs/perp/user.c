@@ -113,7 +113,12 @@ pk_ix_withdraw( SolParameters *p ) {
   pk_margin_t margin;
   PK_TRY( pk_compute_margin( p, u, PK_NULL, PK_IX_WITHDRAW_ACCOUNTS, &margin ) );
   u->collateral = previous;
-  if( PK_UNLIKELY( margin.equity < 0 || (u64)margin.equity < margin.initial_requirement ) )
+  /* Collateral that backs the price of orders through the mark stays (their order books come as well). */
+  u64 order_loss;
+  i64 adjusted;
+  PK_TRY( pk_user_orders_loss( p, u, p->ka[USER].key, PK_IX_WITHDRAW_ACCOUNTS, &order_loss ) );
+  PK_TRY( pk_equity_less( margin.equity, order_loss, &adjusted ) );
+  if( PK_UNLIKELY( adjusted < 0 || (u64)adjusted < margin.initial_requirement ) )
     PK_FAIL( PK_ERR_INSUFFICIENT_MARGIN, USER );
 
   PK_EXCHANGE_SIGNER( signer, ex );

@@ -68,3 +68,5 @@ class ErrorName(StrEnum):
     CooldownNotElapsed = "CooldownNotElapsed"  # 6059
     InsufficientShares = "InsufficientShares"  # 6060
     InsuranceLimit = "InsuranceLimit"  # 6061
+    ReduceOnlyWorseThanLiquidation = "ReduceOnlyWorseThanLiquidation"  # 6062
+    MakerFillsPending = "MakerFillsPending"  # 6063

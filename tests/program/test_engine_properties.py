@@ -36,7 +36,16 @@ exact predicted one. After every step:
    BankruptcyResolved, RevenueSettled);
 6. liquidate_perp lands for every target keepers.exchange.margin says is below maintenance (with a position in
    the market) and is refused with NotLiquidatable for every target it says is not: the differential
-   proof of margin.c.
+   proof of margin.c;
+7. a landed order never leaves the insurance fund a deficit: the user's equity less what its orders through
+   the mark would lose if filled stays >= 0 (or, already below, falls by rounding at most), meets initial
+   margin for an ordinary order, and for a reduce-only order left below maintenance fell by no more than a
+   liquidation of the same base at mark would cost;
+8. liquidate_perp on an account whose orders could take it below maintenance (equity less their loss through
+   the mark, against maintenance at their worst side) but whose positions cannot be taken over cancels
+   those orders and changes nothing else;
+9. after a sweep (which also tries each trader in every market where it rests orders), no trader keeps
+   resting orders that could take it below maintenance.
 
 Found (fixed in ae6794d): update_funding while maker fills waited in the event queue was not zero-sum,
 which broke (3); update_funding and resolve_bankruptcy now refuse with EventQueueNotEmpty until the
@@ -75,7 +84,14 @@ from localnet.mock_oracle import (
 )
 from localnet.svm import LocalSvm
 from programs_client.perp.accounts import Exchange, Market, User
-from programs_client.perp.constants import BASE_PRECISION as BASE, BPS, FUNDING_PRECISION, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
+from programs_client.perp.constants import (
+    BASE_PRECISION as BASE,
+    BPS,
+    FUNDING_PRECISION,
+    LIQUIDATION_ROUNDING_SLACK,
+    PRICE_PRECISION as PRICE,
+    QUOTE_PRECISION as QUOTE,
+)
 from programs_client.perp.types import order_type, side
 from tests.program.helpers import IDL_JSON, enum_name, events, field_offset
 from tests.program.oracle_accounts import PriceModel
@@ -105,9 +121,9 @@ MARKET_SPECS = [
 # MathOverflow) fails the test.
 ALLOWED = {
     "deposit": {"ZeroAmount", "InsufficientTokenBalance"},
-    "withdraw": {"ZeroAmount", "InsufficientCollateral", "InsufficientMargin"},
+    "withdraw": {"ZeroAmount", "InsufficientCollateral", "InsufficientMargin", "MakerFillsPending"},
     "place": {"InvalidOrder", "PostOnlyWouldCross", "ReduceOnlyViolated", "OrderbookFull", "EventQueueFull",
-              "InsufficientMargin", "OpenInterestLimit", "OrderPriceOutOfBand"},
+              "InsufficientMargin", "OpenInterestLimit", "OrderPriceOutOfBand", "ReduceOnlyWorseThanLiquidation"},
     "cancel": {"OrderNotFound"},
     "cancel_all": set(),
     "consume": set(),
@@ -325,6 +341,10 @@ class Snap:
     def margin(self, i: int) -> mirror.Margin:
         u = self.users[i]
         return mirror.compute_margin(u.collateral, all_slots(u), self.states())
+
+    def order_loss(self, owner: Pubkey, m: int) -> int:
+        """What owner's resting orders in market m priced through the mark would lose if filled."""
+        return mirror.through_mark_loss(self.books[m].bids, self.books[m].asks, owner, self.markets[m].mark_price)
 
 
 class StepFailure(AssertionError):
@@ -560,9 +580,19 @@ class Engine:
             expect = "InsufficientCollateral"
         else:
             mg = mirror.compute_margin(coll - amount, all_slots(b.users[ui]), b.states())
-            expect = None if mg.equity >= 0 and mg.meets_initial else "InsufficientMargin"
-            event(f"withdraw margin: {'ok' if expect is None else 'short'}")
-        instr = ix.withdraw(u.authority, u.token_account, amount, u.sub_id, markets=self.market_addresses())
+            # the markets where it rests orders: its reservations there, and what its resting orders hold
+            ordered = [(m, position(b.users[ui], m, b.markets[m])) for m in range(self.n)]
+            ordered = [(m, p) for m, p in ordered if p.open_bids or p.open_asks]
+            resting = [(sum(o.base_amount for sd, o in b.books[m].of(u.address) if sd == BID),
+                        sum(o.base_amount for sd, o in b.books[m].of(u.address) if sd == ASK)) for m, _ in ordered]
+            loss = sum(b.order_loss(u.address, m) for m, _ in ordered)
+            if any((p.open_bids, p.open_asks) != r for (_, p), r in zip(ordered, resting)):
+                expect = "MakerFillsPending"  # a maker fill waits in the queue: its loss is not in the position yet
+            else:
+                expect = None if mg.equity - loss >= max(mg.initial_requirement, 0) else "InsufficientMargin"
+            event(f"withdraw margin: {'ok' if expect is None else expect}")
+        instr = ix.withdraw(u.authority, u.token_account, amount, u.sub_id, markets=self.market_addresses(),
+                            orderbooks=[orderbook_pda(m, self.svm.program_id) for m in range(self.n)])
         out, a = self.send("withdraw", [instr], [u.keypair], expect)
         if out.ok:
             evs = events(out)
@@ -590,7 +620,32 @@ class Engine:
         out, a = self.send("place", [instr], [u.keypair], expect)
         if out.ok:
             self.check_place(b, a, out, ui, m, s, price, kind)
+            self.check_order_backed(b, a, out, ui, m, reduce_only)
         self.commit(a)
+
+    def check_order_backed(self, b: Snap, a: Snap, out: Landed, ui: int, m: int, reduce_only: bool) -> None:
+        """(7) A landed order never leaves a deficit for the insurance fund: equity less what the user's orders
+        through the mark would lose if filled (its "adjusted" equity) stays >= 0, or, already below zero, does
+        not fall further than rounding; a reduce-only one left below maintenance cost no more than a
+        liquidation of the same base at mark (and at most the adjusted equity it had)."""
+        addr = self.users[ui].address
+        mb, ma = b.margin(ui), a.margin(ui)
+        before, after = mb.equity - b.order_loss(addr, m), ma.equity - a.order_loss(addr, m)
+        assert after >= min(before, 0) - LIQUIDATION_ROUNDING_SLACK, (
+            f"order left adjusted equity {after} (before {before}): a deficit for the insurance fund")
+        if not reduce_only:
+            assert after >= ma.initial_requirement, f"order left adjusted equity {after} < initial {ma.initial_requirement}"
+            event("order: backed at initial margin")
+            if a.order_loss(addr, m):
+                STATS["order: resting through the mark, backed"] += 1
+        elif after < ma.maintenance_requirement:
+            evs = events(out)
+            traded = sum(e.base_amount for n, e in evs if n == "FillEvent") + evs[-1][1].base_amount
+            mk = b.markets[m]
+            floor = mirror.reduce_only_floor(before, traded, mk.mark_price, mk.params.liquidation_fee_bps)
+            assert after >= floor, f"reduce-only order below maintenance left {after} < liquidation floor {floor}"
+            event("order: reduce-only below maintenance, within the liquidation's cost")
+            STATS["order: reduce-only below maintenance, within the liquidation's cost"] += 1
 
     def check_place(self, b: Snap, a: Snap, out: Landed, ui: int, m: int, s: int, price: int, kind: str) -> None:
         addr = self.users[ui].address
@@ -665,6 +720,37 @@ class Engine:
         else:
             base = self.size_for(ui, m, price, lev10)
         self.place(ui, m, s, price, base, kind, reduce_only)
+
+    def band_price(self, m: int, s: int, depth_pct: int) -> int:
+        """A price depth_pct% above (s == BID) or below the mark, on the tick grid and inside the +-50% band."""
+        mk = self.snap.markets[m]
+        tick, mark = mk.params.tick_size, mk.mark_price
+        if s == BID:
+            return (mark + mark * depth_pct // 100) // tick * tick
+        return max(tick, ceil_div(mark - mark * depth_pct // 100, tick) * tick)
+
+    def dump(self, ui: int, m: int, depth_pct: int, kind: str) -> None:
+        """The reduce-only exploit: an accomplice (the well-funded liquidator's account) bids depth_pct% below
+        the mark (asks above it for a short) and a trader holding base (``ui`` picks one) closes its whole
+        position into that order with a reduce-only order."""
+        accomplice = self.li
+        self.drain(m)  # queued maker fills become positions
+        holders = [i for i in range(self.nt) if position(self.snap.users[i], m, self.snap.markets[m]).base_amount]
+        if not holders:
+            return
+        ui = holders[ui % len(holders)]
+        p = position(self.snap.users[ui], m, self.snap.markets[m])
+        STATS["dump"] += 1
+        close = ASK if p.base_amount > 0 else BID
+        price = self.band_price(m, close, depth_pct)
+        self.place(accomplice, m, 1 - close, price, abs(p.base_amount), "Limit", False)
+        self.place(ui, m, close, price, abs(p.base_amount), kind, True)
+
+    def through(self, ui: int, m: int, s: int, depth_pct: int, lev10: int) -> None:
+        """The maker exploit: a resting order priced depth_pct% through the mark (a bid above it, an ask below),
+        there for an accomplice to fill."""
+        price = self.band_price(m, s, depth_pct)
+        self.place(ui, m, s, price, self.size_for(ui, m, price, lev10), "Limit", False)
 
     def quote(self, ui: int, m: int, k: int, skew: int, lev10: int) -> None:
         """A market maker's two-sided quote, k steps of 0.2% either side of the mark moved by skew steps
@@ -871,37 +957,55 @@ class Engine:
         drain the event queues and resolve the bankruptcy of every flagged flat trader."""
         for target in range(self.nt):
             self.liquidate_user(target, mpick, 0)
+            # (9) and in every market where it rests orders: afterwards none of them could take it below maintenance
+            for m in range(self.n):
+                if not self.snap.books[m].of(self.users[target].address):
+                    continue
+                refused = self.liquidate_user(target, mpick, 0, market=m)
+                s = self.snap
+                if refused != "InsufficientMargin" and s.books[m].of(self.users[target].address):
+                    assert not s.margin(target).orders_short(s.order_loss(self.users[target].address, m)), (
+                        f"user{target}'s orders in market {m} are short after a sweep")
         flagged = [i for i in range(self.nt) if self.snap.users[i].flags & FLAG_BANKRUPT and is_flat(self.snap.users[i])]
         if flagged:
             self.drain()
         for target in flagged:
             self.resolve_bankruptcy(target, mpick)
 
-    def liquidate_user(self, target: int, mpick: int, maxsel: int) -> None:
+    def liquidate_user(self, target: int, mpick: int, maxsel: int, market: int | None = None) -> str | None:
+        """liquidate_perp of ``target`` in ``market`` (default: one where it holds base, picked by ``mpick``), with
+        the outcome predicted by keepers.exchange.margin; returns the error name, None when it landed."""
         b = self.snap
         states = b.states()
         mg = b.margin(target)
         tu = b.users[target]
         held_in = [m for m in range(self.n) if (si := slot_of(tu, m)) is not None and tu.positions[si].base_amount]
-        m = held_in[mpick % len(held_in)] if held_in else mpick % self.n
+        m = market if market is not None else held_in[mpick % len(held_in)] if held_in else mpick % self.n
         mk, mp = b.markets[m], b.markets[m].params
         ms = states[m]
 
         ui_slot, pos = position_slot(tu, m, mk)
         held = abs(pos.base_amount)
-        max_base = [U64_MAX, I64_MAX, held // 2, mp.lot_size - 1, mp.min_order_size][maxsel]
+        max_base = [U64_MAX, I64_MAX, held // 2, mp.lot_size - 1, mp.min_order_size, 0][maxsel]
+        order_loss = b.order_loss(self.users[target].address, m)
+        orders_short = mg.orders_short(order_loss)
         self.log.append(f"liquidate user{target} m{m} max {max_base} (equity {mg.equity}, maintenance "
-                        f"{mg.maintenance_requirement}, base {pos.base_amount})")
-        event(f"liquidate target {'below' if mg.liquidatable else 'above'} maintenance")
+                        f"{mg.maintenance_requirement}, with orders {mg.maintenance_with_orders}, order loss {order_loss}, "
+                        f"base {pos.base_amount})")
+        event(f"liquidate target {'below' if mg.liquidatable else 'orders short' if orders_short else 'above'} maintenance")
 
         # What liquidate_perp must do, from keepers.exchange.margin.
         want: dict[str, Any] = {}
         expect: Any
-        if not mg.liquidatable:
+        rest = b.books[m].of(self.users[target].address)
+        if not orders_short:
             expect = "NotLiquidatable"
+        elif not mg.liquidatable or pos.base_amount == 0 or (rest and max_base == 0):
+            # cancelling alone: the orders are short but the positions are not, or there is nothing to take over
+            expect = None if rest else "NoPositionToLiquidate" if mg.liquidatable else "NotLiquidatable"
+            want = {"cancel_only": True, "cancelled": len(rest)}
         else:
             pos = mirror.settle_funding(pos, ms)
-            rest = b.books[m].of(self.users[target].address)
             ob, oa, oo = pos.open_bids, pos.open_asks, pos.open_orders
             for s, o in rest:
                 if s == BID:
@@ -946,7 +1050,20 @@ class Engine:
         instr = ix.liquidate_perp(liq.authority, liq.address, self.users[target].address, m, max_base,
                                   self.market_addresses(exclude=m))
         out, a = self.send("liquidate", [instr], [liq.keypair], expect)
-        if out.ok:
+        if out.ok and want.get("cancel_only"):
+            # (8) the liquidator cancels the orders of an account they could take below maintenance; nothing else moves
+            evs = events(out)
+            assert [n for n, _ in evs] == ["OrderCancelled"] * want["cancelled"]
+            assert a.books[m].of(self.users[target].address) == []
+            pa = position(a.users[target], m, a.markets[m])
+            pb = position(tu, m, mk)
+            assert (pa.base_amount, pa.quote_entry_amount) == (pb.base_amount, pb.quote_entry_amount)
+            assert a.users[target].collateral == tu.collateral and a.users[target].flags == tu.flags
+            assert all_slots(a.users[self.li]) == all_slots(b.users[self.li])
+            assert (a.markets[m].fee_pool, a.markets[m].pnl_pool) == (mk.fee_pool, mk.pnl_pool)
+            event("liquidation: orders cancelled only")
+            STATS["liquidation: orders cancelled only"] += 1
+        elif out.ok:
             # (6) and (5): the program did what keepers.exchange.margin predicts
             assert all_slots(a.users[target]) == want["ups"], f"liquidated user{target} positions"
             assert all_slots(a.users[self.li]) == want["lps"], "liquidator positions"
@@ -972,6 +1089,7 @@ class Engine:
             assert d == (-ev.base_amount if want["side"] == ASK else ev.base_amount)
             event("liquidation: " + ("bankrupt" if after.equity < 0 else "still short" if after.liquidatable else "restored"))
         self.commit(a)
+        return None if out.ok else out.error_name  # type: ignore[union-attr]
 
     def resolve_bankruptcy(self, pick: int, mpick: int) -> None:
         b = self.snap
@@ -1071,6 +1189,10 @@ class Engine:
             if maker % nt == taker % nt:
                 taker += 1
             self.trade(maker % nt, taker % nt, m % n, s, k, lev10)
+        elif op == "dump":
+            self.dump(a[0] % nt, a[1] % n, a[2], a[3])
+        elif op == "through":
+            self.through(a[0] % nt, a[1] % n, *a[2:])
         elif op == "quote":
             self.quote(a[0] % nt, a[1] % n, a[2], a[3], a[4])
         elif op == "cancel":
@@ -1124,6 +1246,9 @@ ACTION = {
         st.sampled_from(["Limit", "Limit", "Limit", "IOC", "PostOnly", "Market"]), st.sampled_from([False] * 4 + [True]),
     ),
     "trade": st.tuples(st.just("trade"), users_, users_, markets_, sides_, near, levs),
+    "dump": st.tuples(st.just("dump"), users_, markets_, st.sampled_from([3, 10, 25, 50]),
+                      st.sampled_from(["IOC", "Limit"])),
+    "through": st.tuples(st.just("through"), users_, markets_, sides_, st.sampled_from([2, 10, 25, 50]), levs),
     "quote": st.tuples(st.just("quote"), users_, markets_, st.integers(1, 10), st.integers(-6, 6), st.sampled_from([5, 20, 40])),
     "cancel": st.tuples(st.just("cancel"), users_, markets_, st.integers(0, 99)),
     "cancel_all": st.tuples(st.just("cancel_all"), users_, markets_),
@@ -1136,13 +1261,13 @@ ACTION = {
     "funding": st.tuples(st.just("funding"), markets_, st.sampled_from([True, True, False])),
     "settle_funding": st.tuples(st.just("settle_funding"), users_),
     "settle_pnl": st.tuples(st.just("settle_pnl"), users_, markets_),
-    "liquidate": st.tuples(st.just("liquidate"), st.integers(0, 9), st.integers(0, 1), st.sampled_from([0, 0, 0, 1, 2, 3, 4])),
+    "liquidate": st.tuples(st.just("liquidate"), st.integers(0, 9), st.integers(0, 1), st.sampled_from([0, 0, 0, 1, 2, 3, 4, 5])),
     "sweep": st.tuples(st.just("sweep"), st.integers(0, 1)),
     "bankruptcy": st.tuples(st.just("bankruptcy"), st.integers(0, 9), st.integers(0, 1)),
     "revenue": st.tuples(st.just("revenue"), markets_),
 }
 WEIGHTS = {
-    "deposit": 1, "withdraw": 2, "order": 5, "trade": 7, "quote": 4, "cancel": 1, "cancel_all": 1, "consume": 4, "oracle": 6,
+    "deposit": 1, "withdraw": 2, "order": 5, "trade": 7, "dump": 3, "through": 2, "quote": 4, "cancel": 1, "cancel_all": 1, "consume": 4, "oracle": 6,
     "crank": 1, "advance": 4, "funding": 3, "settle_funding": 1, "settle_pnl": 2, "liquidate": 3, "sweep": 3, "bankruptcy": 3,
     "revenue": 1,
 }

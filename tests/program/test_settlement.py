@@ -15,8 +15,8 @@ from keepers.exchange.margin import ASK, BID, MarketState, Position, apply_fill,
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.types import side
-from tests.program.helpers import single_event
-from tests.program.oracle_accounts import market, priced_market, trade, user
+from tests.program.helpers import set_market_prices, single_event
+from tests.program.oracle_accounts import market, priced_market, take, trade, user
 
 PARAMS = default_market_params()
 
@@ -44,7 +44,8 @@ class Book:
         return self.positions.get(bytes(u.address), Position(market_index=self.index))
 
     def fill(
-        self, maker: LocalUser, taker: LocalUser, taker_side: side.SideKind, price: int, base: int
+        self, maker: LocalUser, taker: LocalUser, taker_side: side.SideKind, price: int, base: int,
+        maker_reduce_only: bool = False,
     ) -> None:
         ms = self.ms()
         t_side = BID if isinstance(taker_side, side.Bid) else ASK
@@ -58,7 +59,13 @@ class Book:
         self.positions[bytes(maker.address)] = replace(
             m, unsettled_pnl=m.unsettled_pnl + maker_rebate(base, price)
         )
-        trade(self.exchange, maker, taker, self.index, taker_side, price, base)
+        if maker_reduce_only:
+            order = ix.order_args(side.Ask() if t_side == BID else side.Bid(), price, base, reduce_only=True)
+            self.exchange.svm.send_ok([ix.place_order(maker.authority, maker.address, self.index, order)], [maker.keypair])
+            assert take(self.exchange, taker, self.index, taker_side, price, base).ok
+            self.exchange.svm.send_ok([ix.consume_events(self.index, [maker.address], 16)])
+        else:
+            trade(self.exchange, maker, taker, self.index, taker_side, price, base)
         for u in (maker, taker):
             assert self.onchain(u) == self.pos(u)
 
@@ -109,8 +116,10 @@ def test_loss_is_bounded_by_collateral_and_profit_by_the_pool(exchange: LocalExc
     winner = exchange.add_user(deposit=500 * QUOTE)
     book = Book(exchange, index)
     book.fill(loser, winner, side.Bid(), 100 * PRICE, 10 * BASE)  # loser short 10 @ 100 (maker)
-    # the loser's bid far above the mark fills: it buys back at 130, a 300 loss on 200 collateral
-    book.fill(loser, winner, side.Ask(), 130 * PRICE, 10 * BASE)
+    # the price jumps to 130 and the loser buys back there: a 300 loss on 200 collateral. Below zero
+    # already, it can only close at the mark (a reduce-only order no worse than a liquidation).
+    set_market_prices(exchange.svm, exchange.market_address(index), 130 * PRICE)
+    book.fill(loser, winner, side.Ask(), 130 * PRICE, 10 * BASE, maker_reduce_only=True)
     lp, wp = book.pos(loser), book.pos(winner)
     assert (lp.base_amount, wp.base_amount) == (0, 0)
     assert lp.unsettled_pnl < -200 * QUOTE and wp.unsettled_pnl > 200 * QUOTE

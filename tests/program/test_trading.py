@@ -1148,8 +1148,9 @@ def test_open_order_totals_cannot_wrap_past_i64(t: Trading) -> None:
     expect_error(t.place(a, BID, TICK, biggest), custom.InvalidOrder)
     assert t.position(a).open_bids == biggest
     # The one bid that rests still needs its margin: only the collateral above it (`required`) can leave.
+    book = orderbook_pda(0, t.ex.program_id)
     out = t.send([ix.withdraw(a.authority, a.token_account, required + QUOTE, program_id=t.ex.program_id,
-                              markets=[t.ex.market_address(0)])], [a.keypair])
+                              markets=[t.ex.market_address(0)], orderbooks=[book])], [a.keypair])
     expect_error(out, custom.InsufficientMargin)
     landed(t.send([ix.withdraw(a.authority, a.token_account, required - QUOTE, program_id=t.ex.program_id,
-                               markets=[t.ex.market_address(0)])], [a.keypair]))
+                               markets=[t.ex.market_address(0)], orderbooks=[book])], [a.keypair]))

@@ -29,11 +29,14 @@ def taker_fee(quote: int) -> int:
 
 
 def withdraw(exchange: LocalExchange, u: LocalUser, amount: int, markets: list[int]) -> Outcome:
+    """withdraw, passing each of ``markets`` with its order book."""
     addrs = [exchange.market_address(i) for i in markets]
+    books = [market(exchange, i).orderbook for i in markets]
     return exchange.svm.send(
         [
             ix.withdraw(
-                u.authority, u.token_account, amount, program_id=exchange.program_id, markets=addrs
+                u.authority, u.token_account, amount, program_id=exchange.program_id, markets=addrs,
+                orderbooks=books,
             )
         ],
         [u.keypair],

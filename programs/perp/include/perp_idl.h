@@ -1263,5 +1263,7 @@ PK_STATIC_ASSERT( sizeof( pk_event_insurance_stake_changed_t ) == 80, "Insurance
 #define PK_ERR_COOLDOWN_NOT_ELAPSED 6059ULL
 #define PK_ERR_INSUFFICIENT_SHARES 6060ULL
 #define PK_ERR_INSURANCE_LIMIT 6061ULL
+#define PK_ERR_REDUCE_ONLY_WORSE_THAN_LIQUIDATION 6062ULL
+#define PK_ERR_MAKER_FILLS_PENDING 6063ULL
 
 #endif /* HEADER_pk_programs_perp_include_perp_idl_h */

@@ -165,9 +165,14 @@ typedef struct {
   i64 equity;                  /* collateral + unrealised + unsettled PnL + unsettled funding (1e6) */
   u64 initial_requirement;     /* with open-order reservations at their worst side */
   u64 maintenance_requirement; /* positions only */
+  u64 maintenance_with_orders; /* with open-order reservations at their worst side */
 } pk_margin_t;
 u64 pk_compute_margin( SolParameters *p, const pk_user_t *u, const pk_market_t *current, u64 first_extra,
                        pk_margin_t *out );
+u64 pk_orders_through_mark_loss( const pk_orderbook_t *book, const SolPubkey *user_key, u64 mark, u64 *loss );
+u64 pk_queued_fills_loss( const pk_event_queue_t *queue, const SolPubkey *user_key, u64 mark, u64 *loss );
+u64 pk_user_orders_loss( SolParameters *p, const pk_user_t *u, const SolPubkey *user_key, u64 first_extra, u64 *loss );
+u64 pk_equity_less( i64 equity, u64 loss, i64 *out );
 
 /* orderbook.c */
 u64  pk_book_insert( pk_orderbook_t *book, u8 side, const pk_resting_order_t *order );

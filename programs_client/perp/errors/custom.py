@@ -609,6 +609,30 @@ class InsuranceLimit(ProgramError):
     msg = "The amount exceeds the protocol's share of the insurance fund"
 
 
+class ReduceOnlyWorseThanLiquidation(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6062,
+            "A reduce-only order that leaves the account below maintenance margin (counting its resting orders priced through the mark) would lose more than a liquidation at mark would",
+        )
+
+    code = 6062
+    name = "ReduceOnlyWorseThanLiquidation"
+    msg = "A reduce-only order that leaves the account below maintenance margin (counting its resting orders priced through the mark) would lose more than a liquidation at mark would"
+
+
+class MakerFillsPending(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6063,
+            "Maker fills of this User wait in the event queue: crank consume_events first",
+        )
+
+    code = 6063
+    name = "MakerFillsPending"
+    msg = "Maker fills of this User wait in the event queue: crank consume_events first"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -672,6 +696,8 @@ CustomError = typing.Union[
     CooldownNotElapsed,
     InsufficientShares,
     InsuranceLimit,
+    ReduceOnlyWorseThanLiquidation,
+    MakerFillsPending,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -736,6 +762,8 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6059: CooldownNotElapsed(),
     6060: InsufficientShares(),
     6061: InsuranceLimit(),
+    6062: ReduceOnlyWorseThanLiquidation(),
+    6063: MakerFillsPending(),
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from solders.pubkey import Pubkey
@@ -16,7 +17,14 @@ from keepers.exchange import instructions as ix
 from keepers.bots.drain import Drain
 from keepers.bots.funding import funding_action, funding_due, next_funding_ts
 from keepers.bots.insurance import coverage_ratio, sweep_due
-from keepers.bots.liquidator import capacity, derisk_size, plan_liquidation, predicted_states, reward_lamports
+from keepers.bots.liquidator import (
+    capacity,
+    derisk_size,
+    plan_liquidation,
+    plan_order_cancellations,
+    predicted_states,
+    reward_lamports,
+)
 from keepers.bots.mark_price import check_prices, oracle_accounts
 from keepers.bots.settler import plan_user_settlements
 from keepers.exchange.margin import Margin, MarketState
@@ -98,12 +106,13 @@ def test_the_funding_crank_drains_the_queue_and_prices_first(world: LedgerWorld)
 # -- liquidator ---------------------------------------------------------------------------------------
 def test_capacity_keeps_our_initial_margin() -> None:
     state = MarketState(0, mark_price=100 * QUOTE, initial_margin_bps=1000, maintenance_margin_bps=500)
-    own = Margin(equity=10_000 * QUOTE, initial_requirement=2_000 * QUOTE, maintenance_requirement=1_000 * QUOTE)
+    own = Margin(equity=10_000 * QUOTE, initial_requirement=2_000 * QUOTE, maintenance_requirement=1_000 * QUOTE,
+                 maintenance_with_orders=1_000 * QUOTE)
     # Free 8,000 quote, 80% usable = 6,400. Each base needs 10 quote (+1 unit) of initial margin and earns
     # 1 quote of discount at a liquidator price of 99: 6,400 / (10.000001 - 1) base.
     expected = 6_400 * QUOTE * BASE // (10 * QUOTE + 1 - 1 * QUOTE)
     assert capacity(own, state, 99 * QUOTE, 8_000) == expected
-    assert capacity(Margin(1_000, 2_000, 0), state, 99 * QUOTE, 8_000) == 0
+    assert capacity(Margin(1_000, 2_000, 0, 0), state, 99 * QUOTE, 8_000) == 0
 
 
 def test_a_reward_in_quote_is_priced_in_lamports_at_the_configured_sol_price() -> None:
@@ -139,15 +148,38 @@ def test_a_liquidation_is_planned_at_the_predicted_mark_within_our_capacity(worl
     # notional (10 * mark quote units), which is above 50 quote at any mark over 100.
     assert mark > 100 * QUOTE
     user = _user(world, base=10 * BASE, entry=-10 * mark, collateral=50 * QUOTE)
-    margin = Margin(50 * QUOTE, 10 * mark // 10, 10 * mark // 20)
+    margin = Margin(50 * QUOTE, 10 * mark // 10, 10 * mark // 20, 10 * mark // 20)
     assert margin.liquidatable
     cand = Candidate(Pubkey.new_unique(), margin, margin.maintenance_requirement - margin.equity)
-    rich = Margin(1_000_000 * QUOTE, 0, 0)
+    rich = Margin(1_000_000 * QUOTE, 0, 0, 0)
     plan = plan_liquidation(cand, user, markets, priced, rich, 8_000)
     assert plan is not None and plan.market_index == 0
     assert 0 < plan.expected_base <= 10 * BASE and plan.expected_base % m.params.lot_size == 0
     assert plan.reward_quote > 0 and not plan.crank
-    assert plan_liquidation(cand, user, markets, priced, Margin(0, 0, 0), 8_000) is None  # no free collateral
+    assert plan_liquidation(cand, user, markets, priced, Margin(0, 0, 0, 0), 8_000) is None  # no free collateral
+
+
+def test_orders_that_could_take_their_owner_below_maintenance_are_planned_for_cancellation(world: LedgerWorld) -> None:
+    maker, other = Pubkey.new_unique(), Pubkey.new_unique()
+    u = _user(world, collateral=100 * QUOTE)
+    positions = list(u.positions)
+    positions[0] = PerpPosition(0, 0, 0, 10 * BASE, 0, 0, 0, 1, [0] * 5)  # one resting bid of 10 base
+    users = {maker: replace(u, positions=positions), other: replace(u, collateral=10**6 * QUOTE)}
+    order = SimpleNamespace(owner=maker, price=100 * QUOTE, base_amount=10 * BASE)
+    theirs = SimpleNamespace(owner=other, price=99 * QUOTE, base_amount=BASE)
+    book = SimpleNamespace(bids=[theirs, order], bid_count=2, asks=[], ask_count=0)
+
+    def at(mark: int) -> dict[int, MarketState]:
+        return {0: MarketState(0, mark_price=mark, initial_margin_bps=1000, maintenance_margin_bps=500)}
+
+    # At mark 100 the bid loses nothing: equity 100 meets maintenance 5% of 10 * 100 = 50.
+    assert plan_order_cancellations(users, {0: book}, at(100 * QUOTE)) == []
+    # At mark 70, filled, it would lose 10 * 30 = 300: equity 100 - 300 against 35 of maintenance.
+    [plan] = plan_order_cancellations(users, {0: book}, at(70 * QUOTE))
+    assert (plan.user, plan.market_index, plan.shortfall) == (maker, 0, 35 * QUOTE + 200 * QUOTE)
+    # ... unless a liquidation covers the pair already, or we do not act in that market.
+    assert plan_order_cancellations(users, {0: book}, at(70 * QUOTE), skip={(maker, 0)}) == []
+    assert plan_order_cancellations(users, {0: book}, at(70 * QUOTE), kept=frozenset({1})) == []
 
 
 # -- settler ------------------------------------------------------------------------------------------

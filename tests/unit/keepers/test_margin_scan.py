@@ -237,7 +237,7 @@ def test_a_hand_computed_user_near_maintenance() -> None:
     assert res.maintenance.tolist() == [50 * Q, 50 * Q]
     assert res.initial.tolist() == [100 * Q, 100 * Q]
     [c] = liquidatable(cols, markets, users)
-    assert c.pubkey == under and c.shortfall == 1 and c.margin == Margin(50 * Q - 1, 100 * Q, 50 * Q)
+    assert c.pubkey == under and c.shortfall == 1 and c.margin == Margin(50 * Q - 1, 100 * Q, 50 * Q, 50 * Q)
 
 
 def test_products_beyond_int64_are_valued() -> None:

@@ -8,6 +8,8 @@
 - Scheduling: the liquidator ticks first on an oracle update; a burst of user changes reads the
   insurance vault once; a user that falls below maintenance on its own is found without a full scan;
   the Clock is polled only on a chain whose slot notifications can stop, while they are quiet.
+- Stale orders: the liquidator cancels the resting bid of a user with no position once a price fall
+  would leave it below zero if filled.
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ from keepers.execution.pipeline import STALE_HOLD_S, Action, TxPipeline
 from keepers.observability.metrics import Health
 from keepers.runtime import SYSVAR_CLOCK, Keeper
 from localnet.build import build_program
-from programs_client.perp.accounts import Market, User
+from programs_client.perp.accounts import Market, Orderbook, User
+from programs_client.perp.types import order_type, side
 from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world, users_of
+from sim.traders import to_lots, to_ticks
 from tests.unit.keepers.support import in_process_config
 
 SETTINGS = ScenarioSettings(users=12, crash_at=20, crash_drop=0.14, seconds_per_slot=60, funding_period_s=600,
@@ -443,3 +447,48 @@ def test_the_clock_is_polled_only_while_slot_notifications_that_can_stop_are_qui
         assert slots * gap_s * 0.8 <= clock_reads <= slots * (gap_s + 2) * 1.1, clock_reads
     else:  # read once at start and once per slot: never polled
         assert clock_reads == 1 + slots, clock_reads
+
+
+async def test_the_liquidator_cancels_the_stale_orders_of_an_account_with_only_orders(world: LedgerWorld,
+                                                                                      tmp_path: Path) -> None:
+    """A user with no position rests a 9x bid just below the mark; its keeper is gone and the price falls 15%.
+    Filled now, the bid would leave it below zero (liquidate_perp used to refuse it: no position). The
+    liquidator cranks the price and cancels the bid with liquidate_perp (no base), and nothing else moves."""
+    for _ in range(2):  # the maker quotes; no taker has opened yet
+        world.scenario.step(world.ledger.advance_slot())
+    dep, ledger = world.dep, world.ledger
+    taker = world.scenario.takers[-1]
+    m0 = _market(world, 0)
+    user0 = User.decode(bytes(ledger.get_account(taker.address).data))
+    assert not any(p.base_amount or p.open_bids for p in user0.positions)
+    mark = m0.mark_price / 1e6
+    price = to_ticks(mark * 0.97, m0.params)
+    base = to_lots(9 * user0.collateral / price, m0.params)
+    order = ix.order_args(side.Bid(), price, base, order_type.Limit())
+    out = ledger.send([ix.place_order(taker.keypair.pubkey(), taker.address, 0, order, [], dep.program_id)], [taker.keypair],
+                      taker.keypair)
+    assert out.ok, out
+    authority = dep.oracle_authority
+    assert ledger.send(dep.markets[0].oracles.write_ixs(authority.pubkey(), mark * 0.85), [authority], authority).ok
+
+    def bid_left() -> bool:
+        book = Orderbook.decode(bytes(ledger.get_account(m0.orderbook).data))
+        return any(o.owner == taker.address for o in book.bids[: book.bid_count])
+
+    assert bid_left()
+    keeper, chain = _keeper(world, tmp_path, bots=("liquidator",))
+    await keeper.start()
+    try:
+        for _ in range(300):  # bounded: 3 s
+            if keeper.pipeline.outcomes.get(("cancel_stale_orders", "landed"), 0):
+                break
+            await asyncio.sleep(0.01)
+        assert keeper.pipeline.outcomes.get(("cancel_stale_orders", "landed"), 0) == 1
+        assert not bid_left()
+        user1 = User.decode(bytes(ledger.get_account(taker.address).data))
+        assert user1.collateral == user0.collateral
+        assert not any(p.base_amount or p.open_bids or p.open_orders for p in user1.positions)
+        assert _market(world, 0).mark_price < m0.mark_price  # the cancellation's transaction cranked the price first
+    finally:
+        await keeper.stop()
+        await chain.close()
