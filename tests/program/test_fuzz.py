@@ -27,8 +27,6 @@ CASES = 8_000
 # test_fuzz_findings.py (xfail, strict). Remove an entry once its fix is merged: the run must then be clean
 # of it.
 KNOWN_OPEN = {
-    "attacker account left in bad debt by a reduce-only fill": "item 1",
-    "attacker account left in bad debt by a maker fill": "item 2",
     "attacker account left in bad debt by a liquidation of an account below zero": "item 8",
 }
 
@@ -80,7 +78,7 @@ def test_the_checks_see_what_an_exploit_would_do(perp_program: bytes) -> None:
 
     checker.violations.clear()
     apply("withdraw", ix.withdraw(w.victim.authority, w.victim.token_account, 1_000 * QUOTE, 0, pid,
-                                  [m.market for m in w.markets]), w.victim.keypair)
+                                  [m.market for m in w.markets], [m.orderbook for m in w.markets]), w.victim.keypair)
     assert {v.check for v in checker.violations} == {"victim value down"}
 
     checker.violations.clear()

@@ -52,7 +52,6 @@ def _equity(exchange: LocalExchange, u: LocalUser) -> int:
                                  {0: market}).equity
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 item 1: a reduce-only fill skips the margin check")
 def test_a_reduce_only_close_at_the_band_edge_does_not_leave_the_account_below_zero(exchange: LocalExchange) -> None:
     attacker, accomplice, _ = _setup(exchange)
     assert _place(exchange, accomplice, side.Ask(), MARK, order_type.Limit()).ok
@@ -66,27 +65,26 @@ def test_a_reduce_only_close_at_the_band_edge_does_not_leave_the_account_below_z
         assert _equity(exchange, attacker) >= 0, "the reduce-only fill left the account below zero"
 
 
-def _maker_fill_at_the_edge(exchange: LocalExchange) -> tuple[LocalUser, LocalUser]:
+def test_a_maker_fill_at_the_band_edge_does_not_leave_the_maker_below_zero(exchange: LocalExchange) -> None:
     """The attacker bids 150 (at the mark, a bid there needs initial margin 800 of its 1,000); the accomplice
-    sells into it; the fill is applied. Returns (attacker, liquidator)."""
-    attacker, accomplice, liquidator = _setup(exchange)
-    assert _place(exchange, attacker, side.Bid(), HIGH_EDGE, order_type.Limit()).ok
+    sells into it; the fill is applied. The program must refuse the bid or leave the maker above zero."""
+    attacker, accomplice, _ = _setup(exchange)
+    if not _place(exchange, attacker, side.Bid(), HIGH_EDGE, order_type.Limit()).ok:
+        return
     assert _place(exchange, accomplice, side.Ask(), HIGH_EDGE, order_type.ImmediateOrCancel()).ok
     _consume(exchange, [attacker])
-    return attacker, liquidator
-
-
-@pytest.mark.xfail(strict=True, reason="issue 12 item 2: a maker fill is applied with no margin check")
-def test_a_maker_fill_at_the_band_edge_does_not_leave_the_maker_below_zero(exchange: LocalExchange) -> None:
-    attacker, _ = _maker_fill_at_the_edge(exchange)
     assert _equity(exchange, attacker) >= 0, "the maker fill left the account below zero"
 
 
 @pytest.mark.xfail(strict=True, reason="issue 12 item 8: the full liquidation fee is charged on negative equity")
 def test_liquidating_an_account_below_zero_charges_no_fee_it_cannot_pay(exchange: LocalExchange) -> None:
-    attacker, liquidator = _maker_fill_at_the_edge(exchange)
+    attacker, accomplice, liquidator = _setup(exchange)
+    assert _place(exchange, accomplice, side.Ask(), MARK, order_type.Limit()).ok
+    assert _place(exchange, attacker, side.Bid(), MARK, order_type.ImmediateOrCancel()).ok  # long 80 at 100
+    _consume(exchange, [accomplice])
+    set_market_prices(exchange.svm, exchange.market_address(0), MARK * 85 // 100)  # a 15% crash: -1,200
     before = _equity(exchange, attacker)
-    assert before < 0  # the state of the test above, as the program leaves it today
+    assert before < 0
     exchange.svm.send_ok([ix.liquidate_perp(liquidator.authority, liquidator.address, attacker.address, 0, 2**64 - 1,
                                             [], exchange.program_id)], [liquidator.keypair], payer=liquidator.keypair)
     after = _equity(exchange, attacker)
