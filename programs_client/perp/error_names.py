@@ -68,3 +68,7 @@ class ErrorName(StrEnum):
     CooldownNotElapsed = "CooldownNotElapsed"  # 6059
     InsufficientShares = "InsufficientShares"  # 6060
     InsuranceLimit = "InsuranceLimit"  # 6061
+    OrderBelowMinNotional = "OrderBelowMinNotional"  # 6070
+    TooManyOpenOrders = "TooManyOpenOrders"  # 6071
+    DelegateMayNotRest = "DelegateMayNotRest"  # 6072
+    DelegatePriceOutOfBand = "DelegatePriceOutOfBand"  # 6073

@@ -609,6 +609,52 @@ class InsuranceLimit(ProgramError):
     msg = "The amount exceeds the protocol's share of the insurance fund"
 
 
+class OrderBelowMinNotional(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6070,
+            "A resting order must be worth at least the market's minimum order notional",
+        )
+
+    code = 6070
+    name = "OrderBelowMinNotional"
+    msg = "A resting order must be worth at least the market's minimum order notional"
+
+
+class TooManyOpenOrders(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6071, "The user already holds the market's maximum number of resting orders"
+        )
+
+    code = 6071
+    name = "TooManyOpenOrders"
+    msg = "The user already holds the market's maximum number of resting orders"
+
+
+class DelegateMayNotRest(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6072, "A delegate may only place immediate-or-cancel or market orders"
+        )
+
+    code = 6072
+    name = "DelegateMayNotRest"
+    msg = "A delegate may only place immediate-or-cancel or market orders"
+
+
+class DelegatePriceOutOfBand(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6073,
+            "A delegate's order must be priced within the market's delegate band of the mark",
+        )
+
+    code = 6073
+    name = "DelegatePriceOutOfBand"
+    msg = "A delegate's order must be priced within the market's delegate band of the mark"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -672,6 +718,10 @@ CustomError = typing.Union[
     CooldownNotElapsed,
     InsufficientShares,
     InsuranceLimit,
+    OrderBelowMinNotional,
+    TooManyOpenOrders,
+    DelegateMayNotRest,
+    DelegatePriceOutOfBand,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -736,6 +786,10 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6059: CooldownNotElapsed(),
     6060: InsufficientShares(),
     6061: InsuranceLimit(),
+    6070: OrderBelowMinNotional(),
+    6071: TooManyOpenOrders(),
+    6072: DelegateMayNotRest(),
+    6073: DelegatePriceOutOfBand(),
 }
 
 
