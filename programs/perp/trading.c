@@ -52,7 +52,8 @@ pk_release_reservation( pk_perp_position_t *pos, u8 side, u64 base, int order_do
 
 /* A delegate trades for the account but must not be able to move its value to another account through
    the book: its orders never rest (a resting order outlives the mark it was priced at) and are priced
-   within delegate_price_band_bps of the mark, so that each fill is within that band of the mark. */
+   within delegate_price_band_bps of the mark, so that no fill is worse for the account than that band
+   from the mark; the makers they fill earn no rebate (see pk_match). */
 static u64
 pk_check_delegate_order( const pk_order_args_t *o, const pk_market_params_t *mp, u64 mark ) {
   if( PK_UNLIKELY( o->order_type != PK_ORDER_TYPE_IMMEDIATE_OR_CANCEL && o->order_type != PK_ORDER_TYPE_MARKET ) )

@@ -4,7 +4,8 @@ after every step.
 Each example stands up an exchange with one or two markets priced by Pyth legacy accounts of the mock
 oracle program (``localnet.mock_oracle``), 4-5 traders and a well-funded liquidator, then runs 20-40
 steps: one to three leveraged opening trades, then random deposits, withdrawals (all markets passed),
-limit / IOC / post-only / market / reduce-only orders, maker-taker trades, skewed two-sided quotes (they
+limit / IOC / post-only / market / reduce-only orders (some signed by the user's delegate), floods of a
+book side, maker-taker trades, skewed two-sided quotes (they
 move the premium EMA, hence funding), cancels, cancel-alls, consume_events, oracle moves of up to +-15%
 written through the mock oracle and followed by update_prices (and, half the time, a keeper's sweep),
 bare update_prices cranks, clock advances, update_funding, settle_funding, settle_pnl, liquidate_perp
@@ -21,7 +22,8 @@ exact predicted one. After every step:
    to the unit; the insurance vault holds its seed + revenue swept - bankruptcy cover paid;
 2. per market, OI long / short == the sum of positive / negative base over users at all times, and
    OI long == OI short whenever the event queue is drained; each user's open bids / asks / orders
-   equal its resting orders plus its queued (not yet applied) maker fills;
+   equal its resting orders plus its queued (not yet applied) maker fills and evictions (out events),
+   and the queue's pending base counts fills only;
 3. per market, once drained, with the market's cumulative funding never moved:
    sum(quoteEntry + unsettledPnl) + feePool == pnlPool exactly; once it moved (funding or a socialised
    loss): sum(quoteEntry + unsettledPnl + pending funding) + feePool <= pnlPool, by at most one unit per
@@ -36,7 +38,12 @@ exact predicted one. After every step:
    BankruptcyResolved, RevenueSettled);
 6. liquidate_perp lands for every target keepers.exchange.margin says is below maintenance (with a position in
    the market) and is refused with NotLiquidatable for every target it says is not: the differential
-   proof of margin.c.
+   proof of margin.c;
+7. a full book side refuses (OrderbookFull) only an order no better than its worst; an order that rests
+   on a full side evicts exactly its worst order into an out event for the owner (``flood`` fills a
+   side with minimum orders at the band edge from several traders, then another trader quotes);
+8. an order signed by the user's delegate (each trader's delegate is the next trader) never rests and
+   fills no worse than the market's delegate band from the mark, paying makers no rebate.
 
 Found (fixed in ae6794d): update_funding while maker fills waited in the event queue was not zero-sum,
 which broke (3); update_funding and resolve_bankruptcy now refuse with EventQueueNotEmpty until the
@@ -642,9 +649,10 @@ class Engine:
         cancels = [e for n, e in evs if n == "OrderCancelled"]
         evicted = [e for n, e in evs if n == "OrderEvicted"]
         placed = evs[-1][1]
-        if by_delegate:  # (8) a delegate's order never rests and fills within the delegate band of the mark
+        if by_delegate:  # (8) a delegate's order never rests, and fills no worse than the delegate band from the mark
             band = mk.mark_price * mp.delegate_price_band_bps // BPS
-            assert placed.base_amount == 0 and all(abs(f.price - mk.mark_price) <= band for f in fills), self.log[-1]
+            worst = mk.mark_price + band if s == BID else mk.mark_price - band
+            assert placed.base_amount == 0 and all(f.price <= worst if s == BID else f.price >= worst for f in fills), self.log[-1]
         pb, pa = position(b.users[ui], m, mk), position(a.users[ui], m, a.markets[m])
         sign = 1 if s == BID else -1
         # (5) FillEvent base sum == the taker's base change; cash and fees through keepers.exchange.margin
@@ -689,6 +697,7 @@ class Engine:
         same = b.books[m].bids if s == BID else b.books[m].asks
         assert len(evicted) == (1 if resting and len(same) == SIDE_CAPACITY else 0), self.log[-1]
         if evicted:
+            STATS["place: evicted the worst order of a full side"] += 1
             ev, worst, rec = evicted[0], same[0], qa.fills[-1]
             assert (ev.user, ev.order_id, ev.price, ev.base_amount, ev.evicted_by, ev.seq_num, ev.market_index) == (
                 worst.owner, worst.order_id, worst.price, worst.base_amount, placed.order_id, qb.seq_num + len(fills), m
@@ -712,6 +721,7 @@ class Engine:
         tick, mark = mk.params.tick_size, mk.mark_price
         if by_delegate:
             price = max(tick, mark * (1000 + 3 * (k % 5 - 2)) // 1000 // tick * tick)
+            kind = "IOC" if kind == "Limit" and k % 3 else kind  # mostly orders a delegate may place
         elif kind == "Market":  # the limit of a market order: the edge of the band
             price = (mark + mark // 2) // tick * tick if s == BID else ceil_div(mark - mark // 2, tick) * tick
         else:
@@ -736,17 +746,22 @@ class Engine:
         price = ceil_div(mark - mark // 2, tick) * tick if s == BID else (mark + mark // 2) // tick * tick
         base = max(mp.min_order_size, ceil_div(ceil_div(mp.min_order_notional * BASE, price), mp.lot_size) * mp.lot_size)
         self.log.append(f"flood m{m} {'bids' if s == BID else 'asks'} from user{ui}: {base} @ {price} (mark {mark})")
-        for attempt in range(12):
-            side_now = b.books[m].bids if s == BID else b.books[m].asks
-            room = SIDE_CAPACITY - len(side_now)
+        room = SIDE_CAPACITY - len(b.books[m].bids if s == BID else b.books[m].asks)
+        for attempt in range(12):  # one snapshot at the end: the flood's own outcomes are only screened
             if room <= 0:
                 break
             u = self.users[(ui + attempt) % self.nt]
             args = ix.order_args(side_kind(s), price, base, order_type.Limit(), client_order_id=len(self.log))
             instr = ix.place_order(u.authority, u.address, m, args, self.market_addresses(exclude=m))
-            _, b = self.send("place", [instr] * min(8, room), [u.keypair], ANY)
-        self.commit(b)
-        event(f"flood: side {'full' if len(b.books[m].bids if s == BID else b.books[m].asks) == SIDE_CAPACITY else 'not full'}")
+            out = self.svm.send([instr] * min(8, room), [u.keypair])
+            if isinstance(out, Failed):
+                assert out.program_error is not None and out.error_name in ALLOWED["place"], f"{self.log[-1]}: {out.error}"
+            else:
+                room -= min(8, room)
+        self.commit(self.snapshot())
+        full = room <= 0
+        STATS[f"flood: side {'full' if full else 'not full'}"] += 1
+        event(f"flood: side {'full' if full else 'not full'}")
         other = (ui + 12) % self.nt
         self.order(other, m, s, k, 5, "Limit", False)
 
