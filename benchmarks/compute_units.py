@@ -131,6 +131,18 @@ def _measure_engine(program: bytes) -> list[Row]:
     rows.append(Row("place_order (taker, per extra maker)", (seven.compute_units - one.compute_units) // 6, 5_000,
                     f"(7 makers {seven.compute_units:,} - 1 maker) / 6"))
     run("consume_events (per event)", [ix.consume_events(index, [m.address for m in makers], 8)], [], 4_000, "8 fills, 8 makers", per=8)
+    # a full bid side (8 bids from each maker), a better bid evicting the worst, its out event applied,
+    # then the book emptied again for the rows below
+    for i, m in enumerate(makers):
+        bids = [ix.order_args(side.Bid(), (80 + i) * PRICE + j * PRICE // 100, BASE // 100) for j in range(8)]
+        svm.send_ok([ix.place_order(m.authority, m.address, index, o) for o in bids], [m.keypair])
+    better = ix.order_args(side.Bid(), 95 * PRICE, BASE // 100)
+    run("place_order (evicting)", [ix.place_order(makers[7].authority, makers[7].address, index, better)],
+        [makers[7].keypair], 15_000, "a better bid on a full side: the worst order out, an out event queued")
+    run("consume_events (out event)", [ix.consume_events(index, [makers[0].address], 1)], [], 4_000,
+        "releases the evicted order's reservation")
+    for m in makers:
+        svm.send_ok([ix.cancel_all_orders(m.authority, m.address, index)], [m.keypair])
     svm.send_ok([ix.place_order(taker.authority, taker.address, index, ix.order_args(side.Bid(), 90 * PRICE, BASE))], [taker.keypair])
     book = svm.decode(Orderbook, orderbook_pda(index))
     order_id = book.bids[book.bid_count - 1].order_id

@@ -50,7 +50,10 @@ def default_market_params(**overrides: int) -> MarketParams:
         oracle_max_confidence_bps=200,
         oracle_max_divergence_bps=500,
         max_funding_rate_bps=100,
-        padding=[0] * 6,
+        min_order_notional=QUOTE // 10,  # 0.1 quote: a resting order costs margin, so a full book side does
+        delegate_price_band_bps=50,  # a delegate's IOC within 0.5% of the mark
+        max_orders_per_user=32,
+        padding=[0] * 3,
     )
     values.update(overrides)
     return MarketParams(**values)  # type: ignore[arg-type]

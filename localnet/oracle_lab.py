@@ -89,7 +89,7 @@ class OracleLab:
     def _run(self, op: int, kind: int, config: OracleConfig | None, params: MarketParams | None,
              current_slot: int, accounts: list[Pubkey]) -> ProbeResult:
         cfg = config.layout.build(config.to_encodable()) if config else bytes(200)
-        prm = params.layout.build(params.to_encodable()) if params else bytes(72)
+        prm = params.layout.build(params.to_encodable()) if params else bytes(MarketParams.layout.sizeof())
         data = bytes([op, kind]) + bytes(6) + cfg + prm + struct.pack("<Q", current_slot)
         metas = [AccountMeta(a, is_signer=False, is_writable=False) for a in accounts]
         out = self.svm.send([Instruction(PROBE_PROGRAM_ID, data, metas)])

@@ -1,7 +1,9 @@
 """Draining a market's event queue in the same transaction as an instruction that needs it empty.
 
 ``update_funding``, ``resolve_bankruptcy`` and ``settle_revenue_to_insurance`` refuse while maker fills
-wait in the queue. On a busy market new fills arrive between planning and execution, so a drain of
+wait in the queue. The queue also holds out events (``QUEUE_EVENT_OUT``: an order evicted from a full
+book side by a better one); an out event names the evicted order's owner in its ``maker`` field, so
+everything here passes those owners exactly as it passes makers. On a busy market new fills arrive between planning and execution, so a drain of
 only the fills seen at planning time loses the race. ``consume_events`` applies every queued fill whose
 maker account is passed, up to its limit, so the drain passes the makers of the queued fills and then
 the owners of the best resting orders (who make the next fills), with a limit and compute units that
@@ -35,7 +37,8 @@ class Drain:
 
 
 def queued_makers(queue: EventQueue | None, limit: int) -> list[Pubkey]:
-    """The maker accounts of the next ``limit`` queued fills, in queue order (repeats kept)."""
+    """The maker accounts of the next ``limit`` queued fills (and owners of queued evictions), in queue
+    order (repeats kept)."""
     if queue is None:
         return []
     n = min(queue.count, limit)

@@ -2,7 +2,8 @@
 
 Plans, in order of urgency:
 1. ``consume_events`` for every market with queued fills (makers' positions, and every crank that
-   needs a drained queue, wait on it);
+   needs a drained queue, wait on it) or evictions (their owners' reservations wait on it: an out
+   event names the owner where a fill names the maker, so both are passed alike);
 2. ``settle_expired_position`` for each position in a market in Settlement;
 3. ``settle_funding`` for users whose accrued funding exceeds ``funding_threshold_quote``;
 4. ``settle_pnl`` for positions whose unsettled PnL exceeds ``pnl_threshold_quote`` (a profit only as

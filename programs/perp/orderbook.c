@@ -31,14 +31,23 @@ pk_emit_order_cancelled( const SolPubkey *user, const pk_resting_order_t *o, u16
   pk_emit( &ev, PK_EVENT_ORDER_CANCELLED_LEN );
 }
 
-/* pk_book_insert inserts order on side, keeping the order described above. Fails with
-   PK_ERR_ORDERBOOK_FULL when the side holds PK_BOOK_SIDE_CAPACITY orders. */
+/* pk_book_insert inserts order on side, keeping the order described above. On a full side a strictly
+   better-priced order evicts the worst one (the latest of the worst price, at index 0), which is copied
+   to *evicted and *did_evict set: the caller releases its owner's reservation. Fails with
+   PK_ERR_ORDERBOOK_FULL when the side is full and the order is no better than its worst. */
 u64
-pk_book_insert( pk_orderbook_t *book, u8 side, const pk_resting_order_t *order ) {
+pk_book_insert( pk_orderbook_t *book, u8 side, const pk_resting_order_t *order, pk_resting_order_t *evicted, int *did_evict ) {
   u32 *count;
   pk_resting_order_t *orders = pk_side_orders( book, side, &count );
+  *did_evict = 0;
+  if( PK_UNLIKELY( *count >= PK_BOOK_SIDE_CAPACITY ) ) {
+    int better = side == PK_SIDE_BID ? order->price > orders[0].price : order->price < orders[0].price;
+    if( PK_UNLIKELY( !better ) ) PK_FAIL( PK_ERR_ORDERBOOK_FULL, PK_NO_ACCOUNT );
+    *evicted = orders[0];
+    *did_evict = 1;
+    pk_book_remove( book, side, 0 );
+  }
   u64 n = *count;
-  if( PK_UNLIKELY( n >= PK_BOOK_SIDE_CAPACITY ) ) PK_FAIL( PK_ERR_ORDERBOOK_FULL, PK_NO_ACCOUNT );
   /* position = number of orders strictly worse than the new one's price */
   u64 i = 0;
   if( side == PK_SIDE_BID ) while( i < n && orders[i].price < order->price ) i++;
@@ -47,6 +56,15 @@ pk_book_insert( pk_orderbook_t *book, u8 side, const pk_resting_order_t *order )
   orders[i] = *order;
   *count = (u32)( n + 1 );
   return 0;
+}
+
+/* pk_book_count_owner returns how many resting orders of owner the book holds, both sides. */
+u64
+pk_book_count_owner( const pk_orderbook_t *book, const SolPubkey *owner ) {
+  u64 n = 0;
+  for( u64 i = 0; i < book->bid_count; i++ ) n += (u64)pk_pubkey_eq( &book->bids[i].owner, owner );
+  for( u64 i = 0; i < book->ask_count; i++ ) n += (u64)pk_pubkey_eq( &book->asks[i].owner, owner );
+  return n;
 }
 
 /* pk_book_remove removes the order at index on side. */
@@ -71,16 +89,49 @@ pk_book_find( const pk_orderbook_t *book, const SolPubkey *owner, u64 order_id, 
 }
 
 /* pk_queue_push appends fill and returns its sequence number. Fails with PK_ERR_EVENT_QUEUE_FULL
-   rather than overwrite a fill that was not applied yet. */
+   rather than overwrite an event that was not applied yet. Only fills count as pending base (an out
+   event adds no open interest). */
 u64
 pk_queue_push( pk_event_queue_t *queue, const pk_fill_record_t *fill, u64 *seq ) {
   if( PK_UNLIKELY( queue->count >= PK_QUEUE_CAPACITY ) ) PK_FAIL( PK_ERR_EVENT_QUEUE_FULL, PK_NO_ACCOUNT );
   u64 slot = ( (u64)queue->head + queue->count ) % PK_QUEUE_CAPACITY;
   queue->fills[slot] = *fill;
-  u64 *pending = fill->maker_side == PK_SIDE_BID ? &queue->pending_bid_base : &queue->pending_ask_base;
-  PK_TRY( pk_add_u64( *pending, fill->base_amount, pending ) );
+  if( fill->kind == PK_QUEUE_EVENT_FILL ) {
+    u64 *pending = fill->maker_side == PK_SIDE_BID ? &queue->pending_bid_base : &queue->pending_ask_base;
+    PK_TRY( pk_add_u64( *pending, fill->base_amount, pending ) );
+  }
   queue->count++;
   *seq = queue->seq_num++;
+  return 0;
+}
+
+/* pk_queue_push_out queues the out event of order o, evicted from side by order evicted_by, for
+   consume_events to release its owner's reservation, and logs OrderEvicted. */
+u64
+pk_queue_push_out( pk_event_queue_t *queue, const pk_resting_order_t *o, u8 side, u64 evicted_by, u16 market_index ) {
+  pk_fill_record_t rec;
+  pk_memset( &rec, 0, sizeof( rec ) );
+  rec.maker = o->owner;
+  rec.maker_order_id = o->order_id;
+  rec.price = o->price;
+  rec.base_amount = o->base_amount;
+  rec.maker_side = side;
+  rec.maker_order_done = 1;
+  rec.kind = PK_QUEUE_EVENT_OUT;
+  u64 seq;
+  PK_TRY( pk_queue_push( queue, &rec, &seq ) );
+  pk_event_order_evicted_t ev;
+  pk_memset( &ev, 0, sizeof( ev ) );
+  ev.discriminator = PK_EVENT_ORDER_EVICTED_DISCRIMINATOR;
+  ev.user = o->owner;
+  ev.order_id = o->order_id;
+  ev.price = o->price;
+  ev.base_amount = o->base_amount;
+  ev.seq_num = seq;
+  ev.evicted_by = evicted_by;
+  ev.market_index = market_index;
+  ev.side = side;
+  pk_emit( &ev, PK_EVENT_ORDER_EVICTED_LEN );
   return 0;
 }
 

@@ -7,7 +7,6 @@
 
 #define PK_MAX_FILLS_PER_ORDER 16UL
 #define PK_PRICE_BAND_DIVISOR 2UL                 /* orders within +-50% of the mark */
-#define PK_MAX_ORDER_NOTIONAL ( 1ULL << 52 )      /* quote 1e6: ~4.5e9; sums of fills stay far from i64 */
 
 /* pk_load_user_as_trader loads the margin account and checks that account signer_idx is its authority
    or its delegate. */
@@ -51,6 +50,20 @@ pk_release_reservation( pk_perp_position_t *pos, u8 side, u64 base, int order_do
   if( order_done && pos->open_orders ) pos->open_orders--;
 }
 
+/* A delegate trades for the account but must not be able to move its value to another account through
+   the book: its orders never rest (a resting order outlives the mark it was priced at) and are priced
+   within delegate_price_band_bps of the mark, so that no fill is worse for the account than that band
+   from the mark; the makers they fill earn no rebate (see pk_match). */
+static u64
+pk_check_delegate_order( const pk_order_args_t *o, const pk_market_params_t *mp, u64 mark ) {
+  if( PK_UNLIKELY( o->order_type != PK_ORDER_TYPE_IMMEDIATE_OR_CANCEL && o->order_type != PK_ORDER_TYPE_MARKET ) )
+    PK_FAIL( PK_ERR_DELEGATE_MAY_NOT_REST, PK_NO_ACCOUNT );
+  u64 band;
+  PK_TRY( pk_mul_div_floor( mark, mp->delegate_price_band_bps, PK_BPS, &band ) );
+  if( PK_UNLIKELY( o->price > mark + band || o->price < mark - band ) ) PK_FAIL( PK_ERR_DELEGATE_PRICE_OUT_OF_BAND, PK_NO_ACCOUNT );
+  return 0;
+}
+
 static u64
 pk_validate_order( const pk_order_args_t *o, const pk_market_params_t *mp ) {
   int ok = o->side <= PK_SIDE_ASK && o->order_type < PK_ORDER_TYPE_COUNT && o->reduce_only <= 1
@@ -85,6 +98,7 @@ typedef struct {
   pk_event_queue_t   *queue;
   const pk_order_args_t *order;
   u64                 remaining;
+  int                 delegate;   /* signed by the User's delegate: its fills pay makers no rebate */
 } pk_taker_t;
 
 /* Applies one fill to the taker: position, taker fee, open interest, event. */
@@ -158,7 +172,7 @@ pk_match( pk_taker_t *t ) {
     rec.maker_order_done = (u8)done;
     u64 floor_quote;
     PK_TRY( pk_mul_div_floor( base, best->price, PK_BASE_PRECISION, &floor_quote ) );
-    PK_TRY( pk_mul_div_floor( floor_quote, t->market->params.maker_rebate_bps, PK_BPS, &rec.maker_rebate ) );
+    if( !t->delegate ) PK_TRY( pk_mul_div_floor( floor_quote, t->market->params.maker_rebate_bps, PK_BPS, &rec.maker_rebate ) );
     u64 seq;
     PK_TRY( pk_queue_push( t->queue, &rec, &seq ) );
     PK_TRY( pk_taker_fill( t, best, base, seq ) );
@@ -233,6 +247,10 @@ pk_ix_place_order( SolParameters *p ) {
   u64 notional;
   PK_TRY( pk_mul_div_ceil( t.order->base_amount, t.order->price, PK_BASE_PRECISION, &notional ) );
   if( PK_UNLIKELY( notional > PK_MAX_ORDER_NOTIONAL ) ) PK_FAIL( PK_ERR_INVALID_ORDER, PK_NO_ACCOUNT );
+  u8 type = t.order->order_type;
+  int rests = type == PK_ORDER_TYPE_LIMIT || type == PK_ORDER_TYPE_POST_ONLY;
+  t.delegate = !pk_pubkey_eq( &t.user->authority, p->ka[SIGNER].key );
+  if( t.delegate ) PK_TRY( pk_check_delegate_order( t.order, &t.market->params, mark ) );
   PK_TRY( pk_position_for_market( t.user, t.market, &t.pos ) );
   PK_TRY( pk_position_settle_funding( t.pos, t.market ) );
 
@@ -246,18 +264,33 @@ pk_ix_place_order( SolParameters *p ) {
     PK_TRY( pk_adjusted_equity( &t, &adjusted_before, PK_NULL ) );
   }
   u64 accepted = t.remaining;
+  /* A book side holds 64 orders: an order that may rest must be worth something (filling a side costs
+     margin) and one User may hold only so many (see pk_book_insert for eviction). */
+  if( rests ) {
+    u64 rest_notional;
+    PK_TRY( pk_mul_div_ceil( t.remaining, t.order->price, PK_BASE_PRECISION, &rest_notional ) );
+    if( PK_UNLIKELY( rest_notional < t.market->params.min_order_notional ) ) PK_FAIL( PK_ERR_ORDER_BELOW_MIN_NOTIONAL, PK_NO_ACCOUNT );
+  }
   PK_TRY( pk_match( &t ) );
 
   u64 resting = 0, order_id = 0;
-  u8 type = t.order->order_type;
-  if( t.remaining > 0 && ( type == PK_ORDER_TYPE_LIMIT || type == PK_ORDER_TYPE_POST_ONLY ) ) {
+  if( t.remaining > 0 && rests ) {
+    /* open_orders also counts filled and evicted orders not yet consumed: the book is counted only then */
+    u64 limit = t.market->params.max_orders_per_user;
+    if( PK_UNLIKELY( t.pos->open_orders >= limit && pk_book_count_owner( t.book, t.user_key ) >= limit ) )
+      PK_FAIL( PK_ERR_TOO_MANY_OPEN_ORDERS, USER );
     pk_resting_order_t o;
     o.owner = *t.user_key;
     o.order_id = order_id = t.market->next_order_id++;
     o.client_order_id = t.order->client_order_id;
     o.price = t.order->price;
     o.base_amount = resting = t.remaining;
-    PK_TRY( pk_book_insert( t.book, t.order->side, &o ) );
+    pk_resting_order_t evicted;
+    int did_evict;
+    PK_TRY( pk_book_insert( t.book, t.order->side, &o, &evicted, &did_evict ) );
+    /* The evicted owner's User is not passed: consume_events releases its reservation (even when it is
+       this User's own order, so that every reservation is a resting order or a queued event). */
+    if( did_evict ) PK_TRY( pk_queue_push_out( t.queue, &evicted, t.order->side, order_id, t.market->market_index ) );
     u64 *open = t.order->side == PK_SIDE_BID ? &t.pos->open_bids : &t.pos->open_asks;
     PK_TRY( pk_add_u64( *open, resting, open ) );
     /* The margin check adds a side's total to the i64 position: a total past i64 is refused here. */
@@ -417,10 +450,16 @@ pk_ix_consume_events( SolParameters *p ) {
     if( PK_UNLIKELY( !p->ka[idx].is_writable ) ) PK_FAIL( PK_ERR_ACCOUNT_NOT_WRITABLE, idx );
     pk_user_t *maker;
     PK_TRY( pk_load_account( p, idx, PK_USER_DISCRIMINATOR, PK_USER_LEN, (void **)&maker ) );
-    u64 seq = q->seq_num - q->count;
-    PK_TRY( pk_apply_maker_fill( maker, p->ka[idx].key, m, f, seq ) );
-    u64 *pending = f->maker_side == PK_SIDE_BID ? &q->pending_bid_base : &q->pending_ask_base;
-    *pending = *pending > f->base_amount ? *pending - f->base_amount : 0;
+    if( f->kind == PK_QUEUE_EVENT_OUT ) {
+      /* an evicted order: only its reservation is left to release */
+      pk_perp_position_t *pos;
+      PK_TRY( pk_position_for_market( maker, m, &pos ) );
+      pk_release_reservation( pos, f->maker_side, f->base_amount, 1 );
+    } else {
+      PK_TRY( pk_apply_maker_fill( maker, p->ka[idx].key, m, f, q->seq_num - q->count ) );
+      u64 *pending = f->maker_side == PK_SIDE_BID ? &q->pending_bid_base : &q->pending_ask_base;
+      *pending = *pending > f->base_amount ? *pending - f->base_amount : 0;
+    }
     pk_memset( &q->fills[q->head], 0, sizeof( pk_fill_record_t ) );
     q->head = (u32)( ( q->head + 1 ) % ( sizeof( q->fills ) / sizeof( q->fills[0] ) ) );
     q->count--;

@@ -8,6 +8,14 @@ PAUSED_ALL_KNOWN: Final[int] = 3
 USER_FLAG_BEING_LIQUIDATED: Final[int] = 1
 USER_FLAG_BANKRUPT: Final[int] = 2
 MAX_PERP_POSITIONS: Final[int] = 8
+QUEUE_EVENT_FILL: Final[int] = 0
+"""FillRecord.kind of a maker fill."""
+QUEUE_EVENT_OUT: Final[int] = 1
+"""FillRecord.kind of an order evicted from a full book side: consume_events releases its owner's reservation."""
+MAX_ORDERS_PER_USER_LIMIT: Final[int] = 128
+"""Largest MarketParams.maxOrdersPerUser: both sides of a book (64 orders each)."""
+MAX_DELEGATE_PRICE_BAND_BPS: Final[int] = 500
+"""Largest MarketParams.delegatePriceBandBps."""
 COLLATERAL_DECIMALS: Final[int] = 6
 QUOTE_PRECISION: Final[int] = 1_000_000
 """One unit of quote (collateral): 10^COLLATERAL_DECIMALS."""

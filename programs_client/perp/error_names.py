@@ -70,3 +70,7 @@ class ErrorName(StrEnum):
     InsuranceLimit = "InsuranceLimit"  # 6061
     ReduceOnlyWorseThanLiquidation = "ReduceOnlyWorseThanLiquidation"  # 6062
     MakerFillsPending = "MakerFillsPending"  # 6063
+    OrderBelowMinNotional = "OrderBelowMinNotional"  # 6070
+    TooManyOpenOrders = "TooManyOpenOrders"  # 6071
+    DelegateMayNotRest = "DelegateMayNotRest"  # 6072
+    DelegatePriceOutOfBand = "DelegatePriceOutOfBand"  # 6073

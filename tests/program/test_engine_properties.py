@@ -4,7 +4,8 @@ after every step.
 Each example stands up an exchange with one or two markets priced by Pyth legacy accounts of the mock
 oracle program (``localnet.mock_oracle``), 4-5 traders and a well-funded liquidator, then runs 20-40
 steps: one to three leveraged opening trades, then random deposits, withdrawals (all markets passed),
-limit / IOC / post-only / market / reduce-only orders, maker-taker trades, skewed two-sided quotes (they
+limit / IOC / post-only / market / reduce-only orders (some signed by the user's delegate), floods of a
+book side, maker-taker trades, skewed two-sided quotes (they
 move the premium EMA, hence funding), cancels, cancel-alls, consume_events, oracle moves of up to +-15%
 written through the mock oracle and followed by update_prices (and, half the time, a keeper's sweep),
 bare update_prices cranks, clock advances, update_funding, settle_funding, settle_pnl, liquidate_perp
@@ -21,7 +22,8 @@ exact predicted one. After every step:
    to the unit; the insurance vault holds its seed + revenue swept - bankruptcy cover paid;
 2. per market, OI long / short == the sum of positive / negative base over users at all times, and
    OI long == OI short whenever the event queue is drained; each user's open bids / asks / orders
-   equal its resting orders plus its queued (not yet applied) maker fills;
+   equal its resting orders plus its queued (not yet applied) maker fills and evictions (out events),
+   and the queue's pending base counts fills only;
 3. per market, once drained, with the market's cumulative funding never moved:
    sum(quoteEntry + unsettledPnl) + feePool == pnlPool exactly; once it moved (funding or a socialised
    loss): sum(quoteEntry + unsettledPnl + pending funding) + feePool <= pnlPool, by at most one unit per
@@ -45,7 +47,12 @@ exact predicted one. After every step:
    the mark, against maintenance at their worst side) but whose positions cannot be taken over cancels
    those orders and changes nothing else;
 9. after a sweep (which also tries each trader in every market where it rests orders), no trader keeps
-   resting orders that could take it below maintenance.
+   resting orders that could take it below maintenance;
+10. a full book side refuses (OrderbookFull) only an order no better than its worst; an order that rests
+   on a full side evicts exactly its worst order into an out event for the owner (``flood`` fills a
+   side with minimum orders at the band edge from several traders, then another trader quotes);
+11. an order signed by the user's delegate (each trader's delegate is the next trader) never rests and
+   fills no worse than the market's delegate band from the mark, paying makers no rebate.
 
 Found (fixed in ae6794d): update_funding while maker fills waited in the event queue was not zero-sum,
 which broke (3); update_funding and resolve_bankruptcy now refuse with EventQueueNotEmpty until the
@@ -90,6 +97,8 @@ from programs_client.perp.constants import (
     FUNDING_PRECISION,
     LIQUIDATION_ROUNDING_SLACK,
     PRICE_PRECISION as PRICE,
+    QUEUE_EVENT_FILL,
+    QUEUE_EVENT_OUT,
     QUOTE_PRECISION as QUOTE,
 )
 from programs_client.perp.types import order_type, side
@@ -123,7 +132,8 @@ ALLOWED = {
     "deposit": {"ZeroAmount", "InsufficientTokenBalance"},
     "withdraw": {"ZeroAmount", "InsufficientCollateral", "InsufficientMargin", "MakerFillsPending"},
     "place": {"InvalidOrder", "PostOnlyWouldCross", "ReduceOnlyViolated", "OrderbookFull", "EventQueueFull",
-              "InsufficientMargin", "OpenInterestLimit", "OrderPriceOutOfBand", "ReduceOnlyWorseThanLiquidation"},
+              "InsufficientMargin", "OpenInterestLimit", "OrderPriceOutOfBand", "ReduceOnlyWorseThanLiquidation",
+              "OrderBelowMinNotional", "TooManyOpenOrders", "DelegateMayNotRest", "DelegatePriceOutOfBand"},
     "cancel": {"OrderNotFound"},
     "cancel_all": set(),
     "consume": set(),
@@ -176,7 +186,7 @@ OB_COUNTS = field_offset("Orderbook", "bidCount")
 OB_BIDS, OB_ASKS = field_offset("Orderbook", "bids"), field_offset("Orderbook", "asks")
 EQ_HEADER = field_offset("EventQueue", "seqNum")
 EQ_FILLS = field_offset("EventQueue", "fills")
-ORDER_LEN, FILL_LEN, QUEUE_CAPACITY = 64, 72, 128
+ORDER_LEN, FILL_LEN, QUEUE_CAPACITY, SIDE_CAPACITY = 64, 72, 128, 64
 
 
 @dataclass(frozen=True)
@@ -197,6 +207,7 @@ class Fill:
     maker_rebate: int
     maker_side: int
     maker_order_done: int
+    kind: int  # QUEUE_EVENT_FILL, or QUEUE_EVENT_OUT: an evicted order whose reservation waits for consume_events
 
 
 @dataclass(frozen=True)
@@ -236,8 +247,8 @@ def parse_queue(data: bytes) -> Queue:
     fills = []
     for i in range(count):
         o = EQ_FILLS + ((head + i) % QUEUE_CAPACITY) * FILL_LEN
-        oid, price, base, rebate, s, done = struct.unpack_from("<QQQQBB", data, o + 32)
-        fills.append(Fill(Pubkey.from_bytes(data[o : o + 32]), oid, price, base, rebate, s, done))
+        oid, price, base, rebate, s, done, kind = struct.unpack_from("<QQQQBBB", data, o + 32)
+        fills.append(Fill(Pubkey.from_bytes(data[o : o + 32]), oid, price, base, rebate, s, done, kind))
     return Queue(seq, pb, pa, head, count, fills)
 
 
@@ -377,6 +388,10 @@ class Engine:
         self.nt = len(self.traders)
         self.li = self.nt  # the liquidator's index in users
         self.index_of = {u.address: i for i, u in enumerate(self.users)}
+        # each trader's delegate is the next trader's authority: a delegate that also trades for itself
+        self.delegates = [self.traders[(i + 1) % self.nt].keypair for i in range(self.nt)]
+        for u, d in zip(self.traders, self.delegates):
+            self.svm.send_ok([ix.set_user_delegate(u.authority, d.pubkey(), u.sub_id)], [u.keypair])
         if insurance_seed:
             self.svm.mint_to(self.ex.mint, self.ex.mint_authority, self.ex.insurance_vault, insurance_seed)
         self.insurance_expected = insurance_seed
@@ -498,13 +513,17 @@ class Engine:
             assert (mk.open_interest_long, mk.open_interest_short) == (longs, shorts), (
                 f"{step}: market {m} OI {mk.open_interest_long}/{mk.open_interest_short}, positions {longs}/{shorts}"
             )
-            assert q.pending_bid_base == sum(f.base_amount for f in q.fills if f.maker_side == BID), step
-            assert q.pending_ask_base == sum(f.base_amount for f in q.fills if f.maker_side == ASK), step
+            fills = [f for f in q.fills if f.kind == QUEUE_EVENT_FILL]
+            assert q.pending_bid_base == sum(f.base_amount for f in fills if f.maker_side == BID), step
+            assert q.pending_ask_base == sum(f.base_amount for f in fills if f.maker_side == ASK), step
+            assert all(f.kind == QUEUE_EVENT_OUT and f.maker_order_done == 1 and f.maker_rebate == 0
+                       for f in q.fills if f.kind != QUEUE_EVENT_FILL), step
+            assert len(bk.bids) <= SIDE_CAPACITY and len(bk.asks) <= SIDE_CAPACITY, step
             if q.count == 0:
                 assert mk.open_interest_long == mk.open_interest_short, (
                     f"{step}: market {m} drained but OI long {mk.open_interest_long} != short {mk.open_interest_short}"
                 )
-            # (2') reservations: resting orders + queued maker fills
+            # (2') reservations: resting orders + queued maker fills + queued evictions (out events)
             for i, (lu, u) in enumerate(zip(self.users, s.users)):
                 si = slot_of(u, m)
                 p = u.positions[si] if si is not None else None
@@ -603,23 +622,44 @@ class Engine:
             assert a.wallets[ui] == b.wallets[ui] + amount and a.vault == b.vault - amount
         self.commit(a)
 
-    def place(self, ui: int, m: int, s: int, price: int, base: int, kind: str, reduce_only: bool) -> None:
+    def place(self, ui: int, m: int, s: int, price: int, base: int, kind: str, reduce_only: bool,
+              by_delegate: bool = False) -> None:
         b = self.snap
         u = self.users[ui]
-        mk = b.markets[m]
-        self.log.append(f"place user{ui} m{m} {'bid' if s == BID else 'ask'} {kind}{' RO' if reduce_only else ''} "
-                        f"{base} @ {price} (mark {mk.mark_price})")
+        mk, mp = b.markets[m], b.markets[m].params
+        signer = self.delegates[ui] if by_delegate else u.keypair
+        self.log.append(f"place user{ui}{' (delegate)' if by_delegate else ''} m{m} {'bid' if s == BID else 'ask'} {kind}"
+                        f"{' RO' if reduce_only else ''} {base} @ {price} (mark {mk.mark_price})")
         kinds = {"Limit": order_type.Limit(), "Market": order_type.Market(), "PostOnly": order_type.PostOnly(),
                  "IOC": order_type.ImmediateOrCancel()}
         args = ix.order_args(side_kind(s), price, base, kinds[kind], client_order_id=len(self.log), reduce_only=reduce_only)
         mark = mk.mark_price
+        rests = kind in ("Limit", "PostOnly")
+        delegate_band = mark * mp.delegate_price_band_bps // BPS
         expect: Any = ANY
         if price > mark + mark // 2 or price < mark - mark // 2:
             expect = "OrderPriceOutOfBand"
-        instr = ix.place_order(u.authority, u.address, m, args, self.market_addresses(exclude=m))
-        out, a = self.send("place", [instr], [u.keypair], expect)
+        elif by_delegate and rests:
+            expect = "DelegateMayNotRest"
+        elif by_delegate and not mark - delegate_band <= price <= mark + delegate_band:
+            expect = "DelegatePriceOutOfBand"
+        elif rests and not reduce_only and ceil_div(base * price, BASE) < mp.min_order_notional:
+            expect = "OrderBelowMinNotional"
+        instr = ix.place_order(signer.pubkey(), u.address, m, args, self.market_addresses(exclude=m))
+        out, a = self.send("place", [instr], [signer], expect)
+        if isinstance(out, Failed):
+            same = b.books[m].bids if s == BID else b.books[m].asks
+            if out.error_name == "OrderbookFull":
+                # (7) a full side refuses only an order no better than its worst: a better one evicts
+                assert len(same) == SIDE_CAPACITY and (price <= same[0].price if s == BID else price >= same[0].price), (
+                    f"{self.log[-1]}: OrderbookFull for a price better than the worst of {len(same)} resting orders"
+                )
+            elif out.error_name == "OrderBelowMinNotional":
+                assert rests and (reduce_only or expect == "OrderBelowMinNotional"), self.log[-1]
+            elif out.error_name == "TooManyOpenOrders":
+                assert rests and len(b.books[m].of(u.address)) >= mp.max_orders_per_user, self.log[-1]
         if out.ok:
-            self.check_place(b, a, out, ui, m, s, price, kind)
+            self.check_place(b, a, out, ui, m, s, price, kind, by_delegate)
             self.check_order_backed(b, a, out, ui, m, reduce_only)
         self.commit(a)
 
@@ -647,23 +687,29 @@ class Engine:
             event("order: reduce-only below maintenance, within the liquidation's cost")
             STATS["order: reduce-only below maintenance, within the liquidation's cost"] += 1
 
-    def check_place(self, b: Snap, a: Snap, out: Landed, ui: int, m: int, s: int, price: int, kind: str) -> None:
+    def check_place(self, b: Snap, a: Snap, out: Landed, ui: int, m: int, s: int, price: int, kind: str,
+                    by_delegate: bool) -> None:
         addr = self.users[ui].address
         mk, mp = b.markets[m], b.markets[m].params
         evs = events(out)
         names = [n for n, _ in evs]
-        assert names[-1] == "OrderPlaced" and set(names[:-1]) <= {"FillEvent", "OrderCancelled"}, names
+        assert names[-1] == "OrderPlaced" and set(names[:-1]) <= {"FillEvent", "OrderCancelled", "OrderEvicted"}, names
         fills = [e for n, e in evs if n == "FillEvent"]
         cancels = [e for n, e in evs if n == "OrderCancelled"]
+        evicted = [e for n, e in evs if n == "OrderEvicted"]
         placed = evs[-1][1]
+        if by_delegate:  # (8) a delegate's order never rests, and fills no worse than the delegate band from the mark
+            band = mk.mark_price * mp.delegate_price_band_bps // BPS
+            worst = mk.mark_price + band if s == BID else mk.mark_price - band
+            assert placed.base_amount == 0 and all(f.price <= worst if s == BID else f.price >= worst for f in fills), self.log[-1]
         pb, pa = position(b.users[ui], m, mk), position(a.users[ui], m, a.markets[m])
         sign = 1 if s == BID else -1
         # (5) FillEvent base sum == the taker's base change; cash and fees through keepers.exchange.margin
         assert pa.base_amount - pb.base_amount == sign * sum(f.base_amount for f in fills), "taker base change"
         total_cash = total_fee = 0
         qb, qa = b.queues[m], a.queues[m]
-        new_fills = qa.fills[qb.count :]
-        assert qa.count == qb.count + len(fills) and len(new_fills) == len(fills)
+        new_fills = qa.fills[qb.count : qb.count + len(fills)]
+        assert qa.count == qb.count + len(fills) + len(evicted) and len(new_fills) == len(fills)
         for i, (f, rec) in enumerate(zip(fills, new_fills)):
             assert (f.taker, f.market_index, enum_name(f.taker_side)) == (addr, m, "Bid" if s == BID else "Ask")
             assert f.maker != addr, "self-trade must cancel, not fill"
@@ -673,7 +719,7 @@ class Engine:
             assert f.taker_fee == fee
             total_cash += cash(q, s)
             total_fee += fee
-            rebate = (f.base_amount * f.price // BASE) * mp.maker_rebate_bps // BPS
+            rebate = 0 if by_delegate else (f.base_amount * f.price // BASE) * mp.maker_rebate_bps // BPS
             assert f.seq_num == qb.seq_num + i
             assert (rec.maker, rec.maker_order_id, rec.price, rec.base_amount, rec.maker_rebate, rec.maker_side) == (
                 f.maker, f.maker_order_id, f.price, f.base_amount, rebate, 1 - s
@@ -696,6 +742,19 @@ class Engine:
         assert pa.open_orders - pb.open_orders == (1 if resting else 0) - len(cancels)
         if resting:
             assert placed.order_id == mk.next_order_id and a.markets[m].next_order_id == mk.next_order_id + 1
+        # (7) an order that rests on a full side takes the place of its worst order, whose owner gets an out event
+        same = b.books[m].bids if s == BID else b.books[m].asks
+        assert len(evicted) == (1 if resting and len(same) == SIDE_CAPACITY else 0), self.log[-1]
+        if evicted:
+            STATS["place: evicted the worst order of a full side"] += 1
+            ev, worst, rec = evicted[0], same[0], qa.fills[-1]
+            assert (ev.user, ev.order_id, ev.price, ev.base_amount, ev.evicted_by, ev.seq_num, ev.market_index) == (
+                worst.owner, worst.order_id, worst.price, worst.base_amount, placed.order_id, qb.seq_num + len(fills), m
+            )
+            assert (price > worst.price) if s == BID else (price < worst.price)
+            assert (rec.maker, rec.maker_order_id, rec.base_amount, rec.maker_side, rec.kind) == (
+                worst.owner, worst.order_id, worst.base_amount, s, QUEUE_EVENT_OUT
+            )
 
     def trade(self, maker: int, taker: int, m: int, taker_side: int, k: int, lev10: int) -> None:
         price = self.price_near(m, k)
@@ -703,12 +762,16 @@ class Engine:
         self.place(maker, m, 1 - taker_side, price, base, "Limit", False)
         self.place(taker, m, taker_side, price, base, "IOC", False)
 
-    def order(self, ui: int, m: int, s: int, k: int, lev10: int, kind: str, reduce_only: bool) -> None:
+    def order(self, ui: int, m: int, s: int, k: int, lev10: int, kind: str, reduce_only: bool, by_delegate: bool = False) -> None:
         """k >= 0: k steps of 0.4% on the passive side of the mark (beyond 22: outside the +-50% band);
-        k < 0: -k steps on the aggressive side."""
+        k < 0: -k steps on the aggressive side. Signed by the user's delegate: k % 5 - 2 steps of 0.3%
+        (the outer two beyond the delegate band of 0.5%)."""
         mk = self.snap.markets[m]
-        if kind == "Market":  # the limit of a market order: the edge of the band
-            tick, mark = mk.params.tick_size, mk.mark_price
+        tick, mark = mk.params.tick_size, mk.mark_price
+        if by_delegate:
+            price = max(tick, mark * (1000 + 3 * (k % 5 - 2)) // 1000 // tick * tick)
+            kind = "IOC" if kind == "Limit" and k % 3 else kind  # mostly orders a delegate may place
+        elif kind == "Market":  # the limit of a market order: the edge of the band
             price = (mark + mark // 2) // tick * tick if s == BID else ceil_div(mark - mark // 2, tick) * tick
         else:
             steps = 130 if k > 22 else k
@@ -719,7 +782,37 @@ class Engine:
             base = ceil_div(base, mk.params.lot_size) * mk.params.lot_size
         else:
             base = self.size_for(ui, m, price, lev10)
-        self.place(ui, m, s, price, base, kind, reduce_only)
+        self.place(ui, m, s, price, base, kind, reduce_only, by_delegate)
+
+    def flood(self, ui: int, m: int, s: int, k: int) -> None:
+        """The lock-out attempt: traders from ui on fill side s of market m with its smallest orders (at
+        least the minimum size and notional) at the edge of the +-50% band, 8 per transaction, until the
+        side holds SIDE_CAPACITY orders (at most 12 transactions); then another trader quotes k steps from
+        the mark on that side, which must rest by evicting the worst order (checked in place)."""
+        b = self.snap
+        mk, mp = b.markets[m], b.markets[m].params
+        tick, mark = mp.tick_size, mk.mark_price
+        price = ceil_div(mark - mark // 2, tick) * tick if s == BID else (mark + mark // 2) // tick * tick
+        base = max(mp.min_order_size, ceil_div(ceil_div(mp.min_order_notional * BASE, price), mp.lot_size) * mp.lot_size)
+        self.log.append(f"flood m{m} {'bids' if s == BID else 'asks'} from user{ui}: {base} @ {price} (mark {mark})")
+        room = SIDE_CAPACITY - len(b.books[m].bids if s == BID else b.books[m].asks)
+        for attempt in range(12):  # one snapshot at the end: the flood's own outcomes are only screened
+            if room <= 0:
+                break
+            u = self.users[(ui + attempt) % self.nt]
+            args = ix.order_args(side_kind(s), price, base, order_type.Limit(), client_order_id=len(self.log))
+            instr = ix.place_order(u.authority, u.address, m, args, self.market_addresses(exclude=m))
+            out = self.svm.send([instr] * min(8, room), [u.keypair])
+            if isinstance(out, Failed):
+                assert out.program_error is not None and out.error_name in ALLOWED["place"], f"{self.log[-1]}: {out.error}"
+            else:
+                room -= min(8, room)
+        self.commit(self.snapshot())
+        full = room <= 0
+        STATS[f"flood: side {'full' if full else 'not full'}"] += 1
+        event(f"flood: side {'full' if full else 'not full'}")
+        other = (ui + 12) % self.nt
+        self.order(other, m, s, k, 5, "Limit", False)
 
     def band_price(self, m: int, s: int, depth_pct: int) -> int:
         """A price depth_pct% above (s == BID) or below the mark, on the tick grid and inside the +-50% band."""
@@ -810,11 +903,12 @@ class Engine:
         self.log.append(f"consume m{m} limit {limit} ({qb.count} queued)")
         out, a = self.send("consume", [ix.consume_events(m, makers, limit)], [])
         evs = events(out)
-        assert [n for n, _ in evs] == ["MakerFillApplied"] * len(todo)
+        applied = [(i, f) for i, f in enumerate(todo) if f.kind == QUEUE_EVENT_FILL]  # out events log nothing
+        assert [n for n, _ in evs] == ["MakerFillApplied"] * len(applied)
         mk = b.markets[m]
         fee_delta = 0
         per_maker: dict[int, list[Fill]] = {}
-        for i, ((_, e), f) in enumerate(zip(evs, todo)):
+        for (_, e), (i, f) in zip(evs, applied):
             assert (e.maker, e.maker_order_id, e.price, e.base_amount, e.maker_rebate, e.market_index) == (
                 f.maker, f.maker_order_id, f.price, f.base_amount, f.maker_rebate, m
             )
@@ -1182,8 +1276,8 @@ class Engine:
         elif op == "withdraw":
             self.withdraw(a[0] % nt, a[1])
         elif op == "order":
-            u, m, s, k, lev10, kind, ro = a
-            self.order(u % nt, m % n, s, k, lev10, kind, ro)
+            u, m, s, k, lev10, kind, ro, by_delegate = a
+            self.order(u % nt, m % n, s, k, lev10, kind, ro, by_delegate)
         elif op == "trade":
             maker, taker, m, s, k, lev10 = a
             if maker % nt == taker % nt:
@@ -1193,6 +1287,8 @@ class Engine:
             self.dump(a[0] % nt, a[1] % n, a[2], a[3])
         elif op == "through":
             self.through(a[0] % nt, a[1] % n, *a[2:])
+        elif op == "flood":
+            self.flood(a[0] % nt, a[1] % n, a[2], a[3])
         elif op == "quote":
             self.quote(a[0] % nt, a[1] % n, a[2], a[3], a[4])
         elif op == "cancel":
@@ -1244,7 +1340,9 @@ ACTION = {
     "order": st.tuples(
         st.just("order"), users_, markets_, sides_, st.integers(-8, 24), levs,
         st.sampled_from(["Limit", "Limit", "Limit", "IOC", "PostOnly", "Market"]), st.sampled_from([False] * 4 + [True]),
+        st.sampled_from([False] * 3 + [True]),  # signed by the user's delegate
     ),
+    "flood": st.tuples(st.just("flood"), users_, markets_, sides_, st.integers(0, 10)),
     "trade": st.tuples(st.just("trade"), users_, users_, markets_, sides_, near, levs),
     "dump": st.tuples(st.just("dump"), users_, markets_, st.sampled_from([3, 10, 25, 50]),
                       st.sampled_from(["IOC", "Limit"])),
@@ -1267,7 +1365,7 @@ ACTION = {
     "revenue": st.tuples(st.just("revenue"), markets_),
 }
 WEIGHTS = {
-    "deposit": 1, "withdraw": 2, "order": 5, "trade": 7, "dump": 3, "through": 2, "quote": 4, "cancel": 1, "cancel_all": 1, "consume": 4, "oracle": 6,
+    "deposit": 1, "withdraw": 2, "order": 5, "flood": 1, "trade": 7, "dump": 3, "through": 2, "quote": 4, "cancel": 1, "cancel_all": 1, "consume": 4, "oracle": 6,
     "crank": 1, "advance": 4, "funding": 3, "settle_funding": 1, "settle_pnl": 2, "liquidate": 3, "sweep": 3, "bankruptcy": 3,
     "revenue": 1,
 }

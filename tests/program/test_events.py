@@ -46,13 +46,15 @@ def test_event_coder_matches_first_principles_discriminators() -> None:
     assert EVENT_BODY_LEN == {
         "DepositEvent": 32 + 32 + 8 + 8 + 8,
         "WithdrawEvent": 32 + 32 + 8 + 8 + 8,
-        "MarketParamsUpdated": 32 + (6 * 8 + 9 * 2 + 6) + 2,
+        "MarketParamsUpdated": 32 + (7 * 8 + 10 * 2 + 1 + 3) + 2,
         "MarketStatusChanged": 32 + 8 + 2 + 1 + 1,
         "AdminTransferred": 32 + 32,
         # user, order id, client order id, price, base, slot, market index, side, order type
         "OrderPlaced": 32 + 8 * 5 + 2 + 1 + 1,
         # user, order id, base, market index, side
         "OrderCancelled": 32 + 8 + 8 + 2 + 1,
+        # user, order id, price, base, seq, evicted by, market index, side
+        "OrderEvicted": 32 + 8 * 5 + 2 + 1,
         # taker, maker, maker order id, price, base, taker fee, seq, market index, taker side
         "FillEvent": 32 + 32 + 8 * 5 + 2 + 1,
         # maker, maker order id, price, base, rebate, seq, market index, maker side
@@ -209,6 +211,7 @@ def test_new_instruction_events_cover_the_idl() -> None:
         "AdminTransferred",
         "OrderPlaced",
         "OrderCancelled",
+        "OrderEvicted",  # place_order on a full book side: tests/program/test_trading.py
         "FillEvent",
         "MakerFillApplied",
     }

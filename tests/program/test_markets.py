@@ -21,7 +21,7 @@ from keepers.exchange import instructions as ix
 from localnet.bootstrap import LocalExchange, default_market_params, oracle_config
 from programs_client.perp import instructions as gen
 from programs_client.perp.accounts import Market
-from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE
+from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom
 from programs_client.perp.types import market_status, oracle_kind
 from programs_client.perp.types.market_params import MarketParams
@@ -292,8 +292,13 @@ BAD_PARAMS = [
     ("confidence_zero", dict(oracle_max_confidence_bps=0)),
     ("divergence_zero", dict(oracle_max_divergence_bps=0)),
     ("funding_clamp_zero", dict(max_funding_rate_bps=0)),
-    ("padding_first_byte", dict(padding=[1, 0, 0, 0, 0, 0])),
-    ("padding_last_byte", dict(padding=[0, 0, 0, 0, 0, 0x80])),
+    ("min_order_notional_zero", dict(min_order_notional=0)),
+    ("min_order_notional_above_order_cap", dict(min_order_notional=2**52 + 1)),
+    ("max_orders_per_user_zero", dict(max_orders_per_user=0)),
+    ("max_orders_per_user_above_both_sides", dict(max_orders_per_user=129)),
+    ("delegate_band_above_5pct", dict(delegate_price_band_bps=501)),
+    ("padding_first_byte", dict(padding=[1, 0, 0])),
+    ("padding_last_byte", dict(padding=[0, 0, 0x80])),
 ]
 
 GOOD_PARAMS = [
@@ -310,6 +315,12 @@ GOOD_PARAMS = [
     ("no_fees", dict(taker_fee_bps=0, maker_rebate_bps=0)),
     ("min_order_one_lot", dict(min_order_size=DEFAULT.lot_size)),
     ("tick_and_lot_one", dict(tick_size=1, lot_size=1, min_order_size=1)),
+    ("min_order_notional_one_unit", dict(min_order_notional=1)),
+    ("min_order_notional_at_order_cap", dict(min_order_notional=2**52)),
+    ("one_order_per_user", dict(max_orders_per_user=1)),
+    ("orders_per_user_both_sides", dict(max_orders_per_user=128)),
+    ("delegate_band_zero", dict(delegate_price_band_bps=0)),
+    ("delegate_band_5pct", dict(delegate_price_band_bps=500)),
 ]
 
 
@@ -696,7 +707,10 @@ def test_update_market_params(exchange: LocalExchange) -> None:
         oracle_max_confidence_bps=150,
         oracle_max_divergence_bps=300,
         max_funding_rate_bps=50,
-        padding=[0] * 6,
+        min_order_notional=3 * QUOTE,
+        delegate_price_band_bps=25,
+        max_orders_per_user=10,
+        padding=[0] * 3,
     )
     assert all(
         getattr(new, f) != getattr(DEFAULT, f) for f in params_as_dict(new) if f != "padding"

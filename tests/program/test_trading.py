@@ -34,13 +34,20 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
+from keepers.bots.drain import consume_instructions
 from keepers.exchange import instructions as ix
 from keepers.exchange import margin as mirror
 from keepers.exchange.pdas import event_queue_pda, orderbook_pda
 from keepers.execution.results import Failed, Landed, Outcome
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from programs_client.perp.accounts import EventQueue, Market, Orderbook, User
-from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
+from programs_client.perp.constants import (
+    BASE_PRECISION as BASE,
+    PRICE_PRECISION as PRICE,
+    QUEUE_EVENT_FILL,
+    QUEUE_EVENT_OUT,
+    QUOTE_PRECISION as QUOTE,
+)
 from programs_client.perp.errors import custom
 from programs_client.perp.types import market_status, order_type, side
 from programs_client.perp.types.market_params import MarketParams
@@ -86,6 +93,7 @@ class RawFill(NamedTuple):
     maker_rebate: int
     maker_side: Any
     maker_order_done: int
+    kind: int = QUEUE_EVENT_FILL  # QUEUE_EVENT_OUT: an evicted order, only its reservation to release
 
 
 class RawQueue(NamedTuple):
@@ -100,7 +108,7 @@ class RawQueue(NamedTuple):
 # transaction (the generated decoders build all 128 slots; these read only the live ones).
 # test_raw_parsers_agree_with_the_generated_client ties them to the IDL layout.
 _ORDER = struct.Struct("<32sQQQQ")
-_FILL = struct.Struct("<32sQQQQBB6x")
+_FILL = struct.Struct("<32sQQQQBBB5x")
 assert _ORDER.size == borsh_size({"defined": "RestingOrder"}) and _FILL.size == borsh_size({"defined": "FillRecord"})
 _BIDS, _ASKS = field_offset("Orderbook", "bids"), field_offset("Orderbook", "asks")
 _BID_COUNT, _ASK_COUNT = field_offset("Orderbook", "bidCount"), field_offset("Orderbook", "askCount")
@@ -133,10 +141,10 @@ def raw_queue(data: bytes) -> RawQueue:
     assert _Q_COUNT == _Q_HEAD + 4
     fills = []
     for k in range(count):
-        maker, oid, price, base, rebate_, side_byte, done = _FILL.unpack_from(
+        maker, oid, price, base, rebate_, side_byte, done, kind = _FILL.unpack_from(
             data, _Q_FILLS + ((head + k) % QUEUE_CAPACITY) * _FILL.size
         )
-        fills.append(RawFill(Pubkey.from_bytes(maker), oid, price, base, rebate_, BID if side_byte == 0 else ASK, done))
+        fills.append(RawFill(Pubkey.from_bytes(maker), oid, price, base, rebate_, BID if side_byte == 0 else ASK, done, kind))
     return RawQueue(seq, pending_bid, pending_ask, head, fills)
 
 
@@ -303,7 +311,7 @@ class Trading:
             m = self.market(mi)
             bids, asks = raw_book(self._data(orderbook_pda(mi, pid)) or b"")
             q = raw_queue(self._data(event_queue_pda(mi, pid)) or b"")
-            pending = q.fills
+            pending = [f for f in q.fills if f.kind == QUEUE_EVENT_FILL]
             # pending quote: a queued maker ask still has to receive ceil in all (floor + dust to the pool),
             # a queued maker bid still has to pay ceil, of which floor already reached the taker
             owed_quote = sum(-ceil_quote(f.base_amount, f.price) if not is_bid(f.maker_side) else floor_quote(f.base_amount, f.price) for f in pending)
@@ -315,7 +323,7 @@ class Trading:
                 pos = slots[0] if slots else None
                 mine_b = [o for o in bids if o.owner == addr]
                 mine_a = [o for o in asks if o.owner == addr]
-                fills = [f for f in pending if f.maker == addr]
+                fills = [f for f in q.fills if f.maker == addr]  # out events hold their order's reservation too
                 reserved = (
                     sum(o.base_amount for o in mine_b) + sum(f.base_amount for f in fills if is_bid(f.maker_side)),
                     sum(o.base_amount for o in mine_a) + sum(f.base_amount for f in fills if not is_bid(f.maker_side)),
@@ -341,7 +349,9 @@ class Trading:
                 assert all(o.base_amount > 0 for o in side_orders)
             ids = [o.order_id for o in bids + asks]
             assert len(set(ids)) == len(ids) and all(0 < i < m.next_order_id for i in ids)
-            assert len(pending) <= QUEUE_CAPACITY and q.seq_num >= len(pending)
+            assert len(q.fills) <= QUEUE_CAPACITY and q.seq_num >= len(q.fills)
+            assert all(f.kind in (QUEUE_EVENT_FILL, QUEUE_EVENT_OUT) for f in q.fills)
+            assert all(f.maker_rebate == 0 and f.maker_order_done == 1 for f in q.fills if f.kind == QUEUE_EVENT_OUT)
             # the queued base per maker side, which the open-interest limit counts
             assert q.pending_bid_base == sum(f.base_amount for f in pending if is_bid(f.maker_side))
             assert q.pending_ask_base == sum(f.base_amount for f in pending if not is_bid(f.maker_side))
@@ -379,7 +389,7 @@ def test_raw_parsers_agree_with_the_generated_client(t: Trading) -> None:
         q.seq_num, q.head, q.pending_bid_base, q.pending_ask_base,
     ) == (4, 2, 0, B)
     assert [tuple(f) for f in raw.fills] == [
-        (f.maker, f.maker_order_id, f.price, f.base_amount, f.maker_rebate, f.maker_side, f.maker_order_done)
+        (f.maker, f.maker_order_id, f.price, f.base_amount, f.maker_rebate, f.maker_side, f.maker_order_done, f.kind)
         for f in t.pending()
     ]
     # 0.5 at 101 = 50.5; rebate = floor(50.5 * 2 / 1e4) = 0.0101
@@ -748,18 +758,21 @@ def test_delegate_may_trade_a_random_key_may_not(t: Trading) -> None:
     a, b = t.add_user(), t.add_user()
     delegate, stranger = t.svm.funded_keypair(1), t.svm.funded_keypair(1)
     t.svm.send_ok([ix.set_user_delegate(a.authority, delegate.pubkey())], [a.keypair])
-    out = landed(t.place(a, BID, 99 * P, B, signer=delegate))
-    assert single_event(out, "OrderPlaced").user == a.address
-    landed(t.place(a, BID, 98 * P, B, signer=delegate))
-    landed(t.cancel(a, 1, signer=delegate))
+    landed(t.place(b, ASK, 100 * P, 2 * B))  # id 1
+    out = landed(t.place(a, BID, 100 * P, B, IOC, signer=delegate))
+    assert names(out) == ["FillEvent", "OrderPlaced"] and events(out)[0][1].taker == a.address
+    landed(t.place(a, BID, 99 * P, B))  # id 2: the authority rests orders, the delegate may cancel them
+    landed(t.place(a, BID, 98 * P, B))  # id 3
+    landed(t.cancel(a, 2, signer=delegate))
     for kp in (stranger, b.keypair):
-        expect_error(t.place(a, BID, 97 * P, B, signer=kp), custom.Unauthorized)
-        expect_error(t.cancel(a, 2, signer=kp), custom.Unauthorized)
+        expect_error(t.place(a, BID, 100 * P, B, IOC, signer=kp), custom.Unauthorized)
+        expect_error(t.cancel(a, 3, signer=kp), custom.Unauthorized)
         expect_error(t.cancel_all(a, signer=kp), custom.Unauthorized)
     landed(t.cancel_all(a, signer=delegate))
+    assert [o.owner for o in t.bids()] == []
     t.svm.send_ok([ix.set_user_delegate(a.authority, None)], [a.keypair])
-    expect_error(t.place(a, BID, 97 * P, B, signer=delegate), custom.Unauthorized)
-    landed(t.place(a, BID, 97 * P, B))
+    expect_error(t.place(a, BID, 100 * P, B, IOC, signer=delegate), custom.Unauthorized)
+    landed(t.place(a, BID, 100 * P, B, IOC))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -883,22 +896,47 @@ def test_too_many_positions(exchange: LocalExchange) -> None:
 # capacity
 
 
-def test_orderbook_full_at_65_orders_on_one_side(t: Trading) -> None:
-    a, b = t.add_user(), t.add_user()
-    for k in range(SIDE_CAPACITY // 16):
-        for half in (0, 8):
-            landed(t.place_many(a, [(BID, 90 * P + (16 * k + half + j) * TICK, MIN_SIZE) for j in range(8)]))
+def fill_bids(t: Trading, owners: Sequence[LocalUser], first: int) -> None:
+    """SIDE_CAPACITY minimum-size bids at first, first + 1 tick, ..., 8 per transaction, the owners in turn
+    (each may hold at most max_orders_per_user = 32 of them)."""
+    for k in range(SIDE_CAPACITY // 8):
+        owner = owners[k * len(owners) // (SIDE_CAPACITY // 8)]
+        landed(t.place_many(owner, [(BID, first + (8 * k + j) * TICK, MIN_SIZE) for j in range(8)]))
     assert t.book().bid_count == SIDE_CAPACITY
-    expect_error(t.place(b, BID, 80 * P, MIN_SIZE), custom.OrderbookFull)
-    expect_error(t.place(b, BID, 99 * P, MIN_SIZE), custom.OrderbookFull)  # a better price evicts nothing
+
+
+def test_orderbook_side_of_65_orders_evicts_the_worst_for_a_better_one(t: Trading) -> None:
+    a1, a2, b = t.add_user(), t.add_user(), t.add_user()
+    fill_bids(t, [a1, a2], 90 * P)  # ids 1..64, a1 holds 90.00-90.31, a2 90.32-90.63
+    expect_error(t.place(b, BID, 80 * P, MIN_SIZE), custom.OrderbookFull)  # worse than every resting bid
+    expect_error(t.place(b, BID, 90 * P, MIN_SIZE), custom.OrderbookFull)  # only as good as the worst: no eviction
     c = t.add_user()
     landed(t.place(c, ASK, 101 * P, MIN_SIZE))  # the other side has room
     landed(t.place(b, BID, 101 * P, MIN_SIZE))  # fills completely: needs no slot on the full side
-    expect_error(t.place(b, BID, 101 * P, MIN_SIZE), custom.OrderbookFull)  # now it would rest
-    landed(t.cancel(a, 64))
-    landed(t.place(b, BID, 80 * P, MIN_SIZE))
-    assert t.bids()[0].owner == b.address
-    landed(t.consume())
+    out = landed(t.place(b, BID, 90 * P + TICK, MIN_SIZE))  # better than the worst bid (90.00, id 1): evicts it
+    evicted = [e for n, e in events(out) if n == "OrderEvicted"]
+    assert len(evicted) == 1
+    ev = evicted[0]
+    assert (ev.user, ev.order_id, ev.price, ev.base_amount, ev.market_index, enum_name(ev.side)) == (
+        a1.address, 1, 90 * P, MIN_SIZE, 0, "Bid"
+    )
+    placed = [e for n, e in events(out) if n == "OrderPlaced"][0]
+    assert ev.evicted_by == placed.order_id and ev.seq_num == 1  # the fill at 101 was seq 0
+    assert t.book().bid_count == SIDE_CAPACITY and 1 not in [o.order_id for o in t.bids()]
+    assert t.bids()[0].price == 90 * P + TICK and t.bids()[0].owner == b.address  # time priority: after a1's 90.01
+    # a1's reservation waits for consume_events, which needs a1's account like a maker's
+    out_event = t.pending()[-1]
+    assert (out_event.maker, out_event.kind, out_event.base_amount, out_event.maker_order_done, out_event.maker_rebate) == (
+        a1.address, QUEUE_EVENT_OUT, MIN_SIZE, 1, 0
+    )
+    assert (t.position(a1).open_bids, t.position(a1).open_orders) == (32 * MIN_SIZE, 32)
+    q = t.queue()
+    assert (q.pending_bid_base, q.pending_ask_base) == (0, MIN_SIZE)  # an out event adds no open interest
+    assert names(landed(t.consume(makers=[c.address]))) == ["MakerFillApplied"]  # stops before a1's out event
+    expect_error(t.consume(makers=[b.address]), custom.MakerNotPassed)
+    assert names(landed(t.consume())) == []  # the out event only releases the reservation
+    assert (t.position(a1).open_bids, t.position(a1).open_orders) == (31 * MIN_SIZE, 31)
+    assert t.queue().count == 0
 
 
 def test_event_queue_full_at_the_129th_unconsumed_fill_and_wraps(t: Trading) -> None:
@@ -909,7 +947,7 @@ def test_event_queue_full_at_the_129th_unconsumed_fill_and_wraps(t: Trading) -> 
         landed(t.place(b, BID, 100 * P, MAX_FILLS * MIN_SIZE, IOC))
     q = t.queue()
     assert (q.head, q.count, q.seq_num) == (0, QUEUE_CAPACITY, QUEUE_CAPACITY)
-    landed(t.place(a, ASK, 100 * P, MIN_SIZE))
+    landed(t.place(a, ASK, 100 * P, MIN_SIZE))  # 128 filled orders not yet applied do not count as resting
     expect_error(t.place(b, BID, 100 * P, MIN_SIZE, IOC), custom.EventQueueFull)
     landed(t.consume(limit=64))
     out = landed(t.place(b, BID, 100 * P, MIN_SIZE, IOC))
@@ -1154,3 +1192,140 @@ def test_open_order_totals_cannot_wrap_past_i64(t: Trading) -> None:
     expect_error(out, custom.InsufficientMargin)
     landed(t.send([ix.withdraw(a.authority, a.token_account, required - QUOTE, program_id=t.ex.program_id,
                                markets=[t.ex.market_address(0)], orderbooks=[book])], [a.keypair]))
+
+
+# ------------------------------------------------------------------------------------------------
+# a full book side (security review, issue 12 item 5)
+
+
+def test_lockout_by_minimum_orders_at_the_band_edges_is_broken_by_eviction(exchange: LocalExchange) -> None:
+    """Attack: 64 minimum orders a side at the edges of the +-50% band (here from four accounts, the
+    most resting orders one account may hold being 32) filled the book, and every other maker got
+    OrderbookFull. Now a better-priced order evicts the worst one; each of the 128 orders must be worth
+    the market's minimum notional (10 quote here), so the lock-out ties up margin for 1,280 quote of
+    orders, and still locks nobody out."""
+    t = Trading(exchange, params=default_market_params(min_order_notional=10 * QUOTE))
+    attackers = [t.add_user(deposit=100 * QUOTE) for _ in range(4)]
+    edge_bid, edge_ask = 50 * P, 150 * P
+    expect_error(t.place(attackers[0], BID, edge_bid, MIN_SIZE), custom.OrderBelowMinNotional)  # 0.5 quote
+    size = 20 * MIN_SIZE  # 0.2 base: 10 quote at 50, 30 quote at 150
+    for k, a in enumerate(attackers):
+        for s, price in ((BID, edge_bid), (ASK, edge_ask)):
+            for _ in range(2):
+                landed(t.place_many(a, [(s, price, size)] * 8))
+        expect_error(t.place(a, BID, edge_bid, size), custom.TooManyOpenOrders)
+    assert (t.book().bid_count, t.book().ask_count) == (SIDE_CAPACITY, SIDE_CAPACITY)
+    maker = t.add_user()
+    expect_error(t.place(maker, BID, edge_bid, size), custom.OrderbookFull)  # no better than the worst
+    out = landed(t.place_many(maker, [(BID, 99 * P, B // 5), (ASK, 101 * P, B // 5)]))
+    evicted = [e for n, e in events(out) if n == "OrderEvicted"]
+    # the latest order at the worst price goes: attacker 3's last bid and last ask
+    assert [(e.user, e.price, e.base_amount, enum_name(e.side)) for e in evicted] == [
+        (attackers[3].address, edge_bid, size, "Bid"), (attackers[3].address, edge_ask, size, "Ask"),
+    ]
+    assert (t.bids()[-1].owner, t.asks()[-1].owner) == (maker.address, maker.address)  # the best of each side
+    # the settler's consume_events passes the evicted orders' owner as it passes makers
+    q = t.queue()
+    assert [(f.maker, f.kind) for f in t.pending()] == [(attackers[3].address, QUEUE_EVENT_OUT)] * 2
+    landed(t.send(consume_instructions(0, q, q.count, t.svm.program_id)))
+    p = t.position(attackers[3])
+    assert (p.open_bids, p.open_asks, p.open_orders) == (15 * size, 15 * size, 30)
+    # a taker now trades at the maker's prices, not at the band edges
+    taker = t.add_user()
+    out = landed(t.place(taker, BID, 150 * P, B // 10, IOC))
+    assert [(e.maker, e.price) for n, e in events(out) if n == "FillEvent"] == [(maker.address, 101 * P)]
+
+
+def test_min_order_notional_applies_to_orders_that_may_rest(exchange: LocalExchange) -> None:
+    t = Trading(exchange, params=default_market_params(min_order_notional=10 * QUOTE))
+    a, b = t.add_user(), t.add_user()
+    small = 9 * MIN_SIZE  # 9 quote at 100
+    for kind in (LIMIT, POST_ONLY):
+        expect_error(t.place(a, BID, 100 * P, small, kind), custom.OrderBelowMinNotional)
+        expect_error(t.place(a, ASK, 100 * P, small, kind), custom.OrderBelowMinNotional)
+    landed(t.place(a, ASK, 100 * P, 10 * MIN_SIZE))  # exactly 10 quote
+    landed(t.place(b, BID, 100 * P, small, IOC))  # never rests: no minimum (a dust position can be closed)
+    landed(t.place(b, BID, 150 * P, MIN_SIZE, MARKET))
+    assert t.position(b).base_amount == 10 * MIN_SIZE
+    # a reduce-only limit order is clipped to the position first, then held to the minimum
+    landed(t.consume())
+    expect_error(t.place(b, ASK, 99 * P, 20 * MIN_SIZE, reduce_only=True), custom.OrderBelowMinNotional)  # 0.1 at 99
+    landed(t.place(b, ASK, 100 * P, small, IOC, reduce_only=True))
+
+
+def test_resting_orders_per_user_are_limited(exchange: LocalExchange) -> None:
+    t = Trading(exchange, params=default_market_params(max_orders_per_user=3))
+    a, b = t.add_user(), t.add_user()
+    landed(t.place_many(a, [(BID, 99 * P, MIN_SIZE), (BID, 98 * P, MIN_SIZE), (ASK, 101 * P, MIN_SIZE)]))
+    expect_error(t.place(a, ASK, 102 * P, MIN_SIZE), custom.TooManyOpenOrders)
+    landed(t.place(a, ASK, 99 * P, MIN_SIZE, IOC))  # matches nothing: a's own bid is cancelled, not matched
+    landed(t.place(a, ASK, 102 * P, MIN_SIZE))  # the self-trade cancel freed one
+    expect_error(t.place(a, ASK, 103 * P, MIN_SIZE), custom.TooManyOpenOrders)
+    # an order filled (applied or not) no longer rests: it frees its place at once
+    landed(t.place(b, BID, 101 * P, MIN_SIZE, IOC))
+    assert t.position(a).open_orders == 3  # the filled order counts here until consume_events
+    landed(t.place(a, ASK, 103 * P, MIN_SIZE))
+    expect_error(t.place(a, ASK, 104 * P, MIN_SIZE), custom.TooManyOpenOrders)
+    landed(t.consume())
+    expect_error(t.place(a, ASK, 104 * P, MIN_SIZE), custom.TooManyOpenOrders)
+
+
+# ------------------------------------------------------------------------------------------------
+# delegates (security review, issue 12 item 10)
+
+
+def with_delegate(t: Trading, victim: LocalUser) -> tuple[Keypair, LocalUser]:
+    """A delegate of victim's account that is also the authority of an account of its own."""
+    accomplice = t.add_user()
+    t.svm.send_ok([ix.set_user_delegate(victim.authority, accomplice.keypair.pubkey())], [victim.keypair])
+    return accomplice.keypair, accomplice
+
+
+def test_delegate_orders_never_rest(t: Trading) -> None:
+    victim = t.add_user()
+    delegate, _ = with_delegate(t, victim)
+    for kind in (LIMIT, POST_ONLY):
+        expect_error(t.place(victim, BID, 100 * P, B, kind, signer=delegate), custom.DelegateMayNotRest)
+        expect_error(t.place(victim, ASK, 100 * P, B, kind, signer=delegate), custom.DelegateMayNotRest)
+    landed(t.place(victim, BID, 100 * P, B, IOC, signer=delegate))
+    assert t.bids() == [] and t.position(victim) is None
+
+
+def test_delegate_orders_stay_within_the_delegate_band_of_the_mark(t: Trading) -> None:
+    victim = t.add_user()
+    delegate, _ = with_delegate(t, victim)
+    band = 100 * P * 50 // 10_000  # 0.5% of the mark 100: default_market_params' delegatePriceBandBps = 50
+    for s, inside, outside in ((BID, 100 * P + band, 100 * P + band + TICK), (ASK, 100 * P - band, 100 * P - band - TICK)):
+        for kind in (IOC, MARKET):
+            expect_error(t.place(victim, s, outside, B, kind, signer=delegate), custom.DelegatePriceOutOfBand)
+            landed(t.place(victim, s, inside, B, kind, signer=delegate))
+    # the authority keeps the whole +-50% band
+    landed(t.place(victim, BID, 150 * P, B, IOC))
+
+
+def test_delegate_cannot_drain_the_account_into_its_own(t: Trading) -> None:
+    """Attack: the delegate rested an ask of its own account at the top of the +-50% band and bought it
+    with the victim's account (or sold the victim's position into its own bid at the bottom): each round
+    trip moved half the notional from the victim to the accomplice. A delegate's order now fills only
+    within 0.5% of the mark and earns the accomplice no maker rebate: the best the delegate can do is a
+    round trip at mark +-0.5%, 1 quote per base, while the victim also pays both taker fees into the
+    fee pool (the protocol, not the accomplice)."""
+    victim = t.add_user(deposit=1_000 * QUOTE)
+    delegate, accomplice = with_delegate(t, victim)
+    landed(t.place(accomplice, ASK, 150 * P, B))
+    expect_error(t.place(victim, BID, 150 * P, B, IOC, signer=delegate), custom.DelegatePriceOutOfBand)
+    expect_error(t.place(victim, ASK, 150 * P, B, LIMIT, signer=delegate), custom.DelegateMayNotRest)
+    landed(t.cancel_all(accomplice))
+    # within the band: buy at 100.5 from the accomplice, sell at 99.5 to it
+    landed(t.place(accomplice, ASK, 100_500_000, B))
+    landed(t.place(victim, BID, 100_500_000, B, IOC, signer=delegate))
+    landed(t.place(accomplice, BID, 99_500_000, B))
+    landed(t.place(victim, ASK, 99_500_000, B, IOC, signer=delegate))
+    assert [f.maker_rebate for f in t.pending()] == [0, 0]
+    landed(t.consume())
+    v, acc = t.position(victim), t.position(accomplice)
+    assert (v.base_amount, acc.base_amount) == (0, 0)
+    fees = taker_fee(100_500_000) + taker_fee(99_500_000)  # 0.1005 + 0.0995
+    assert v.unsettled_pnl == -QUOTE - fees
+    assert acc.unsettled_pnl == QUOTE  # the 1 quote of the round trip, and no rebate
+    assert t.market().fee_pool == fees

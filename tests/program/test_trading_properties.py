@@ -4,7 +4,9 @@
   trading.c and orderbook.c: price-time priority, self-trade cancels the resting order, at most 16
   fills, reduce-only clamp net of resting same-side orders, PostOnly fails on a cross, Market/IOC
   remainders dropped, prices within half the mark, the open-interest limit counting queued maker
-  fills, the maker rebate fixed at the fill, initial margin checked last) predicts each instruction's outcome: the error,
+  fills, the maker rebate fixed at the fill, a minimum notional for orders that may rest, a limit of
+  resting orders per user, a better order evicting the worst of a full side through an out event in
+  the queue, initial margin checked last) predicts each instruction's outcome: the error,
   or the exact events, book, queue, fee pool and open interest.
 * keepers/exchange/margin.py, the mirror of positions.c and margin.c: every user's position is rebuilt by
   replaying the *decoded* FillEvent / MakerFillApplied events with ``apply_fill`` (taker fee out of,
@@ -32,7 +34,13 @@ from keepers.exchange.pdas import event_queue_pda, orderbook_pda
 from keepers.execution.results import Landed
 from localnet.bootstrap import LocalExchange, default_market_params
 from localnet.svm import LocalSvm
-from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
+from programs_client.perp.constants import (
+    BASE_PRECISION as BASE,
+    PRICE_PRECISION as PRICE,
+    QUEUE_EVENT_FILL,
+    QUEUE_EVENT_OUT,
+    QUOTE_PRECISION as QUOTE,
+)
 from programs_client.perp.types import market_status
 from tests.program.helpers import enum_name, events
 from tests.program.test_trading import (
@@ -52,6 +60,8 @@ from tests.program.test_trading import (
 
 TICK, LOT, MIN_SIZE = 1_000, 1_000, 1_000_000  # 0.001 quote, 1e-6 base, 0.001 base: quantities that round
 MARK = 100 * PRICE
+DEFAULTS = default_market_params()
+MIN_NOTIONAL, MAX_ORDERS_PER_USER = DEFAULTS.min_order_notional, DEFAULTS.max_orders_per_user
 KINDS = {"Limit": LIMIT, "Market": MARKET, "PostOnly": POST_ONLY, "ImmediateOrCancel": IOC}
 STATUSES = {"Active": market_status.Active(), "ReduceOnly": market_status.ReduceOnly(), "Paused": market_status.Paused()}
 S_BID, S_ASK = 0, 1
@@ -75,6 +85,7 @@ class Fill:
     maker_rebate: int
     maker_side: int
     maker_order_done: int
+    kind: int = QUEUE_EVENT_FILL
 
 
 @dataclass
@@ -116,7 +127,7 @@ class Book:
         return mirror.MarketState(0, self.mark, 0, 0, self.cfg.initial_bps, self.cfg.initial_bps // 2)
 
     def pending_base(self, maker_side: int) -> int:
-        return sum(f.base_amount for f in self.queue if f.maker_side == maker_side)
+        return sum(f.base_amount for f in self.queue if f.maker_side == maker_side and f.kind == QUEUE_EVENT_FILL)
 
     def side_orders(self, s: int) -> list[Order]:
         return self.bids if s == S_BID else self.asks
@@ -158,6 +169,9 @@ class Book:
             if limit == 0:
                 return "ReduceOnlyViolated", [], None
             remaining = min(remaining, limit)
+        rests = kind in ("Limit", "PostOnly")
+        if rests and mirror.ceil_div(remaining * price, BASE) < MIN_NOTIONAL:
+            return "OrderBelowMinNotional", [], None
         evs: list = []
         maker_side = S_ASK if s == S_BID else S_BID
         opp = self.side_orders(maker_side)
@@ -200,12 +214,22 @@ class Book:
             else:
                 best.base_amount -= fb
         rest_id = rest = 0
-        if remaining > 0 and kind in ("Limit", "PostOnly"):
+        if remaining > 0 and rests:
+            if sum(1 for o in self.bids + self.asks if o.owner == u) >= MAX_ORDERS_PER_USER:
+                return "TooManyOpenOrders", [], None
             same = self.side_orders(s)
-            if len(same) >= SIDE_CAPACITY:
-                return "OrderbookFull", [], None
             rest_id, rest = self.next_id, remaining
             self.next_id += 1
+            if len(same) >= SIDE_CAPACITY:
+                worst = same[0]  # the latest order at the worst price
+                if not (price > worst.price if s == S_BID else price < worst.price):
+                    return "OrderbookFull", [], None
+                if len(self.queue) >= QUEUE_CAPACITY:
+                    return "EventQueueFull", [], None
+                same.pop(0)
+                self.queue.append(Fill(worst.owner, worst.order_id, worst.price, worst.base_amount, 0, s, 1, QUEUE_EVENT_OUT))
+                evs.append(("OrderEvicted", worst.owner, worst.order_id, worst.price, worst.base_amount, self.seq, rest_id, s))
+                self.seq += 1
             i = sum(1 for o in same if (o.price < price if s == S_BID else o.price > price))
             same.insert(i, Order(u, rest_id, client, price, rest))
             p = self.pos[u]
@@ -242,12 +266,18 @@ class Book:
 
     def consume(self, limit: int, passed: set[int]) -> tuple[str | None, list, None]:
         evs = []
-        while len(evs) < limit and self.queue:
+        done = 0
+        while done < limit and self.queue:
             f = self.queue[0]
             if f.maker not in passed:
-                if not evs:
+                if not done:
                     return "MakerNotPassed", [], None
                 break
+            done += 1
+            if f.kind == QUEUE_EVENT_OUT:  # an evicted order: only its reservation to release, nothing logged
+                self.release(f.maker, f.maker_side, f.base_amount, True)
+                self.queue.pop(0)
+                continue
             self.apply(f.maker, f.maker_side, f.base_amount, f.price)
             self.release(f.maker, f.maker_side, f.base_amount, bool(f.maker_order_done))
             lo = f.base_amount * f.price // BASE
@@ -272,6 +302,9 @@ def as_tuple(name: str, e: Any, idx: dict) -> tuple:
     if name == "OrderPlaced":
         assert e.market_index == 0
         return (name, idx[e.user], e.order_id, e.client_order_id, e.price, e.base_amount, side_of(e.side), enum_name(e.order_type))
+    if name == "OrderEvicted":
+        assert e.market_index == 0
+        return (name, idx[e.user], e.order_id, e.price, e.base_amount, e.seq_num, e.evicted_by, side_of(e.side))
     assert name == "OrderCancelled" and e.market_index == 0
     return (name, idx[e.user], e.order_id, e.base_amount, side_of(e.side))
 
@@ -358,6 +391,27 @@ FIXED = (
 )
 
 
+# A fixed case of a full side: two users fill the bids (32 each, the most one user may rest), equal and
+# worse prices are refused, a better one evicts the latest worst order (an out event), the per-user
+# limit counts resting orders only, and consume applies the out events.
+EVICTION = (
+    Config(10, 2, 1000, 10**6 * BASE),
+    [400 * QUOTE] * 4,
+    [("place", k // 32, S_BID, MARK - 40 * 25_000 + k * TICK, 2 * MIN_SIZE, "Limit", False, k) for k in range(64)]
+    + [
+        ("place", 2, S_BID, MARK - 40 * 25_000, 2 * MIN_SIZE, "Limit", False, 64),  # as good as the worst: full
+        ("place", 2, S_BID, MARK - 40 * 25_000 + TICK, 2 * MIN_SIZE, "Limit", False, 65),  # evicts user 0's first
+        ("place", 3, S_BID, MARK - 40 * 25_000 - TICK, 2 * MIN_SIZE, "Limit", False, 66),  # worse: full
+        ("place", 0, S_BID, MARK - 30 * 25_000, 2 * MIN_SIZE, "PostOnly", False, 67),  # 31 resting: evicts user 2's
+        ("place", 0, S_BID, MARK - 30 * 25_000, 2 * MIN_SIZE, "PostOnly", False, 68),  # 32 resting: too many
+        ("consume", 3, False),
+        ("place", 1, S_ASK, MARK - 40 * 25_000, 64 * MIN_SIZE, "ImmediateOrCancel", False, 69),
+        ("consume", 40, False),
+        ("cancel_all", 0),
+    ],
+)
+
+
 @lru_cache(maxsize=1)
 def perp_program() -> bytes:
     # not the session fixture: hypothesis would print the whole program in a falsifying example
@@ -368,6 +422,7 @@ def perp_program() -> bytes:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @example(*FIXED)
+@example(*EVICTION)
 @given(configs, collaterals, st.lists(actions, min_size=10, max_size=30))
 def test_random_order_flow_matches_the_references(cfg: Config, collateral: list[int], steps: list[tuple]) -> None:
     ex = LocalExchange.create(LocalSvm(perp_program()))
@@ -447,10 +502,10 @@ def test_random_order_flow_matches_the_references(cfg: Config, collateral: list[
         q = raw_queue(t._data(event_queue_pda(0, pid)))
         assert (q.seq_num, q.pending_bid_base, q.pending_ask_base) == (book.seq, book.pending_base(S_BID), book.pending_base(S_ASK))
         assert [
-            (idx[f.maker], f.maker_order_id, f.price, f.base_amount, f.maker_rebate, side_of(f.maker_side), f.maker_order_done)
+            (idx[f.maker], f.maker_order_id, f.price, f.base_amount, f.maker_rebate, side_of(f.maker_side), f.maker_order_done, f.kind)
             for f in q.fills
         ] == [
-            (f.maker, f.maker_order_id, f.price, f.base_amount, f.maker_rebate, f.maker_side, f.maker_order_done)
+            (f.maker, f.maker_order_id, f.price, f.base_amount, f.maker_rebate, f.maker_side, f.maker_order_done, f.kind)
             for f in book.queue
         ]
         m = t.market()

@@ -15,6 +15,10 @@
 #define PK_USER_FLAG_BEING_LIQUIDATED 1ULL
 #define PK_USER_FLAG_BANKRUPT 2ULL
 #define PK_MAX_PERP_POSITIONS 8ULL
+#define PK_QUEUE_EVENT_FILL 0ULL  /* FillRecord.kind of a maker fill. */
+#define PK_QUEUE_EVENT_OUT 1ULL  /* FillRecord.kind of an order evicted from a full book side: consume_events releases its owner's reservation. */
+#define PK_MAX_ORDERS_PER_USER_LIMIT 128ULL  /* Largest MarketParams.maxOrdersPerUser: both sides of a book (64 orders each). */
+#define PK_MAX_DELEGATE_PRICE_BAND_BPS 500ULL  /* Largest MarketParams.delegatePriceBandBps. */
 #define PK_COLLATERAL_DECIMALS 6ULL
 #define PK_QUOTE_PRECISION 1000000ULL  /* One unit of quote (collateral): 10^COLLATERAL_DECIMALS. */
 #define PK_PRICE_PRECISION 1000000ULL  /* Prices are quote per base at this precision. */
@@ -83,6 +87,7 @@ typedef struct {
   u64 max_open_interest;
   u64 funding_period_secs;
   u64 oracle_max_staleness_slots;
+  u64 min_order_notional;
   u16 initial_margin_bps;
   u16 maintenance_margin_bps;
   u16 liquidation_fee_bps;
@@ -92,7 +97,9 @@ typedef struct {
   u16 oracle_max_confidence_bps;
   u16 oracle_max_divergence_bps;
   u16 max_funding_rate_bps;
-  u8 padding[6];
+  u16 delegate_price_band_bps;
+  u8 max_orders_per_user;
+  u8 padding[3];
 } pk_market_params_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, tick_size ) == 0, "MarketParams.tickSize offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, lot_size ) == 8, "MarketParams.lotSize offset" );
@@ -100,17 +107,20 @@ PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, min_order_size ) == 16, "Mark
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, max_open_interest ) == 24, "MarketParams.maxOpenInterest offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, funding_period_secs ) == 32, "MarketParams.fundingPeriodSecs offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, oracle_max_staleness_slots ) == 40, "MarketParams.oracleMaxStalenessSlots offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, initial_margin_bps ) == 48, "MarketParams.initialMarginBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, maintenance_margin_bps ) == 50, "MarketParams.maintenanceMarginBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, liquidation_fee_bps ) == 52, "MarketParams.liquidationFeeBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, insurance_share_bps ) == 54, "MarketParams.insuranceShareBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, taker_fee_bps ) == 56, "MarketParams.takerFeeBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, maker_rebate_bps ) == 58, "MarketParams.makerRebateBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, oracle_max_confidence_bps ) == 60, "MarketParams.oracleMaxConfidenceBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, oracle_max_divergence_bps ) == 62, "MarketParams.oracleMaxDivergenceBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, max_funding_rate_bps ) == 64, "MarketParams.maxFundingRateBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, padding ) == 66, "MarketParams.padding offset" );
-PK_STATIC_ASSERT( sizeof( pk_market_params_t ) == 72, "MarketParams size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, min_order_notional ) == 48, "MarketParams.minOrderNotional offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, initial_margin_bps ) == 56, "MarketParams.initialMarginBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, maintenance_margin_bps ) == 58, "MarketParams.maintenanceMarginBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, liquidation_fee_bps ) == 60, "MarketParams.liquidationFeeBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, insurance_share_bps ) == 62, "MarketParams.insuranceShareBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, taker_fee_bps ) == 64, "MarketParams.takerFeeBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, maker_rebate_bps ) == 66, "MarketParams.makerRebateBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, oracle_max_confidence_bps ) == 68, "MarketParams.oracleMaxConfidenceBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, oracle_max_divergence_bps ) == 70, "MarketParams.oracleMaxDivergenceBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, max_funding_rate_bps ) == 72, "MarketParams.maxFundingRateBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, delegate_price_band_bps ) == 74, "MarketParams.delegatePriceBandBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, max_orders_per_user ) == 76, "MarketParams.maxOrdersPerUser offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, padding ) == 77, "MarketParams.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_market_params_t ) == 80, "MarketParams size" );
 
 typedef struct {
   i64 base_amount;
@@ -156,7 +166,8 @@ typedef struct {
   u64 maker_rebate;
   u8 maker_side;
   u8 maker_order_done;
-  u8 padding[6];
+  u8 kind;
+  u8 padding[5];
 } pk_fill_record_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker ) == 0, "FillRecord.maker offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker_order_id ) == 32, "FillRecord.makerOrderId offset" );
@@ -165,7 +176,8 @@ PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, base_amount ) == 48, "FillRecor
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker_rebate ) == 56, "FillRecord.makerRebate offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker_side ) == 64, "FillRecord.makerSide offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, maker_order_done ) == 65, "FillRecord.makerOrderDone offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, padding ) == 66, "FillRecord.padding offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, kind ) == 66, "FillRecord.kind offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_fill_record_t, padding ) == 67, "FillRecord.padding offset" );
 PK_STATIC_ASSERT( sizeof( pk_fill_record_t ) == 72, "FillRecord size" );
 
 typedef struct {
@@ -253,39 +265,39 @@ typedef struct {
 } pk_market_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, oracle ) == 8, "Market.oracle offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, params ) == 208, "Market.params offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, orderbook ) == 280, "Market.orderbook offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, event_queue ) == 312, "Market.eventQueue offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, name ) == 344, "Market.name offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_price ) == 360, "Market.indexPrice offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_price_slot ) == 368, "Market.indexPriceSlot offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_confidence ) == 376, "Market.indexConfidence offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, mark_price ) == 384, "Market.markPrice offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, premium_ema ) == 392, "Market.premiumEma offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, mark_twap ) == 400, "Market.markTwap offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_twap ) == 408, "Market.indexTwap offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, twap_updated_ts ) == 416, "Market.twapUpdatedTs offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_price_update_slot ) == 424, "Market.lastPriceUpdateSlot offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, cumulative_funding_long ) == 432, "Market.cumulativeFundingLong offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, cumulative_funding_short ) == 440, "Market.cumulativeFundingShort offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_funding_ts ) == 448, "Market.lastFundingTs offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_funding_rate ) == 456, "Market.lastFundingRate offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, open_interest_long ) == 464, "Market.openInterestLong offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, open_interest_short ) == 472, "Market.openInterestShort offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, fee_pool ) == 480, "Market.feePool offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, pnl_pool ) == 488, "Market.pnlPool offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, settlement_price ) == 496, "Market.settlementPrice offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, next_order_id ) == 504, "Market.nextOrderId offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_revenue_settle_ts ) == 512, "Market.lastRevenueSettleTs offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, socialised_loss ) == 520, "Market.socialisedLoss offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, market_index ) == 528, "Market.marketIndex offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, status ) == 530, "Market.status offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, bump ) == 531, "Market.bump offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, oracle_source ) == 532, "Market.oracleSource offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, padding ) == 533, "Market.padding offset" );
-PK_STATIC_ASSERT( sizeof( pk_market_t ) == 536, "Market size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, orderbook ) == 288, "Market.orderbook offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, event_queue ) == 320, "Market.eventQueue offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, name ) == 352, "Market.name offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_price ) == 368, "Market.indexPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_price_slot ) == 376, "Market.indexPriceSlot offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_confidence ) == 384, "Market.indexConfidence offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, mark_price ) == 392, "Market.markPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, premium_ema ) == 400, "Market.premiumEma offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, mark_twap ) == 408, "Market.markTwap offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_twap ) == 416, "Market.indexTwap offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, twap_updated_ts ) == 424, "Market.twapUpdatedTs offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_price_update_slot ) == 432, "Market.lastPriceUpdateSlot offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, cumulative_funding_long ) == 440, "Market.cumulativeFundingLong offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, cumulative_funding_short ) == 448, "Market.cumulativeFundingShort offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_funding_ts ) == 456, "Market.lastFundingTs offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_funding_rate ) == 464, "Market.lastFundingRate offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, open_interest_long ) == 472, "Market.openInterestLong offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, open_interest_short ) == 480, "Market.openInterestShort offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, fee_pool ) == 488, "Market.feePool offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, pnl_pool ) == 496, "Market.pnlPool offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, settlement_price ) == 504, "Market.settlementPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, next_order_id ) == 512, "Market.nextOrderId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_revenue_settle_ts ) == 520, "Market.lastRevenueSettleTs offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, socialised_loss ) == 528, "Market.socialisedLoss offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, market_index ) == 536, "Market.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, status ) == 538, "Market.status offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, bump ) == 539, "Market.bump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, oracle_source ) == 540, "Market.oracleSource offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, padding ) == 541, "Market.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_market_t ) == 544, "Market size" );
 
 #define PK_MARKET_DISCRIMINATOR 0x9ac6e30037d5bedbULL
-#define PK_MARKET_LEN 536UL
+#define PK_MARKET_LEN 544UL
 
 typedef struct {
   u64 discriminator;
@@ -454,11 +466,11 @@ typedef struct {
 } pk_ix_initialize_market_args_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_market_args_t, oracle ) == 0, "initializeMarket.args.oracle offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_market_args_t, params ) == 200, "initializeMarket.args.params offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_market_args_t, name ) == 272, "initializeMarket.args.name offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_market_args_t, market_index ) == 288, "initializeMarket.args.marketIndex offset" );
-PK_STATIC_ASSERT( sizeof( pk_ix_initialize_market_args_t ) == 296, "initializeMarket.args size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_market_args_t, name ) == 280, "initializeMarket.args.name offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_market_args_t, market_index ) == 296, "initializeMarket.args.marketIndex offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_initialize_market_args_t ) == 304, "initializeMarket.args size" );
 
-#define PK_IX_INITIALIZE_MARKET_DATA_LEN 298UL
+#define PK_IX_INITIALIZE_MARKET_DATA_LEN 306UL
 
 #define PK_IX_UPDATE_MARKET_PARAMS_DISCRIMINATOR 0x525caecdbfca7546ULL
 #define PK_IX_UPDATE_MARKET_PARAMS_ACCOUNTS 3UL
@@ -471,9 +483,9 @@ typedef struct {
   pk_market_params_t params;
 } pk_ix_update_market_params_args_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_update_market_params_args_t, params ) == 0, "updateMarketParams.args.params offset" );
-PK_STATIC_ASSERT( sizeof( pk_ix_update_market_params_args_t ) == 72, "updateMarketParams.args size" );
+PK_STATIC_ASSERT( sizeof( pk_ix_update_market_params_args_t ) == 80, "updateMarketParams.args size" );
 
-#define PK_IX_UPDATE_MARKET_PARAMS_DATA_LEN 80UL
+#define PK_IX_UPDATE_MARKET_PARAMS_DATA_LEN 88UL
 
 #define PK_IX_UPDATE_MARKET_ORACLE_DISCRIMINATOR 0x770f05e35c72c8c3ULL
 #define PK_IX_UPDATE_MARKET_ORACLE_ACCOUNTS 3UL
@@ -866,11 +878,11 @@ typedef struct {
 } pk_event_market_params_updated_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_params_updated_t, market ) == 8, "MarketParamsUpdated.market offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_params_updated_t, params ) == 40, "MarketParamsUpdated.params offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_params_updated_t, market_index ) == 112, "MarketParamsUpdated.marketIndex offset" );
-PK_STATIC_ASSERT( sizeof( pk_event_market_params_updated_t ) == 120, "MarketParamsUpdated size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_params_updated_t, market_index ) == 120, "MarketParamsUpdated.marketIndex offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_market_params_updated_t ) == 128, "MarketParamsUpdated size" );
 
 #define PK_EVENT_MARKET_PARAMS_UPDATED_DISCRIMINATOR 0x3c6376a07578a358ULL
-#define PK_EVENT_MARKET_PARAMS_UPDATED_LEN 114UL
+#define PK_EVENT_MARKET_PARAMS_UPDATED_LEN 122UL
 
 typedef struct {
   u64 discriminator;
@@ -945,6 +957,30 @@ PK_STATIC_ASSERT( sizeof( pk_event_order_cancelled_t ) == 64, "OrderCancelled si
 
 #define PK_EVENT_ORDER_CANCELLED_DISCRIMINATOR 0xefa871a84480386cULL
 #define PK_EVENT_ORDER_CANCELLED_LEN 59UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey user;
+  u64 order_id;
+  u64 price;
+  u64 base_amount;
+  u64 seq_num;
+  u64 evicted_by;
+  u16 market_index;
+  u8 side;
+} pk_event_order_evicted_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_evicted_t, user ) == 8, "OrderEvicted.user offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_evicted_t, order_id ) == 40, "OrderEvicted.orderId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_evicted_t, price ) == 48, "OrderEvicted.price offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_evicted_t, base_amount ) == 56, "OrderEvicted.baseAmount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_evicted_t, seq_num ) == 64, "OrderEvicted.seqNum offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_evicted_t, evicted_by ) == 72, "OrderEvicted.evictedBy offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_evicted_t, market_index ) == 80, "OrderEvicted.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_evicted_t, side ) == 82, "OrderEvicted.side offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_order_evicted_t ) == 88, "OrderEvicted size" );
+
+#define PK_EVENT_ORDER_EVICTED_DISCRIMINATOR 0x1a5c081c9d7ff122ULL
+#define PK_EVENT_ORDER_EVICTED_LEN 83UL
 
 typedef struct {
   u64 discriminator;
@@ -1265,5 +1301,9 @@ PK_STATIC_ASSERT( sizeof( pk_event_insurance_stake_changed_t ) == 80, "Insurance
 #define PK_ERR_INSURANCE_LIMIT 6061ULL
 #define PK_ERR_REDUCE_ONLY_WORSE_THAN_LIQUIDATION 6062ULL
 #define PK_ERR_MAKER_FILLS_PENDING 6063ULL
+#define PK_ERR_ORDER_BELOW_MIN_NOTIONAL 6070ULL
+#define PK_ERR_TOO_MANY_OPEN_ORDERS 6071ULL
+#define PK_ERR_DELEGATE_MAY_NOT_REST 6072ULL
+#define PK_ERR_DELEGATE_PRICE_OUT_OF_BAND 6073ULL
 
 #endif /* HEADER_pk_programs_perp_include_perp_idl_h */

@@ -175,12 +175,15 @@ u64 pk_user_orders_loss( SolParameters *p, const pk_user_t *u, const SolPubkey *
 u64 pk_equity_less( i64 equity, u64 loss, i64 *out );
 
 /* orderbook.c */
-u64  pk_book_insert( pk_orderbook_t *book, u8 side, const pk_resting_order_t *order );
+#define PK_MAX_ORDER_NOTIONAL ( 1ULL << 52 )      /* quote 1e6: ~4.5e9; sums of fills stay far from i64 */
+u64  pk_book_insert( pk_orderbook_t *book, u8 side, const pk_resting_order_t *order, pk_resting_order_t *evicted, int *did_evict );
 void pk_book_remove( pk_orderbook_t *book, u8 side, u64 index );
+u64  pk_book_count_owner( const pk_orderbook_t *book, const SolPubkey *owner );
 int  pk_book_find( const pk_orderbook_t *book, const SolPubkey *owner, u64 order_id, u8 *side, u64 *index );
 void pk_book_cancel_user( pk_orderbook_t *book, const SolPubkey *user_key, pk_perp_position_t *pos, u16 market_index );
 void pk_emit_order_cancelled( const SolPubkey *user, const pk_resting_order_t *o, u16 market_index, u8 side );
 u64  pk_queue_push( pk_event_queue_t *queue, const pk_fill_record_t *fill, u64 *seq );
+u64  pk_queue_push_out( pk_event_queue_t *queue, const pk_resting_order_t *o, u8 side, u64 evicted_by, u16 market_index );
 
 /* funding.c, prices.c */
 u64 pk_funding_rate( const pk_market_t *m, i64 *rate );

@@ -633,6 +633,52 @@ class MakerFillsPending(ProgramError):
     msg = "Maker fills of this User wait in the event queue: crank consume_events first"
 
 
+class OrderBelowMinNotional(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6070,
+            "A resting order must be worth at least the market's minimum order notional",
+        )
+
+    code = 6070
+    name = "OrderBelowMinNotional"
+    msg = "A resting order must be worth at least the market's minimum order notional"
+
+
+class TooManyOpenOrders(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6071, "The user already holds the market's maximum number of resting orders"
+        )
+
+    code = 6071
+    name = "TooManyOpenOrders"
+    msg = "The user already holds the market's maximum number of resting orders"
+
+
+class DelegateMayNotRest(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6072, "A delegate may only place immediate-or-cancel or market orders"
+        )
+
+    code = 6072
+    name = "DelegateMayNotRest"
+    msg = "A delegate may only place immediate-or-cancel or market orders"
+
+
+class DelegatePriceOutOfBand(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6073,
+            "A delegate's order must be priced within the market's delegate band of the mark",
+        )
+
+    code = 6073
+    name = "DelegatePriceOutOfBand"
+    msg = "A delegate's order must be priced within the market's delegate band of the mark"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -698,6 +744,10 @@ CustomError = typing.Union[
     InsuranceLimit,
     ReduceOnlyWorseThanLiquidation,
     MakerFillsPending,
+    OrderBelowMinNotional,
+    TooManyOpenOrders,
+    DelegateMayNotRest,
+    DelegatePriceOutOfBand,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -764,6 +814,10 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6061: InsuranceLimit(),
     6062: ReduceOnlyWorseThanLiquidation(),
     6063: MakerFillsPending(),
+    6070: OrderBelowMinNotional(),
+    6071: TooManyOpenOrders(),
+    6072: DelegateMayNotRest(),
+    6073: DelegatePriceOutOfBand(),
 }
 
 

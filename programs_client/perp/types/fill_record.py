@@ -18,6 +18,7 @@ class FillRecordJSON(typing.TypedDict):
     maker_rebate: int
     maker_side: side.SideJSON
     maker_order_done: int
+    kind: int
     padding: list[int]
 
 
@@ -31,7 +32,8 @@ class FillRecord:
         "maker_rebate" / borsh.U64,
         "maker_side" / side.layout,
         "maker_order_done" / borsh.U8,
-        "padding" / borsh.U8[6],
+        "kind" / borsh.U8,
+        "padding" / borsh.U8[5],
     )
     maker: Pubkey
     maker_order_id: int
@@ -40,6 +42,7 @@ class FillRecord:
     maker_rebate: int
     maker_side: side.SideKind
     maker_order_done: int
+    kind: int
     padding: list[int]
 
     @classmethod
@@ -52,6 +55,7 @@ class FillRecord:
             maker_rebate=obj.maker_rebate,
             maker_side=side.from_decoded(obj.maker_side),
             maker_order_done=obj.maker_order_done,
+            kind=obj.kind,
             padding=obj.padding,
         )
 
@@ -64,6 +68,7 @@ class FillRecord:
             "maker_rebate": self.maker_rebate,
             "maker_side": self.maker_side.to_encodable(),
             "maker_order_done": self.maker_order_done,
+            "kind": self.kind,
             "padding": self.padding,
         }
 
@@ -76,6 +81,7 @@ class FillRecord:
             "maker_rebate": self.maker_rebate,
             "maker_side": self.maker_side.to_json(),
             "maker_order_done": self.maker_order_done,
+            "kind": self.kind,
             "padding": self.padding,
         }
 
@@ -89,5 +95,6 @@ class FillRecord:
             maker_rebate=obj["maker_rebate"],
             maker_side=side.from_json(obj["maker_side"]),
             maker_order_done=obj["maker_order_done"],
+            kind=obj["kind"],
             padding=obj["padding"],
         )

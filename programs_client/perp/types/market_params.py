@@ -12,6 +12,7 @@ class MarketParamsJSON(typing.TypedDict):
     max_open_interest: int
     funding_period_secs: int
     oracle_max_staleness_slots: int
+    min_order_notional: int
     initial_margin_bps: int
     maintenance_margin_bps: int
     liquidation_fee_bps: int
@@ -21,6 +22,8 @@ class MarketParamsJSON(typing.TypedDict):
     oracle_max_confidence_bps: int
     oracle_max_divergence_bps: int
     max_funding_rate_bps: int
+    delegate_price_band_bps: int
+    max_orders_per_user: int
     padding: list[int]
 
 
@@ -33,6 +36,7 @@ class MarketParams:
         "max_open_interest" / borsh.U64,
         "funding_period_secs" / borsh.U64,
         "oracle_max_staleness_slots" / borsh.U64,
+        "min_order_notional" / borsh.U64,
         "initial_margin_bps" / borsh.U16,
         "maintenance_margin_bps" / borsh.U16,
         "liquidation_fee_bps" / borsh.U16,
@@ -42,7 +46,9 @@ class MarketParams:
         "oracle_max_confidence_bps" / borsh.U16,
         "oracle_max_divergence_bps" / borsh.U16,
         "max_funding_rate_bps" / borsh.U16,
-        "padding" / borsh.U8[6],
+        "delegate_price_band_bps" / borsh.U16,
+        "max_orders_per_user" / borsh.U8,
+        "padding" / borsh.U8[3],
     )
     tick_size: int
     lot_size: int
@@ -50,6 +56,7 @@ class MarketParams:
     max_open_interest: int
     funding_period_secs: int
     oracle_max_staleness_slots: int
+    min_order_notional: int
     initial_margin_bps: int
     maintenance_margin_bps: int
     liquidation_fee_bps: int
@@ -59,6 +66,8 @@ class MarketParams:
     oracle_max_confidence_bps: int
     oracle_max_divergence_bps: int
     max_funding_rate_bps: int
+    delegate_price_band_bps: int
+    max_orders_per_user: int
     padding: list[int]
 
     @classmethod
@@ -70,6 +79,7 @@ class MarketParams:
             max_open_interest=obj.max_open_interest,
             funding_period_secs=obj.funding_period_secs,
             oracle_max_staleness_slots=obj.oracle_max_staleness_slots,
+            min_order_notional=obj.min_order_notional,
             initial_margin_bps=obj.initial_margin_bps,
             maintenance_margin_bps=obj.maintenance_margin_bps,
             liquidation_fee_bps=obj.liquidation_fee_bps,
@@ -79,6 +89,8 @@ class MarketParams:
             oracle_max_confidence_bps=obj.oracle_max_confidence_bps,
             oracle_max_divergence_bps=obj.oracle_max_divergence_bps,
             max_funding_rate_bps=obj.max_funding_rate_bps,
+            delegate_price_band_bps=obj.delegate_price_band_bps,
+            max_orders_per_user=obj.max_orders_per_user,
             padding=obj.padding,
         )
 
@@ -90,6 +102,7 @@ class MarketParams:
             "max_open_interest": self.max_open_interest,
             "funding_period_secs": self.funding_period_secs,
             "oracle_max_staleness_slots": self.oracle_max_staleness_slots,
+            "min_order_notional": self.min_order_notional,
             "initial_margin_bps": self.initial_margin_bps,
             "maintenance_margin_bps": self.maintenance_margin_bps,
             "liquidation_fee_bps": self.liquidation_fee_bps,
@@ -99,6 +112,8 @@ class MarketParams:
             "oracle_max_confidence_bps": self.oracle_max_confidence_bps,
             "oracle_max_divergence_bps": self.oracle_max_divergence_bps,
             "max_funding_rate_bps": self.max_funding_rate_bps,
+            "delegate_price_band_bps": self.delegate_price_band_bps,
+            "max_orders_per_user": self.max_orders_per_user,
             "padding": self.padding,
         }
 
@@ -110,6 +125,7 @@ class MarketParams:
             "max_open_interest": self.max_open_interest,
             "funding_period_secs": self.funding_period_secs,
             "oracle_max_staleness_slots": self.oracle_max_staleness_slots,
+            "min_order_notional": self.min_order_notional,
             "initial_margin_bps": self.initial_margin_bps,
             "maintenance_margin_bps": self.maintenance_margin_bps,
             "liquidation_fee_bps": self.liquidation_fee_bps,
@@ -119,6 +135,8 @@ class MarketParams:
             "oracle_max_confidence_bps": self.oracle_max_confidence_bps,
             "oracle_max_divergence_bps": self.oracle_max_divergence_bps,
             "max_funding_rate_bps": self.max_funding_rate_bps,
+            "delegate_price_band_bps": self.delegate_price_band_bps,
+            "max_orders_per_user": self.max_orders_per_user,
             "padding": self.padding,
         }
 
@@ -131,6 +149,7 @@ class MarketParams:
             max_open_interest=obj["max_open_interest"],
             funding_period_secs=obj["funding_period_secs"],
             oracle_max_staleness_slots=obj["oracle_max_staleness_slots"],
+            min_order_notional=obj["min_order_notional"],
             initial_margin_bps=obj["initial_margin_bps"],
             maintenance_margin_bps=obj["maintenance_margin_bps"],
             liquidation_fee_bps=obj["liquidation_fee_bps"],
@@ -140,5 +159,7 @@ class MarketParams:
             oracle_max_confidence_bps=obj["oracle_max_confidence_bps"],
             oracle_max_divergence_bps=obj["oracle_max_divergence_bps"],
             max_funding_rate_bps=obj["max_funding_rate_bps"],
+            delegate_price_band_bps=obj["delegate_price_band_bps"],
+            max_orders_per_user=obj["max_orders_per_user"],
             padding=obj["padding"],
         )

@@ -17,6 +17,7 @@ from keepers.bots.drain import LATE_FILLS, book_makers, consume_instructions, dr
 from keepers.bots.funding import funding_action, funding_due
 from localnet.build import build_program
 from programs_client.perp.accounts import EventQueue, Market, Orderbook
+from programs_client.perp.constants import QUEUE_EVENT_FILL, QUEUE_EVENT_OUT
 from programs_client.perp.errors import custom
 from programs_client.perp.types import side
 from programs_client.perp.types.fill_record import FillRecord
@@ -43,14 +44,14 @@ def _book(world: LedgerWorld, index: int = 0) -> Orderbook:
     return Orderbook.decode(bytes(world.ledger.get_account(_market(world, index).orderbook).data))
 
 
-def _fill(maker: Pubkey) -> FillRecord:
-    return FillRecord(maker, 1, 100, 1, 0, side.Bid(), 0, [0] * 6)
+def _fill(maker: Pubkey, kind: int = QUEUE_EVENT_FILL) -> FillRecord:
+    return FillRecord(maker, 1, 100, 1, 0, side.Bid(), int(kind == QUEUE_EVENT_OUT), kind, [0] * 5)
 
 
-def _queue_of(template: EventQueue, makers: list[Pubkey], head: int = 0) -> EventQueue:
+def _queue_of(template: EventQueue, makers: list[Pubkey], head: int = 0, kinds: list[int] | None = None) -> EventQueue:
     fills = list(template.fills)
     for i, k in enumerate(makers):
-        fills[(head + i) % len(fills)] = _fill(k)
+        fills[(head + i) % len(fills)] = _fill(k, kinds[i] if kinds else QUEUE_EVENT_FILL)
     return replace(template, fills=fills, head=head, count=len(makers))
 
 
@@ -74,6 +75,17 @@ def test_queued_makers_follow_the_ring_buffer(world: LedgerWorld) -> None:
     assert queued_makers(wrapped, 3) == makers[:3]
     assert queued_makers(replace(wrapped, count=0), 10) == []
     assert queued_makers(None, 10) == []
+
+
+def test_the_owner_of_an_evicted_order_is_passed_like_a_maker(world: LedgerWorld) -> None:
+    """An out event (an order evicted from a full book side) names its owner where a fill names its
+    maker: consume_events needs that account to release the reservation, and the settler passes it."""
+    maker, evicted = Pubkey.new_unique(), Pubkey.new_unique()
+    q = _queue_of(_queue(world), [maker, evicted], kinds=[QUEUE_EVENT_FILL, QUEUE_EVENT_OUT])
+    assert queued_makers(q, 10) == [maker, evicted]
+    [consume] = consume_instructions(0, q, 2, world.dep.program_id)
+    assert [a.pubkey for a in consume.accounts][-2:] == [maker, evicted]
+    assert drain_makers(q, None) == [maker, evicted]
 
 
 def test_book_makers_alternate_sides_best_first(world: LedgerWorld) -> None:
