@@ -350,6 +350,7 @@ def liquidate_perp(
             "user": user,
             "market": market_pda(market_index, program_id),
             "orderbook": orderbook_pda(market_index, program_id),
+            "exchange": exchange_pda(program_id),
         },
         program_id,
         _readonly(list(other_markets)),

@@ -68,3 +68,6 @@ class ErrorName(StrEnum):
     CooldownNotElapsed = "CooldownNotElapsed"  # 6059
     InsufficientShares = "InsufficientShares"  # 6060
     InsuranceLimit = "InsuranceLimit"  # 6061
+    InsuranceStakeTooSmall = "InsuranceStakeTooSmall"  # 6086
+    RemovalRequestExpired = "RemovalRequestExpired"  # 6087
+    BankruptcyPending = "BankruptcyPending"  # 6088

@@ -190,6 +190,7 @@ u64 pk_ix_settle_market( SolParameters *p );
 u64 pk_ix_settle_expired_position( SolParameters *p );
 
 /* insurance.c */
+u64 pk_flag_bankrupt( pk_exchange_t *ex, pk_user_t *u, int bankrupt );
 u64 pk_ix_resolve_bankruptcy( SolParameters *p );
 u64 pk_ix_settle_revenue_to_insurance( SolParameters *p );
 

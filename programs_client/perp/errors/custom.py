@@ -609,6 +609,40 @@ class InsuranceLimit(ProgramError):
     msg = "The amount exceeds the protocol's share of the insurance fund"
 
 
+class InsuranceStakeTooSmall(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6086, "The first stake of a share epoch must exceed the fund's dead shares"
+        )
+
+    code = 6086
+    name = "InsuranceStakeTooSmall"
+    msg = "The first stake of a share epoch must exceed the fund's dead shares"
+
+
+class RemovalRequestExpired(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6087, "The removal request expired after its window: request again"
+        )
+
+    code = 6087
+    name = "RemovalRequestExpired"
+    msg = "The removal request expired after its window: request again"
+
+
+class BankruptcyPending(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6088,
+            "A bankruptcy is pending: insurance removals wait for resolve_bankruptcy",
+        )
+
+    code = 6088
+    name = "BankruptcyPending"
+    msg = "A bankruptcy is pending: insurance removals wait for resolve_bankruptcy"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -672,6 +706,9 @@ CustomError = typing.Union[
     CooldownNotElapsed,
     InsufficientShares,
     InsuranceLimit,
+    InsuranceStakeTooSmall,
+    RemovalRequestExpired,
+    BankruptcyPending,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -736,6 +773,9 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6059: CooldownNotElapsed(),
     6060: InsufficientShares(),
     6061: InsuranceLimit(),
+    6086: InsuranceStakeTooSmall(),
+    6087: RemovalRequestExpired(),
+    6088: BankruptcyPending(),
 }
 
 
