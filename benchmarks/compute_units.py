@@ -145,15 +145,18 @@ def _measure_engine(program: bytes) -> list[Row]:
     run("update_funding", [ix.update_funding(index)], [], 8_000)
     run("settle_funding", [ix.settle_funding(taker.address, [ex.market_address(index)])], [], None, "one position")
     run("settle_pnl", [ix.settle_pnl(taker.address, index)], [], 10_000)
+    # swept before the bankruptcy below, which would otherwise take the fee pool
+    run("settle_revenue_to_insurance", [ix.settle_revenue_to_insurance(index)], [], None, "includes PDA-signed token transfer")
     publish(60 * PRICE)
     svm.send_ok([ix.update_prices(index, feed)])
     run("liquidate_perp", [ix.liquidate_perp(liquidator.authority, liquidator.address, taker.address, index, 100 * BASE)],
         [liquidator.keypair], 25_000, "full close of a bankrupt long")
-    run("resolve_bankruptcy", [ix.resolve_bankruptcy(taker.address, index)], [], None, "socialised over open interest")
-    tick(3600)
-    run("settle_revenue_to_insurance", [ix.settle_revenue_to_insurance(index)], [], None, "includes PDA-signed token transfer")
+    run("resolve_bankruptcy", [ix.resolve_bankruptcy(taker.address, index)], [], None,
+        "insurance vault (token transfer), then socialised over open interest")
     run("settle_market", [ix.settle_market(admin.pubkey(), index, 60 * PRICE)], [admin], None)
     run("settle_expired_position", [ix.settle_expired_position(liquidator.address, index)], [], None)
+    # the bankruptcy took the fee pool: seed the vault so that the protocol owns shares to withdraw below
+    svm.mint_to(mint, mint_authority, ex.insurance_vault, 10 * QUOTE)
     run("initialize_insurance_fund", [ix.initialize_insurance_fund(admin.pubkey(), 3600)], [admin], None)
     staker = liquidator
     svm.mint_to(mint, mint_authority, staker.token_account, 1_000 * QUOTE)

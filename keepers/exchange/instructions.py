@@ -358,7 +358,7 @@ def liquidate_perp(
 
 
 def resolve_bankruptcy(user: Pubkey, market_index: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
-    """Cover a bankrupt user's loss in one market: collateral, then the insurance fund, then socialised."""
+    """Cover a bankrupt user's loss in one market: collateral, the fee pool, the insurance fund, then socialised."""
     return gen.resolve_bankruptcy(
         {
             "user": user,

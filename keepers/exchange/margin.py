@@ -193,7 +193,7 @@ U64_MAX = 2**64 - 1
 
 def liquidation_prices(mark: int, user_is_long: bool, fee_bps: int, insurance_share_bps: int) -> tuple[int, int]:
     """Return the nominal (user price, liquidator price) of a liquidation at ``mark``, rounded to whole price
-    units against each side: a bound for planning, not the fill (``liquidation_quotes`` is)."""
+    units against each side, as LiquidationEvent reports them: not the fill (``liquidation_quotes`` is)."""
     liq_fee_bps = liquidator_fee_bps(fee_bps, insurance_share_bps)
     if user_is_long:
         return mark * (BPS - fee_bps) // BPS, mark * (BPS - liq_fee_bps) // BPS
@@ -231,13 +231,6 @@ def liquidation_quotes(base: int, mark: int, user_is_long: bool, fee_bps: int, i
     user = _checked_u64(ceil_div(base * mark * (BPS + fee_bps), d))
     liq = _checked_u64(base * mark * (BPS + liq_fee) // d)
     return min(user, min(at_ceil + cap, U64_MAX)), min(liq, min(at_floor + cap, U64_MAX))
-
-
-def liquidation_fill_prices(base: int, user_quote: int, liq_quote: int, user_is_long: bool) -> tuple[int, int]:
-    """The (user, liquidator) prices a LiquidationEvent reports: each quote per whole base, rounded against its side."""
-    if user_is_long:  # the user sells, the liquidator buys
-        return user_quote * BASE_PRECISION // base, ceil_div(liq_quote * BASE_PRECISION, base)
-    return ceil_div(user_quote * BASE_PRECISION, base), liq_quote * BASE_PRECISION // base
 
 
 def liquidation_size(

@@ -157,9 +157,14 @@ pk_ix_liquidate_perp( SolParameters *p ) {
   PK_TRY( pk_liquidation_quotes( &lq ) );
   user_quote = lq.user_quote;
   liq_quote = lq.liq_quote;
-  /* The fills' prices (for the event), rounded against each side, as every fill's quote is. */
-  PK_TRY( ( user_side == PK_SIDE_ASK ? pk_mul_div_floor : pk_mul_div_ceil )( user_quote, PK_BASE_PRECISION, base, &user_price ) );
-  PK_TRY( ( liq_side == PK_SIDE_BID ? pk_mul_div_ceil : pk_mul_div_floor )( liq_quote, PK_BASE_PRECISION, base, &liq_price ) );
+  /* The event's nominal prices: mark -+ the full fee, rounded to whole price units against each side. */
+  if( user_side == PK_SIDE_ASK ) {
+    PK_TRY( pk_mul_div_floor( m->mark_price, PK_BPS - mp->liquidation_fee_bps, PK_BPS, &user_price ) );
+    PK_TRY( pk_mul_div_floor( m->mark_price, PK_BPS - fee_to_liquidator_bps, PK_BPS, &liq_price ) );
+  } else {
+    PK_TRY( pk_mul_div_ceil( m->mark_price, PK_BPS + mp->liquidation_fee_bps, PK_BPS, &user_price ) );
+    PK_TRY( pk_mul_div_ceil( m->mark_price, PK_BPS + fee_to_liquidator_bps, PK_BPS, &liq_price ) );
+  }
   pk_oi_change_t oi_user, oi_liq;
   pk_fill_t user_fill = { base, user_quote, user_side };
   PK_TRY( pk_position_apply_fill( l.pos, m, &user_fill, &oi_user ) );

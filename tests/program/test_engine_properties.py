@@ -958,7 +958,8 @@ class Engine:
                 else:
                     uq, lq = mirror.liquidation_quotes(q, mk.mark_price, user_side == ASK, mp.liquidation_fee_bps,
                                                        mp.insurance_share_bps, mg.equity)
-                    up, lp = mirror.liquidation_fill_prices(q, uq, lq, user_side == ASK)
+                    up, lp = mirror.liquidation_prices(mk.mark_price, user_side == ASK, mp.liquidation_fee_bps,
+                                                       mp.insurance_share_bps)
                     new_user, _ = mirror.apply_fill(pos, ms, user_side, q, uq)
                     ups = all_slots(tu)
                     ups[ui_slot] = new_user

@@ -22,7 +22,7 @@ import pytest
 
 from keepers.exchange import instructions as ix
 from keepers.exchange.margin import (
-    liquidation_fill_prices,
+    liquidation_prices,
     liquidation_quotes,
     liquidation_size,
     ASK,
@@ -142,7 +142,7 @@ def expected(
     user_quote, liq_quote = liquidation_quotes(
         q, m.mark_price, user_side == ASK, mp.liquidation_fee_bps, mp.insurance_share_bps, before.equity
     )
-    user_price, liq_price = liquidation_fill_prices(q, user_quote, liq_quote, user_side == ASK)
+    user_price, liq_price = liquidation_prices(m.mark_price, user_side == ASK, mp.liquidation_fee_bps, mp.insurance_share_bps)
     new_user, _ = apply_fill(
         replace(pos, open_bids=0, open_asks=0, open_orders=0), m, user_side, q, user_quote
     )
