@@ -71,3 +71,4 @@ class ErrorName(StrEnum):
     InsuranceStakeTooSmall = "InsuranceStakeTooSmall"  # 6086
     RemovalRequestExpired = "RemovalRequestExpired"  # 6087
     BankruptcyPending = "BankruptcyPending"  # 6088
+    NotUpgradeAuthority = "NotUpgradeAuthority"  # 6089

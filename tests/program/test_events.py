@@ -231,6 +231,7 @@ def test_each_new_instruction_emits_exactly_its_events(name: str, request: pytes
 
 def test_initialize_exchange_emits_no_event(svm: LocalSvm) -> None:
     admin = svm.funded_keypair(10)
+    svm.set_upgrade_authority(admin.pubkey())
     mint = svm.create_mint(Keypair().pubkey(), 6)
     out = svm.send_ok([ix.initialize_exchange(admin.pubkey(), mint)], [admin])
     assert events(out) == []

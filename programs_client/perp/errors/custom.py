@@ -643,6 +643,18 @@ class BankruptcyPending(ProgramError):
     msg = "A bankruptcy is pending: insurance removals wait for resolve_bankruptcy"
 
 
+class NotUpgradeAuthority(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6089,
+            "The signer is not the program's upgrade authority (or the program data account is not the program's)",
+        )
+
+    code = 6089
+    name = "NotUpgradeAuthority"
+    msg = "The signer is not the program's upgrade authority (or the program data account is not the program's)"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -709,6 +721,7 @@ CustomError = typing.Union[
     InsuranceStakeTooSmall,
     RemovalRequestExpired,
     BankruptcyPending,
+    NotUpgradeAuthority,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -776,6 +789,7 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6086: InsuranceStakeTooSmall(),
     6087: RemovalRequestExpired(),
     6088: BankruptcyPending(),
+    6089: NotUpgradeAuthority(),
 }
 
 
