@@ -54,8 +54,9 @@ def measure(program: bytes) -> list[Row]:
     svm.svm.airdrop(admin.pubkey(), 100 * 10**9)
     mint_authority = _kp(2)
     mint = svm.create_mint(mint_authority.pubkey(), mint=_kp(3))
+    svm.set_upgrade_authority(admin.pubkey())
     run("initialize_exchange", [ix.initialize_exchange(admin.pubkey(), mint)], [admin], admin,
-        "one-time; SPL Token InitializeAccount3 costs 4,214 per vault, 3 PDA searches 4,500")
+        "one-time; SPL Token InitializeAccount3 costs 4,214 per vault, 4 PDA searches (the ProgramData one checks the upgrade authority) ~6,000")
     ex = LocalExchange(svm, admin, mint, mint_authority)
     run("set_paused_operations", [ix.set_paused_operations(admin.pubkey(), 0)], [admin], admin)
     oracle = oracle_config(_kp(10).pubkey(), _kp(11).pubkey())
@@ -110,6 +111,7 @@ def _measure_engine(program: bytes) -> list[Row]:
     svm.svm.airdrop(admin.pubkey(), 100 * 10**9)
     mint_authority = _kp(51)
     mint = svm.create_mint(mint_authority.pubkey(), mint=_kp(52))
+    svm.set_upgrade_authority(admin.pubkey())
     svm.send_ok([ix.initialize_exchange(admin.pubkey(), mint)], [admin], admin)
     ex = LocalExchange(svm, admin, mint, mint_authority)
     index = ex.add_market("SOL-PERP", oracle=oracle_config(feed, MOCK_ORACLE_PROGRAM_ID))
@@ -157,15 +159,18 @@ def _measure_engine(program: bytes) -> list[Row]:
     run("update_funding", [ix.update_funding(index)], [], 8_000)
     run("settle_funding", [ix.settle_funding(taker.address, [ex.market_address(index)])], [], None, "one position")
     run("settle_pnl", [ix.settle_pnl(taker.address, index)], [], 10_000)
+    # swept before the bankruptcy below, which would otherwise take the fee pool
+    run("settle_revenue_to_insurance", [ix.settle_revenue_to_insurance(index)], [], None, "includes PDA-signed token transfer")
     publish(60 * PRICE)
     svm.send_ok([ix.update_prices(index, feed)])
     run("liquidate_perp", [ix.liquidate_perp(liquidator.authority, liquidator.address, taker.address, index, 100 * BASE)],
         [liquidator.keypair], 25_000, "full close of a bankrupt long")
-    run("resolve_bankruptcy", [ix.resolve_bankruptcy(taker.address, index)], [], None, "socialised over open interest")
-    tick(3600)
-    run("settle_revenue_to_insurance", [ix.settle_revenue_to_insurance(index)], [], None, "includes PDA-signed token transfer")
+    run("resolve_bankruptcy", [ix.resolve_bankruptcy(taker.address, index)], [], None,
+        "insurance vault (token transfer), then socialised over open interest")
     run("settle_market", [ix.settle_market(admin.pubkey(), index, 60 * PRICE)], [admin], None)
     run("settle_expired_position", [ix.settle_expired_position(liquidator.address, index)], [], None)
+    # the bankruptcy took the fee pool: seed the vault so that the protocol owns shares to withdraw below
+    svm.mint_to(mint, mint_authority, ex.insurance_vault, 10 * QUOTE)
     run("initialize_insurance_fund", [ix.initialize_insurance_fund(admin.pubkey(), 3600)], [admin], None)
     staker = liquidator
     svm.mint_to(mint, mint_authority, staker.token_account, 1_000 * QUOTE)

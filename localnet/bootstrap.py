@@ -125,8 +125,10 @@ class LocalExchange:
 
     @classmethod
     def create(cls, svm: LocalSvm) -> "LocalExchange":
-        """Create the collateral mint and initialise the exchange with a fresh admin."""
+        """Create the collateral mint and initialise the exchange with a fresh admin (made the program's
+        upgrade authority first, as the deployer of the program would be)."""
         admin, mint_authority, mint = svm.funded_keypair(100), Keypair(), Keypair()
+        svm.set_upgrade_authority(admin.pubkey())  # the deployer initialises the exchange
         rent = svm.rent_exempt_balance(MINT_LEN)
         svm.send_ok(exchange_ixs(admin.pubkey(), mint.pubkey(), mint_authority.pubkey(), rent, svm.program_id), [mint],
                     payer=admin)

@@ -79,13 +79,16 @@ class BootstrapPlan:
         """The first price published for ``market`` (quote per base)."""
         return self.prices.get(market, default_price(market))
 
-    def steps(self, program_id: Pubkey, mint_rent: int, oracle_program: Pubkey = mo.MOCK_ORACLE_PROGRAM_ID) -> BootstrapSteps:
+    def steps(self, program_id: Pubkey, mint_rent: int, oracle_program: Pubkey = mo.MOCK_ORACLE_PROGRAM_ID,
+              admin: Keypair | None = None) -> BootstrapSteps:
         """Fresh keypairs, and the airdrops and transactions that create this exchange with them, in order.
 
         ``mint_rent``: the rent-exempt balance of a mint account (the chain's to say). The mock oracle
-        program must be loaded at ``oracle_program``.
+        program must be loaded at ``oracle_program``. ``admin`` (default: a fresh keypair) must be the perp
+        program's upgrade authority (``BootstrapSteps.upgrade_authority``): only it may initialise the exchange.
         """
-        admin, mint_authority, keeper, mint, authority = (Keypair() for _ in range(5))
+        admin = admin or Keypair()
+        mint_authority, keeper, mint, authority = (Keypair() for _ in range(4))
         wallets = {"admin": admin, "mint-authority": mint_authority, "keeper": keeper, "oracle-authority": authority}
         accounts = self.margin_accounts()
         owners = {name: keeper if name == "keeper" else Keypair() for name, _, _ in accounts}
@@ -118,7 +121,8 @@ class BootstrapPlan:
             user_accounts[name] = user_pda(owner.pubkey(), 0, program_id)
             user_accounts[f"{name}-tokens"] = get_associated_token_address(owner.pubkey(), mint.pubkey())
         deployment = Deployment("", "", program_id, mint.pubkey(), markets, wallets, user_accounts, oracle_program)
-        return BootstrapSteps([(address, sol * LAMPORTS_PER_SOL) for address, sol in airdrops], txs, deployment)
+        return BootstrapSteps([(address, sol * LAMPORTS_PER_SOL) for address, sol in airdrops], txs, deployment,
+                              admin.pubkey())
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,7 @@ class BootstrapSteps:
     airdrops: list[tuple[Pubkey, int]]
     transactions: list[BootstrapTx]
     deployment: Deployment
+    upgrade_authority: Pubkey  # the perp program's, which initialize_exchange requires of the admin
 
 
 @dataclass(frozen=True)
@@ -255,7 +260,9 @@ def bootstrap_local(svm: LocalSvm, plan: BootstrapPlan, rpc_url: str = "", ws_ur
 
 
 def send_steps_local(svm: LocalSvm, steps: BootstrapSteps) -> None:
-    """The in-process transport of a bootstrap: every airdrop, then every transaction in order, into ``svm``."""
+    """The in-process transport of a bootstrap: the program's upgrade authority (a deployment's ProgramData),
+    every airdrop, then every transaction in order, into ``svm``."""
+    svm.set_upgrade_authority(steps.upgrade_authority)
     for address, lamports in steps.airdrops:
         svm.airdrop(address, lamports)
     for tx in steps.transactions:

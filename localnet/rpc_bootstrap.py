@@ -59,13 +59,17 @@ async def airdrop(client: AsyncClient, to: Pubkey, lamports: int, timeout_s: flo
 
 
 async def bootstrap_over_rpc(client: AsyncClient, program_id: Pubkey, plan: BootstrapPlan, rpc_url: str, ws_url: str,
-                             poll_s: float = 0.1, oracle_program: Pubkey = mo.MOCK_ORACLE_PROGRAM_ID) -> Deployment:
-    """Carry out the plan's steps (``BootstrapPlan.steps``) through ``client``; return the deployment."""
+                             poll_s: float = 0.1, oracle_program: Pubkey = mo.MOCK_ORACLE_PROGRAM_ID,
+                             admin: Keypair | None = None) -> Deployment:
+    """Carry out the plan's steps (``BootstrapPlan.steps``) through ``client``; return the deployment.
+
+    ``admin`` must be the perp program's upgrade authority (the cluster's ProgramData says so): a transport
+    over RPC cannot make it one."""
     program = (await client.get_account_info(oracle_program, commitment="confirmed")).value
     if program is None or not program.executable:
         raise BootstrapError(f"the mock oracle program is not loaded at {oracle_program}")
     rent = (await client.get_minimum_balance_for_rent_exemption(MINT_LEN)).value
-    steps = plan.steps(program_id, rent, oracle_program)
+    steps = plan.steps(program_id, rent, oracle_program, admin)
     await send_steps_over_rpc(client, steps, poll_s)
     return replace(steps.deployment, rpc_url=rpc_url, ws_url=ws_url)
 

@@ -6,6 +6,7 @@ offers the SPL Token set-up that tests, benchmarks and the demo share.
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 from typing import Iterable, Protocol, Sequence, TypeVar
 
@@ -31,6 +32,7 @@ from spl.token.instructions import (
 )
 
 from keepers.execution.results import Failed, Landed, Outcome
+from keepers.exchange.pdas import BPF_LOADER_UPGRADEABLE_ID, program_data_pda
 from keepers.exchange.spl_token import token_amount
 from programs_client.perp.program_id import PROGRAM_ID
 
@@ -122,6 +124,17 @@ class LocalSvm:
     def set_account(self, address: Pubkey, account: Account) -> None:
         """Write an account directly (fixtures only: fake oracles, hostile accounts)."""
         self.svm.set_account(address, account)
+
+    def set_upgrade_authority(self, authority: Pubkey | None) -> None:
+        """Give the perp program the ProgramData account an upgradeable deployment has (``solana program
+        deploy``: its deployer is the upgrade authority), with ``authority`` (None: immutable).
+
+        LiteSVM loads programs without one; ``initialize_exchange`` only accepts the upgrade authority as
+        admin. The header is enough: the program reads no more (the bytes after it hold the ELF on a cluster).
+        """
+        data = struct.pack("<IQ", 3, 0) + (b"\x01" + bytes(authority) if authority is not None else b"\x00" + bytes(32))
+        self.svm.set_account(program_data_pda(self.program_id),
+                             Account(self.rent_exempt_balance(len(data)), data, BPF_LOADER_UPGRADEABLE_ID, False, 0))
 
     def clock(self) -> Clock:
         """Return the Clock sysvar."""

@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from solders.keypair import Keypair
+from solders.pubkey import Pubkey
+
 from localnet.deployment import (
     BootstrapError,
     BootstrapPlan,
@@ -148,15 +151,16 @@ def _price_plan(opts: UpOptions) -> tuple[BootstrapPlan, dict[str, list[float]] 
     return plan, replay
 
 
-def validator_spec(opts: UpOptions, out_dir: Path, binary: str) -> ValidatorSpec:
-    """The solana-test-validator run of ``opts``: the perp program and the mock oracle, each a --bpf-program."""
+def validator_spec(opts: UpOptions, out_dir: Path, binary: str, upgrade_authority: Pubkey) -> ValidatorSpec:
+    """The solana-test-validator run of ``opts``: the perp program upgradeable by ``upgrade_authority`` (the
+    admin that initialises the exchange), the mock oracle a --bpf-program."""
     from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID
     from localnet.validator import ValidatorSpec
     from programs_client.perp.program_id import PROGRAM_ID
 
-    programs = ((PROGRAM_ID, _program_path("perp")), (MOCK_ORACLE_PROGRAM_ID, _program_path("mock_oracle")))
-    return ValidatorSpec(ledger=out_dir / "ledger", programs=programs, binary=binary, rpc_port=opts.rpc_port,
-                         bind_address=opts.host)
+    return ValidatorSpec(ledger=out_dir / "ledger", programs=((MOCK_ORACLE_PROGRAM_ID, _program_path("mock_oracle")),),
+                         upgradeable_programs=((PROGRAM_ID, _program_path("perp"), upgrade_authority),),
+                         binary=binary, rpc_port=opts.rpc_port, bind_address=opts.host)
 
 
 async def _run_litesvm(opts: UpOptions, out_dir: Path, started: float) -> None:
@@ -204,7 +208,8 @@ async def _run_validator(opts: UpOptions, out_dir: Path, started: float) -> None
     if binary is None:
         raise UpError(f"{opts.validator} not found on PATH (install the Solana CLI tool suite, or omit --validator)")
     plan, replay = _price_plan(opts)
-    spec = validator_spec(opts, out_dir, binary)
+    admin = Keypair()
+    spec = validator_spec(opts, out_dir, binary, admin.pubkey())
     proc = ValidatorProcess(spec, out_dir / "validator.log").start()
     feed = None
     try:
@@ -214,7 +219,7 @@ async def _run_validator(opts: UpOptions, out_dir: Path, started: float) -> None
             raise UpError(str(e)) from None
         client = AsyncClient(spec.rpc_url)
         try:
-            dep = await bootstrap_over_rpc(client, PROGRAM_ID, plan, spec.rpc_url, spec.ws_url, poll_s=0.25)
+            dep = await bootstrap_over_rpc(client, PROGRAM_ID, plan, spec.rpc_url, spec.ws_url, poll_s=0.25, admin=admin)
         except BootstrapError as e:
             raise UpError(f"bootstrap through RPC failed: {e}") from None
         finally:

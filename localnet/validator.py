@@ -1,7 +1,8 @@
 """solana-test-validator launcher: the command line (a pure function), start, health wait, stop.
 
 The validator runs with a throwaway ledger (``--reset``), listens on 127.0.0.1 only, and loads
-each program with ``--bpf-program ADDRESS PATH``; its websocket is served on ``rpc_port + 1``.
+each program with ``--bpf-program ADDRESS PATH`` (``--upgradeable-program ADDRESS PATH AUTHORITY`` for the
+perp program, whose upgrade authority alone may initialise the exchange); its websocket is served on ``rpc_port + 1``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class ValidatorSpec:
 
     ledger: Path
     programs: tuple[tuple[Pubkey, Path], ...]
+    # (address, path, upgrade authority): deployed by the upgradeable loader, with a ProgramData account
+    upgradeable_programs: tuple[tuple[Pubkey, Path, Pubkey], ...] = ()
     binary: str = DEFAULT_BINARY
     rpc_port: int = 8899
     faucet_port: int = 9900
@@ -63,6 +66,8 @@ def validator_argv(spec: ValidatorSpec) -> list[str]:
         argv += ["--slots-per-epoch", str(spec.slots_per_epoch)]
     for program_id, path in spec.programs:
         argv += ["--bpf-program", str(program_id), str(path)]
+    for program_id, path, authority in spec.upgradeable_programs:
+        argv += ["--upgradeable-program", str(program_id), str(path), str(authority)]
     return argv + list(spec.extra_args)
 
 

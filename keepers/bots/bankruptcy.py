@@ -2,7 +2,8 @@
 
 A user is bankrupt when it holds no position and no order and its collateral plus unsettled PnL is
 negative (``keepers.exchange.margin_scan.bankrupt`` finds them in the cache's columns); ``resolve_bankruptcy``
-covers one market's negative PnL at a time (collateral, then the insurance fund, then socialised).
+covers one market's negative PnL at a time (collateral, then the market's unswept fee pool, then the
+insurance fund, then socialised).
 It needs the market's event queue drained, so the transaction drains it first (``keepers.bots.drain``).
 """
 

@@ -36,6 +36,7 @@ from keepers.exchange.margin import (
     Position,
     compute_margin,
     liquidation_prices,
+    liquidation_quotes,
     liquidation_size,
     through_mark_loss,
 )
@@ -140,18 +141,22 @@ def plan_liquidation(candidate: Candidate, user: User, markets: Mapping[int, Mar
     target = max(positions, key=lambda p: abs(p.base_amount) * priced[p.market_index].state.mark_price)
     pm, m = priced[target.market_index], markets[target.market_index]
     mark = pm.state.mark_price
-    user_price, liq_price = liquidation_prices(mark, target.base_amount > 0, m.params.liquidation_fee_bps,
-                                               m.params.insurance_share_bps)
+    long = target.base_amount > 0
+    _, liq_price = liquidation_prices(mark, long, m.params.liquidation_fee_bps, m.params.insurance_share_bps)
+    held = abs(target.base_amount)
+    if candidate.margin.equity * BPS < held * mark // BASE_PRECISION * m.params.liquidation_fee_bps:
+        liq_price = mark  # the fee is capped by the user's equity: count on no gain
     cap = capacity(own, pm.state, liq_price, usage_bps)
     cap -= cap % m.params.lot_size
-    held = abs(target.base_amount)
     if cap < min(m.params.min_order_size, held):
         return None
-    size = liquidation_size(candidate.margin, held, mark, user_price, m.params.maintenance_margin_bps,
+    size = liquidation_size(candidate.margin, held, mark, m.params.liquidation_fee_bps, m.params.maintenance_margin_bps,
                             m.params.lot_size, m.params.min_order_size, cap)
     if size <= 0:
         return None
-    reward = size * abs(mark - liq_price) // BASE_PRECISION
+    _, liq_quote = liquidation_quotes(size, mark, long, m.params.liquidation_fee_bps, m.params.insurance_share_bps,
+                                      candidate.margin.equity)
+    reward = abs(size * mark // BASE_PRECISION - liq_quote)
     used = size * (mark * m.params.initial_margin_bps // BPS + 1) // BASE_PRECISION
     return LiquidationPlan(candidate.pubkey, target.market_index, cap, size, reward, used, pm.crank)
 

@@ -18,6 +18,7 @@ from keepers.exchange.pdas import (
     insurance_vault_pda,
     market_pda,
     orderbook_pda,
+    program_data_pda,
     user_pda,
 )
 from programs_client.perp import instructions as gen
@@ -45,7 +46,7 @@ def decode_market_name(raw: list[int] | bytes) -> str:
 
 
 def initialize_exchange(admin: Pubkey, collateral_mint: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Instruction:
-    """Create the exchange and its vaults; ``admin`` pays and becomes the admin."""
+    """Create the exchange and its vaults; ``admin`` (the program's upgrade authority) pays and becomes the admin."""
     return gen.initialize_exchange(
         {
             "admin": admin,
@@ -53,6 +54,7 @@ def initialize_exchange(admin: Pubkey, collateral_mint: Pubkey, program_id: Pubk
             "collateral_mint": collateral_mint,
             "collateral_vault": collateral_vault_pda(program_id),
             "insurance_vault": insurance_vault_pda(program_id),
+            "program_data": program_data_pda(program_id),
         },
         program_id,
     )
@@ -352,6 +354,7 @@ def liquidate_perp(
             "user": user,
             "market": market_pda(market_index, program_id),
             "orderbook": orderbook_pda(market_index, program_id),
+            "exchange": exchange_pda(program_id),
         },
         program_id,
         _readonly(list(other_markets)),
@@ -359,7 +362,7 @@ def liquidate_perp(
 
 
 def resolve_bankruptcy(user: Pubkey, market_index: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
-    """Cover a bankrupt user's loss in one market: collateral, then the insurance fund, then socialised."""
+    """Cover a bankrupt user's loss in one market: collateral, the fee pool, the insurance fund, then socialised."""
     return gen.resolve_bankruptcy(
         {
             "user": user,

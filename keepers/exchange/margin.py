@@ -16,6 +16,7 @@ from programs_client.perp.constants import (
     FUNDING_PRECISION,
     LIQUIDATION_ROUNDING_SLACK,
     LIQUIDATION_TARGET_BPS,
+    QUEUE_EVENT_FILL,
 )
 
 I64_MAX = 2**63 - 1
@@ -220,6 +221,22 @@ def through_mark_loss(bids: Sequence[RestingOrder], asks: Sequence[RestingOrder]
     return loss
 
 
+def queued_fills_loss(fills: Iterable[object], owner: object, mark: int) -> int:
+    """What ``owner``'s maker fills waiting in the event queue lose against ``mark`` (margin.c
+    ``pk_queued_fills_loss``; their gains are not counted): sum(ceil(base * |price - mark| / 1e9)) over its fill
+    records (``kind`` QUEUE_EVENT_FILL; an out event trades nothing) bought above the mark or sold below it.
+    ``fills``: the generated ``FillRecord`` or anything with its fields."""
+    loss = 0
+    for f in fills:
+        if f.kind != QUEUE_EVENT_FILL or f.maker != owner:  # type: ignore[attr-defined]
+            continue
+        price = f.price  # type: ignore[attr-defined]
+        gap = price - mark if f.maker_side == BID else mark - price  # type: ignore[attr-defined]
+        if gap > 0:
+            loss += ceil_div(f.base_amount * gap, BASE_PRECISION)  # type: ignore[attr-defined]
+    return loss
+
+
 def reduce_only_floor(adjusted_before: int, base: int, mark: int, liquidation_fee_bps: int) -> int:
     """The lowest adjusted equity (equity less ``through_mark_loss``) a reduce-only order of ``base`` may leave
     an account below maintenance with (trading.c ``pk_check_reduce_only_loss``): what a liquidation of the same
@@ -234,18 +251,52 @@ U64_MAX = 2**64 - 1
 
 
 def liquidation_prices(mark: int, user_is_long: bool, fee_bps: int, insurance_share_bps: int) -> tuple[int, int]:
-    """Return (user price, liquidator price) of a liquidation at ``mark`` (see programs/perp/liquidation.c)."""
-    liq_fee_bps = fee_bps * (BPS - insurance_share_bps) // BPS
+    """Return the nominal (user price, liquidator price) of a liquidation at ``mark``, rounded to whole price
+    units against each side, as LiquidationEvent reports them: not the fill (``liquidation_quotes`` is)."""
+    liq_fee_bps = liquidator_fee_bps(fee_bps, insurance_share_bps)
     if user_is_long:
         return mark * (BPS - fee_bps) // BPS, mark * (BPS - liq_fee_bps) // BPS
     return ceil_div(mark * (BPS + fee_bps), BPS), ceil_div(mark * (BPS + liq_fee_bps), BPS)
+
+
+def liquidator_fee_bps(fee_bps: int, insurance_share_bps: int) -> int:
+    """The liquidator's part of the liquidation fee, in basis points (rounded down)."""
+    return fee_bps * (BPS - insurance_share_bps) // BPS
+
+
+def _checked_u64(v: int) -> int:
+    if v >= 2**64:
+        raise MathOverflow(v)
+    return v
+
+
+def liquidation_quotes(base: int, mark: int, user_is_long: bool, fee_bps: int, insurance_share_bps: int,
+                       equity: int) -> tuple[int, int]:
+    """Return (user quote, liquidator quote) of a liquidation of ``base`` at ``mark`` (liquidation.c).
+
+    Each quote is base * mark * (1 -+ fee) in one product, rounded against its side; then the user gives
+    up at most ``max(equity, 0)`` against its fill at mark and the liquidator gains at most as much, so
+    the fee pool's part (the difference) is what the cap leaves after the liquidator's."""
+    liq_fee = liquidator_fee_bps(fee_bps, insurance_share_bps)
+    if base * mark >= 2**111:  # the program's 128-bit product times the factor
+        raise MathOverflow(base * mark)
+    cap = max(equity, 0)
+    d = BASE_PRECISION * BPS
+    at_floor, at_ceil = _checked_u64(base * mark // BASE_PRECISION), _checked_u64(ceil_div(base * mark, BASE_PRECISION))
+    if user_is_long:
+        user = _checked_u64(base * mark * (BPS - fee_bps) // d)
+        liq = _checked_u64(ceil_div(base * mark * (BPS - liq_fee), d))
+        return max(user, at_floor - cap, 0), max(liq, at_ceil - cap, 0)
+    user = _checked_u64(ceil_div(base * mark * (BPS + fee_bps), d))
+    liq = _checked_u64(base * mark * (BPS + liq_fee) // d)
+    return min(user, min(at_ceil + cap, U64_MAX)), min(liq, min(at_floor + cap, U64_MAX))
 
 
 def liquidation_size(
     margin: Margin,
     held: int,
     mark: int,
-    user_price: int,
+    fee_bps: int,
     maintenance_margin_bps: int,
     lot_size: int,
     min_order_size: int,
@@ -256,9 +307,9 @@ def liquidation_size(
     target = min(ceil_div(margin.maintenance_requirement * LIQUIDATION_TARGET_BPS, BPS), U64_MAX)
     shortfall = min(max(target - max(margin.equity, 0), 0) + max(-margin.equity, 0), U64_MAX)  # saturating, as in C
     shortfall = min(shortfall + LIQUIDATION_ROUNDING_SLACK, U64_MAX)
-    released = mark * maintenance_margin_bps * LIQUIDATION_TARGET_BPS // (BPS * BPS)
-    cost = abs(user_price - mark)
-    q = held if released <= cost else ceil_div(shortfall * BASE_PRECISION, released - cost)
+    released, cost = maintenance_margin_bps * LIQUIDATION_TARGET_BPS, fee_bps * BPS
+    net = mark * (released - cost) // (BPS * BPS) if released > cost else 0
+    q = held if net == 0 else ceil_div(shortfall * BASE_PRECISION, net)
     if q >= 2**64:
         q = held
     q = ceil_div(q, lot_size) * lot_size

@@ -7,7 +7,8 @@ precomputed when a user changes so that a scan only gathers per-market factors a
 ``scan`` values every user at the given markets in float64: int64 products would overflow (base up
 to ~1e15 times a price up to ~1e11), and the screen only has to be close. ``liquidatable`` then
 confirms the users the screen cannot rule out with ``keepers.exchange.margin.compute_margin`` on the users'
-real positions, so its answer is exact. ``bankrupt`` lists flat users with negative equity.
+real positions, so its answer is exact. ``bankrupt`` lists flat users with negative equity (and flagged
+ones to unflag).
 
 Valuing users at hypothetical marks (the liquidator predicting an oracle move) is the same call with
 modified ``MarketState`` values (see ``at_marks``); the columns are never copied, and ``rows``
@@ -32,7 +33,7 @@ from keepers.exchange.margin import (
     compute_margin,
 )
 from programs_client.perp.accounts import User
-from programs_client.perp.constants import BASE_PRECISION, BPS, FUNDING_PRECISION
+from programs_client.perp.constants import BASE_PRECISION, BPS, FUNDING_PRECISION, USER_FLAG_BANKRUPT
 
 POSITION_SLOTS: int = next(s.subcon.count for s in User.layout.subcons if s.name == "positions")
 """Position slots per User (the IDL constant MAX_PERP_POSITIONS)."""
@@ -160,7 +161,9 @@ class _Encoded(NamedTuple):
             fields=fields,
             static_equity=(cash * FUNDING_PRECISION + funding) / FUNDING_PRECISION,
             static_gross=(cash_gross * FUNDING_PRECISION + funding_gross) / FUNDING_PRECISION,
-            bankrupt=user.collateral + pnl < 0 and flat(user),
+            # a flagged user that deposited since: resolve_bankruptcy only clears its flag, which holds
+            # insurance removals back while set (Exchange.bankruptUsers)
+            bankrupt=(user.collateral + pnl < 0 or bool(getattr(user, "flags", 0) & USER_FLAG_BANKRUPT)) and flat(user),
             exposed=found,
         )
 
@@ -449,7 +452,8 @@ def liquidatable(
 
 
 class Bankruptcy(NamedTuple):
-    """A flat user with collateral + unsettled PnL < 0, and the markets where its PnL is negative."""
+    """A flat user with collateral + unsettled PnL < 0, and the markets where its PnL is negative; or a flat
+    user still flagged bankrupt whose equity is no longer negative, with market 0 (any market unflags it)."""
 
     pubkey: Pubkey
     market_indices: list[int]
@@ -467,8 +471,9 @@ def bankrupt(columns: UserColumns) -> list[Bankruptcy]:
         return -(int(columns.collateral[row]) + sum(int(v) for v in pnl[row]))
 
     out = [
-        (deficit(int(r)), Bankruptcy(columns.keys[r], [int(m) for m, v in zip(market[r], pnl[r]) if v < 0]))
+        (d, Bankruptcy(columns.keys[r], [int(m) for m, v in zip(market[r], pnl[r]) if v < 0] if d > 0 else [0]))
         for r in rows
+        for d in (deficit(int(r)),)
     ]
     out.sort(key=lambda t: t[0], reverse=True)
     return [b for _, b in out]

@@ -13,6 +13,7 @@ MARKET_SEED = b"market"
 USER_SEED = b"user"
 ORDERBOOK_SEED = b"orderbook"
 EVENT_QUEUE_SEED = b"event_queue"
+BPF_LOADER_UPGRADEABLE_ID = Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111")
 INSURANCE_FUND_SEED = b"insurance_fund"
 INSURANCE_STAKE_SEED = b"insurance_stake"
 
@@ -20,6 +21,11 @@ INSURANCE_STAKE_SEED = b"insurance_stake"
 def exchange_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
     """Return the exchange account address (["exchange"])."""
     return Pubkey.find_program_address([EXCHANGE_SEED], program_id)[0]
+
+
+def program_data_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """Return the program's ProgramData account ([program id] of the BPF upgradeable loader)."""
+    return Pubkey.find_program_address([bytes(program_id)], BPF_LOADER_UPGRADEABLE_ID)[0]
 
 
 def collateral_vault_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:

@@ -16,15 +16,36 @@ pk_create_vault( SolParameters *p, u64 idx, const SolSignerSeed *name_seed, u8 *
   return pk_token_initialize_account( &p->ka[idx], &p->ka[MINT], &p->ka[TOKEN], exchange_key );
 }
 
+/* Checks that account idx is this program's ProgramData (PDA [program id] of the upgradeable loader,
+   owned by it) and that its upgrade authority is account admin_idx: only the program's deployer may
+   initialise the exchange, which anyone could otherwise do first and own. */
+static u64
+pk_check_upgrade_authority( SolParameters *p, u64 idx, u64 admin_idx ) {
+  const SolAccountInfo *a = &p->ka[idx];
+  SolSignerSeed seed = { p->program_id->x, 32 };
+  SolPubkey expected;
+  u8 bump;
+  if( PK_UNLIKELY( sol_try_find_program_address( &seed, 1, &PK_BPF_LOADER_UPGRADEABLE_ID, &expected, &bump )
+                || !pk_pubkey_eq( &expected, a->key ) || !pk_pubkey_eq( a->owner, &PK_BPF_LOADER_UPGRADEABLE_ID )
+                || a->data_len < PK_PROGRAM_DATA_HEADER_LEN ) )
+    PK_FAIL( PK_ERR_NOT_UPGRADE_AUTHORITY, idx );
+  u32 variant = (u32)a->data[0] | (u32)a->data[1] << 8 | (u32)a->data[2] << 16 | (u32)a->data[3] << 24;
+  if( PK_UNLIKELY( variant != PK_PROGRAM_DATA_VARIANT || a->data[PK_PROGRAM_DATA_AUTHORITY_TAG_OFFSET] != 1
+                || !pk_pubkey_eq( (const SolPubkey *)( a->data + PK_PROGRAM_DATA_AUTHORITY_OFFSET ), p->ka[admin_idx].key ) ) )
+    PK_FAIL( PK_ERR_NOT_UPGRADE_AUTHORITY, admin_idx );
+  return 0;
+}
+
 u64
 pk_ix_initialize_exchange( SolParameters *p ) {
   enum { ADMIN = IX_ACC( INITIALIZE_EXCHANGE, ADMIN ), EXCHANGE = IX_ACC( INITIALIZE_EXCHANGE, EXCHANGE ),
          MINT = IX_ACC( INITIALIZE_EXCHANGE, COLLATERAL_MINT ), VAULT = IX_ACC( INITIALIZE_EXCHANGE, COLLATERAL_VAULT ),
          INSURANCE = IX_ACC( INITIALIZE_EXCHANGE, INSURANCE_VAULT ), TOKEN = IX_ACC( INITIALIZE_EXCHANGE, TOKEN_PROGRAM ),
-         SYSTEM = IX_ACC( INITIALIZE_EXCHANGE, SYSTEM_PROGRAM ) };
+         SYSTEM = IX_ACC( INITIALIZE_EXCHANGE, SYSTEM_PROGRAM ), PROGRAM_DATA = IX_ACC( INITIALIZE_EXCHANGE, PROGRAM_DATA ) };
   PK_CHECK_IX( p, INITIALIZE_EXCHANGE );
   PK_TRY( pk_check_program( p, TOKEN, &PK_TOKEN_PROGRAM_ID ) );
   PK_TRY( pk_check_program( p, SYSTEM, &PK_SYSTEM_PROGRAM_ID ) );
+  PK_TRY( pk_check_upgrade_authority( p, PROGRAM_DATA, ADMIN ) );
 
   const SolAccountInfo *mint = &p->ka[MINT];
   if( PK_UNLIKELY( !pk_pubkey_eq( mint->owner, &PK_TOKEN_PROGRAM_ID ) || mint->data_len != PK_TOKEN_MINT_LEN

@@ -2,10 +2,16 @@
 
    resolve_bankruptcy: a User with no position and no order left whose equity (collateral plus
    unsettled PnL in every market) is negative. Its loss in the market, at most that deficit, is
-   covered by its collateral first (into the PnL pool), then the insurance vault pays what it holds
+   covered by its collateral first (into the PnL pool), then by the market's fee pool (revenue not yet
+   swept: those tokens already sit in the PnL pool), then the insurance vault pays what it holds
    into the collateral vault (and the PnL pool), and the rest R is socialised: both cumulative funding
    sums move by ceil(R * 1e12 / (OI long + OI short)) against their holders, so every open position
-   pays its share of R the next time its funding settles.
+   pays its share of R the next time its funding settles. A flagged user whose equity is no longer
+   negative (it deposited) only has its flag cleared.
+
+   Exchange.bankruptUsers counts the users flagged bankrupt (pk_flag_bankrupt, called by liquidate_perp
+   and here): insurance removals wait while it is not zero (stakes.c), so that a staker cannot leave
+   between a bankrupting liquidation and its cover.
    settle_revenue_to_insurance: the fee pool, as far as the PnL pool holds its tokens, moves from the
    collateral vault to the insurance vault, once per interval, with no maker rebate pending. */
 
@@ -28,6 +34,28 @@ pk_user_is_flat( const pk_user_t *u ) {
   return 1;
 }
 
+/* pk_flag_bankrupt sets (bankrupt != 0) or clears the user's bankrupt flag, keeping ex->bankrupt_users
+   equal to the number of flagged users; flagging a user stamps ex->last_bankruptcy_ts (only then, so
+   that repeating a resolve_bankruptcy that finds nothing to pay with cannot extend the removal lock).
+   */
+u64
+pk_flag_bankrupt( pk_exchange_t *ex, pk_user_t *u, int bankrupt ) {
+  int was = ( u->flags & PK_USER_FLAG_BANKRUPT ) != 0;
+  if( bankrupt ) {
+    if( was ) return 0;
+    if( PK_UNLIKELY( ex->bankrupt_users == 0xffffffffU ) ) return PK_ERR_MATH_OVERFLOW;
+    SolClock clock;
+    sol_get_clock_sysvar( &clock );
+    ex->last_bankruptcy_ts = clock.unix_timestamp;
+    ex->bankrupt_users++;
+    u->flags |= (u8)PK_USER_FLAG_BANKRUPT;
+  } else if( was ) {
+    if( ex->bankrupt_users ) ex->bankrupt_users--;
+    u->flags &= (u8)~PK_USER_FLAG_BANKRUPT;
+  }
+  return 0;
+}
+
 u64
 pk_ix_resolve_bankruptcy( SolParameters *p ) {
   enum { USER = IX_ACC( RESOLVE_BANKRUPTCY, USER ), EXCHANGE = IX_ACC( RESOLVE_BANKRUPTCY, EXCHANGE ),
@@ -48,6 +76,10 @@ pk_ix_resolve_bankruptcy( SolParameters *p ) {
   if( PK_UNLIKELY( u->collateral > (u64)PK_I64_MAX ) ) return PK_ERR_MATH_OVERFLOW;
   i64 equity = (i64)u->collateral;
   for( u64 i = 0; i < PK_MAX_PERP_POSITIONS; i++ ) PK_TRY( pk_add_i64( equity, u->positions[i].unsettled_pnl, &equity ) );
+  if( equity >= 0 && ( u->flags & PK_USER_FLAG_BANKRUPT ) ) {
+    u->flags &= (u8)~PK_USER_FLAG_BEING_LIQUIDATED;
+    return pk_flag_bankrupt( ex, u, 0 );
+  }
   pk_perp_position_t *pos;
   PK_TRY( pk_position_for_market( u, m, &pos ) );
   if( PK_UNLIKELY( equity >= 0 || pos->unsettled_pnl >= 0 ) ) PK_FAIL( PK_ERR_NOT_BANKRUPT, USER );
@@ -59,6 +91,10 @@ pk_ix_resolve_bankruptcy( SolParameters *p ) {
   PK_TRY( pk_add_u64( m->pnl_pool, from_collateral, &m->pnl_pool ) );
   u64 rest = loss - from_collateral;
   if( rest > deficit ) rest = deficit;   /* the remainder is backed by the user's profit elsewhere */
+
+  u64 from_fees = rest < m->fee_pool ? rest : m->fee_pool;
+  m->fee_pool -= from_fees;
+  rest -= from_fees;
 
   u64 available = pk_token_amount( &p->ka[INSURANCE] );
   u64 insurance_paid = rest < available ? rest : available;
@@ -84,14 +120,19 @@ pk_ix_resolve_bankruptcy( SolParameters *p ) {
     PK_TRY( pk_sub_i64( m->cumulative_funding_short, delta, &m->cumulative_funding_short ) );
     PK_TRY( pk_add_u64( m->socialised_loss, socialised, &m->socialised_loss ) );
   }
-  PK_TRY( pk_add_i64( pos->unsettled_pnl, (i64)( from_collateral + insurance_paid + socialised ), &pos->unsettled_pnl ) );
-  if( pos->unsettled_pnl == 0 ) u->flags &= (u8)~( PK_USER_FLAG_BANKRUPT | PK_USER_FLAG_BEING_LIQUIDATED );
+  u64 covered = from_collateral + from_fees + insurance_paid + socialised;   /* at most loss */
+  PK_TRY( pk_add_i64( pos->unsettled_pnl, (i64)covered, &pos->unsettled_pnl ) );
+  /* Collateral moved inside the user's equity; the rest raised it. */
+  int still_bankrupt = equity + (i64)( covered - from_collateral ) < 0;
+  if( !still_bankrupt ) u->flags &= (u8)~PK_USER_FLAG_BEING_LIQUIDATED;
+  PK_TRY( pk_flag_bankrupt( ex, u, still_bankrupt ) );
 
   pk_event_bankruptcy_resolved_t ev;
   pk_memset( &ev, 0, sizeof( ev ) );
   ev.discriminator = PK_EVENT_BANKRUPTCY_RESOLVED_DISCRIMINATOR;
   ev.user = *p->ka[USER].key;
   ev.loss = loss;
+  ev.fee_pool_paid = from_fees;
   ev.insurance_paid = insurance_paid;
   ev.socialised = socialised;
   ev.funding_delta = delta;

@@ -4,7 +4,13 @@
    PK_LIQUIDATION_TARGET_BPS of the maintenance requirement, in lots, capped by the position and the
    liquidator's maximum.
    Prices: the user trades at mark -+ fee, the liquidator at mark -+ fee * (1 - insurance share); the
-   difference goes to the fee pool, the insurance fund's revenue. */
+   difference goes to the fee pool, the insurance fund's revenue. Both quotes are computed from the
+   mark and the fee in basis points in one product (pk_liquidation_quote), never from a price rounded
+   to whole price units first: at a mark of a few price units that rounding made a 250 bps fee 1,000
+   bps, or the whole position. A fee is at most its basis points plus one quote unit.
+   Fee cap: the user gives up at most its equity before the liquidation (nothing when that is already
+   negative), the liquidator's part first: a fee beyond equity would only be socialised, and its
+   insurance part swept back to the insurance fund as revenue. */
 
 #include "pk_program.h"
 
@@ -26,12 +32,12 @@ typedef struct {
    "liquidate to initial health" achieve. */
 
 /* Base to take over: enough that equity meets the target afterwards. Per whole base the transfer
-   releases floor(mark * maintenance * target / 1e8) of target requirement and costs |mark - user price|
-   of equity; the released amount is floored, so the estimate errs toward taking more. Rounded up to a
-   lot, all of it when the rest would be below the minimum order and max_base allows, capped by max_base
-   rounded down to a lot. */
+   releases mark * maintenance * target / 1e8 of target requirement and costs mark * fee / 1e4 of equity
+   (the uncapped fee); their difference is floored, so the estimate errs toward taking more. Rounded up
+   to a lot, all of it when the rest would be below the minimum order and max_base allows, capped by
+   max_base rounded down to a lot. */
 static u64
-pk_liquidation_size( const pk_liquidation_t *l, const pk_margin_t *mg, u64 user_price, u64 max_base, u64 *out ) {
+pk_liquidation_size( const pk_liquidation_t *l, const pk_margin_t *mg, u64 max_base, u64 *out ) {
   const pk_market_params_t *mp = &l->market->params;
   u64 mark = l->market->mark_price;
   i64 b = l->pos->base_amount;
@@ -43,16 +49,69 @@ pk_liquidation_size( const pk_liquidation_t *l, const pk_margin_t *mg, u64 user_
   /* A shortfall beyond u64 takes the whole position (below, as a failed division does). */
   if( mg->equity < 0 && pk_add_u64( shortfall, (u64)0 - (u64)mg->equity, &shortfall ) ) shortfall = PK_U64_MAX;
   if( pk_add_u64( shortfall, PK_LIQUIDATION_ROUNDING_SLACK, &shortfall ) ) shortfall = PK_U64_MAX;
-  u64 released, cost = user_price > mark ? user_price - mark : mark - user_price;
-  PK_TRY( pk_mul_div_floor( mark, (u64)mp->maintenance_margin_bps * PK_LIQUIDATION_TARGET_BPS,
-                            PK_BPS * PK_BPS, &released ) );
-  if( released <= cost || pk_mul_div_ceil( shortfall, PK_BASE_PRECISION, released - cost, &q ) ) q = held;
+  u64 released = (u64)mp->maintenance_margin_bps * PK_LIQUIDATION_TARGET_BPS, cost = (u64)mp->liquidation_fee_bps * PK_BPS, net = 0;
+  if( released > cost ) PK_TRY( pk_mul_div_floor( mark, released - cost, PK_BPS * PK_BPS, &net ) );
+  if( net == 0 || pk_mul_div_ceil( shortfall, PK_BASE_PRECISION, net, &q ) ) q = held;
   if( q % mp->lot_size ) q = q > PK_U64_MAX - mp->lot_size ? held : q + mp->lot_size - q % mp->lot_size;
   if( q > held ) q = held;
   if( held - q < mp->min_order_size && max_base >= held ) q = held;
   u64 cap = max_base - max_base % mp->lot_size;
   if( q > cap ) q = cap;
   *out = q;
+  return 0;
+}
+
+/* pk_liquidation_quote sets *out to base * mark * factor / (PK_BASE_PRECISION * PK_BPS), rounded up when
+   `up` (nested floors or ceilings of positive integers equal the single one). factor <= 2 * PK_BPS.
+   Fails with PK_ERR_MATH_OVERFLOW when the result exceeds 2^64 - 1. */
+static u64
+pk_liquidation_quote( u64 base, u64 mark, u64 factor, int up, u64 *out ) {
+  u64 hi, lo, h2, l2;
+  pk_mul_64( base, mark, &hi, &lo );
+  if( PK_UNLIKELY( hi >> 47 ) ) return PK_ERR_MATH_OVERFLOW;   /* times factor (< 2^15) must fit 128 bits */
+  pk_mul_64( lo, factor, &h2, &l2 );
+  hi = hi * factor + h2;
+  lo = l2;
+  u64 r = pk_div_128_small( &hi, &lo, PK_BPS );
+  if( up && r && ++lo == 0 ) hi++;
+  r = pk_div_128_small( &hi, &lo, PK_BASE_PRECISION );
+  if( up && r && ++lo == 0 ) hi++;
+  if( PK_UNLIKELY( hi ) ) return PK_ERR_MATH_OVERFLOW;
+  *out = lo;
+  return 0;
+}
+
+/* The user's and the liquidator's quotes of a liquidation (see the header). */
+typedef struct {
+  u64 base, mark, fee_bps, liq_fee_bps;
+  u64 cap;          /* the most the user gives up against its fill at mark: its equity before, at least 0 */
+  u8  user_side;
+  u64 user_quote, liq_quote;   /* out */
+} pk_liquidation_quotes_t;
+
+/* Full fees from the mark, then the user's fee capped by q->cap quote units below its fill at mark (above
+   it when buying back), the liquidator's gain by the same cap: the liquidator is paid first and the fee
+   pool gets what is left (never negative). */
+static u64
+pk_liquidation_quotes( pk_liquidation_quotes_t *q ) {
+  u64 at_floor, at_ceil;
+  PK_TRY( pk_fill_quote( q->base, q->mark, PK_SIDE_ASK, &at_floor ) );
+  PK_TRY( pk_fill_quote( q->base, q->mark, PK_SIDE_BID, &at_ceil ) );
+  if( q->user_side == PK_SIDE_ASK ) {
+    PK_TRY( pk_liquidation_quote( q->base, q->mark, PK_BPS - q->fee_bps, 0, &q->user_quote ) );
+    PK_TRY( pk_liquidation_quote( q->base, q->mark, PK_BPS - q->liq_fee_bps, 1, &q->liq_quote ) );
+    u64 least_user = at_floor > q->cap ? at_floor - q->cap : 0, least_liq = at_ceil > q->cap ? at_ceil - q->cap : 0;
+    if( q->user_quote < least_user ) q->user_quote = least_user;
+    if( q->liq_quote < least_liq ) q->liq_quote = least_liq;
+  } else {
+    PK_TRY( pk_liquidation_quote( q->base, q->mark, PK_BPS + q->fee_bps, 1, &q->user_quote ) );
+    PK_TRY( pk_liquidation_quote( q->base, q->mark, PK_BPS + q->liq_fee_bps, 0, &q->liq_quote ) );
+    u64 most_user, most_liq;
+    if( pk_add_u64( at_ceil, q->cap, &most_user ) ) most_user = PK_U64_MAX;
+    if( pk_add_u64( at_floor, q->cap, &most_liq ) ) most_liq = PK_U64_MAX;
+    if( q->user_quote > most_user ) q->user_quote = most_user;
+    if( q->liq_quote > most_liq ) q->liq_quote = most_liq;
+  }
   return 0;
 }
 
@@ -104,6 +163,15 @@ pk_ix_liquidate_perp( SolParameters *p ) {
   const pk_market_params_t *mp = &m->params;
   u64 fee_to_liquidator_bps = (u64)mp->liquidation_fee_bps * ( PK_BPS - mp->insurance_share_bps ) / PK_BPS;
   u64 user_price, liq_price, user_quote, liq_quote;
+  u64 base;
+  PK_TRY( pk_liquidation_size( &l, &before, PK_ARGS( p, liquidate_perp )->max_base_amount, &base ) );
+  if( PK_UNLIKELY( base == 0 ) ) PK_FAIL( PK_ERR_INVALID_INSTRUCTION_DATA, PK_NO_ACCOUNT );
+  pk_liquidation_quotes_t lq = { base, m->mark_price, mp->liquidation_fee_bps, fee_to_liquidator_bps,
+                                  before.equity > 0 ? (u64)before.equity : 0, user_side, 0, 0 };
+  PK_TRY( pk_liquidation_quotes( &lq ) );
+  user_quote = lq.user_quote;
+  liq_quote = lq.liq_quote;
+  /* The event's nominal prices: mark -+ the full fee, rounded to whole price units against each side. */
   if( user_side == PK_SIDE_ASK ) {
     PK_TRY( pk_mul_div_floor( m->mark_price, PK_BPS - mp->liquidation_fee_bps, PK_BPS, &user_price ) );
     PK_TRY( pk_mul_div_floor( m->mark_price, PK_BPS - fee_to_liquidator_bps, PK_BPS, &liq_price ) );
@@ -111,11 +179,6 @@ pk_ix_liquidate_perp( SolParameters *p ) {
     PK_TRY( pk_mul_div_ceil( m->mark_price, PK_BPS + mp->liquidation_fee_bps, PK_BPS, &user_price ) );
     PK_TRY( pk_mul_div_ceil( m->mark_price, PK_BPS + fee_to_liquidator_bps, PK_BPS, &liq_price ) );
   }
-  u64 base;
-  PK_TRY( pk_liquidation_size( &l, &before, user_price, PK_ARGS( p, liquidate_perp )->max_base_amount, &base ) );
-  if( PK_UNLIKELY( base == 0 ) ) PK_FAIL( PK_ERR_INVALID_INSTRUCTION_DATA, PK_NO_ACCOUNT );
-  PK_TRY( pk_fill_quote( base, user_price, user_side, &user_quote ) );
-  PK_TRY( pk_fill_quote( base, liq_price, liq_side, &liq_quote ) );
   pk_oi_change_t oi_user, oi_liq;
   pk_fill_t user_fill = { base, user_quote, user_side };
   PK_TRY( pk_position_apply_fill( l.pos, m, &user_fill, &oi_user ) );
@@ -137,7 +200,9 @@ pk_ix_liquidate_perp( SolParameters *p ) {
   int still_short = after.equity < 0 || (u64)after.equity < after.maintenance_requirement;
   l.user->flags = (u8)( still_short ? ( l.user->flags | PK_USER_FLAG_BEING_LIQUIDATED )
                                     : ( l.user->flags & ~PK_USER_FLAG_BEING_LIQUIDATED ) );
-  if( after.equity < 0 ) l.user->flags |= (u8)PK_USER_FLAG_BANKRUPT;
+  pk_exchange_t *ex;
+  PK_TRY( pk_load_exchange( p, IX_ACC( LIQUIDATE_PERP, EXCHANGE ), &ex ) );
+  PK_TRY( pk_flag_bankrupt( ex, l.user, after.equity < 0 ) );
 
   pk_event_liquidation_event_t ev;
   pk_memset( &ev, 0, sizeof( ev ) );

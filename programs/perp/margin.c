@@ -124,7 +124,8 @@ pk_queued_fills_loss( const pk_event_queue_t *queue, const SolPubkey *user_key, 
   u64 capacity = sizeof( queue->fills ) / sizeof( queue->fills[0] );
   for( u64 i = 0; i < queue->count; i++ ) {
     const pk_fill_record_t *f = &queue->fills[( queue->head + i ) % capacity];
-    if( pk_pubkey_eq( &f->maker, user_key ) ) PK_TRY( pk_add_through_mark( f->base_amount, f->price, mark, f->maker_side, loss ) );
+    /* an out event is an evicted order, not a fill: it releases a reservation and trades nothing */
+    if( f->kind == PK_QUEUE_EVENT_FILL && pk_pubkey_eq( &f->maker, user_key ) ) PK_TRY( pk_add_through_mark( f->base_amount, f->price, mark, f->maker_side, loss ) );
   }
   return 0;
 }

@@ -1,11 +1,25 @@
 /* Insurance fund shares: staking, cooldown-gated removal, and the admin's withdrawal of the
    protocol's part.
 
-   The vault balance V is split over S shares; the protocol owns the shares no InsuranceStake holds.
-   Stakes mint floor(amount * S / V) shares (1:1 into an empty fund); removals and the admin's
-   withdrawal pay floor(shares * V / S). Revenue sweeps raise V without minting, bankruptcy cover
-   lowers it, so both land on every share alike. Tokens that arrive while there are no shares are the
-   protocol's; a cover that empties the vault ends the share epoch, voiding every share of it. */
+   The vault balance V is split over S shares; the protocol owns the shares neither an InsuranceStake
+   nor the fund's dead shares hold. Stakes mint floor(amount * S / V) shares (1:1 into an empty fund);
+   removals and the admin's withdrawal pay floor(shares * V / S). Revenue sweeps raise V without
+   minting, bankruptcy cover lowers it, so both land on every share alike. Tokens that arrive while
+   there are no shares are the protocol's; a vault that holds nothing, or less than one token per
+   INSURANCE_WIPEOUT_SHARES_PER_UNIT shares (what a unit sent to a drained vault would otherwise keep
+   alive, capping every later stake), ends the share epoch at the next stake, voiding every share of it.
+
+   Dead shares: until S reaches INSURANCE_DEAD_SHARES in an epoch, a stake's shares beyond what the
+   staker keeps are minted to nobody (InsuranceFund.deadShares) and never redeemed. Without them the
+   first staker could stake one unit, send tokens straight to the vault to make that one share worth
+   more than the next staker's deposit, and take part of it through rounding; now such a donation is
+   shared with the dead shares, so it costs about INSURANCE_DEAD_SHARES times what it can take.
+
+   Removal: a request becomes executable after the cooldown and stays so for
+   INSURANCE_REMOVAL_WINDOW_SECS (then it must be made again: an old request is no standing option to
+   leave at once), and no removal (nor admin withdrawal) runs while a bankruptcy is pending
+   (Exchange.bankruptUsers, insurance.c), for at most BANKRUPTCY_REMOVAL_LOCK_SECS after the last one
+   was flagged: a staker cannot leave between a bankrupting liquidation and its cover. */
 
 #include "pk_program.h"
 
@@ -24,12 +38,38 @@ pk_load_fund( SolParameters *p, u64 idx, pk_insurance_fund_t **out ) {
   return pk_load_account( p, idx, PK_INSURANCE_FUND_DISCRIMINATOR, PK_INSURANCE_FUND_LEN, (void **)out );
 }
 
-/* Starts a new share epoch: every share of the previous one is void (the vault is empty). */
+static i64
+pk_now( void ) {
+  SolClock clock;
+  sol_get_clock_sysvar( &clock );
+  return clock.unix_timestamp;
+}
+
+/* Starts a new share epoch: every share of the previous one is void (the vault is empty or its dust). */
 static void
 pk_fund_new_epoch( pk_insurance_fund_t *f ) {
   f->epoch++;
   f->total_shares = 0;
   f->staker_shares = 0;
+  f->dead_shares = 0;
+}
+
+/* Nonzero when the fund's shares are worth nothing: an empty vault, or under one token per
+   PK_INSURANCE_WIPEOUT_SHARES_PER_UNIT shares. */
+static int
+pk_fund_wiped_out( const pk_insurance_fund_t *f, u64 vault ) {
+  if( f->total_shares == 0 ) return 0;
+  u64 hi, lo;
+  pk_mul_64( vault, PK_INSURANCE_WIPEOUT_SHARES_PER_UNIT, &hi, &lo );
+  return hi == 0 && lo < f->total_shares;
+}
+
+/* Refuses a removal while a bankruptcy is pending (see the header). */
+static u64
+pk_check_no_bankruptcy_pending( const pk_exchange_t *ex ) {
+  if( PK_UNLIKELY( ex->bankrupt_users != 0 && pk_now() - ex->last_bankruptcy_ts < PK_BANKRUPTCY_REMOVAL_LOCK_SECS ) )
+    PK_FAIL( PK_ERR_BANKRUPTCY_PENDING, PK_NO_ACCOUNT );
+  return 0;
 }
 
 /* A stake of an older epoch holds nothing: clear it before use. */
@@ -39,13 +79,6 @@ pk_stake_sync_epoch( pk_insurance_stake_t *s, const pk_insurance_fund_t *f ) {
   s->shares = 0;
   s->requested_shares = 0;
   s->epoch = f->epoch;
-}
-
-static i64
-pk_now( void ) {
-  SolClock clock;
-  sol_get_clock_sysvar( &clock );
-  return clock.unix_timestamp;
 }
 
 static void
@@ -125,18 +158,24 @@ pk_ix_add_insurance_stake( SolParameters *p ) {
     PK_TRY( pk_load_account( p, STAKE, PK_INSURANCE_STAKE_DISCRIMINATOR, PK_INSURANCE_STAKE_LEN, (void **)&s ) );
     if( PK_UNLIKELY( !pk_pubkey_eq( &s->authority, p->ka[AUTHORITY].key ) ) ) PK_FAIL( PK_ERR_UNAUTHORIZED, AUTHORITY );
   }
-  u64 vault = pk_token_amount( &p->ka[VAULT] ), shares;
-  if( vault == 0 && f->total_shares != 0 ) pk_fund_new_epoch( f );   /* the old shares are worth nothing */
+  u64 vault = pk_token_amount( &p->ka[VAULT] ), shares, dead = 0;
+  if( pk_fund_wiped_out( f, vault ) ) pk_fund_new_epoch( f );   /* the old shares are worth nothing */
   pk_stake_sync_epoch( s, f );
   /* Tokens in a fund without shares (revenue before any stake) are the protocol's: mint them first. */
   if( f->total_shares == 0 ) f->total_shares = vault;
   if( vault == 0 ) shares = amount;
   else PK_TRY( pk_mul_div_floor( amount, f->total_shares, vault, &shares ) );
   if( PK_UNLIKELY( shares == 0 || shares > (u64)PK_I64_MAX ) ) PK_FAIL( PK_ERR_ZERO_AMOUNT, PK_NO_ACCOUNT );
+  if( f->total_shares < PK_INSURANCE_DEAD_SHARES ) {
+    dead = PK_INSURANCE_DEAD_SHARES - f->total_shares;
+    if( PK_UNLIKELY( shares <= dead ) ) PK_FAIL( PK_ERR_INSURANCE_STAKE_TOO_SMALL, PK_NO_ACCOUNT );
+  }
   pk_token_transfer_t t = { &p->ka[SOURCE], &p->ka[VAULT], &p->ka[AUTHORITY], &p->ka[TOKEN], amount, PK_NULL };
   PK_TRY( pk_token_transfer( &t ) );
-  PK_TRY( pk_add_u64( s->shares, shares, &s->shares ) );
   PK_TRY( pk_add_u64( f->total_shares, shares, &f->total_shares ) );
+  shares -= dead;
+  f->dead_shares += dead;
+  PK_TRY( pk_add_u64( s->shares, shares, &s->shares ) );
   PK_TRY( pk_add_u64( f->staker_shares, shares, &f->staker_shares ) );
   pk_emit_stake_changed( p->ka[AUTHORITY].key, (i64)amount, (i64)shares, f, vault + amount );
   return 0;
@@ -186,7 +225,10 @@ pk_ix_remove_insurance_stake( SolParameters *p ) {
   pk_stake_sync_epoch( s, f );
   u64 shares = s->requested_shares;
   if( PK_UNLIKELY( shares == 0 || shares > s->shares ) ) PK_FAIL( PK_ERR_INSUFFICIENT_SHARES, STAKE );
-  if( PK_UNLIKELY( pk_now() - s->request_ts < f->unstake_cooldown_secs ) ) PK_FAIL( PK_ERR_COOLDOWN_NOT_ELAPSED, STAKE );
+  i64 waited = pk_now() - s->request_ts;
+  if( PK_UNLIKELY( waited < f->unstake_cooldown_secs ) ) PK_FAIL( PK_ERR_COOLDOWN_NOT_ELAPSED, STAKE );
+  if( PK_UNLIKELY( waited - f->unstake_cooldown_secs > PK_INSURANCE_REMOVAL_WINDOW_SECS ) ) PK_FAIL( PK_ERR_REMOVAL_REQUEST_EXPIRED, STAKE );
+  PK_TRY( pk_check_no_bankruptcy_pending( ex ) );
   u64 vault = pk_token_amount( &p->ka[VAULT] ), amount;
   PK_TRY( pk_mul_div_floor( shares, vault, f->total_shares, &amount ) );
   if( amount ) {
@@ -221,8 +263,9 @@ pk_ix_admin_withdraw_insurance( SolParameters *p ) {
   u64 amount = PK_ARGS( p, admin_withdraw_insurance )->amount;
   if( PK_UNLIKELY( amount == 0 ) ) PK_FAIL( PK_ERR_ZERO_AMOUNT, PK_NO_ACCOUNT );
   u64 vault = pk_token_amount( &p->ka[VAULT] ), protocol_value = 0, burn;
+  PK_TRY( pk_check_no_bankruptcy_pending( ex ) );
   if( f->total_shares == 0 ) f->total_shares = vault;   /* tokens without shares are the protocol's */
-  u64 protocol_shares = f->total_shares - f->staker_shares;
+  u64 protocol_shares = f->total_shares - f->staker_shares - f->dead_shares;
   if( f->total_shares ) PK_TRY( pk_mul_div_floor( protocol_shares, vault, f->total_shares, &protocol_value ) );
   if( PK_UNLIKELY( amount > protocol_value ) ) PK_FAIL( PK_ERR_INSURANCE_LIMIT, PK_NO_ACCOUNT );
   PK_TRY( pk_mul_div_ceil( amount, f->total_shares, vault, &burn ) );

@@ -38,3 +38,11 @@ LIQUIDATION_ROUNDING_SLACK: Final[int] = 4
 PREMIUM_CLAMP_DIVISOR: Final[int] = 10
 """The book premium over the index is clamped to +-index / PREMIUM_CLAMP_DIVISOR."""
 REVENUE_SETTLE_INTERVAL_SECS: Final[int] = 3_600
+INSURANCE_DEAD_SHARES: Final[int] = 1_000
+"""Shares of the insurance fund nobody can redeem, minted from the first stakes of each share epoch."""
+INSURANCE_WIPEOUT_SHARES_PER_UNIT: Final[int] = 1_000
+"""A fund with more shares than this many per token of its vault (each worth under 1/this of its 1:1 start) is wiped out: the next stake starts a new share epoch."""
+INSURANCE_REMOVAL_WINDOW_SECS: Final[int] = 172_800
+"""A removal request can be executed during this long after its cooldown; later it must be made again."""
+BANKRUPTCY_REMOVAL_LOCK_SECS: Final[int] = 86_400
+"""Insurance removals wait while a bankruptcy is pending, at most this long after the last bankrupting liquidation."""

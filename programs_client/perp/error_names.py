@@ -74,3 +74,7 @@ class ErrorName(StrEnum):
     TooManyOpenOrders = "TooManyOpenOrders"  # 6071
     DelegateMayNotRest = "DelegateMayNotRest"  # 6072
     DelegatePriceOutOfBand = "DelegatePriceOutOfBand"  # 6073
+    InsuranceStakeTooSmall = "InsuranceStakeTooSmall"  # 6086
+    RemovalRequestExpired = "RemovalRequestExpired"  # 6087
+    BankruptcyPending = "BankruptcyPending"  # 6088
+    NotUpgradeAuthority = "NotUpgradeAuthority"  # 6089

@@ -1,13 +1,16 @@
-"""resolve_bankruptcy: collateral first, then the insurance vault, then socialised over open interest.
+"""resolve_bankruptcy: collateral first, then the market's fee pool, then the insurance vault, then socialised
+over open interest.
 
 Expected values are computed here from the formulas of programs/perp/insurance.c:
 
     loss = -unsettled PnL;  from collateral = min(loss, collateral);  rest = loss - from collateral
+    from the fee pool = min(rest, fee pool): the pool's claim on the PnL pool's tokens goes to the loss
     insurance paid = min(rest, insurance vault balance): tokens insurance vault -> collateral vault, into
     the PnL pool and the exchange total
     socialised = what is left when open interest > 0 (else 0):
     delta = ceil(socialised * 1e12 / (OI long + OI short)); cumulative long += delta, short -= delta
-    unsettled PnL += from collateral + insurance paid + socialised; flags cleared when it reaches 0
+    unsettled PnL += from collateral + fee pool + insurance paid + socialised; flags cleared (and
+    Exchange.bankruptUsers lowered) when the user's equity is no longer negative
 
 and every open position then pays floor(-base * (cumulative - snapshot) / 1e12) through settle_funding
 (rounded against the user, so the positions pay at least the socialised amount).
@@ -142,7 +145,9 @@ def resolve_and_check(exchange: LocalExchange, u: LocalUser, index: int) -> dict
     loss = -pos.unsettled_pnl
     assert loss > 0
     from_collateral = min(loss, st.collateral)
-    rest_ = loss - from_collateral
+    rest_ = min(loss - from_collateral, -(st.collateral + sum(p.unsettled_pnl for p in st.positions)))
+    from_fees = min(rest_, m0.fee_pool)
+    rest_ -= from_fees
     insurance_paid = min(rest_, insurance_balance(exchange))
     rest_ -= insurance_paid
     oi = m0.open_interest_long + m0.open_interest_short
@@ -154,6 +159,7 @@ def resolve_and_check(exchange: LocalExchange, u: LocalUser, index: int) -> dict
         exchange.state().total_collateral,
     )
     ledger0 = ledger(exchange, index)
+    counted = exchange.state().bankrupt_users
     others = {
         bytes(o.address): position(exchange, o, index)
         for o in exchange.users
@@ -164,17 +170,22 @@ def resolve_and_check(exchange: LocalExchange, u: LocalUser, index: int) -> dict
     assert out.ok, "\n".join(out.logs)
 
     after = user(exchange, u)
-    new_pnl = -loss + from_collateral + insurance_paid + socialised
+    new_pnl = -loss + from_collateral + from_fees + insurance_paid + socialised
     assert after.collateral == st.collateral - from_collateral
     assert slot(exchange, u, i) == replace(pos, unsettled_pnl=new_pnl)
     assert [slot(exchange, u, j) for j in range(len(st.positions)) if j != i] == [
         Position.from_account(p) for j, p in enumerate(st.positions) if j != i
     ]
-    flags = st.flags & ~(FLAG_BANKRUPT | FLAG_BEING_LIQUIDATED) if new_pnl == 0 else st.flags
+    equity_after = after.collateral + sum(p.unsettled_pnl for p in after.positions)
+    cleared = equity_after >= 0
+    flags = st.flags & ~(FLAG_BANKRUPT | FLAG_BEING_LIQUIDATED) if cleared else st.flags | FLAG_BANKRUPT
     assert after.flags == flags
+    assert exchange.state().bankrupt_users == counted - (cleared and st.flags & FLAG_BANKRUPT != 0) + (
+        not cleared and st.flags & FLAG_BANKRUPT == 0
+    )
     m = market(exchange, index)
     assert m.pnl_pool == m0.pnl_pool + from_collateral + insurance_paid
-    assert m.fee_pool == m0.fee_pool
+    assert m.fee_pool == m0.fee_pool - from_fees
     assert (m.cumulative_funding_long, m.cumulative_funding_short) == (
         m0.cumulative_funding_long + delta,
         m0.cumulative_funding_short - delta,
@@ -202,6 +213,7 @@ def resolve_and_check(exchange: LocalExchange, u: LocalUser, index: int) -> dict
     assert (
         ev.user,
         ev.loss,
+        ev.fee_pool_paid,
         ev.insurance_paid,
         ev.socialised,
         ev.funding_delta,
@@ -209,6 +221,7 @@ def resolve_and_check(exchange: LocalExchange, u: LocalUser, index: int) -> dict
     ) == (
         u.address,
         loss,
+        from_fees,
         insurance_paid,
         socialised,
         delta,
@@ -219,6 +232,7 @@ def resolve_and_check(exchange: LocalExchange, u: LocalUser, index: int) -> dict
     return {
         "loss": loss,
         "from_collateral": from_collateral,
+        "from_fees": from_fees,
         "insurance_paid": insurance_paid,
         "socialised": socialised,
         "delta": delta,
@@ -331,13 +345,15 @@ def test_not_bankrupt_without_a_loss(exchange: LocalExchange) -> None:
 def test_collateral_then_insurance_then_socialised(exchange: LocalExchange, insurance: str) -> None:
     s = bankrupt(exchange)
     loss = -position(exchange, s.target, s.index).unsettled_pnl
-    rest_ = loss - user(exchange, s.target).collateral
-    assert rest_ > 0
+    fees = market(exchange, s.index).fee_pool  # the trading fees not yet swept: drawn on before the fund
+    rest_ = loss - user(exchange, s.target).collateral - fees
+    assert rest_ > 0 and fees > 0
     amount = {"none": 0, "part": rest_ // 3 + 7, "all": rest_, "more": rest_ + 123_457}[insurance]
     if amount:
         fund_insurance_vault(exchange, amount)
     got = resolve_and_check(exchange, s.target, s.index)
-    assert got["from_collateral"] == 1_000 * QUOTE
+    assert (got["from_collateral"], got["from_fees"]) == (1_000 * QUOTE, fees)
+    assert market(exchange, s.index).fee_pool == 0
     assert got["insurance_paid"] == min(amount, rest_)
     assert got["socialised"] == rest_ - min(amount, rest_)
     assert got["left"] == 0
@@ -411,7 +427,7 @@ def test_collateral_already_settled_in_is_not_counted_twice(exchange: LocalExcha
     assert (got["from_collateral"], got["insurance_paid"], got["socialised"]) == (
         0,
         0,
-        loss - 1_000 * QUOTE,
+        loss - 1_000 * QUOTE - got["from_fees"],
     )
     assert market(exchange, s.index).pnl_pool == 1_000 * QUOTE
 
@@ -421,11 +437,12 @@ def test_without_open_interest_the_rest_waits_for_the_insurance_fund(
 ) -> None:
     s = bankrupt(exchange)
     close_survivors(exchange, s)
-    fund_insurance_vault(exchange, 100 * QUOTE)
+    fund_insurance_vault(exchange, 10 * QUOTE)
     got = resolve_and_check(exchange, s.target, s.index)
-    rest_ = got["loss"] - 1_000 * QUOTE - 100 * QUOTE
+    rest_ = got["loss"] - 1_000 * QUOTE - got["from_fees"] - 10 * QUOTE
+    assert rest_ > 0
     assert (got["insurance_paid"], got["socialised"], got["delta"], got["left"]) == (
-        100 * QUOTE,
+        10 * QUOTE,
         0,
         0,
         rest_,
@@ -551,3 +568,24 @@ def test_profit_owed_in_another_market_is_not_covered_by_the_insurance_fund(
         )
     else:
         expect_error(out, custom.NotBankrupt)
+
+
+def test_a_flagged_user_that_deposited_is_unflagged_without_paying(exchange: LocalExchange) -> None:
+    """Exchange.bankruptUsers holds insurance removals back while it is not zero, so a flag must not outlive
+    the deficit: a bankrupt user that deposits enough is unflagged by resolve_bankruptcy, which moves
+    nothing else (no fee pool, no insurance, no socialisation)."""
+    s = bankrupt(exchange)
+    fund_insurance_vault(exchange, 500 * QUOTE)
+    assert exchange.state().bankrupt_users == 1
+    deficit = -(user(exchange, s.target).collateral + position(exchange, s.target, s.index).unsettled_pnl)
+    exchange.svm.send_ok(
+        [ix.deposit(s.target.authority, s.target.token_account, deficit, program_id=exchange.program_id)],
+        [s.target.keypair],
+    )
+    m0, pos0, coll0 = market(exchange, s.index), position(exchange, s.target, s.index), user(exchange, s.target).collateral
+    out = resolve(exchange, s.target, s.index)
+    assert out.ok, out.logs
+    assert user(exchange, s.target).flags == 0 and exchange.state().bankrupt_users == 0
+    assert (market(exchange, s.index), position(exchange, s.target, s.index)) == (m0, pos0)
+    assert user(exchange, s.target).collateral == coll0 and insurance_balance(exchange) == 500 * QUOTE
+    expect_error(resolve(exchange, s.target, s.index), custom.NotBankrupt)

@@ -38,7 +38,8 @@ exact predicted one. After every step:
    BankruptcyResolved, RevenueSettled);
 6. liquidate_perp lands for every target keepers.exchange.margin says is below maintenance (with a position in
    the market) and is refused with NotLiquidatable for every target it says is not: the differential
-   proof of margin.c;
+   proof of margin.c; the fee it charges, against the exact value at mark, is at most the market's
+   basis points plus one quote unit and at most the equity the user had (plus that unit);
 7. a landed order never leaves the insurance fund a deficit: the user's equity less what its orders through
    the mark would lose if filled stays >= 0 (or, already below, falls by rounding at most), meets initial
    margin for an ordinary order, and for a reduce-only order left below maintenance fell by no more than a
@@ -52,7 +53,13 @@ exact predicted one. After every step:
    on a full side evicts exactly its worst order into an out event for the owner (``flood`` fills a
    side with minimum orders at the band edge from several traders, then another trader quotes);
 11. an order signed by the user's delegate (each trader's delegate is the next trader) never rests and
-   fills no worse than the market's delegate band from the mark, paying makers no rebate.
+   fills no worse than the market's delegate band from the mark, paying makers no rebate;
+12. Exchange.bankruptUsers equals the number of users flagged bankrupt, and an insurance fund with staker
+   shares holds at least INSURANCE_DEAD_SHARES shares. An insurance staker stakes first (the least it
+   may into an unseeded fund, then sends tokens to the vault: the share-inflation attempt), and in
+   every sweep tries to leave between the liquidations and resolve_bankruptcy: refused with
+   BankruptcyPending exactly while a user is flagged; each stake is worth its amount less the dead
+   shares it paid for and one share's rounding.
 
 Found (fixed in ae6794d): update_funding while maker fills waited in the event queue was not zero-sum,
 which broke (3); update_funding and resolve_bankruptcy now refuse with EventQueueNotEmpty until the
@@ -80,7 +87,7 @@ from solders.pubkey import Pubkey
 from keepers.exchange import instructions as ix
 from keepers.exchange import margin as mirror
 from keepers.exchange.oracles import OracleKind
-from keepers.exchange.pdas import event_queue_pda, orderbook_pda
+from keepers.exchange.pdas import event_queue_pda, insurance_fund_pda, insurance_stake_pda, orderbook_pda
 from keepers.execution.results import Failed, Landed, Outcome
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from localnet.mock_oracle import (
@@ -90,11 +97,14 @@ from localnet.mock_oracle import (
     write_pyth_legacy_ix,
 )
 from localnet.svm import LocalSvm
-from programs_client.perp.accounts import Exchange, Market, User
+from programs_client.perp.accounts import Exchange, InsuranceFund, InsuranceStake, Market, User
 from programs_client.perp.constants import (
+    BANKRUPTCY_REMOVAL_LOCK_SECS,
     BASE_PRECISION as BASE,
     BPS,
     FUNDING_PRECISION,
+    INSURANCE_DEAD_SHARES,
+    INSURANCE_WIPEOUT_SHARES_PER_UNIT,
     LIQUIDATION_ROUNDING_SLACK,
     PRICE_PRECISION as PRICE,
     QUEUE_EVENT_FILL,
@@ -144,6 +154,8 @@ ALLOWED = {
     "liquidate": {"NotLiquidatable", "NoPositionToLiquidate", "InsufficientMargin", "InvalidInstructionData"},
     "resolve_bankruptcy": {"EventQueueNotEmpty", "NotBankrupt"},
     "revenue": {"EventQueueNotEmpty", "RevenueSettleTooEarly"},
+    "stake": {"InsuranceStakeTooSmall", "ZeroAmount"},
+    "unstake": {"InvalidAccountOwner", "InsufficientShares", "BankruptcyPending"},
 }
 ANY = object()  # the outcome is not predicted: landed, or one of ALLOWED[kind]
 
@@ -345,6 +357,8 @@ class Snap:
     vault: int
     insurance: int
     wallets: list[int]
+    fund: InsuranceFund
+    stake: InsuranceStake | None
 
     def states(self) -> dict[int, mirror.MarketState]:
         return {i: mirror.MarketState.from_account(m) for i, m in enumerate(self.markets)}
@@ -395,11 +409,18 @@ class Engine:
         if insurance_seed:
             self.svm.mint_to(self.ex.mint, self.ex.mint_authority, self.ex.insurance_vault, insurance_seed)
         self.insurance_expected = insurance_seed
+        self.svm.send_ok([ix.initialize_insurance_fund(self.ex.admin.pubkey(), 0)], [self.ex.admin])
+        self.staker = self.ex.add_user(tokens=10_000 * QUOTE)  # an insurance staker (no margin account use)
         self.funding_moved = [False] * n_markets
         self.budget = [0] * n_markets  # rounding units the ledger of (3) may lose
         self.log: list[str] = []
         self.snap = self.snapshot()
         self.check_invariants(self.snap)
+        # the insurance staker comes first into an unseeded fund with the least it may stake, then sends
+        # tokens straight to the vault: the share-inflation attempt the dead shares defuse
+        self.stake(2 if insurance_seed == 0 else 3)
+        if insurance_seed == 0:
+            self.donate(2)
 
     # -- chain access -------------------------------------------------------------------------------
     def write_oracle(self, m: int, price: int) -> None:
@@ -432,6 +453,8 @@ class Engine:
             vault=svm.token_balance(self.ex.collateral_vault),
             insurance=svm.token_balance(self.ex.insurance_vault),
             wallets=[svm.token_balance(u.token_account) for u in self.users],
+            fund=svm.decode(InsuranceFund, insurance_fund_pda(pid)),
+            stake=svm.decode(InsuranceStake, stake) if svm.account(stake := insurance_stake_pda(self.staker.authority, pid)) else None,
         )
 
     def market_addresses(self, exclude: int | None = None) -> list[Pubkey]:
@@ -500,6 +523,13 @@ class Engine:
             f"{step}: vault {s.vault}, exchange total {s.exchange.total_collateral}, claims {claims}"
         )
         assert s.insurance == self.insurance_expected, f"{step}: insurance vault {s.insurance} != {self.insurance_expected}"
+        # (7) insurance: the exchange counts the users flagged bankrupt (removals wait on it), and a fund with
+        # shares holds at least the dead shares, so that no share is worth more than V / INSURANCE_DEAD_SHARES
+        flagged = sum(1 for u in s.users if u.flags & FLAG_BANKRUPT)
+        assert s.exchange.bankrupt_users == flagged, f"{step}: {s.exchange.bankrupt_users} counted, {flagged} flagged"
+        f = s.fund
+        assert f.total_shares >= f.staker_shares + f.dead_shares, f"{step}: fund {f}"
+        assert f.staker_shares == 0 or f.total_shares >= INSURANCE_DEAD_SHARES, f"{step}: {f.total_shares} shares in all"
 
         states = s.states()
         for m, mk in enumerate(s.markets):
@@ -1060,11 +1090,15 @@ class Engine:
                 if refused != "InsufficientMargin" and s.books[m].of(self.users[target].address):
                     assert not s.margin(target).orders_short(s.order_loss(self.users[target].address, m)), (
                         f"user{target}'s orders in market {m} are short after a sweep")
+        # a staker racing the keeper out of the fund: refused while a liquidation's bankruptcy is unresolved
+        left = self.unstake(1 + self.snap.slot % 4) if self.snap.exchange.bankrupt_users or mpick else False
         flagged = [i for i in range(self.nt) if self.snap.users[i].flags & FLAG_BANKRUPT and is_flat(self.snap.users[i])]
         if flagged:
             self.drain()
         for target in flagged:
             self.resolve_bankruptcy(target, mpick)
+        if left:
+            self.stake(self.snap.slot + mpick)  # and back in, at the share value of the moment
 
     def liquidate_user(self, target: int, mpick: int, maxsel: int, market: int | None = None) -> str | None:
         """liquidate_perp of ``target`` in ``market`` (default: one where it holds base, picked by ``mpick``), with
@@ -1113,13 +1147,15 @@ class Engine:
             else:
                 user_side = ASK if pos.base_amount > 0 else BID
                 liq_side = 1 - user_side
-                up, lp = mirror.liquidation_prices(mk.mark_price, user_side == ASK, mp.liquidation_fee_bps, mp.insurance_share_bps)
-                q = mirror.liquidation_size(mg, held, mk.mark_price, up, mp.maintenance_margin_bps, mp.lot_size,
-                                            mp.min_order_size, max_base)
+                q = mirror.liquidation_size(mg, held, mk.mark_price, mp.liquidation_fee_bps, mp.maintenance_margin_bps,
+                                            mp.lot_size, mp.min_order_size, max_base)
                 if q == 0:
                     expect = "InvalidInstructionData"
                 else:
-                    uq, lq = mirror.fill_quote(q, up, user_side), mirror.fill_quote(q, lp, liq_side)
+                    uq, lq = mirror.liquidation_quotes(q, mk.mark_price, user_side == ASK, mp.liquidation_fee_bps,
+                                                       mp.insurance_share_bps, mg.equity)
+                    up, lp = mirror.liquidation_prices(mk.mark_price, user_side == ASK, mp.liquidation_fee_bps,
+                                                       mp.insurance_share_bps)
                     new_user, _ = mirror.apply_fill(pos, ms, user_side, q, uq)
                     ups = all_slots(tu)
                     ups[ui_slot] = new_user
@@ -1135,9 +1171,8 @@ class Engine:
                     else:
                         expect = None
                         flags = tu.flags | FLAG_BEING_LIQUIDATED if after.liquidatable else tu.flags & ~FLAG_BEING_LIQUIDATED
-                        if after.equity < 0:
-                            flags |= FLAG_BANKRUPT
-                        want = {"q": q, "side": user_side, "up": up, "lp": lp,
+                        flags = flags | FLAG_BANKRUPT if after.equity < 0 else flags & ~FLAG_BANKRUPT
+                        want = {"q": q, "side": user_side, "up": up, "lp": lp, "uq": uq,
                                 "fee": lq - uq if user_side == ASK else uq - lq, "ups": ups, "lps": lps,
                                 "after": after, "flags": flags, "cancelled": len(rest)}
         liq = self.liq
@@ -1178,6 +1213,12 @@ class Engine:
                 mg.equity, mg.maintenance_requirement, after.equity, after.maintenance_requirement
             )
             assert enum_name(ev.user_side) == ("Ask" if want["side"] == ASK else "Bid")
+            # the effective fee, against the exact value at mark: at most the configured basis points plus
+            # one quote unit, and at most the equity the user had (plus that unit)
+            exact = want["q"] * mk.mark_price  # quote at 1e9 per unit
+            paid = exact - want["uq"] * BASE if want["side"] == ASK else want["uq"] * BASE - exact
+            assert paid * BPS <= exact * mp.liquidation_fee_bps + BASE * BPS, f"fee {paid / BASE} on {exact / BASE}"
+            assert paid <= (max(mg.equity, 0) + 1) * BASE, f"fee {paid / BASE} beyond equity {mg.equity}"
             # LiquidationEvent base == the liquidated user's base change
             d = a.users[target].positions[ui_slot].base_amount - tu.positions[ui_slot].base_amount
             assert d == (-ev.base_amount if want["side"] == ASK else ev.base_amount)
@@ -1203,12 +1244,22 @@ class Engine:
         eq = equity(tu)
         self.log.append(f"resolve_bankruptcy user{target} m{m} (flat {is_flat(tu)}, unsettled {pnl}, equity {eq}, "
                         f"flags {tu.flags})")
-        expect = "EventQueueNotEmpty" if b.queues[m].count else None if is_flat(tu) and eq < 0 and pnl < 0 else "NotBankrupt"
+        flagged = bool(tu.flags & FLAG_BANKRUPT)
+        unflag = is_flat(tu) and eq >= 0 and flagged  # it deposited: the flag is cleared, nothing paid
+        cover = is_flat(tu) and eq < 0 and pnl < 0
+        expect = "EventQueueNotEmpty" if b.queues[m].count else None if unflag or cover else "NotBankrupt"
         out, a = self.send("resolve_bankruptcy", [ix.resolve_bankruptcy(self.users[target].address, m)], [], expect)
-        if out.ok:
+        if out.ok and unflag:
+            assert events(out) == []
+            assert a.users[target] == replace(tu, flags=tu.flags & ~(FLAG_BANKRUPT | FLAG_BEING_LIQUIDATED))
+            assert a.markets[m] == mk and a.insurance == b.insurance
+            event("bankruptcy: unflagged")
+        elif out.ok:
             loss = -pnl
             from_coll = min(loss, tu.collateral)
             rest = min(loss - from_coll, -eq)  # the rest of the loss, at most the deficit
+            fees = min(rest, mk.fee_pool)  # revenue not yet swept, before the insurance fund
+            rest -= fees
             paid = min(rest, b.insurance)
             rest -= paid
             oi = mk.open_interest_long + mk.open_interest_short
@@ -1217,15 +1268,16 @@ class Engine:
             evs = events(out)
             assert [n for n, _ in evs] == ["BankruptcyResolved"]
             ev = evs[0][1]
-            assert (ev.user, ev.loss, ev.insurance_paid, ev.socialised, ev.funding_delta, ev.market_index) == (
-                self.users[target].address, loss, paid, soc, delta, m
-            )
+            assert (ev.user, ev.loss, ev.fee_pool_paid, ev.insurance_paid, ev.socialised, ev.funding_delta,
+                    ev.market_index) == (self.users[target].address, loss, fees, paid, soc, delta, m)
             au, am = a.users[target], a.markets[m]
             assert au.collateral == tu.collateral - from_coll
-            assert au.positions[si].unsettled_pnl == pnl + from_coll + paid + soc
-            flags = tu.flags & ~(FLAG_BANKRUPT | FLAG_BEING_LIQUIDATED) if au.positions[si].unsettled_pnl == 0 else tu.flags
+            assert au.positions[si].unsettled_pnl == pnl + from_coll + fees + paid + soc
+            still = eq + fees + paid + soc < 0
+            flags = tu.flags | FLAG_BANKRUPT if still else tu.flags & ~(FLAG_BANKRUPT | FLAG_BEING_LIQUIDATED)
             assert au.flags == flags
             assert am.pnl_pool == mk.pnl_pool + from_coll + paid
+            assert am.fee_pool == mk.fee_pool - fees
             assert (am.cumulative_funding_long, am.cumulative_funding_short) == (
                 mk.cumulative_funding_long + delta, mk.cumulative_funding_short - delta
             )
@@ -1234,7 +1286,7 @@ class Engine:
             self.insurance_expected -= paid
             if soc:
                 self.budget[m] += ceil_div(oi, FUNDING_PRECISION) + 1
-            event("bankruptcy: " + ("socialised" if soc else "insurance" if paid else "collateral") +
+            event("bankruptcy: " + ("socialised" if soc else "insurance" if paid else "fee pool" if fees else "collateral") +
                   (" (rest waits)" if rest and not soc else ""))
         self.commit(a)
 
@@ -1260,6 +1312,66 @@ class Engine:
             assert a.vault == b.vault - amount
             self.insurance_expected += amount
         self.commit(a)
+
+    def stake(self, sel: int) -> None:
+        """add_insurance_stake by the staker: a new share epoch when the fund is wiped out, the vault's tokens
+        the protocol's shares when there are none, dead shares until the fund holds INSURANCE_DEAD_SHARES."""
+        b = self.snap
+        amount = [1, INSURANCE_DEAD_SHARES, INSURANCE_DEAD_SHARES + 1, 3 * QUOTE + 7, 500 * QUOTE][sel % 5]
+        f, v = b.fund, b.insurance
+        total, staker_shares, dead, epoch = f.total_shares, f.staker_shares, f.dead_shares, f.epoch
+        if total and v * INSURANCE_WIPEOUT_SHARES_PER_UNIT < total:
+            total, staker_shares, dead, epoch = 0, 0, 0, epoch + 1
+        total = total or v
+        minted = amount if v == 0 else amount * total // v
+        new_dead = max(INSURANCE_DEAD_SHARES - total, 0)
+        held = b.stake.shares if b.stake is not None and b.stake.epoch == epoch else 0
+        expect = "ZeroAmount" if minted == 0 else "InsuranceStakeTooSmall" if minted <= new_dead else None
+        self.log.append(f"add_insurance_stake {amount} (vault {v}, shares {f.total_shares}, dead {f.dead_shares})")
+        out, a = self.send("stake", [ix.add_insurance_stake(self.staker.authority, self.staker.token_account, amount)],
+                           [self.staker.keypair], expect)
+        if out.ok:
+            af = a.fund
+            assert (af.total_shares, af.staker_shares, af.dead_shares, af.epoch) == (
+                total + minted, staker_shares + minted - new_dead, dead + new_dead, epoch)
+            assert a.stake is not None and a.stake.shares == held + minted - new_dead
+            # fair to the unit of a share: the stake is worth its amount less at most one share's value
+            worth = (minted - new_dead) * (v + amount) // af.total_shares
+            assert (amount - worth - 1) * af.total_shares <= (new_dead + 1) * (v + amount), f"staked {amount}, worth {worth}"
+            self.insurance_expected += amount
+            event("stake: " + ("new epoch" if epoch != f.epoch else "dead shares" if new_dead else "landed"))
+        self.commit(a)
+
+    def unstake(self, frac: int) -> bool:
+        """request_remove_insurance_stake and remove_insurance_stake (cooldown 0) in one transaction: refused
+        with BankruptcyPending while a user is flagged bankrupt, for BANKRUPTCY_REMOVAL_LOCK_SECS at most."""
+        b = self.snap
+        f, v = b.fund, b.insurance
+        held = b.stake.shares if b.stake is not None and b.stake.epoch == f.epoch else 0  # (a stake starts epochs)
+        shares = max(held * frac // 4, 1)
+        pending = b.exchange.bankrupt_users > 0 and b.ts - b.exchange.last_bankruptcy_ts < BANKRUPTCY_REMOVAL_LOCK_SECS
+        expect = ("InvalidAccountOwner" if b.stake is None else "InsufficientShares" if shares > held
+                  else "BankruptcyPending" if pending else None)  # (no stake account yet: not the program's)
+        self.log.append(f"unstake {shares} of {held} (bankrupt users {b.exchange.bankrupt_users})")
+        st_ = self.staker
+        out, a = self.send("unstake", [ix.request_remove_insurance_stake(st_.authority, shares),
+                                       ix.remove_insurance_stake(st_.authority, st_.token_account)], [st_.keypair], expect)
+        if out.ok:
+            paid = shares * v // f.total_shares
+            event("unstake: landed")
+            assert (a.fund.total_shares, a.fund.staker_shares) == (f.total_shares - shares, f.staker_shares - shares)
+            assert a.insurance == v - paid
+            self.insurance_expected -= paid
+        self.commit(a)
+        return out.ok
+
+    def donate(self, sel: int) -> None:
+        """Tokens sent straight to the insurance vault (a plain SPL transfer, here a mint)."""
+        amount = [1, 777, 50 * QUOTE][sel % 3]
+        self.log.append(f"donate {amount} to the insurance vault")
+        self.svm.mint_to(self.ex.mint, self.ex.mint_authority, self.ex.insurance_vault, amount)
+        self.insurance_expected += amount
+        self.commit(self.snapshot())
 
     def drain(self, market: int | None = None) -> None:
         for m in range(self.n) if market is None else [market]:
@@ -1321,6 +1433,7 @@ class Engine:
             self.resolve_bankruptcy(*a)
         elif op == "revenue":
             self.revenue(a[0] % n)
+
         else:  # pragma: no cover
             raise AssertionError(op)
 

@@ -69,8 +69,8 @@ def test_event_coder_matches_first_principles_discriminators() -> None:
         # user, liquidator, base, mark, user price, liquidator price, insurance fee, equity before,
         # maintenance before, equity after, maintenance after, slot, market index, user side
         "LiquidationEvent": 32 + 32 + 8 * 10 + 2 + 1,
-        # user, loss, insurance paid, socialised, funding delta, market index
-        "BankruptcyResolved": 32 + 8 * 4 + 2,
+        # user, loss, fee pool paid, insurance paid, socialised, funding delta, market index
+        "BankruptcyResolved": 32 + 8 * 5 + 2,
         # market, amount, fee pool after, ts, market index
         "RevenueSettled": 32 + 8 * 3 + 2,
         # market, settlement price, open interest, slot, market index
@@ -234,6 +234,7 @@ def test_each_new_instruction_emits_exactly_its_events(name: str, request: pytes
 
 def test_initialize_exchange_emits_no_event(svm: LocalSvm) -> None:
     admin = svm.funded_keypair(10)
+    svm.set_upgrade_authority(admin.pubkey())
     mint = svm.create_mint(Keypair().pubkey(), 6)
     out = svm.send_ok([ix.initialize_exchange(admin.pubkey(), mint)], [admin])
     assert events(out) == []

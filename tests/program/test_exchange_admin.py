@@ -16,6 +16,7 @@ from solders.system_program import ID as SYSTEM_PROGRAM_ID
 from spl.token.constants import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 
 from keepers.exchange import instructions as ix
+from keepers.exchange.pdas import program_data_pda
 from localnet.bootstrap import LocalExchange, default_market_params, oracle_config
 from localnet.svm import LocalSvm
 from programs_client.perp.accounts import Exchange, Market, User
@@ -32,7 +33,7 @@ from tests.program.helpers import (
 )
 
 # initialize_exchange account indexes (idl/perp.json order)
-ADMIN, EXCHANGE, MINT, VAULT, INSURANCE, TOKEN, SYSTEM = range(7)
+ADMIN, EXCHANGE, MINT, VAULT, INSURANCE, TOKEN, SYSTEM, PROGRAM_DATA = range(8)
 TOKEN_ACCOUNT_LEN = 165
 EXCHANGE_LEN = account_len("Exchange")
 
@@ -42,8 +43,10 @@ def pda(seeds: list[bytes], program_id: Pubkey) -> tuple[Pubkey, int]:
 
 
 def fresh(svm: LocalSvm, decimals: int = 6) -> tuple[Keypair, Pubkey]:
-    """A funded admin and a new mint with ``decimals``."""
-    return svm.funded_keypair(10), svm.create_mint(Keypair().pubkey(), decimals)
+    """A funded admin, made the program's upgrade authority, and a new mint with ``decimals``."""
+    admin = svm.funded_keypair(10)
+    svm.set_upgrade_authority(admin.pubkey())
+    return admin, svm.create_mint(Keypair().pubkey(), decimals)
 
 
 def rent(svm: LocalSvm, size: int) -> int:
@@ -101,7 +104,7 @@ def test_initialize_exchange_creates_exchange_and_vaults(svm: LocalSvm) -> None:
 
     acc = svm.account(exchange)
     assert acc is not None and acc.owner == pid
-    assert len(acc.data) == EXCHANGE_LEN == 152
+    assert len(acc.data) == EXCHANGE_LEN == 168
     assert bytes(acc.data)[:8] == account_discriminator("Exchange")
     assert acc.lamports == rent(svm, EXCHANGE_LEN)
     ex = svm.decode(Exchange, exchange)
@@ -116,6 +119,7 @@ def test_initialize_exchange_creates_exchange_and_vaults(svm: LocalSvm) -> None:
     assert ex.collateral_vault_bump == vault_bump
     assert ex.insurance_vault_bump == insurance_bump
     assert ex.collateral_decimals == 6
+    assert (ex.bankrupt_users, ex.last_bankruptcy_ts) == (0, 0)
 
     for v in (vault, insurance):
         t = token_fields(svm, v)
@@ -239,6 +243,34 @@ def test_initialize_exchange_twice_is_rejected(svm: LocalSvm) -> None:
         custom.AccountAlreadyInitialized,
     )
     assert bytes(svm.account(exchange).data) == before
+
+
+def test_only_the_upgrade_authority_can_initialize_the_exchange(svm: LocalSvm) -> None:
+    """initialize_exchange was open to whoever called it first: a watcher of the deployment could take the
+    admin key (pause flags, markets, the protocol's insurance) before the deployer. It now requires the
+    signer to be the upgrade authority in the program's ProgramData (BPF upgradeable loader)."""
+    deployer, mint = fresh(svm)
+    squatter = svm.funded_keypair(10)
+    exchange = pda([b"exchange"], svm.program_id)[0]
+    expect_error(svm.send([ix.initialize_exchange(squatter.pubkey(), mint)], [squatter]), custom.NotUpgradeAuthority)
+    assert svm.account(exchange) is None
+    # a ProgramData of the squatter's making, at another address or owned by another program, is refused
+    good = svm.account(program_data_pda(svm.program_id))
+    assert good is not None
+    forged = bytes(good.data)[:13] + bytes(squatter.pubkey())
+    fake = Pubkey.new_unique()
+    svm.set_account(fake, Account(good.lamports, forged, good.owner, False, 0))
+    i = with_account(ix.initialize_exchange(squatter.pubkey(), mint), PROGRAM_DATA, fake)
+    expect_error(svm.send([i], [squatter]), custom.NotUpgradeAuthority)
+    svm.set_account(program_data_pda(svm.program_id), Account(good.lamports, forged, SYSTEM_PROGRAM_ID, False, 0))
+    expect_error(svm.send([ix.initialize_exchange(squatter.pubkey(), mint)], [squatter]), custom.NotUpgradeAuthority)
+    # an immutable program (no upgrade authority) cannot be initialised by anyone
+    svm.set_upgrade_authority(None)
+    expect_error(svm.send([ix.initialize_exchange(deployer.pubkey(), mint)], [deployer]), custom.NotUpgradeAuthority)
+    assert svm.account(exchange) is None
+    svm.set_upgrade_authority(deployer.pubkey())
+    svm.send_ok([ix.initialize_exchange(deployer.pubkey(), mint)], [deployer])
+    assert svm.decode(Exchange, exchange).admin == deployer.pubkey()
 
 
 @pytest.mark.parametrize("seed", [b"collateral_vault", b"insurance_vault"])

@@ -27,7 +27,6 @@ CASES = 8_000
 # test_fuzz_findings.py (xfail, strict). Remove an entry once its fix is merged: the run must then be clean
 # of it.
 KNOWN_OPEN = {
-    "attacker account left in bad debt by a liquidation of an account below zero": "item 8",
 }
 
 

@@ -76,7 +76,6 @@ def test_a_maker_fill_at_the_band_edge_does_not_leave_the_maker_below_zero(excha
     assert _equity(exchange, attacker) >= 0, "the maker fill left the account below zero"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 12 item 8: the full liquidation fee is charged on negative equity")
 def test_liquidating_an_account_below_zero_charges_no_fee_it_cannot_pay(exchange: LocalExchange) -> None:
     attacker, accomplice, liquidator = _setup(exchange)
     assert _place(exchange, accomplice, side.Ask(), MARK, order_type.Limit()).ok

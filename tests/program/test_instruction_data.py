@@ -71,6 +71,7 @@ def make_case(name: str, request: pytest.FixtureRequest) -> Case:
     if name == "initializeExchange":
         svm: LocalSvm = request.getfixturevalue("svm")
         admin = svm.funded_keypair(10)
+        svm.set_upgrade_authority(admin.pubkey())
         mint = svm.create_mint(Keypair().pubkey(), 6)
         return Case(svm, ix.initialize_exchange(admin.pubkey(), mint), [admin])
     ex: LocalExchange = request.getfixturevalue("exchange")

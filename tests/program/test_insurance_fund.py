@@ -10,6 +10,8 @@ bankruptcy cover lowers it without minting.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from solders.pubkey import Pubkey
 
@@ -17,7 +19,14 @@ from keepers.exchange import instructions as ix
 from keepers.exchange.pdas import insurance_fund_pda, insurance_stake_pda
 from localnet.bootstrap import LocalExchange, LocalUser
 from programs_client.perp.accounts import InsuranceFund, InsuranceStake
-from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
+from programs_client.perp.constants import (
+    PRICE_PRECISION as PRICE,
+    BANKRUPTCY_REMOVAL_LOCK_SECS as LOCK,
+    INSURANCE_DEAD_SHARES as DEAD,
+    INSURANCE_REMOVAL_WINDOW_SECS as WINDOW,
+    INSURANCE_WIPEOUT_SHARES_PER_UNIT as WIPEOUT,
+    QUOTE_PRECISION as QUOTE,
+)
 from programs_client.perp.errors import custom
 from tests.program.helpers import (
     account_discriminator,
@@ -91,14 +100,24 @@ def stake_and_check(exchange: LocalExchange, u: LocalUser, amount: int) -> int:
     address = insurance_stake_pda(u.authority, exchange.program_id)
     acc0 = svm.account(address)
     s0 = stake_of(exchange, u) if acc0 is not None else None
-    shares = amount if f0.total_shares == 0 else amount * f0.total_shares // (v0 or 1)
+    total, staker_shares, dead, epoch = f0.total_shares, f0.staker_shares, f0.dead_shares, f0.epoch
+    if total and (v0 == 0 or v0 * WIPEOUT < total):  # wiped out: a new share epoch
+        total, staker_shares, dead, epoch = 0, 0, 0, epoch + 1
+    if s0 is not None and s0.epoch != epoch:
+        s0 = replace(s0, shares=0, requested_shares=0, epoch=epoch)
+    total = total or v0  # tokens without shares are the protocol's
+    minted = amount if v0 == 0 else amount * total // v0
+    new_dead = max(DEAD - total, 0)
+    shares = minted - new_dead
     w0 = wallet(exchange, u)
     out = add(exchange, u, amount)
     assert out.ok, "\n".join(out.logs)
     f = fund(exchange)
-    assert (f.total_shares, f.staker_shares, f.unstake_cooldown_secs, f.bump) == (
-        f0.total_shares + shares,
-        f0.staker_shares + shares,
+    assert (f.total_shares, f.staker_shares, f.dead_shares, f.epoch, f.unstake_cooldown_secs, f.bump) == (
+        total + minted,
+        staker_shares + shares,
+        dead + new_dead,
+        epoch,
         f0.unstake_cooldown_secs,
         f0.bump,
     )
@@ -137,7 +156,7 @@ def stake_and_check(exchange: LocalExchange, u: LocalUser, amount: int) -> int:
         u.authority,
         amount,
         shares,
-        f0.total_shares + shares,
+        total + minted,
         v0 + amount,
         svm.clock().unix_timestamp,
     )
@@ -285,13 +304,25 @@ def test_cooldown_bounds_are_accepted(exchange: LocalExchange, cooldown: int) ->
 # add_insurance_stake
 
 
-def test_first_stake_into_an_empty_fund_is_one_to_one(exchange: LocalExchange) -> None:
+def test_first_stake_into_an_empty_fund_is_one_to_one_less_the_dead_shares(exchange: LocalExchange) -> None:
     assert init(exchange).ok
     u = staker(exchange)
     assert exchange.svm.account(insurance_stake_pda(u.authority, exchange.program_id)) is None
-    assert stake_and_check(exchange, u, 1_234_567) == 1_234_567
+    assert stake_and_check(exchange, u, 1_234_567) == 1_234_567 - DEAD
     f = fund(exchange)
-    assert (f.total_shares, f.staker_shares) == (1_234_567, 1_234_567)
+    assert (f.total_shares, f.staker_shares, f.dead_shares) == (1_234_567, 1_234_567 - DEAD, DEAD)
+    # a second staker tops nothing up: the dead shares are minted once per epoch
+    assert stake_and_check(exchange, staker(exchange), 5_000) == 5_000
+
+
+def test_a_first_stake_must_exceed_the_dead_shares(exchange: LocalExchange) -> None:
+    fund_insurance_vault(exchange, 400)  # 400 protocol shares: 600 more are dead
+    assert init(exchange).ok
+    u = staker(exchange)
+    expect_error(add(exchange, u, 600), custom.InsuranceStakeTooSmall)
+    assert (fund(exchange).total_shares, wallet(exchange, u)) == (400, 10_000 * QUOTE)
+    assert stake_and_check(exchange, u, 601) == 1
+    assert fund(exchange).dead_shares == 600
 
 
 def test_later_stakes_mint_at_the_share_value_rounded_down(exchange: LocalExchange) -> None:
@@ -367,7 +398,8 @@ def test_stake_before_the_fund_exists_is_refused(exchange: LocalExchange) -> Non
 def test_request_checks_the_shares_and_the_owner(exchange: LocalExchange) -> None:
     assert init(exchange).ok
     a, b = staker(exchange), staker(exchange)
-    stake_and_check(exchange, a, 7 * QUOTE)
+    held = stake_and_check(exchange, a, 7 * QUOTE + DEAD)
+    assert held == 7 * QUOTE
     stake_and_check(exchange, b, QUOTE)
     expect_error(request(exchange, a, 0), custom.InsufficientShares)
     expect_error(request(exchange, a, 7 * QUOTE + 1), custom.InsufficientShares)
@@ -434,7 +466,7 @@ def test_remove_waits_for_the_cooldown_and_pays_the_share_value(exchange: LocalE
 def test_another_authority_cannot_remove_a_stake(exchange: LocalExchange) -> None:
     assert init(exchange, 0).ok
     a, b = staker(exchange), staker(exchange)
-    stake_and_check(exchange, a, 3 * QUOTE)
+    stake_and_check(exchange, a, 3 * QUOTE + DEAD)
     stake_and_check(exchange, b, QUOTE)
     assert request(exchange, a, 3 * QUOTE).ok
     assert request(exchange, b, QUOTE).ok
@@ -451,13 +483,13 @@ def test_partial_removals_and_a_zero_cooldown(exchange: LocalExchange) -> None:
     fund_insurance_vault(exchange, 10)
     assert init(exchange, 0).ok
     u = staker(exchange)
-    stake_and_check(exchange, u, 1_000)
-    fund_insurance_vault(exchange, 3)  # V = 1_013 over S = 1_010
+    assert stake_and_check(exchange, u, 1_990) == 1_000  # 990 dead shares complete the 10 of the protocol
+    fund_insurance_vault(exchange, 3)  # V = 2_003 over S = 2_000
     paid = [request_and_remove(exchange, u, n) for n in (1, 333, 666)]
-    assert paid[0] == 1 * 1_013 // 1_010 == 1
-    assert sum(paid) <= 1_000 * 1_013 // 1_010 + 1
+    assert paid[0] == 1 * 2_003 // 2_000 == 1
+    assert sum(paid) <= 1_000 * 2_003 // 2_000 + 1
     f = fund(exchange)
-    assert (f.total_shares, f.staker_shares) == (10, 0)
+    assert (f.total_shares, f.staker_shares, f.dead_shares) == (1_000, 0, 990)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -467,20 +499,23 @@ def test_partial_removals_and_a_zero_cooldown(exchange: LocalExchange) -> None:
 def test_revenue_raises_the_share_value(exchange: LocalExchange) -> None:
     assert init(exchange).ok
     a, b = staker(exchange), staker(exchange)
-    stake_and_check(exchange, a, 3 * QUOTE)
+    stake_and_check(exchange, a, 3 * QUOTE + DEAD)  # the first stake pays for the dead shares
     stake_and_check(exchange, b, 2 * QUOTE + 1)
     f = fees_market(exchange)
     exchange.svm.send_ok([ix.settle_pnl(f.a.address, f.index)])
     exchange.svm.send_ok([ix.settle_pnl(f.b.address, f.index)])
     assert sweep_and_check(exchange, f.index) == 592_148
     fd = fund(exchange)
-    assert (fd.total_shares, fd.staker_shares) == (5 * QUOTE + 1, 5 * QUOTE + 1)  # no shares minted
+    s = 5 * QUOTE + 1 + DEAD
+    assert (fd.total_shares, fd.staker_shares) == (s, 5 * QUOTE + 1)  # no shares minted
     v = insurance_balance(exchange)
-    assert v == 5 * QUOTE + 1 + 592_148
+    assert v == s + 592_148
     paid_a = request_and_remove(exchange, a, 3 * QUOTE)
-    assert paid_a == 3 * QUOTE * v // (5 * QUOTE + 1) > 3 * QUOTE
+    assert paid_a == 3 * QUOTE * v // s > 3 * QUOTE
     paid_b = request_and_remove(exchange, b, 2 * QUOTE + 1)
-    assert paid_b == (2 * QUOTE + 1) * (v - paid_a) // (2 * QUOTE + 1) == v - paid_a
+    assert paid_b == (2 * QUOTE + 1) * (v - paid_a) // (2 * QUOTE + 1 + DEAD) > 2 * QUOTE + 1
+    # the dead shares keep their part of the revenue in the fund
+    assert insurance_balance(exchange) == v - paid_a - paid_b > DEAD
 
 
 def test_bankruptcy_cover_lowers_the_share_value(exchange: LocalExchange) -> None:
@@ -489,7 +524,7 @@ def test_bankruptcy_cover_lowers_the_share_value(exchange: LocalExchange) -> Non
     u = staker(exchange, tokens=200 * QUOTE)
     shares = stake_and_check(exchange, u, 100 * QUOTE)
     assert shares == 100 * QUOTE
-    s = bankrupt(exchange)
+    s = bankrupt(exchange, crash_to=85 * PRICE)
     got = resolve_and_check(exchange, s.target, s.index)
     assert got["insurance_paid"] == 120 * QUOTE  # all of it: the rest is larger
     assert insurance_balance(exchange) == 0
@@ -638,7 +673,7 @@ def test_a_drained_fund_can_be_recapitalised(exchange: LocalExchange) -> None:
     of rounding)."""
     fund_insurance_vault(exchange, 200 * QUOTE)
     assert init(exchange).ok
-    s = bankrupt(exchange)
+    s = bankrupt(exchange, crash_to=85 * PRICE)
     got = resolve_and_check(exchange, s.target, s.index)
     assert got["insurance_paid"] == 200 * QUOTE and insurance_balance(exchange) == 0
     assert fund(exchange).total_shares == 200 * QUOTE
@@ -646,4 +681,118 @@ def test_a_drained_fund_can_be_recapitalised(exchange: LocalExchange) -> None:
     out = add(exchange, u, 50_000 * QUOTE)
     assert out.ok, f"a 50,000 QUOTE stake into the drained fund failed with {out.error_name}"
     fd, v = fund(exchange), insurance_balance(exchange)
-    assert stake_of(exchange, u).shares * v // fd.total_shares >= 50_000 * QUOTE - 1
+    assert stake_of(exchange, u).shares * v // fd.total_shares >= 50_000 * QUOTE - DEAD - 1  # less the new dead shares
+
+
+# ------------------------------------------------------------------------------------------------
+# attacks (security review, issue 12 items 9 and 12, and the wipe-out low)
+
+
+def test_share_inflation_by_the_first_staker_costs_the_attacker_its_donation(exchange: LocalExchange) -> None:
+    """The first staker stakes the least it can, sends 1,000 QUOTE straight to the vault so that its one
+    share is worth more than the next staker's deposit, and hopes to take part of that deposit through
+    the rounding of its shares. Before the dead shares: 1 unit bought the only share, the victim's
+    500 QUOTE minted floor(500e6 * 1 / 1000e6) = 0 shares (refused), 1,500 QUOTE minted 1 share worth
+    half the fund, and the attacker took 250 QUOTE of it. Now the donation is shared with the dead
+    shares: the victim keeps its deposit within 0.1%, and the attacker loses almost all it sent."""
+    assert init(exchange, 0).ok
+    attacker, victim = staker(exchange, tokens=2_000 * QUOTE), staker(exchange, tokens=500 * QUOTE)
+    expect_error(add(exchange, attacker, 1), custom.InsuranceStakeTooSmall)
+    assert stake_and_check(exchange, attacker, DEAD + 1) == 1
+    fund_insurance_vault(exchange, 1_000 * QUOTE)  # stands for a plain SPL transfer into the vault
+    spent = DEAD + 1 + 1_000 * QUOTE
+    shares = stake_and_check(exchange, victim, 500 * QUOTE)
+    assert shares > 0
+    f, v = fund(exchange), insurance_balance(exchange)
+    victim_value = shares * v // f.total_shares
+    assert 500 * QUOTE - victim_value < 500 * QUOTE // 1_000
+    got_attacker = request_and_remove(exchange, attacker, 1)
+    got_victim = request_and_remove(exchange, victim, shares)
+    assert got_victim == victim_value
+    assert got_attacker < spent // 1_000  # it lost what it sent
+    assert (500 * QUOTE - got_victim) * 1_000 < spent - got_attacker  # its loss, 1,000 times the victim's
+
+
+def test_a_unit_sent_to_a_drained_vault_does_not_keep_the_old_shares_alive(exchange: LocalExchange) -> None:
+    """A bankruptcy empties the vault while 300 QUOTE of shares remain; someone sends one unit to the vault.
+    Before: the old shares stayed alive over that unit, the next stake minted amount * 300e6 shares, and
+    any stake above I64_MAX / 300e6 units (30,744 QUOTE) failed. Now a fund worth less than one token
+    per INSURANCE_WIPEOUT_SHARES_PER_UNIT shares starts a new epoch at the next stake."""
+    fund_insurance_vault(exchange, 200 * QUOTE)
+    assert init(exchange).ok
+    old = staker(exchange, tokens=100 * QUOTE)
+    stake_and_check(exchange, old, 100 * QUOTE)
+    s = bankrupt(exchange, crash_to=85 * PRICE)
+    assert resolve_and_check(exchange, s.target, s.index)["insurance_paid"] == 300 * QUOTE
+    fund_insurance_vault(exchange, 1)
+    epoch = fund(exchange).epoch
+    u = staker(exchange, tokens=50_000 * QUOTE)
+    shares = stake_and_check(exchange, u, 50_000 * QUOTE)
+    f, v = fund(exchange), insurance_balance(exchange)
+    assert f.epoch == epoch + 1 and f.total_shares == 1 + 50_000 * QUOTE
+    assert shares * v // f.total_shares >= 50_000 * QUOTE - DEAD
+    assert stake_of(exchange, old).epoch == epoch  # voided: its next use clears it
+    expect_error(request(exchange, old, 1), custom.InsufficientShares)
+
+
+def test_a_removal_request_expires_after_its_window(exchange: LocalExchange) -> None:
+    """A request made long ago was a standing option to leave at once (for instance on seeing a bankrupting
+    liquidation). It can now be executed only during INSURANCE_REMOVAL_WINDOW_SECS after the cooldown."""
+    fund_insurance_vault(exchange, QUOTE)
+    assert init(exchange).ok
+    u = staker(exchange)
+    shares = stake_and_check(exchange, u, 5 * QUOTE)
+    assert request(exchange, u, shares).ok
+    advance(exchange.svm, COOLDOWN + WINDOW + 1)
+    expect_error(remove(exchange, u), custom.RemovalRequestExpired)
+    assert stake_of(exchange, u).shares == shares
+    # at the window's last second it still goes through
+    assert request(exchange, u, shares).ok
+    advance(exchange.svm, COOLDOWN + WINDOW)
+    assert remove(exchange, u).ok
+    assert stake_of(exchange, u).shares == 0
+
+
+def test_a_staker_cannot_leave_between_a_bankrupting_liquidation_and_its_cover(exchange: LocalExchange) -> None:
+    """The staker's request is ripe when a liquidation leaves a user below zero. Before: it removed its
+    whole stake before resolve_bankruptcy ran, and the others (here the protocol) paid its part of the
+    loss. Now removals (and the admin's withdrawal) wait with BankruptcyPending until the cover lands."""
+    fund_insurance_vault(exchange, 300 * QUOTE)
+    assert init(exchange).ok
+    u = staker(exchange, tokens=1_000 * QUOTE)
+    shares = stake_and_check(exchange, u, 700 * QUOTE)
+    assert request(exchange, u, shares).ok
+    advance(exchange.svm, COOLDOWN)
+    assert exchange.state().bankrupt_users == 0
+    s = bankrupt(exchange)
+    ex = exchange.state()
+    assert ex.bankrupt_users == 1 and ex.last_bankruptcy_ts == exchange.svm.clock().unix_timestamp
+    before = (fund(exchange), stake_of(exchange, u), insurance_balance(exchange))
+    expect_error(remove(exchange, u), custom.BankruptcyPending)
+    dest = exchange.svm.token_account(exchange.admin.pubkey(), exchange.mint)
+    expect_error(admin_withdraw(exchange, 1, dest), custom.BankruptcyPending)
+    assert (fund(exchange), stake_of(exchange, u), insurance_balance(exchange)) == before
+    got = resolve_and_check(exchange, s.target, s.index)
+    assert got["insurance_paid"] > 0 and exchange.state().bankrupt_users == 0
+    v = insurance_balance(exchange)
+    paid = shares * v // fund(exchange).total_shares
+    out = remove(exchange, u)
+    assert out.ok, out.logs
+    assert paid == wallet(exchange, u) - 300 * QUOTE < 700 * QUOTE  # it bore its part of the cover
+
+
+def test_the_removal_lock_ends_a_day_after_the_last_bankruptcy(exchange: LocalExchange) -> None:
+    """A flagged user that never becomes resolvable (it deposited again and keeps a position, so it is
+    not flat) must not freeze the fund for good: the lock lasts BANKRUPTCY_REMOVAL_LOCK_SECS."""
+    fund_insurance_vault(exchange, 300 * QUOTE)
+    assert init(exchange, 0).ok
+    u = staker(exchange)
+    shares = stake_and_check(exchange, u, 100 * QUOTE)
+    bankrupt(exchange)
+    assert request(exchange, u, shares).ok
+    expect_error(remove(exchange, u), custom.BankruptcyPending)
+    advance(exchange.svm, LOCK - 1)
+    expect_error(remove(exchange, u), custom.BankruptcyPending)
+    advance(exchange.svm, 1)
+    assert exchange.state().bankrupt_users == 1
+    assert remove(exchange, u).ok

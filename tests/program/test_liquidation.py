@@ -23,6 +23,7 @@ import pytest
 from keepers.exchange import instructions as ix
 from keepers.exchange.margin import (
     liquidation_prices,
+    liquidation_quotes,
     liquidation_size,
     ASK,
     BID,
@@ -106,6 +107,8 @@ class Expected:
     base: int
     user_side: int
     user_price: int
+    user_quote: int
+    liq_quote: int
     liq_price: int
     insurance_fee: int
     user_positions: list[Position]
@@ -132,13 +135,14 @@ def expected(
     held = abs(pos.base_amount)
     user_side = ASK if pos.base_amount > 0 else BID
     liq_side = BID if user_side == ASK else ASK
-    user_price, liq_price = liquidation_prices(
-        m.mark_price, user_side == ASK, mp.liquidation_fee_bps, mp.insurance_share_bps
-    )
     q = liquidation_size(
-        before, held, m.mark_price, user_price, mp.maintenance_margin_bps, mp.lot_size, mp.min_order_size, max_base
+        before, held, m.mark_price, mp.liquidation_fee_bps, mp.maintenance_margin_bps, mp.lot_size,
+        mp.min_order_size, max_base,
     )
-    user_quote, liq_quote = fill_quote(q, user_price, user_side), fill_quote(q, liq_price, liq_side)
+    user_quote, liq_quote = liquidation_quotes(
+        q, m.mark_price, user_side == ASK, mp.liquidation_fee_bps, mp.insurance_share_bps, before.equity
+    )
+    user_price, liq_price = liquidation_prices(m.mark_price, user_side == ASK, mp.liquidation_fee_bps, mp.insurance_share_bps)
     new_user, _ = apply_fill(
         replace(pos, open_bids=0, open_asks=0, open_orders=0), m, user_side, q, user_quote
     )
@@ -159,11 +163,10 @@ def expected(
         if after.equity < after.maintenance_requirement
         else flags & ~FLAG_BEING_LIQUIDATED
     )
-    if after.equity < 0:
-        flags |= FLAG_BANKRUPT
+    flags = flags | FLAG_BANKRUPT if after.equity < 0 else flags & ~FLAG_BANKRUPT
     insurance = liq_quote - user_quote if user_side == ASK else user_quote - liq_quote
     return Expected(
-        q, user_side, user_price, liq_price, insurance, ups, lps, before, after, liq_after, flags
+        q, user_side, user_price, user_quote, liq_quote, liq_price, insurance, ups, lps, before, after, liq_after, flags
     )
 
 
@@ -348,16 +351,16 @@ def test_partial_liquidation_restores_half_again_the_maintenance(
     assert 2 * want.after.equity < 3 * want.after.maintenance_requirement + 2 * lot_value
     assert user(exchange, s.target).flags == 0
     assert want.insurance_fee > 0
-    # the fee split: the user pays the whole fee, the liquidator earns the rest of the share
-    mark = price
+    # the fee split: the user pays the whole fee, the liquidator earns the rest of the share, both in
+    # sub-units of the quote: base * mark * (1 -+ fee) rounded once, against each side
+    notional = want.base * price
     if long:
-        assert (
-            want.user_price == mark * (BPS - 250) // BPS
-            and want.liq_price == mark * (BPS - 125) // BPS
+        assert (want.user_quote, want.liq_quote) == (
+            notional * (BPS - 250) // (BASE * BPS), -(-notional * (BPS - 125) // (BASE * BPS))
         )
     else:
-        assert want.user_price == -(-mark * (BPS + 250) // BPS) and want.liq_price == -(
-            -mark * (BPS + 125) // BPS
+        assert (want.user_quote, want.liq_quote) == (
+            -(-notional * (BPS + 250) // (BASE * BPS)), notional * (BPS + 125) // (BASE * BPS)
         )
     oi_balanced(exchange, s.index)
     # now above maintenance: a second attempt is refused
@@ -657,3 +660,79 @@ def test_liquidation_by_market_status(
         liquidate_and_check(exchange, s.liq, s.target, s.index, 100 * BASE)
     else:
         expect_error(liquidate(exchange, s.liq, s.target, s.index, 100 * BASE), err)
+
+
+# ------------------------------------------------------------------------------------------------
+# the fee in sub-units and capped by equity (security review, issue 12 items 8 and 11)
+
+
+@pytest.mark.parametrize("entry, mark, collateral", [(11, 10, 1_400 * QUOTE), (2, 1, 1_020 * QUOTE)])
+def test_the_fee_at_a_mark_of_a_few_price_units_is_the_configured_bps(
+    exchange: LocalExchange, entry: int, mark: int, collateral: int
+) -> None:
+    """A market priced at a few price units (1e-6 quote per base): a billion base long from ``entry``, then
+    the mark falls to ``mark`` and the target is liquidatable with equity left. Rounding the liquidation
+    price to whole price units first made the 250 bps fee floor(10 * 0.975) = 9, i.e. 1,000 bps at mark
+    10, and 0 (the whole position) at mark 1. The user's fee must be at most 250 bps of the notional plus
+    one quote unit, and at most its equity before."""
+    params = default_market_params(
+        tick_size=1, lot_size=BASE, min_order_size=BASE, max_open_interest=2 * 10**18
+    )
+    index, feed = priced_market(exchange, entry, params=params)
+    maker = exchange.add_user(tokens=50_000 * QUOTE, deposit=50_000 * QUOTE)
+    target = exchange.add_user(deposit=collateral)
+    liq = exchange.add_user(tokens=50_000 * QUOTE, deposit=50_000 * QUOTE)
+    held = 10**9 * BASE
+    trade(exchange, maker, target, index, side.Bid(), entry, held)
+    reprice(exchange, index, feed, mark)
+    want = liquidate_and_check(exchange, liq, target, index, held)
+    assert want.before.equity > 0 and want.base > 0
+    at_mark = want.base * mark // BASE
+    fee = at_mark - want.user_quote
+    assert 0 < fee
+    assert fee * BPS <= at_mark * 250 + BPS, f"{fee} on {at_mark}: more than 250 bps + one unit"
+    assert fee <= want.before.equity + 1
+    # the whole-unit price the program used to fill at would have cost the user this much
+    old_fee = at_mark - want.base * (mark * (BPS - 250) // BPS) // BASE
+    assert old_fee >= 4 * fee
+
+
+def test_an_account_below_zero_pays_no_fee(exchange: LocalExchange) -> None:
+    """Equity already negative: the old program still charged the full fee, which only grew the loss the
+    insurance fund and the other traders cover, while its insurance share was swept back to the fund
+    as revenue. Now the user fills at mark (rounded against it by at most a unit), the liquidator gets
+    no discount and the fee pool only the rounding."""
+    s = setup(exchange)
+    reprice(exchange, s.index, s.feed, 89 * PRICE)
+    assert margin_of(exchange, s.target).equity < 0
+    fee_pool = market(exchange, s.index).fee_pool
+    want = liquidate_and_check(exchange, s.liq, s.target, s.index, 100 * BASE)
+    assert want.base == 95 * BASE
+    assert want.user_quote == 95 * 89 * QUOTE and want.liq_quote == 95 * 89 * QUOTE
+    assert market(exchange, s.index).fee_pool == fee_pool
+    assert want.after.equity == want.before.equity  # nothing beyond what it had lost
+    assert user(exchange, s.target).flags & FLAG_BANKRUPT
+    assert exchange.state().bankrupt_users == 1
+
+
+def test_the_fee_is_capped_by_the_equity_left_and_the_liquidator_is_paid_first(exchange: LocalExchange) -> None:
+    """Equity of a few quote, far below the fee on the position: the user gives up exactly that equity
+    (ending at zero, not below), the liquidator gets it up to its share and the fee pool what is left."""
+    s = setup(exchange)
+    pos = positions(exchange, s.target)[0]
+    coll = user(exchange, s.target).collateral
+    price = -(-(2 * QUOTE - coll - pos.quote_entry_amount - pos.unsettled_pnl) // 95)  # equity 2 QUOTE (and < 95 units more)
+    reprice(exchange, s.index, s.feed, price)
+    before = margin_of(exchange, s.target)
+    assert 2 * QUOTE <= before.equity < 2 * QUOTE + 95
+    assert before.equity * BPS < 95 * price * 125  # below even the liquidator's part of the fee
+    want = liquidate_and_check(exchange, s.liq, s.target, s.index, 100 * BASE)
+    assert want.base == 95 * BASE
+    at_mark = 95 * price
+    assert at_mark - want.user_quote == before.equity
+    assert want.after.equity == 0
+    # the liquidator buys: its gain is its discount below the mark, the whole equity (its part of the fee
+    # is larger), and nothing is left for the fee pool
+    assert at_mark - want.liq_quote == before.equity
+    assert want.insurance_fee == want.liq_quote - want.user_quote == 0
+    assert not user(exchange, s.target).flags & FLAG_BANKRUPT

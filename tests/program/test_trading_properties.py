@@ -151,6 +151,14 @@ class Book:
     def add_pnl(self, u: int, amount: int) -> None:
         self.pos[u] = replace(self.pos[u], unsettled_pnl=self.pos[u].unsettled_pnl + amount)
 
+    def adjusted_equity(self, u: int) -> tuple[int, mirror.Margin]:
+        """u's equity less what its orders through the mark and its queued maker fills lose against the
+        mark (trading.c pk_adjusted_equity), with its margin."""
+        mg = mirror.compute_margin(self.collateral[u], [self.pos[u]], {0: self.market_state()})
+        loss = mirror.through_mark_loss(self.bids, self.asks, u, self.mark)
+        loss += mirror.queued_fills_loss(self.queue, u, self.mark)
+        return mg.equity - loss, mg
+
     # -- instructions: return (error name or None, events, margin verdict or None) ------------------
     def place(self, u: int, s: int, price: int, base: int, kind: str, reduce_only: bool, client: int) -> tuple[str | None, list, bool | None]:
         if self.status == "Paused":
@@ -169,6 +177,8 @@ class Book:
             if limit == 0:
                 return "ReduceOnlyViolated", [], None
             remaining = min(remaining, limit)
+            adjusted_before = self.adjusted_equity(u)[0]
+        accepted = remaining
         rests = kind in ("Limit", "PostOnly")
         if rests and mirror.ceil_div(remaining * price, BASE) < MIN_NOTIONAL:
             return "OrderBelowMinNotional", [], None
@@ -236,10 +246,15 @@ class Book:
             f = "open_bids" if s == S_BID else "open_asks"
             self.pos[u] = replace(p, **{f: getattr(p, f) + rest, "open_orders": p.open_orders + 1})
         verdict = None
+        adjusted, mg = self.adjusted_equity(u)
         if not reduce_only:
-            verdict = mirror.compute_margin(self.collateral[u], [self.pos[u]], {0: self.market_state()}).meets_initial
+            verdict = adjusted >= 0 and adjusted >= mg.initial_requirement
             if not verdict:
                 return "InsufficientMargin", [], False
+        elif adjusted < mg.maintenance_requirement:
+            traded = accepted - remaining + rest
+            if adjusted < mirror.reduce_only_floor(adjusted_before, traded, self.mark, self.cfg.initial_bps // 4):
+                return "ReduceOnlyWorseThanLiquidation", [], None
         evs.append(("OrderPlaced", u, rest_id, client, price, rest, s, kind))
         return None, evs, verdict
 

@@ -31,6 +31,10 @@
 #define PK_LIQUIDATION_ROUNDING_SLACK 4ULL  /* Quote units the integer rounding of one liquidation transfer can cost the user's margin beyond its estimate. */
 #define PK_PREMIUM_CLAMP_DIVISOR 10ULL  /* The book premium over the index is clamped to +-index / PREMIUM_CLAMP_DIVISOR. */
 #define PK_REVENUE_SETTLE_INTERVAL_SECS 3600ULL
+#define PK_INSURANCE_DEAD_SHARES 1000ULL  /* Shares of the insurance fund nobody can redeem, minted from the first stakes of each share epoch. */
+#define PK_INSURANCE_WIPEOUT_SHARES_PER_UNIT 1000ULL  /* A fund with more shares than this many per token of its vault (each worth under 1/this of its 1:1 start) is wiped out: the next stake starts a new share epoch. */
+#define PK_INSURANCE_REMOVAL_WINDOW_SECS 172800ULL  /* A removal request can be executed during this long after its cooldown; later it must be made again. */
+#define PK_BANKRUPTCY_REMOVAL_LOCK_SECS 86400ULL  /* Insurance removals wait while a bankruptcy is pending, at most this long after the last bankrupting liquidation. */
 
 /* Enums (Borsh: one u8 tag) */
 #define PK_MARKET_STATUS_ACTIVE 0
@@ -206,28 +210,34 @@ typedef struct {
   SolPubkey collateral_vault;
   SolPubkey insurance_vault;
   u64 total_collateral;
+  i64 last_bankruptcy_ts;
   u16 market_count;
   u16 paused_operations;
   u8 bump;
   u8 collateral_vault_bump;
   u8 insurance_vault_bump;
   u8 collateral_decimals;
+  u32 bankrupt_users;
+  u8 padding[4];
 } pk_exchange_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, admin ) == 8, "Exchange.admin offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, collateral_mint ) == 40, "Exchange.collateralMint offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, collateral_vault ) == 72, "Exchange.collateralVault offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, insurance_vault ) == 104, "Exchange.insuranceVault offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, total_collateral ) == 136, "Exchange.totalCollateral offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, market_count ) == 144, "Exchange.marketCount offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, paused_operations ) == 146, "Exchange.pausedOperations offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, bump ) == 148, "Exchange.bump offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, collateral_vault_bump ) == 149, "Exchange.collateralVaultBump offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, insurance_vault_bump ) == 150, "Exchange.insuranceVaultBump offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, collateral_decimals ) == 151, "Exchange.collateralDecimals offset" );
-PK_STATIC_ASSERT( sizeof( pk_exchange_t ) == 152, "Exchange size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, last_bankruptcy_ts ) == 144, "Exchange.lastBankruptcyTs offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, market_count ) == 152, "Exchange.marketCount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, paused_operations ) == 154, "Exchange.pausedOperations offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, bump ) == 156, "Exchange.bump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, collateral_vault_bump ) == 157, "Exchange.collateralVaultBump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, insurance_vault_bump ) == 158, "Exchange.insuranceVaultBump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, collateral_decimals ) == 159, "Exchange.collateralDecimals offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, bankrupt_users ) == 160, "Exchange.bankruptUsers offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_exchange_t, padding ) == 164, "Exchange.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_exchange_t ) == 168, "Exchange size" );
 
 #define PK_EXCHANGE_DISCRIMINATOR 0x32683d0395dcc81eULL
-#define PK_EXCHANGE_LEN 152UL
+#define PK_EXCHANGE_LEN 168UL
 
 typedef struct {
   u64 discriminator;
@@ -369,6 +379,7 @@ typedef struct {
   u64 staker_shares;
   i64 unstake_cooldown_secs;
   u64 epoch;
+  u64 dead_shares;
   u8 bump;
   u8 padding[7];
 } pk_insurance_fund_t;
@@ -376,12 +387,13 @@ PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, total_shares ) == 8, "Insura
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, staker_shares ) == 16, "InsuranceFund.stakerShares offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, unstake_cooldown_secs ) == 24, "InsuranceFund.unstakeCooldownSecs offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, epoch ) == 32, "InsuranceFund.epoch offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, bump ) == 40, "InsuranceFund.bump offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, padding ) == 41, "InsuranceFund.padding offset" );
-PK_STATIC_ASSERT( sizeof( pk_insurance_fund_t ) == 48, "InsuranceFund size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, dead_shares ) == 40, "InsuranceFund.deadShares offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, bump ) == 48, "InsuranceFund.bump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_insurance_fund_t, padding ) == 49, "InsuranceFund.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_insurance_fund_t ) == 56, "InsuranceFund size" );
 
 #define PK_INSURANCE_FUND_DISCRIMINATOR 0x938e106657aa862bULL
-#define PK_INSURANCE_FUND_LEN 48UL
+#define PK_INSURANCE_FUND_LEN 56UL
 
 typedef struct {
   u64 discriminator;
@@ -407,7 +419,7 @@ PK_STATIC_ASSERT( sizeof( pk_insurance_stake_t ) == 80, "InsuranceStake size" );
 
 /* Instructions */
 #define PK_IX_INITIALIZE_EXCHANGE_DISCRIMINATOR 0x1360cfe4a67469e0ULL
-#define PK_IX_INITIALIZE_EXCHANGE_ACCOUNTS 7UL
+#define PK_IX_INITIALIZE_EXCHANGE_ACCOUNTS 8UL
 #define PK_IX_INITIALIZE_EXCHANGE_SIGNER_MASK 0x1ULL
 #define PK_IX_INITIALIZE_EXCHANGE_WRITABLE_MASK 0x1bULL
 #define PK_IX_INITIALIZE_EXCHANGE_ACC_ADMIN 0
@@ -417,6 +429,7 @@ PK_STATIC_ASSERT( sizeof( pk_insurance_stake_t ) == 80, "InsuranceStake size" );
 #define PK_IX_INITIALIZE_EXCHANGE_ACC_INSURANCE_VAULT 4
 #define PK_IX_INITIALIZE_EXCHANGE_ACC_TOKEN_PROGRAM 5
 #define PK_IX_INITIALIZE_EXCHANGE_ACC_SYSTEM_PROGRAM 6
+#define PK_IX_INITIALIZE_EXCHANGE_ACC_PROGRAM_DATA 7
 
 #define PK_IX_INITIALIZE_EXCHANGE_DATA_LEN 8UL
 
@@ -681,14 +694,15 @@ PK_STATIC_ASSERT( sizeof( pk_ix_consume_events_args_t ) == 2, "consumeEvents.arg
 #define PK_IX_SETTLE_PNL_DATA_LEN 8UL
 
 #define PK_IX_LIQUIDATE_PERP_DISCRIMINATOR 0x028b12bff777234bULL
-#define PK_IX_LIQUIDATE_PERP_ACCOUNTS 5UL
+#define PK_IX_LIQUIDATE_PERP_ACCOUNTS 6UL
 #define PK_IX_LIQUIDATE_PERP_SIGNER_MASK 0x1ULL
-#define PK_IX_LIQUIDATE_PERP_WRITABLE_MASK 0x1eULL
+#define PK_IX_LIQUIDATE_PERP_WRITABLE_MASK 0x3eULL
 #define PK_IX_LIQUIDATE_PERP_ACC_LIQUIDATOR 0
 #define PK_IX_LIQUIDATE_PERP_ACC_LIQUIDATOR_USER 1
 #define PK_IX_LIQUIDATE_PERP_ACC_USER 2
 #define PK_IX_LIQUIDATE_PERP_ACC_MARKET 3
 #define PK_IX_LIQUIDATE_PERP_ACC_ORDERBOOK 4
+#define PK_IX_LIQUIDATE_PERP_ACC_EXCHANGE 5
 typedef struct {
   u64 max_base_amount;
 } pk_ix_liquidate_perp_args_t;
@@ -1146,6 +1160,7 @@ typedef struct {
   u64 discriminator;
   SolPubkey user;
   u64 loss;
+  u64 fee_pool_paid;
   u64 insurance_paid;
   u64 socialised;
   i64 funding_delta;
@@ -1153,14 +1168,15 @@ typedef struct {
 } pk_event_bankruptcy_resolved_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, user ) == 8, "BankruptcyResolved.user offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, loss ) == 40, "BankruptcyResolved.loss offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, insurance_paid ) == 48, "BankruptcyResolved.insurancePaid offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, socialised ) == 56, "BankruptcyResolved.socialised offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, funding_delta ) == 64, "BankruptcyResolved.fundingDelta offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, market_index ) == 72, "BankruptcyResolved.marketIndex offset" );
-PK_STATIC_ASSERT( sizeof( pk_event_bankruptcy_resolved_t ) == 80, "BankruptcyResolved size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, fee_pool_paid ) == 48, "BankruptcyResolved.feePoolPaid offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, insurance_paid ) == 56, "BankruptcyResolved.insurancePaid offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, socialised ) == 64, "BankruptcyResolved.socialised offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, funding_delta ) == 72, "BankruptcyResolved.fundingDelta offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_bankruptcy_resolved_t, market_index ) == 80, "BankruptcyResolved.marketIndex offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_bankruptcy_resolved_t ) == 88, "BankruptcyResolved size" );
 
 #define PK_EVENT_BANKRUPTCY_RESOLVED_DISCRIMINATOR 0xa9e3486ac3c4565eULL
-#define PK_EVENT_BANKRUPTCY_RESOLVED_LEN 74UL
+#define PK_EVENT_BANKRUPTCY_RESOLVED_LEN 82UL
 
 typedef struct {
   u64 discriminator;
@@ -1305,5 +1321,9 @@ PK_STATIC_ASSERT( sizeof( pk_event_insurance_stake_changed_t ) == 80, "Insurance
 #define PK_ERR_TOO_MANY_OPEN_ORDERS 6071ULL
 #define PK_ERR_DELEGATE_MAY_NOT_REST 6072ULL
 #define PK_ERR_DELEGATE_PRICE_OUT_OF_BAND 6073ULL
+#define PK_ERR_INSURANCE_STAKE_TOO_SMALL 6086ULL
+#define PK_ERR_REMOVAL_REQUEST_EXPIRED 6087ULL
+#define PK_ERR_BANKRUPTCY_PENDING 6088ULL
+#define PK_ERR_NOT_UPGRADE_AUTHORITY 6089ULL
 
 #endif /* HEADER_pk_programs_perp_include_perp_idl_h */

@@ -13,6 +13,17 @@ static const SolPubkey PK_TOKEN_PROGRAM_ID = { {         /* TokenkegQfeZyiNwAJbN
   0x06, 0xdd, 0xf6, 0xe1, 0xd7, 0x65, 0xa1, 0x93, 0xd9, 0xcb, 0xe1, 0x46, 0xce, 0xeb, 0x79, 0xac,
   0x1c, 0xb4, 0x85, 0xed, 0x5f, 0x5b, 0x37, 0x91, 0x3a, 0x8c, 0xf5, 0x85, 0x7e, 0xff, 0x00, 0xa9 } };
 
+static const SolPubkey PK_BPF_LOADER_UPGRADEABLE_ID = { {   /* BPFLoaderUpgradeab1e11111111111111111111111 */
+  0x02, 0xa8, 0xf6, 0x91, 0x4e, 0x88, 0xa1, 0xb0, 0xe2, 0x10, 0x15, 0x3e, 0xf7, 0x63, 0xae, 0x2b,
+  0x00, 0xc2, 0xb9, 0x3d, 0x16, 0xc1, 0x24, 0xd2, 0xc0, 0x53, 0x7a, 0x10, 0x04, 0x80, 0x00, 0x00 } };
+
+/* The upgradeable loader's ProgramData header (bincode of UpgradeableLoaderState::ProgramData in
+   solana-program's bpf_loader_upgradeable.rs): u32 variant 3, u64 slot, Option<Pubkey> authority. */
+#define PK_PROGRAM_DATA_VARIANT 3U
+#define PK_PROGRAM_DATA_AUTHORITY_TAG_OFFSET 12UL
+#define PK_PROGRAM_DATA_AUTHORITY_OFFSET 13UL
+#define PK_PROGRAM_DATA_HEADER_LEN 45UL
+
 /* SPL Token layouts (spl-token state.rs) */
 #define PK_TOKEN_ACCOUNT_LEN 165UL
 #define PK_TOKEN_MINT_LEN 82UL
@@ -198,6 +209,7 @@ u64 pk_ix_settle_market( SolParameters *p );
 u64 pk_ix_settle_expired_position( SolParameters *p );
 
 /* insurance.c */
+u64 pk_flag_bankrupt( pk_exchange_t *ex, pk_user_t *u, int bankrupt );
 u64 pk_ix_resolve_bankruptcy( SolParameters *p );
 u64 pk_ix_settle_revenue_to_insurance( SolParameters *p );
 

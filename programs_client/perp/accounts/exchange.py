@@ -17,12 +17,15 @@ class ExchangeJSON(typing.TypedDict):
     collateral_vault: str
     insurance_vault: str
     total_collateral: int
+    last_bankruptcy_ts: int
     market_count: int
     paused_operations: int
     bump: int
     collateral_vault_bump: int
     insurance_vault_bump: int
     collateral_decimals: int
+    bankrupt_users: int
+    padding: list[int]
 
 
 @dataclass
@@ -34,24 +37,30 @@ class Exchange:
         "collateral_vault" / BorshPubkey,
         "insurance_vault" / BorshPubkey,
         "total_collateral" / borsh.U64,
+        "last_bankruptcy_ts" / borsh.I64,
         "market_count" / borsh.U16,
         "paused_operations" / borsh.U16,
         "bump" / borsh.U8,
         "collateral_vault_bump" / borsh.U8,
         "insurance_vault_bump" / borsh.U8,
         "collateral_decimals" / borsh.U8,
+        "bankrupt_users" / borsh.U32,
+        "padding" / borsh.U8[4],
     )
     admin: Pubkey
     collateral_mint: Pubkey
     collateral_vault: Pubkey
     insurance_vault: Pubkey
     total_collateral: int
+    last_bankruptcy_ts: int
     market_count: int
     paused_operations: int
     bump: int
     collateral_vault_bump: int
     insurance_vault_bump: int
     collateral_decimals: int
+    bankrupt_users: int
+    padding: list[int]
 
     @classmethod
     async def fetch(
@@ -102,12 +111,15 @@ class Exchange:
             collateral_vault=dec.collateral_vault,
             insurance_vault=dec.insurance_vault,
             total_collateral=dec.total_collateral,
+            last_bankruptcy_ts=dec.last_bankruptcy_ts,
             market_count=dec.market_count,
             paused_operations=dec.paused_operations,
             bump=dec.bump,
             collateral_vault_bump=dec.collateral_vault_bump,
             insurance_vault_bump=dec.insurance_vault_bump,
             collateral_decimals=dec.collateral_decimals,
+            bankrupt_users=dec.bankrupt_users,
+            padding=dec.padding,
         )
 
     def to_json(self) -> ExchangeJSON:
@@ -117,12 +129,15 @@ class Exchange:
             "collateral_vault": str(self.collateral_vault),
             "insurance_vault": str(self.insurance_vault),
             "total_collateral": self.total_collateral,
+            "last_bankruptcy_ts": self.last_bankruptcy_ts,
             "market_count": self.market_count,
             "paused_operations": self.paused_operations,
             "bump": self.bump,
             "collateral_vault_bump": self.collateral_vault_bump,
             "insurance_vault_bump": self.insurance_vault_bump,
             "collateral_decimals": self.collateral_decimals,
+            "bankrupt_users": self.bankrupt_users,
+            "padding": self.padding,
         }
 
     @classmethod
@@ -133,10 +148,13 @@ class Exchange:
             collateral_vault=Pubkey.from_string(obj["collateral_vault"]),
             insurance_vault=Pubkey.from_string(obj["insurance_vault"]),
             total_collateral=obj["total_collateral"],
+            last_bankruptcy_ts=obj["last_bankruptcy_ts"],
             market_count=obj["market_count"],
             paused_operations=obj["paused_operations"],
             bump=obj["bump"],
             collateral_vault_bump=obj["collateral_vault_bump"],
             insurance_vault_bump=obj["insurance_vault_bump"],
             collateral_decimals=obj["collateral_decimals"],
+            bankrupt_users=obj["bankrupt_users"],
+            padding=obj["padding"],
         )

@@ -15,6 +15,7 @@ class InsuranceFundJSON(typing.TypedDict):
     staker_shares: int
     unstake_cooldown_secs: int
     epoch: int
+    dead_shares: int
     bump: int
     padding: list[int]
 
@@ -27,6 +28,7 @@ class InsuranceFund:
         "staker_shares" / borsh.U64,
         "unstake_cooldown_secs" / borsh.I64,
         "epoch" / borsh.U64,
+        "dead_shares" / borsh.U64,
         "bump" / borsh.U8,
         "padding" / borsh.U8[7],
     )
@@ -34,6 +36,7 @@ class InsuranceFund:
     staker_shares: int
     unstake_cooldown_secs: int
     epoch: int
+    dead_shares: int
     bump: int
     padding: list[int]
 
@@ -85,6 +88,7 @@ class InsuranceFund:
             staker_shares=dec.staker_shares,
             unstake_cooldown_secs=dec.unstake_cooldown_secs,
             epoch=dec.epoch,
+            dead_shares=dec.dead_shares,
             bump=dec.bump,
             padding=dec.padding,
         )
@@ -95,6 +99,7 @@ class InsuranceFund:
             "staker_shares": self.staker_shares,
             "unstake_cooldown_secs": self.unstake_cooldown_secs,
             "epoch": self.epoch,
+            "dead_shares": self.dead_shares,
             "bump": self.bump,
             "padding": self.padding,
         }
@@ -106,6 +111,7 @@ class InsuranceFund:
             staker_shares=obj["staker_shares"],
             unstake_cooldown_secs=obj["unstake_cooldown_secs"],
             epoch=obj["epoch"],
+            dead_shares=obj["dead_shares"],
             bump=obj["bump"],
             padding=obj["padding"],
         )

@@ -679,6 +679,52 @@ class DelegatePriceOutOfBand(ProgramError):
     msg = "A delegate's order must be priced within the market's delegate band of the mark"
 
 
+class InsuranceStakeTooSmall(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6086, "The first stake of a share epoch must exceed the fund's dead shares"
+        )
+
+    code = 6086
+    name = "InsuranceStakeTooSmall"
+    msg = "The first stake of a share epoch must exceed the fund's dead shares"
+
+
+class RemovalRequestExpired(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6087, "The removal request expired after its window: request again"
+        )
+
+    code = 6087
+    name = "RemovalRequestExpired"
+    msg = "The removal request expired after its window: request again"
+
+
+class BankruptcyPending(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6088,
+            "A bankruptcy is pending: insurance removals wait for resolve_bankruptcy",
+        )
+
+    code = 6088
+    name = "BankruptcyPending"
+    msg = "A bankruptcy is pending: insurance removals wait for resolve_bankruptcy"
+
+
+class NotUpgradeAuthority(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6089,
+            "The signer is not the program's upgrade authority (or the program data account is not the program's)",
+        )
+
+    code = 6089
+    name = "NotUpgradeAuthority"
+    msg = "The signer is not the program's upgrade authority (or the program data account is not the program's)"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -748,6 +794,10 @@ CustomError = typing.Union[
     TooManyOpenOrders,
     DelegateMayNotRest,
     DelegatePriceOutOfBand,
+    InsuranceStakeTooSmall,
+    RemovalRequestExpired,
+    BankruptcyPending,
+    NotUpgradeAuthority,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -818,6 +868,10 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6071: TooManyOpenOrders(),
     6072: DelegateMayNotRest(),
     6073: DelegatePriceOutOfBand(),
+    6086: InsuranceStakeTooSmall(),
+    6087: RemovalRequestExpired(),
+    6088: BankruptcyPending(),
+    6089: NotUpgradeAuthority(),
 }
 
 

@@ -13,6 +13,7 @@ class InitializeExchangeAccounts(typing.TypedDict):
     collateral_mint: Pubkey
     collateral_vault: Pubkey
     insurance_vault: Pubkey
+    program_data: Pubkey
 
 
 def initialize_exchange(
@@ -34,6 +35,9 @@ def initialize_exchange(
         ),
         AccountMeta(pubkey=TOKEN_PROGRAM_ID, is_signer=False, is_writable=False),
         AccountMeta(pubkey=SYS_PROGRAM_ID, is_signer=False, is_writable=False),
+        AccountMeta(
+            pubkey=accounts["program_data"], is_signer=False, is_writable=False
+        ),
     ]
     if remaining_accounts is not None:
         keys += remaining_accounts

@@ -19,6 +19,7 @@ class LiquidatePerpAccounts(typing.TypedDict):
     user: Pubkey
     market: Pubkey
     orderbook: Pubkey
+    exchange: Pubkey
 
 
 def liquidate_perp(
@@ -35,6 +36,7 @@ def liquidate_perp(
         AccountMeta(pubkey=accounts["user"], is_signer=False, is_writable=True),
         AccountMeta(pubkey=accounts["market"], is_signer=False, is_writable=True),
         AccountMeta(pubkey=accounts["orderbook"], is_signer=False, is_writable=True),
+        AccountMeta(pubkey=accounts["exchange"], is_signer=False, is_writable=True),
     ]
     if remaining_accounts is not None:
         keys += remaining_accounts

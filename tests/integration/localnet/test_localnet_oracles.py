@@ -231,9 +231,12 @@ def test_replay_path_and_cadence(tmp_path: Path) -> None:
 
 
 def test_validator_argv_loads_the_mock_oracle(tmp_path: Path) -> None:
-    spec = validator_spec(UpOptions(rpc_port=free_port()), tmp_path, "solana-test-validator")
+    admin = Pubkey.new_unique()
+    spec = validator_spec(UpOptions(rpc_port=free_port()), tmp_path, "solana-test-validator", admin)
     argv = validator_argv(spec)
     loaded = {argv[i + 1]: Path(argv[i + 2]) for i, a in enumerate(argv) if a == "--bpf-program"}
-    assert set(loaded) == {str(PROGRAM_ID), str(MOCK_ORACLE_PROGRAM_ID)}
+    assert set(loaded) == {str(MOCK_ORACLE_PROGRAM_ID)}
     assert loaded[str(MOCK_ORACLE_PROGRAM_ID)].name == "mock_oracle.so" and loaded[str(MOCK_ORACLE_PROGRAM_ID)].is_file()
-    assert loaded[str(PROGRAM_ID)].name == "perp.so"
+    # the perp program is upgradeable, by the admin that initialises the exchange (initialize_exchange checks it)
+    i = argv.index("--upgradeable-program")
+    assert (argv[i + 1], Path(argv[i + 2]).name, argv[i + 3]) == (str(PROGRAM_ID), "perp.so", str(admin))

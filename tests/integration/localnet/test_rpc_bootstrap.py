@@ -7,6 +7,7 @@ import asyncio
 
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.types import MemcmpOpts
+from solders.keypair import Keypair
 from spl.token.constants import MINT_LEN
 
 from keepers.exchange.oracles import OracleKind, decode_oracle
@@ -32,7 +33,10 @@ async def test_bootstrap_over_rpc_creates_the_same_exchange(perp_program: bytes,
     feed = None
     try:
         plan = BootstrapPlan(markets=("ETH-PERP",), users=2, user_deposit=250 * QUOTE, prices={"ETH-PERP": 2_500.5})
-        dep = await asyncio.wait_for(bootstrap_over_rpc(client, PROGRAM_ID, plan, node.rpc_url, node.ws_url, poll_s=0.02), 30)
+        admin = Keypair()
+        svm.set_upgrade_authority(admin.pubkey())  # as deploying the program would
+        dep = await asyncio.wait_for(bootstrap_over_rpc(client, PROGRAM_ID, plan, node.rpc_url, node.ws_url, poll_s=0.02,
+                                                        admin=admin), 30)
         exchange = Exchange.decode(bytes((await client.get_account_info(dep.exchange, commitment="confirmed")).value.data))
         assert exchange.market_count == 1 and exchange.collateral_mint == dep.mint
         user_len = len((await client.get_account_info(dep.user_accounts["user-0"])).value.data)
@@ -87,6 +91,7 @@ async def test_one_plan_sent_in_process_and_over_rpc_creates_the_same_exchange(p
     assert len(steps.transactions) == 1 + 1 + 2 * 2 + 4
     send_steps_local(in_process, steps)
 
+    behind_node.set_upgrade_authority(steps.upgrade_authority)  # as deploying the program would
     node = RpcNode(behind_node, NodeConfig(rpc_port=0, ws_port=0, slot_ms=20, finalized_depth_slots=4))
     thread = NodeThread(node).start()
     client = AsyncClient(node.rpc_url, timeout=10)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from solana.rpc.async_api import AsyncClient
+from solders.keypair import Keypair
 
 from localnet.deployment import BootstrapPlan
 from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID
@@ -37,16 +38,17 @@ async def test_validator_with_program_and_rpc_bootstrap(tmp_path: Path) -> None:
     from localnet.build import build_program
 
     rpc_port = _free_port()
-    programs = ((PROGRAM_ID, Path(build_program("perp"))), (MOCK_ORACLE_PROGRAM_ID, Path(build_program("mock_oracle"))))
-    spec = ValidatorSpec(ledger=tmp_path / "ledger", programs=programs, binary=BINARY or "", rpc_port=rpc_port,
-                         faucet_port=_free_port())
+    admin = Keypair()  # the perp program's upgrade authority: only it may initialise the exchange
+    spec = ValidatorSpec(ledger=tmp_path / "ledger", programs=((MOCK_ORACLE_PROGRAM_ID, Path(build_program("mock_oracle"))),),
+                         upgradeable_programs=((PROGRAM_ID, Path(build_program("perp")), admin.pubkey()),),
+                         binary=BINARY or "", rpc_port=rpc_port, faucet_port=_free_port())
     proc = ValidatorProcess(spec, tmp_path / "validator.log").start()
     try:
         await asyncio.to_thread(proc.wait_healthy, 90.0)
         client = AsyncClient(spec.rpc_url, timeout=30)
         try:
             dep = await asyncio.wait_for(bootstrap_over_rpc(client, PROGRAM_ID, BootstrapPlan(users=1), spec.rpc_url,
-                                                            spec.ws_url, poll_s=0.25), 120)
+                                                            spec.ws_url, poll_s=0.25, admin=admin), 120)
             acc = (await client.get_account_info(dep.exchange, commitment="confirmed")).value
             assert Exchange.decode(bytes(acc.data)).market_count == len(BootstrapPlan().markets)
             market = (await client.get_account_info(dep.markets[0].address, commitment="confirmed")).value

@@ -305,6 +305,17 @@ def test_bankrupt_hand_case() -> None:
     assert bankrupt(cols) == [Bankruptcy(keys[0], [0, 2])]
 
 
+def test_a_flagged_user_that_deposited_is_listed_to_unflag() -> None:
+    """Its flag keeps insurance removals waiting (Exchange.bankruptUsers); resolve_bankruptcy, in any market,
+    clears it. It comes after every real deficit."""
+    flagged = replace(user(20, [position(1, pnl=-7)]), flags=2)  # deposited: 20 - 7 >= 0
+    deficit = user(3, [position(2, pnl=-10)])
+    not_flat = replace(user(20, [position(1, pnl=-7, orders=1)]), flags=2)
+    keys = [Pubkey.new_unique() for _ in range(3)]
+    cols = user_columns(zip(keys, [flagged, deficit, not_flat]))
+    assert bankrupt(cols) == [Bankruptcy(keys[1], [2]), Bankruptcy(keys[0], [0])]
+
+
 # ------------------------------------------------------------------------------------------------
 # columns follow upserts and removals
 

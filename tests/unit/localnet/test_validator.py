@@ -35,3 +35,11 @@ def test_optional_arguments(tmp_path: Path) -> None:
 def test_absent_binary_and_unreachable_endpoint() -> None:
     assert find_validator("no-such-binary-perpkeep") is None
     assert rpc_healthy("http://127.0.0.1:9", timeout_s=0.2) is False
+
+
+def test_upgradeable_programs_name_their_upgrade_authority(tmp_path: Path) -> None:
+    admin = Pubkey.new_unique()
+    spec = ValidatorSpec(ledger=tmp_path, programs=(), upgradeable_programs=((PROGRAM_ID, Path("/b/perp.so"), admin),))
+    argv = validator_argv(spec)
+    i = argv.index("--upgradeable-program")
+    assert argv[i + 1 : i + 4] == [str(PROGRAM_ID), "/b/perp.so", str(admin)] and "--bpf-program" not in argv
