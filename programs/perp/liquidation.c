@@ -77,6 +77,7 @@ pk_ix_liquidate_perp( SolParameters *p ) {
 
   pk_margin_t before;
   PK_TRY( pk_compute_margin( p, l.user, m, PK_IX_LIQUIDATE_PERP_ACCOUNTS, &before ) );
+  if( PK_UNLIKELY( before.mark_stale ) ) PK_FAIL( PK_ERR_MARK_STALE, MARKET );
   if( PK_UNLIKELY( before.equity >= 0 && (u64)before.equity >= before.maintenance_requirement ) )
     PK_FAIL( PK_ERR_NOT_LIQUIDATABLE, USER );
   PK_TRY( pk_position_for_market( l.user, m, &l.pos ) );

@@ -231,6 +231,7 @@ pk_ix_place_order( SolParameters *p ) {
   if( !reduce_only ) {
     pk_margin_t margin;
     PK_TRY( pk_compute_margin( p, t.user, t.market, PK_IX_PLACE_ORDER_ACCOUNTS, &margin ) );
+    if( PK_UNLIKELY( margin.mark_stale ) ) PK_FAIL( PK_ERR_MARK_STALE, MARKET );
     if( PK_UNLIKELY( margin.equity < 0 || (u64)margin.equity < margin.initial_requirement ) )
       PK_FAIL( PK_ERR_INSUFFICIENT_MARGIN, USER );
   }

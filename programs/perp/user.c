@@ -113,6 +113,7 @@ pk_ix_withdraw( SolParameters *p ) {
   pk_margin_t margin;
   PK_TRY( pk_compute_margin( p, u, PK_NULL, PK_IX_WITHDRAW_ACCOUNTS, &margin ) );
   u->collateral = previous;
+  if( PK_UNLIKELY( margin.mark_stale ) ) PK_FAIL( PK_ERR_MARK_STALE, PK_NO_ACCOUNT );
   if( PK_UNLIKELY( margin.equity < 0 || (u64)margin.equity < margin.initial_requirement ) )
     PK_FAIL( PK_ERR_INSUFFICIENT_MARGIN, USER );
 

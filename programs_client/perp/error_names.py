@@ -68,3 +68,4 @@ class ErrorName(StrEnum):
     CooldownNotElapsed = "CooldownNotElapsed"  # 6059
     InsufficientShares = "InsufficientShares"  # 6060
     InsuranceLimit = "InsuranceLimit"  # 6061
+    MarkStale = "MarkStale"  # 6078

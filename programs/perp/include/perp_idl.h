@@ -245,6 +245,7 @@ typedef struct {
   u64 next_order_id;
   i64 last_revenue_settle_ts;
   u64 socialised_loss;
+  u64 premium_order_id_limit;
   u16 market_index;
   u8 status;
   u8 bump;
@@ -277,15 +278,16 @@ PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, settlement_price ) == 496, "Market.s
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, next_order_id ) == 504, "Market.nextOrderId offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_revenue_settle_ts ) == 512, "Market.lastRevenueSettleTs offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, socialised_loss ) == 520, "Market.socialisedLoss offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, market_index ) == 528, "Market.marketIndex offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, status ) == 530, "Market.status offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, bump ) == 531, "Market.bump offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, oracle_source ) == 532, "Market.oracleSource offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, padding ) == 533, "Market.padding offset" );
-PK_STATIC_ASSERT( sizeof( pk_market_t ) == 536, "Market size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, premium_order_id_limit ) == 528, "Market.premiumOrderIdLimit offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, market_index ) == 536, "Market.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, status ) == 538, "Market.status offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, bump ) == 539, "Market.bump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, oracle_source ) == 540, "Market.oracleSource offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, padding ) == 541, "Market.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_market_t ) == 544, "Market size" );
 
 #define PK_MARKET_DISCRIMINATOR 0x9ac6e30037d5bedbULL
-#define PK_MARKET_LEN 536UL
+#define PK_MARKET_LEN 544UL
 
 typedef struct {
   u64 discriminator;
@@ -1263,5 +1265,6 @@ PK_STATIC_ASSERT( sizeof( pk_event_insurance_stake_changed_t ) == 80, "Insurance
 #define PK_ERR_COOLDOWN_NOT_ELAPSED 6059ULL
 #define PK_ERR_INSUFFICIENT_SHARES 6060ULL
 #define PK_ERR_INSURANCE_LIMIT 6061ULL
+#define PK_ERR_MARK_STALE 6078ULL
 
 #endif /* HEADER_pk_programs_perp_include_perp_idl_h */

@@ -609,6 +609,18 @@ class InsuranceLimit(ProgramError):
     msg = "The amount exceeds the protocol's share of the insurance fund"
 
 
+class MarkStale(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6078,
+            "A mark price the action is valued at is older than oracleMaxStalenessSlots: crank update_prices first",
+        )
+
+    code = 6078
+    name = "MarkStale"
+    msg = "A mark price the action is valued at is older than oracleMaxStalenessSlots: crank update_prices first"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -672,6 +684,7 @@ CustomError = typing.Union[
     CooldownNotElapsed,
     InsufficientShares,
     InsuranceLimit,
+    MarkStale,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -736,6 +749,7 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6059: CooldownNotElapsed(),
     6060: InsufficientShares(),
     6061: InsuranceLimit(),
+    6078: MarkStale(),
 }
 
 
