@@ -15,17 +15,21 @@ Low: a Pyth PriceUpdateV2 was aged by its posted slot only; its publish time cou
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from keepers.exchange import instructions as ix
-from keepers.exchange.margin import MarketState, Position, compute_margin
+from keepers.exchange.margin import Margin, MarketState, Position, compute_margin
 from keepers.exchange.oracles import OracleKind
-from localnet.bootstrap import LocalExchange, default_market_params
+from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID, MockOracle, mock_oracle_config, write_price_update_v2_ix
 from localnet.oracle_lab import build_mock_oracle
 from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom
 from programs_client.perp.types import order_type, side
 from tests.program.helpers import expect_error
-from tests.program.oracle_accounts import advance, crank, let_orders_rest, market, priced_market, rest, take, trade, user
+from tests.program.oracle_accounts import (
+    PythFeed, advance, crank, let_orders_rest, market, priced_market, rest, take, trade, user,
+)
 
 PARAMS = default_market_params()
 W = PARAMS.funding_period_secs
@@ -33,16 +37,15 @@ STALENESS = PARAMS.oracle_max_staleness_slots
 U64_MAX = 2**64 - 1
 
 
-def margin_at(exchange: LocalExchange, u, index: int, mark: int):
-    """keepers.exchange.margin's valuation of ``u`` with market ``index`` at ``mark``."""
+def margin_at(exchange: LocalExchange, u: LocalUser, index: int, mark: int) -> Margin:
+    """keepers.exchange.margin's valuation of ``u`` (positions in market ``index`` only) at ``mark``."""
     acc = user(exchange, u)
-    state = MarketState.from_account(market(exchange, index))
-    return compute_margin(acc.collateral, [Position.from_account(p) for p in acc.positions if p.market_index == index
-                                           and (p.base_amount or p.open_bids or p.open_asks)],
-                          {index: MarketState(**{**state.__dict__, "mark_price": mark})})
+    state = replace(MarketState.from_account(market(exchange, index)), mark_price=mark)
+    held = [Position.from_account(p) for p in acc.positions if p.market_index == index and (p.base_amount or p.open_bids or p.open_asks)]
+    return compute_margin(acc.collateral, held, {index: state})
 
 
-def far_quotes(u, index: int, bid: int, ask: int) -> list:
+def far_quotes(u: LocalUser, index: int, bid: int, ask: int) -> list:
     """Post-only bid and ask of one base each from ``u``."""
     return [ix.place_order(u.authority, u.address, index, ix.order_args(side.Bid(), bid, BASE, order_type.PostOnly())),
             ix.place_order(u.authority, u.address, index, ix.order_args(side.Ask(), ask, BASE, order_type.PostOnly()))]
@@ -136,7 +139,7 @@ def test_a_crank_per_slot_with_fleeting_quotes_leaves_funding_at_zero(exchange: 
 # item 7: stale marks
 
 
-def stale_setup(exchange: LocalExchange):
+def stale_setup(exchange: LocalExchange) -> tuple[int, PythFeed, LocalUser, LocalUser]:
     """A long and a short at 100, a resting ask of the maker, then the clock STALENESS + 1 slots on with
     no crank: the mark is stale."""
     index, feed = priced_market(exchange, 100 * PRICE)
