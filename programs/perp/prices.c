@@ -4,8 +4,9 @@
    premium sample = book mid - index, clamped to +-10% of index (0 without a two-sided book), the mid of
      the best bid and ask among resting orders only: orders with an id below premiumOrderIdLimit, which
      the first update of each slot sets to nextOrderId. An order placed, cranked on and cancelled in one
-     transaction (or one slot) never counts; one that does count rested across a slot boundary, where
-     anyone could trade against it.
+     transaction (or one slot) never counts; one that does count was already resting at the previous
+     update, so it rested through all the time the weight below gives it, where anyone could trade
+     against it.
    EMA, mark TWAP, index TWAP advance by weight w / W, w = seconds since the last update capped at
    W = the funding period: x += floor((sample - x) * w / W); for the premium EMA w is 0 within the slot
    of the last update: repeated cranks of one slot do not move the premium.
