@@ -7,7 +7,9 @@ ages oracles and moves the predicted mark), and on nothing else:
 2. for the liquidatable users, largest shortfall first, take over their largest position, sized by
    the program's own rule and capped by the part of our free collateral we may use
    (``max_margin_usage_bps``), budgeting that collateral across the plans of one tick; when the
-   oracle moved since the last crank, the liquidation's transaction cranks ``update_prices`` first;
+   oracle moved since the last crank, or the mark is too old for the program (``mark_stale``), the
+   liquidation's transaction cranks ``update_prices`` first; a market whose stale mark cannot be
+   cranked (no valid oracle) is not liquidated in (the program refuses it with MarkStale);
 3. cancel, with liquidate_perp and no base to take over, the resting orders of every user that they
    could take below maintenance (``plan_order_cancellations``): stale orders of a crashed maker are
    otherwise free options for whoever fills them, and the insurance fund pays the maker's deficit;
@@ -41,7 +43,7 @@ from keepers.exchange.margin import (
     through_mark_loss,
 )
 from keepers.exchange.margin_scan import Candidate, counted, exact_margin, flat, liquidatable, scan
-from keepers.exchange.mark import next_mark
+from keepers.exchange.mark import mark_stale, next_mark
 from keepers.exchange.oracles import RawAccount, Selected, select_price
 from keepers.exchange.pdas import user_pda
 from keepers.execution.pipeline import Action, ActionResult
@@ -66,6 +68,7 @@ class PricedMarket:
 
     state: MarketState
     crank: bool
+    stale: bool = False  # the mark stays too old to liquidate at: no valid oracle price to crank
 
 
 def predicted_states(markets: Mapping[int, Market], books: Mapping[int, Orderbook | None],
@@ -80,12 +83,13 @@ def predicted_states(markets: Mapping[int, Market], books: Mapping[int, Orderboo
             continue
         state = MarketState.from_account(m)
         primary, fallback = oracle_accounts(m)
-        chosen = select_price(m.oracle, m.params, slot, oracles.get(primary), oracles.get(fallback) if fallback else None)
-        if isinstance(chosen, Selected) and chosen.price.price_1e6 != m.index_price:
-            mark = next_mark(m, books.get(index), chosen.price.price_1e6, now_ts)
+        chosen = select_price(m.oracle, m.params, slot, oracles.get(primary), oracles.get(fallback) if fallback else None, now_ts)
+        stale = mark_stale(m, slot)
+        if isinstance(chosen, Selected) and (chosen.price.price_1e6 != m.index_price or stale):
+            mark = next_mark(m, books.get(index), chosen.price.price_1e6, now_ts, slot)
             out[index] = PricedMarket(replace(state, mark_price=mark), True)
         else:
-            out[index] = PricedMarket(state, False)
+            out[index] = PricedMarket(state, False, stale)
     return out
 
 
@@ -136,8 +140,8 @@ def plan_liquidation(candidate: Candidate, user: User, markets: Mapping[int, Mar
     """
     positions = [p for p in positions_of(user)
                  if p.base_amount != 0 and p.market_index in priced and (kept is None or p.market_index in kept)]
-    if not positions:
-        return None
+    if not positions or any(priced[p.market_index].stale for p in positions_of(user) if p.market_index in priced):
+        return None  # liquidate_perp refuses a stale mark in any market the user is valued in
     target = max(positions, key=lambda p: abs(p.base_amount) * priced[p.market_index].state.mark_price)
     pm, m = priced[target.market_index], markets[target.market_index]
     mark = pm.state.mark_price
@@ -317,11 +321,13 @@ class LiquidatorBot(Bot):
             plan = plan_liquidation(cand, user, cache.markets, priced, own, usage, ctx.kept)
             if plan is None:
                 continue
-            m = cache.markets[plan.market_index]
             ixs = []
-            if plan.crank:
-                primary, fallback = oracle_accounts(m)
-                ixs.append(ix.update_prices(plan.market_index, primary, fallback, ctx.program_id))
+            # The target's market, and every other market the user is valued in whose mark we predicted
+            # from a crank (a stale one would refuse the liquidation).
+            valued = {p.market_index for p in positions_of(user)} - {plan.market_index}
+            for i in [plan.market_index] * plan.crank + sorted(i for i in valued if i in priced and priced[i].crank):
+                primary, fallback = oracle_accounts(cache.markets[i])
+                ixs.append(ix.update_prices(i, primary, fallback, ctx.program_id))
             ixs.append(ix.liquidate_perp(ctx.authority, self.own_address, plan.user, plan.market_index, plan.max_base,
                                          other_markets([user, own_user], plan.market_index, addresses), ctx.program_id))
             mark = priced[plan.market_index].state.mark_price

@@ -48,7 +48,8 @@ def check_prices(market: Market, oracles: dict[Pubkey, RawAccount], slot: int, n
     if market.status.discriminator in _NOT_PRICED:
         return PriceCheck(False, "not priced in this status")
     primary, fallback = oracle_accounts(market)
-    chosen = select_price(market.oracle, market.params, slot, oracles.get(primary), oracles.get(fallback) if fallback else None)
+    chosen = select_price(market.oracle, market.params, slot, oracles.get(primary), oracles.get(fallback) if fallback else None,
+                          now_ts)
     if not isinstance(chosen, Selected):
         return PriceCheck(False, f"no valid oracle price ({type(chosen.error).__name__})")
     price = chosen.price.price_1e6

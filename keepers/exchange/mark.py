@@ -1,35 +1,67 @@
 """The mark price ``update_prices`` will set, in Python with the program's integer rounding
 (``programs/perp/prices.c``): mark = index + premium EMA, at least one tick.
 
-premium sample = book mid - index, clamped to +-10% of the index (0 without a two-sided book);
-EMA += floor((sample - EMA) * w / W), w = seconds since the last update, clamped to [0, W],
-W = the funding period. The liquidator values users at this mark before it cranks it.
+premium sample = book mid - index, clamped to +-10% of the index, the mid of the best bid and ask among
+resting orders only (order id below ``Market.premium_order_id_limit``; 0 without such a bid and ask);
+EMA += floor((sample - EMA) * w / W), W = the funding period, w = seconds since the last update clamped to
+[0, W], and 0 within the slot of the last update.
+The liquidator values users at this mark before it cranks it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from programs_client.perp.accounts import Market, Orderbook
 from programs_client.perp.constants import PREMIUM_CLAMP_DIVISOR
 
 
-def book_premium(book: Orderbook | None, index: int) -> int:
-    """Book mid minus ``index``, clamped to +-index/10; 0 without a bid and an ask (``pk_book_premium``)."""
-    if book is None or book.bid_count == 0 or book.ask_count == 0:
+def _resting_best(orders: Sequence[Any], count: int, limit: int) -> int:
+    """The best price (orders best last) among ids below ``limit``; 0 without one (``pk_resting_best``)."""
+    for o in reversed(orders[:count]):
+        if o.order_id < limit:
+            return o.price
+    return 0
+
+
+def book_premium(book: Orderbook | None, index: int, limit: int) -> int:
+    """Resting book mid minus ``index``, clamped to +-index/10; 0 without a resting bid and ask (``pk_book_premium``).
+
+    ``limit``: ``Market.premium_order_id_limit``; orders with an id at or above it have not rested yet.
+    """
+    if book is None:
         return 0
-    bid, ask = book.bids[book.bid_count - 1].price, book.asks[book.ask_count - 1].price
+    bid, ask = _resting_best(book.bids, book.bid_count, limit), _resting_best(book.asks, book.ask_count, limit)
+    if bid == 0 or ask == 0:
+        return 0
     mid = bid // 2 + ask // 2 + (bid & ask & 1)
     cap = index // PREMIUM_CLAMP_DIVISOR
     return max(-cap, min(cap, mid - index))
 
 
-def next_mark(market: Market, book: Orderbook | None, index: int, now_ts: int) -> int:
-    """The mark ``update_prices`` sets at ``now_ts`` when the oracle gives ``index``."""
+def premium_weight(market: Market, now_ts: int, slot: int) -> int:
+    """Seconds of weight one crank at (``now_ts``, ``slot``) gives the premium sample (see the module docstring)."""
+    window = market.params.funding_period_secs
+    if slot == market.last_price_update_slot:
+        return 0
+    return min(max(now_ts - market.twap_updated_ts, 0), window)
+
+
+def next_mark(market: Market, book: Orderbook | None, index: int, now_ts: int, slot: int) -> int:
+    """The mark ``update_prices`` sets at ``now_ts`` in ``slot`` when the oracle gives ``index``."""
     if market.index_price == 0:
         return index  # the first update: no premium yet
     window = market.params.funding_period_secs
-    w = min(max(now_ts - market.twap_updated_ts, 0), window)
-    ema = market.premium_ema + (book_premium(book, index) - market.premium_ema) * w // window
+    sample = book_premium(book, index, market.premium_order_id_limit)
+    ema = market.premium_ema + (sample - market.premium_ema) * premium_weight(market, now_ts, slot) // window
     return max(index + ema, market.params.tick_size)
 
 
-__all__ = ["book_premium", "next_mark"]
+def mark_stale(market: Market, slot: int) -> bool:
+    """Whether ``market``'s mark is too old for the actions that let risk grow (``pk_compute_margin``'s
+    ``mark_stale``): withdraw, non-reduce-only orders and liquidations refuse it with MarkStale."""
+    return slot > market.last_price_update_slot and slot - market.last_price_update_slot > market.params.oracle_max_staleness_slots
+
+
+__all__ = ["book_premium", "mark_stale", "next_mark", "premium_weight"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 
 from anchorpy.error import AccountInvalidDiscriminator
@@ -76,12 +76,14 @@ PULL_V2_VERIFICATION_OFFSET = 40
 
 @dataclass(frozen=True)
 class OraclePrice:
-    """One normalised reading: quote per base at 1e6 (rounded down), its confidence, slot and status."""
+    """One normalised reading: quote per base at 1e6 (rounded down), its confidence, slot and status, and
+    the unix time it was priced at where the layout says (PriceUpdateV2's publish_time; else None)."""
 
     price_1e6: int
     conf_1e6: int
     publish_slot: int
     status: int
+    publish_time: int | None = None
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,8 @@ def _decode_pull_v2(data: bytes, feed_id: bytes) -> OraclePrice:
     msg = update.price_message
     if bytes(msg.feed_id) != feed_id:
         raise _invalid()
-    return _normalise_expo(msg.price, msg.conf, msg.exponent, update.posted_slot, STATUS_TRADING)
+    return replace(_normalise_expo(msg.price, msg.conf, msg.exponent, update.posted_slot, STATUS_TRADING),
+                   publish_time=msg.publish_time)
 
 
 def _decode_switchboard_v2(data: bytes) -> OraclePrice:
@@ -282,11 +285,17 @@ def read_source(source: OracleSource, account: RawAccount | None) -> OraclePrice
     return decode_oracle(source.kind, account.data, source.feed_id)
 
 
-def check_price(price: OraclePrice, params: MarketParams, current_slot: int) -> None:
-    """Raise OracleError when a reading is not trading, stale or too uncertain (``pk_oracle_check``)."""
+def check_price(price: OraclePrice, params: MarketParams, current_slot: int, now_ts: int | None = None) -> None:
+    """Raise OracleError when a reading is not trading, stale or too uncertain (``pk_oracle_check``).
+
+    A reading with a publish time (PriceUpdateV2) is also stale when it is more than
+    ``oracle_max_staleness_slots`` seconds older than ``now_ts`` (the Clock's unix timestamp; None only
+    where no clock is known, which skips that check)."""
     if price.status != STATUS_TRADING:
         raise OracleError(perp_errors.OracleUnavailable())
     if max(current_slot - price.publish_slot, 0) > params.oracle_max_staleness_slots:
+        raise OracleError(perp_errors.OracleStale())
+    if now_ts is not None and price.publish_time is not None and now_ts - price.publish_time > params.oracle_max_staleness_slots:
         raise OracleError(perp_errors.OracleStale())
     if price.conf_1e6 * BPS > params.oracle_max_confidence_bps * price.price_1e6:
         raise OracleError(perp_errors.OracleConfidenceTooWide())
@@ -297,12 +306,13 @@ def diverges(a: int, b: int, max_bps: int) -> bool:
     return abs(a - b) * BPS > max_bps * min(a, b)
 
 
-def _validate(source: OracleSource, account: RawAccount | None, params: MarketParams, current_slot: int) -> OraclePrice | perp_errors.CustomError:
+def _validate(source: OracleSource, account: RawAccount | None, params: MarketParams, current_slot: int,
+              now_ts: int | None) -> OraclePrice | perp_errors.CustomError:
     if source.kind == OracleKind.NONE:
         return perp_errors.OracleUnavailable()
     try:
         price = read_source(source, account)
-        check_price(price, params, current_slot)
+        check_price(price, params, current_slot, now_ts)
     except OracleError as e:
         return e.error
     return price
@@ -314,16 +324,18 @@ def select_price(
     current_slot: int,
     primary: RawAccount | None,
     fallback: RawAccount | None = None,
+    now_ts: int | None = None,
 ) -> Selected | Rejected:
     """Run the validity ladder of ``pk_oracle_select`` on the market's configured sources.
 
     A configured source whose account is not the one passed fails the whole selection
     (OracleWrongAccount). Then the primary wins when valid, unless a valid fallback
     diverges from it (OracleDivergence); an invalid primary falls back to a valid fallback; otherwise
-    the primary's error is returned.
+    the primary's error is returned. ``now_ts``: the Clock's unix timestamp, for the age of a
+    PriceUpdateV2's publish time (as ``pk_oracle_check``).
     """
-    p = _validate(OracleSource.primary_of(config), primary, params, current_slot)
-    f = _validate(OracleSource.fallback_of(config), fallback, params, current_slot)
+    p = _validate(OracleSource.primary_of(config), primary, params, current_slot, now_ts)
+    f = _validate(OracleSource.fallback_of(config), fallback, params, current_slot, now_ts)
     p_err = p if isinstance(p, perp_errors.CustomError) else None
     f_err = f if isinstance(f, perp_errors.CustomError) else None
     # An account other than the configured one fails the crank (the cranker must not pick the source);

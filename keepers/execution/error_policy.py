@@ -55,7 +55,7 @@ _SKIP = (
 )
 # RETRY: the same intent can succeed later (the chain's clock passes a boundary, a queue drains).
 _RETRY = (
-    _P.FundingTooEarly, _P.RevenueSettleTooEarly, _P.PricesStale, _P.OracleStale, _P.OracleUnavailable, _P.OracleConfidenceTooWide,
+    _P.FundingTooEarly, _P.RevenueSettleTooEarly, _P.PricesStale, _P.MarkStale, _P.OracleStale, _P.OracleUnavailable, _P.OracleConfidenceTooWide,
     _P.OracleDivergence, _P.EventQueueNotEmpty, _P.EventQueueFull, _P.MakerNotPassed,
     _P.OrderPriceOutOfBand, _P.OpenInterestLimit, _P.InsufficientMargin,
     _P.InsuranceLimit,

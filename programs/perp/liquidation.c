@@ -138,6 +138,7 @@ pk_ix_liquidate_perp( SolParameters *p ) {
   u64 order_loss;
   i64 adjusted;
   PK_TRY( pk_compute_margin( p, l.user, m, PK_IX_LIQUIDATE_PERP_ACCOUNTS, &before ) );
+  if( PK_UNLIKELY( before.mark_stale ) ) PK_FAIL( PK_ERR_MARK_STALE, MARKET );
   PK_TRY( pk_orders_through_mark_loss( book, p->ka[USER].key, m->mark_price, &order_loss ) );
   PK_TRY( pk_equity_less( before.equity, order_loss, &adjusted ) );
   /* Resting orders count as filled at their worst side and at their prices: an account whose orders

@@ -5,7 +5,9 @@
                  |base + open bids| and |base - open asks| (every resting order filled on its worse side)
    maintenance = sum( ceil( ceil(|base| * mark / 1e9) * maintenance bps / 1e4 ) )
    maintenance with orders = the same at the worst side (what liquidate_perp holds resting orders to)
-   All rounding is against the user. */
+   All rounding is against the user.
+   mark_stale flags a mark older than its market's oracle_max_staleness_slots (as update_funding counts
+   it): the callers that let risk grow (withdraw, place_order, liquidate_perp) refuse such a margin. */
 
 #include "pk_program.h"
 
@@ -47,7 +49,8 @@ pk_compute_margin( SolParameters *p, const pk_user_t *u, const pk_market_t *curr
                    pk_margin_t *out ) {
   if( PK_UNLIKELY( u->collateral > (u64)PK_I64_MAX ) ) return PK_ERR_MATH_OVERFLOW;
   i64 equity = (i64)u->collateral;
-  u64 initial = 0, maintenance = 0, maintenance_orders = 0;
+  u64 initial = 0, maintenance = 0, maintenance_orders = 0, slot = 0;
+  out->mark_stale = 0;
   for( u64 i = 0; i < PK_MAX_PERP_POSITIONS; i++ ) {
     const pk_perp_position_t *pos = &u->positions[i];
     int exposed = pos->base_amount != 0 || pos->open_bids != 0 || pos->open_asks != 0;
@@ -59,6 +62,9 @@ pk_compute_margin( SolParameters *p, const pk_user_t *u, const pk_market_t *curr
     PK_TRY( pk_position_market( p, current, first_extra, pos->market_index, &m ) );
     u64 mark = m->mark_price;
     if( PK_UNLIKELY( mark == 0 ) ) PK_FAIL( PK_ERR_ORACLE_UNAVAILABLE, PK_NO_ACCOUNT );
+    if( !slot ) slot = pk_clock_slot();
+    if( slot > m->last_price_update_slot && slot - m->last_price_update_slot > m->params.oracle_max_staleness_slots )
+      out->mark_stale = 1;
     i64 value, funding = 0;
     PK_TRY( pk_signed_mul_div_floor( pos->base_amount, (i64)mark, PK_BASE_PRECISION, &value ) );
     PK_TRY( pk_add_i64( equity, value, &equity ) );

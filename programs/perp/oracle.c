@@ -115,6 +115,8 @@ pk_oracle_decode_pull_v2( const u8 *d, u64 len, const u8 *feed_id, pk_oracle_pri
   if( PK_UNLIKELY( !pk_memeq( d + PK_PULL_V2_OFF_FEED_ID, feed_id, 32 ) ) ) return PK_ERR_ORACLE_INVALID_DATA;
   out->status = PK_ORACLE_STATUS_TRADING;
   out->publish_slot = pk_ld_u64( d + PK_PULL_V2_OFF_POSTED_SLOT );
+  out->publish_time = (i64)pk_ld_u64( d + PK_PULL_V2_OFF_PUBLISH_TIME );
+  out->has_publish_time = 1;
   return pk_oracle_normalise_expo( (i64)pk_ld_u64( d + PK_PULL_V2_OFF_PRICE ), pk_ld_u64( d + PK_PULL_V2_OFF_CONF ),
                                    (i32)pk_ld_u32( d + PK_PULL_V2_OFF_EXPONENT ), out );
 }
@@ -150,6 +152,7 @@ pk_oracle_decode( u64                kind,
                   u64                data_len,
                   const u8          *feed_id,
                   pk_oracle_price_t *out ) {
+  out->has_publish_time = 0;
   switch( kind ) {
     case PK_ORACLE_KIND_PYTH_LEGACY:           return pk_oracle_decode_pyth_legacy( data, data_len, out );
     case PK_ORACLE_KIND_PYTH_PULL_V2:          return pk_oracle_decode_pull_v2( data, data_len, feed_id, out );
@@ -171,10 +174,14 @@ pk_oracle_read( const pk_oracle_source_t *src,
 u64
 pk_oracle_check( const pk_oracle_price_t  *p,
                  const pk_market_params_t *params,
-                 u64                       current_slot ) {
+                 u64                       current_slot,
+                 i64                       current_ts ) {
   if( PK_UNLIKELY( p->status != PK_ORACLE_STATUS_TRADING ) ) return PK_ERR_ORACLE_UNAVAILABLE;
   u64 age = current_slot > p->publish_slot ? current_slot - p->publish_slot : 0;
   if( PK_UNLIKELY( age > params->oracle_max_staleness_slots ) ) return PK_ERR_ORACLE_STALE;
+  /* The difference of two i64 is exact as a u64 when it is positive. */
+  u64 age_secs = p->has_publish_time && current_ts > p->publish_time ? (u64)current_ts - (u64)p->publish_time : 0;
+  if( PK_UNLIKELY( age_secs > params->oracle_max_staleness_slots ) ) return PK_ERR_ORACLE_STALE;
   if( PK_UNLIKELY( pk_oracle_product( p->conf, PK_BPS )
                  > pk_oracle_product( params->oracle_max_confidence_bps, p->price ) ) )
     return PK_ERR_ORACLE_CONFIDENCE_TOO_WIDE;
@@ -196,7 +203,7 @@ pk_oracle_validate( const pk_oracle_source_t     *src,
                     const pk_oracle_select_args_t *args,
                     pk_oracle_price_t            *out ) {
   PK_TRY( pk_oracle_read( src, acc, out ) );
-  return pk_oracle_check( out, args->params, args->current_slot );
+  return pk_oracle_check( out, args->params, args->current_slot, args->current_ts );
 }
 
 u64

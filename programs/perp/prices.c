@@ -1,9 +1,15 @@
 /* update_prices: the mark-price crank.
 
    index = the oracle price chosen by the validity ladder (pk_oracle_select)
-   premium sample = book mid - index, clamped to +-10% of index (0 without a two-sided book)
+   premium sample = book mid - index, clamped to +-10% of index (0 without a two-sided book), the mid of
+     the best bid and ask among resting orders only: orders with an id below premiumOrderIdLimit, which
+     the first update of each slot sets to nextOrderId. An order placed, cranked on and cancelled in one
+     transaction (or one slot) never counts; one that does count was already resting at the previous
+     update, so it rested through all the time the weight below gives it, where anyone could trade
+     against it.
    EMA, mark TWAP, index TWAP advance by weight w / W, w = seconds since the last update capped at
-   W = the funding period: x += floor((sample - x) * w / W)
+   W = the funding period: x += floor((sample - x) * w / W); for the premium EMA w is 0 within the slot
+   of the last update: repeated cranks of one slot do not move the premium.
    mark = index + premium EMA, at least one tick */
 
 #include "pk_program.h"
@@ -17,10 +23,19 @@ pk_ema_step( i64 current, i64 sample, i64 w, u64 window, i64 *out ) {
   return pk_add_i64( current, step, out );
 }
 
+/* The best price among a side's orders (best last) with an id below limit; 0 when there is none. */
+static u64
+pk_resting_best( const pk_resting_order_t *orders, u64 count, u64 limit ) {
+  for( u64 i = count; i-- > 0; )
+    if( orders[i].order_id < limit ) return orders[i].price;
+  return 0;
+}
+
 static i64
-pk_book_premium( const pk_orderbook_t *book, u64 index ) {
-  if( book->bid_count == 0 || book->ask_count == 0 ) return 0;
-  u64 bid = book->bids[book->bid_count - 1].price, ask = book->asks[book->ask_count - 1].price;
+pk_book_premium( const pk_orderbook_t *book, u64 index, u64 limit ) {
+  u64 bid = pk_resting_best( book->bids, book->bid_count, limit );
+  u64 ask = pk_resting_best( book->asks, book->ask_count, limit );
+  if( bid == 0 || ask == 0 ) return 0;
   u64 mid = bid / 2 + ask / 2 + ( bid & ask & 1 );
   i64 cap = (i64)( index / PK_PREMIUM_CLAMP_DIVISOR );
   i64 premium = (i64)mid - (i64)index;
@@ -44,7 +59,7 @@ pk_ix_update_prices( SolParameters *p ) {
 
   pk_oracle_select_args_t args = {
     &m->oracle, &m->params, clock.slot, &p->ka[PRIMARY],
-    m->oracle.fallback_kind == PK_ORACLE_KIND_NONE ? PK_NULL : &p->ka[FALLBACK],
+    m->oracle.fallback_kind == PK_ORACLE_KIND_NONE ? PK_NULL : &p->ka[FALLBACK], clock.unix_timestamp,
   };
   pk_oracle_selection_t sel;
   u64 rc = pk_oracle_select( &args, &sel );
@@ -56,13 +71,14 @@ pk_ix_update_prices( SolParameters *p ) {
   u64 index = sel.price.price;
   if( PK_UNLIKELY( index > (u64)PK_I64_MAX / 2 ) ) PK_FAIL( PK_ERR_ORACLE_INVALID_DATA, PRIMARY );
 
-  i64 sample = pk_book_premium( book, index );
+  i64 sample = pk_book_premium( book, index, m->premium_order_id_limit );
   i64 ema = 0, mark_twap = (i64)index, index_twap = (i64)index, mark;
+  int new_slot = clock.slot != m->last_price_update_slot;
   if( m->index_price != 0 ) {   /* not the first update */
     i64 dt = clock.unix_timestamp - m->twap_updated_ts;
     i64 window = (i64)m->params.funding_period_secs;
     i64 w = dt < 0 ? 0 : dt > window ? window : dt;
-    PK_TRY( pk_ema_step( m->premium_ema, sample, w, (u64)window, &ema ) );
+    PK_TRY( pk_ema_step( m->premium_ema, sample, new_slot ? w : 0, (u64)window, &ema ) );
     mark = (i64)index + ema;
     if( mark < (i64)m->params.tick_size ) mark = (i64)m->params.tick_size;
     PK_TRY( pk_ema_step( (i64)m->mark_twap, mark, w, (u64)window, &mark_twap ) );
@@ -79,6 +95,8 @@ pk_ix_update_prices( SolParameters *p ) {
   m->index_twap = (u64)index_twap;
   m->twap_updated_ts = clock.unix_timestamp;
   m->last_price_update_slot = clock.slot;
+  /* Orders placed so far have rested across a slot boundary by the next slot's first update. */
+  if( new_slot ) m->premium_order_id_limit = m->next_order_id;
   m->oracle_source = (u8)( sel.source == PK_ORACLE_SOURCE_FALLBACK ? 2 : 1 );
 
   pk_event_prices_updated_t ev;

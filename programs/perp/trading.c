@@ -302,6 +302,7 @@ pk_ix_place_order( SolParameters *p ) {
   i64 adjusted;
   PK_TRY( pk_adjusted_equity( &t, &adjusted, &margin ) );
   if( !reduce_only ) {
+    if( PK_UNLIKELY( margin.mark_stale ) ) PK_FAIL( PK_ERR_MARK_STALE, MARKET );
     if( PK_UNLIKELY( adjusted < 0 || (u64)adjusted < margin.initial_requirement ) )
       PK_FAIL( PK_ERR_INSUFFICIENT_MARGIN, USER );
   } else if( adjusted < 0 || (u64)adjusted < margin.maintenance_requirement ) {

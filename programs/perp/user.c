@@ -113,6 +113,7 @@ pk_ix_withdraw( SolParameters *p ) {
   pk_margin_t margin;
   PK_TRY( pk_compute_margin( p, u, PK_NULL, PK_IX_WITHDRAW_ACCOUNTS, &margin ) );
   u->collateral = previous;
+  if( PK_UNLIKELY( margin.mark_stale ) ) PK_FAIL( PK_ERR_MARK_STALE, PK_NO_ACCOUNT );
   /* Collateral that backs the price of orders through the mark stays (their order books come as well). */
   u64 order_loss;
   i64 adjusted;

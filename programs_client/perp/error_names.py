@@ -74,6 +74,7 @@ class ErrorName(StrEnum):
     TooManyOpenOrders = "TooManyOpenOrders"  # 6071
     DelegateMayNotRest = "DelegateMayNotRest"  # 6072
     DelegatePriceOutOfBand = "DelegatePriceOutOfBand"  # 6073
+    MarkStale = "MarkStale"  # 6078
     InsuranceStakeTooSmall = "InsuranceStakeTooSmall"  # 6086
     RemovalRequestExpired = "RemovalRequestExpired"  # 6087
     BankruptcyPending = "BankruptcyPending"  # 6088

@@ -169,7 +169,8 @@ def set_market_prices(svm: LocalSvm, market: Pubkey, index_price: int, mark_pric
     """Write a market's index and mark price directly (fixture for order-book tests).
 
     Prices normally arrive through update_prices from the oracles; tests of trading logic that do not
-    exercise oracles set them here so each test controls the mark exactly.
+    exercise oracles set them here so each test controls the mark exactly. The prices count as cranked
+    at the current slot (``lastPriceUpdateSlot``): risk-increasing actions refuse a stale mark.
     """
     acc = svm.account(market)
     assert acc is not None
@@ -177,4 +178,6 @@ def set_market_prices(svm: LocalSvm, market: Pubkey, index_price: int, mark_pric
     data[field_offset("Market", "indexPrice") : field_offset("Market", "indexPrice") + 8] = index_price.to_bytes(8, "little")
     mark = index_price if mark_price is None else mark_price
     data[field_offset("Market", "markPrice") : field_offset("Market", "markPrice") + 8] = mark.to_bytes(8, "little")
+    slot_at = field_offset("Market", "lastPriceUpdateSlot")
+    data[slot_at : slot_at + 8] = svm.clock().slot.to_bytes(8, "little")
     svm.set_account(market, Account(acc.lamports, bytes(data), acc.owner, acc.executable, acc.rent_epoch))

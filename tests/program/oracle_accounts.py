@@ -106,8 +106,10 @@ def ema_step(x: int, sample: int, w: int, window: int) -> int:
 class PriceModel:
     """A market's price state as update_prices must leave it, from the formulas of prices.c:
 
-    sample = clamp(floor((best bid + best ask) / 2) - index, +-floor(index / 10)), 0 without both sides;
-    w = clamp(now - last update, 0, W), W = the funding period; x += floor((sample - x) * w / W);
+    sample = clamp(floor((best bid + best ask) / 2) - index, +-floor(index / 10)), 0 without both sides,
+    where the caller passes only orders that rested: placed before the first update of an earlier slot;
+    w = clamp(now - last update, 0, W), W = the funding period; x += floor((sample - x) * w / W), except
+    that the premium EMA does not move at an update in the same slot as the last one (``slot``);
     first update: mark = index, TWAPs = index, EMA 0; later: mark = max(index + EMA, tick).
     """
 
@@ -119,9 +121,10 @@ class PriceModel:
     ts: int = 0
     window: int = DEFAULT_PARAMS.funding_period_secs
     tick: int = DEFAULT_PARAMS.tick_size
+    slot: int | None = None  # of the last update, when the caller follows slots
 
     def update(
-        self, index: int, ts: int, bid: int | None = None, ask: int | None = None
+        self, index: int, ts: int, bid: int | None = None, ask: int | None = None, slot: int | None = None
     ) -> PriceModel:
         if bid is None or ask is None:
             sample = 0
@@ -130,10 +133,11 @@ class PriceModel:
             sample = max(-cap, min(cap, (bid + ask) // 2 - index))
         if self.index == 0:
             return replace(
-                self, index=index, ema=0, mark=index, mark_twap=index, index_twap=index, ts=ts
+                self, index=index, ema=0, mark=index, mark_twap=index, index_twap=index, ts=ts, slot=slot
             )
         w = max(0, min(self.window, ts - self.ts))
-        ema = ema_step(self.ema, sample, w, self.window)
+        same_slot = slot is not None and slot == self.slot
+        ema = ema_step(self.ema, sample, 0 if same_slot else w, self.window)
         mark = max(index + ema, self.tick)
         return replace(
             self,
@@ -143,6 +147,7 @@ class PriceModel:
             mark_twap=ema_step(self.mark_twap, mark, w, self.window),
             index_twap=ema_step(self.index_twap, index, w, self.window),
             ts=ts,
+            slot=slot,
         )
 
     def assert_market(self, m: Market) -> None:
@@ -170,6 +175,17 @@ def crank(
     return exchange.svm.send(
         [ix.update_prices(index, feed.address, fallback.address if fallback else None)]
     )
+
+
+def let_orders_rest(exchange: LocalExchange, index: int) -> None:
+    """Make the orders placed so far count for the premium: one slot on at the same time, crank
+    update_prices (weight 0, so no price moves). Orders count once an update of an earlier slot saw them."""
+    svm = exchange.svm
+    c = svm.clock()
+    svm.warp(c.slot + 1, c.unix_timestamp)
+    oc = market(exchange, index).oracle
+    out = svm.send([ix.update_prices(index, oc.primary, oc.fallback if oc.fallback_kind.discriminator else None)])
+    assert out.ok, out
 
 
 def priced_market(

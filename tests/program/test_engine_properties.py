@@ -86,6 +86,7 @@ from solders.pubkey import Pubkey
 
 from keepers.exchange import instructions as ix
 from keepers.exchange import margin as mirror
+from keepers.exchange.mark import mark_stale
 from keepers.exchange.oracles import OracleKind
 from keepers.exchange.pdas import event_queue_pda, insurance_fund_pda, insurance_stake_pda, orderbook_pda
 from keepers.execution.results import Failed, Landed, Outcome
@@ -113,7 +114,7 @@ from programs_client.perp.constants import (
 )
 from programs_client.perp.types import order_type, side
 from tests.program.helpers import IDL_JSON, enum_name, events, field_offset
-from tests.program.oracle_accounts import PriceModel
+from tests.program.oracle_accounts import PriceModel, let_orders_rest
 
 BID, ASK = mirror.BID, mirror.ASK
 U64_MAX = 2**64 - 1
@@ -140,10 +141,14 @@ MARKET_SPECS = [
 # MathOverflow) fails the test.
 ALLOWED = {
     "deposit": {"ZeroAmount", "InsufficientTokenBalance"},
-    "withdraw": {"ZeroAmount", "InsufficientCollateral", "InsufficientMargin", "MakerFillsPending"},
+    "withdraw": {"ZeroAmount", "InsufficientCollateral", "InsufficientMargin", "MakerFillsPending", "MarkStale"},
     "place": {"InvalidOrder", "PostOnlyWouldCross", "ReduceOnlyViolated", "OrderbookFull", "EventQueueFull",
               "InsufficientMargin", "OpenInterestLimit", "OrderPriceOutOfBand", "ReduceOnlyWorseThanLiquidation",
-              "OrderBelowMinNotional", "TooManyOpenOrders", "DelegateMayNotRest", "DelegatePriceOutOfBand"},
+              "OrderBelowMinNotional", "TooManyOpenOrders", "DelegateMayNotRest", "DelegatePriceOutOfBand", "MarkStale"},
+    # far post-only quotes, update_prices and a cancel in one transaction
+    "manipulate": {"PostOnlyWouldCross", "OrderbookFull", "InsufficientMargin", "MarkStale", "OracleStale",
+                   "OrderPriceOutOfBand", "NotLiquidatable", "NoPositionToLiquidate", "OrderBelowMinNotional",
+                   "TooManyOpenOrders", "EventQueueFull"},
     "cancel": {"OrderNotFound"},
     "cancel_all": set(),
     "consume": set(),
@@ -151,7 +156,7 @@ ALLOWED = {
     "update_funding": {"EventQueueNotEmpty", "FundingTooEarly", "PricesStale"},
     "settle_funding": set(),
     "settle_pnl": set(),
-    "liquidate": {"NotLiquidatable", "NoPositionToLiquidate", "InsufficientMargin", "InvalidInstructionData"},
+    "liquidate": {"NotLiquidatable", "NoPositionToLiquidate", "InsufficientMargin", "InvalidInstructionData", "MarkStale"},
     "resolve_bankruptcy": {"EventQueueNotEmpty", "NotBankrupt"},
     "revenue": {"EventQueueNotEmpty", "RevenueSettleTooEarly"},
     "stake": {"InsuranceStakeTooSmall", "ZeroAmount"},
@@ -370,6 +375,12 @@ class Snap:
     def order_loss(self, owner: Pubkey, m: int) -> int:
         """What owner's resting orders in market m priced through the mark would lose if filled."""
         return mirror.through_mark_loss(self.books[m].bids, self.books[m].asks, owner, self.markets[m].mark_price)
+
+    def stale_exposure(self, i: int) -> bool:
+        """Whether user i is valued at a stale mark: a position with base or open orders in a market whose
+        mark is older than its staleness limit (withdraw, orders and liquidations refuse it: MarkStale)."""
+        return any(mark_stale(self.markets[p.market_index], self.slot) for p in self.users[i].positions
+                   if p.base_amount or p.open_bids or p.open_asks)
 
 
 class StepFailure(AssertionError):
@@ -627,6 +638,8 @@ class Engine:
             expect = "ZeroAmount"
         elif amount > coll:
             expect = "InsufficientCollateral"
+        elif b.stale_exposure(ui):
+            expect = "MarkStale"
         else:
             mg = mirror.compute_margin(coll - amount, all_slots(b.users[ui]), b.states())
             # the markets where it rests orders: its reservations there, and what its resting orders hold
@@ -691,6 +704,8 @@ class Engine:
         if out.ok:
             self.check_place(b, a, out, ui, m, s, price, kind, by_delegate)
             self.check_order_backed(b, a, out, ui, m, reduce_only)
+            if not reduce_only:
+                assert not a.stale_exposure(ui), f"{self.log[-1]}: an order that lets risk grow landed on a stale mark"
         self.commit(a)
 
     def check_order_backed(self, b: Snap, a: Snap, out: Landed, ui: int, m: int, reduce_only: bool) -> None:
@@ -958,14 +973,7 @@ class Engine:
         self.commit(a)
 
     def check_prices(self, out: Landed, b: Snap, a: Snap, m: int) -> None:
-        mk = b.markets[m]
-        bk = b.books[m]
-        model = PriceModel(mk.index_price, mk.premium_ema, mk.mark_price, mk.mark_twap, mk.index_twap, mk.twap_updated_ts,
-                           mk.params.funding_period_secs, mk.params.tick_size)
-        bid = bk.bids[-1].price if bk.bids else None
-        ask = bk.asks[-1].price if bk.asks else None
-        model = model.update(self.oracle_price[m], a.ts, bid, ask)
-        model.assert_market(a.markets[m])
+        self.check_price_state(b, a, m)
         evs = events(out)
         assert [n for n, _ in evs] == ["PricesUpdated"]
         ev = evs[0][1]
@@ -974,6 +982,30 @@ class Engine:
             am.index_price, am.mark_price, am.premium_ema, am.mark_twap, am.index_twap
         )
         assert (ev.oracle_slot, ev.slot, ev.market_index, ev.oracle_source) == (self.oracle_slot[m], a.slot, m, 1)
+
+    def check_price_state(self, b: Snap, a: Snap, m: int) -> None:
+        """Market m's prices after one update_prices in state a, from state b (PriceModel, and (7))."""
+        mk = b.markets[m]
+        bk = b.books[m]
+        model = PriceModel(mk.index_price, mk.premium_ema, mk.mark_price, mk.mark_twap, mk.index_twap, mk.twap_updated_ts,
+                           mk.params.funding_period_secs, mk.params.tick_size, mk.last_price_update_slot)
+        # Only orders that rested count: placed before the first update of an earlier slot.
+        resting = Book([o for o in bk.bids if o.order_id < mk.premium_order_id_limit],
+                       [o for o in bk.asks if o.order_id < mk.premium_order_id_limit])
+        bid = resting.bids[-1].price if resting.bids else None
+        ask = resting.asks[-1].price if resting.asks else None
+        model = model.update(self.oracle_price[m], a.ts, bid, ask, a.slot)
+        model.assert_market(a.markets[m])
+        am = a.markets[m]
+        # (7) one crank moves the premium EMA at most w / W of the way to the clamped premium of the resting
+        # book (none within the slot of the last update); the limit then covers every order placed so far.
+        w = 0 if a.slot == mk.last_price_update_slot else max(0, min(mk.params.funding_period_secs, a.ts - mk.twap_updated_ts))
+        index, cap = self.oracle_price[m], self.oracle_price[m] // 10
+        sample = 0 if bid is None or ask is None else max(-cap, min(cap, (bid + ask) // 2 - index))
+        assert abs(am.premium_ema - mk.premium_ema) <= abs(sample - mk.premium_ema) * w // mk.params.funding_period_secs + 1, (
+            f"{self.log[-1]}: the premium EMA moved {am.premium_ema - mk.premium_ema}, more than the resting book allows"
+        )
+        assert am.premium_order_id_limit == (am.next_order_id if a.slot != mk.last_price_update_slot else mk.premium_order_id_limit)
         assert am.last_price_update_slot == a.slot
 
     def move_oracle(self, m: int, move_bps: int) -> None:
@@ -996,11 +1028,57 @@ class Engine:
             self.check_prices(out, b, a, m)
         self.commit(a)
 
-    def advance(self, secs: int, slots: int) -> None:
+    def manipulate(self, ui: int, m: int, up: bool, liquidate: int) -> None:
+        """The premium attack of the security review: in one transaction, post-only quotes at the edge of
+        the premium clamp (10% off the index), update_prices, optionally liquidate_perp against a trader,
+        then cancel_all. The attacker's orders never rested, so the crank must price as if they were not
+        there (checked by check_price_state against the book before the transaction), and a liquidation
+        can only land where the mark without them would allow it."""
+        b = self.snap
+        u, mk, bk = self.users[ui], b.markets[m], b.books[m]
+        tick, index = mk.params.tick_size, self.oracle_price[m]
+        far = index * (112 if up else 88) // 100 // tick * tick
+        bid, ask = (far, far + tick) if up else (far - tick, far)
+        if bk.asks:  # post-only: stay clear of the other side
+            bid = min(bid, bk.asks[-1].price - tick)
+        if bk.bids:
+            ask = max(ask, bk.bids[-1].price + tick)
+        size = mk.params.min_order_size
+        self.log.append(f"manipulate user{ui} m{m} quotes {bid}/{ask} (index {index}), update_prices"
+                        + (f", liquidate user{liquidate % self.nt}" if liquidate >= 0 else "") + ", cancel_all")
+        ixs = [ix.place_order(u.authority, u.address, m, ix.order_args(side.Bid(), bid, size, order_type.PostOnly()),
+                              self.market_addresses(exclude=m)),
+               ix.place_order(u.authority, u.address, m, ix.order_args(side.Ask(), ask, size, order_type.PostOnly()),
+                              self.market_addresses(exclude=m)),
+               ix.update_prices(m, self.feeds[m])]
+        if liquidate >= 0:
+            liq = self.liq
+            target = self.users[liquidate % self.nt]
+            ixs.append(ix.liquidate_perp(liq.authority, liq.address, target.address, m, U64_MAX, self.market_addresses(exclude=m)))
+        ixs.append(ix.cancel_all_orders(u.authority, u.address, m))
+        signers = [u.keypair] + ([self.liq.keypair] if liquidate >= 0 else [])
+        out, a = self.send("manipulate", ixs, signers, ANY)
+        if out.ok:
+            self.check_price_state(b, a, m)
+            assert a.books[m].of(u.address) == []
+            if liquidate >= 0:
+                # the target was below maintenance at the marks a plain crank sets (the attacker's quotes aside)
+                t = liquidate % self.nt
+                before = mirror.compute_margin(b.users[t].collateral, all_slots(b.users[t]), a.states())
+                assert before.liquidatable, f"{self.log[-1]}: a liquidation landed on a user the crank alone left healthy"
+            event("manipulation: landed" + (" with a liquidation" if liquidate >= 0 else ""))
+        self.commit(a)
+
+    def advance(self, secs: int, slots: int, keeper: bool = False) -> None:
+        """Move the clock; with ``keeper``, a price keeper then refreshes every oracle and cranks (marks
+        older than the staleness limit refuse withdrawals, orders and liquidations until then)."""
         c = self.svm.clock()
         self.svm.warp(c.slot + slots, c.unix_timestamp + secs)
         self.log.append(f"advance {secs}s {slots} slots")
         self.commit(self.snapshot())
+        if keeper:
+            for m in range(self.n):
+                self.move_oracle(m, 0)
 
     def update_funding(self, m: int) -> None:
         b = self.snap
@@ -1126,7 +1204,9 @@ class Engine:
         want: dict[str, Any] = {}
         expect: Any
         rest = b.books[m].of(self.users[target].address)
-        if not orders_short:
+        if b.stale_exposure(target):
+            expect = "MarkStale"
+        elif not orders_short:
             expect = "NotLiquidatable"
         elif not mg.liquidatable or pos.base_amount == 0 or (rest and max_base == 0):
             # cancelling alone: the orders are short but the positions are not, or there is nothing to take over
@@ -1415,6 +1495,8 @@ class Engine:
                 self.sweep(0)
         elif op == "crank":
             self.crank(a[0] % n)
+        elif op == "manipulate":
+            self.manipulate(a[0] % nt, a[1] % n, a[2], a[3])
         elif op == "advance":
             self.advance(*a)
         elif op == "funding":
@@ -1468,7 +1550,9 @@ ACTION = {
                         st.one_of(st.integers(-1500, 1500), st.sampled_from([-1500, -1000, -800, -600, 600, 800, 1000, 1500])),
                         st.booleans()),  # then a liquidation keeper's sweep
     "crank": st.tuples(st.just("crank"), markets_),
-    "advance": st.tuples(st.just("advance"), st.sampled_from([0, 60, 900, 1800, 3600, 3600, 5400]), st.sampled_from([1, 5, 40, 200])),
+    "manipulate": st.tuples(st.just("manipulate"), users_, markets_, st.booleans(), st.sampled_from([-1, -1, 0, 1, 2, 3, 4])),
+    "advance": st.tuples(st.just("advance"), st.sampled_from([0, 60, 900, 1800, 3600, 3600, 5400]), st.sampled_from([1, 5, 40, 200]),
+                         st.booleans()),
     "funding": st.tuples(st.just("funding"), markets_, st.sampled_from([True, True, False])),
     "settle_funding": st.tuples(st.just("settle_funding"), users_),
     "settle_pnl": st.tuples(st.just("settle_pnl"), users_, markets_),
@@ -1479,7 +1563,7 @@ ACTION = {
 }
 WEIGHTS = {
     "deposit": 1, "withdraw": 2, "order": 5, "flood": 1, "trade": 7, "dump": 3, "through": 2, "quote": 4, "cancel": 1, "cancel_all": 1, "consume": 4, "oracle": 6,
-    "crank": 1, "advance": 4, "funding": 3, "settle_funding": 1, "settle_pnl": 2, "liquidate": 3, "sweep": 3, "bankruptcy": 3,
+    "crank": 1, "manipulate": 2, "advance": 4, "funding": 3, "settle_funding": 1, "settle_pnl": 2, "liquidate": 3, "sweep": 3, "bankruptcy": 3,
     "revenue": 1,
 }
 actions = st.sampled_from([k for k, w in WEIGHTS.items() for _ in range(w)]).flatmap(ACTION.__getitem__)
@@ -1555,6 +1639,7 @@ def test_funding_is_zero_sum_while_a_maker_fill_is_queued(drain_first: bool) -> 
     # C quotes 89 / 91: the book's mid is 10% under the index.
     send([ix.place_order(c.authority, c.address, 0, ix.order_args(side.Bid(), 89 * PRICE, BASE // 10))], [c.keypair])
     send([ix.place_order(c.authority, c.address, 0, ix.order_args(side.Ask(), 91 * PRICE, BASE // 10))], [c.keypair])
+    let_orders_rest(eng.ex, 0)  # the quotes count for the premium once an update of a later slot saw them
     # A full funding period later: the premium EMA is -10, mark TWAP 90 against index TWAP 100: rate -1 quote per base.
     clock = eng.svm.clock()
     eng.svm.warp(clock.slot + 1, clock.unix_timestamp + 3600)

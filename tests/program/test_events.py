@@ -304,11 +304,11 @@ def test_trading_event_bodies_byte_for_byte(exchange: LocalExchange) -> None:
     svm = exchange.svm
     for name in ("AAA-PERP", "BBB-PERP", "CCC-PERP"):
         m = exchange.add_market(name)
-    set_market_prices(svm, exchange.market_address(m), 120 * PRICE)
     maker = exchange.add_user(tokens=100 * QUOTE, deposit=100 * QUOTE)
     taker = exchange.add_user(tokens=100 * QUOTE, deposit=100 * QUOTE)
     price, base = 123_450_000, 333_000_000
     svm.warp(31_337)
+    set_market_prices(svm, exchange.market_address(m), 120 * PRICE)  # priced at slot 31_337: fresh
     checker = Trading(exchange, markets=0)
     checker.markets.append(m)
     args = ix.order_args(side.Ask(), price, 2 * base, None, client_order_id=0xDEADBEEF)

@@ -29,6 +29,7 @@ from tests.program.oracle_accounts import (
     PythFeed,
     advance,
     crank,
+    let_orders_rest,
     market,
     priced_market,
     rest,
@@ -89,6 +90,8 @@ class Scenario:
         assert rest(ex, self.mm, self.index, side.Bid(), bid, BASE).ok
         assert rest(ex, self.mm, self.index, side.Ask(), ask, BASE).ok
         self.bid, self.ask = bid, ask
+        let_orders_rest(ex, self.index)
+        self.model.assert_market(market(ex, self.index))
 
     def fund(self):
         out = self.exchange.svm.send([ix.update_funding(self.index)])

@@ -33,7 +33,7 @@ from tests.program.helpers import (
     set_market_prices,
 )
 from tests.program import test_liquidation as tl
-from tests.program.oracle_accounts import advance, crank, priced_market, rest, trade
+from tests.program.oracle_accounts import advance, crank, let_orders_rest, priced_market, rest, trade
 from tests.program.tamper import with_account, with_data, without_accounts_from
 from tests.program.test_bankruptcy import bankrupt, fund_insurance_vault
 from tests.program.test_insurance_fund import COOLDOWN
@@ -164,6 +164,7 @@ def premium_market(ex: LocalExchange) -> tuple[int, Any]:
     trade(ex, short, long_, index, side.Bid(), 100 * PRICE, BASE)
     assert rest(ex, short, index, side.Bid(), 100_400_000, BASE).ok
     assert rest(ex, short, index, side.Ask(), 100_800_000, BASE).ok
+    let_orders_rest(ex, index)
     advance(ex.svm, default_market_params().funding_period_secs)
     feed.set(100 * PRICE)
     out = crank(ex, index, feed)

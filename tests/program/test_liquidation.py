@@ -44,6 +44,7 @@ from tests.program.helpers import enum_name, events, expect_error
 from tests.program.oracle_accounts import (
     PythFeed,
     crank,
+    let_orders_rest,
     market,
     priced_market,
     rest,
@@ -477,6 +478,7 @@ def test_liquidation_settles_pending_funding_first(exchange: LocalExchange) -> N
     mm = exchange.add_user(deposit=5_000 * QUOTE)
     assert rest(exchange, mm, s.index, side.Bid(), 100 * PRICE + 500_000, BASE).ok
     assert rest(exchange, mm, s.index, side.Ask(), 101 * PRICE, BASE).ok
+    let_orders_rest(exchange, s.index)
     c = svm.clock()
     svm.warp(c.slot + 1, market(exchange, s.index).last_funding_ts + PARAMS.funding_period_secs)
     s.feed.set(100 * PRICE)

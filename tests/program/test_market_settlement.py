@@ -30,6 +30,7 @@ from tests.program.helpers import enum_name, events, expect_error, single_event
 from tests.program.oracle_accounts import (
     PythFeed,
     crank,
+    let_orders_rest,
     market,
     priced_market,
     rest,
@@ -94,6 +95,7 @@ def scenario(exchange: LocalExchange, funding: bool = True) -> Scenario:
     out_d = rest(exchange, d, index, side.Ask(), 100_800_000, 300_000_000)
     assert out_a.ok and out_d.ok
     if funding:
+        let_orders_rest(exchange, index)
         # the resting quotes sit above the index for a period: positive funding, longs pay
         svm = exchange.svm
         c_ = svm.clock()

@@ -31,6 +31,7 @@ from tests.program.oracle_accounts import (
     PythFeed,
     advance,
     crank,
+    let_orders_rest,
     market,
     priced_market,
     rest,
@@ -64,6 +65,7 @@ def quote_book(
         assert rest(exchange, u, index, side.Bid(), p, BASE).ok
     for p in asks:
         assert rest(exchange, u, index, side.Ask(), p, BASE).ok
+    let_orders_rest(exchange, index)
 
 
 def raw_market(exchange: LocalExchange, index: int) -> bytes:

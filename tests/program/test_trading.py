@@ -401,6 +401,7 @@ def test_raw_parsers_agree_with_the_generated_client(t: Trading) -> None:
 def test_resting_orders_book_reservations_and_events(t: Trading) -> None:
     a, b = t.add_user(), t.add_user()
     t.svm.warp(500)
+    t.set_mark(100 * P)  # cranked at slot 500: a mark 500 slots old is stale
     out = landed(t.place(a, BID, 99 * P, 2 * B, client_order_id=11))
     ev = single_event(out, "OrderPlaced")
     assert (ev.user, ev.order_id, ev.client_order_id, ev.price, ev.base_amount, ev.slot, ev.market_index) == (

@@ -15,7 +15,7 @@ from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISI
 from programs_client.perp.errors import custom
 from programs_client.perp.types import side
 from tests.program.helpers import expect_error, single_event
-from tests.program.oracle_accounts import crank, market, priced_market, rest, take, trade, user
+from tests.program.oracle_accounts import crank, let_orders_rest, market, priced_market, rest, take, trade, user
 
 PARAMS = default_market_params()
 
@@ -168,6 +168,7 @@ def test_withdraw_counts_pending_funding(exchange: LocalExchange) -> None:
     mm = exchange.add_user(deposit=5_000 * QUOTE)
     assert rest(exchange, mm, index, side.Bid(), 100 * PRICE + 600_000, BASE).ok
     assert rest(exchange, mm, index, side.Ask(), 101 * PRICE, BASE).ok
+    let_orders_rest(exchange, index)
     svm = exchange.svm
     svm.warp(
         svm.clock().slot + 1, market(exchange, index).last_funding_ts + PARAMS.funding_period_secs

@@ -267,6 +267,7 @@ typedef struct {
   u64 next_order_id;
   i64 last_revenue_settle_ts;
   u64 socialised_loss;
+  u64 premium_order_id_limit;
   u16 market_index;
   u8 status;
   u8 bump;
@@ -299,15 +300,16 @@ PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, settlement_price ) == 504, "Market.s
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, next_order_id ) == 512, "Market.nextOrderId offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_revenue_settle_ts ) == 520, "Market.lastRevenueSettleTs offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, socialised_loss ) == 528, "Market.socialisedLoss offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, market_index ) == 536, "Market.marketIndex offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, status ) == 538, "Market.status offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, bump ) == 539, "Market.bump offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, oracle_source ) == 540, "Market.oracleSource offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, padding ) == 541, "Market.padding offset" );
-PK_STATIC_ASSERT( sizeof( pk_market_t ) == 544, "Market size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, premium_order_id_limit ) == 536, "Market.premiumOrderIdLimit offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, market_index ) == 544, "Market.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, status ) == 546, "Market.status offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, bump ) == 547, "Market.bump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, oracle_source ) == 548, "Market.oracleSource offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, padding ) == 549, "Market.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_market_t ) == 552, "Market size" );
 
 #define PK_MARKET_DISCRIMINATOR 0x9ac6e30037d5bedbULL
-#define PK_MARKET_LEN 544UL
+#define PK_MARKET_LEN 552UL
 
 typedef struct {
   u64 discriminator;
@@ -1321,6 +1323,7 @@ PK_STATIC_ASSERT( sizeof( pk_event_insurance_stake_changed_t ) == 80, "Insurance
 #define PK_ERR_TOO_MANY_OPEN_ORDERS 6071ULL
 #define PK_ERR_DELEGATE_MAY_NOT_REST 6072ULL
 #define PK_ERR_DELEGATE_PRICE_OUT_OF_BAND 6073ULL
+#define PK_ERR_MARK_STALE 6078ULL
 #define PK_ERR_INSURANCE_STAKE_TOO_SMALL 6086ULL
 #define PK_ERR_REMOVAL_REQUEST_EXPIRED 6087ULL
 #define PK_ERR_BANKRUPTCY_PENDING 6088ULL

@@ -22,7 +22,11 @@
                                       round with fewer successes than min_oracle_results, an On-Demand
                                       feed without a result (slot 0)
      6. PK_ERR_ORACLE_STALE           current_slot - publish_slot > oracle_max_staleness_slots (a publish
-                                      slot ahead of the current slot counts as age 0)
+                                      slot ahead of the current slot counts as age 0); for PriceUpdateV2
+                                      also current_ts - publish_time > oracle_max_staleness_slots seconds
+                                      (its posted slot says when the update was written, not when it was
+                                      priced: an old signed price can be posted anew; one second a slot is
+                                      2.5 times a mainnet slot)
      7. PK_ERR_ORACLE_CONFIDENCE_TOO_WIDE  conf * 10000 > oracle_max_confidence_bps * price
    Steps 1-4 are pk_oracle_read, steps 5-7 pk_oracle_check. The publish slot is the Pyth aggregate's
    pub_slot, PriceUpdateV2's posted_slot, the Switchboard V2 round's open slot, the On-Demand result's slot.
@@ -50,6 +54,8 @@ typedef struct {
   u64 conf;          /* at 1e6 */
   u64 publish_slot;
   u64 status;        /* PK_ORACLE_STATUS_* (Pyth: its status 0..4) */
+  i64 publish_time;  /* unix seconds, when has_publish_time (PriceUpdateV2) */
+  u64 has_publish_time;
 } pk_oracle_price_t;
 
 /* One configured source: the account, its owning program and feed id named by the market. */
@@ -67,6 +73,7 @@ typedef struct {
   u64                       current_slot;
   const SolAccountInfo     *primary;       /* the account passed for the primary source */
   const SolAccountInfo     *fallback;      /* PK_NULL when none was passed (or none is configured) */
+  i64                       current_ts;    /* the Clock's unix timestamp */
 } pk_oracle_select_args_t;
 
 /* Output of pk_oracle_select. primary_err / fallback_err hold each source's first failing check (0 when
@@ -102,7 +109,8 @@ pk_oracle_read( const pk_oracle_source_t *src,
 u64
 pk_oracle_check( const pk_oracle_price_t  *p,
                  const pk_market_params_t *params,
-                 u64                       current_slot );
+                 u64                       current_slot,
+                 i64                       current_ts );
 
 /* pk_oracle_diverges returns 1 when |a - b| * 10000 > max_bps * min(a, b), else 0. */
 int

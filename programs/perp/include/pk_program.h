@@ -177,6 +177,7 @@ typedef struct {
   u64 initial_requirement;     /* with open-order reservations at their worst side */
   u64 maintenance_requirement; /* positions only */
   u64 maintenance_with_orders; /* with open-order reservations at their worst side */
+  u64 mark_stale;              /* 1 when a market valued here was last priced more than oracle_max_staleness_slots ago */
 } pk_margin_t;
 u64 pk_compute_margin( SolParameters *p, const pk_user_t *u, const pk_market_t *current, u64 first_extra,
                        pk_margin_t *out );

@@ -39,6 +39,7 @@ class MarketJSON(typing.TypedDict):
     next_order_id: int
     last_revenue_settle_ts: int
     socialised_loss: int
+    premium_order_id_limit: int
     market_index: int
     status: types.market_status.MarketStatusJSON
     bump: int
@@ -76,6 +77,7 @@ class Market:
         "next_order_id" / borsh.U64,
         "last_revenue_settle_ts" / borsh.I64,
         "socialised_loss" / borsh.U64,
+        "premium_order_id_limit" / borsh.U64,
         "market_index" / borsh.U16,
         "status" / types.market_status.layout,
         "bump" / borsh.U8,
@@ -108,6 +110,7 @@ class Market:
     next_order_id: int
     last_revenue_settle_ts: int
     socialised_loss: int
+    premium_order_id_limit: int
     market_index: int
     status: types.market_status.MarketStatusKind
     bump: int
@@ -184,6 +187,7 @@ class Market:
             next_order_id=dec.next_order_id,
             last_revenue_settle_ts=dec.last_revenue_settle_ts,
             socialised_loss=dec.socialised_loss,
+            premium_order_id_limit=dec.premium_order_id_limit,
             market_index=dec.market_index,
             status=types.market_status.from_decoded(dec.status),
             bump=dec.bump,
@@ -219,6 +223,7 @@ class Market:
             "next_order_id": self.next_order_id,
             "last_revenue_settle_ts": self.last_revenue_settle_ts,
             "socialised_loss": self.socialised_loss,
+            "premium_order_id_limit": self.premium_order_id_limit,
             "market_index": self.market_index,
             "status": self.status.to_json(),
             "bump": self.bump,
@@ -255,6 +260,7 @@ class Market:
             next_order_id=obj["next_order_id"],
             last_revenue_settle_ts=obj["last_revenue_settle_ts"],
             socialised_loss=obj["socialised_loss"],
+            premium_order_id_limit=obj["premium_order_id_limit"],
             market_index=obj["market_index"],
             status=types.market_status.from_json(obj["status"]),
             bump=obj["bump"],

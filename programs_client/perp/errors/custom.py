@@ -679,6 +679,18 @@ class DelegatePriceOutOfBand(ProgramError):
     msg = "A delegate's order must be priced within the market's delegate band of the mark"
 
 
+class MarkStale(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6078,
+            "A mark price the action is valued at is older than oracleMaxStalenessSlots: crank update_prices first",
+        )
+
+    code = 6078
+    name = "MarkStale"
+    msg = "A mark price the action is valued at is older than oracleMaxStalenessSlots: crank update_prices first"
+
+
 class InsuranceStakeTooSmall(ProgramError):
     def __init__(self) -> None:
         super().__init__(
@@ -794,6 +806,7 @@ CustomError = typing.Union[
     TooManyOpenOrders,
     DelegateMayNotRest,
     DelegatePriceOutOfBand,
+    MarkStale,
     InsuranceStakeTooSmall,
     RemovalRequestExpired,
     BankruptcyPending,
@@ -868,6 +881,7 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6071: TooManyOpenOrders(),
     6072: DelegateMayNotRest(),
     6073: DelegatePriceOutOfBand(),
+    6078: MarkStale(),
     6086: InsuranceStakeTooSmall(),
     6087: RemovalRequestExpired(),
     6088: BankruptcyPending(),

@@ -182,6 +182,34 @@ def test_orders_that_could_take_their_owner_below_maintenance_are_planned_for_ca
     assert plan_order_cancellations(users, {0: book}, at(70 * QUOTE), kept=frozenset({1})) == []
 
 
+def test_a_stale_mark_is_cranked_in_the_liquidation_or_not_liquidated_at(world: LedgerWorld) -> None:
+    """liquidate_perp refuses a mark older than the staleness limit (MarkStale): a valid oracle at the
+    same price is cranked in the liquidation's transaction all the same; without one the user is skipped."""
+    m = _market(world)
+    markets = {0: m, 1: _market(world, 1)}
+    oracles = _oracles(world, m) | _oracles(world, markets[1])
+    old_slot = m.last_price_update_slot
+    limit = m.params.oracle_max_staleness_slots
+    # the same oracle price, its slots refreshed as a publisher would: the market's mark is just past the limit
+    fresh_oracle = {0: replace(m, last_price_update_slot=old_slot - limit - 1), 1: markets[1]}
+    priced = predicted_states(fresh_oracle, {}, oracles, world.ledger.slot, m.twap_updated_ts)
+    assert priced[0].crank and not priced[0].stale
+    at_limit = predicted_states({0: replace(m, last_price_update_slot=old_slot - limit), 1: markets[1]}, {}, oracles,
+                                world.ledger.slot, m.twap_updated_ts)
+    assert not at_limit[0].crank  # exactly the limit is fresh enough
+    # no valid oracle either (it is as old as the mark): the mark stays stale and nobody is liquidated at it
+    later = world.ledger.slot + limit + 1
+    stuck = predicted_states(markets, {}, oracles, later, m.twap_updated_ts)
+    assert not stuck[0].crank and stuck[0].stale
+    mark = stuck[0].state.mark_price
+    user = _user(world, base=10 * BASE, entry=-10 * mark, collateral=50 * QUOTE)
+    margin = Margin(50 * QUOTE, 10 * mark // 10, 10 * mark // 20, 10 * mark // 20)
+    cand = Candidate(Pubkey.new_unique(), margin, margin.maintenance_requirement - margin.equity)
+    assert plan_liquidation(cand, user, markets, stuck, Margin(1_000_000 * QUOTE, 0, 0, 0), 8_000) is None
+    plan = plan_liquidation(cand, user, fresh_oracle, priced, Margin(1_000_000 * QUOTE, 0, 0, 0), 8_000)
+    assert plan is not None and plan.crank
+
+
 # -- settler ------------------------------------------------------------------------------------------
 def test_settlements_follow_thresholds(world: LedgerWorld) -> None:
     m = _market(world)

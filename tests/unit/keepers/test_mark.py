@@ -37,12 +37,19 @@ def test_next_mark_is_what_update_prices_sets(perp_program: bytes) -> None:
         book = Orderbook.decode(bytes(ledger.get_account(market.orderbook).data))
         primary, fallback = oracle_accounts(market)
         raw = {k: RawAccount(k, a.owner, bytes(a.data)) for k in (primary, fallback) if k and (a := ledger.get_account(k))}
-        chosen = select_price(market.oracle, market.params, ledger.slot, raw.get(primary), raw.get(fallback) if fallback else None)
-        assert isinstance(chosen, Selected)
         now = ledger.svm.get_clock().unix_timestamp
-        predicted = next_mark(market, book, chosen.price.price_1e6, now)
-        premiums.add(book_premium(book, chosen.price.price_1e6) != 0)
+        chosen = select_price(market.oracle, market.params, ledger.slot, raw.get(primary), raw.get(fallback) if fallback else None, now)
+        assert isinstance(chosen, Selected)
+        predicted = next_mark(market, book, chosen.price.price_1e6, now, ledger.slot)
+        premiums.add(book_premium(book, chosen.price.price_1e6, market.premium_order_id_limit) != 0)
         assert ledger.send([ix.update_prices(0, primary, fallback, dep.program_id)], [], dep.wallets["admin"]).ok
         after = Market.decode(bytes(ledger.get_account(info.address).data))
         assert after.mark_price == predicted, step
+        if step % 5 == 0:  # a second crank in the same slot: the premium does not move
+            book = Orderbook.decode(bytes(ledger.get_account(market.orderbook).data))
+            predicted = next_mark(after, book, chosen.price.price_1e6, now, ledger.slot)
+            assert ledger.send([ix.update_prices(0, primary, fallback, dep.program_id), ix.update_prices(0, primary, fallback, dep.program_id)],
+                               [], dep.wallets["admin"]).ok
+            again = Market.decode(bytes(ledger.get_account(info.address).data))
+            assert again.mark_price == predicted == after.mark_price and again.premium_ema == after.premium_ema, step
     assert premiums == {True, False}  # both a quoted and an empty book were compared

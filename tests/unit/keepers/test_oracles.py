@@ -73,6 +73,12 @@ def test_check_and_divergence_boundaries() -> None:
             check_price(price, params, slot)
         assert isinstance(e.value.error, error)
     assert not diverges(100, 105, 500) and diverges(100, 106, 500) and diverges(106, 100, 500)
+    # a publish time (PriceUpdateV2) at most oracle_max_staleness_slots seconds old; none: not checked
+    check_price(OraclePrice(1_000_000, 0, 100, 1, publish_time=990), params, 100, now_ts=1_000)
+    check_price(OraclePrice(1_000_000, 0, 100, 1), params, 100, now_ts=10**9)
+    with pytest.raises(OracleError) as e:
+        check_price(OraclePrice(1_000_000, 0, 100, 1, publish_time=989), params, 100, now_ts=1_000)
+    assert isinstance(e.value.error, perp_errors.OracleStale)
 
 
 # -- differential: the C readers against the mirror -----------------------------------------------------
@@ -137,8 +143,9 @@ def plausible_writes(draw: st.DrawFn, kind: OracleKind, price_1e6: int | None = 
         if kind == OracleKind.PYTH_LEGACY:
             args |= {"status": draw(st.sampled_from([1, 1, 1, 1, 0, 2])), "publish_slot": slot}
         else:
+            # publish_age: seconds before the clock (Bench.put); None: the mock writes the clock's time
             args |= {"feed_id": draw(st.sampled_from([FEED] * 5 + [bytes(32)])), "full": draw(st.sampled_from([True] * 5 + [False])),
-                     "publish_slot": slot}
+                     "publish_slot": slot, "publish_age": draw(st.sampled_from([None, None, 0, 59, 60, 61, 150, 151, 400, -30]))}
         return Write(kind, args)
     if kind == OracleKind.SWITCHBOARD_V2:
         scale = draw(st.integers(6, 28))  # wild writes cover scales below 6
@@ -176,9 +183,19 @@ class Bench:
 
     def put(self, write: Write, role: str = "p") -> Pubkey:
         acc = self.accounts[(write.kind, role)]
+        if "publish_age" in write.args:
+            args = dict(write.args)
+            age = args.pop("publish_age")
+            if age is not None:
+                args["publish_time"] = self.now_ts() - age
+            write = Write(write.kind, args)
         out = self.lab.oracle.write(write.ix(self.lab.oracle.authority.pubkey(), acc))
         assert out.ok, getattr(out, "logs", out)
         return acc
+
+    def now_ts(self) -> int:
+        """The Clock's unix timestamp, which the probe's select compares publish times with."""
+        return self.lab.svm.clock().unix_timestamp
 
     def raw(self, address: Pubkey) -> RawAccount:
         acc = self.lab.svm.account(address)
@@ -256,7 +273,7 @@ def test_select_agrees(bench: Bench, pair: tuple[Write, Write | None], params, n
     config = mock_oracle_config(primary.kind, p, fb_kind, f, primary_feed_id=FEED, fallback_feed_id=FEED)
     passed = f if pass_fallback else None
     c = bench.lab.select(config, params, p, passed, current_slot=now)
-    py = select_price(config, params, now, bench.raw(p), bench.raw(passed) if passed else None)
+    py = select_price(config, params, now, bench.raw(p), bench.raw(passed) if passed else None, bench.now_ts())
     if isinstance(py, Selected):
         assert (c.rc, c.price, c.conf, c.publish_slot, c.status, c.source) == (
             0, py.price.price_1e6, py.price.conf_1e6, py.price.publish_slot, py.price.status, py.source)
