@@ -233,6 +233,7 @@ class LiquidatorBot(Bot):
         states = {i: p.state for i, p in priced.items()}
         candidates = self.find_candidates(states)
         ctx.metrics.set_liquidatable_users(len(candidates))
+        ctx.progress.saw_liquidatable([c.pubkey for c in candidates], ctx.clock.slot)
         self.liquidate(candidates, own_user, priced, states)
         if self.config.derisk:
             self.derisk(own_user, states)
