@@ -59,6 +59,24 @@ async def test_a_dripping_reply_cannot_hold_a_request_longer_than_request_timeou
         await chain.close()
 
 
+# -- what held before: lies are refused as ChainError, and the next request is served --------------------
+@pytest.mark.parametrize("kind, method", [("malformed_json", "getAccountInfo"), ("wrong_types", "getAccountInfo"),
+                                          ("odd_error", "getSlot"), ("drop_result", "getSlot"),
+                                          ("wrong_types", "getSlot"), ("timeout", "getSlot")])
+async def test_a_lying_reply_is_refused_as_a_chain_error(proxy: HostileProxy, node: LocalNode, kind: str,
+                                                         method: str) -> None:
+    proxy.set_faults([Fault(kind, methods=(method,), count=1, hold_s=5.0)])
+    chain = _chain(proxy, request_timeout_s=1.0)
+    read = chain.get_slot if method == "getSlot" else lambda: chain.get_account(node.deployment.exchange)
+    try:
+        with pytest.raises(ChainError):
+            await read()
+        assert proxy.stats[kind] == 1
+        assert await read() is not None  # the fault was one reply: the chain goes on
+    finally:
+        await chain.close()
+
+
 # -- (7) a huge reply, one bad account, unparseable messages ---------------------------------------------
 async def test_a_reply_larger_than_max_reply_bytes_is_refused(proxy: HostileProxy, node: LocalNode) -> None:
     proxy.set_faults([Fault("huge", methods=("getAccountInfo",), size=16 << 20, count=1)])
