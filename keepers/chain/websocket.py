@@ -336,7 +336,7 @@ class WsSubscriptions:
                 continue
             del self._requests[request_id]
             sub = pending.sub
-            if not sub.active:
+            if not sub.active or sub.server_id is not None:  # gone, or an earlier request was answered
                 continue
             if sub.attempts >= MAX_SUBSCRIBE_ATTEMPTS:
                 raise _Silent(f"{sub.method} unanswered {sub.attempts} times")

@@ -120,6 +120,19 @@ async def test_a_flood_of_unparseable_messages_is_logged_once_per_interval(
         await chain.close()
 
 
+async def test_a_flood_of_repeated_notifications_is_delivered_once(proxy: HostileProxy) -> None:
+    proxy.set_faults([Fault("flood", methods=("slotNotification",), count=2, copies=10_000)])
+    chain = _chain(proxy)
+    slots: list[int] = []
+    try:
+        chain.on_slot(slots.append)
+        await wait_until(lambda: proxy.stats.get("flood", 0) == 2 and len(slots) >= 5, 10, poll_s=0.02)
+        assert slots == sorted(set(slots))  # 20,000 copies, each slot once
+        assert chain.reconnects == 0
+    finally:
+        await chain.close()
+
+
 # -- (3) unacknowledged and refused subscriptions; "not silent" means notifications ------------------------
 @pytest.mark.parametrize("kind", ["ignore_subscribe", "reject_subscribe"])
 async def test_an_unacknowledged_or_refused_subscription_is_sent_again(proxy: HostileProxy, kind: str) -> None:
