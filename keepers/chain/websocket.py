@@ -141,7 +141,6 @@ class WsSubscription:
         self.filters = tuple(filters)
         self.server_id: int | None = None
         self.active = True
-        self.notifications = 0
         self.notified_at: float | None = None  # monotonic time of the last notification (None: none yet)
         self.acknowledged_at: float | None = None  # of the current connection's subscription
         self.attempts = 0  # subscribe requests sent on the current connection
@@ -403,7 +402,6 @@ class WsSubscriptions:
         slot = msg.result.slot if isinstance(msg, SlotNotification) else msg.result.context.slot
         now = self._clock.monotonic()
         self._notified_at = sub.notified_at = now
-        sub.notifications += 1
         if isinstance(msg, AccountNotification | ProgramNotification):
             if isinstance(msg, AccountNotification):
                 data = account_data(sub.target, msg.result.value, slot)  # type: ignore[arg-type]
