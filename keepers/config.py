@@ -244,9 +244,15 @@ class ClusterConfig:
     urgent_share: float = _key(_num(0, 0.9), 0.2)
     request_timeout_s: float = _key(_num(0, above=True), 10.0)
     silence_s: float = _key(_num(0, above=True), 10.0)
-    max_reply_bytes: int = _key(_int(1024), 128 << 20)
+    max_reply_bytes: int = _key(_int(1024), 16 << 20)
+    max_snapshot_bytes: int = _key(_int(1024), 256 << 20)
     max_slot_lead: int = _key(_int(1), 150)
     max_slots_per_s: float = _key(_num(0, above=True), 10.0)
+
+    def _validate(self, where: str) -> None:
+        if self.max_snapshot_bytes < self.max_reply_bytes:
+            raise _bad(_join(where, "max_snapshot_bytes"),
+                       f"must be >= max_reply_bytes ({self.max_reply_bytes}), got {self.max_snapshot_bytes}")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,7 +25,8 @@ then raise ``ChainError``. Other 4xx statuses raise at once.
 
 A broken or hostile endpoint: ``request_timeout_s`` is a deadline for a whole request (every attempt
 read to its last byte, and the backoffs between them), not only per read as httpx applies it; a reply
-is read as a stream and refused past ``max_reply_bytes``; a ``getProgramAccounts`` entry that does not
+is read as a stream and refused past ``max_reply_bytes`` (``max_snapshot_bytes`` for
+``getProgramAccounts``, which returns every account); a ``getProgramAccounts`` entry that does not
 parse is skipped and counted (``skipped_accounts``), not the whole snapshot; a reply whose context slot
 is far ahead of the chain is refused (``keepers.chain.slots.SlotBound``, shared with the websocket).
 
@@ -306,7 +307,7 @@ class RpcChain:
         behind bulk requests, which get the rest; 0 puts every request in one queue);
         ``request_timeout_s``, the deadline of one HTTP request with its retries (and of opening the
         websocket and of a subscribe reply); ``silence_s`` after which a connection without notifications
-        is reconnected; ``max_reply_bytes``; ``max_slot_lead`` and ``max_slots_per_s`` (``SlotBound``).
+        is reconnected; ``max_reply_bytes``, ``max_snapshot_bytes``; ``max_slot_lead`` and ``max_slots_per_s`` (``SlotBound``).
     max_backoff_s : float
         Cap of the jittered exponential backoff (HTTP retries and reconnects).
     name : str, optional
@@ -354,6 +355,7 @@ class RpcChain:
         self.slots = SlotBound(cluster.max_slot_lead, cluster.max_slots_per_s)
         self._request_timeout_s = request_timeout_s
         self._max_reply_bytes = cluster.max_reply_bytes
+        self._max_snapshot_bytes = cluster.max_snapshot_bytes
         self._max_backoff_s = max_backoff_s
         self._clock = clock
         urgent_rps = requests_per_second * urgent_share
@@ -385,13 +387,14 @@ class RpcChain:
         text = await self._post(ep, method, params)
         return _decode(f"{ep.label} {method}", text, resp_type)
 
-    async def _post(self, ep: _Endpoint, method: str, params: list[Any]) -> str:
+    async def _post(self, ep: _Endpoint, method: str, params: list[Any], max_bytes: int | None = None) -> str:
         """POST one request; return the body of its 200 reply (retrying as the module docstring says).
 
         ``request_timeout_s`` is a deadline for the whole request from its first send: attempts, their
         replies read to the last byte, and the backoffs between them (httpx alone applies it per read, so
         a reply dripping a byte at a time could hold a caller, and its locks, for ever). Waits for the
-        rate limiter and for a 429's Retry-After are the caller's own pacing and do not count.
+        rate limiter and for a 429's Retry-After are the caller's own pacing and do not count. The reply is
+        refused past ``max_bytes`` (default ``max_reply_bytes``).
         """
         where = f"{ep.label} {method}"
         self._request_ids += 1
@@ -410,7 +413,7 @@ class RpcChain:
             started = loop.time()
             try:
                 async with asyncio.timeout(budget_s):
-                    status, reason, retry_after, text = await self._attempt(ep, body)
+                    status, reason, retry_after, text = await self._attempt(ep, body, max_bytes)
             except TimeoutError:
                 self.deadlines_missed += 1
                 raise ChainError(f"{where}: no complete reply within request_timeout_s "
@@ -448,21 +451,22 @@ class RpcChain:
             await self._clock.sleep(delay)
             budget_s -= delay
 
-    async def _attempt(self, ep: _Endpoint, body: bytes) -> tuple[int, str, str | None, str]:
-        """Send ``body`` once: (status, reason, Retry-After, reply text), reading at most ``max_reply_bytes``."""
+    async def _attempt(self, ep: _Endpoint, body: bytes, max_bytes: int | None) -> tuple[int, str, str | None, str]:
+        """Send ``body`` once: (status, reason, Retry-After, reply text), reading at most ``max_bytes``."""
+        limit = self._max_reply_bytes if max_bytes is None else max_bytes
+        setting = "max_reply_bytes" if max_bytes is None else "max_snapshot_bytes"
         async with ep.session.stream("POST", ep.url, content=body, headers=_HEADERS) as reply:
             declared = reply.headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) > self._max_reply_bytes:
+            if declared is not None and declared.isdigit() and int(declared) > limit:
                 self.oversized_replies += 1
-                raise BadResponse(f"{ep.label}: reply of {int(declared)} bytes exceeds cluster.max_reply_bytes "
-                                  f"({self._max_reply_bytes})")
+                raise BadResponse(f"{ep.label}: reply of {int(declared)} bytes exceeds cluster.{setting} ({limit})")
             chunks: list[bytes] = []
             size = 0
             async for chunk in reply.aiter_bytes():
                 size += len(chunk)
-                if size > self._max_reply_bytes:
+                if size > limit:
                     self.oversized_replies += 1
-                    raise BadResponse(f"{ep.label}: reply exceeds cluster.max_reply_bytes ({self._max_reply_bytes})")
+                    raise BadResponse(f"{ep.label}: reply exceeds cluster.{setting} ({limit})")
                 chunks.append(chunk)
             text = b"".join(chunks).decode(reply.encoding or "utf-8", "replace")
             return reply.status_code, reply.reason_phrase, reply.headers.get("retry-after"), text
@@ -525,7 +529,7 @@ class RpcChain:
         """
         params = [str(program_id), self._account_config(filters, withContext=True)]
         where = f"{self._endpoints[0].label} getProgramAccounts"
-        text = await self._post(self._endpoints[0], "getProgramAccounts", params)
+        text = await self._post(self._endpoints[0], "getProgramAccounts", params, self._max_snapshot_bytes)
         if _has_error_member(text):
             raise _failure(where, text, "error reply")
         try:

@@ -80,12 +80,17 @@ async def test_a_lying_reply_is_refused_as_a_chain_error(proxy: HostileProxy, no
 # -- (7) a huge reply, one bad account, unparseable messages ---------------------------------------------
 async def test_a_reply_larger_than_max_reply_bytes_is_refused(proxy: HostileProxy, node: LocalNode) -> None:
     proxy.set_faults([Fault("huge", methods=("getAccountInfo",), size=16 << 20, count=1)])
-    chain = _chain(proxy, max_reply_bytes=1 << 20)
+    chain = _chain(proxy, max_reply_bytes=1 << 20, max_snapshot_bytes=4 << 20)
     try:
         with pytest.raises(BadResponse, match="exceeds cluster.max_reply_bytes"):
             await chain.get_account(node.deployment.exchange)
         assert chain.oversized_replies == 1
         assert await chain.get_account(node.deployment.exchange) is not None  # the next reply is read
+        # A snapshot has a limit of its own: every account of the program in one reply.
+        proxy.set_faults([Fault("huge", methods=("getProgramAccounts",), size=16 << 20, count=1)])
+        with pytest.raises(BadResponse, match="exceeds cluster.max_snapshot_bytes"):
+            await chain.get_program_accounts(node.deployment.program_id)
+        assert len(await chain.get_program_accounts(node.deployment.program_id)) > 5
     finally:
         await chain.close()
 
