@@ -343,7 +343,15 @@ class HostileProxy:
             for _ in range(fault.copies):
                 await client.send_str(text)
             return
-        result = doc["params"]["result"]
+        try:
+            self._rewrite(kind, fault, doc["params"]["result"])
+        except (KeyError, TypeError, ValueError):  # a fault that does not fit this notification: sent as it is
+            pass
+        await client.send_str(json.dumps(doc))
+
+    @staticmethod
+    def _rewrite(kind: str, fault: Fault, result: Any) -> None:
+        """Rewrite a notification's ``result`` in place for ``kind``."""
         if kind == "slot_ahead":
             if isinstance(result, dict) and "context" in result:
                 result["context"]["slot"] += fault.slots
@@ -362,7 +370,6 @@ class HostileProxy:
             elif kind == "foreign_owner":
                 acc["owner"] = FOREIGN_OWNER
             acc["data"] = [base64.b64encode(raw).decode(), "base64"]
-        await client.send_str(json.dumps(doc))
 
 
 __all__ = ["FOREIGN_OWNER", "Fault", "HTTP_KINDS", "HostileProxy", "WS_KINDS"]
