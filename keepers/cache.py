@@ -110,6 +110,25 @@ class AccountCache:
         self._notify(kind, acc.pubkey)
         return kind
 
+    def refusal(self, acc: AccountData) -> str | None:
+        """Why a notification of a program account cannot be applied as an update (None: it can).
+
+        For subscription deliveries, which name accounts of this program by construction: an account of
+        another program, no data, a read older than the cached one, or data that does not decode are
+        signs of a broken or hostile endpoint (or of a lost update), not closures. Reasons are few and fixed
+        (metric labels): ``foreign owner``, ``no data``, ``older slot``, ``unknown discriminator``.
+        """
+        if acc.owner != self.program_id:
+            return "foreign owner"
+        if not acc.data:
+            return "no data"
+        known = self._entries.get(acc.pubkey)
+        if acc.slot < (known.slot if known else self._removed_at.get(acc.pubkey, -1)):
+            return "older slot"
+        if bytes(acc.data[:DISCRIMINATOR_LEN]) not in _BY_DISCRIMINATOR:
+            return "unknown discriminator"
+        return None  # data that does not decode (``malformed data``) is only found by ``apply``, which decodes
+
     def _remove(self, pubkey: Pubkey, known: Entry, slot: int) -> str:
         del self._entries[pubkey]
         self._removed_at[pubkey] = slot

@@ -244,6 +244,15 @@ class ClusterConfig:
     urgent_share: float = _key(_num(0, 0.9), 0.2)
     request_timeout_s: float = _key(_num(0, above=True), 10.0)
     silence_s: float = _key(_num(0, above=True), 10.0)
+    max_reply_bytes: int = _key(_int(1024), 16 << 20)
+    max_snapshot_bytes: int = _key(_int(1024), 256 << 20)
+    max_slot_lead: int = _key(_int(1), 150)
+    max_slots_per_s: float = _key(_num(0, above=True), 10.0)
+
+    def _validate(self, where: str) -> None:
+        if self.max_snapshot_bytes < self.max_reply_bytes:
+            raise _bad(_join(where, "max_snapshot_bytes"),
+                       f"must be >= max_reply_bytes ({self.max_reply_bytes}), got {self.max_snapshot_bytes}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -292,6 +301,16 @@ class MetricsConfig:
     enabled: bool = _key(_bool, True)
     host: str = _key(_str, "127.0.0.1")
     port: int = _key(_int(0, 65535), 9464)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HealthConfig:
+    """When ``/health`` reports a lack of progress (503 with reasons), beyond stale bot watchdogs."""
+
+    price_age_heartbeats: float = _key(_num(1), 3.0)
+    funding_lag_periods: float = _key(_num(0, above=True), 1.0)
+    liquidatable_untouched_slots: int = _key(_int(1), 50)
+    subscription_silence_slots: int = _key(_int(1), 150)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -393,6 +412,7 @@ class Config:
     keeper: KeeperConfig = _section(KeeperConfig)
     fees: FeesConfig = _section(FeesConfig)
     metrics: MetricsConfig = _section(MetricsConfig)
+    health: HealthConfig = _section(HealthConfig)
     logging: LoggingConfig = _section(LoggingConfig)
     bots: BotsConfig = _section(BotsConfig)
     markets: tuple[MarketConfig, ...] = _key(_markets, ())
@@ -529,6 +549,6 @@ def load_keypair(path: Path, allow_insecure: bool = False) -> Keypair:
 
 
 __all__ = ["BOT_NAMES", "BotsConfig", "ClusterConfig", "Config", "ConfigError", "FeesConfig", "FundingBotConfig",
-           "InsuranceBotConfig", "KeeperConfig", "KeypairError", "LiquidatorBotConfig", "LoggingConfig",
+           "HealthConfig", "InsuranceBotConfig", "KeeperConfig", "KeypairError", "LiquidatorBotConfig", "LoggingConfig",
            "MarkPriceBotConfig", "MarketConfig", "MetricsConfig", "OracleProgramConfig", "ProgramConfig",
            "SettlerBotConfig", "apply_overrides", "load_config", "load_keypair"]

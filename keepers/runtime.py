@@ -10,7 +10,14 @@
 3. resolve the actions a previous run left unfinished (the journal), before any bot acts;
 4. run the bots, each woken by the changes it cares about (and by the Clock reaching the chain time its
    next work falls due): a keeper does no work while the chain stands still;
-5. serve ``/metrics`` and ``/health`` and keep the SOL balance gauge current.
+5. serve ``/metrics`` and ``/health`` and keep the SOL balance gauge current; ``/health`` also fails
+   when the keeper stops making progress (``keepers.observability.progress``, limits in ``[health]``).
+
+A subscription delivery the cache cannot apply (an account of another program, no data, a read older
+than the cached one, data that does not decode) is refused, counted by reason
+(``perpkeep_rejected_updates_total``, one log line per interval) and replaced by a read of the account
+over HTTP: a lost update of a market must not leave the bots planning from stale state until the next
+notification, which may never come (no crank, no change).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from keepers.bots.base import Bot, ChainClock, KeeperContext
-from keepers.bots.funding import FundingBot
+from keepers.bots.funding import FundingBot, funded, next_funding_ts
 from keepers.bots.insurance import InsuranceBot
 from keepers.bots.liquidator import LiquidatorBot
 from keepers.bots.mark_price import MarkPriceBot, oracle_accounts
@@ -36,7 +43,9 @@ from keepers.chain.base import AccountData, Chain, ChainError, Subscription
 from keepers.clock import LIVE, Clock
 from keepers.config import Config, ConfigError
 from keepers.execution.journal import Journal
+from keepers.log_limit import CountedLog
 from keepers.observability.metrics import Health, Metrics, ObservabilityServer
+from keepers.observability.progress import late_funding, silent_streams, stale_prices
 from keepers.exchange.oracles import RawAccount
 from keepers.execution.pipeline import TxPipeline
 
@@ -53,6 +62,10 @@ MIN_WATCHDOG_S = 30.0
 BALANCE_REFRESH_S = 15.0
 CLOCK_POLL_S = 1.0  # the Clock is polled this long after the last slot notification (``slots_can_stop``)
 JOURNAL_CHECKPOINT_S = 10.0
+REFETCH_ATTEMPTS = 5  # reads of refused accounts, each after CLOCK_POLL_S, before waiting for the next change
+# Counters of ``RpcChain`` exported as ``perpkeep_rpc_faults_total{kind}`` (other chains have none).
+CHAIN_FAULT_COUNTERS = {"deadline missed": "deadlines_missed", "oversized reply": "oversized_replies",
+                        "malformed account skipped": "skipped_accounts", "implausible slot": "implausible_slots"}
 
 
 def decode_clock(data: bytes) -> tuple[int, int]:
@@ -81,6 +94,7 @@ class KeeperStats:
     oracle_updates: int = 0
     slots_seen: int = 0
     recovered_actions: int = 0
+    refetched_accounts: int = 0  # refused deliveries read again over HTTP
 
 
 class Keeper:
@@ -130,6 +144,11 @@ class Keeper:
         self._slot_seen_at = clock.monotonic()
         self._slot_seen = asyncio.Event()  # wakes housekeeping
         self._started = False
+        self.refused = CountedLog(log, "account updates refused (read again over HTTP)")
+        self._refetch_keys: set[Pubkey] = set()
+        self._refetch_task: asyncio.Task[None] | None = None
+        self._exported: dict[tuple[str, str], int] = {}  # chain counters already added to metrics
+        self._started_ts = 0
 
     def _make_bot(self, name: str) -> Bot:
         section = getattr(self.config.bots, name)
@@ -156,6 +175,10 @@ class Keeper:
         self._subs.append(self.chain.on_slot(self._on_slot))
         self.cache.subscribe(self._on_cache_change)
         await self.follow_oracles()
+        self._started_ts = self.ctx.clock.unix_timestamp  # progress is judged from here on
+        self.ctx.progress.expect("slot", self.ctx.clock.slot)
+        if self._oracle_subs:
+            self.ctx.progress.expect("oracle", self.ctx.clock.slot)
         self.stats.recovered_actions = await self.pipeline.recover()
         if self.stats.recovered_actions:
             log.info("resuming: %d unfinished actions from the journal", self.stats.recovered_actions)
@@ -196,8 +219,9 @@ class Keeper:
             sub.close()
         self._subs.clear()
         self._oracle_subs.clear()
-        if self._clock_refresh is not None:
-            self._clock_refresh.cancel()
+        for task in (self._clock_refresh, self._refetch_task):
+            if task is not None:
+                task.cancel()
         if self.server is not None:
             await self.server.stop()
             self.server = None
@@ -240,6 +264,8 @@ class Keeper:
             slot, ts = decode_clock(acc.data)
         except ValueError as e:
             raise ChainError(str(e)) from None
+        if slot > acc.slot + self.config.cluster.max_slot_lead:  # a clock far ahead of the read that returned it
+            raise ChainError(f"the Clock sysvar says slot {slot}, read at slot {acc.slot}: not believed")
         c = self.ctx.clock
         if slot >= c.slot:
             moved = ts != c.unix_timestamp
@@ -270,9 +296,45 @@ class Keeper:
     # -- callbacks ----------------------------------------------------------------------------------
     def _on_account(self, acc: AccountData) -> None:
         self.stats.account_updates += 1
-        self.cache.apply(acc)
+        reason = self.cache.refusal(acc)
+        if reason is None and self.cache.apply(acc) is None:
+            reason = "malformed data"
+        if reason is not None:
+            self.refuse(acc, reason)
+
+    def refuse(self, acc: AccountData, reason: str) -> None:
+        """Count and log (rate-limited) a refused delivery of ``acc``, and read the account again over HTTP."""
+        self.refused.note(reason, f"{acc.pubkey} at slot {acc.slot}")
+        self.metrics.rejected_update(reason)
+        self._refetch_keys.add(acc.pubkey)
+        if self._refetch_task is None or self._refetch_task.done():
+            self._refetch_task = asyncio.get_running_loop().create_task(self._refetch(), name="refetch")
+
+    async def _refetch(self) -> None:
+        """Read the refused accounts over HTTP (batched) and apply what the cache accepts."""
+        failures = 0
+        while self._refetch_keys and failures < REFETCH_ATTEMPTS:
+            keys = list(self._refetch_keys)
+            self._refetch_keys.clear()
+            try:
+                accounts = await self.chain.get_accounts(keys)
+            except ChainError as e:
+                failures += 1
+                self._refetch_keys.update(keys)
+                log.info("reading %d refused accounts again failed (%s)", len(keys), e)
+                await self.clock.sleep(CLOCK_POLL_S)
+                continue
+            self.stats.refetched_accounts += len(keys)
+            for key, acc in zip(keys, accounts, strict=True):
+                if acc is not None:
+                    self.cache.apply(acc)
+                elif self.cache.get(key) is not None:  # closed for real
+                    self.cache.apply(AccountData(key, self.program_id, 0, b"", self.ctx.clock.slot))
+        self._refetch_keys.clear()
 
     def _on_cache_change(self, kind: str, pubkey: Pubkey) -> None:
+        if kind == "user":
+            self.ctx.progress.touched(pubkey, self.cache.slot_of(pubkey) or self.ctx.clock.slot)
         for bot in self._wake_order:
             bot.wake(kind)
         if kind == "market" and self.unfollowed_oracles():  # a new market, or one that changed its oracles
@@ -287,6 +349,7 @@ class Keeper:
     def _on_oracle(self, acc: AccountData) -> None:
         self.stats.oracle_updates += 1
         self.ctx.oracles[acc.pubkey] = RawAccount(acc.pubkey, acc.owner, acc.data)
+        self.ctx.progress.heard("oracle", self.ctx.clock.slot)
         for bot in self._wake_order:
             bot.wake("oracle")
 
@@ -296,6 +359,7 @@ class Keeper:
         self._slot_seen.set()
         if slot > self.ctx.clock.slot:
             self.ctx.clock.slot = slot
+        self.ctx.progress.heard("slot", self.ctx.clock.slot)
         if self._clock_refresh is None or self._clock_refresh.done():
             self._clock_refresh = asyncio.get_running_loop().create_task(self._refresh_clock_quietly())
 
@@ -321,6 +385,8 @@ class Keeper:
             for _ in range(now_reconnects - reconnects):
                 self.metrics.rpc_reconnected()
             reconnects = now_reconnects
+            self.export_chain_counters()
+            self.check_progress()
             if self.clock.monotonic() >= next_checkpoint:
                 next_checkpoint = self.clock.monotonic() + JOURNAL_CHECKPOINT_S
                 self.journal.checkpoint()
@@ -334,6 +400,50 @@ class Keeper:
                 await self.clock.wait_for(self._slot_seen.wait(), CLOCK_POLL_S if polls_clock else None)
             except TimeoutError:
                 pass
+
+    def export_chain_counters(self) -> None:
+        """Add what the chain client refused since the last call to the metrics (``RpcChain`` counts it)."""
+        def export(family: str, label: str, total: int) -> None:
+            delta = total - self._exported.get((family, label), 0)
+            if delta > 0:
+                self._exported[(family, label)] = total
+                (self.metrics.rejected_update if family == "ws" else self.metrics.rpc_fault)(label, delta)
+
+        refused = getattr(self.chain, "ws_refused", {})
+        for reason, total in refused.items():
+            export("ws", reason, total)
+        for kind, attr in CHAIN_FAULT_COUNTERS.items():
+            export("http", kind, getattr(self.chain, attr, 0))
+
+    def check_progress(self) -> None:
+        """Set the ``Health`` problems of a keeper that gets nowhere (limits in ``[health]``; each check only when
+        the bot it watches runs): prices older than their heartbeat allows, funding behind its period,
+        liquidatable users left untouched, subscription streams gone quiet while the chain moved on. Chain time
+        counts from the start at the earliest: a keeper that just started is not blamed for a stale market."""
+        limits, c = self.config.health, self.ctx.clock
+        markets = [m for _, m in self.ctx.kept_markets() if funded(m)]
+        checks: dict[str, list[str]] = {}
+        if "mark_price" in self.bots and c.unix_timestamp:
+            max_age = limits.price_age_heartbeats * self.config.bots.mark_price.heartbeat_s
+            checks["prices_stale"] = stale_prices({m.market_index: max(m.twap_updated_ts, self._started_ts)
+                                                   for m in markets},
+                                                  c.unix_timestamp, max_age)
+        if "funding" in self.bots and c.unix_timestamp:
+            checks["funding_behind"] = late_funding(
+                {m.market_index: (max(next_funding_ts(m), self._started_ts), m.params.funding_period_secs)
+                 for m in markets},
+                c.unix_timestamp, limits.funding_lag_periods)
+        if "liquidator" in self.bots:
+            late = self.ctx.progress.untouched_users(c.slot, limits.liquidatable_untouched_slots)
+            checks["liquidations_stalled"] = [f"{len(late)} liquidatable users untouched for more than "
+                                              f"{limits.liquidatable_untouched_slots} slots (longest {late[0][1]}: "
+                                              f"{late[0][0]})"] if late else []
+        checks["subscriptions_silent"] = silent_streams(self.ctx.progress, ("slot", "oracle"), c.slot,
+                                                        limits.subscription_silence_slots)
+        for name, reasons in checks.items():
+            if reasons and name not in self.health.problems:
+                log.warning("health: %s: %s", name, "; ".join(reasons))
+            self.health.set_problem(name, "; ".join(reasons) if reasons else None)
 
     def check_balance(self, lamports: int) -> None:
         """Export the fee payer's balance; below ``keeper.min_balance_sol`` alert once and fail /health

@@ -24,6 +24,7 @@ from keepers.chain.base import Chain, ChainError
 from keepers.clock import LIVE, Clock
 from keepers.exchange.oracles import RawAccount
 from keepers.execution.pipeline import Action, ActionResult, TxPipeline
+from keepers.observability.progress import Progress
 from programs_client.perp.accounts import Market
 
 log = logging.getLogger("perpkeep.bots")
@@ -54,6 +55,7 @@ class KeeperContext:
     # The markets this keeper acts on (``[[markets]]``); None: all. The cache follows every market
     # either way: a user is valued with the marks of all its positions.
     kept: frozenset[int] | None = None
+    progress: Progress = field(default_factory=Progress)  # what /health judges progress by
 
     @functools.cached_property
     def authority(self) -> Pubkey:

@@ -290,6 +290,7 @@ class LiquidatorBot(Bot):
         states = {i: p.state for i, p in priced.items()}
         candidates = self.find_candidates(states)
         ctx.metrics.set_liquidatable_users(len(candidates))
+        ctx.progress.saw_liquidatable([c.pubkey for c in candidates], ctx.clock.slot)
         covered = self.liquidate(candidates, own_user, priced, states)
         self.cancel_stale_orders(own_user, priced, states, covered)
         if self.config.derisk:

@@ -23,6 +23,13 @@ retried ``MAX_RATE_LIMITED_RETRIES`` times before ``RateLimited``; a wait longer
 connection errors are retried ``MAX_TRANSPORT_RETRIES`` times with jittered exponential backoff,
 then raise ``ChainError``. Other 4xx statuses raise at once.
 
+A broken or hostile endpoint: ``request_timeout_s`` is a deadline for a whole request (every attempt
+read to its last byte, and the backoffs between them), not only per read as httpx applies it; a reply
+is read as a stream and refused past ``max_reply_bytes`` (``max_snapshot_bytes`` for
+``getProgramAccounts``, which returns every account); a ``getProgramAccounts`` entry that does not
+parse is skipped and counted (``skipped_accounts``), not the whole snapshot; a reply whose context slot
+is far ahead of the chain is refused (``keepers.chain.slots.SlotBound``, shared with the websocket).
+
 Websocket: see ``keepers.chain.websocket``. Log messages and errors name an endpoint by
 ``host:port`` only, since URL paths often carry API keys.
 """
@@ -50,9 +57,9 @@ from solders.rpc.responses import (
     GetBlockHeightResp,
     GetLatestBlockhashResp,
     GetMultipleAccountsResp,
-    GetProgramAccountsWithContextResp,
     GetSignatureStatusesResp,
     GetSlotResp,
+    RpcKeyedAccount,
     SendTransactionResp,
     SimulateTransactionResp,
 )
@@ -77,6 +84,7 @@ from keepers.chain.base import (
     Simulation,
     SlotCallback,
 )
+from keepers.chain.slots import SlotBound
 from keepers.chain.websocket import WsSubscription, WsSubscriptions, account_data, backoff_s
 from keepers.clock import LIVE, Clock
 from keepers.config import ClusterConfig
@@ -297,8 +305,9 @@ class RpcChain:
         ``requests_per_second``, the rate limit per endpoint; ``urgent_share`` of it reserved for
         requests made while ``URGENT`` is set (the pipeline sets it for liquidations: they never queue
         behind bulk requests, which get the rest; 0 puts every request in one queue);
-        ``request_timeout_s`` of one HTTP request (and of opening the websocket); ``silence_s`` after
-        which a silent subscribed connection is reconnected.
+        ``request_timeout_s``, the deadline of one HTTP request with its retries (and of opening the
+        websocket and of a subscribe reply); ``silence_s`` after which a connection without notifications
+        is reconnected; ``max_reply_bytes``, ``max_snapshot_bytes``; ``max_slot_lead`` and ``max_slots_per_s`` (``SlotBound``).
     max_backoff_s : float
         Cap of the jittered exponential backoff (HTTP retries and reconnects).
     name : str, optional
@@ -312,7 +321,8 @@ class RpcChain:
 
     Counters (for tests and metrics): ``requests`` (HTTP requests posted), ``rate_limited`` (429
     answers), ``retries`` (requests repeated after a 429, 5xx or transport failure), ``reconnects``
-    (websocket connections opened after the first).
+    (websocket connections opened after the first), ``deadlines_missed``, ``oversized_replies``,
+    ``skipped_accounts``, ``implausible_slots`` and ``ws_refused`` (by reason).
     """
 
     # Slot notifications stop with a dropped or silent websocket while the cluster goes on: a keeper
@@ -338,6 +348,14 @@ class RpcChain:
         self.requests = 0
         self.rate_limited = 0
         self.retries = 0
+        self.deadlines_missed = 0  # requests without a complete reply within request_timeout_s
+        self.oversized_replies = 0  # replies refused past max_reply_bytes
+        self.skipped_accounts = 0  # accounts of a getProgramAccounts reply that did not parse
+        self.implausible_slots = 0  # HTTP replies refused for a slot far ahead (``SlotBound``)
+        self.slots = SlotBound(cluster.max_slot_lead, cluster.max_slots_per_s)
+        self._request_timeout_s = request_timeout_s
+        self._max_reply_bytes = cluster.max_reply_bytes
+        self._max_snapshot_bytes = cluster.max_snapshot_bytes
         self._max_backoff_s = max_backoff_s
         self._clock = clock
         urgent_rps = requests_per_second * urgent_share
@@ -351,12 +369,17 @@ class RpcChain:
         self._closed = False
         self._ws = WsSubscriptions(ws_url, self, commitment, label=f"{self.name} ({endpoint_label(ws_url)})",
                                    silence_s=silence_s, max_backoff_s=max_backoff_s, open_timeout_s=request_timeout_s,
-                                   clock=clock)
+                                   clock=clock, slots=self.slots)
 
     @property
     def reconnects(self) -> int:
         """Websocket connections opened after the first."""
         return self._ws.reconnects
+
+    @property
+    def ws_refused(self) -> dict[str, int]:
+        """Websocket messages and notifications dropped, by reason (see ``keepers.chain.websocket``)."""
+        return self._ws.refused.counts
 
     # -- transport ----------------------------------------------------------------------------------
     async def _call(self, method: str, params: list[Any], resp_type: type[R], endpoint: _Endpoint | None = None) -> R:
@@ -364,12 +387,21 @@ class RpcChain:
         text = await self._post(ep, method, params)
         return _decode(f"{ep.label} {method}", text, resp_type)
 
-    async def _post(self, ep: _Endpoint, method: str, params: list[Any]) -> str:
-        """POST one request; return the body of its 200 reply (retrying as the module docstring says)."""
+    async def _post(self, ep: _Endpoint, method: str, params: list[Any], max_bytes: int | None = None) -> str:
+        """POST one request; return the body of its 200 reply (retrying as the module docstring says).
+
+        ``request_timeout_s`` is a deadline for the whole request from its first send: attempts, their
+        replies read to the last byte, and the backoffs between them (httpx alone applies it per read, so
+        a reply dripping a byte at a time could hold a caller, and its locks, for ever). Waits for the
+        rate limiter and for a 429's Retry-After are the caller's own pacing and do not count. The reply is
+        refused past ``max_bytes`` (default ``max_reply_bytes``).
+        """
         where = f"{ep.label} {method}"
         self._request_ids += 1
         body = json.dumps({"jsonrpc": "2.0", "id": self._request_ids, "method": method, "params": params}).encode()
         rate_limited = failures = 0
+        loop = asyncio.get_running_loop()
+        budget_s = self._request_timeout_s
         while True:
             if self._closed:
                 raise ChainError(f"{where}: chain is closed")
@@ -378,8 +410,14 @@ class RpcChain:
                 await self._clock.sleep(pause)
             await ep.throttler_for(URGENT.get()).acquire()
             self.requests += 1
+            started = loop.time()
             try:
-                reply = await ep.session.post(ep.url, content=body, headers=_HEADERS)
+                async with asyncio.timeout(budget_s):
+                    status, reason, retry_after, text = await self._attempt(ep, body, max_bytes)
+            except TimeoutError:
+                self.deadlines_missed += 1
+                raise ChainError(f"{where}: no complete reply within request_timeout_s "
+                                 f"({self._request_timeout_s:g} s)") from None
             except (httpx.HTTPError, httpx.InvalidURL) as e:
                 problem = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
             except RuntimeError as e:  # httpx, when ``close`` closed the client under this request
@@ -387,28 +425,51 @@ class RpcChain:
                     raise
                 raise ChainError(f"{where}: chain is closed") from e
             else:
-                if reply.status_code == 200:
-                    return reply.text
-                if reply.status_code == 429:
+                if status == 200:
+                    return text
+                if status == 429:
                     self.rate_limited += 1
-                    wait_s = _retry_after_s(reply.headers.get("retry-after"), self._clock.time())
+                    wait_s = _retry_after_s(retry_after, self._clock.time())
                     if rate_limited >= MAX_RATE_LIMITED_RETRIES or wait_s > MAX_RETRY_AFTER_S:
                         raise RateLimited(f"{where}: HTTP 429 (rate limited), retry after {wait_s:g} s", wait_s)
                     rate_limited += 1
                     self.retries += 1
                     ep.paused_until = max(ep.paused_until, self._clock.monotonic() + wait_s)
                     log.info("%s: HTTP 429, waiting %.3g s", where, wait_s)
+                    budget_s -= loop.time() - started
                     continue
-                problem = f"HTTP {reply.status_code} {reply.reason_phrase}: {_snippet(reply.text, 100)}"
-                if reply.status_code < 500:
+                problem = f"HTTP {status} {reason}: {_snippet(text, 100)}"
+                if status < 500:
                     raise ChainError(f"{where}: {problem}")
-            if failures >= MAX_TRANSPORT_RETRIES:
+            budget_s -= loop.time() - started
+            delay = backoff_s(failures, self._max_backoff_s)
+            if failures >= MAX_TRANSPORT_RETRIES or delay >= budget_s:
                 raise ChainError(f"{where}: {problem} (gave up after {failures + 1} attempts)")
             self.retries += 1
-            delay = backoff_s(failures, self._max_backoff_s)
             failures += 1
             log.info("%s: %s; retry %d in %.2f s", where, problem, failures, delay)
             await self._clock.sleep(delay)
+            budget_s -= delay
+
+    async def _attempt(self, ep: _Endpoint, body: bytes, max_bytes: int | None) -> tuple[int, str, str | None, str]:
+        """Send ``body`` once: (status, reason, Retry-After, reply text), reading at most ``max_bytes``."""
+        limit = self._max_reply_bytes if max_bytes is None else max_bytes
+        setting = "max_reply_bytes" if max_bytes is None else "max_snapshot_bytes"
+        async with ep.session.stream("POST", ep.url, content=body, headers=_HEADERS) as reply:
+            declared = reply.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                self.oversized_replies += 1
+                raise BadResponse(f"{ep.label}: reply of {int(declared)} bytes exceeds cluster.{setting} ({limit})")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in reply.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    self.oversized_replies += 1
+                    raise BadResponse(f"{ep.label}: reply exceeds cluster.{setting} ({limit})")
+                chunks.append(chunk)
+            text = b"".join(chunks).decode(reply.encoding or "utf-8", "replace")
+            return reply.status_code, reply.reason_phrase, reply.headers.get("retry-after"), text
 
     def _config(self, **extra: Any) -> dict[str, Any]:
         return {"commitment": self.commitment, **extra}
@@ -424,9 +485,18 @@ class RpcChain:
             raise BadResponse(f"{self._endpoints[0].label} {method}: {got} {noun} for {asked} asked")
 
     # -- reads --------------------------------------------------------------------------------------
+    def _believe(self, method: str, slot: int) -> int:
+        """Return ``slot`` of an HTTP reply after the plausibility check (``SlotBound``); BadResponse when it
+        is far ahead of the chain."""
+        if not self.slots.anchor_at(slot):
+            self.implausible_slots += 1
+            raise BadResponse(f"{self._endpoints[0].label} {method}: slot {slot} is implausible (more than "
+                              f"cluster.max_slot_lead ahead of slot {self.slots.anchor})")
+        return slot
+
     async def get_slot(self) -> int:
         """Return the current slot at the chain's commitment."""
-        return (await self._call("getSlot", [self._config()], GetSlotResp)).value
+        return self._believe("getSlot", (await self._call("getSlot", [self._config()], GetSlotResp)).value)
 
     async def get_block_height(self) -> int:
         """Return the current block height at the chain's commitment."""
@@ -435,7 +505,8 @@ class RpcChain:
     async def get_account(self, pubkey: Pubkey) -> AccountData | None:
         """Return one account, or None when it does not exist."""
         resp = await self._call("getAccountInfo", [str(pubkey), self._account_config()], GetAccountInfoResp)
-        return None if resp.value is None else account_data(pubkey, resp.value, resp.context.slot)
+        slot = self._believe("getAccountInfo", resp.context.slot)
+        return None if resp.value is None else account_data(pubkey, resp.value, slot)
 
     async def get_accounts(self, pubkeys: Sequence[Pubkey]) -> list[AccountData | None]:
         """Return many accounts in order (None for missing ones), in concurrent batches of 100."""
@@ -446,15 +517,44 @@ class RpcChain:
         params = [[str(k) for k in pubkeys], self._account_config()]
         resp = await self._call("getMultipleAccounts", params, GetMultipleAccountsResp)
         self._check_count("getMultipleAccounts", len(resp.value), len(pubkeys), "accounts")
-        slot = resp.context.slot
+        slot = self._believe("getMultipleAccounts", resp.context.slot)
         return [None if acc is None else account_data(k, acc, slot) for k, acc in zip(pubkeys, resp.value)]
 
     async def get_program_accounts(self, program_id: Pubkey,
                                    filters: Sequence[AccountFilter] = ()) -> list[AccountData]:
-        """Return every account owned by ``program_id`` that passes ``filters``."""
+        """Return every account owned by ``program_id`` that passes ``filters``.
+
+        One malformed entry does not fail the whole reply: it is skipped and counted (``skipped_accounts``,
+        logged once per reply); the envelope (JSON-RPC, context, a list of entries) must be right.
+        """
         params = [str(program_id), self._account_config(filters, withContext=True)]
-        resp = await self._call("getProgramAccounts", params, GetProgramAccountsWithContextResp)
-        return [account_data(keyed.pubkey, keyed.account, resp.context.slot) for keyed in resp.value]
+        where = f"{self._endpoints[0].label} getProgramAccounts"
+        text = await self._post(self._endpoints[0], "getProgramAccounts", params, self._max_snapshot_bytes)
+        if _has_error_member(text):
+            raise _failure(where, text, "error reply")
+        try:
+            result = json.loads(text)["result"]
+            slot, entries = result["context"]["slot"], result["value"]
+        except (ValueError, RecursionError, TypeError, KeyError):
+            raise _failure(where, text, "expected {context: {slot}, value: [...]}") from None
+        if type(slot) is not int or slot < 0 or not isinstance(entries, list):
+            raise _failure(where, text, "expected a whole context slot and a list of accounts")
+        slot = self._believe("getProgramAccounts", slot)
+        out: list[AccountData] = []
+        bad = 0
+        for entry in entries:
+            try:
+                keyed = RpcKeyedAccount.from_json(json.dumps(entry))
+            except BaseException as e:  # noqa: BLE001 - SerdeJSONError, or pyo3's PanicException
+                if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                    raise
+                bad += 1
+                continue
+            out.append(account_data(keyed.pubkey, keyed.account, slot))
+        if bad:
+            self.skipped_accounts += bad
+            log.warning("%s: skipped %d malformed accounts of %d", where, bad, len(entries))
+        return out
 
     async def get_balance(self, pubkey: Pubkey) -> int:
         """Return the lamports held by ``pubkey`` (0 when the account does not exist)."""

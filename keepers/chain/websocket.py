@@ -11,16 +11,25 @@ idle for ``silence_s``). The task:
   pending signatures polled. A notification cannot be missed between the read and the subscription,
   because the read starts after the node acknowledged it. This runs after every (re)subscribe,
   so callbacks also get the current state right after subscribing;
-- treats a connection on which nothing at all arrived for ``silence_s`` while a subscription exists
-  as dead; reconnects after a drop with jittered exponential backoff capped at ``max_backoff_s``
-  (reset once a connection has lived for ``max_backoff_s``). Nodes send nothing for quiet accounts,
-  so a connection holding only account subscriptions is recycled every ``silence_s`` (harmless:
-  the catch-up re-reads them); a slot subscription, which keepers hold anyway, keeps it busy.
+- treats a connection as dead when no notification of any of its subscriptions arrived for
+  ``silence_s`` while a subscription exists, or when its acknowledged slot subscription got none for
+  that long (other messages, such as replies, errors or garbage, do not count: a node can answer and
+  still be deaf); reconnects after a drop with jittered exponential backoff capped at
+  ``max_backoff_s`` (reset once a connection has lived for ``max_backoff_s``). Nodes send nothing for
+  quiet accounts, so a connection holding only account subscriptions is recycled every ``silence_s``
+  (harmless: the catch-up re-reads them); a slot subscription, which keepers hold anyway, keeps it busy;
+- gives every subscribe request a reply deadline (``ack_timeout_s``): an unanswered request is sent
+  again, ``MAX_SUBSCRIBE_ATTEMPTS`` times in all, then the connection is recycled; a refused one is
+  retried after a backoff, and given up (logged as an error) after ``MAX_SUBSCRIBE_ATTEMPTS`` refusals.
 
 Deliveries never go back in time: an account (or slot) update older than the last one delivered to
-the same subscription is dropped, so a catch-up read racing a notification cannot undo it. Deleted
-accounts (0 lamports) are not delivered, as ``InProcessChain`` does. Callbacks run on the event loop,
-in the reader: they must be quick; their exceptions are logged and never stop the loop.
+the same subscription is dropped, so a catch-up read racing a notification cannot undo it. A slot is
+believed only when plausible (``keepers.chain.slots.SlotBound``): a notification far ahead of the
+chain is dropped. An account notification dropped for its slot (too old or implausible) is replaced by
+a read of the account over HTTP, so a lost update costs one read, not the update. Deleted accounts
+(0 lamports) are not delivered, as ``InProcessChain`` does. Every drop is counted by reason in
+``refused`` (a ``CountedLog``: one warning line per interval, not one per message). Callbacks run on
+the event loop, in the reader: they must be quick; their exceptions are logged and never stop the loop.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ import json
 import logging
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from solders.account import Account
@@ -49,6 +59,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 from keepers.background import Background
+from keepers.chain.slots import SlotBound
 from keepers.chain.base import (
     COMMITMENTS,
     AccountData,
@@ -57,12 +68,14 @@ from keepers.chain.base import (
     SignatureStatus,
 )
 from keepers.clock import LIVE, Clock
+from keepers.log_limit import CountedLog
 
 log = logging.getLogger("perpkeep.chain")
 
 MAX_MESSAGE_BYTES = 64 << 20  # a programNotification carries a whole account (10 MiB at most)
 CLOSE_TIMEOUT_S = 1.0
 _BACKOFF_BASE_S = 0.1
+MAX_SUBSCRIBE_ATTEMPTS = 3
 _UNSUBSCRIBE = {"accountSubscribe": "accountUnsubscribe", "programSubscribe": "programUnsubscribe",
                 "slotSubscribe": "slotUnsubscribe", "signatureSubscribe": "signatureUnsubscribe"}
 
@@ -103,7 +116,15 @@ class CatchUpReads(Protocol):
 
 
 class _Silent(ChainError):
-    """The connection was open but silent for too long."""
+    """The connection was open but silent (or deaf to a subscribe request) for too long."""
+
+
+@dataclass
+class _Pending:
+    """A subscribe request awaiting its reply."""
+
+    sub: WsSubscription
+    sent_at: float
 
 
 class WsSubscription:
@@ -120,6 +141,10 @@ class WsSubscription:
         self.filters = tuple(filters)
         self.server_id: int | None = None
         self.active = True
+        self.notified_at: float | None = None  # monotonic time of the last notification (None: none yet)
+        self.acknowledged_at: float | None = None  # of the current connection's subscription
+        self.attempts = 0  # subscribe requests sent on the current connection
+        self.refusals = 0  # subscribe requests the node refused, over all connections
         self._last_slot: dict[Any, int] = {}
 
     @property
@@ -145,8 +170,11 @@ class WsSubscriptions:
     """Every subscription of one ``RpcChain``, multiplexed over one websocket (see the module docstring)."""
 
     def __init__(self, ws_url: str, reads: CatchUpReads, commitment: str, *, label: str, silence_s: float,
-                 max_backoff_s: float, open_timeout_s: float, clock: Clock = LIVE) -> None:
+                 max_backoff_s: float, open_timeout_s: float, clock: Clock = LIVE, slots: SlotBound | None = None,
+                 ack_timeout_s: float | None = None) -> None:
         self.reconnects = 0
+        self.refused = CountedLog(log, f"{label}: websocket messages dropped")
+        self.resubscribes = 0  # subscribe requests sent again (unanswered or refused)
         self._url = ws_url
         self._reads = reads
         self._commitment = commitment
@@ -154,13 +182,17 @@ class WsSubscriptions:
         self._silence_s = silence_s
         self._max_backoff_s = max_backoff_s
         self._open_timeout_s = open_timeout_s
+        self._ack_timeout_s = ack_timeout_s if ack_timeout_s is not None else min(open_timeout_s, silence_s)
         self._clock = clock
+        self._slots = slots or SlotBound()
+        self._notified_at = 0.0  # last notification of the current connection (monotonic)
         self._keys = itertools.count(1)
         self._request_ids = itertools.count(1)
         self._subs: dict[int, WsSubscription] = {}
         self._by_server_id: dict[int, WsSubscription] = {}
-        self._requests: dict[int, WsSubscription] = {}  # subscribe requests of this connection awaiting a reply
+        self._requests: dict[int, _Pending] = {}  # subscribe requests of this connection awaiting a reply
         self._to_catch_up: dict[int, WsSubscription] = {}
+        self._rereads: dict[int, tuple[WsSubscription, set[Pubkey]]] = {}  # single accounts to read again
         self._catch_up_due = asyncio.Event()
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
@@ -234,6 +266,7 @@ class WsSubscriptions:
 
     async def _session(self, ws: ClientConnection) -> None:
         self._ws = ws
+        self._notified_at = self._clock.monotonic()
         subs = list(self._subs.values())  # taken with _ws set: later additions subscribe themselves
         tasks = [asyncio.create_task(self._read(ws)), asyncio.create_task(self._catch_up_loop())]
         try:
@@ -251,34 +284,75 @@ class WsSubscriptions:
             self._to_catch_up.clear()
             for sub in self._subs.values():
                 sub.server_id = None
+                sub.acknowledged_at = None
+                sub.attempts = 0
 
     async def _subscribe(self, ws: ClientConnection, subs: list[WsSubscription]) -> None:
         for sub in subs:
             if sub.active:
                 request_id = next(self._request_ids)
-                self._requests[request_id] = sub
+                self._requests[request_id] = _Pending(sub, self._clock.monotonic())
+                sub.attempts += 1
                 await ws.send(_request(request_id, sub.method, sub.params))
+
+    async def _resubscribe_later(self, ws: ClientConnection, sub: WsSubscription, delay_s: float) -> None:
+        await self._clock.sleep(delay_s)
+        if sub.active and sub.server_id is None and self._ws is ws:
+            self.resubscribes += 1
+            await self._subscribe(ws, [sub])
 
     async def _unsubscribe(self, ws: ClientConnection, method: str, server_id: int) -> None:
         await ws.send(_request(next(self._request_ids), _UNSUBSCRIBE[method], [server_id]))
 
     async def _read(self, ws: ClientConnection) -> None:
         while True:
+            wait_s = self._check_deadlines(ws)
             try:
-                async with self._clock.timeout(self._silence_s):
+                async with self._clock.timeout(wait_s):
                     text = await ws.recv()
             except TimeoutError:
                 if not self._subs:
                     return  # idle: let the connection go
-                raise _Silent(f"no message for {self._silence_s:g} s") from None
+                continue  # the deadlines decide
             self._dispatch(text)
+
+    def _check_deadlines(self, ws: ClientConnection) -> float:
+        """Raise ``_Silent`` when the connection is deaf (module docstring); send again the subscribe requests
+        whose reply is late; return how long to wait for the next message before checking again."""
+        now = self._clock.monotonic()
+        if self._subs and now - self._notified_at > self._silence_s:
+            raise _Silent(f"no notification for {self._silence_s:g} s")
+        for sub in self._subs.values():
+            if sub.kind == "slot" and sub.acknowledged_at is not None:
+                heard = max(sub.acknowledged_at, sub.notified_at or 0.0)
+                if now - heard > self._silence_s:
+                    raise _Silent(f"slot subscription silent for {self._silence_s:g} s")
+        next_at = self._notified_at + self._silence_s
+        for request_id, pending in list(self._requests.items()):
+            due = pending.sent_at + self._ack_timeout_s
+            if now < due:
+                next_at = min(next_at, due)
+                continue
+            del self._requests[request_id]
+            sub = pending.sub
+            if not sub.active or sub.server_id is not None:  # gone, or an earlier request was answered
+                continue
+            if sub.attempts >= MAX_SUBSCRIBE_ATTEMPTS:
+                raise _Silent(f"{sub.method} unanswered {sub.attempts} times")
+            self.refused.note("subscribe request unanswered", f"{sub.method} after {self._ack_timeout_s:g} s")
+            self.resubscribes += 1
+            self._helpers.spawn(self._subscribe(ws, [sub]))
+            next_at = min(next_at, now + self._ack_timeout_s)
+        return max(0.01, next_at - now)
 
     # -- messages -----------------------------------------------------------------------------------
     def _dispatch(self, text: str | bytes) -> None:
         try:
             messages = parse_websocket_message(text if isinstance(text, str) else text.decode("utf-8", "replace"))
-        except Exception:  # noqa: BLE001 - solders raises SerdeJSONError (and ValueError) on bad input
-            log.warning("%s: ignoring unparseable websocket message: %s", self._label, _snippet(text))
+        except BaseException as e:  # noqa: BLE001 - SerdeJSONError, ValueError, or pyo3's PanicException
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
+            self.refused.note("unparseable message", _snippet(text))
             return
         for msg in messages:
             self._handle(msg)
@@ -287,24 +361,38 @@ class WsSubscriptions:
         if isinstance(msg, SubscriptionResult):
             self._acknowledged(msg.id, msg.result)
         elif isinstance(msg, SubscriptionError):
-            sub = self._requests.pop(msg.id, None)
-            if sub is not None:
-                log.error("%s: node refused %s %s: %s", self._label, sub.method, sub.params, msg.error)
+            pending = self._requests.pop(msg.id, None)
+            if pending is None:
+                return
+            sub = pending.sub
+            sub.refusals += 1
+            if sub.refusals >= MAX_SUBSCRIBE_ATTEMPTS:
+                log.error("%s: node refused %s %s %d times, giving up: %s", self._label, sub.method, sub.params,
+                          sub.refusals, msg.error)
                 self.remove(sub, tell_node=False)
+            elif self._ws is not None:
+                self.refused.note("subscribe request refused", f"{sub.method}: {msg.error}")
+                self._helpers.spawn(self._resubscribe_later(self._ws, sub, backoff_s(sub.refusals, self._max_backoff_s)))
         elif isinstance(msg, AccountNotification | ProgramNotification | SlotNotification | SignatureNotification):
             sub = self._by_server_id.get(msg.subscription)
             if sub is not None:
                 self._notified(sub, msg)
 
     def _acknowledged(self, request_id: int, server_id: int) -> None:
-        sub = self._requests.pop(request_id, None)
-        if sub is None:
+        pending = self._requests.pop(request_id, None)
+        if pending is None:
+            return
+        sub = pending.sub
+        if sub.server_id is not None:  # an answer to a request sent again: one subscription is enough
+            if self._ws is not None:
+                self._helpers.spawn(self._unsubscribe(self._ws, sub.method, server_id))
             return
         if not sub.active:  # closed while the request was in flight
             if self._ws is not None:
                 self._helpers.spawn(self._unsubscribe(self._ws, sub.method, server_id))
             return
         sub.server_id = server_id
+        sub.acknowledged_at = self._clock.monotonic()
         self._by_server_id[server_id] = sub
         if sub.kind != "slot":
             self._to_catch_up[sub.key] = sub
@@ -312,12 +400,23 @@ class WsSubscriptions:
 
     def _notified(self, sub: WsSubscription, msg: Any) -> None:
         slot = msg.result.slot if isinstance(msg, SlotNotification) else msg.result.context.slot
-        if isinstance(msg, AccountNotification):
-            self._deliver_account(sub, account_data(sub.target, msg.result.value, slot))  # type: ignore[arg-type]
-        elif isinstance(msg, ProgramNotification):
-            self._deliver_account(sub, account_data(msg.result.value.pubkey, msg.result.value.account, slot))
+        now = self._clock.monotonic()
+        self._notified_at = sub.notified_at = now
+        if isinstance(msg, AccountNotification | ProgramNotification):
+            if isinstance(msg, AccountNotification):
+                data = account_data(sub.target, msg.result.value, slot)  # type: ignore[arg-type]
+            else:
+                data = account_data(msg.result.value.pubkey, msg.result.value.account, slot)
+            if not self._slots.plausible(slot):
+                self._refuse_update(sub, data.pubkey, "implausible slot", f"{slot} (bound {self._slots.limit()})")
+            elif sub.active and data.lamports > 0 and not sub.fresh(data.pubkey, slot):
+                self._refuse_update(sub, data.pubkey, "older slot", f"{data.pubkey} at {slot}")
+            else:
+                self._deliver_account(sub, data)
         elif isinstance(msg, SlotNotification):
-            if sub.active and sub.fresh(None, slot, strictly=True):
+            if not self._slots.plausible(slot):
+                self.refused.note("implausible slot", f"{slot} (bound {self._slots.limit()})")
+            elif sub.active and sub.fresh(None, slot, strictly=True):
                 self._call(sub, slot)
         elif isinstance(msg, SignatureNotification):  # the node ends its subscription with this notification
             status = SignatureStatus(slot, msg.result.value.err, self._commitment)
@@ -339,6 +438,17 @@ class WsSubscriptions:
             self.remove(sub, tell_node=tell_node)  # one-shot: before the callback, so it runs once
             self._call(sub, sub.target, status)
 
+    def _refuse_update(self, sub: WsSubscription, pubkey: Pubkey, reason: str, detail: str) -> None:
+        """Count a dropped account notification and read the account over HTTP instead."""
+        self.refused.note(reason, detail)
+        self.reread(sub, pubkey)
+
+    def reread(self, sub: WsSubscription, pubkey: Pubkey) -> None:
+        """Read ``pubkey`` over HTTP and deliver it to ``sub`` (with the next catch-up; coalesced)."""
+        if sub.active:
+            self._rereads.setdefault(sub.key, (sub, set()))[1].add(pubkey)
+            self._catch_up_due.set()
+
     # -- catch-up after (re)subscribing ------------------------------------------------------------
     async def _catch_up_loop(self) -> None:
         failures = 0
@@ -347,17 +457,33 @@ class WsSubscriptions:
             self._catch_up_due.clear()
             subs = list(self._to_catch_up.values())
             self._to_catch_up.clear()
+            rereads, self._rereads = self._rereads, {}
             try:
                 await self._catch_up(subs)
+                await self._read_again(rereads)
                 failures = 0
             except ChainError as e:
                 log.warning("%s: catch-up read failed (%s); retrying", self._label, e)
                 for sub in subs:
                     if sub.active:
                         self._to_catch_up.setdefault(sub.key, sub)
+                for key, (sub, keys) in rereads.items():
+                    if sub.active:
+                        self._rereads.setdefault(key, (sub, set()))[1].update(keys)
                 self._catch_up_due.set()
                 await self._clock.sleep(backoff_s(failures, self._max_backoff_s))
                 failures += 1
+
+    async def _read_again(self, rereads: dict[int, tuple[WsSubscription, set[Pubkey]]]) -> None:
+        wanted = list(dict.fromkeys(k for _, keys in rereads.values() for k in keys))
+        if not wanted:
+            return
+        by_key = dict(zip(wanted, await self._reads.get_accounts(wanted), strict=True))
+        for sub, keys in rereads.values():
+            for key in keys:
+                data = by_key[key]
+                if data is not None:
+                    self._deliver_account(sub, data)
 
     async def _catch_up(self, subs: list[WsSubscription]) -> None:
         accounts = [s for s in subs if s.kind == "account"]

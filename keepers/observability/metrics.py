@@ -47,6 +47,9 @@ class Metrics:
         self.heartbeat_age = Gauge("perpkeep_bot_last_heartbeat_age_seconds", "Seconds since each bot's last heartbeat",
                                    ["bot"], registry=r)
         self.rpc_reconnects = Counter("perpkeep_rpc_reconnects", "RPC subscription reconnects", registry=r)
+        self.rejected_updates = Counter("perpkeep_rejected_updates", "Account updates and websocket messages refused, "
+                                        "by reason", ["reason"], registry=r)
+        self.rpc_faults = Counter("perpkeep_rpc_faults", "Bad HTTP replies refused, by kind", ["kind"], registry=r)
 
     def attempted(self, bot: str, kind: str) -> None:
         """Count an action being sent."""
@@ -90,6 +93,14 @@ class Metrics:
     def rpc_reconnected(self) -> None:
         """Count one RPC reconnect."""
         self.rpc_reconnects.inc()
+
+    def rejected_update(self, reason: str, count: int = 1) -> None:
+        """Count ``count`` refused account updates or websocket messages for ``reason`` (few, fixed reasons)."""
+        self.rejected_updates.labels(reason).inc(count)
+
+    def rpc_fault(self, kind: str, count: int = 1) -> None:
+        """Count ``count`` bad HTTP replies of ``kind`` (deadline missed, oversized, implausible slot, ...)."""
+        self.rpc_faults.labels(kind).inc(count)
 
     def observe_health(self, health: Health) -> None:
         """Export each bot's heartbeat age from ``health``."""

@@ -35,7 +35,8 @@ def _check_non_negative_int(name: str, value: object) -> None:
 class FaultConfig:
     """Faults the node injects, drawn from seeded streams so that a run can be replayed.
 
-    Rates are probabilities per event: per HTTP request (429, 5xx), per websocket message sent
+    Rates are probabilities per event: per HTTP request (429, 5xx, timeout: the request is held
+    unanswered for ``http_timeout_ms``, then answered 504 as a load balancer would), per websocket message sent
     (connection dropped), per slot (a stall begins), per oracle update (withheld).
     """
 
@@ -43,6 +44,8 @@ class FaultConfig:
     http_429_rate: float = 0.0
     retry_after_s: int = 1
     http_5xx_rate: float = 0.0
+    http_timeout_rate: float = 0.0
+    http_timeout_ms: int = 30_000
     latency_ms: int = 0
     latency_jitter_ms: int = 0
     ws_drop_rate: float = 0.0
@@ -56,9 +59,10 @@ class FaultConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ConfigError(f"seed must be a whole number, got {self.seed!r}")
-        for name in ("http_429_rate", "http_5xx_rate", "ws_drop_rate", "slot_stall_rate", "oracle_withhold_rate"):
+        for name in ("http_429_rate", "http_5xx_rate", "http_timeout_rate", "ws_drop_rate", "slot_stall_rate",
+                     "oracle_withhold_rate"):
             _check_rate(name, getattr(self, name))
-        for name in ("retry_after_s", "latency_ms", "latency_jitter_ms", "slot_stall_ms"):
+        for name in ("retry_after_s", "http_timeout_ms", "latency_ms", "latency_jitter_ms", "slot_stall_ms"):
             _check_non_negative_int(name, getattr(self, name))
         if self.blockhash_ttl_slots is not None:
             _check_non_negative_int("blockhash_ttl_slots", self.blockhash_ttl_slots)
@@ -70,7 +74,8 @@ class FaultConfig:
     @property
     def active(self) -> bool:
         """True when any fault is configured."""
-        return self != FaultConfig(seed=self.seed, retry_after_s=self.retry_after_s, slot_stall_ms=self.slot_stall_ms)
+        return self != FaultConfig(seed=self.seed, retry_after_s=self.retry_after_s, slot_stall_ms=self.slot_stall_ms,
+                                   http_timeout_ms=self.http_timeout_ms)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> FaultConfig:

@@ -38,6 +38,7 @@ class FaultStats:
 
     http_429: int = 0
     http_5xx: int = 0
+    http_timeouts: int = 0
     delayed_requests: int = 0
     ws_dropped: int = 0
     slot_stalls: int = 0
@@ -86,6 +87,16 @@ class FaultInjector:
         jitter = self._rng("latency").randint(0, c.latency_jitter_ms) if c.latency_jitter_ms else 0
         self.stats.delayed_requests += 1
         return (c.latency_ms + jitter) / 1000.0
+
+    def http_timeout_s(self, methods: list[str]) -> float:
+        """Return how long to hold a request for ``methods`` unanswered before a 504 (0: answer it)."""
+        c = self.config
+        if not c.http_timeout_rate or not self._applies_to(methods):
+            return 0.0
+        if self._rng("http_timeout").random() < c.http_timeout_rate:
+            self.stats.http_timeouts += 1
+            return c.http_timeout_ms / 1000.0
+        return 0.0
 
     def http_fault(self, methods: list[str]) -> HttpFault | None:
         """Return a 429 or 5xx response to send instead of handling the request, or None."""

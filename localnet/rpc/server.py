@@ -163,6 +163,10 @@ class RpcNode:
         delay = self.faults.http_latency_s(methods)
         if delay:
             await asyncio.sleep(delay)
+        hold = self.faults.http_timeout_s(methods)
+        if hold:  # a request that times out: no answer before any client's patience runs out
+            await asyncio.sleep(hold)
+            return HttpResponse(504, b"504 Gateway Timeout (injected)", "text/plain", reason="Gateway Timeout")
         fault = self.faults.http_fault(methods)
         if fault is not None:
             return HttpResponse(fault.status, fault.body, "application/json" if fault.status == 429 else "text/plain",

@@ -91,6 +91,9 @@ class KeeperWorld:
             "logging": {"level": "info", "format": "text"},
             "bots": {"settler": {"interval_s": 0.5, "funding_threshold_quote": 50 * QUOTE, "pnl_threshold_quote": QUOTE},
                      "mark_price": {"deviation_bps": 10, "heartbeat_s": 120.0}},
+            # Chain time runs at 20 s a 50 ms slot here (400 times real time): one 429 pause of 1 s is 400 s of
+            # it, so /health's limits in chain time are wider than the defaults (3 heartbeats would be 0.9 s).
+            "health": {"price_age_heartbeats": 20.0, "funding_lag_periods": 2.0},
         }
         for name, values in sections.items():
             data.setdefault(name, {}).update(values)

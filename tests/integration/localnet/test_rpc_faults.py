@@ -137,3 +137,19 @@ def test_faults_configured_at_start(perp_program: bytes) -> None:
         assert _status(n, "getVersion")[0] == 200
     finally:
         stop_node(n)
+
+
+async def test_a_timed_out_request_is_held_unanswered_then_answered_504(local_node: LocalNode) -> None:
+    set_faults(local_node, http_timeout_rate=1.0, http_timeout_ms=1500, methods=["getSlot"])
+    assert _status(local_node, "getBalance")[0] == 200  # not in the method list: answered at once
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "getSlot"}).encode()
+    req = urllib.request.Request(local_node.rpc_url, body, {"Content-Type": "application/json"})
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):  # a client with less patience than the hold gets nothing at all
+        await asyncio.to_thread(urllib.request.urlopen, req, timeout=0.5)
+    assert time.monotonic() - started < 1.4
+    started = time.monotonic()
+    status, _ = await asyncio.to_thread(_status, local_node, "getSlot")  # a patient one gets the 504 after the hold
+    assert status == 504 and 1.4 <= time.monotonic() - started < 4.0
+    stats = local_node.rpc("perpkeep_getFaults", [])["result"]["stats"]
+    assert stats["http_timeouts"] == 2

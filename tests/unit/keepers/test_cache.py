@@ -219,3 +219,18 @@ def test_an_unknown_program_id_sees_nothing(exchange: LocalExchange) -> None:
     cache = AccountCache(Keypair().pubkey())
     assert cache.apply(read(exchange, exchange.address, 1)) is None
     assert cache.foreign == 1 and cache.exchange is None
+
+
+def test_refusal_names_why_a_delivery_cannot_be_applied(exchange: LocalExchange, cache: AccountCache) -> None:
+    market = exchange.market_address(exchange.add_market("SOL-PERP"))
+    good = read(exchange, market, 10)
+    assert cache.refusal(good) is None and cache.apply(good) == "market"
+    data = good.data
+    assert cache.refusal(AccountData(market, SYSTEM_PROGRAM, good.lamports, data, 11)) == "foreign owner"
+    assert cache.refusal(AccountData(market, good.owner, good.lamports, b"", 11)) == "no data"
+    assert cache.refusal(read(exchange, market, 9)) == "older slot"
+    assert cache.refusal(AccountData(market, good.owner, good.lamports, bytes(8) + data[8:], 11)) == \
+        "unknown discriminator"
+    truncated = AccountData(market, good.owner, good.lamports, data[: len(data) // 2], 11)
+    assert cache.refusal(truncated) is None and cache.apply(truncated) is None  # only decoding finds it
+    assert cache.get(market) is not None and cache.slot_of(market) == 10  # none of them touched the cache

@@ -50,6 +50,10 @@ def test_minimal_file_loads_with_defaults(tmp_path: Path) -> None:
     assert c.bots.settler.consume_limit == 16 and c.bots.insurance.coverage_alert_ratio == 0.05
     assert c.bots.liquidator.interval_s == 1.0 and c.bots.insurance.interval_s == 10.0
     assert c.markets == () and c.oracle.program_id is None and c.path == tmp_path / "keeper.toml"
+    assert (c.cluster.max_reply_bytes, c.cluster.max_snapshot_bytes) == (16 << 20, 256 << 20)
+    assert c.cluster.max_slot_lead == 150
+    assert (c.health.price_age_heartbeats, c.health.funding_lag_periods) == (3.0, 1.0)
+    assert (c.health.liquidatable_untouched_slots, c.health.subscription_silence_slots) == (50, 150)
 
 
 def test_example_config_loads(tmp_path: Path) -> None:
@@ -133,6 +137,13 @@ BAD = [
     ("markets = 3", "markets: must be a list of tables, got 3"),
     ("bots = 3", "bots: must be a table, got 3"),
     ("[oracle]\nconfig = \"zz\"", 'oracle.config: must be a base58 public key (32 bytes), got "zz"'),
+    ("[health]\nprice_age_heartbeats = 0.5", "health.price_age_heartbeats: must be a number >= 1, got 0.5"),
+    ("[health]\nfunding_lag_periods = 0", "health.funding_lag_periods: must be a number > 0, got 0"),
+    ("[health]\nliquidatable_untouched_slots = 0",
+     "health.liquidatable_untouched_slots: must be a whole number >= 1, got 0"),
+    ("[health]\nsubscription_silence_slots = 1.5",
+     "health.subscription_silence_slots: must be a whole number >= 1, got 1.5"),
+    ("[health]\nsilence_slots = 5", "unknown key 'health.silence_slots' (did you mean"),
 ]
 
 
@@ -165,6 +176,11 @@ KEEPER_CLUSTER_BAD = [
     (CLUSTER + KEEPER + "[bots.liquidatr]", "unknown key 'bots.liquidatr' (did you mean 'liquidator'?)"),
     ("[clusterz]", "unknown key 'clusterz' (did you mean 'cluster'?)"),
     (CLUSTER + KEEPER + "[[markets]]\nindex = 0\nzzz = 1", "unknown key 'markets[0].zzz' (known keys:"),
+    (CLUSTER + "max_reply_bytes = 100\n" + KEEPER, "cluster.max_reply_bytes: must be a whole number >= 1024, got 100"),
+    (CLUSTER + "max_reply_bytes = 4096\nmax_snapshot_bytes = 2048\n" + KEEPER,
+     "cluster.max_snapshot_bytes: must be >= max_reply_bytes (4096), got 2048"),
+    (CLUSTER + "max_slot_lead = 0\n" + KEEPER, "cluster.max_slot_lead: must be a whole number >= 1, got 0"),
+    (CLUSTER + "max_slots_per_s = -1\n" + KEEPER, "cluster.max_slots_per_s: must be a number > 0, got -1"),
 ]
 
 
