@@ -47,6 +47,9 @@ class Metrics:
         self.heartbeat_age = Gauge("perpkeep_bot_last_heartbeat_age_seconds", "Seconds since each bot's last heartbeat",
                                    ["bot"], registry=r)
         self.rpc_reconnects = Counter("perpkeep_rpc_reconnects", "RPC subscription reconnects", registry=r)
+        self.liquidation_skips = Counter("perpkeep_liquidation_skips",
+                                         "Decisions not to liquidate a user the scan found liquidatable, by reason",
+                                         ["reason"], registry=r)
 
     def attempted(self, bot: str, kind: str) -> None:
         """Count an action being sent."""
@@ -86,6 +89,10 @@ class Metrics:
     def set_liquidatable_users(self, count: int) -> None:
         """Set how many users the last scan found liquidatable."""
         self.liquidatable_users.set(count)
+
+    def liquidation_skipped(self, reason: str) -> None:
+        """Count one decision not to act on a liquidatable user (``reason``: one of a few fixed names)."""
+        self.liquidation_skips.labels(reason).inc()
 
     def rpc_reconnected(self) -> None:
         """Count one RPC reconnect."""

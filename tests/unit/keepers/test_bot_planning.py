@@ -16,7 +16,8 @@ from keepers.exchange import instructions as ix
 from keepers.bots.drain import Drain
 from keepers.bots.funding import funding_action, funding_due, next_funding_ts
 from keepers.bots.insurance import coverage_ratio, sweep_due
-from keepers.bots.liquidator import capacity, derisk_size, plan_liquidation, predicted_states, reward_lamports
+from keepers.bots.liquidator import (SkipReason, capacity, derisk_size, plan_liquidation, plan_or_skip, predicted_states,
+                                     reward_lamports)
 from keepers.bots.mark_price import check_prices, oracle_accounts
 from keepers.bots.settler import plan_user_settlements
 from keepers.exchange.margin import Margin, MarketState
@@ -148,6 +149,10 @@ def test_a_liquidation_is_planned_at_the_predicted_mark_within_our_capacity(worl
     assert 0 < plan.expected_base <= 10 * BASE and plan.expected_base % m.params.lot_size == 0
     assert plan.reward_quote > 0 and not plan.crank
     assert plan_liquidation(cand, user, markets, priced, Margin(0, 0, 0), 8_000) is None  # no free collateral
+    # Every "no plan" says why (the liquidator counts each by reason).
+    assert plan_or_skip(cand, user, markets, priced, Margin(0, 0, 0), 8_000) is SkipReason.NO_CAPACITY
+    assert plan_or_skip(cand, user, markets, priced, rich, 8_000, kept={1}) is SkipReason.NO_POSITION_KEPT
+    assert plan_or_skip(cand, user, markets, priced, rich, 8_000) == plan
 
 
 # -- settler ------------------------------------------------------------------------------------------
