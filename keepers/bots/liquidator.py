@@ -68,7 +68,8 @@ class SkipReason(StrEnum):
     OWN_ACCOUNT = "own_account"
     BELOW_MIN_SHORTFALL = "below_min_shortfall"
     NOT_CACHED = "not_cached"
-    NO_POSITION_KEPT = "no_position_in_kept_markets"  # only orders, or positions in markets another keeper acts on
+    NO_BASE = "no_base"  # no position left, only a loss (resolve_bankruptcy's) or orders
+    NO_POSITION_KEPT = "no_position_in_kept_markets"  # its positions are in markets another keeper acts on
     NO_CAPACITY = "no_capacity"  # our free collateral cannot take the minimum order
     ZERO_SIZE = "zero_size"  # the program's sizing rule leaves nothing to take
     IN_FLIGHT = "in_flight"  # a liquidation of the user is in flight, or its landing is not yet in the cache
@@ -157,8 +158,10 @@ def plan_liquidation(candidate: Candidate, user: User, markets: Mapping[int, Mar
 def plan_or_skip(candidate: Candidate, user: User, markets: Mapping[int, Market], priced: Mapping[int, PricedMarket],
                  own: Margin, usage_bps: int, kept: Container[int] | None = None) -> LiquidationPlan | SkipReason:
     """``plan_liquidation``, saying why when there is no plan."""
-    positions = [p for p in positions_of(user)
-                 if p.base_amount != 0 and p.market_index in priced and (kept is None or p.market_index in kept)]
+    held = [p for p in positions_of(user) if p.base_amount != 0 and p.market_index in priced]
+    if not held:
+        return SkipReason.NO_BASE
+    positions = [p for p in held if kept is None or p.market_index in kept]
     if not positions:
         return SkipReason.NO_POSITION_KEPT
     target = max(positions, key=lambda p: abs(p.base_amount) * priced[p.market_index].state.mark_price)

@@ -249,4 +249,13 @@ class Journal:
         self.close()
 
 
-__all__ = ["FINAL_STATUSES", "Journal", "JournalEntry", "JournalError", "SCHEMA_VERSION", "Status"]
+def read_only_rows(path: Path | str, sql: str, args: tuple = ()) -> list[tuple]:
+    """Run ``sql`` on the journal at ``path`` opened read-only (a keeper may hold it open meanwhile)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
+
+__all__ = ["FINAL_STATUSES", "Journal", "JournalEntry", "JournalError", "SCHEMA_VERSION", "Status", "read_only_rows"]

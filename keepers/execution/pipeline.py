@@ -72,6 +72,7 @@ STALE_HOLD_S = 10.0  # the longest a landed action keeps its lock until the cach
 EFFECT_WAIT_S = 10.0  # how long a landing's effect may take to show when the cache has not seen the target since
 MAX_REFUSED_BASES = 10_000  # locks remembered with the state their last attempt failed on
 WARN_EVERY_S = 30.0  # rate limit of the warnings repeated conditions log
+URGENT_BLOCKHASH_AGE_S = 20.0  # an urgent action signs with a cached blockhash up to this old (of a ~60 s lifetime)
 _COMMITMENT_RANK = {"processed": 0, "confirmed": 1, "finalized": 2}
 
 
@@ -225,6 +226,8 @@ class TxPipeline:
         self._blockhash: tuple[float, Blockhash] | None = None
         self._recent_fees: dict[tuple[Pubkey, ...], tuple[float, list[int]]] = {}
         self._recovery: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()  # blockhash and fee refreshes urgent actions did not wait for
+        self._newest_fees: list[int] = []
         # lock -> basis of the last attempt under it that failed as expected (see ``Action.basis``)
         self._refused: OrderedDict[Lock, Hashable] = OrderedDict()
         self.effects_missing = 0  # landings whose effect never showed (their intents were reopened)
@@ -318,7 +321,7 @@ class TxPipeline:
         started = self.clock.monotonic()
         if self.metrics is not None:
             self.metrics.attempted(action.bot, action.kind)
-        row = _JournalRow(self.journal, action)
+        row = _JournalRow(self.journal, action, self.clock.time())
         urgent = URGENT.set(action.urgent)
         try:
             result = await self._run(action, row, started)
@@ -376,15 +379,19 @@ class TxPipeline:
 
     async def close(self) -> None:
         """Stop background recovery tasks and the status poller."""
-        for task in list(self._recovery):
+        for task in [*self._recovery, *self._background]:
             task.cancel()
-        await asyncio.gather(*self._recovery, return_exceptions=True)
+        await asyncio.gather(*self._recovery, *self._background, return_exceptions=True)
         await self.poller.close()
 
     # -- steps --------------------------------------------------------------------------------------
     async def _run(self, action: Action, row: _JournalRow, started: float) -> ActionResult:
         shape = _shape(action)
         units = self.units_by_shape.get(shape)
+        if units is None and not action.simulate_first and _program_of(action.instructions) is not None \
+                and compute_budget.ceiling(action.instructions, _program_of(action.instructions)) is not None:
+            # The table knows every instruction: an urgent first of its shape need not wait for a simulation.
+            units = compute_budget.floor(action.instructions, _program_of(action.instructions))
         if units is None or action.simulate_first or self.dry_run:
             row.id()  # the intent is journaled before the (slow) simulation
             sim_tx = self._sign(action, self.fees.max_compute_units, 0, (await self._latest_blockhash()).blockhash)
@@ -401,7 +408,7 @@ class TxPipeline:
         units = min(self.fees.max_compute_units,
                     max(units, compute_budget.floor(action.instructions, _program_of(action.instructions))) + action.extra_units)
         price = priority_price(await self._fees(action), units, action.reward_lamports, self.fees)
-        blockhash = await self._latest_blockhash()
+        blockhash = await self._latest_blockhash(action.urgent)
         tx = self._sign(action, units, price, blockhash.blockhash)
         while tx.signatures[0] in self._signed:
             # Byte-identical to an earlier transaction (a crank repeated within one blockhash): the chain
@@ -452,28 +459,68 @@ class TxPipeline:
         signers = [self.payer] + [s for s in action.signers if s.pubkey() != self.payer.pubkey()]
         return VersionedTransaction(msg, signers)
 
-    async def _latest_blockhash(self) -> Blockhash:
+    async def _latest_blockhash(self, urgent: bool = False) -> Blockhash:
+        """The cached blockhash, fetched again after ``blockhash_ttl_s``. An urgent action does not wait for
+        that fetch while the cached one is younger than ``URGENT_BLOCKHASH_AGE_S`` (still valid for most of
+        its lifetime): it is refreshed in the background instead."""
         now = self.clock.monotonic()
+        if self._blockhash is not None and now - self._blockhash[0] > self.blockhash_ttl_s:
+            if urgent and now - self._blockhash[0] < URGENT_BLOCKHASH_AGE_S:
+                self._in_background("blockhash", self._refresh_blockhash())
+                return self._blockhash[1]
         if self._blockhash is None or now - self._blockhash[0] > self.blockhash_ttl_s:
-            self._blockhash = (now, await self.chain.get_latest_blockhash())
+            await self._refresh_blockhash()
+        assert self._blockhash is not None
         return self._blockhash[1]
 
+    async def _refresh_blockhash(self) -> None:
+        self._blockhash = (self.clock.monotonic(), await self.chain.get_latest_blockhash())
+
+    def _in_background(self, name: str, work: Any) -> None:
+        """Run the coroutine ``work`` as a background task named ``name`` unless one by that name runs (then
+        close it unstarted); never as an urgent request (the context var is reset in the task)."""
+        if any(t.get_name() == name for t in self._background):
+            work.close()
+            return
+
+        async def run() -> None:
+            URGENT.set(False)
+            try:
+                await work
+            except ChainError as e:
+                log.info("background %s failed: %s", name, e)
+
+        task = asyncio.create_task(run(), name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def _fees(self, action: Action) -> list[int]:
-        """Recent fees paid by transactions locking the accounts ``action`` writes (cached for ``fee_ttl_s``)."""
+        """Recent fees paid by transactions locking the accounts ``action`` writes (cached for ``fee_ttl_s``).
+
+        An urgent action does not wait for a fetch: without a fresh figure for its accounts it takes the
+        newest figure fetched for any accounts (or none: the floor) and its own is fetched in the background.
+        """
         writable = sorted({m.pubkey for i in action.instructions for m in i.accounts if m.is_writable}, key=bytes)
         key = tuple(writable)
-        now = self.clock.monotonic()
         cached = self._recent_fees.get(key)
-        if cached is None or now - cached[0] > self.fee_ttl_s:
-            try:
-                cached = (now, await self.chain.get_recent_prioritization_fees(writable))
-            except ChainError as e:  # fees are advisory: fall back to the floor rather than not acting
-                log.warning("recent prioritization fees unavailable: %s", e)
-                return []
-            if len(self._recent_fees) >= MAX_FEE_CACHE:
-                self._recent_fees.clear()
-            self._recent_fees[key] = cached
-        return cached[1]
+        if cached is not None and self.clock.monotonic() - cached[0] <= self.fee_ttl_s:
+            return cached[1]
+        if action.urgent:
+            self._in_background(f"fees:{hash(key)}", self._fetch_fees(key))
+            return cached[1] if cached is not None else self._newest_fees
+        return await self._fetch_fees(key)
+
+    async def _fetch_fees(self, key: tuple[Pubkey, ...]) -> list[int]:
+        try:
+            fees = await self.chain.get_recent_prioritization_fees(list(key))
+        except ChainError as e:  # fees are advisory: fall back to the floor rather than not acting
+            log.warning("recent prioritization fees unavailable: %s", e)
+            return []
+        if len(self._recent_fees) >= MAX_FEE_CACHE:
+            self._recent_fees.clear()
+        self._recent_fees[key] = (self.clock.monotonic(), fees)
+        self._newest_fees = fees
+        return fees
 
     def _reached(self, status: SignatureStatus | None) -> bool:
         return status is not None and _COMMITMENT_RANK.get(status.commitment, 0) >= _COMMITMENT_RANK.get(self.commitment, 1)
@@ -500,8 +547,10 @@ class TxPipeline:
             seen: SignatureStatus | None = None
             while self.clock.monotonic() < deadline:
                 if self.clock.monotonic() >= next_send:
-                    await self._send(tx)
-                    next_send = self.clock.monotonic() + self.resend_s
+                    # A send no endpoint took (the chain gave up its retries) is tried again at the next
+                    # poll, not after a whole resend interval: until one is taken, nothing can land.
+                    sent = await self._send(tx)
+                    next_send = self.clock.monotonic() + (self.resend_s if sent else min(self.poll_s, self.resend_s))
                 round_done = asyncio.ensure_future(self.poller.next_round(self.resend_s))
                 await asyncio.wait([pushed, round_done], return_when=asyncio.FIRST_COMPLETED)
                 round_done.cancel()
@@ -525,12 +574,15 @@ class TxPipeline:
             if sub is not None:
                 sub.close()
 
-    async def _send(self, tx: VersionedTransaction) -> None:
+    async def _send(self, tx: VersionedTransaction) -> bool:
+        """Send ``tx``; False when no endpoint took it."""
         try:
             await self.chain.send(tx)
             self.sends += 1
+            return True
         except ChainError as e:  # the next resend or the status poll decides
             log.info("send of %s failed: %s", tx.signatures[0], e)
+            return False
 
     async def _recover_one(self, entry: Any, lock: Lock) -> None:
         signature = Signature.from_string(entry.signature)
@@ -605,21 +657,24 @@ class _JournalRow:
     """The journal row of one attempt, written as late as safety allows: on the hot path (no
     simulation) intent and signature go in one write, just before the send."""
 
-    def __init__(self, journal: Any, action: Action) -> None:
+    def __init__(self, journal: Any, action: Action, submitted_at: float) -> None:
         self.journal, self.action = journal, action
+        # When the pipeline got the action: with the row's sent_at and the landing slot, where an action's
+        # time went (planning before it, simulation, fees and blockhash up to the send, then the chain).
+        self.detail = {**action.detail, "submitted_at": round(submitted_at, 3)}
         self._id: int | None = None
 
     def id(self, signature: str | None = None, last_valid_block_height: int | None = None) -> int:
         if self._id is None:
             a = self.action
-            self._id = self.journal.record_intent(a.key, a.bot, a.kind, str(a.target), a.detail, signature,
+            self._id = self.journal.record_intent(a.key, a.bot, a.kind, str(a.target), self.detail, signature,
                                                   last_valid_block_height)
         return self._id
 
     def sent(self, signature: str, last_valid_block_height: int, tx: bytes | None = None) -> None:
         if self._id is None:
             a = self.action
-            self._id = self.journal.record_intent(a.key, a.bot, a.kind, str(a.target), a.detail, signature,
+            self._id = self.journal.record_intent(a.key, a.bot, a.kind, str(a.target), self.detail, signature,
                                                   last_valid_block_height, tx)
         else:
             self.journal.record_sent(self._id, signature, last_valid_block_height, tx)
