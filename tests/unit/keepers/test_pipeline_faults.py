@@ -9,6 +9,7 @@ import ast
 import asyncio
 import importlib
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,38 @@ async def test_a_landing_whose_effect_never_shows_reopens_the_crank(world: Ledge
         await pipeline.close()
         await chain.close()
         journal.close()
+
+
+class _SlowAdvisoryReads(InProcessChain):
+    """An endpoint whose fee and (after the first) blockhash replies take 30 s: a faulty one retrying."""
+
+    blockhashes = 0
+
+    async def get_recent_prioritization_fees(self, writable: object = ()) -> list[int]:
+        await asyncio.sleep(30)
+        return await super().get_recent_prioritization_fees(writable)
+
+    async def get_latest_blockhash(self):  # noqa: ANN201
+        self.blockhashes += 1
+        if self.blockhashes > 1:
+            await asyncio.sleep(30)
+        return await super().get_latest_blockhash()
+
+
+async def test_an_urgent_action_waits_for_no_fee_blockhash_or_simulation(world: LedgerWorld, tmp_path: Path) -> None:
+    chain = _SlowAdvisoryReads(world.ledger)
+    pipeline = _pipeline(chain, world, Journal(tmp_path / "j.sqlite"), blockhash_ttl_s=0.0)
+    try:
+        await pipeline._latest_blockhash()  # one blockhash cached; every later fetch is slow and it is "stale"
+        urgent = replace(_crank(world, "urgent"), urgent=True, simulate_first=False)
+        r = await asyncio.wait_for(pipeline.submit(urgent), 5)  # bounded: the slow reads would take 30 s
+        assert r.status == "landed", r
+        # Sized from the compute table (no simulation), priced at the floor (no fee figure yet).
+        limit, price = _budget_of(world, r.signature)
+        assert limit >= compute_budget.floor(urgent.instructions, world.dep.program_id)
+        assert price == FeesConfig().priority_fee_floor_micro_lamports
+        assert chain.blockhashes == 2  # the refresh was started in the background, not awaited
+    finally:
+        await pipeline.close()
+        await chain.close()
+        pipeline.journal.close()
