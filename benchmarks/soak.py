@@ -472,6 +472,13 @@ def _figures(observer: Observer, keeper: KeeperProcess, journal: Path, samples: 
              restarts: int, ws_drops: int, first_slot: int, last_slot: int, kill_at: int, faults: dict[str, int],
              scenario: SoakScenario, slot_ms: int) -> dict[str, Any]:
     delays = [e.landed - e.first for e in observer.episodes if e.landed is not None]
+    # Episodes that began while the keeper was down (killed, until the restarted one was ready): their
+    # delay is mostly the restart's (a new process imports, snapshots and subscribes).
+    down_from = first_slot + kill_at
+    down_to = down_from + int(max(keeper.ready_s[1:], default=0) * 1000 / slot_ms) + 1
+    outside = [e.landed - e.first for e in observer.episodes
+               if e.landed is not None and not down_from - 1 <= e.first <= down_to]
+    slowest = sorted((e for e in observer.episodes if e.landed is not None), key=lambda e: e.first - e.landed)[:8]
     unliquidated = [e for e in observer.episodes if e.landed is None] + list(observer.open.values())
     lengths = [(e.last or e.first) - e.first + 1 for e in unliquidated]
     twice = journal_rows(journal, "SELECT key, COUNT(*) FROM actions WHERE status = 'landed' GROUP BY key HAVING COUNT(*) > 1")
@@ -484,6 +491,11 @@ def _figures(observer: Observer, keeper: KeeperProcess, journal: Path, samples: 
         "slots": last_slot - first_slot, "kill_at_slot": kill_at,
         "liquidation_delay_slots": {"episodes": len(delays), "p50": percentile(delays, 50), "p95": percentile(delays, 95),
                                     "max": max(delays, default=None)},
+        "liquidation_delay_slots_outside_restart": {"episodes": len(outside), "p50": percentile(outside, 50),
+                                                    "p95": percentile(outside, 95), "max": max(outside, default=None),
+                                                    "restart_window": [down_from - first_slot, down_to - first_slot]},
+        "slowest_episodes": [{"first": e.first - first_slot, "delay": e.landed - e.first} for e in slowest
+                             if e.landed is not None],
         "never_liquidated": {"episodes": len(unliquidated), "longer_than_20_slots": sum(1 for n in lengths if n > 20),
                              "longest_slots": max(lengths, default=0), "open_at_end": len(observer.open)},
         "duplicates": {"keys_landed_twice": len(twice),
@@ -512,6 +524,10 @@ def render(f: dict[str, Any]) -> str:
     lines = [
         f"soak: {f['slots']} slots, keeper killed at slot {f['kill_at_slot']} of trading",
         f"liquidation delay (slots): p50 {d['p50']} p95 {d['p95']} max {d['max']} over {d['episodes']} episodes",
+        f"  outside the restart window (slots {f['liquidation_delay_slots_outside_restart']['restart_window']}): "
+        f"p50 {f['liquidation_delay_slots_outside_restart']['p50']} p95 {f['liquidation_delay_slots_outside_restart']['p95']} "
+        f"max {f['liquidation_delay_slots_outside_restart']['max']} over {f['liquidation_delay_slots_outside_restart']['episodes']}",
+        f"  slowest (first liquidatable slot of trading, delay): {[(e['first'], e['delay']) for e in f['slowest_episodes']]}",
         f"ended without a liquidation: {n['episodes']} episodes ({n['longer_than_20_slots']} longer than 20 slots, "
         f"longest {n['longest_slots']}, {n['open_at_end']} open at the end)",
         f"duplicates: {f['duplicates']}",
