@@ -72,7 +72,8 @@ STALE_HOLD_S = 10.0  # the longest a landed action keeps its lock until the cach
 EFFECT_WAIT_S = 10.0  # how long a landing's effect may take to show when the cache has not seen the target since
 MAX_REFUSED_BASES = 10_000  # locks remembered with the state their last attempt failed on
 WARN_EVERY_S = 30.0  # rate limit of the warnings repeated conditions log
-URGENT_BLOCKHASH_AGE_S = 20.0  # an urgent action signs with a cached blockhash up to this old (of a ~60 s lifetime)
+URGENT_BLOCKHASH_AGE_S = 4.0  # an urgent action signs with a cached blockhash up to this old (of a ~60 s
+# lifetime; nodes may drop a blockhash after 20 slots, 8 s at 400 ms)
 _COMMITMENT_RANK = {"processed": 0, "confirmed": 1, "finalized": 2}
 
 

