@@ -2,7 +2,9 @@
 
 Every address that feeds a PDA search comes from a fixed seed, so the figures are deterministic and a
 test (tests/program/test_compute_unit_table.py) fails when the committed table no longer matches the
-program. Run: python -m benchmarks.compute_units [--check]
+program. Also writes the keepers' machine-readable copy, ``keepers/execution/compute_units.json``
+(``worst_cases``: each instruction's costliest measured case), from which the transaction pipeline
+sizes compute limits (``keepers.execution.compute_budget``). Run: python -m benchmarks.compute_units [--check]
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from solders.keypair import Keypair
 from keepers.exchange import instructions as ix
 from keepers.exchange.oracles import OracleKind
 from keepers.exchange.pdas import orderbook_pda
+from keepers.execution.compute_budget import TABLE as KEEPER_TABLE, render_table
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params, oracle_config
 from localnet.build import build_program
 from localnet.svm import LocalSvm
@@ -207,20 +210,49 @@ def render(rows: list[Row]) -> str:
     return "\n".join(lines) + "\n"
 
 
+PER_ITEM_MEASURED = 8  # a per-item row with no whole-instruction row stands for this many items (8 fills)
+
+
+def worst_cases(rows: list[Row]) -> tuple[dict[str, int], dict[str, int]]:
+    """(instruction -> its costliest measured case, instruction -> cost of one more item) from the rows.
+
+    Rows named ``name (case)`` are cases of ``name``; ``name (per ...)`` rows are per-item costs, and
+    (also ``name (case, per ...)``) stand for ``PER_ITEM_MEASURED`` items when ``name`` has no other row.
+    """
+    whole: dict[str, int] = {}
+    per_item: dict[str, int] = {}
+    for r in rows:
+        name, _, case = r.instruction.partition(" (")
+        if case.startswith("per ") or ", per " in case:
+            per_item[name] = max(per_item.get(name, 0), r.compute_units)
+        else:
+            whole[name] = max(whole.get(name, 0), r.compute_units)
+    for name, units in per_item.items():
+        whole.setdefault(name, units * PER_ITEM_MEASURED)
+    return whole, per_item
+
+
+def keeper_table(rows: list[Row]) -> str:
+    """The JSON text of ``keepers/execution/compute_units.json`` for ``rows``."""
+    return render_table(*worst_cases(rows))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Measure and write (or with --check, compare) the table."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--check", action="store_true", help="exit 1 if the committed table differs")
     args = p.parse_args(argv)
-    text = render(measure(build_program("perp").read_bytes()))
+    rows = measure(build_program("perp").read_bytes())
+    text, keeper_text = render(rows), keeper_table(rows)
     print(text)
     if args.check:
-        if not TABLE.exists() or TABLE.read_text() != text:
-            print(f"{TABLE} is stale: run python -m benchmarks.compute_units", file=sys.stderr)
-            return 1
-        return 0
+        stale = [p for p, t in ((TABLE, text), (KEEPER_TABLE, keeper_text)) if not p.exists() or p.read_text() != t]
+        for path in stale:
+            print(f"{path} is stale: run python -m benchmarks.compute_units", file=sys.stderr)
+        return 1 if stale else 0
     TABLE.write_text(text)
-    print(f"wrote {TABLE}")
+    KEEPER_TABLE.write_text(keeper_text)
+    print(f"wrote {TABLE} and {KEEPER_TABLE}")
     return 0
 
 

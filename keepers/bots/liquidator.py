@@ -15,12 +15,22 @@ ages oracles and moves the predicted mark), and on nothing else:
    otherwise free options for whoever fills them, and the insurance fund pays the maker's deficit;
 4. derisk what we took over with reduce-only IOC slices against the book;
 5. resolve the bankruptcies our liquidations leave behind.
+
+Every decision not to act on a liquidatable user is counted by reason (``SkipReason``; metric
+``perpkeep_liquidation_skips``, and a log line per reason at most every ``SKIP_LOG_EVERY_S``). A
+liquidation names its ``basis`` (the slots of the user's and the market's accounts and the oracle
+data): after it fails as expected (``NotLiquidatable``), the user is not tried again until one of them
+changed. A user whose shortfall is within ``SIMULATE_BAND_BPS`` of its maintenance requirement is
+simulated first: the prediction of the next mark may be off by that much, and a failure pays a fee.
 """
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Container, Mapping
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from solana.constants import LAMPORTS_PER_SOL
 from solders.pubkey import Pubkey
@@ -46,7 +56,7 @@ from keepers.exchange.margin_scan import Candidate, counted, exact_margin, flat,
 from keepers.exchange.mark import mark_stale, next_mark
 from keepers.exchange.oracles import RawAccount, Selected, select_price
 from keepers.exchange.pdas import user_pda
-from keepers.execution.pipeline import Action, ActionResult
+from keepers.execution.pipeline import Action, ActionResult, ActionStatus
 from programs_client.perp.accounts import Market, Orderbook, User
 from programs_client.perp.constants import BASE_PRECISION, BPS
 from programs_client.perp.types import order_type, side
@@ -60,6 +70,26 @@ def reward_lamports(reward_quote: int, sol_price_quote: int) -> int:
 
 DERISK_PRICE_BAND_BPS = 500  # IOC slices cross the book up to 5% away from the mark
 DERISK_MIN_INTERVAL_S = 2.0
+SIMULATE_BAND_BPS = 200  # simulate a liquidation first when the shortfall is below 2% of the maintenance requirement
+SKIP_LOG_EVERY_S = 30.0
+
+log = logging.getLogger("perpkeep.bots")
+
+
+class SkipReason(StrEnum):
+    """Why the liquidator did not act on a user the scan found liquidatable (the metric's label)."""
+
+    OWN_ACCOUNT = "own_account"
+    BELOW_MIN_SHORTFALL = "below_min_shortfall"
+    NOT_CACHED = "not_cached"
+    NO_BASE = "no_base"  # no position left, only a loss (resolve_bankruptcy's) or orders
+    NO_POSITION_KEPT = "no_position_in_kept_markets"  # its positions are in markets another keeper acts on
+    NO_CAPACITY = "no_capacity"  # our free collateral cannot take the minimum order
+    ZERO_SIZE = "zero_size"  # the program's sizing rule leaves nothing to take
+    IN_FLIGHT = "in_flight"  # a liquidation of the user is in flight, or its landing is not yet in the cache
+    UNCHANGED = "unchanged"  # the last one failed as expected and nothing it depends on changed since
+    DONE = "done"  # the journal finished this very intent
+    STALE_MARK = "stale_mark"  # valued at a stale mark no crank can refresh (no valid oracle): the program refuses
 
 
 @dataclass(frozen=True)
@@ -138,10 +168,21 @@ def plan_liquidation(candidate: Candidate, user: User, markets: Mapping[int, Mar
 
     ``kept``: the markets we may liquidate in (None: all); the user is still valued in all of them.
     """
-    positions = [p for p in positions_of(user)
-                 if p.base_amount != 0 and p.market_index in priced and (kept is None or p.market_index in kept)]
-    if not positions or any(priced[p.market_index].stale for p in positions_of(user) if p.market_index in priced):
-        return None  # liquidate_perp refuses a stale mark in any market the user is valued in
+    plan = plan_or_skip(candidate, user, markets, priced, own, usage_bps, kept)
+    return plan if isinstance(plan, LiquidationPlan) else None
+
+
+def plan_or_skip(candidate: Candidate, user: User, markets: Mapping[int, Market], priced: Mapping[int, PricedMarket],
+                 own: Margin, usage_bps: int, kept: Container[int] | None = None) -> LiquidationPlan | SkipReason:
+    """``plan_liquidation``, saying why when there is no plan."""
+    held = [p for p in positions_of(user) if p.base_amount != 0 and p.market_index in priced]
+    if not held:
+        return SkipReason.NO_BASE
+    positions = [p for p in held if kept is None or p.market_index in kept]
+    if not positions:
+        return SkipReason.NO_POSITION_KEPT
+    if any(priced[p.market_index].stale for p in positions_of(user) if p.market_index in priced):
+        return SkipReason.STALE_MARK  # liquidate_perp refuses a stale mark in any market the user is valued in
     target = max(positions, key=lambda p: abs(p.base_amount) * priced[p.market_index].state.mark_price)
     pm, m = priced[target.market_index], markets[target.market_index]
     mark = pm.state.mark_price
@@ -153,11 +194,11 @@ def plan_liquidation(candidate: Candidate, user: User, markets: Mapping[int, Mar
     cap = capacity(own, pm.state, liq_price, usage_bps)
     cap -= cap % m.params.lot_size
     if cap < min(m.params.min_order_size, held):
-        return None
+        return SkipReason.NO_CAPACITY
     size = liquidation_size(candidate.margin, held, mark, m.params.liquidation_fee_bps, m.params.maintenance_margin_bps,
                             m.params.lot_size, m.params.min_order_size, cap)
     if size <= 0:
-        return None
+        return SkipReason.ZERO_SIZE
     _, liq_quote = liquidation_quotes(size, mark, long, m.params.liquidation_fee_bps, m.params.insurance_share_bps,
                                       candidate.margin.equity)
     reward = abs(size * mark // BASE_PRECISION - liq_quote)
@@ -232,6 +273,8 @@ class LiquidatorBot(Bot):
         self.liquidations = 0
         self._last_derisk: dict[int, float] = {}
         self._warned_no_account = False
+        self.skips: Counter[SkipReason] = Counter()  # every decision not to act on a liquidatable user
+        self._skips_logged: Counter[SkipReason] = Counter()
         # Incremental scans (``find_candidates``): users changed since the last scan, the last candidates,
         # and the market states of the last full scan.
         self.full_scans = 0
@@ -314,14 +357,21 @@ class LiquidatorBot(Bot):
         addresses = {i: cache.market_address(i) for i in cache.markets}
         usage = self.config.max_margin_usage_bps
         for cand in candidates:
-            if cand.pubkey == self.own_address or cand.shortfall < self.config.min_shortfall_quote:
+            if cand.pubkey == self.own_address:
+                self._skip(SkipReason.OWN_ACCOUNT)
+                continue
+            if cand.shortfall < self.config.min_shortfall_quote:
+                self._skip(SkipReason.BELOW_MIN_SHORTFALL)
                 continue
             user = cache.users.get(cand.pubkey)
             if user is None:
+                self._skip(SkipReason.NOT_CACHED)
                 continue
-            plan = plan_liquidation(cand, user, cache.markets, priced, own, usage, ctx.kept)
-            if plan is None:
+            plan = plan_or_skip(cand, user, cache.markets, priced, own, usage, ctx.kept)
+            if not isinstance(plan, LiquidationPlan):
+                self._skip(plan)
                 continue
+            m = cache.markets[plan.market_index]
             ixs = []
             # The target's market, and every other market the user is valued in whose mark we predicted
             # from a crank (a stale one would refuse the liquidation).
@@ -337,13 +387,20 @@ class LiquidatorBot(Bot):
                 key=intent_key(ActionKind.LIQUIDATE_PERP, user=plan.user, market=plan.market_index,
                                slot=cache.slot_of(plan.user), mark=mark),
                 target=plan.user, instructions=tuple(ixs), reward_lamports=reward_lamports(plan.reward_quote, self.config.sol_price_quote),
-                expected=frozenset({E.NotLiquidatable, E.NoPositionToLiquidate}), simulate_first=False, urgent=True,
+                expected=frozenset({E.NotLiquidatable, E.NoPositionToLiquidate}), urgent=True,
+                simulate_first=cand.shortfall * BPS < cand.margin.maintenance_requirement * SIMULATE_BAND_BPS,
+                basis=self.basis(plan.user, m),
                 detail={"market": plan.market_index, "max_base": plan.max_base, "expected_base": plan.expected_base,
                         "shortfall": cand.shortfall},
             )
             if self.submit(action):
                 submitted.add((plan.user, plan.market_index))
                 own = replace(own, initial_requirement=own.initial_requirement + plan.margin_used)
+            else:
+                refused = ctx.pipeline.refusal(action)
+                self._skip(SkipReason.IN_FLIGHT if refused is ActionStatus.BUSY else
+                           SkipReason.UNCHANGED if refused is ActionStatus.UNCHANGED else SkipReason.DONE)
+
         return submitted
 
     def cancel_stale_orders(self, own_user: User, priced: Mapping[int, PricedMarket], states: Mapping[int, MarketState],
@@ -368,8 +425,27 @@ class LiquidatorBot(Bot):
                                slot=cache.slot_of(plan.user), mark=states[plan.market_index].mark_price),
                 target=plan.user, instructions=tuple(ixs),
                 expected=frozenset({E.NotLiquidatable, E.NoPositionToLiquidate}), simulate_first=False, urgent=True,
+                basis=self.basis(plan.user, m),
                 detail={"market": plan.market_index, "shortfall": plan.shortfall},
             ))
+
+    def basis(self, user: Pubkey, market: Market) -> tuple[object, ...]:
+        """What a liquidation of ``user`` in ``market`` depends on: the slots the cache read the user and
+        the market at, and the market's oracle data (a new price moves the mark the crank sets)."""
+        cache = self.ctx.cache
+        oracles = [self.ctx.oracles.get(a) for a in oracle_accounts(market) if a is not None]
+        return (cache.slot_of(user), cache.slot_of(cache.market_address(market.market_index)),
+                *(hash(o.data) if o is not None else None for o in oracles))
+
+    def _skip(self, reason: SkipReason) -> None:
+        """Count one decision not to act on a liquidatable user; log each reason at most every ``SKIP_LOG_EVERY_S``."""
+        self.skips[reason] += 1
+        self.ctx.metrics.liquidation_skipped(reason)
+        if self.every(f"skip log {reason}", SKIP_LOG_EVERY_S):
+            since = self.skips[reason] - self._skips_logged[reason]
+            self._skips_logged[reason] = self.skips[reason]
+            log.info("[%s] liquidatable user not acted on: %s (%d times since the last such line)", self.name, reason,
+                     since, extra={"bot": self.name, "reason": str(reason)})
 
     def derisk(self, own_user: User, states: Mapping[int, MarketState]) -> None:
         """Reduce what we hold with one reduce-only IOC slice per market against the opposite side of the book."""
@@ -418,5 +494,5 @@ class LiquidatorBot(Bot):
             self.liquidated.add(result.action.target)
 
 
-__all__ = ["CancelPlan", "LiquidationPlan", "LiquidatorBot", "PricedMarket", "capacity", "derisk_size", "other_markets",
-           "plan_liquidation", "plan_order_cancellations", "positions_of", "predicted_states"]
+__all__ = ["CancelPlan", "LiquidationPlan", "LiquidatorBot", "PricedMarket", "SkipReason", "capacity", "derisk_size",
+           "other_markets", "plan_liquidation", "plan_or_skip", "plan_order_cancellations", "positions_of", "predicted_states"]

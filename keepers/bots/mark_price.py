@@ -4,11 +4,17 @@ Per market, the oracle price is chosen as the program would choose it (``keepers
 on the cached oracle accounts). A crank is due when that price deviates from the market's index price
 by more than ``deviation_bps``, or when ``heartbeat_s`` of chain time passed since the last update. The
 bot wakes on oracle and market changes and when the Clock reaches the next heartbeat (``due_ts``).
+
+A crank's key names the market's price state (its last update slot), so a crank reported landed whose
+update never happened (a dropped transaction an endpoint calls finalized) would hold that key for
+good: the crank's ``effect`` is the market's last update slot reaching the landing slot, and the
+pipeline reopens the intent when it does not show.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from solders.pubkey import Pubkey
@@ -62,15 +68,26 @@ def check_prices(market: Market, oracles: dict[Pubkey, RawAccount], slot: int, n
     return PriceCheck(False, "fresh", price)
 
 
-def price_update_action(bot: str, market: Market, address: Pubkey, reason: str, program_id: Pubkey) -> Action:
-    """The ``update_prices`` crank of ``market``; one per market price state (its last update slot)."""
+def price_update_action(bot: str, market: Market, address: Pubkey, reason: str, program_id: Pubkey,
+                        current: Callable[[], Market | None] | None = None) -> Action:
+    """The ``update_prices`` crank of ``market``; one per market price state (its last update slot).
+
+    ``current`` returns the market as the cache holds it now: a landing counts once its last update
+    slot reached the landing slot (``Action.effect``).
+    """
     primary, fallback = oracle_accounts(market)
+
+    def updated(slot: int) -> bool:
+        now = current() if current is not None else None
+        return now is not None and now.last_price_update_slot >= slot
+
     return Action(
         bot=bot, kind=ActionKind.UPDATE_PRICES,
         key=intent_key(ActionKind.UPDATE_PRICES, market=market.market_index, price_slot=market.last_price_update_slot),
         target=address, instructions=(ix.update_prices(market.market_index, primary, fallback, program_id),),
         reward_lamports=CRANK_REWARD_LAMPORTS, expected=frozenset({E.MarketNotTradable}),
         detail={"market": market.market_index, "reason": reason},
+        effect=updated if current is not None else None,
     )
 
 
@@ -90,7 +107,7 @@ class MarkPriceBot(Bot):
                 heartbeats.append(market.twap_updated_ts + math.ceil(self.config.heartbeat_s))
             if check.due:
                 self.submit(price_update_action(self.name, market, ctx.cache.market_address(index), check.reason,
-                                                ctx.program_id))
+                                                ctx.program_id, lambda i=index: ctx.cache.markets.get(i)))
         self.due_ts = min(heartbeats, default=None)
 
 

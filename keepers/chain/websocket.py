@@ -15,7 +15,8 @@ idle for ``silence_s``). The task:
   ``silence_s`` while a subscription exists, or when its acknowledged slot subscription got none for
   that long (other messages, such as replies, errors or garbage, do not count: a node can answer and
   still be deaf); reconnects after a drop with jittered exponential backoff capped at
-  ``max_backoff_s`` (reset once a connection has lived for ``max_backoff_s``). Nodes send nothing for
+  ``max_backoff_s`` (reset once a connection has lived for ``HEALTHY_CONNECTION_S``, or ``max_backoff_s``
+  if shorter). Nodes send nothing for
   quiet accounts, so a connection holding only account subscriptions is recycled every ``silence_s``
   (harmless: the catch-up re-reads them); a slot subscription, which keepers hold anyway, keeps it busy;
 - gives every subscribe request a reply deadline (``ack_timeout_s``): an unanswered request is sent
@@ -78,6 +79,9 @@ _BACKOFF_BASE_S = 0.1
 MAX_SUBSCRIBE_ATTEMPTS = 3
 _UNSUBSCRIBE = {"accountSubscribe": "accountUnsubscribe", "programSubscribe": "programUnsubscribe",
                 "slotSubscribe": "slotUnsubscribe", "signatureSubscribe": "signatureUnsubscribe"}
+
+
+HEALTHY_CONNECTION_S = 1.0  # a connection that lived this long resets the reconnect backoff
 
 
 def backoff_s(attempt: int, cap_s: float) -> float:
@@ -261,7 +265,10 @@ class WsSubscriptions:
                 log.exception("%s: websocket session failed", self._label)
             if not self._subs or self._closed:
                 break
-            failures = 0 if self._clock.monotonic() - started >= self._max_backoff_s else failures + 1
+            # A connection that stood for a while was healthy: a drop of it is not a failure to connect,
+            # and must not grow the wait (drops every few seconds kept it at the cap, deaf most of the time).
+            lived = self._clock.monotonic() - started
+            failures = 0 if lived >= min(self._max_backoff_s, HEALTHY_CONNECTION_S) else failures + 1
             await self._clock.sleep(backoff_s(failures, self._max_backoff_s))
 
     async def _session(self, ws: ClientConnection) -> None:

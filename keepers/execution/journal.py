@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS actions (
     slot INTEGER,
     compute_units INTEGER,
     fee_lamports INTEGER,
-    finished_at REAL
+    finished_at REAL,
+    tx BLOB
 );
 CREATE INDEX IF NOT EXISTS actions_key ON actions(key);
 CREATE INDEX IF NOT EXISTS actions_status ON actions(status);
@@ -86,6 +87,7 @@ class JournalEntry:
     compute_units: int | None
     fee_lamports: int | None
     finished_at: float | None
+    tx: bytes | None = None  # the signed transaction as sent: a restarted keeper resends exactly it
 
 
 _COLUMNS = ", ".join(f.name for f in fields(JournalEntry))
@@ -125,6 +127,9 @@ class Journal:
             self._db.executescript(f"BEGIN; {_SCHEMA} INSERT OR IGNORE INTO meta(key, value) "
                                    f"VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;")
             row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            columns = {c[1] for c in self._db.execute("PRAGMA table_info(actions)")}
+            if "tx" not in columns:  # a journal from before transactions were kept: same schema version,
+                self._db.execute("ALTER TABLE actions ADD COLUMN tx BLOB")  # older keepers ignore the column
         except sqlite3.DatabaseError as e:
             raise JournalError(f"journal {self.path} is not a usable SQLite database ({e}); "
                                "move it aside or set keeper.journal_path to a new file") from None
@@ -162,11 +167,12 @@ class Journal:
             raise JournalError(f"journal {self.path}: no action with id {action_id}")
 
     def record_intent(self, key: str, bot: str, kind: str, target: str, detail: dict[str, Any],
-                      signature: str | None = None, last_valid_block_height: int | None = None) -> int:
+                      signature: str | None = None, last_valid_block_height: int | None = None,
+                      tx: bytes | None = None) -> int:
         """Record that ``bot`` intends action ``kind`` on ``target`` (idempotency ``key``); return its id.
 
         With ``signature``, the intent is recorded as already signed and about to be sent (one write
-        instead of ``record_intent`` then ``record_sent``).
+        instead of ``record_intent`` then ``record_sent``); ``tx`` is the signed transaction's bytes.
         """
         text = json.dumps(detail, sort_keys=True, default=str)
         now = self.clock.time()
@@ -175,9 +181,9 @@ class Journal:
                               (key, bot, kind, target, text, now))
         else:
             cur = self._write("INSERT INTO actions(key, bot, kind, target, detail, created_at, status, signature,"
-                              " last_valid_block_height, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              " last_valid_block_height, sent_at, tx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                               (key, bot, kind, target, text, now, Status.SENT.value, signature, last_valid_block_height,
-                               now))
+                               now, tx))
         return int(cur.lastrowid)
 
     def checkpoint(self) -> None:
@@ -188,20 +194,22 @@ class Journal:
             except sqlite3.Error as e:
                 raise JournalError(f"journal {self.path}: checkpoint failed: {e}") from None
 
-    def record_sent(self, action_id: int, signature: str, last_valid_block_height: int) -> None:
-        """Record that the action's transaction was sent with ``signature``, valid until that block height."""
+    def record_sent(self, action_id: int, signature: str, last_valid_block_height: int, tx: bytes | None = None) -> None:
+        """Record that the action's transaction was sent with ``signature``, valid until that block height
+        (``tx``: its signed bytes, which a restarted keeper sends again while the chain does not know it)."""
         self._update(action_id,
-                     "UPDATE actions SET status = ?, signature = ?, last_valid_block_height = ?, sent_at = ?",
-                     (Status.SENT.value, signature, last_valid_block_height, self.clock.time()))
+                     "UPDATE actions SET status = ?, signature = ?, last_valid_block_height = ?, sent_at = ?, tx = ?",
+                     (Status.SENT.value, signature, last_valid_block_height, self.clock.time(), tx))
 
     def record_outcome(self, action_id: int, status: Status | str, error: str | None = None, slot: int | None = None,
                        compute_units: int | None = None, fee_lamports: int | None = None) -> None:
-        """Record the action's final ``status`` (landed, failed, expired or skipped) and what it cost."""
+        """Record the action's final ``status`` (landed, failed, expired or skipped) and what it cost; its
+        transaction's bytes are dropped (only a restart resends them, and only unfinished actions)."""
         if status not in FINAL_STATUSES:
             raise ValueError(f"not a final status: {status!r} (one of {', '.join(sorted(FINAL_STATUSES))})")
         self._update(action_id,
                      "UPDATE actions SET status = ?, error = ?, slot = ?, compute_units = ?, fee_lamports = ?,"
-                     " finished_at = ?",
+                     " finished_at = ?, tx = NULL",
                      (str(status), error, slot, compute_units, fee_lamports, self.clock.time()))
 
     def _entries(self, where: str, args: tuple = ()) -> list[JournalEntry]:
@@ -241,4 +249,13 @@ class Journal:
         self.close()
 
 
-__all__ = ["FINAL_STATUSES", "Journal", "JournalEntry", "JournalError", "SCHEMA_VERSION", "Status"]
+def read_only_rows(path: Path | str, sql: str, args: tuple = ()) -> list[tuple]:
+    """Run ``sql`` on the journal at ``path`` opened read-only (a keeper may hold it open meanwhile)."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
+    try:
+        return db.execute(sql, args).fetchall()
+    finally:
+        db.close()
+
+
+__all__ = ["FINAL_STATUSES", "Journal", "JournalEntry", "JournalError", "SCHEMA_VERSION", "Status", "read_only_rows"]

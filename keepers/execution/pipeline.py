@@ -3,16 +3,26 @@
 1. refuse an action while another holds one of its locks (by default its kind and target; a strategy can
    lock other scopes, e.g. ("requote", market), or several at once), or while the last action that held
    one of them landed after the state the keeper's cache holds for its target (it was planned from the
-   state before that action), and an intent the journal already finished (landed, or failed for good);
+   state before that action), an intent the journal already finished (landed with its effect seen, or
+   failed for good), and an action whose ``basis`` (the state of the accounts it depends on) is the one
+   the last attempt under one of its locks already failed on as expected (nothing changed: it would
+   fail again and pay again);
 2. journal the intent;
 3. size compute units by simulation (cached per action kind, so the hot path does not wait for a
-   simulation after the first one of its kind) and stop there when the simulation fails;
+   simulation after the first one of its kind) and stop there when the simulation fails; a limit is
+   never below the instructions' measured worst case with headroom, and a simulated figure beyond any
+   plausible cost neither sizes it nor is cached (``keepers.execution.compute_budget``);
 4. price it: recent priority fees, at least the floor, at most the cap and at most
    ``reward_share`` of the action's expected reward;
 5. sign with a cached blockhash and send (the chain sends to every configured endpoint);
 6. confirm by subscription with a polling fallback (``keepers.execution.confirm``: one batched poll for every
-   transaction in flight), resending the same transaction until its blockhash expires;
+   transaction in flight), resending the same transaction until its blockhash expires (the journal
+   holds its signed bytes, so a restarted keeper resends exactly it: ``recover``);
 7. classify a failure from the IDL (``keepers.execution.error_policy``) and journal the outcome.
+
+A "landed" status is a claim of the endpoint: an action with an ``effect`` is finished only once that
+effect shows in the cache (``finished``); a landing whose effect never shows is journaled as expired,
+so its intent is planned again.
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ import asyncio
 import logging
 import math
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -37,6 +47,7 @@ from solders.transaction import VersionedTransaction
 from keepers.chain.base import URGENT, Blockhash, Chain, ChainError, SignatureStatus
 from keepers.clock import LIVE, Clock
 from keepers.config import FeesConfig
+from keepers.execution import compute_budget
 from keepers.execution.confirm import StatusPoller
 from keepers.execution.error_policy import ErrorName, RuntimeErrorName, Verdict, classify
 from keepers.execution.journal import Status
@@ -58,6 +69,11 @@ OUT_OF_COMPUTE = (RuntimeErrorName.ProgramFailedToComplete, RuntimeErrorName.Com
 FINAL_STATUSES = (Status.LANDED, Status.SKIPPED)  # journal statuses after which a key is never tried again
 FEE_PERCENTILE = 0.75  # of recent non-zero priority fees: what the market pays
 STALE_HOLD_S = 10.0  # the longest a landed action keeps its lock until the cache has seen what it did
+EFFECT_WAIT_S = 10.0  # how long a landing's effect may take to show when the cache has not seen the target since
+MAX_REFUSED_BASES = 10_000  # locks remembered with the state their last attempt failed on
+WARN_EVERY_S = 30.0  # rate limit of the warnings repeated conditions log
+URGENT_BLOCKHASH_AGE_S = 4.0  # an urgent action signs with a cached blockhash up to this old (of a ~60 s
+# lifetime; nodes may drop a blockhash after 20 slots, 8 s at 400 ms)
 _COMMITMENT_RANK = {"processed": 0, "confirmed": 1, "finalized": 2}
 
 
@@ -69,6 +85,7 @@ class ActionStatus(StrEnum):
     EXPIRED = "expired"  # its blockhash expired before it landed
     BUSY = "busy"  # refused: another action holds one of its locks (or its last landing is not yet seen)
     DONE = "done"  # refused: the journal finished this intent
+    UNCHANGED = "unchanged"  # refused: its last attempt failed as expected on the very same ``basis``
     DRY_RUN = "dry_run"
     EXPECTED = "expected"  # counted instead of FAILED: a failure the action declared a normal answer
 
@@ -105,6 +122,13 @@ class Action:
     # Its requests use the chain's reserved share of the rate limit (``keepers.chain.base.URGENT``).
     urgent: bool = False
     locks: tuple[Lock, ...] = ()  # empty: ((kind, target),)
+    # The state of the accounts the outcome depends on (e.g. their slots or a hash of their data): after
+    # a failure that is a normal answer (``expected``) or a skip, no action under the same locks is
+    # tried again until its basis differs. None: always tried.
+    basis: Hashable | None = field(default=None, compare=False)
+    # What a landing must show in the cache: called with the landing slot, True once the effect is seen
+    # (e.g. the market's last price update slot reached it). None: the status is taken as is.
+    effect: Callable[[int], bool] | None = field(default=None, compare=False)
 
     @property
     def held(self) -> tuple[Lock, ...]:
@@ -203,6 +227,13 @@ class TxPipeline:
         self._blockhash: tuple[float, Blockhash] | None = None
         self._recent_fees: dict[tuple[Pubkey, ...], tuple[float, list[int]]] = {}
         self._recovery: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()  # blockhash and fee refreshes urgent actions did not wait for
+        self._newest_fees: list[int] = []
+        # lock -> basis of the last attempt under it that failed as expected (see ``Action.basis``)
+        self._refused: OrderedDict[Lock, Hashable] = OrderedDict()
+        self.effects_missing = 0  # landings whose effect never showed (their intents were reopened)
+        self.outliers = 0  # simulated compute figures refused as implausible
+        self._warned_at: dict[str, float] = {}
 
     # -- public -------------------------------------------------------------------------------------
     def busy(self, kind: str, target: Pubkey) -> bool:
@@ -213,10 +244,46 @@ class TxPipeline:
         """Whether an action in flight holds ``lock``."""
         return lock in self.in_flight
 
-    def finished(self, key: str) -> bool:
-        """Whether the journal says the intent ``key`` is done for good (landed, or failed without retry)."""
+    def finished(self, key: str, action: Action | None = None) -> bool:
+        """Whether the journal says the intent ``key`` is done for good (landed, or failed without retry).
+
+        With ``action`` and its ``effect``: a landing counts only once its effect shows in the cache. When
+        the cache has seen the target at the landing slot or later (or ``EFFECT_WAIT_S`` passed) without
+        it, the status was false (a dropped transaction reported landed): the journal row becomes expired
+        and the intent is open again, also for a keeper restarted on that journal.
+        """
         entry = self.journal.latest(key)
-        return entry is not None and entry.status in FINAL_STATUSES
+        if entry is None or entry.status not in FINAL_STATUSES:
+            return False
+        if entry.status is not Status.LANDED or action is None or action.effect is None or entry.slot is None:
+            return True
+        if action.effect(entry.slot):
+            return True
+        seen = self.state_slot(action.target) if self.state_slot is not None else None
+        waited = self.clock.time() - (entry.finished_at or 0.0)
+        if (seen is None or seen < entry.slot) and waited < EFFECT_WAIT_S:
+            return True  # the cache may not have the landing yet
+        self.journal.record_outcome(entry.id, Status.EXPIRED, error="reported landed but its effect never showed",
+                                    slot=entry.slot, compute_units=entry.compute_units, fee_lamports=entry.fee_lamports)
+        self.effects_missing += 1
+        for lock in action.held:
+            self._landed_at.pop(lock, None)
+        if self.metrics is not None:
+            self.metrics.failed(action.bot, action.kind, "EffectNotSeen")
+        self._warn(f"effect:{action.kind}", "%s %s was reported landed at slot %s but its effect never showed "
+                   "(cache at slot %s): planned again", action.kind, key, entry.slot, seen)
+        return False
+
+    def _warn(self, what: str, msg: str, *args: object) -> None:
+        """Log a warning at most once per ``WARN_EVERY_S`` for ``what``."""
+        now = self.clock.monotonic()
+        if now - self._warned_at.get(what, -math.inf) >= WARN_EVERY_S:
+            self._warned_at[what] = now
+            log.warning(msg, *args)
+
+    def unchanged(self, action: Action) -> bool:
+        """Whether the last attempt under one of ``action``'s locks failed as expected on ``action.basis``."""
+        return action.basis is not None and any(self._refused.get(lock) == action.basis for lock in action.held)
 
     def reserve(self, action: Action) -> bool:
         """Claim ``action``'s locks now (before a background ``submit(action, reserved=True)`` starts).
@@ -225,11 +292,18 @@ class TxPipeline:
         of the last action holding one of them that landed (``_stale``), or when the journal finished
         the intent. All or nothing: a refused action holds none.
         """
-        if self._blocked(action) or self.finished(action.key):
+        if self._blocked(action) or self.unchanged(action) or self.finished(action.key, action):
             return False
         for lock in action.held:
             self.in_flight[lock] = action.key
         return True
+
+    def refusal(self, action: Action) -> ActionStatus:
+        """Why ``reserve`` refused ``action``: BUSY (a lock or a stale hold), UNCHANGED (same basis as the last
+        expected failure) or DONE (the journal finished the intent)."""
+        if self._blocked(action):
+            return ActionStatus.BUSY
+        return ActionStatus.UNCHANGED if self.unchanged(action) else ActionStatus.DONE
 
     def hold_lapses_in(self, action: Action) -> float | None:
         """Seconds until the longest stale hold (``_stale``) on ``action``'s locks lapses by itself, or None
@@ -244,11 +318,11 @@ class TxPipeline:
     async def submit(self, action: Action, reserved: bool = False) -> ActionResult:
         """Run ``action`` through the pipeline and return its outcome (never raises on chain faults)."""
         if not reserved and not self.reserve(action):
-            return ActionResult(ActionStatus.BUSY if self._blocked(action) else ActionStatus.DONE, action)
+            return ActionResult(self.refusal(action), action)
         started = self.clock.monotonic()
         if self.metrics is not None:
             self.metrics.attempted(action.bot, action.kind)
-        row = _JournalRow(self.journal, action)
+        row = _JournalRow(self.journal, action, self.clock.time())
         urgent = URGENT.set(action.urgent)
         try:
             result = await self._run(action, row, started)
@@ -269,10 +343,13 @@ class TxPipeline:
     async def recover(self) -> int:
         """Resolve actions a previous run left unfinished; return how many there were.
 
-        Sent ones are confirmed in the background (their targets stay busy until then); intents that
-        were never sent are closed as expired, so their work is planned again from fresh state. The
-        journal holds kind and target, not an action's own ``locks``: a recovered action holds the
-        default lock (kind, target) until it resolves.
+        Sent ones are confirmed in the background (their targets stay busy until then); one whose
+        transaction the chain does not know is sent again at once, the very bytes the journal holds
+        (the same signature: it cannot land twice), and again every ``resend_s`` until it lands or its
+        blockhash expires, so that a send lost in the crash holds its target for a few slots instead of a
+        blockhash lifetime. Intents that were never sent are closed as expired, so their work is planned
+        again from fresh state. The journal holds kind and target, not an action's own ``locks``: a
+        recovered action holds the default lock (kind, target) until it resolves.
         """
         entries = self.journal.unfinished()
         for entry in entries:
@@ -303,15 +380,19 @@ class TxPipeline:
 
     async def close(self) -> None:
         """Stop background recovery tasks and the status poller."""
-        for task in list(self._recovery):
+        for task in [*self._recovery, *self._background]:
             task.cancel()
-        await asyncio.gather(*self._recovery, return_exceptions=True)
+        await asyncio.gather(*self._recovery, *self._background, return_exceptions=True)
         await self.poller.close()
 
     # -- steps --------------------------------------------------------------------------------------
     async def _run(self, action: Action, row: _JournalRow, started: float) -> ActionResult:
         shape = _shape(action)
         units = self.units_by_shape.get(shape)
+        if units is None and not action.simulate_first and _program_of(action.instructions) is not None \
+                and compute_budget.ceiling(action.instructions, _program_of(action.instructions)) is not None:
+            # The table knows every instruction: an urgent first of its shape need not wait for a simulation.
+            units = compute_budget.floor(action.instructions, _program_of(action.instructions))
         if units is None or action.simulate_first or self.dry_run:
             row.id()  # the intent is journaled before the (slow) simulation
             sim_tx = self._sign(action, self.fees.max_compute_units, 0, (await self._latest_blockhash()).blockhash)
@@ -320,14 +401,15 @@ class TxPipeline:
                 name, verdict = classify(sim.err)
                 return ActionResult(ActionStatus.FAILED, action, error=SIMULATION_PREFIX + name, verdict=verdict,
                                     latency_s=self.clock.monotonic() - started)
-            units = self._size(shape, sim.units_consumed)
+            units = self._size(shape, sim.units_consumed, action.instructions)
             if self.dry_run:
                 return ActionResult(ActionStatus.DRY_RUN, action, compute_units=units, latency_s=self.clock.monotonic() - started)
         else:  # unsimulated: the same shape can cost more with other state (more positions, a fuller book)
             units = min(self.fees.max_compute_units, max(math.ceil(units * REUSE_HEADROOM), units + REUSE_MIN_EXTRA_UNITS))
-        units = min(self.fees.max_compute_units, units + action.extra_units)
+        units = min(self.fees.max_compute_units,
+                    max(units, compute_budget.floor(action.instructions, _program_of(action.instructions))) + action.extra_units)
         price = priority_price(await self._fees(action), units, action.reward_lamports, self.fees)
-        blockhash = await self._latest_blockhash()
+        blockhash = await self._latest_blockhash(action.urgent)
         tx = self._sign(action, units, price, blockhash.blockhash)
         while tx.signatures[0] in self._signed:
             # Byte-identical to an earlier transaction (a crank repeated within one blockhash): the chain
@@ -339,7 +421,7 @@ class TxPipeline:
         if len(self._signed) > MAX_REMEMBERED_SIGNATURES:
             self._signed.popitem(last=False)
         fee = fee_lamports(len(tx.signatures), units, price)
-        row.sent(str(signature), blockhash.last_valid_block_height)
+        row.sent(str(signature), blockhash.last_valid_block_height, bytes(tx))
         status = await self._send_and_confirm(tx, blockhash.last_valid_block_height)
         latency = self.clock.monotonic() - started
         if status is None:
@@ -352,11 +434,25 @@ class TxPipeline:
             return ActionResult(ActionStatus.FAILED, action, signature, name, verdict, status.slot, units, fee, latency)
         return ActionResult(ActionStatus.LANDED, action, signature, None, None, status.slot, units, fee, latency)
 
-    def _size(self, shape: tuple[str, int, int], consumed: int) -> int:
+    def _size(self, shape: tuple[str, int, int], consumed: int, instructions: Sequence[Instruction] = ()) -> int:
+        """The limit for a simulated cost: with the configured margin, and remembered for the shape
+        (the largest seen). A cost above any plausible one for ``instructions`` (``compute_budget.ceiling``:
+        a faulty or hostile endpoint) is not believed: the limit is then the instructions' worst case
+        (``compute_budget.floor``), and nothing is remembered."""
+        program_id = _program_of(instructions)
+        most = compute_budget.ceiling(instructions, program_id) if instructions else None
+        if most is not None and consumed > most:
+            self.outliers += 1
+            self._warn("outlier", "simulation reported %d compute units for %s, beyond the plausible %d: not believed",
+                       consumed, shape[0], most)
+            cached = self.units_by_shape.get(shape)
+            floor = compute_budget.floor(instructions, program_id)
+            return min(self.fees.max_compute_units, max(floor, cached or 0))
         units = min(self.fees.max_compute_units,
                     math.ceil((consumed + BUDGET_INSTRUCTION_UNITS) * self.fees.compute_unit_margin))
         self.units_by_shape[shape] = max(units, self.units_by_shape.get(shape, 0))
         return self.units_by_shape[shape]
+
 
     def _sign(self, action: Action, units: int, price: int, blockhash: Any) -> VersionedTransaction:
         budget = [set_compute_unit_limit(units)] + ([set_compute_unit_price(price)] if price else [])
@@ -364,28 +460,68 @@ class TxPipeline:
         signers = [self.payer] + [s for s in action.signers if s.pubkey() != self.payer.pubkey()]
         return VersionedTransaction(msg, signers)
 
-    async def _latest_blockhash(self) -> Blockhash:
+    async def _latest_blockhash(self, urgent: bool = False) -> Blockhash:
+        """The cached blockhash, fetched again after ``blockhash_ttl_s``. An urgent action does not wait for
+        that fetch while the cached one is younger than ``URGENT_BLOCKHASH_AGE_S`` (still valid for most of
+        its lifetime): it is refreshed in the background instead."""
         now = self.clock.monotonic()
+        if self._blockhash is not None and now - self._blockhash[0] > self.blockhash_ttl_s:
+            if urgent and now - self._blockhash[0] < URGENT_BLOCKHASH_AGE_S:
+                self._in_background("blockhash", self._refresh_blockhash())
+                return self._blockhash[1]
         if self._blockhash is None or now - self._blockhash[0] > self.blockhash_ttl_s:
-            self._blockhash = (now, await self.chain.get_latest_blockhash())
+            await self._refresh_blockhash()
+        assert self._blockhash is not None
         return self._blockhash[1]
 
+    async def _refresh_blockhash(self) -> None:
+        self._blockhash = (self.clock.monotonic(), await self.chain.get_latest_blockhash())
+
+    def _in_background(self, name: str, work: Any) -> None:
+        """Run the coroutine ``work`` as a background task named ``name`` unless one by that name runs (then
+        close it unstarted); never as an urgent request (the context var is reset in the task)."""
+        if any(t.get_name() == name for t in self._background):
+            work.close()
+            return
+
+        async def run() -> None:
+            URGENT.set(False)
+            try:
+                await work
+            except ChainError as e:
+                log.info("background %s failed: %s", name, e)
+
+        task = asyncio.create_task(run(), name=name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def _fees(self, action: Action) -> list[int]:
-        """Recent fees paid by transactions locking the accounts ``action`` writes (cached for ``fee_ttl_s``)."""
+        """Recent fees paid by transactions locking the accounts ``action`` writes (cached for ``fee_ttl_s``).
+
+        An urgent action does not wait for a fetch: without a fresh figure for its accounts it takes the
+        newest figure fetched for any accounts (or none: the floor) and its own is fetched in the background.
+        """
         writable = sorted({m.pubkey for i in action.instructions for m in i.accounts if m.is_writable}, key=bytes)
         key = tuple(writable)
-        now = self.clock.monotonic()
         cached = self._recent_fees.get(key)
-        if cached is None or now - cached[0] > self.fee_ttl_s:
-            try:
-                cached = (now, await self.chain.get_recent_prioritization_fees(writable))
-            except ChainError as e:  # fees are advisory: fall back to the floor rather than not acting
-                log.warning("recent prioritization fees unavailable: %s", e)
-                return []
-            if len(self._recent_fees) >= MAX_FEE_CACHE:
-                self._recent_fees.clear()
-            self._recent_fees[key] = cached
-        return cached[1]
+        if cached is not None and self.clock.monotonic() - cached[0] <= self.fee_ttl_s:
+            return cached[1]
+        if action.urgent:
+            self._in_background(f"fees:{hash(key)}", self._fetch_fees(key))
+            return cached[1] if cached is not None else self._newest_fees
+        return await self._fetch_fees(key)
+
+    async def _fetch_fees(self, key: tuple[Pubkey, ...]) -> list[int]:
+        try:
+            fees = await self.chain.get_recent_prioritization_fees(list(key))
+        except ChainError as e:  # fees are advisory: fall back to the floor rather than not acting
+            log.warning("recent prioritization fees unavailable: %s", e)
+            return []
+        if len(self._recent_fees) >= MAX_FEE_CACHE:
+            self._recent_fees.clear()
+        self._recent_fees[key] = (self.clock.monotonic(), fees)
+        self._newest_fees = fees
+        return fees
 
     def _reached(self, status: SignatureStatus | None) -> bool:
         return status is not None and _COMMITMENT_RANK.get(status.commitment, 0) >= _COMMITMENT_RANK.get(self.commitment, 1)
@@ -412,8 +548,10 @@ class TxPipeline:
             seen: SignatureStatus | None = None
             while self.clock.monotonic() < deadline:
                 if self.clock.monotonic() >= next_send:
-                    await self._send(tx)
-                    next_send = self.clock.monotonic() + self.resend_s
+                    # A send no endpoint took (the chain gave up its retries) is tried again at the next
+                    # poll, not after a whole resend interval: until one is taken, nothing can land.
+                    sent = await self._send(tx)
+                    next_send = self.clock.monotonic() + (self.resend_s if sent else min(self.poll_s, self.resend_s))
                 round_done = asyncio.ensure_future(self.poller.next_round(self.resend_s))
                 await asyncio.wait([pushed, round_done], return_when=asyncio.FIRST_COMPLETED)
                 round_done.cancel()
@@ -437,19 +575,29 @@ class TxPipeline:
             if sub is not None:
                 sub.close()
 
-    async def _send(self, tx: VersionedTransaction) -> None:
+    async def _send(self, tx: VersionedTransaction) -> bool:
+        """Send ``tx``; False when no endpoint took it."""
         try:
             await self.chain.send(tx)
             self.sends += 1
+            return True
         except ChainError as e:  # the next resend or the status poll decides
             log.info("send of %s failed: %s", tx.signatures[0], e)
+            return False
 
     async def _recover_one(self, entry: Any, lock: Lock) -> None:
         signature = Signature.from_string(entry.signature)
+        tx = _stored_transaction(entry, signature)
         self.poller.watch(signature, search_history=True)  # it may be older than the recent status cache
         try:
             deadline = self.clock.monotonic() + self.max_confirm_s
+            next_send = self.clock.monotonic()
             while self.clock.monotonic() < deadline:
+                if tx is not None and self.clock.monotonic() >= next_send:
+                    # Unknown or not yet final: sending the same bytes again is harmless (one signature,
+                    # landed at most once) and saves the wait when the first send never arrived.
+                    await self._send(tx)
+                    next_send = self.clock.monotonic() + self.resend_s
                 await self.poller.next_round(self.resend_s)
                 status = self.poller.statuses.get(signature)
                 if status is not None and (status.err is not None or self._reached(status)):
@@ -477,6 +625,13 @@ class TxPipeline:
         if r.status is ActionStatus.LANDED and r.slot is not None:
             for lock in a.held:
                 self._landed_at[lock] = (r.slot, self.clock.monotonic(), a.target)
+        if a.basis is not None:
+            for lock in a.held:
+                self._refused.pop(lock, None)
+                if expected or (r.status is ActionStatus.FAILED and r.verdict is Verdict.SKIP):
+                    self._refused[lock] = a.basis
+            while len(self._refused) > MAX_REFUSED_BASES:
+                self._refused.popitem(last=False)
         error = f"dry run: {r.compute_units} CU" if r.status is ActionStatus.DRY_RUN else r.error
         self.journal.record_outcome(action_id, journal_status(r.status, r.verdict), error=error, slot=r.slot,
                                     compute_units=r.compute_units or None, fee_lamports=r.fee_lamports or None)
@@ -503,22 +658,32 @@ class _JournalRow:
     """The journal row of one attempt, written as late as safety allows: on the hot path (no
     simulation) intent and signature go in one write, just before the send."""
 
-    def __init__(self, journal: Any, action: Action) -> None:
+    def __init__(self, journal: Any, action: Action, submitted_at: float) -> None:
         self.journal, self.action = journal, action
+        # When the pipeline got the action: with the row's sent_at and the landing slot, where an action's
+        # time went (planning before it, simulation, fees and blockhash up to the send, then the chain).
+        self.detail = {**action.detail, "submitted_at": round(submitted_at, 3)}
         self._id: int | None = None
 
     def id(self, signature: str | None = None, last_valid_block_height: int | None = None) -> int:
         if self._id is None:
             a = self.action
-            self._id = self.journal.record_intent(a.key, a.bot, a.kind, str(a.target), a.detail, signature,
+            self._id = self.journal.record_intent(a.key, a.bot, a.kind, str(a.target), self.detail, signature,
                                                   last_valid_block_height)
         return self._id
 
-    def sent(self, signature: str, last_valid_block_height: int) -> None:
+    def sent(self, signature: str, last_valid_block_height: int, tx: bytes | None = None) -> None:
         if self._id is None:
-            self.id(signature, last_valid_block_height)
+            a = self.action
+            self._id = self.journal.record_intent(a.key, a.bot, a.kind, str(a.target), self.detail, signature,
+                                                  last_valid_block_height, tx)
         else:
-            self.journal.record_sent(self._id, signature, last_valid_block_height)
+            self.journal.record_sent(self._id, signature, last_valid_block_height, tx)
+
+
+def _program_of(instructions: Iterable[Instruction]) -> Pubkey | None:
+    """The program the instructions (other than compute-budget ones) call first, if any."""
+    return next((i.program_id for i in instructions if i.program_id != compute_budget.COMPUTE_BUDGET_PROGRAM), None)
 
 
 def _shape(action: Action) -> tuple[str, int, int]:
@@ -526,6 +691,19 @@ def _shape(action: Action) -> tuple[str, int, int]:
 
 
 _UNLANDED = (ActionStatus.FAILED, ActionStatus.EXPIRED)
+
+
+def _stored_transaction(entry: Any, signature: Signature) -> VersionedTransaction | None:
+    """The signed transaction a journal row holds, when it holds one that matches its signature."""
+    raw = getattr(entry, "tx", None)
+    if not raw:
+        return None
+    try:
+        tx = VersionedTransaction.from_bytes(raw)
+    except ValueError:
+        log.warning("journal row %s holds an unreadable transaction: waiting for its status instead", entry.id)
+        return None
+    return tx if tx.signatures and tx.signatures[0] == signature else None
 
 
 def journal_status(status: ActionStatus, verdict: Verdict | None) -> Status:

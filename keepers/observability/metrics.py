@@ -50,6 +50,9 @@ class Metrics:
         self.rejected_updates = Counter("perpkeep_rejected_updates", "Account updates and websocket messages refused, "
                                         "by reason", ["reason"], registry=r)
         self.rpc_faults = Counter("perpkeep_rpc_faults", "Bad HTTP replies refused, by kind", ["kind"], registry=r)
+        self.liquidation_skips = Counter("perpkeep_liquidation_skips",
+                                         "Decisions not to liquidate a user the scan found liquidatable, by reason",
+                                         ["reason"], registry=r)
 
     def attempted(self, bot: str, kind: str) -> None:
         """Count an action being sent."""
@@ -89,6 +92,10 @@ class Metrics:
     def set_liquidatable_users(self, count: int) -> None:
         """Set how many users the last scan found liquidatable."""
         self.liquidatable_users.set(count)
+
+    def liquidation_skipped(self, reason: str) -> None:
+        """Count one decision not to act on a liquidatable user (``reason``: one of a few fixed names)."""
+        self.liquidation_skips.labels(reason).inc()
 
     def rpc_reconnected(self) -> None:
         """Count one RPC reconnect."""

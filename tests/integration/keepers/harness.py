@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sqlite3
 import time
 import urllib.error
 import urllib.request
@@ -24,6 +23,7 @@ from keepers.chain.rpc import RpcChain
 from keepers.config import Config
 from keepers.exchange.margin import MarketState, Position, compute_margin
 from keepers.exchange.margin_scan import counted, flat
+from keepers.execution.journal import read_only_rows as journal_rows
 from keepers.runtime import Keeper
 from programs_client.perp.accounts import Market
 from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
@@ -183,15 +183,6 @@ class RunningKeeper:
 
 
 # -- journal and HTTP checks shared by the tests ---------------------------------------------------------
-def journal_rows(path: Path, sql: str, args: tuple = ()) -> list[tuple]:
-    """Run ``sql`` on the journal at ``path``, opened read-only (the keeper may still have it open)."""
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5.0)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
-
-
 def landed_twice(path: Path) -> list[tuple[str, int]]:
     """Journal keys with more than one landed action: the same intent done twice."""
     return journal_rows(path, "SELECT key, COUNT(*) FROM actions WHERE status = 'landed' GROUP BY key HAVING COUNT(*) > 1")

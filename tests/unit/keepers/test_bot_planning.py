@@ -18,9 +18,11 @@ from keepers.bots.drain import Drain
 from keepers.bots.funding import funding_action, funding_due, next_funding_ts
 from keepers.bots.insurance import coverage_ratio, sweep_due
 from keepers.bots.liquidator import (
+    SkipReason,
     capacity,
     derisk_size,
     plan_liquidation,
+    plan_or_skip,
     plan_order_cancellations,
     predicted_states,
     reward_lamports,
@@ -157,6 +159,10 @@ def test_a_liquidation_is_planned_at_the_predicted_mark_within_our_capacity(worl
     assert 0 < plan.expected_base <= 10 * BASE and plan.expected_base % m.params.lot_size == 0
     assert plan.reward_quote > 0 and not plan.crank
     assert plan_liquidation(cand, user, markets, priced, Margin(0, 0, 0, 0), 8_000) is None  # no free collateral
+    # Every "no plan" says why (the liquidator counts each by reason).
+    assert plan_or_skip(cand, user, markets, priced, Margin(0, 0, 0, 0), 8_000) is SkipReason.NO_CAPACITY
+    assert plan_or_skip(cand, user, markets, priced, rich, 8_000, kept={1}) is SkipReason.NO_POSITION_KEPT
+    assert plan_or_skip(cand, user, markets, priced, rich, 8_000) == plan
 
 
 def test_orders_that_could_take_their_owner_below_maintenance_are_planned_for_cancellation(world: LedgerWorld) -> None:
@@ -208,6 +214,7 @@ def test_a_stale_mark_is_cranked_in_the_liquidation_or_not_liquidated_at(world: 
     assert plan_liquidation(cand, user, markets, stuck, Margin(1_000_000 * QUOTE, 0, 0, 0), 8_000) is None
     plan = plan_liquidation(cand, user, fresh_oracle, priced, Margin(1_000_000 * QUOTE, 0, 0, 0), 8_000)
     assert plan is not None and plan.crank
+    assert plan_or_skip(cand, user, markets, stuck, Margin(1_000_000 * QUOTE, 0, 0, 0), 8_000) is SkipReason.STALE_MARK
 
 
 # -- settler ------------------------------------------------------------------------------------------

@@ -209,7 +209,7 @@ async def test_extra_units_are_added_to_the_simulated_limit_and_not_cached(world
     extra = await pipeline.submit(replace(_crank(world, "extra"), extra_units=24_000))
     assert plain.status == extra.status == "landed"
     assert _budget_of(world, extra.signature)[0] == _budget_of(world, plain.signature)[0] + 24_000
-    assert max(pipeline.units_by_shape.values()) == plain.compute_units
+    assert max(pipeline.units_by_shape.values()) <= plain.compute_units  # the simulated size (the floor may be above it)
 
 
 async def test_recovery_finds_a_landing_older_than_the_status_cache(world: LedgerWorld, tmp_path: Path) -> None:
