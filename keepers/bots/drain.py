@@ -6,8 +6,9 @@ book side by a better one); an out event names the evicted order's owner in its 
 everything here passes those owners exactly as it passes makers. On a busy market new fills arrive between planning and execution, so a drain of
 only the fills seen at planning time loses the race. ``consume_events`` applies every queued fill whose
 maker account is passed, up to its limit, so the drain passes the makers of the queued fills and then
-the owners of the best resting orders (who make the next fills), with a limit and compute units that
-leave room for ``LATE_FILLS`` more fills.
+the owners of the best resting orders (who make the next fills), with the queue's whole capacity as its
+limit and compute units for every fill the queue can hold: the transaction executes against the queue
+as it is then, however many fills arrived since the plan (under load, more than a few dozen did).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from keepers.exchange import instructions as ix
 from programs_client.perp.accounts import EventQueue, Orderbook
 
 MAX_DRAIN_MAKERS = 12  # maker accounts per transaction: keeps it well under the packet size
-LATE_FILLS = 16  # fills that may be queued after the plan and before execution
+LATE_FILLS = 16  # fills budgeted after the plan when the queue itself is not known
 # consume_events costs about 1,033 CU per fill (benchmarks/compute_units.md); simulation only saw the
 # fills queued then, so the late ones are budgeted on top of it.
 UNITS_PER_FILL = 1_500
@@ -84,7 +85,8 @@ def drain(market_index: int, queue: EventQueue | None, book: Orderbook | None, p
     if not makers:
         return Drain([], 0)
     queued = queue.count if queue else 0
-    return Drain([ix.consume_events(market_index, makers, queued + LATE_FILLS, program_id)], LATE_FILLS * UNITS_PER_FILL)
+    capacity = len(queue.fills) if queue else queued + LATE_FILLS
+    return Drain([ix.consume_events(market_index, makers, capacity, program_id)], (capacity - queued) * UNITS_PER_FILL)
 
 
 def consume_instructions(market_index: int, queue: EventQueue | None, limit: int, program_id: Pubkey) -> list[Instruction]:

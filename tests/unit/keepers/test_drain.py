@@ -13,7 +13,7 @@ import pytest
 from solders.compute_budget import set_compute_unit_limit
 from solders.pubkey import Pubkey
 
-from keepers.bots.drain import LATE_FILLS, book_makers, consume_instructions, drain, drain_makers, queued_makers
+from keepers.bots.drain import LATE_FILLS, UNITS_PER_FILL, book_makers, consume_instructions, drain, drain_makers, queued_makers
 from keepers.bots.funding import funding_action, funding_due
 from localnet.build import build_program
 from programs_client.perp.accounts import EventQueue, Market, Orderbook
@@ -110,8 +110,13 @@ def test_a_drain_budgets_late_fills(world: LedgerWorld) -> None:
     q = _queue_of(_queue(world), [maker, maker])
     d = drain(0, q, None, world.dep.program_id)
     assert d is not None and len(d.instructions) == 1
-    assert int.from_bytes(bytes(d.instructions[0].data)[8:16], "little") == 2 + LATE_FILLS  # the limit argument
-    assert d.extra_units > 0
+    # The limit argument is the queue's capacity (128 records in the IDL): whatever arrived by execution is drained.
+    assert int.from_bytes(bytes(d.instructions[0].data)[8:16], "little") == 128
+    assert d.extra_units == (128 - 2) * UNITS_PER_FILL
+    # Without the queue, a budget of LATE_FILLS after the fills it cannot see.
+    no_queue = drain(0, None, _book_of(_book(world), bids=[maker], asks=[]), world.dep.program_id)
+    assert no_queue is not None
+    assert int.from_bytes(bytes(no_queue.instructions[0].data)[8:16], "little") == LATE_FILLS
     assert drain(0, replace(q, count=0), None, world.dep.program_id).instructions == []
     # The settler's consume is exact: the next two fills, no more.
     (consume,) = consume_instructions(0, q, 2, world.dep.program_id)
