@@ -23,25 +23,18 @@ from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 SEED = 12
 CASES = 8_000
 
-# Violations of known, open items of issue 12 that other changes are fixing, each reproduced minimally in
-# test_fuzz_findings.py (xfail, strict). Remove an entry once its fix is merged: the run must then be clean
-# of it.
-KNOWN_OPEN = {
-}
-
 
 @pytest.mark.slow
-def test_fuzz_run_finds_nothing_but_the_known_open_items(perp_program: bytes, record_property: pytest.RecordProperty) -> None:
+def test_fuzz_run_finds_no_violation(perp_program: bytes, record_property: pytest.RecordProperty) -> None:
     report = run_fuzz(SEED, CASES, perp_program=perp_program)
     print("\n" + report.summary())
     record_property("fuzz_counts", {"cases": report.cases, "landed": report.landed,
                                     "refused": sum(report.refused.values()), "runtime": sum(report.runtime.values()),
-                                    "crashes": sum(report.crashes.values()), "violations": len(report.violations),
-                                    "known_open": sum(1 for v in report.violations if v.check in KNOWN_OPEN)})
+                                    "crashes": sum(report.crashes.values()), "violations": len(report.violations)})
     assert report.cases == CASES
     assert report.crashes == {} and report.runtime == {}, report.summary()
-    unknown = [v for v in report.violations if v.check not in KNOWN_OPEN]
-    assert unknown == [], report.summary()
+    # Items 1, 2 and 8 of issue 12 showed here before their fixes (test_fuzz_findings.py reproduces them).
+    assert report.violations == [], report.summary()
     # The run reached the program's checks and its business logic, not only the instruction decoder.
     assert report.landed >= CASES // 20
     for name in ("Unauthorized", "MissingSigner", "InvalidAccountOwner", "InvalidPda", "InvalidDiscriminator",

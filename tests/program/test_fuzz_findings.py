@@ -1,7 +1,6 @@
 """Minimal reproductions of what the fuzzer (``localnet.fuzz``, ``tests/program/test_fuzz.py``) found, against
-the built program in LiteSVM. Each is a known item of issue 12 that another change is fixing; each test
-states the behaviour the fix must give and is ``xfail(strict=True)`` until then: when the fix lands the
-test passes, strict xfail fails, and the marker must go (the test stays as a regression test).
+the built program in LiteSVM. Each was a known item of issue 12 (items 1, 2 and 8), found before its fix
+landed; each test states the behaviour the fix gives and stays as a regression test.
 
 The fuzzer's check "attacker account left in bad debt by ..." found all three: one attacker-controlled
 account ends below zero equity at the mark while the accomplice on the other side of the trade holds the
@@ -9,8 +8,6 @@ gain; ``resolve_bankruptcy`` later covers the hole from the insurance fund or so
 """
 
 from __future__ import annotations
-
-import pytest
 
 from keepers.exchange import instructions as ix
 from keepers.exchange import margin as mirror

@@ -32,7 +32,6 @@ from keepers.exchange.margin import (
     Position,
     apply_fill,
     compute_margin,
-    fill_quote,
 )
 from keepers.execution.results import Outcome
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
