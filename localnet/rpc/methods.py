@@ -22,7 +22,6 @@ from localnet.rpc.encoding import (
     b58decode,
     b64decode,
     check_account_encoding,
-    encode_account,
     inner_instructions_json,
     parse_data_slice,
     return_data_json,
@@ -462,7 +461,7 @@ def simulate_transaction(ctx: NodeContext, raw: Any) -> Any:
             accounts = []
             for a in addresses:
                 acc = sim.post_accounts.get(a) or ctx.chain.get_account(a)
-                accounts.append(encode_account(acc, acc_encoding) if acc is not None else None)
+                accounts.append(encode_account_parsed(ctx.chain, acc, acc_encoding) if acc is not None else None)
     inner_json = inner_instructions_json(sim.inner_instructions) if inner and sim.inner_instructions is not None else None
     return {"context": context(ctx, slot), "value": {
         "accounts": accounts, "err": tx_error_json(sim.err), "innerInstructions": inner_json,

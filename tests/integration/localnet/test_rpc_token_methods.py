@@ -11,8 +11,18 @@ from solana.rpc.async_api import AsyncClient
 from solana.rpc.types import DataSliceOpts, TokenAccountOpts
 from solders.keypair import Keypair
 from solders.pubkey import Pubkey
+from solders.system_program import CreateAccountParams, create_account
 from spl.token.constants import TOKEN_PROGRAM_ID
-from spl.token.instructions import ApproveParams, approve
+from spl.token.instructions import (
+    ApproveParams,
+    InitializeMintParams,
+    MintToCheckedParams,
+    approve,
+    create_idempotent_associated_token_account,
+    get_associated_token_address,
+    initialize_mint,
+    mint_to_checked,
+)
 
 from localnet.deployment import BootstrapPlan
 from localnet.spl_token import TOKEN_2022_PROGRAM_ID
@@ -161,3 +171,51 @@ async def test_accounts_by_delegate_after_an_approve(client: AsyncClient, local_
     (ix,) = result["transaction"]["message"]["instructions"]
     assert ix["parsed"] == {"type": "approve", "info": {"source": str(tokens), "delegate": str(delegate),
                                                         "owner": str(kp.pubkey()), "amount": "1500000"}}
+
+
+async def test_token_2022_mint_and_account_with_immutable_owner(client: AsyncClient, local_node: LocalNode) -> None:
+    dep = local_node.deployment
+    kp = user(dep, 0)[0]
+    payer = kp.pubkey()
+    mint, mint_authority = Keypair(), Keypair()
+    rent = (await client.get_minimum_balance_for_rent_exemption(82)).value
+    ata = get_associated_token_address(payer, mint.pubkey(), TOKEN_2022_PROGRAM_ID)
+    ixs = [
+        create_account(CreateAccountParams(from_pubkey=payer, to_pubkey=mint.pubkey(), lamports=rent, space=82,
+                                           owner=TOKEN_2022_PROGRAM_ID)),
+        initialize_mint(InitializeMintParams(decimals=2, mint=mint.pubkey(), mint_authority=mint_authority.pubkey(),
+                                             program_id=TOKEN_2022_PROGRAM_ID)),
+        create_idempotent_associated_token_account(payer, payer, mint.pubkey(), TOKEN_2022_PROGRAM_ID),
+        mint_to_checked(MintToCheckedParams(program_id=TOKEN_2022_PROGRAM_ID, mint=mint.pubkey(), dest=ata,
+                                            mint_authority=mint_authority.pubkey(), amount=12_345, decimals=2)),
+    ]
+    blockhash = (await client.get_latest_blockhash("processed")).value.blockhash
+    sig = (await client.send_transaction(signed(kp, ixs, blockhash, [mint, mint_authority]))).value
+    await asyncio.wait_for(client.confirm_transaction(sig, "confirmed", sleep_seconds=0.05), 10)
+
+    amount = {"amount": "12345", "decimals": 2, "uiAmount": 123.45, "uiAmountString": "123.45"}
+    mint_value = local_node.rpc("getAccountInfo", [str(mint.pubkey()), {"encoding": "jsonParsed"}])["result"]["value"]
+    assert mint_value["data"] == {"program": "spl-token-2022", "space": 82, "parsed": {"type": "mint", "info": {
+        "decimals": 2, "freezeAuthority": None, "isInitialized": True, "mintAuthority": str(mint_authority.pubkey()),
+        "supply": "12345"}}}
+    reply = local_node.rpc("getTokenAccountsByOwner", [str(payer), {"programId": str(TOKEN_2022_PROGRAM_ID)},
+                                                      {"encoding": "jsonParsed", "commitment": "processed"}])["result"]
+    (entry,) = reply["value"]
+    space = len(_raw(local_node, ata))
+    assert space > 165  # the associated token program gives Token-2022 accounts the ImmutableOwner extension
+    assert entry == {"pubkey": str(ata), "account": {**entry["account"], "data": {
+        "program": "spl-token-2022", "space": space, "parsed": {"type": "account", "info": {
+            "isNative": False, "mint": str(mint.pubkey()), "owner": str(payer), "state": "initialized", "tokenAmount": amount,
+            "extensions": [{"extension": "immutableOwner"}]}}}}}
+    assert entry["account"]["owner"] == str(TOKEN_2022_PROGRAM_ID) and entry["account"]["space"] == space
+    assert local_node.rpc("getTokenSupply", [str(mint.pubkey())])["result"]["value"] == amount
+    largest = local_node.rpc("getTokenLargestAccounts", [str(mint.pubkey())])["result"]["value"]
+    assert largest == [{"address": str(ata), **amount}]
+
+    parsed = local_node.rpc("getTransaction", [str(sig), {"encoding": "jsonParsed", "commitment": "confirmed",
+                                                          "maxSupportedTransactionVersion": 0}])["result"]
+    top = parsed["transaction"]["message"]["instructions"]
+    assert [i["parsed"]["type"] for i in top] == ["createAccount", "initializeMint", "createIdempotent", "mintToChecked"]
+    assert top[3]["program"] == "spl-token" and top[3]["programId"] == str(TOKEN_2022_PROGRAM_ID)
+    assert top[3]["parsed"]["info"] == {"mint": str(mint.pubkey()), "account": str(ata), "mintAuthority": str(mint_authority.pubkey()),
+                                        "tokenAmount": amount}
