@@ -14,7 +14,7 @@ from localnet.rpc.encoding import MULTISIG_LEN, check_account_encoding, parse_da
 from localnet.rpc.errors import invalid_params
 from localnet.rpc.methods import Method, NodeContext, bank_slot, context
 from localnet.rpc.params import Params, parse_pubkey
-from localnet.rpc.parsed.account import NATIVE_MINT, NATIVE_MINT_DECIMALS, encode_account_parsed, parsed_token_data
+from localnet.rpc.parsed.account import NATIVE_MINT, NATIVE_MINT_DECIMAL_PLACES, encode_account_parsed, parsed_token_data
 from localnet.spl_token import MINT_LEN, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAM_ID, TOKEN_PROGRAMS, mint_decimals, token_account_fields
 
 NUM_LARGEST_ACCOUNTS = 20
@@ -33,7 +33,7 @@ def _mint(ctx: NodeContext, mint: Pubkey) -> tuple[Pubkey, int, int]:
     reads it (the native mint's decimals are known without its account); -32602 when it is none."""
     acc = ctx.chain.get_account(mint)
     if mint == NATIVE_MINT and acc is None:
-        return TOKEN_PROGRAM_ID, NATIVE_MINT_DECIMALS, 0
+        return TOKEN_PROGRAM_ID, NATIVE_MINT_DECIMAL_PLACES, 0
     if acc is None:
         raise invalid_params("Invalid param: could not find mint")
     data = bytes(acc.data)

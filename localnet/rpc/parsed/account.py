@@ -15,7 +15,7 @@ from localnet.rpc.encoding import MULTISIG_LEN, encode_account, parse_token_data
 from localnet.spl_token import TOKEN_2022_PROGRAM_ID, TOKEN_ACCOUNT_LEN, TOKEN_PROGRAMS, token_account_fields
 
 NATIVE_MINT = Pubkey.from_string("So11111111111111111111111111111111111111112")
-NATIVE_MINT_DECIMALS = 9
+NATIVE_MINT_DECIMAL_PLACES = 9  # wrapped SOL counts lamports
 
 
 class MintSource(Protocol):
@@ -27,7 +27,7 @@ class MintSource(Protocol):
 def mint_decimals_of(chain: MintSource, mint: Pubkey) -> int | None:
     """A mint's decimals; the native mint's are known without its account, as in Agave."""
     if mint == NATIVE_MINT:
-        return NATIVE_MINT_DECIMALS
+        return NATIVE_MINT_DECIMAL_PLACES
     return chain.decimals_of(mint)
 
 
