@@ -29,6 +29,7 @@ from localnet.spl_token import (
     token_account_fields,
 )
 
+MULTISIG_LEN = 355  # SPL Token Multisig: m, n, is_initialized, 11 signers
 MAX_BASE58_BYTES = 128  # Agave: account data above this is refused in base58
 ACCOUNT_ENCODINGS = ("base58", "base64", "base64+zstd", "jsonParsed", "binary")
 
@@ -176,6 +177,12 @@ def parse_token_data(owner: Pubkey, data: bytes, decimals: int | None = None) ->
             "decimals": dec, "freezeAuthority": str(freeze) if freeze else None, "isInitialized": True,
             "mintAuthority": str(authority) if authority else None,
             "supply": str(int.from_bytes(data[36:44], "little"))}}
+    if len(data) == MULTISIG_LEN:  # never an account or a mint, with or without extensions
+        if data[2] != 1:
+            return None
+        signers = [Pubkey.from_bytes(data[3 + 32 * i : 35 + 32 * i]) for i in range(11)]
+        return {"type": "multisig", "info": {"numRequiredSigners": data[0], "numValidSigners": data[1], "isInitialized": True,
+                                             "signers": [str(s) for s in signers if s != Pubkey.default()]}}
     fields = token_account_fields(data)
     if fields is None:
         return None
@@ -189,6 +196,10 @@ def parse_token_data(owner: Pubkey, data: bytes, decimals: int | None = None) ->
     if int.from_bytes(data[72:76], "little"):
         info["delegate"] = str(Pubkey.from_bytes(data[76:108]))
         info["delegatedAmount"] = ui_token_amount(int.from_bytes(data[121:129], "little"), decimals or 0)
+    if info["isNative"]:
+        info["rentExemptReserve"] = ui_token_amount(int.from_bytes(data[113:121], "little"), decimals or 0)
+    if int.from_bytes(data[129:133], "little"):
+        info["closeAuthority"] = str(Pubkey.from_bytes(data[133:165]))
     return {"type": "account", "info": info}
 
 

@@ -22,10 +22,8 @@ from localnet.rpc.encoding import (
     b58decode,
     b64decode,
     check_account_encoding,
-    encode_account,
     inner_instructions_json,
     parse_data_slice,
-    parse_token_data,
     return_data_json,
     tx_error_json,
     tx_error_text,
@@ -52,6 +50,7 @@ from localnet.rpc.params import (
     parse_signature,
     uint,
 )
+from localnet.rpc.parsed.account import encode_account_parsed
 from localnet.rpc.txjson import check_transaction_encoding, encode_transaction
 from localnet.spl_token import TOKEN_PROGRAMS, token_account_fields
 
@@ -102,17 +101,7 @@ def _account_config(config: dict[str, Any]) -> tuple[str, tuple[int, int] | None
 
 def _encoded(ctx: NodeContext, address: Any, encoding: str, data_slice: tuple[int, int] | None) -> dict[str, Any] | None:
     acc = ctx.chain.get_account(address)
-    if acc is None:
-        return None
-    if encoding == "jsonParsed" and acc.owner in TOKEN_PROGRAMS:
-        fields = token_account_fields(bytes(acc.data))
-        decimals = ctx.chain.decimals_of(fields[0]) if fields else None
-        parsed = parse_token_data(acc.owner, bytes(acc.data), decimals)
-        if parsed is not None:
-            out = encode_account(acc, "base64")
-            out["data"] = {"program": "spl-token", "parsed": parsed, "space": len(acc.data)}
-            return out
-    return encode_account(acc, encoding, data_slice)
+    return None if acc is None else encode_account_parsed(ctx.chain, acc, encoding, data_slice)
 
 
 def _blockhash_json(ctx: NodeContext, slot: int) -> dict[str, Any]:
@@ -472,7 +461,7 @@ def simulate_transaction(ctx: NodeContext, raw: Any) -> Any:
             accounts = []
             for a in addresses:
                 acc = sim.post_accounts.get(a) or ctx.chain.get_account(a)
-                accounts.append(encode_account(acc, acc_encoding) if acc is not None else None)
+                accounts.append(encode_account_parsed(ctx.chain, acc, acc_encoding) if acc is not None else None)
     inner_json = inner_instructions_json(sim.inner_instructions) if inner and sim.inner_instructions is not None else None
     return {"context": context(ctx, slot), "value": {
         "accounts": accounts, "err": tx_error_json(sim.err), "innerInstructions": inner_json,
@@ -591,5 +580,9 @@ HTTP_METHODS: dict[str, Method] = {
     "perpkeep_stallSlots": admin_stall_slots,
     "perpkeep_dropWebsockets": admin_drop_websockets,
 }
+
+from localnet.rpc.token_methods import TOKEN_METHODS  # noqa: E402 - it builds on this module's helpers
+
+HTTP_METHODS.update(TOKEN_METHODS)
 
 __all__ = ["HTTP_METHODS", "NodeContext", "decode_transaction", "parse_filters"]

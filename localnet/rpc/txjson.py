@@ -22,14 +22,14 @@ TRANSACTION_ENCODINGS = ("json", "jsonParsed", "base58", "base64", "binary")
 
 
 def check_transaction_encoding(encoding: Any) -> str:
-    """Validate a getTransaction ``encoding`` (jsonParsed is served as json); return it."""
+    """Validate a getTransaction ``encoding``; return it."""
     if encoding is None:
         return "json"
     if encoding not in TRANSACTION_ENCODINGS:
         raise invalid_params(
             f"Invalid params: unknown variant `{encoding}`, expected one of `binary`, `base64`, `base58`, `json`, `jsonParsed`"
         )
-    return "json" if encoding == "jsonParsed" else encoding
+    return encoding
 
 
 def ui_message(tx: VersionedTransaction) -> dict[str, Any]:
@@ -78,7 +78,11 @@ def status_meta(rec: TxRecord) -> dict[str, Any]:
 
 
 def encode_transaction(rec: TxRecord, encoding: str) -> dict[str, Any]:
-    """Return the getTransaction result of a record in ``encoding`` (json, base58, base64 or binary)."""
+    """Return the getTransaction result of a record in ``encoding`` (json, jsonParsed, base58, base64 or binary)."""
+    if encoding == "jsonParsed":
+        from localnet.rpc.parsed.transaction import parsed_transaction_json  # it builds on this module
+
+        return {"blockTime": rec.block_time, "slot": rec.slot, **parsed_transaction_json(rec)}
     raw = bytes(rec.tx)
     if encoding == "json":
         transaction: Any = {"message": ui_message(rec.tx), "signatures": [str(s) for s in rec.tx.signatures]}

@@ -1,0 +1,97 @@
+"""A ledger transaction in the ``jsonParsed`` encoding, shared by getTransaction and getBlock.
+
+Shapes follow Agave's ``UiParsedMessage`` (``accountKeys`` as ``{pubkey, signer, source, writable}``
+objects, instructions parsed where the program is known) and ``UiTransactionStatusMeta`` built by
+``parse_ui_transaction_status_meta``: inner instructions parsed too, ``loadedAddresses`` omitted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import solders.sysvar as sysvar
+from solders.message import MessageV0
+from solders.pubkey import Pubkey
+
+from localnet.ledger import TxRecord
+from localnet.rpc.parsed.instructions import BPF_UPGRADEABLE_LOADER_ID, parse_instruction
+from localnet.rpc.txjson import status_meta
+
+# Agave's ReservedAccountKeys (all activated): builtin programs and sysvars are never writable.
+_RESERVED = frozenset(Pubkey.from_string(k) for k in (
+    "AddressLookupTab1e1111111111111111111111111", "BPFLoader1111111111111111111111111111111111",
+    "BPFLoader2111111111111111111111111111111111", "BPFLoaderUpgradeab1e11111111111111111111111",
+    "ComputeBudget111111111111111111111111111111", "Config1111111111111111111111111111111111111",
+    "Ed25519SigVerify111111111111111111111111111", "Feature111111111111111111111111111111111111",
+    "LoaderV411111111111111111111111111111111111", "NativeLoader1111111111111111111111111111111",
+    "KeccakSecp256k11111111111111111111111111111", "Secp256r1SigVerify1111111111111111111111111",
+    "Stake11111111111111111111111111111111111111", "11111111111111111111111111111111",
+    "Vote111111111111111111111111111111111111111", "ZkE1Gama1Proof11111111111111111111111111111",
+    "ZkTokenProof1111111111111111111111111111111", "SysvarEpochRewards1111111111111111111111111",
+    "SysvarFees111111111111111111111111111111111", "SysvarLastRestartS1ot1111111111111111111111",
+    "SysvarS1otHistory11111111111111111111111111", "Sysvar1111111111111111111111111111111111111",
+)) | {sysvar.CLOCK, sysvar.EPOCH_SCHEDULE, sysvar.INSTRUCTIONS, sysvar.RECENT_BLOCKHASHES, sysvar.RENT,
+      sysvar.REWARDS, sysvar.SLOT_HASHES, sysvar.STAKE_HISTORY}
+
+
+def _account_keys(rec: TxRecord) -> list[dict[str, Any]]:
+    """``ParsedAccount`` objects: writable as the runtime sees it (reserved keys and called programs demoted)."""
+    msg = rec.tx.message
+    n_static = len(msg.account_keys)
+    signers = msg.header.num_required_signatures
+    called = {ix.program_id_index for ix in msg.instructions}
+    # A legacy message keeps a called program writable when the upgradeable loader is present.
+    demote_called = isinstance(msg, MessageV0) or BPF_UPGRADEABLE_LOADER_ID not in rec.account_keys
+    out = []
+    for i, (key, writable) in enumerate(zip(rec.account_keys, rec.writable)):
+        if key in _RESERVED or (demote_called and i in called):
+            writable = False
+        out.append({"pubkey": str(key), "signer": i < signers,
+                    "source": "transaction" if i < n_static else "lookupTable", "writable": writable})
+    return out
+
+
+def parsed_message(rec: TxRecord) -> dict[str, Any]:
+    """Return the ``UiParsedMessage`` JSON of a record's transaction."""
+    msg = rec.tx.message
+    keys = rec.account_keys
+    instructions = [parse_instruction(keys[ix.program_id_index], [keys[a] for a in bytes(ix.accounts)], bytes(ix.data), None)
+                    for ix in msg.instructions]
+    out: dict[str, Any] = {"accountKeys": _account_keys(rec), "instructions": instructions,
+                           "recentBlockhash": str(msg.recent_blockhash)}
+    if isinstance(msg, MessageV0):
+        out["addressTableLookups"] = [{"accountKey": str(lk.account_key), "readonlyIndexes": list(bytes(lk.readonly_indexes)),
+                                       "writableIndexes": list(bytes(lk.writable_indexes))} for lk in msg.address_table_lookups]
+    return out
+
+
+def parsed_inner_instructions(rec: TxRecord) -> list[dict[str, Any]]:
+    """Return the ``UiInnerInstructions`` JSON list with each inner instruction parsed."""
+    keys = rec.account_keys
+    out = []
+    for index, inner in enumerate(rec.inner_instructions):
+        if inner:
+            parsed = []
+            for ii in inner:
+                ci = ii.instruction()
+                parsed.append(parse_instruction(keys[ci.program_id_index], [keys[a] for a in bytes(ci.accounts)],
+                                                bytes(ci.data), ii.stack_height()))
+            out.append({"index": index, "instructions": parsed})
+    return out
+
+
+def parsed_transaction_json(rec: TxRecord) -> dict[str, Any]:
+    """Return ``{"transaction", "meta", "version"}`` of a record in the jsonParsed encoding.
+
+    This is Agave's ``EncodedTransactionWithStatusMeta`` (an entry of getBlock's ``transactions``);
+    getTransaction adds ``slot`` and ``blockTime``. ``version`` is 0 or "legacy"; callers that
+    must omit it (no maxSupportedTransactionVersion) delete it.
+    """
+    meta = status_meta(rec)
+    meta["innerInstructions"] = parsed_inner_instructions(rec)
+    meta.pop("loadedAddresses", None)
+    transaction = {"message": parsed_message(rec), "signatures": [str(s) for s in rec.tx.signatures]}
+    return {"meta": meta, "transaction": transaction, "version": 0 if isinstance(rec.tx.message, MessageV0) else "legacy"}
+
+
+__all__ = ["parsed_inner_instructions", "parsed_message", "parsed_transaction_json"]
