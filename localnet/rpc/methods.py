@@ -592,4 +592,10 @@ HTTP_METHODS: dict[str, Method] = {
     "perpkeep_dropWebsockets": admin_drop_websockets,
 }
 
+# Block history and cluster methods live in their own modules, which build on the helpers above.
+from localnet.rpc.cluster import CLUSTER_METHODS  # noqa: E402
+from localnet.rpc.blocks import BLOCK_METHODS  # noqa: E402
+
+HTTP_METHODS.update(BLOCK_METHODS | CLUSTER_METHODS)
+
 __all__ = ["HTTP_METHODS", "NodeContext", "decode_transaction", "parse_filters"]
