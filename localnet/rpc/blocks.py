@@ -90,7 +90,7 @@ def get_block(ctx: NodeContext, raw: Any) -> Any:
     cfg_raw = p.get(1)
     cfg = {"encoding": cfg_raw} if isinstance(cfg_raw, str) else p.config(1)
     encoding = _block_encoding(cfg.get("encoding"))
-    details = cfg.get("transactionDetails", "full")
+    details = cfg.get("transactionDetails") or "full"
     if details not in TRANSACTION_DETAILS:
         raise invalid_params(f"Invalid params: unknown variant `{details}`, expected one of `full`, `signatures`, `none`")
     rewards = opt_bool(cfg, "rewards", True)
