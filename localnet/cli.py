@@ -53,7 +53,7 @@ def _cmd_localnet_up(args: argparse.Namespace) -> int:
     markets = tuple(m.strip() for m in args.markets.split(",") if m.strip())
     opts = UpOptions(
         host=args.host, rpc_port=args.rpc_port, ws_port=args.ws_port, slot_ms=args.slot_ms,
-        finalized_depth_slots=args.finalized_depth, markets=markets, users=args.users,
+        finalized_depth_slots=args.finalized_depth, history_slots=args.history_slots, markets=markets, users=args.users,
         out_dir=Path(args.out) if args.out else None, faults_file=Path(args.faults) if args.faults else None,
         fault_seed=args.fault_seed, validator=args.validator,
         prices=PriceOptions(path=args.price_path, cadence_slots=args.price_cadence, seed=args.price_seed),
@@ -111,6 +111,8 @@ def add_localnet(sub: argparse._SubParsersAction) -> None:
     up.add_argument("--slot-ms", type=positive_int, default=400, help="slot time in ms (default: 400)")
     up.add_argument("--finalized-depth", type=positive_int, default=32,
                     help="slots until a slot is finalized (default: 32)")
+    up.add_argument("--history-slots", type=positive_int, default=10_000,
+                    help="slots of blocks and signature history kept, older ones pruned (default: 10000)")
     up.add_argument("--markets", default="SOL-PERP,BTC-PERP", help="comma-separated market names")
     up.add_argument("--users", type=int, default=2, help="funded users to create (default: 2)")
     up.add_argument("--out", help="fresh directory for wallets and keeper config (default: a new temp dir)")

@@ -14,7 +14,10 @@ What LiteSVM does not model is kept here:
 - signatures are verified here (LiteSVM's sigverify is off so that simulation can skip it);
 - every address ever written is indexed, since LiteSVM cannot enumerate accounts;
 - transactions are recorded with their slot, balances and logs for statuses and history;
-- commitment levels are modelled by depth (``LedgerConfig``).
+- commitment levels are modelled by depth (``LedgerConfig``);
+- closed blocks and signatures per address are kept for ``history_slots`` (``localnet.history``);
+- an account with zero lamports does not exist, as on a validator (LiteSVM keeps closed accounts
+  as zero-lamport entries): ``get_account`` returns None and listeners are told None.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from solders.transaction_status import TransactionErrorFieldless, TransactionErr
 
 from keepers.chain.base import Blockhash
 from keepers.execution.results import Failed, Landed, Outcome
+from localnet.history import History
 from localnet.spl_token import TOKEN_ACCOUNT_LEN, TOKEN_PROGRAMS, mint_decimals, token_account_fields
 from localnet.svm import LocalSvm
 
@@ -54,6 +58,7 @@ COMPUTE_BUDGET_PROGRAM_ID = Pubkey.from_string("ComputeBudget1111111111111111111
 LOOKUP_TABLE_META_SIZE = 56
 MAX_TX_RECORDS = 250_000
 MAX_FEE_SLOTS = 150
+DEFAULT_HISTORY_SLOTS = 10_000  # ~67 minutes of 400 ms slots
 
 
 class LedgerError(Exception):
@@ -74,6 +79,7 @@ class LedgerConfig:
     status_cache_slots: int = MAX_RECENT_BLOCKHASHES  # older statuses only with search_history
     lamports_per_signature: int = 5000
     faucet_lamports: int = 50_000 * 1_000_000_000  # LiteSVM's own airdrop pool holds less than 1e6 SOL
+    history_slots: int = DEFAULT_HISTORY_SLOTS  # blocks and signatures per address older than this are pruned
 
 
 class BlockhashFaults(Protocol):
@@ -193,6 +199,11 @@ class LedgerListener(Protocol):
     def on_accounts_written(self, slot: int, accounts: dict[Pubkey, Account | None]) -> None: ...
 
 
+def _existing(acc: Account | None) -> Account | None:
+    """None for an absent or closed (zero-lamport) account, as a validator's accounts DB has it."""
+    return acc if acc is not None and acc.lamports > 0 else None
+
+
 def _return_data(rd: Any) -> ReturnData | None:
     if rd is None:
         return None
@@ -234,6 +245,7 @@ class Ledger:
         self.transaction_count = 0
         self.listeners: list[LedgerListener] = []
         self._mint_decimals: dict[Pubkey, int] = {}
+        self.history = History(self.config.history_slots, wall_clock)
         self.faucet = Keypair()
         funded = self.svm.airdrop(self.faucet.pubkey(), self.config.faucet_lamports)
         if isinstance(funded, FailedTransactionMetadata):
@@ -270,11 +282,17 @@ class Ledger:
             del self.blockhashes[first]
 
     def advance_slot(self) -> int:
-        """Produce the next slot: clock, a new blockhash, then tell listeners. Return the new slot."""
+        """Close the current slot's block, produce the next slot (clock, a new blockhash), then tell listeners.
+
+        Return the new slot.
+        """
+        closing = self.slot
+        previous = self.blockhash_at(closing).blockhash
         self.slot += 1
         self._sync_clock()
         self.svm.expire_blockhash()
         self._register_blockhash()
+        self.history.close_block(closing, self.svm.latest_blockhash(), previous, int(self.wall_clock()))
         while len(self.fee_slots) > MAX_FEE_SLOTS:
             self.fee_slots.popitem(last=False)
         for listener in self.listeners:
@@ -308,15 +326,15 @@ class Ledger:
 
     # -- accounts -------------------------------------------------------------------------------
     def get_account(self, address: Pubkey) -> Account | None:
-        """Return the account at ``address`` or None."""
-        return self.svm.get_account(address)
+        """Return the account at ``address``, None when absent or closed (zero lamports)."""
+        return _existing(self.svm.get_account(address))
 
     def set_account(self, address: Pubkey, account: Account) -> None:
         """Write an account directly (oracle publishers, fixtures) and notify listeners."""
         self.svm.set_account(address, account)
         self.known.add(address)
         for listener in self.listeners:
-            listener.on_accounts_written(self.slot, {address: account})
+            listener.on_accounts_written(self.slot, {address: _existing(account)})
 
     def note_addresses(self, addresses: Iterable[Pubkey]) -> None:
         """Add addresses written outside the ledger (e.g. by an in-process bootstrap) to the index."""
@@ -326,7 +344,7 @@ class Ledger:
         """Return every indexed account owned by ``program_id``, in address order."""
         out = []
         for address in sorted(self.known, key=bytes):
-            acc = self.svm.get_account(address)
+            acc = _existing(self.svm.get_account(address))
             if acc is not None and acc.owner == program_id:
                 out.append((address, acc))
         return out
@@ -430,9 +448,9 @@ class Ledger:
             log.info("dropped transaction %s (bad signature, stale blockhash or duplicate)", signature)
             return None
         keys, writable, loaded_w, loaded_r = self.resolve_keys(tx)
-        pre_accounts = [self.svm.get_account(k) for k in keys]
+        pre_accounts = [_existing(self.svm.get_account(k)) for k in keys]
         result = self.svm.send_transaction(tx)
-        post_accounts = [self.svm.get_account(k) for k in keys]
+        post_accounts = [_existing(self.svm.get_account(k)) for k in keys]
         pre = [a.lamports if a is not None else 0 for a in pre_accounts]
         post = [a.lamports if a is not None else 0 for a in post_accounts]
         err: TransactionErrorType | None
@@ -465,6 +483,7 @@ class Ledger:
             self.records.popitem(last=False)
         self.known.update(record.account_keys)
         self.transaction_count += 1
+        self.history.add_transaction(record)
         block_min, per_account = self.fee_slots.get(record.slot, (None, {}))
         fee = record.priority_fee
         block_min = fee if block_min is None else min(block_min, fee)

@@ -63,6 +63,7 @@ class UpOptions:
     ws_port: int | None = None
     slot_ms: int = 400
     finalized_depth_slots: int = 32
+    history_slots: int = 10_000
     markets: tuple[str, ...] = ("SOL-PERP", "BTC-PERP")
     users: int = 2
     out_dir: Path | None = None
@@ -167,7 +168,8 @@ async def _run_litesvm(opts: UpOptions, out_dir: Path, started: float) -> None:
     faults = load_faults(opts.faults_file, opts.fault_seed)
     try:
         config = NodeConfig(host=opts.host, rpc_port=opts.rpc_port, ws_port=opts.ws_port, slot_ms=opts.slot_ms,
-                            finalized_depth_slots=opts.finalized_depth_slots, faults=faults)
+                            finalized_depth_slots=opts.finalized_depth_slots, history_slots=opts.history_slots,
+                            faults=faults)
     except ConfigError as e:
         raise UpError(str(e)) from None
     plan, replay = _price_plan(opts)

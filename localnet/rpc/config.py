@@ -121,6 +121,7 @@ class NodeConfig:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     ws_queue_messages: int = 10_000
     faucet_lamports: int = LedgerConfig.faucet_lamports
+    history_slots: int = LedgerConfig.history_slots  # blocks and signatures per address kept (older are pruned)
     faults: FaultConfig = field(default_factory=FaultConfig)
 
     def __post_init__(self) -> None:
@@ -135,6 +136,8 @@ class NodeConfig:
                 raise ConfigError(f"{name} must be at most 65535, got {port}")
         if self.slot_ms < 1:
             raise ConfigError("slot_ms must be at least 1")
+        if not isinstance(self.history_slots, int) or isinstance(self.history_slots, bool) or self.history_slots < 1:
+            raise ConfigError(f"history_slots must be a whole number >= 1, got {self.history_slots!r}")
         if self.finalized_depth_slots < self.confirmed_depth_slots:
             raise ConfigError("finalized_depth_slots must be >= confirmed_depth_slots")
         if not isinstance(self.faults, FaultConfig):
@@ -145,7 +148,8 @@ class NodeConfig:
         """The settings of the node's ledger (commitment depths, blockhash life, status cache, fees, faucet)."""
         return LedgerConfig(confirmed_depth_slots=self.confirmed_depth_slots, finalized_depth_slots=self.finalized_depth_slots,
                             blockhash_valid_slots=self.blockhash_valid_slots, status_cache_slots=self.status_cache_slots,
-                            lamports_per_signature=self.lamports_per_signature, faucet_lamports=self.faucet_lamports)
+                            lamports_per_signature=self.lamports_per_signature, faucet_lamports=self.faucet_lamports,
+                            history_slots=self.history_slots)
 
     @property
     def resolved_ws_port(self) -> int:

@@ -17,7 +17,11 @@ INTERNAL_ERROR = -32603
 BLOCK_CLEANED_UP = -32001
 SEND_TRANSACTION_PREFLIGHT_FAILURE = -32002
 TRANSACTION_SIGNATURE_VERIFICATION_FAILURE = -32003
+BLOCK_NOT_AVAILABLE = -32004
 NODE_UNHEALTHY = -32005
+SLOT_SKIPPED = -32007
+NO_SNAPSHOT = -32008
+LONG_TERM_STORAGE_SLOT_SKIPPED = -32009
 TRANSACTION_HISTORY_NOT_AVAILABLE = -32011
 UNSUPPORTED_TRANSACTION_VERSION = -32015
 MIN_CONTEXT_SLOT_NOT_REACHED = -32016
@@ -74,3 +78,30 @@ def node_unhealthy(num_slots_behind: int | None) -> RpcError:
     """Return the -32005 error of an unhealthy (e.g. stalled) node."""
     message = f"Node is behind by {num_slots_behind} slots" if num_slots_behind is not None else "Node is unhealthy"
     return RpcError(NODE_UNHEALTHY, message, {"numSlotsBehind": num_slots_behind})
+
+
+def block_cleaned_up(slot: int, first_available: int) -> RpcError:
+    """Return the -32001 error for a block pruned from the node's history."""
+    return RpcError(BLOCK_CLEANED_UP, f"Block {slot} cleaned up, does not exist on node. First available block: {first_available}")
+
+
+def block_not_available(slot: int) -> RpcError:
+    """Return the -32004 error for a block not (yet) produced at the requested commitment."""
+    return RpcError(BLOCK_NOT_AVAILABLE, f"Block not available for slot {slot}")
+
+
+def slot_skipped(slot: int) -> RpcError:
+    """Return the -32007 error for a slot that has no block."""
+    return RpcError(SLOT_SKIPPED, f"Slot {slot} was skipped, or missing due to ledger jump to recent snapshot")
+
+
+def no_snapshot() -> RpcError:
+    """Return the -32008 error of a node that has taken no snapshot."""
+    return RpcError(NO_SNAPSHOT, "No snapshot")
+
+
+def unsupported_transaction_version(version: int) -> RpcError:
+    """Return the -32015 error for a transaction newer than ``maxSupportedTransactionVersion`` allows."""
+    return RpcError(UNSUPPORTED_TRANSACTION_VERSION,
+                    f"Transaction version ({version}) is not supported by the requesting client. Please try the request "
+                    f'again with the following configuration parameter: "maxSupportedTransactionVersion": {version}')

@@ -581,8 +581,11 @@ HTTP_METHODS: dict[str, Method] = {
     "perpkeep_dropWebsockets": admin_drop_websockets,
 }
 
-from localnet.rpc.token_methods import TOKEN_METHODS  # noqa: E402 - it builds on this module's helpers
+# Block history, cluster and token methods live in their own modules, which build on the helpers above.
+from localnet.rpc.blocks import BLOCK_METHODS  # noqa: E402
+from localnet.rpc.cluster import CLUSTER_METHODS  # noqa: E402
+from localnet.rpc.token_methods import TOKEN_METHODS  # noqa: E402
 
-HTTP_METHODS.update(TOKEN_METHODS)
+HTTP_METHODS.update(BLOCK_METHODS | CLUSTER_METHODS | TOKEN_METHODS)
 
 __all__ = ["HTTP_METHODS", "NodeContext", "decode_transaction", "parse_filters"]
