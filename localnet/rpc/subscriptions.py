@@ -59,8 +59,12 @@ class Subscription:
 
 
 def _message(method: str, sub_id: int, result: Any) -> str:
-    return json.dumps({"jsonrpc": "2.0", "method": method, "params": {"result": result, "subscription": sub_id}},
-                      separators=(",", ":"))
+    return _message_text(method, sub_id, json.dumps(result, separators=(",", ":")))
+
+
+def _message_text(method: str, sub_id: int, result_text: str) -> str:
+    """A notification around an already serialised result (shared by every subscriber with the same options)."""
+    return f'{{"jsonrpc":"2.0","method":"{method}","params":{{"result":{result_text},"subscription":{sub_id}}}}}'
 
 
 class SubscriptionHub:
@@ -208,32 +212,40 @@ class SubscriptionHub:
     def on_accounts_written(self, slot: int, accounts: dict[Pubkey, Account | None]) -> None:
         """Notify (or queue) account and program subscribers of written accounts."""
         for key, acc in accounts.items():
+            shared: dict[tuple[Any, ...], str] = {}  # one encoding per set of options, however many subscribers
             for sub_id in self._by_account.get(key, ()):
-                self._account_event(self.subs[sub_id], key, acc, slot)
+                self._account_event(self.subs[sub_id], key, acc, slot, shared)
             if self._by_program and acc is not None:
                 for sub_id in self._by_program.get(acc.owner, ()):
                     sub = self.subs[sub_id]
                     data = bytes(acc.data)
                     if all(f.allows(data) for f in sub.filters):
-                        self._account_event(sub, key, acc, slot)
+                        self._account_event(sub, key, acc, slot, shared)
 
-    def _account_event(self, sub: Subscription, key: Pubkey, acc: Account | None, slot: int) -> None:
+    def _account_event(self, sub: Subscription, key: Pubkey, acc: Account | None, slot: int,
+                       shared: dict[tuple[Any, ...], str]) -> None:
         if sub.commitment == "processed":
-            self._send_account(sub, key, acc, slot)
+            self._send_account(sub, key, acc, slot, shared)
         else:
             self._pending_accounts[(sub.id, key)] = slot
 
-    def _send_account(self, sub: Subscription, key: Pubkey, acc: Account | None, slot: int) -> None:
-        if acc is None:
-            value: dict[str, Any] = {"data": ["", "base64"], "executable": False, "lamports": 0, "owner": SYSTEM_PROGRAM,
-                                     "rentEpoch": 0, "space": 0}
-        else:
-            value = encode_account(acc, sub.encoding, sub.data_slice, limit_base58=False)
-        if sub.kind == "program":
-            sub.conn.send(_message("programNotification", sub.id, {"context": {"slot": slot},
-                                                                   "value": {"account": value, "pubkey": str(key)}}))
-        else:
-            sub.conn.send(_message("accountNotification", sub.id, {"context": {"slot": slot}, "value": value}))
+    def _send_account(self, sub: Subscription, key: Pubkey, acc: Account | None, slot: int,
+                      shared: dict[tuple[Any, ...], str] | None = None) -> None:
+        options = (sub.kind, sub.encoding, sub.data_slice)
+        text = shared.get(options) if shared is not None else None
+        if text is None:
+            if acc is None:
+                value: dict[str, Any] = {"data": ["", "base64"], "executable": False, "lamports": 0,
+                                         "owner": SYSTEM_PROGRAM, "rentEpoch": 0, "space": 0}
+            else:
+                value = encode_account(acc, sub.encoding, sub.data_slice, limit_base58=False)
+            if sub.kind == "program":
+                value = {"account": value, "pubkey": str(key)}
+            text = json.dumps({"context": {"slot": slot}, "value": value}, separators=(",", ":"))
+            if shared is not None:
+                shared[options] = text
+        method = "programNotification" if sub.kind == "program" else "accountNotification"
+        sub.conn.send(_message_text(method, sub.id, text))
 
     def on_transaction(self, record: TxRecord) -> None:
         """Notify (or queue) signature and logs subscribers of a landed transaction."""
