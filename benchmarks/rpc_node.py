@@ -1,10 +1,18 @@
-"""Throughput and latency of the LiteSVM RPC node: getAccountInfo/s, sendTransaction/s, notification latency.
+"""Throughput, latency and memory of the LiteSVM RPC node (the figures of issue 22).
 
 Runs `perpkeep localnet up` in its own process (the node is one asyncio thread: one core) and
-drives it from this process with keep-alive HTTP connections and a websocket. Prints the figures;
-nothing is asserted (targets on one core: >= 2,000 getAccountInfo/s, >= 500 sendTransaction/s).
+drives it from this process with keep-alive HTTP connections and websockets. Prints:
 
-    python3 -m benchmarks.rpc_node [--requests 10000] [--transactions 2000] [--connections 8]
+- getAccountInfo/s and getProgramAccounts/s with ``--connections`` concurrent clients;
+- sendTransaction/s (deposits with preflight), beside a bare ``LiteSVM.send_transaction`` loop of
+  deposits of the same shape run in this process in the same run, and their ratio (goal >= 50%);
+- accountNotification latency p50/p99 (send -> notification, processed) with ``--subscriptions``
+  subscriptions to the written account, spread over ``--ws-connections`` websockets;
+- the node's RSS after ``--history`` more transactions.
+
+Nothing is asserted.
+
+    python3 -m benchmarks.rpc_node [--requests 10000] [--transactions 2000] [--connections 8] [--history 100000]
 """
 
 from __future__ import annotations
@@ -83,15 +91,23 @@ def _request(body: bytes) -> bytes:
         str(len(body)).encode() + b"\r\n\r\n" + body
 
 
+async def _read_reply(reader: asyncio.StreamReader) -> bytes:
+    """Read one HTTP response with a Content-Length body; return the body."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return await reader.readexactly(int(value))
+    raise RuntimeError(f"reply without Content-Length: {head[:200]!r}")
+
+
 async def _worker(port: int, bodies: Iterator[bytes], replies: list[bytes]) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         for body in bodies:
             writer.write(_request(body))
             await writer.drain()
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = int(head.split(b"Content-Length: ", 1)[1].split(b"\r\n", 1)[0])
-            replies.append(await reader.readexactly(length))
+            replies.append(await _read_reply(reader))
     finally:
         writer.close()
 
@@ -132,69 +148,157 @@ def _send_body(tx: VersionedTransaction, i: int) -> bytes:
                        "params": [base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}]}).encode()
 
 
-async def _notification_latency(node: Node, samples: int) -> list[float]:
+async def _drain(ws: websockets.ClientConnection, stop: asyncio.Event) -> None:
+    """Read and discard a websocket's messages until ``stop`` (a subscriber that keeps up)."""
+    while not stop.is_set():
+        try:
+            async with asyncio.timeout(0.5):
+                await ws.recv()
+        except TimeoutError:
+            continue
+
+
+async def _notification_latency(node: Node, samples: int, subscriptions: int, ws_connections: int) -> list[float]:
+    """Latency send -> accountNotification on the measured websocket, with ``subscriptions`` in all."""
     user = node.info["user_accounts"]["user-0"]
     txs = _deposits(node, samples, 10_000_000, only="user-0")
+    sub = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "accountSubscribe",
+                      "params": [user, {"encoding": "base64", "commitment": "processed"}]})
     latencies = []
-    async with websockets.connect(f"ws://127.0.0.1:{node.ws_port}") as ws:
-        await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "accountSubscribe",
-                                  "params": [user, {"encoding": "base64", "commitment": "processed"}]}))
-        json.loads(await ws.recv())
-        reader, writer = await asyncio.open_connection("127.0.0.1", node.rpc_port)
-        for i, tx in enumerate(txs):
-            started = time.perf_counter()
-            writer.write(_request(_send_body(tx, i)))
-            await writer.drain()
-            async with asyncio.timeout(5):
-                while True:
-                    msg = json.loads(await ws.recv())
-                    if msg.get("method") == "accountNotification":
-                        latencies.append(time.perf_counter() - started)
-                        break
-            head = await reader.readuntil(b"\r\n\r\n")
-            await reader.readexactly(int(head.split(b"Content-Length: ", 1)[1].split(b"\r\n", 1)[0]))
-        writer.close()
+    others = [await websockets.connect(f"ws://127.0.0.1:{node.ws_port}", max_queue=None)
+              for _ in range(max(0, ws_connections - 1))]
+    stop = asyncio.Event()
+    try:
+        for n in range(subscriptions - 1):  # the others first, so the measured one is notified last
+            ws = others[n % len(others)] if others else None
+            if ws is not None:
+                await ws.send(sub)
+                await ws.recv()
+        drains = [asyncio.create_task(_drain(ws, stop)) for ws in others]
+        async with websockets.connect(f"ws://127.0.0.1:{node.ws_port}") as ws:
+            if not others:
+                for _ in range(subscriptions - 1):
+                    await ws.send(sub)
+                    await ws.recv()
+            await ws.send(sub)
+            json.loads(await ws.recv())
+            reader, writer = await asyncio.open_connection("127.0.0.1", node.rpc_port)
+            for i, tx in enumerate(txs):
+                started = time.perf_counter()
+                writer.write(_request(_send_body(tx, i)))
+                await writer.drain()
+                seen = 0
+                async with asyncio.timeout(10):
+                    # with every subscription on this socket, the last of this transaction's notifications
+                    while seen < (1 if others else subscriptions):
+                        msg = json.loads(await ws.recv())
+                        seen += msg.get("method") == "accountNotification"
+                latencies.append(time.perf_counter() - started)
+                await _read_reply(reader)
+            writer.close()
+        stop.set()
+        await asyncio.gather(*drains)
+    finally:
+        for ws in others:
+            await ws.close()
     return latencies
+
+
+def _rss_mib(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _history(node: Node, count: int, connections: int, chunk: int = 10_000) -> tuple[float, int]:
+    """Send ``count`` more deposits (fresh blockhash per ``chunk``); return the time taken and the failures."""
+    elapsed, failed, first = 0.0, 0, 3_000
+    for start in range(0, count, chunk):
+        n = min(chunk, count - start)
+        bodies = [_send_body(tx, i) for i, tx in enumerate(_deposits(node, n, first + start))]
+        took, replies = asyncio.run(_blast(node.rpc_port, bodies, connections))
+        elapsed += took
+        failed += sum(b'"error"' in r for r in replies)
+    return elapsed, failed
+
+
+def _bare_litesvm_rate(count: int, users: int) -> float:
+    """Transactions/s of a bare LiteSVM send loop of ``count`` deposits of the same shape (best of two rounds)."""
+    from benchmarks.inprocess_tx import bare_litesvm
+
+    round_ = bare_litesvm(users, count)
+    return max(round_(r).wall_rate for r in range(2))
+
+
+def _rate_line(name: str, count: int, elapsed: float, cpu: float | None, what: str) -> str:
+    per_cpu = f", node CPU {cpu:.2f} s = {count / cpu:,.0f} per CPU-second" if cpu else ""
+    return f"{name:<19}{count / elapsed:8,.0f} {what}/s  ({count} {what}{per_cpu})"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the figures."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--requests", type=int, default=10_000)
+    p.add_argument("--requests", type=int, default=10_000, help="getAccountInfo requests")
+    p.add_argument("--program-requests", type=int, default=1_000, help="getProgramAccounts requests")
     p.add_argument("--transactions", type=int, default=2_000)
     p.add_argument("--connections", type=int, default=8)
-    p.add_argument("--samples", type=int, default=100)
+    p.add_argument("--samples", type=int, default=100, help="notification latency samples")
+    p.add_argument("--subscriptions", type=int, default=1_000)
+    p.add_argument("--ws-connections", type=int, default=10)
+    p.add_argument("--history", type=int, default=100_000, help="transactions sent before RSS is read (0: skip)")
     args = p.parse_args(argv)
-    node = Node(users=4)
+    users = 4
+    node = Node(users=users)
+    pid = node.proc.pid
+
+    def timed(bodies: list[bytes]) -> tuple[float, list[bytes], float | None]:
+        cpu0 = _cpu_seconds(pid)
+        elapsed, replies = asyncio.run(_blast(node.rpc_port, bodies, args.connections))
+        cpu1 = _cpu_seconds(pid)
+        return elapsed, replies, (cpu1 - cpu0 if cpu0 is not None and cpu1 is not None and cpu1 > cpu0 else None)
+
     try:
+        print(f"node RSS at start: {_rss_mib(pid) or 0:,.0f} MiB; {args.connections} concurrent HTTP clients")
         exchange = node.info["exchange"]
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "getAccountInfo",
                            "params": [exchange, {"encoding": "base64", "commitment": "processed"}]}).encode()
-        cpu0 = _cpu_seconds(node.proc.pid)
-        elapsed, replies = asyncio.run(_blast(node.rpc_port, [body] * args.requests, args.connections))
-        cpu1 = _cpu_seconds(node.proc.pid)
+        elapsed, replies, cpu = timed([body] * args.requests)
         assert all(b'"result"' in r for r in replies), "getAccountInfo failed"
-        print(f"getAccountInfo:   {args.requests / elapsed:8,.0f} requests/s  ({args.requests} requests, "
-              f"{args.connections} connections" + (f", node CPU {cpu1 - cpu0:.2f} s = {args.requests / (cpu1 - cpu0):,.0f} per CPU-second"
-                 if cpu0 is not None and cpu1 is not None and cpu1 > cpu0 else "") + ")")
+        print(_rate_line("getAccountInfo", args.requests, elapsed, cpu, "requests"))
+
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "getProgramAccounts",
+                           "params": [str(PROGRAM_ID), {"encoding": "base64", "commitment": "processed"}]}).encode()
+        elapsed, replies, cpu = timed([body] * args.program_requests)
+        assert all(b'"result"' in r for r in replies), "getProgramAccounts failed"
+        accounts = len(json.loads(replies[0])["result"])
+        print(_rate_line("getProgramAccounts", args.program_requests, elapsed, cpu, "requests")
+              + f" [{accounts} accounts each]")
 
         txs = _deposits(node, args.transactions, 1)
-        bodies = [_send_body(tx, i) for i, tx in enumerate(txs)]
-        cpu0 = _cpu_seconds(node.proc.pid)
-        elapsed, replies = asyncio.run(_blast(node.rpc_port, bodies, args.connections))
-        cpu1 = _cpu_seconds(node.proc.pid)
+        elapsed, replies, cpu = timed([_send_body(tx, i) for i, tx in enumerate(txs)])
         failed = [r for r in replies if b'"error"' in r]
         assert not failed, failed[:1]
-        print(f"sendTransaction:  {args.transactions / elapsed:8,.0f} transactions/s  ({args.transactions} deposits with "
-              f"preflight" + (f", node CPU {cpu1 - cpu0:.2f} s = {args.transactions / (cpu1 - cpu0):,.0f} per CPU-second"
-                                if cpu0 is not None and cpu1 is not None and cpu1 > cpu0 else "") + ")")
+        node_rate = args.transactions / elapsed
+        print(_rate_line("sendTransaction", args.transactions, elapsed, cpu, "transactions") + " [deposits, preflight]")
+        bare = _bare_litesvm_rate(args.transactions, users)
+        print(f"bare LiteSVM loop: {bare:8,.0f} transactions/s  (same deposits, in this process);"
+              f" node / bare = {node_rate / bare:.0%}")
 
-        lat = sorted(asyncio.run(_notification_latency(node, args.samples)))
+        lat = sorted(asyncio.run(_notification_latency(node, args.samples, args.subscriptions, args.ws_connections)))
         if lat:
-            p95 = lat[min(len(lat) - 1, int(len(lat) * 0.95))]
-            print(f"account notification latency (send -> accountNotification, processed): "
-                  f"p50 {statistics.median(lat) * 1000:.2f} ms, p95 {p95 * 1000:.2f} ms, max {lat[-1] * 1000:.2f} ms "
-                  f"({len(lat)} samples)")
+            p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+            print(f"accountNotification latency (send -> notification, processed, {args.subscriptions} subscriptions "
+                  f"over {args.ws_connections} websockets): p50 {statistics.median(lat) * 1000:.2f} ms, "
+                  f"p99 {p99 * 1000:.2f} ms, max {lat[-1] * 1000:.2f} ms ({len(lat)} samples)")
+
+        if args.history:
+            elapsed, failed_n = _history(node, args.history, args.connections)
+            print(f"node RSS after {args.history:,} more transactions ({args.history / elapsed:,.0f}/s, {failed_n} failed): "
+                  f"{_rss_mib(pid) or 0:,.0f} MiB")
     finally:
         node.stop()
     return 0

@@ -39,7 +39,7 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
-from solders.transaction_metadata import FailedTransactionMetadata, InnerInstruction
+from solders.transaction_metadata import FailedTransactionMetadata, InnerInstruction, TransactionMetadata
 from solders.transaction_status import TransactionErrorFieldless, TransactionErrorType
 
 from keepers.chain.base import Blockhash
@@ -59,6 +59,10 @@ LOOKUP_TABLE_META_SIZE = 56
 MAX_TX_RECORDS = 250_000
 MAX_FEE_SLOTS = 150
 DEFAULT_HISTORY_SLOTS = 10_000  # ~67 minutes of 400 ms slots
+_LOADERS = frozenset(Pubkey.from_string(k) for k in (
+    "BPFLoaderUpgradeab1e11111111111111111111111", "BPFLoader2111111111111111111111111111111111",
+    "BPFLoader1111111111111111111111111111111111", "LoaderV411111111111111111111111111111111111",
+    "NativeLoader1111111111111111111111111111111"))
 
 
 class LedgerError(Exception):
@@ -67,6 +71,14 @@ class LedgerError(Exception):
 
 class AirdropFailed(LedgerError):
     """The faucet's transfer was dropped or failed."""
+
+
+class PreflightFailed(LedgerError):
+    """``execute(preflight=True)``: the transaction would fail or be dropped; nothing of it was kept."""
+
+    def __init__(self, simulation: Simulation) -> None:
+        super().__init__(str(simulation.err))
+        self.simulation = simulation
 
 
 @dataclass(frozen=True)
@@ -436,20 +448,28 @@ class Ledger:
         return Simulation(None, list(meta.logs()), meta.compute_units_consumed(), _return_data(meta.return_data()),
                           meta.inner_instructions(), posts)
 
-    def execute(self, tx: VersionedTransaction, *, verified: bool = False) -> TxRecord | None:
+    def execute(self, tx: VersionedTransaction, *, verified: bool = False, preflight: bool = False) -> TxRecord | None:
         """Execute ``tx`` in the current slot. Return its record, or None when it was dropped.
 
         Dropped, as a cluster drops them without a trace: bad signatures, stale blockhash,
         duplicates, and failures before execution (no fee charged). ``verified`` skips the
         signature check when the caller just did it.
+
+        ``preflight``: simulate first and raise ``PreflightFailed`` (nothing kept) when the
+        transaction would fail or be dropped; else commit the simulation's writes, so that the
+        transaction runs once, not twice (simulation, then execution).
         """
         signature = tx.signatures[0] if tx.signatures else Signature.default()
-        if (not verified and not self.signatures_valid(tx)) or self.precheck(tx) is not None:
+        signed = verified or self.signatures_valid(tx)
+        pre_err = self.precheck(tx) if signed else TransactionErrorFieldless.SignatureFailure
+        if pre_err is not None:
+            if preflight:
+                raise PreflightFailed(Simulation(pre_err, [], 0))
             log.info("dropped transaction %s (bad signature, stale blockhash or duplicate)", signature)
             return None
         keys, writable, loaded_w, loaded_r = self.resolve_keys(tx)
         pre_accounts = [_existing(self.svm.get_account(k)) for k in keys]
-        result = self.svm.send_transaction(tx)
+        result = self._run_preflighted(tx) if preflight else self.svm.send_transaction(tx)
         post_accounts = [_existing(self.svm.get_account(k)) for k in keys]
         pre = [a.lamports if a is not None else 0 for a in pre_accounts]
         post = [a.lamports if a is not None else 0 for a in post_accounts]
@@ -476,6 +496,25 @@ class Ledger:
             listener.on_transaction(record)
             listener.on_accounts_written(self.slot, written)
         return record
+
+    def _run_preflighted(self, tx: VersionedTransaction) -> TransactionMetadata | FailedTransactionMetadata:
+        """Simulate ``tx``; raise ``PreflightFailed`` when it fails, else write its accounts and return its metadata.
+
+        Duplicates are refused by ``precheck`` (from ``records``), not by LiteSVM, which never sees
+        a transaction committed this way. Writes to programs go through LiteSVM's own execution,
+        which keeps its program cache in step.
+        """
+        sim = self.svm.simulate_transaction(tx)
+        if isinstance(sim, FailedTransactionMetadata):
+            meta = sim.meta()
+            raise PreflightFailed(Simulation(sim.err(), list(meta.logs()), meta.compute_units_consumed(),
+                                             _return_data(meta.return_data()), meta.inner_instructions()))
+        writes = sim.post_accounts()
+        if any(acc.executable or acc.owner in _LOADERS for _, acc in writes):
+            return self.svm.send_transaction(tx)
+        for key, acc in writes:
+            self.svm.set_account(key, acc)
+        return sim.meta()
 
     def _remember(self, record: TxRecord) -> None:
         self.records[record.signature] = record

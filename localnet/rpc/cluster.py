@@ -36,9 +36,14 @@ def identity(ctx: NodeContext) -> Pubkey:
     return ctx.chain.faucet.pubkey()
 
 
+def vote_address(identity_key: Pubkey) -> Pubkey:
+    """The vote account address of a node with this identity (derived from it with the seed "vote")."""
+    return Pubkey.create_with_seed(identity_key, "vote", VOTE_PROGRAM_ID)
+
+
 def vote_account(ctx: NodeContext) -> Pubkey:
-    """The node's vote account address (derived from the identity with the seed "vote")."""
-    return Pubkey.create_with_seed(identity(ctx), "vote", VOTE_PROGRAM_ID)
+    """The node's vote account address (``vote_address`` of its identity)."""
+    return vote_address(identity(ctx))
 
 
 # -- epochs and inflation ---------------------------------------------------------------------------
@@ -270,4 +275,4 @@ CLUSTER_METHODS = {
     "getBlockCommitment": get_block_commitment,
 }
 
-__all__ = ["CLUSTER_METHODS", "VALIDATOR_STAKE", "inflation_rate", "vote_account"]
+__all__ = ["CLUSTER_METHODS", "VALIDATOR_STAKE", "inflation_rate", "vote_account", "vote_address"]

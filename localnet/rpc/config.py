@@ -120,6 +120,7 @@ class NodeConfig:
     lamports_per_signature: int = LedgerConfig.lamports_per_signature
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     ws_queue_messages: int = 10_000
+    max_batch_requests: int = 1_000  # a longer JSON-RPC batch is refused whole with -32600
     faucet_lamports: int = LedgerConfig.faucet_lamports
     history_slots: int = LedgerConfig.history_slots  # blocks and signatures per address kept (older are pruned)
     faults: FaultConfig = field(default_factory=FaultConfig)
@@ -130,6 +131,7 @@ class NodeConfig:
             _check_non_negative_int(name, getattr(self, name))
         if self.ws_port is not None:
             _check_non_negative_int("ws_port", self.ws_port)
+        _check_non_negative_int("max_batch_requests", self.max_batch_requests)
         for name in ("rpc_port", "ws_port"):
             port = getattr(self, name)
             if port is not None and port > 65535:

@@ -66,8 +66,8 @@ def _call(obj: Any) -> Call:
     return Call(method, obj.get("params"), req_id)
 
 
-def parse_payload(body: bytes | str) -> Payload:
-    """Parse a request body into calls; -32700 when it is not JSON, -32600 for an empty batch."""
+def parse_payload(body: bytes | str, max_batch: int | None = None) -> Payload:
+    """Parse a request body into calls; -32700 when it is not JSON, -32600 for an empty batch or one over ``max_batch``."""
     try:
         obj = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -75,6 +75,9 @@ def parse_payload(body: bytes | str) -> Payload:
     if isinstance(obj, list):
         if not obj:
             return Payload((), True, invalid_request())
+        if max_batch is not None and len(obj) > max_batch:
+            return Payload((), True, invalid_request(
+                f"Invalid request: a batch of {len(obj)} requests exceeds the limit of {max_batch}"))
         return Payload(tuple(_call(o) for o in obj), True)
     return Payload((_call(obj),), False)
 

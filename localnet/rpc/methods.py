@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from solders.message import from_bytes_versioned
 from solders.transaction import VersionedTransaction
 
-from localnet.ledger import AirdropFailed, Ledger, TxStatus
+from localnet.ledger import AirdropFailed, Ledger, PreflightFailed, TxStatus
 from localnet.rpc.config import ConfigError, FaultConfig, NodeConfig
 from localnet.rpc.encoding import (
     b58decode,
@@ -117,12 +117,14 @@ def _status_json(status: TxStatus | None) -> dict[str, Any] | None:
             "status": {"Ok": None} if err is None else {"Err": err}, "confirmationStatus": status.commitment}
 
 
-def _preflight(ctx: NodeContext, tx: VersionedTransaction) -> None:
-    """Verify signatures and simulate; raise the RpcError a node returns when either fails."""
+def _execute_preflighted(ctx: NodeContext, tx: VersionedTransaction) -> None:
+    """Verify signatures, then execute with preflight; raise the RpcError a node returns when either fails."""
     if not ctx.chain.signatures_valid(tx):
         raise signature_verification_failure()
-    sim = ctx.chain.simulate(tx)
-    if sim.err is not None:
+    try:
+        ctx.chain.execute(tx, verified=True, preflight=True)
+    except PreflightFailed as failed:
+        sim = failed.simulation
         err = tx_error_json(sim.err)
         raise RpcError(SEND_TRANSACTION_PREFLIGHT_FAILURE, f"Transaction simulation failed: {tx_error_text(err)}", {
             "accounts": None, "err": err, "innerInstructions": None, "loadedAccountsDataSize": 0,
@@ -415,10 +417,11 @@ def send_transaction(ctx: NodeContext, raw: Any) -> Any:
     normalize_commitment(cfg.get("preflightCommitment"))
     opt_uint(cfg, "maxRetries")
     bank_slot(ctx, {"minContextSlot": cfg.get("minContextSlot")}, "processed")
-    if not skip:
+    if skip:
+        ctx.chain.execute(tx)
+    else:
         _check_health(ctx)
-        _preflight(ctx, tx)
-    ctx.chain.execute(tx, verified=not skip)
+        _execute_preflighted(ctx, tx)
     return str(tx.signatures[0])
 
 

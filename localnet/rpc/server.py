@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from localnet.ledger import Ledger
 from localnet.rpc.config import NodeConfig
 from localnet.rpc.dispatch import dumps, parse_payload, run_call
+from localnet.rpc.errors import invalid_request
 from localnet.rpc.faults import FaultInjector
 from keepers.observability.http_server import HttpResponse, HttpServer
 from localnet.rpc.methods import HTTP_METHODS
@@ -30,6 +31,12 @@ from localnet.svm import LocalSvm
 log = logging.getLogger("localnet.rpc")
 T = TypeVar("T")
 _JSON_TYPES = ("application/json", "application/json-rpc", "application/jsonrequest")
+
+
+def _too_large(max_body: int) -> HttpResponse:
+    """413 whose body is a JSON-RPC error a client can show as it is."""
+    error = invalid_request(f"Invalid request: the body exceeds the limit of {max_body} bytes")
+    return HttpResponse(413, dumps({"jsonrpc": "2.0", "error": error.to_json(), "id": None}))
 
 
 class _WsConnection:
@@ -78,7 +85,7 @@ class RpcNode:
         self.hub = SubscriptionHub(self.chain)
         self.rpc_port = self.config.rpc_port
         self.ws_port = self.config.resolved_ws_port
-        self._http = HttpServer(self._handle_http, self.config.max_request_bytes)
+        self._http = HttpServer(self._handle_http, self.config.max_request_bytes, _too_large)
         self._ws_server: Server | None = None
         self._ws_conns: set[_WsConnection] = set()
         self._ticker: asyncio.Task[None] | None = None
@@ -158,7 +165,7 @@ class RpcNode:
         if content_type not in _JSON_TYPES:
             return HttpResponse(415, b"Supplied content type is not allowed. Content-Type: application/json is required",
                                 "text/plain")
-        payload = parse_payload(body)
+        payload = parse_payload(body, self.config.max_batch_requests)
         methods = payload.methods
         delay = self.faults.http_latency_s(methods)
         if delay:
@@ -187,7 +194,7 @@ class RpcNode:
                  for m in (*self.hub.subscribe_methods, *self.hub.UNSUBSCRIBE)}
         try:
             async for message in ws:
-                payload = parse_payload(message)
+                payload = parse_payload(message, self.config.max_batch_requests)
                 if payload.error is not None:
                     conn.send(dumps({"jsonrpc": "2.0", "error": payload.error.to_json(), "id": None}).decode())
                     continue

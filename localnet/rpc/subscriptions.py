@@ -1,15 +1,22 @@
-"""PubSub subscriptions: account, program, slot, signature and logs, fed by chain events.
+"""PubSub subscriptions: account, program, slot, signature, logs, root, slotsUpdates and vote, fed by chain events.
 
 The hub is a ``LedgerListener``. At commitment ``processed`` notifications go out as the chain
 event happens; at ``confirmed``/``finalized`` they wait until the event's slot reaches that depth
 (account notifications are then coalesced to one per account and slot, with the newest data).
 Connections only need a non-blocking ``send(text)``; the websocket server supplies them.
+
+Root, slotsUpdates and vote notifications follow each new slot, as on a one-node validator that
+leads every slot and votes on each: the slot just closed is completed and frozen (with its
+transaction counts) and voted on by the node's vote account, the new slot's bank is created, and
+the slots that reached ``confirmed`` and ``finalized`` (the root) are announced.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import struct
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
@@ -20,11 +27,15 @@ from solders.signature import Signature
 
 from localnet.ledger import Ledger, TxRecord
 from localnet.rpc.encoding import check_account_encoding, encode_account, parse_data_slice, tx_error_json
+from localnet.rpc.parsed.account import encode_account_parsed
 from localnet.rpc.errors import RpcError, invalid_params
 from localnet.rpc.methods import parse_filters
+from localnet.rpc.cluster import vote_address  # after methods: cluster builds on it
 from localnet.rpc.params import Params, normalize_commitment, opt_bool, parse_pubkey, parse_signature
 
 SYSTEM_PROGRAM = "11111111111111111111111111111111"
+MAX_ROOTS_PER_SLOT = 64  # roots announced one by one after a jump, at most this many at once
+SLOT_DRIVEN = ("root", "slotsUpdates", "vote")  # kinds notified on each new slot, with no parameters
 
 
 class Connection(Protocol):
@@ -49,15 +60,20 @@ class Subscription:
 
 
 def _message(method: str, sub_id: int, result: Any) -> str:
-    return json.dumps({"jsonrpc": "2.0", "method": method, "params": {"result": result, "subscription": sub_id}},
-                      separators=(",", ":"))
+    return _message_text(method, sub_id, json.dumps(result, separators=(",", ":")))
+
+
+def _message_text(method: str, sub_id: int, result_text: str) -> str:
+    """A notification around an already serialised result (shared by every subscriber with the same options)."""
+    return f'{{"jsonrpc":"2.0","method":"{method}","params":{{"result":{result_text},"subscription":{sub_id}}}}}'
 
 
 class SubscriptionHub:
     """Subscriptions of every connection, and the notifications they are owed."""
 
     UNSUBSCRIBE: ClassVar[dict[str, str]] = {"accountUnsubscribe": "account", "programUnsubscribe": "program", "slotUnsubscribe": "slot",
-                   "signatureUnsubscribe": "signature", "logsUnsubscribe": "logs"}
+                   "signatureUnsubscribe": "signature", "logsUnsubscribe": "logs", "rootUnsubscribe": "root",
+                   "slotsUpdatesUnsubscribe": "slotsUpdates", "voteUnsubscribe": "vote"}
 
     def __init__(self, chain: Ledger) -> None:
         self.chain = chain
@@ -70,9 +86,16 @@ class SubscriptionHub:
         self._logs_subs: set[int] = set()
         self._pending_accounts: dict[tuple[int, Pubkey], int] = {}
         self._pending_tx: list[tuple[int, TxRecord]] = []
+        self._slot_driven: dict[str, set[int]] = {kind: set() for kind in SLOT_DRIVEN}
+        self._last_root = chain.commitment_slot("finalized")
+        self._last_confirmed = chain.commitment_slot("confirmed")
+        self._slot_counts: dict[int, list[int]] = {}  # slot -> [successful, failed] while slotsUpdates has subscribers
         self.subscribe_methods: dict[str, Callable[[Connection, Any], int]] = {
             "accountSubscribe": self._account, "programSubscribe": self._program, "slotSubscribe": self._slot,
             "signatureSubscribe": self._signature, "logsSubscribe": self._logs,
+            "rootSubscribe": lambda conn, params: self._no_params(conn, params, "root"),
+            "slotsUpdatesSubscribe": lambda conn, params: self._no_params(conn, params, "slotsUpdates"),
+            "voteSubscribe": lambda conn, params: self._no_params(conn, params, "vote"),
         }
         chain.listeners.append(self)
 
@@ -101,6 +124,8 @@ class SubscriptionHub:
             self._by_signature.setdefault(sub.key, set()).add(sub.id)
         elif sub.kind == "slot":
             self._slot_subs.add(sub.id)
+        elif sub.kind in self._slot_driven:
+            self._slot_driven[sub.kind].add(sub.id)
         else:
             self._logs_subs.add(sub.id)
         return sub.id
@@ -116,6 +141,8 @@ class SubscriptionHub:
                     del index[sub.key]
         self._slot_subs.discard(sub.id)
         self._logs_subs.discard(sub.id)
+        for ids in self._slot_driven.values():
+            ids.discard(sub.id)
 
     def drop_connection(self, conn: Connection) -> None:
         """Forget every subscription of a closed connection."""
@@ -143,6 +170,10 @@ class SubscriptionHub:
     def _slot(self, conn: Connection, params: Any) -> int:
         Params(params, 0, 0)
         return self._add(Subscription(next(self._ids), "slot", conn, "processed"))
+
+    def _no_params(self, conn: Connection, params: Any, kind: str) -> int:
+        Params(params, 0, 0)
+        return self._add(Subscription(next(self._ids), kind, conn, "processed"))
 
     def _signature(self, conn: Connection, params: Any) -> int:
         p = Params(params, 1, 2)
@@ -182,35 +213,47 @@ class SubscriptionHub:
     def on_accounts_written(self, slot: int, accounts: dict[Pubkey, Account | None]) -> None:
         """Notify (or queue) account and program subscribers of written accounts."""
         for key, acc in accounts.items():
+            shared: dict[tuple[Any, ...], str] = {}  # one encoding per set of options, however many subscribers
             for sub_id in self._by_account.get(key, ()):
-                self._account_event(self.subs[sub_id], key, acc, slot)
+                self._account_event(self.subs[sub_id], key, acc, slot, shared)
             if self._by_program and acc is not None:
                 for sub_id in self._by_program.get(acc.owner, ()):
                     sub = self.subs[sub_id]
                     data = bytes(acc.data)
                     if all(f.allows(data) for f in sub.filters):
-                        self._account_event(sub, key, acc, slot)
+                        self._account_event(sub, key, acc, slot, shared)
 
-    def _account_event(self, sub: Subscription, key: Pubkey, acc: Account | None, slot: int) -> None:
+    def _account_event(self, sub: Subscription, key: Pubkey, acc: Account | None, slot: int,
+                       shared: dict[tuple[Any, ...], str]) -> None:
         if sub.commitment == "processed":
-            self._send_account(sub, key, acc, slot)
+            self._send_account(sub, key, acc, slot, shared)
         else:
             self._pending_accounts[(sub.id, key)] = slot
 
-    def _send_account(self, sub: Subscription, key: Pubkey, acc: Account | None, slot: int) -> None:
-        if acc is None:
-            value: dict[str, Any] = {"data": ["", "base64"], "executable": False, "lamports": 0, "owner": SYSTEM_PROGRAM,
-                                     "rentEpoch": 0, "space": 0}
-        else:
-            value = encode_account(acc, sub.encoding, sub.data_slice, limit_base58=False)
-        if sub.kind == "program":
-            sub.conn.send(_message("programNotification", sub.id, {"context": {"slot": slot},
-                                                                   "value": {"account": value, "pubkey": str(key)}}))
-        else:
-            sub.conn.send(_message("accountNotification", sub.id, {"context": {"slot": slot}, "value": value}))
+    def _send_account(self, sub: Subscription, key: Pubkey, acc: Account | None, slot: int,
+                      shared: dict[tuple[Any, ...], str] | None = None) -> None:
+        options = (sub.kind, sub.encoding, sub.data_slice)
+        text = shared.get(options) if shared is not None else None
+        if text is None:
+            if acc is None:
+                value: dict[str, Any] = {"data": ["", "base64"], "executable": False, "lamports": 0,
+                                         "owner": SYSTEM_PROGRAM, "rentEpoch": 0, "space": 0}
+            elif sub.encoding == "jsonParsed":  # token accounts parsed with their mint's decimals, as getAccountInfo
+                value = encode_account_parsed(self.chain, acc, sub.encoding, sub.data_slice)
+            else:
+                value = encode_account(acc, sub.encoding, sub.data_slice, limit_base58=False)
+            if sub.kind == "program":
+                value = {"account": value, "pubkey": str(key)}
+            text = json.dumps({"context": {"slot": slot}, "value": value}, separators=(",", ":"))
+            if shared is not None:
+                shared[options] = text
+        method = "programNotification" if sub.kind == "program" else "accountNotification"
+        sub.conn.send(_message_text(method, sub.id, text))
 
     def on_transaction(self, record: TxRecord) -> None:
         """Notify (or queue) signature and logs subscribers of a landed transaction."""
+        if self._slot_driven["slotsUpdates"]:
+            self._slot_counts.setdefault(record.slot, [0, 0])[record.err is not None] += 1
         for sub_id in list(self._by_signature.get(record.signature, ())):
             self._signature_event(self.subs[sub_id], record)
         for sub_id in self._logs_subs:
@@ -245,6 +288,7 @@ class SubscriptionHub:
             for sub_id in self._slot_subs:
                 sub = self.subs[sub_id]
                 sub.conn.send(_message("slotNotification", sub.id, {"parent": max(0, slot - 1), "root": root, "slot": slot}))
+        self._slot_driven_events(slot)
         if self._pending_accounts:
             for (sub_id, key), at in list(self._pending_accounts.items()):
                 sub = self.subs.get(sub_id)
@@ -266,6 +310,45 @@ class SubscriptionHub:
                 else:
                     self._send_logs(sub, record)
             self._pending_tx = keep
+
+
+    # -- root, slotsUpdates and vote ------------------------------------------------------------
+    def _send_all(self, kind: str, method: str, result: Any) -> None:
+        for sub_id in self._slot_driven[kind]:
+            self.subs[sub_id].conn.send(_message(method, sub_id, result))
+
+    def _slot_driven_events(self, slot: int) -> None:
+        root, confirmed = self.chain.commitment_slot("finalized"), self.chain.commitment_slot("confirmed")
+        roots = range(max(self._last_root + 1, root - MAX_ROOTS_PER_SLOT + 1), root + 1)
+        confirmations = range(max(self._last_confirmed + 1, confirmed - MAX_ROOTS_PER_SLOT + 1), confirmed + 1)
+        self._last_root, self._last_confirmed = max(self._last_root, root), max(self._last_confirmed, confirmed)
+        closed = slot - 1
+        if self._slot_driven["slotsUpdates"]:
+            now_ms = int(time.time() * 1000)
+            ok, failed = self._slot_counts.pop(closed, (0, 0))
+            stats = {"numTransactionEntries": ok + failed, "numSuccessfulTransactions": ok,
+                     "numFailedTransactions": failed, "maxTransactionsPerEntry": 1 if ok + failed else 0}
+            updates = [{"type": "completed", "slot": closed, "timestamp": now_ms},
+                       {"type": "frozen", "slot": closed, "timestamp": now_ms, "stats": stats},
+                       {"type": "createdBank", "slot": slot, "parent": closed, "timestamp": now_ms}]
+            updates += [{"type": "optimisticConfirmation", "slot": s, "timestamp": now_ms} for s in confirmations]
+            updates += [{"type": "root", "slot": s, "timestamp": now_ms} for s in roots]
+            for update in updates:
+                self._send_all("slotsUpdates", "slotsUpdatesNotification", update)
+        else:
+            self._slot_counts.clear()
+        for r in roots if self._slot_driven["root"] else ():
+            self._send_all("root", "rootNotification", r)
+        if self._slot_driven["vote"] and closed >= 0:
+            self._send_all("vote", "voteNotification", self._vote(closed))
+
+    def _vote(self, slot: int) -> dict[str, Any]:
+        """The node's vote on ``slot``: signed by its identity over the slot and the slot's blockhash."""
+        identity = self.chain.faucet
+        blockhash = self.chain.blockhash_at(slot).blockhash
+        signature = identity.sign_message(struct.pack("<Q", slot) + bytes(blockhash))
+        return {"votePubkey": str(vote_address(identity.pubkey())), "slots": [slot],
+                "hash": str(blockhash), "timestamp": int(self.chain.wall_clock()), "signature": str(signature)}
 
 
 __all__ = ["Connection", "Subscription", "SubscriptionHub"]

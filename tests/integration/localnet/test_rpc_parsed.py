@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 
 import base58
 import pytest
+import websockets
 from solana.rpc.async_api import AsyncClient
 from solders.compute_budget import set_compute_unit_limit
 from solders.keypair import Keypair
@@ -173,3 +175,30 @@ async def test_json_parsed_falls_back_to_base64_for_other_accounts(local_node: L
     value = local_node.rpc("getAccountInfo", [str(dep.exchange), {"encoding": "jsonParsed"}])["result"]["value"]
     data, enc = value["data"]
     assert enc == "base64" and base64.b64decode(data) == _raw(local_node, dep.exchange)
+
+
+@pytest.mark.filterwarnings("ignore:websockets.legacy is deprecated:DeprecationWarning")
+async def test_json_parsed_account_notification_carries_the_mints_decimals(client: AsyncClient, local_node: LocalNode) -> None:
+    """accountSubscribe with jsonParsed notifies a token account as getAccountInfo serves it: parsed, with the
+    mint's 6 decimals (a deposit moves the user's tokens into the vault)."""
+    dep = local_node.deployment
+    kp, _, tokens = user(dep, 1)
+    async with websockets.connect(local_node.ws_url) as ws:
+        await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "accountSubscribe",
+                                  "params": [str(tokens), {"encoding": "jsonParsed", "commitment": "processed"}]}))
+        async with asyncio.timeout(5):
+            sub = json.loads(await ws.recv())["result"]
+        await _confirmed(client, await deposit_tx(client, dep, 1, 1_000_000))
+        note = None
+        async with asyncio.timeout(5):
+            for _ in range(200):
+                msg = json.loads(await ws.recv())
+                if msg.get("method") == "accountNotification" and msg["params"]["subscription"] == sub:
+                    note = msg["params"]["result"]["value"]
+                    break
+    assert note is not None
+    amount = int.from_bytes(_raw(local_node, tokens)[64:72], "little")
+    assert note["data"]["program"] == "spl-token" and note["data"]["parsed"]["type"] == "account"
+    info = note["data"]["parsed"]["info"]
+    assert info["mint"] == str(dep.mint) and info["owner"] == str(kp.pubkey())
+    assert info["tokenAmount"]["decimals"] == 6 and info["tokenAmount"]["amount"] == str(amount)
