@@ -14,7 +14,7 @@ from typing import Any
 
 from localnet.ledger import LedgerConfig
 
-DEFAULT_MAX_REQUEST_BYTES = 50 * (1 << 20)  # Agave: MAX_REQUEST_BODY_SIZE
+DEFAULT_MAX_REQUEST_BYTES = 50 * (1 << 10)  # Agave rpc.rs MAX_REQUEST_BODY_SIZE: 50 KiB (a client that fits here fits a validator)
 
 
 class ConfigError(ValueError):
