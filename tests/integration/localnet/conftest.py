@@ -14,12 +14,13 @@ import collections
 import json
 import logging
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from solana.rpc.async_api import AsyncClient
 
 from localnet.deployment import BootstrapPlan, Deployment, RecordingSvm, bootstrap_local
 from localnet.rpc import NodeConfig, NodeThread, RpcNode
@@ -109,6 +110,14 @@ def local_node(perp_program: bytes, mock_oracle_program: bytes) -> Iterator[Loca
     n = start_node(perp_program, mock_oracle_program)
     yield n
     stop_node(n)
+
+
+@pytest.fixture
+async def client(local_node: LocalNode) -> AsyncIterator[AsyncClient]:
+    """solana-py's AsyncClient on the module's node."""
+    c = AsyncClient(local_node.rpc_url, timeout=10)
+    yield c
+    await c.close()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 
-import pytest
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.types import DataSliceOpts, MemcmpOpts
 from solders.pubkey import Pubkey
@@ -14,13 +13,6 @@ from programs_client.perp.accounts import Exchange, User
 from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from tests.integration.localnet.conftest import LocalNode
 from tests.integration.localnet.helpers import user
-
-
-@pytest.fixture
-async def client(local_node: LocalNode):
-    c = AsyncClient(local_node.rpc_url, timeout=10)
-    yield c
-    await c.close()
 
 
 async def test_get_account_info_returns_the_exchange_in_base64(client: AsyncClient, local_node: LocalNode) -> None:

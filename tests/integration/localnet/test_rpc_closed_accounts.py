@@ -24,13 +24,6 @@ SYSTEM_PROGRAM = "11111111111111111111111111111111"
 pytestmark = pytest.mark.filterwarnings("ignore:websockets.legacy is deprecated:DeprecationWarning")
 
 
-@pytest.fixture
-async def client(local_node: LocalNode):
-    c = AsyncClient(local_node.rpc_url, timeout=10)
-    yield c
-    await c.close()
-
-
 async def _land(client: AsyncClient, tx) -> None:
     sig = (await client.send_transaction(tx)).value
     await asyncio.wait_for(client.confirm_transaction(sig, "processed", sleep_seconds=0.05), 10)

@@ -14,13 +14,6 @@ VOTE_PROGRAM = Pubkey.from_string("Vote111111111111111111111111111111111111111")
 SLOTS_PER_YEAR = 365.242199 * 24 * 3600 * 2.5  # 2.5 slots per second in Agave's inflation year
 
 
-@pytest.fixture
-async def client(local_node: LocalNode):
-    c = AsyncClient(local_node.rpc_url, timeout=10)
-    yield c
-    await c.close()
-
-
 def _identity(local_node: LocalNode) -> str:
     return local_node.rpc("getIdentity")["result"]["identity"]
 

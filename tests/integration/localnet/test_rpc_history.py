@@ -29,13 +29,6 @@ SIGNATURE_INFO_KEYS = {"signature", "slot", "err", "memo", "blockTime", "confirm
 HISTORY_SLOTS = 12
 
 
-@pytest.fixture
-async def client(local_node: LocalNode):
-    c = AsyncClient(local_node.rpc_url, timeout=10)
-    yield c
-    await c.close()
-
-
 def _memo(text: str, signer: Pubkey) -> Instruction:
     from solders.instruction import AccountMeta
 

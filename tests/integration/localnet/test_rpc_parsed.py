@@ -37,13 +37,6 @@ SYSTEM = "11111111111111111111111111111111"
 COMPUTE_BUDGET = "ComputeBudget111111111111111111111111111111"
 
 
-@pytest.fixture
-async def client(local_node: LocalNode):
-    c = AsyncClient(local_node.rpc_url, timeout=10)
-    yield c
-    await c.close()
-
-
 async def _confirmed(client: AsyncClient, tx) -> str:
     sig = (await client.send_transaction(tx)).value
     await asyncio.wait_for(client.confirm_transaction(sig, "confirmed", sleep_seconds=0.05), 10)

@@ -14,13 +14,6 @@ from tests.integration.localnet.conftest import LocalNode
 from tests.integration.localnet.helpers import signed, user
 
 
-@pytest.fixture
-async def client(local_node: LocalNode):
-    c = AsyncClient(local_node.rpc_url, timeout=10)
-    yield c
-    await c.close()
-
-
 async def _state(client: AsyncClient, dep, i: int) -> tuple[int, int, int]:
     kp, margin, tokens = user(dep, i)
     sol = (await client.get_balance(kp.pubkey(), commitment="processed")).value

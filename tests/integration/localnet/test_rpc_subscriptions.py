@@ -25,13 +25,6 @@ TIMEOUT_S = 5.0
 pytestmark = pytest.mark.filterwarnings("ignore:websockets.legacy is deprecated:DeprecationWarning")
 
 
-@pytest.fixture
-async def client(local_node: LocalNode):
-    c = AsyncClient(local_node.rpc_url, timeout=10)
-    yield c
-    await c.close()
-
-
 async def _request(ws: Any, method: str, params: Any, req_id: int = 1) -> Any:
     await ws.send(json.dumps({"jsonrpc": "2.0", "id": req_id, "method": method, "params": params}))
     return await _next(ws, lambda m: m.get("id") == req_id)

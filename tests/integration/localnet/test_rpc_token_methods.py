@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 
-import pytest
 from solana.rpc.async_api import AsyncClient
 from solana.rpc.types import DataSliceOpts, TokenAccountOpts
 from solders.keypair import Keypair
@@ -28,13 +27,6 @@ from localnet.deployment import BootstrapPlan
 from localnet.spl_token import TOKEN_2022_PROGRAM_ID
 from tests.integration.localnet.conftest import LocalNode
 from tests.integration.localnet.helpers import signed, user
-
-
-@pytest.fixture
-async def client(local_node: LocalNode):
-    c = AsyncClient(local_node.rpc_url, timeout=10)
-    yield c
-    await c.close()
 
 
 def _raw(local_node: LocalNode, address: Pubkey) -> bytes:

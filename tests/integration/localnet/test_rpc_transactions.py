@@ -25,13 +25,6 @@ from tests.integration.localnet.conftest import LocalNode
 from tests.integration.localnet.helpers import deposit_tx, signed, user
 
 
-@pytest.fixture
-async def client(local_node: LocalNode):
-    c = AsyncClient(local_node.rpc_url, timeout=10)
-    yield c
-    await c.close()
-
-
 async def _collateral(client: AsyncClient, address) -> int:
     acc = (await client.get_account_info(address, commitment="processed")).value
     return User.decode(bytes(acc.data)).collateral
