@@ -8,13 +8,13 @@ the IDL (a new instruction, account or argument) reaches the fuzzer without a ch
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import struct
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from keepers.execution.compute_budget import discriminator
 from localnet.codegen import REPO_ROOT
 
 IDL_JSON: dict[str, Any] = json.loads((REPO_ROOT / "idl" / "perp.json").read_text())
@@ -62,7 +62,7 @@ class IdlInstruction:
 
 
 def _instruction(raw: dict[str, Any]) -> IdlInstruction:
-    disc = hashlib.sha256(f"global:{snake_case(raw['name'])}".encode()).digest()[:8]
+    disc = discriminator(snake_case(raw["name"]))
     accounts = tuple(IdlAccount(a["name"], bool(a.get("isMut")), bool(a.get("isSigner"))) for a in raw["accounts"])
     return IdlInstruction(raw["name"], disc, accounts, tuple((a["name"], a["type"]) for a in raw["args"]))
 
