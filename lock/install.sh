@@ -3,7 +3,8 @@
 # (a virtual environment if one is active).
 #
 #   bash lock/install.sh        runtime: the demo and the keepers   (lock/runtime.txt)
-#   bash lock/install.sh dev    and the test suite and code generators (lock/dev.txt)
+#   bash lock/install.sh dev    and the test suite and code generators (lock/dev.txt), and the Debian
+#                               packages the tests run for real (deploy/system-packages.sh)
 #
 # Every file is checked against the sha256 in the lock, and nothing outside the lock is installed: the
 # project itself is built without build isolation, by the locked setuptools. `python3 lock/update.py`
@@ -31,6 +32,9 @@ echo "installing $lock ..."
 "${pip[@]}" --require-hashes --no-build-isolation -r "$lock"
 echo "installing perpkeep (editable) ..."
 "${pip[@]}" --no-deps --no-build-isolation -e .
+if [[ "${1:-runtime}" == dev ]]; then
+  bash deploy/system-packages.sh
+fi
 if ! problems=$("$python" -m pip --disable-pip-version-check check 2>&1); then
   echo "warning: other packages in this environment conflict with the lock (a virtual environment avoids that):" >&2
   echo "$problems" >&2
