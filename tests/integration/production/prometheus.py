@@ -14,6 +14,7 @@ import subprocess
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -28,10 +29,10 @@ STOP_TIMEOUT_S = 10.0
 class PrometheusServer:
     """See the module docstring. ``job`` names the scrape job (the project's rules match ``job="perpkeep"``)."""
 
-    def __init__(self, folder: Path, targets: list[str], rule_files: list[Path] = (), job: str = "perpkeep",
+    def __init__(self, folder: Path, targets: Sequence[str], rule_files: Sequence[Path] = (), job: str = "perpkeep",
                  interval_s: float = 1.0) -> None:
         self.folder = folder
-        self.targets = targets
+        self.scrape_targets = list(targets)
         self.rule_files = list(rule_files)
         self.job = job
         self.interval_s = interval_s
@@ -54,7 +55,7 @@ class PrometheusServer:
         return json.dumps({
             "global": {"scrape_interval": interval, "evaluation_interval": interval, "scrape_timeout": interval},
             "rule_files": rules,
-            "scrape_configs": [{"job_name": self.job, "static_configs": [{"targets": self.targets}]}],
+            "scrape_configs": [{"job_name": self.job, "static_configs": [{"targets": self.scrape_targets}]}],
         }, indent=2)
 
     def start(self) -> PrometheusServer:
@@ -84,6 +85,18 @@ class PrometheusServer:
                 self.stop()
                 raise RuntimeError(f"prometheus not ready within {START_TIMEOUT_S} s: {self.log_tail()}")
             time.sleep(0.1)
+
+    def wait_scraped(self, timeout_s: float = 30.0) -> list[dict[str, Any]]:
+        """Wait until every target was scraped once (Prometheus hands new targets to its scrapers about 5 s
+        after it starts); return the targets. Raises ``TimeoutError`` after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            targets = self.targets()
+            if len(targets) == len(self.scrape_targets) and all(t["health"] != "unknown" for t in targets):
+                return targets
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"targets not scraped within {timeout_s} s: {targets}")
+            time.sleep(0.2)
 
     def stop(self) -> None:
         """Stop it (SIGTERM, then SIGKILL after ``STOP_TIMEOUT_S``); idempotent."""
