@@ -68,7 +68,7 @@ class PrometheusServer:
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
             [binary, f"--config.file={config}", f"--storage.tsdb.path={self.folder / 'data'}",
-             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn", "--web.enable-lifecycle"],
+             f"--web.listen-address=127.0.0.1:{self.port}", "--log.level=warn"],
             stdout=log, stderr=subprocess.STDOUT, cwd=self.folder)
         log.close()
         deadline = time.monotonic() + START_TIMEOUT_S

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pytest
 import pytest_asyncio
 
-from tests.deploy_files import RULES, dashboards, panel_queries
+from tests.deploy_files import RULES, dashboards, panel_queries, rule_expressions
 from tests.integration.keepers.harness import KeeperWorld, RunningKeeper, wait_until
 from tests.integration.localnet.conftest import mock_oracle_program
 from tests.integration.production.prometheus import PrometheusServer
@@ -97,6 +97,8 @@ async def test_a_stopped_price_crank_fires_the_stale_crank_alert(observed: Obser
     prom = observed.prometheus
     up = await observed.query('up{job="perpkeep"}')
     assert [s["value"][1] for s in up] == ["1"], (up, prom.targets())
+    rules = [r for g in (await asyncio.to_thread(prom.api, "rules"))["groups"] for r in g["rules"]]
+    assert len(rules) == len(rule_expressions()) and all(r["health"] == "ok" for r in rules), rules
     assert await observed.alerts(ALERT) == []  # the crank runs: nothing pending yet
     landed = observed.running.landed("update_prices")
     assert landed > 0
@@ -138,3 +140,6 @@ async def test_every_dashboard_panel_query_returns_data(observed: Observed) -> N
         queries = empty
         await asyncio.sleep(1.0)
     assert not empty, "panels without data:\n" + "\n".join(f"{f}: {t}: {e}" for f, t, e in empty)
+    # Counters the keeper takes from its chain client moved: requests were counted as they were posted.
+    requests = await observed.query('perpkeep_rpc_requests_total{job="perpkeep"}')
+    assert float(requests[0]["value"][1]) > 100
