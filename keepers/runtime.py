@@ -450,7 +450,7 @@ class Keeper:
                     funding_rate=funding_rate(m) or 0.0, fee_pool=m.fee_pool / QUOTE_PRECISION,
                     socialised_loss=m.socialised_loss / QUOTE_PRECISION)
         if "liquidator" in self.bots:
-            self.metrics.set_liquidation_backlog(*self.ctx.progress.backlog(c.slot))
+            self.metrics.set_liquidation_backlog(self.ctx.progress.longest_wait(c.slot))
         exchange = self.cache.exchange
         if exchange is not None:
             self.metrics.set_bankrupt_users(exchange.bankrupt_users)

@@ -86,8 +86,6 @@ class Metrics:
         self.socialised_loss = Gauge("perpkeep_market_socialised_loss_quote",
                                      "Losses socialised over the market's open interest so far, in quote", ["market"],
                                      registry=r)
-        self.liquidation_backlog_users = Gauge("perpkeep_liquidation_backlog_users",
-                                               "Users the liquidator found liquidatable and not yet acted on", registry=r)
         self.liquidation_backlog_slots = Gauge("perpkeep_liquidation_backlog_slots",
                                                "Slots the longest-waiting liquidatable user has stayed so, its account "
                                                "unchanged", registry=r)
@@ -133,9 +131,8 @@ class Metrics:
         self.fee_pool.labels(m).set(fee_pool)
         self.socialised_loss.labels(m).set(socialised_loss)
 
-    def set_liquidation_backlog(self, users: int, oldest_slots: int) -> None:
-        """Set how many liquidatable users wait and for how many slots the oldest has (0 without any)."""
-        self.liquidation_backlog_users.set(users)
+    def set_liquidation_backlog(self, oldest_slots: int) -> None:
+        """Set for how many slots the longest-waiting liquidatable user has waited (0 without any)."""
         self.liquidation_backlog_slots.set(oldest_slots)
 
     def set_bankrupt_users(self, count: int) -> None:

@@ -115,8 +115,7 @@ async def test_market_backlog_fund_and_payer_gauges_match_the_chain(world: Ledge
         assert sum(v for (name, labels), v in got.items() if name == "perpkeep_market_open_interest_base") > 0
         exchange = Exchange.decode(bytes(world.ledger.get_account(world.dep.exchange).data))
         assert got[("perpkeep_bankrupt_users", ())] == exchange.bankrupt_users
-        backlog = keeper.ctx.progress.backlog(keeper.ctx.clock.slot)
-        assert got[("perpkeep_liquidation_backlog_users", ())] == backlog[0]
+        assert got[("perpkeep_liquidation_backlog_slots", ())] == keeper.ctx.progress.longest_wait(keeper.ctx.clock.slot)
         lamports = world.ledger.get_account(world.dep.wallets["keeper"].pubkey()).lamports
         keeper.check_balance(lamports)
         got = samples(keeper.metrics)

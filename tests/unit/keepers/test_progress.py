@@ -78,14 +78,14 @@ def test_counted_log_writes_one_line_per_interval_with_the_count(caplog: pytest.
     assert counted.counts == {"garbage": 1001, "other": 1} and counted.total == 1002
 
 
-def test_the_liquidation_backlog_counts_waiting_users_and_the_oldest_wait() -> None:
+def test_the_longest_wait_of_a_liquidatable_user_is_counted_from_its_last_change() -> None:
     p = Progress()
-    assert p.backlog(100) == (0, 0)
+    assert p.longest_wait(100) == 0
     a, b = Pubkey.new_unique(), Pubkey.new_unique()
     p.saw_liquidatable([a], 100)
     p.saw_liquidatable([a, b], 130)
-    assert p.backlog(160) == (2, 60)  # a since slot 100, b since 130
+    assert p.longest_wait(160) == 60  # a since slot 100, b since 130
     p.touched(a, 150)  # a liquidation acted on a: its wait starts again
-    assert p.backlog(160) == (2, 30)
+    assert p.longest_wait(160) == 30
     p.saw_liquidatable([], 170)
-    assert p.backlog(170) == (0, 0)
+    assert p.longest_wait(170) == 0
