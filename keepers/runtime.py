@@ -33,7 +33,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from keepers.bots.base import Bot, ChainClock, KeeperContext
-from keepers.bots.funding import FundingBot, funded, next_funding_ts
+from keepers.bots.funding import FundingBot, funded, funding_rate, next_funding_ts
 from keepers.bots.insurance import InsuranceBot
 from keepers.bots.liquidator import LiquidatorBot
 from keepers.bots.mark_price import MarkPriceBot, oracle_accounts
@@ -42,12 +42,13 @@ from keepers.cache import AccountCache
 from keepers.chain.base import AccountData, Chain, ChainError, Subscription
 from keepers.clock import LIVE, Clock
 from keepers.config import Config, ConfigError
-from keepers.execution.journal import Journal
+from keepers.execution.journal import Journal, JournalError
 from keepers.log_limit import CountedLog
 from keepers.observability.metrics import Health, Metrics, ObservabilityServer
 from keepers.observability.progress import late_funding, silent_streams, stale_prices
 from keepers.exchange.oracles import RawAccount
 from keepers.execution.pipeline import TxPipeline
+from programs_client.perp.constants import BASE_PRECISION, PRICE_PRECISION, QUOTE_PRECISION
 
 log = logging.getLogger("perpkeep.runtime")
 
@@ -66,6 +67,8 @@ REFETCH_ATTEMPTS = 5  # reads of refused accounts, each after CLOCK_POLL_S, befo
 # Counters of ``RpcChain`` exported as ``perpkeep_rpc_faults_total{kind}`` (other chains have none).
 CHAIN_FAULT_COUNTERS = {"deadline missed": "deadlines_missed", "oversized reply": "oversized_replies",
                         "malformed account skipped": "skipped_accounts", "implausible slot": "implausible_slots"}
+# Counters of ``RpcChain`` exported as ``perpkeep_rpc_{requests,rate_limited,retries}_total``.
+CHAIN_REQUEST_COUNTERS = ("requests", "rate_limited", "retries")
 
 
 def decode_clock(data: bytes) -> tuple[int, int]:
@@ -387,9 +390,14 @@ class Keeper:
             reconnects = now_reconnects
             self.export_chain_counters()
             self.check_progress()
+            self.export_state()
             if self.clock.monotonic() >= next_checkpoint:
                 next_checkpoint = self.clock.monotonic() + JOURNAL_CHECKPOINT_S
-                self.journal.checkpoint()
+                try:
+                    self.journal.checkpoint()
+                except JournalError as e:
+                    self.metrics.journal_write_failed()
+                    log.error("%s", e)
             if self.clock.monotonic() >= next_balance:
                 next_balance = self.clock.monotonic() + BALANCE_REFRESH_S
                 try:
@@ -414,6 +422,38 @@ class Keeper:
             export("ws", reason, total)
         for kind, attr in CHAIN_FAULT_COUNTERS.items():
             export("http", kind, getattr(self.chain, attr, 0))
+        deltas = {}
+        for attr in CHAIN_REQUEST_COUNTERS:
+            total = getattr(self.chain, attr, 0)
+            deltas[attr] = max(0, total - self._exported.get(("rpc", attr), 0))
+            self._exported[("rpc", attr)] = total
+        self.metrics.rpc_counts(**deltas)
+
+    def export_state(self) -> None:
+        """Export what the alert rules and dashboards read: each kept market's price age and funding lag (with
+        the ``[health]`` limits they are judged by), prices, open interest, funding rate and pools, the
+        liquidation backlog and the users flagged bankrupt on chain."""
+        limits, c, bots = self.config.health, self.ctx.clock, self.config.bots
+        if c.unix_timestamp:
+            for index, m in self.ctx.kept_markets():
+                if not funded(m):
+                    continue
+                period = m.params.funding_period_secs
+                self.metrics.set_market(
+                    index, price_age_s=max(0, c.unix_timestamp - m.twap_updated_ts),
+                    price_age_limit_s=limits.price_age_heartbeats * bots.mark_price.heartbeat_s,
+                    funding_lag_s=max(0, c.unix_timestamp - next_funding_ts(m)),
+                    funding_lag_limit_s=limits.funding_lag_periods * period,
+                    mark_price=m.mark_price / PRICE_PRECISION, index_price=m.index_price / PRICE_PRECISION,
+                    open_interest_long=m.open_interest_long / BASE_PRECISION,
+                    open_interest_short=m.open_interest_short / BASE_PRECISION,
+                    funding_rate=funding_rate(m) or 0.0, fee_pool=m.fee_pool / QUOTE_PRECISION,
+                    socialised_loss=m.socialised_loss / QUOTE_PRECISION)
+        if "liquidator" in self.bots:
+            self.metrics.set_liquidation_backlog(self.ctx.progress.longest_wait(c.slot))
+        exchange = self.cache.exchange
+        if exchange is not None:
+            self.metrics.set_bankrupt_users(exchange.bankrupt_users)
 
     def check_progress(self) -> None:
         """Set the ``Health`` problems of a keeper that gets nowhere (limits in ``[health]``; each check only when
@@ -450,6 +490,7 @@ class Keeper:
         (a payer that cannot pay fees has its transactions dropped without an error)."""
         self.metrics.set_sol_balance(lamports)
         floor = self.config.keeper.min_balance_sol
+        self.metrics.set_fee_payer(lamports, round(floor * LAMPORTS_PER_SOL))
         sol = lamports / LAMPORTS_PER_SOL
         low = sol < floor
         if low and "sol_balance" not in self.health.problems:

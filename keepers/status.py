@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from rich.table import Table
 from solders.pubkey import Pubkey
 
+from keepers.bots.funding import funding_rate
 from keepers.bots.insurance import coverage_ratio
 from keepers.bots.liquidator import positions_of
 from keepers.cache import AccountCache
@@ -20,9 +21,8 @@ from keepers.exchange.margin import Margin, compute_margin
 from keepers.exchange.pdas import insurance_vault_pda
 from keepers.exchange.spl_token import token_amount
 from programs_client.perp.accounts import Market
-from programs_client.perp.constants import BASE_PRECISION, CUMULATIVE_FUNDING_PRECISION, PRICE_PRECISION, QUOTE_PRECISION
+from programs_client.perp.constants import BASE_PRECISION, QUOTE_PRECISION
 
-PRICE_TO_FUNDING = CUMULATIVE_FUNDING_PRECISION // PRICE_PRECISION  # as programs/perp/funding.c
 STATUS_NAMES = ("Active", "ReduceOnly", "Paused", "Settlement", "Delisted")
 
 
@@ -86,10 +86,8 @@ def _q(amount: int) -> str:
 
 
 def _funding(m: Market) -> str:
-    """The last period's funding rate as a share of the mark (longs pay when positive)."""
-    if m.mark_price == 0:
-        return "-"
-    return f"{m.last_funding_rate / (m.mark_price * PRICE_TO_FUNDING):+.4%}"
+    rate = funding_rate(m)
+    return "-" if rate is None else f"{rate:+.4%}"
 
 
 def _status_name(m: Market) -> str:

@@ -22,6 +22,7 @@ from keepers.execution.error_policy import ProgramErrorName as E
 from keepers.execution.intents import ActionKind, intent_key
 from keepers.execution.pipeline import Action
 from programs_client.perp.accounts import Market
+from programs_client.perp.constants import CUMULATIVE_FUNDING_PRECISION, PRICE_PRECISION
 from programs_client.perp.types import market_status
 
 FUNDING_REWARD_LAMPORTS = 50_000
@@ -41,6 +42,13 @@ def funded(market: Market) -> bool:
 def funding_due(market: Market, now_ts: int) -> bool:
     """Whether ``update_funding`` would be accepted at ``now_ts`` (pure)."""
     return funded(market) and now_ts >= next_funding_ts(market)
+
+
+def funding_rate(market: Market) -> float | None:
+    """The last period's funding rate as a share of the mark (longs pay when positive); None without a mark."""
+    if market.mark_price == 0:
+        return None
+    return market.last_funding_rate / (market.mark_price * (CUMULATIVE_FUNDING_PRECISION // PRICE_PRECISION))
 
 
 def funding_action(bot: str, market: Market, address: Pubkey, drained: Drain, program_id: Pubkey) -> Action:
@@ -79,4 +87,4 @@ class FundingBot(Bot):
         self.due_ts = min(ends, default=None)
 
 
-__all__ = ["FundingBot", "funded", "funding_action", "funding_due", "next_funding_ts"]
+__all__ = ["FundingBot", "funded", "funding_action", "funding_due", "funding_rate", "next_funding_ts"]

@@ -31,7 +31,7 @@ from keepers.exchange.pdas import insurance_vault_pda
 from keepers.exchange.spl_token import token_amount
 from keepers.execution.pipeline import Action
 from programs_client.perp.accounts import Market
-from programs_client.perp.constants import BASE_PRECISION
+from programs_client.perp.constants import BASE_PRECISION, QUOTE_PRECISION
 
 log = logging.getLogger("perpkeep.bots")
 
@@ -120,6 +120,7 @@ class InsuranceBot(Bot):
         self.fund_balance = token_amount(acc.data) if acc is not None else None
         if self.fund_balance is None:
             return
+        self.ctx.metrics.set_insurance_fund(self.fund_balance / QUOTE_PRECISION)
         self.coverage = coverage_ratio(self.fund_balance, self.ctx.cache.markets)
         if self.coverage is None:
             self.below = False

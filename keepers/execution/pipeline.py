@@ -50,7 +50,7 @@ from keepers.config import FeesConfig
 from keepers.execution import compute_budget
 from keepers.execution.confirm import StatusPoller
 from keepers.execution.error_policy import ErrorName, RuntimeErrorName, Verdict, classify
-from keepers.execution.journal import Status
+from keepers.execution.journal import JournalError, Status
 
 log = logging.getLogger("perpkeep.tx")
 
@@ -329,6 +329,11 @@ class TxPipeline:
         except ChainError as e:
             result = ActionResult(ActionStatus.FAILED, action, error=f"chain: {e}", verdict=Verdict.RETRY,
                                   latency_s=self.clock.monotonic() - started)
+        except JournalError as e:
+            log.error("action %s: %s", action.key, e, extra={"bot": action.bot, "kind": action.kind})
+            self._journal_failed()
+            result = ActionResult(ActionStatus.FAILED, action, error=f"journal: {e}", verdict=Verdict.ALERT,
+                                  latency_s=self.clock.monotonic() - started)
         except Exception as e:  # noqa: BLE001 - a bug in one action must not take the keeper down
             log.exception("action %s failed unexpectedly", action.key, extra={"bot": action.bot, "kind": action.kind})
             result = ActionResult(ActionStatus.FAILED, action, error=f"internal: {type(e).__name__}: {e}", verdict=Verdict.ALERT,
@@ -337,8 +342,16 @@ class TxPipeline:
             URGENT.reset(urgent)
             for lock in action.held:
                 self.in_flight.pop(lock, None)
-        self._finish(row.id(), result)
+        try:
+            self._finish(row.id(), result)
+        except JournalError:
+            self._journal_failed()
+            raise
         return result
+
+    def _journal_failed(self) -> None:
+        if self.metrics is not None:
+            self.metrics.journal_write_failed()
 
     async def recover(self) -> int:
         """Resolve actions a previous run left unfinished; return how many there were.

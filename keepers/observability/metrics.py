@@ -53,7 +53,112 @@ class Metrics:
         self.liquidation_skips = Counter("perpkeep_liquidation_skips",
                                          "Decisions not to liquidate a user the scan found liquidatable, by reason",
                                          ["reason"], registry=r)
+        self._init_alerting_metrics()
 
+    # -- facts the alert rules and dashboards of deploy/ read (issue 19) -----------------------------
+    def _init_alerting_metrics(self) -> None:
+        r = self.registry
+        self.healthy = Gauge("perpkeep_healthy", "1 while /health answers 200, 0 while it answers 503", registry=r)
+        self.health_problem = Gauge("perpkeep_health_problem", "1 while /health reports the named problem",
+                                    ["problem"], registry=r)
+        self.bot_stale = Gauge("perpkeep_bot_stale", "1 while the bot's watchdog has expired", ["bot"], registry=r)
+        self.price_age = Gauge("perpkeep_market_price_age_seconds",
+                               "Chain time since the market's last price update", ["market"], registry=r)
+        self.price_age_limit = Gauge("perpkeep_market_price_age_limit_seconds",
+                                     "Price age past which /health reports prices_stale "
+                                     "(health.price_age_heartbeats x bots.mark_price.heartbeat_s)", ["market"], registry=r)
+        self.funding_lag = Gauge("perpkeep_market_funding_lag_seconds",
+                                 "Chain time since the end of the market's unfunded period (0 before it ends)",
+                                 ["market"], registry=r)
+        self.funding_lag_limit = Gauge("perpkeep_market_funding_lag_limit_seconds",
+                                       "Funding lag past which /health reports funding_behind "
+                                       "(health.funding_lag_periods x the market's funding period)", ["market"], registry=r)
+        self.mark_price = Gauge("perpkeep_market_mark_price", "The market's mark price, quote per base", ["market"],
+                                registry=r)
+        self.index_price = Gauge("perpkeep_market_index_price", "The market's index price, quote per base", ["market"],
+                                 registry=r)
+        self.open_interest = Gauge("perpkeep_market_open_interest_base", "Open interest in base units, by side",
+                                   ["market", "side"], registry=r)
+        self.funding_rate = Gauge("perpkeep_market_funding_rate", "The market's last funding rate (per period)",
+                                  ["market"], registry=r)
+        self.fee_pool = Gauge("perpkeep_market_fee_pool_quote", "Fees not yet swept to the insurance fund, in quote",
+                              ["market"], registry=r)
+        self.socialised_loss = Gauge("perpkeep_market_socialised_loss_quote",
+                                     "Losses socialised over the market's open interest so far, in quote", ["market"],
+                                     registry=r)
+        self.liquidation_backlog_slots = Gauge("perpkeep_liquidation_backlog_slots",
+                                               "Slots the longest-waiting liquidatable user has stayed so, its account "
+                                               "unchanged", registry=r)
+        self.bankrupt_users = Gauge("perpkeep_bankrupt_users",
+                                    "Users flagged bankrupt on chain and not yet resolved (Exchange.bankruptUsers)",
+                                    registry=r)
+        self.insurance_fund = Gauge("perpkeep_insurance_fund_balance_quote", "The insurance vault's balance, in quote",
+                                    registry=r)
+        self.fee_payer_balance = Gauge("perpkeep_fee_payer_balance_lamports", "The fee payer's balance", registry=r)
+        self.fee_payer_min_balance = Gauge("perpkeep_fee_payer_min_balance_lamports",
+                                           "keeper.min_balance_sol: below it /health fails", registry=r)
+        self.journal_write_errors = Counter("perpkeep_journal_write_errors", "Journal writes that failed", registry=r)
+        self.rpc_requests = Counter("perpkeep_rpc_requests", "HTTP requests posted to RPC endpoints", registry=r)
+        self.rpc_rate_limited = Counter("perpkeep_rpc_rate_limited", "HTTP 429 answers of RPC endpoints", registry=r)
+        self.rpc_retries = Counter("perpkeep_rpc_retries", "HTTP requests repeated after a 429, a 5xx or a transport "
+                                   "failure", registry=r)
+        self._problems_seen: set[str] = set()
+
+    def observe_problems(self, health: Health) -> None:
+        """Export ``health``'s verdict, its named problems and its stale bots."""
+        ok, bots = health.report()
+        self.healthy.set(1 if ok else 0)
+        self._problems_seen.update(health.problems)
+        for name in self._problems_seen:
+            self.health_problem.labels(name).set(1 if name in health.problems else 0)
+        for bot, state in bots.items():
+            self.bot_stale.labels(bot).set(1 if state["stale"] else 0)
+
+    def set_market(self, market: int, *, price_age_s: float, price_age_limit_s: float, funding_lag_s: float,
+                   funding_lag_limit_s: float, mark_price: float, index_price: float, open_interest_long: float,
+                   open_interest_short: float, funding_rate: float, fee_pool: float, socialised_loss: float) -> None:
+        """Export one market's state (prices in quote per base, amounts in quote or base units)."""
+        m = str(market)
+        self.price_age.labels(m).set(price_age_s)
+        self.price_age_limit.labels(m).set(price_age_limit_s)
+        self.funding_lag.labels(m).set(funding_lag_s)
+        self.funding_lag_limit.labels(m).set(funding_lag_limit_s)
+        self.mark_price.labels(m).set(mark_price)
+        self.index_price.labels(m).set(index_price)
+        self.open_interest.labels(m, "long").set(open_interest_long)
+        self.open_interest.labels(m, "short").set(open_interest_short)
+        self.funding_rate.labels(m).set(funding_rate)
+        self.fee_pool.labels(m).set(fee_pool)
+        self.socialised_loss.labels(m).set(socialised_loss)
+
+    def set_liquidation_backlog(self, oldest_slots: int) -> None:
+        """Set for how many slots the longest-waiting liquidatable user has waited (0 without any)."""
+        self.liquidation_backlog_slots.set(oldest_slots)
+
+    def set_bankrupt_users(self, count: int) -> None:
+        """Set how many users the chain holds flagged bankrupt."""
+        self.bankrupt_users.set(count)
+
+    def set_insurance_fund(self, quote: float) -> None:
+        """Set the insurance vault's balance (in quote)."""
+        self.insurance_fund.set(quote)
+
+    def set_fee_payer(self, lamports: int, min_lamports: int) -> None:
+        """Set the fee payer's balance and the floor below which the keeper is unhealthy."""
+        self.fee_payer_balance.set(lamports)
+        self.fee_payer_min_balance.set(min_lamports)
+
+    def journal_write_failed(self) -> None:
+        """Count one failed journal write."""
+        self.journal_write_errors.inc()
+
+    def rpc_counts(self, requests: int = 0, rate_limited: int = 0, retries: int = 0) -> None:
+        """Add HTTP requests, 429 answers and retried requests counted by the chain client."""
+        self.rpc_requests.inc(requests)
+        self.rpc_rate_limited.inc(rate_limited)
+        self.rpc_retries.inc(retries)
+
+    # -- actions ---------------------------------------------------------------------------------------
     def attempted(self, bot: str, kind: str) -> None:
         """Count an action being sent."""
         self.actions_attempted.labels(bot, kind).inc()
@@ -113,6 +218,7 @@ class Metrics:
         """Export each bot's heartbeat age from ``health``."""
         for bot, state in health.report()[1].items():
             self.heartbeat_age.labels(bot).set(state["age_s"])
+        self.observe_problems(health)
 
     def render(self) -> bytes:
         """The text exposition (format 0.0.4)."""

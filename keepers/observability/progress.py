@@ -48,6 +48,10 @@ class Progress:
         """The slot at which ``stream`` last delivered (None: never)."""
         return self._heard_at.get(stream)
 
+    def longest_wait(self, slot: int) -> int:
+        """Slots the longest-waiting liquidatable user has stayed untouched at ``slot`` (0 without any)."""
+        return max((max(0, slot - s) for s in self._liquidatable_since.values()), default=0)
+
     def untouched_users(self, slot: int, limit_slots: int) -> list[tuple[Pubkey, int]]:
         """(user, slots) of liquidatable users left untouched for more than ``limit_slots``, longest first."""
         late = [(u, slot - since) for u, since in self._liquidatable_since.items() if slot - since > limit_slots]

@@ -76,3 +76,16 @@ def test_counted_log_writes_one_line_per_interval_with_the_count(caplog: pytest.
                      "things dropped (other): 1 (1 in all)",
                      "things dropped (garbage): 1000 in the last 10 s (1001 in all); latest: #1000"]
     assert counted.counts == {"garbage": 1001, "other": 1} and counted.total == 1002
+
+
+def test_the_longest_wait_of_a_liquidatable_user_is_counted_from_its_last_change() -> None:
+    p = Progress()
+    assert p.longest_wait(100) == 0
+    a, b = Pubkey.new_unique(), Pubkey.new_unique()
+    p.saw_liquidatable([a], 100)
+    p.saw_liquidatable([a, b], 130)
+    assert p.longest_wait(160) == 60  # a since slot 100, b since 130
+    p.touched(a, 150)  # a liquidation acted on a: its wait starts again
+    assert p.longest_wait(160) == 30
+    p.saw_liquidatable([], 170)
+    assert p.longest_wait(170) == 0
