@@ -34,7 +34,7 @@ _RESERVED = frozenset(Pubkey.from_string(k) for k in (
       sysvar.REWARDS, sysvar.SLOT_HASHES, sysvar.STAKE_HISTORY}
 
 
-def _account_keys(rec: TxRecord) -> list[dict[str, Any]]:
+def account_keys_json(rec: TxRecord) -> list[dict[str, Any]]:
     """``ParsedAccount`` objects: writable as the runtime sees it (reserved keys and called programs demoted)."""
     msg = rec.tx.message
     n_static = len(msg.account_keys)
@@ -57,7 +57,7 @@ def parsed_message(rec: TxRecord) -> dict[str, Any]:
     keys = rec.account_keys
     instructions = [parse_instruction(keys[ix.program_id_index], [keys[a] for a in bytes(ix.accounts)], bytes(ix.data), None)
                     for ix in msg.instructions]
-    out: dict[str, Any] = {"accountKeys": _account_keys(rec), "instructions": instructions,
+    out: dict[str, Any] = {"accountKeys": account_keys_json(rec), "instructions": instructions,
                            "recentBlockhash": str(msg.recent_blockhash)}
     if isinstance(msg, MessageV0):
         out["addressTableLookups"] = [{"accountKey": str(lk.account_key), "readonlyIndexes": list(bytes(lk.readonly_indexes)),
@@ -94,4 +94,4 @@ def parsed_transaction_json(rec: TxRecord) -> dict[str, Any]:
     return {"meta": meta, "transaction": transaction, "version": 0 if isinstance(rec.tx.message, MessageV0) else "legacy"}
 
 
-__all__ = ["parsed_inner_instructions", "parsed_message", "parsed_transaction_json"]
+__all__ = ["account_keys_json", "parsed_inner_instructions", "parsed_message", "parsed_transaction_json"]
