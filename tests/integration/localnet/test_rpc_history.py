@@ -189,6 +189,9 @@ async def test_pruned_history_is_reported_truthfully(short_history: LocalNode) -
         assert gone["code"] == -32001
         assert gone["message"].startswith(f"Block {slot} cleaned up, does not exist on node. First available block: ")
         assert node.rpc("getSignaturesForAddress", [str(to)])["result"] == []
+        assert node.rpc("getTransaction", [str(sig)])["result"] is None  # its block is gone: so is the transaction
+        status = node.rpc("getSignatureStatuses", [[str(sig)]])["result"]["value"][0]  # the status cache outlives it
+        assert status["slot"] == slot and status["confirmationStatus"] == "finalized"
         kept = node.rpc("getBlocks", [0])["result"]
         assert kept[0] >= first and kept == list(range(kept[0], kept[-1] + 1))
         assert (await client.get_first_available_block()).value >= first
