@@ -236,8 +236,8 @@ def _memory(count: int, connections: int, slot_ms: int, windows: tuple[int, ...]
         node = Node(4, "--slot-ms", str(slot_ms), "--history-slots", str(window))
         try:
             start = _rss_mib(node.proc.pid) or 0
-            # a fresh blockhash every 2,000 transactions: it stays valid 150 slots, 7.5 s at 50 ms
-            elapsed, failed_n = _history(node, count, connections, chunk=2_000)
+            # a fresh blockhash every 500 transactions: it stays valid 150 slots, 7.5 s at 50 ms
+            elapsed, failed_n = _history(node, count, connections, chunk=500)
             first = _rpc(node.rpc_port, "minimumLedgerSlot", [])["result"]
             slot = _rpc(node.rpc_port, "getSlot", [{"commitment": "processed"}])["result"]
             print(f"--history-slots {window:>6} ({slot_ms} ms slots): RSS {start:,.0f} MiB at start, "
