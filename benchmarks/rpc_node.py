@@ -8,11 +8,15 @@ drives it from this process with keep-alive HTTP connections and websockets. Pri
   deposits of the same shape run in this process in the same run, and their ratio (goal >= 50%);
 - accountNotification latency p50/p99 (send -> notification, processed) with ``--subscriptions``
   subscriptions to the written account, spread over ``--ws-connections`` websockets;
-- the node's RSS after ``--history`` more transactions.
+- the node's RSS after ``--history`` more transactions;
+- with ``--memory`` only that, on fresh nodes with 50 ms slots: once with a short pruning window
+  (``--pruned-window`` slots) and once with a window covering the whole run. Transactions are kept
+  as long as their block, but at least the status cache's 300 slots (15 s at 50 ms).
 
 Nothing is asserted.
 
     python3 -m benchmarks.rpc_node [--requests 10000] [--transactions 2000] [--connections 8] [--history 100000]
+    python3 -m benchmarks.rpc_node --memory [--history 100000] [--pruned-window 100]
 """
 
 from __future__ import annotations
@@ -61,11 +65,11 @@ def _cpu_seconds(pid: int) -> float | None:
 class Node:
     """`perpkeep localnet up` in a child process."""
 
-    def __init__(self, users: int) -> None:
+    def __init__(self, users: int, *extra: str) -> None:
         self.rpc_port, self.ws_port = _free_port(), _free_port()
         self.out = Path(tempfile.mkdtemp(prefix="perpkeep-bench-")) / "net"
         argv = [sys.executable, "-m", "perpkeep_cli", "localnet", "up", "--rpc-port", str(self.rpc_port), "--ws-port",
-                str(self.ws_port), "--out", str(self.out), "--users", str(users)]
+                str(self.ws_port), "--out", str(self.out), "--users", str(users), *extra]
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         assert self.proc.stdout is not None
@@ -226,6 +230,23 @@ def _history(node: Node, count: int, connections: int, chunk: int = 10_000) -> t
     return elapsed, failed
 
 
+def _memory(count: int, connections: int, slot_ms: int, windows: tuple[int, ...]) -> None:
+    """RSS of a fresh node after ``count`` transactions, once per ``--history-slots`` window."""
+    for window in windows:
+        node = Node(4, "--slot-ms", str(slot_ms), "--history-slots", str(window))
+        try:
+            start = _rss_mib(node.proc.pid) or 0
+            # a fresh blockhash every 500 transactions: it stays valid 150 slots, 7.5 s at 50 ms
+            elapsed, failed_n = _history(node, count, connections, chunk=500)
+            first = _rpc(node.rpc_port, "minimumLedgerSlot", [])["result"]
+            slot = _rpc(node.rpc_port, "getSlot", [{"commitment": "processed"}])["result"]
+            print(f"--history-slots {window:>6} ({slot_ms} ms slots): RSS {start:,.0f} MiB at start, "
+                  f"{_rss_mib(node.proc.pid) or 0:,.0f} MiB after {count:,} transactions ({count / elapsed:,.0f}/s, "
+                  f"{failed_n} failed); slots {first}..{slot} kept")
+        finally:
+            node.stop()
+
+
 def _bare_litesvm_rate(count: int, users: int) -> float:
     """Transactions/s of a bare LiteSVM send loop of ``count`` deposits of the same shape (best of two rounds)."""
     from benchmarks.inprocess_tx import bare_litesvm
@@ -250,7 +271,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--subscriptions", type=int, default=1_000)
     p.add_argument("--ws-connections", type=int, default=10)
     p.add_argument("--history", type=int, default=100_000, help="transactions sent before RSS is read (0: skip)")
+    p.add_argument("--memory", action="store_true",
+                   help="only the memory figure: RSS after --history transactions on fresh nodes with 50 ms slots, "
+                        "with a pruning window of --pruned-window slots and with one covering the whole run")
+    p.add_argument("--pruned-window", type=int, default=100, help="--history-slots of the pruned run (--memory)")
     args = p.parse_args(argv)
+    if args.memory:
+        _memory(args.history, args.connections, 50, (args.pruned_window, 100_000))
+        return 0
     users = 4
     node = Node(users=users)
     pid = node.proc.pid

@@ -13,7 +13,8 @@ What LiteSVM does not model is kept here:
   own blockhash check, which only accepts the latest hash, is turned off);
 - signatures are verified here (LiteSVM's sigverify is off so that simulation can skip it);
 - every address ever written is indexed, since LiteSVM cannot enumerate accounts;
-- transactions are recorded with their slot, balances and logs for statuses and history;
+- transactions are recorded with their slot, balances and logs for statuses and history, as long as
+  their block is kept (``history_slots``, at least the status cache's ``status_cache_slots``);
 - commitment levels are modelled by depth (``LedgerConfig``);
 - closed blocks and signatures per address are kept for ``history_slots`` (``localnet.history``);
 - an account with zero lamports does not exist, as on a validator (LiteSVM keeps closed accounts
@@ -56,7 +57,6 @@ MAX_PROCESSING_AGE = 150  # slots a blockhash stays valid (Agave: MAX_PROCESSING
 MAX_RECENT_BLOCKHASHES = 300  # slots the status cache answers for (Agave's status cache)
 COMPUTE_BUDGET_PROGRAM_ID = Pubkey.from_string("ComputeBudget111111111111111111111111111111")
 LOOKUP_TABLE_META_SIZE = 56
-MAX_TX_RECORDS = 250_000
 MAX_FEE_SLOTS = 150
 DEFAULT_HISTORY_SLOTS = 10_000  # ~67 minutes of 400 ms slots
 _LOADERS = frozenset(Pubkey.from_string(k) for k in (
@@ -247,6 +247,9 @@ class Ledger:
         self.wall_clock = wall_clock
         self.svm.with_sigverify(False)
         self.svm.with_blockhash_check(False)
+        # LiteSVM's own history (10,000 transactions with their metadata) duplicates ``records`` and
+        # ignores the history window; duplicates are refused from ``records`` (``precheck``).
+        self.svm.with_transaction_history(0)
         self.epoch_schedule = self.svm.get_epoch_schedule()
         self.slot = self.svm.get_clock().slot
         self.genesis_hash: Hash = self.svm.latest_blockhash()
@@ -305,11 +308,28 @@ class Ledger:
         self.svm.expire_blockhash()
         self._register_blockhash()
         self.history.close_block(closing, self.svm.latest_blockhash(), previous, int(self.wall_clock()))
+        self._prune_records()
         while len(self.fee_slots) > MAX_FEE_SLOTS:
             self.fee_slots.popitem(last=False)
         for listener in self.listeners:
             listener.on_slot(self.slot)
         return self.slot
+
+    def _prune_records(self) -> None:
+        """Forget transactions older than the history window, or the status cache if that is longer.
+
+        ``records`` answer getTransaction, signature statuses and duplicate checks: they live as long
+        as their block (``history_slots``), but at least as long as the status cache, so a duplicate
+        is refused for as long as its blockhash could be valid.
+        """
+        horizon = self.slot - max(self.config.history_slots, self.config.status_cache_slots,
+                                  self.config.blockhash_valid_slots + 1)
+        records = self.records
+        while records:
+            first = next(iter(records.values()))
+            if first.slot >= horizon:
+                break
+            records.popitem(last=False)
 
     def epoch_info(self, slot: int) -> EpochInfo:
         """Return the epoch of ``slot``, its index in it, and the transaction count."""
@@ -518,8 +538,6 @@ class Ledger:
 
     def _remember(self, record: TxRecord) -> None:
         self.records[record.signature] = record
-        if len(self.records) > MAX_TX_RECORDS:
-            self.records.popitem(last=False)
         self.known.update(record.account_keys)
         self.transaction_count += 1
         self.history.add_transaction(record)

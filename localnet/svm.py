@@ -17,6 +17,7 @@ from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.litesvm import LiteSVM
 from solders.message import MessageV0
+from solders import sysvar
 from solders.pubkey import Pubkey
 from solders.system_program import CreateAccountParams, create_account
 from solders.transaction import VersionedTransaction
@@ -56,6 +57,28 @@ def create_mint_ixs(payer: Pubkey, mint: Pubkey, authority: Pubkey, rent: int, d
                                              mint_authority=authority, freeze_authority=None)),
     ]
 
+
+# Agave's ReservedAccountKeys (all activated): builtin programs and sysvars are never writable.
+RESERVED_ACCOUNT_KEYS = frozenset(Pubkey.from_string(k) for k in (
+    "AddressLookupTab1e1111111111111111111111111", "BPFLoader1111111111111111111111111111111111",
+    "BPFLoader2111111111111111111111111111111111", "BPFLoaderUpgradeab1e11111111111111111111111",
+    "ComputeBudget111111111111111111111111111111", "Config1111111111111111111111111111111111111",
+    "Ed25519SigVerify111111111111111111111111111", "Feature111111111111111111111111111111111111",
+    "LoaderV411111111111111111111111111111111111", "NativeLoader1111111111111111111111111111111",
+    "KeccakSecp256k11111111111111111111111111111", "Secp256r1SigVerify1111111111111111111111111",
+    "Stake11111111111111111111111111111111111111", "11111111111111111111111111111111",
+    "Vote111111111111111111111111111111111111111", "ZkE1Gama1Proof11111111111111111111111111111",
+    "ZkTokenProof1111111111111111111111111111111", "SysvarEpochRewards1111111111111111111111111",
+    "SysvarFees111111111111111111111111111111111", "SysvarLastRestartS1ot1111111111111111111111",
+    "SysvarS1otHistory11111111111111111111111111", "Sysvar1111111111111111111111111111111111111",
+)) | {sysvar.CLOCK, sysvar.EPOCH_SCHEDULE, sysvar.INSTRUCTIONS, sysvar.RECENT_BLOCKHASHES, sysvar.RENT,
+      sysvar.REWARDS, sysvar.SLOT_HASHES, sysvar.STAKE_HISTORY}
+# The accounts LiteSVM creates itself (those that exist: builtins, sysvars, the SPL programs it loads), which
+# nothing writes through the ledger; LiteSVM cannot list its accounts, so the ledger's index starts with these.
+NATIVE_ACCOUNTS = RESERVED_ACCOUNT_KEYS | {Pubkey.from_string(k) for k in (
+    "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb",
+    "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL", "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr",
+    "Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo")}
 
 class LocalSvm:
     """LiteSVM with the perp program at ``program_id`` and helpers to drive it."""

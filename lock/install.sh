@@ -3,8 +3,9 @@
 # (a virtual environment if one is active).
 #
 #   bash lock/install.sh        runtime: the demo and the keepers   (lock/runtime.txt)
-#   bash lock/install.sh dev    and the test suite and code generators (lock/dev.txt), and the Debian
-#                               packages the tests run for real (deploy/system-packages.sh)
+#   bash lock/install.sh dev    and the test suite and code generators (lock/dev.txt), the Debian
+#                               packages the tests run for real (deploy/system-packages.sh) and the
+#                               locked @solana/web3.js client of the RPC tests (tests/js, npm ci)
 #
 # Every file is checked against the sha256 in the lock, and nothing outside the lock is installed: the
 # project itself is built without build isolation, by the locked setuptools. `python3 lock/update.py`
@@ -34,6 +35,15 @@ echo "installing perpkeep (editable) ..."
 "${pip[@]}" --no-deps --no-build-isolation -e .
 if [[ "${1:-runtime}" == dev ]]; then
   bash deploy/system-packages.sh
+  # The @solana/web3.js client of the RPC tests: exactly tests/js/package-lock.json (npm ci, no install
+  # scripts), again only when the lock changed or node_modules is missing; the tests never download.
+  js=tests/js
+  want=$(sha256sum "$js/package-lock.json" | cut -d' ' -f1)
+  if [[ "$(cat "$js/node_modules/.perpkeep-lock.sha256" 2>/dev/null)" != "$want" ]]; then
+    echo "installing $js/package-lock.json (npm ci) ..."
+    npm ci --prefix "$js" --ignore-scripts --no-audit --no-fund --loglevel=error
+    echo "$want" > "$js/node_modules/.perpkeep-lock.sha256"
+  fi
 fi
 if ! problems=$("$python" -m pip --disable-pip-version-check check 2>&1); then
   echo "warning: other packages in this environment conflict with the lock (a virtual environment avoids that):" >&2

@@ -9,6 +9,8 @@ so SlotSkipped (-32007) is never due.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from solders.message import MessageV0
@@ -25,16 +27,17 @@ from localnet.rpc.errors import (
 )
 from localnet.rpc.methods import NodeContext, bank_slot
 from localnet.rpc.params import Params, normalize_commitment, opt_bool, opt_uint, parse_signature, uint
-from localnet.rpc.txjson import check_transaction_encoding, encode_transaction
+from localnet.rpc.parsed.transaction import account_keys_json
+from localnet.rpc.txjson import check_transaction_encoding, encode_transaction, status_meta
 
 MAX_BLOCKS_RANGE = 500_000  # Agave: MAX_GET_CONFIRMED_BLOCKS_RANGE
 MAX_SIGNATURES_LIMIT = 1000  # Agave: MAX_GET_CONFIRMED_SIGNATURES_FOR_ADDRESS2_LIMIT
-TRANSACTION_DETAILS = ("full", "signatures", "none")
+TRANSACTION_DETAILS = ("full", "signatures", "none", "accounts")
 MEMO_PROGRAMS = (Pubkey.from_string("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr"),
                  Pubkey.from_string("Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo"))
 
 
-def _confirmed_commitment(config: dict[str, Any]) -> str:
+def confirmed_commitment(config: dict[str, Any]) -> str:
     commitment = normalize_commitment(config.get("commitment"))
     if commitment == "processed":
         raise invalid_params("Method does not support commitment below `confirmed`")
@@ -63,15 +66,83 @@ def newest_closed(ctx: NodeContext, commitment: str) -> int:
 
 
 # -- getBlock ---------------------------------------------------------------------------------------
-def _block_transaction(rec: TxRecord, encoding: str, max_version: int | None, rewards: bool) -> dict[str, Any]:
-    full = encode_transaction(rec, encoding)
-    out = {"meta": full["meta"], "transaction": full["transaction"]}
-    if not rewards:
-        del out["meta"]["rewards"]
+@dataclass(frozen=True)
+class BlockOptions:
+    """How a block is rendered (getBlock's and blockSubscribe's configuration)."""
+
+    encoding: str = "json"
+    details: str = "full"
+    rewards: bool = True
+    max_version: int | None = None
+
+
+def parse_block_options(cfg: dict[str, Any], default_encoding: str, default_rewards: bool) -> BlockOptions:
+    """Validate ``encoding``, ``transactionDetails``, the rewards flag and ``maxSupportedTransactionVersion``.
+
+    getBlock names the flag ``rewards`` (default true), blockSubscribe ``showRewards`` (default false).
+    """
+    encoding = check_transaction_encoding(cfg.get("encoding") or default_encoding)
+    details = cfg.get("transactionDetails") or "full"
+    if details not in TRANSACTION_DETAILS:
+        raise invalid_params(f"Invalid params: unknown variant `{details}`, expected one of "
+                             "`full`, `signatures`, `none`, `accounts`")
+    rewards = opt_bool(cfg, "rewards" if default_rewards else "showRewards", default_rewards)
+    max_version = opt_uint(cfg, "maxSupportedTransactionVersion")
+    if max_version is not None and max_version > 0:
+        raise invalid_params(f"Invalid params: maxSupportedTransactionVersion {max_version} is not supported (max 0)")
+    return BlockOptions(encoding, details, rewards, max_version)
+
+
+def _with_version(out: dict[str, Any], rec: TxRecord, max_version: int | None) -> dict[str, Any]:
+    """Add ``version`` when the client named a max version; refuse a v0 transaction when it did not."""
     if max_version is not None:
-        out["version"] = full["version"]
+        out["version"] = 0 if isinstance(rec.tx.message, MessageV0) else "legacy"
     elif isinstance(rec.tx.message, MessageV0):
         raise unsupported_transaction_version(0)
+    return out
+
+
+def _block_transaction(rec: TxRecord, opts: BlockOptions) -> dict[str, Any]:
+    full = encode_transaction(rec, opts.encoding)
+    out = {"meta": full["meta"], "transaction": full["transaction"]}
+    if not opts.rewards:
+        del out["meta"]["rewards"]
+    return _with_version(out, rec, opts.max_version)
+
+
+def _accounts_transaction(rec: TxRecord, opts: BlockOptions) -> dict[str, Any]:
+    """``transactionDetails: "accounts"``: Agave's ``build_json_accounts``.
+
+    The transaction is its signatures and ``accountKeys`` (as jsonParsed has them); the meta is
+    ``build_simple_ui_transaction_status_meta``: no inner instructions, logs, loaded addresses,
+    return data or compute units.
+    """
+    meta = status_meta(rec)
+    simple = {k: meta[k] for k in ("err", "fee", "postBalances", "postTokenBalances", "preBalances",
+                                   "preTokenBalances", "status")}
+    if opts.rewards:
+        simple["rewards"] = meta["rewards"]
+    transaction = {"accountKeys": account_keys_json(rec), "signatures": [str(s) for s in rec.tx.signatures]}
+    return _with_version({"meta": simple, "transaction": transaction}, rec, opts.max_version)
+
+
+def block_json(block: Block, opts: BlockOptions, transactions: Sequence[TxRecord] | None = None) -> dict[str, Any]:
+    """Agave's ``UiConfirmedBlock`` of ``block`` (with ``transactions`` in place of its own, when given).
+
+    Raises the -32015 RpcError for a v0 transaction without ``maxSupportedTransactionVersion``.
+    """
+    txs = block.transactions if transactions is None else transactions
+    out: dict[str, Any] = {"blockHeight": block.block_height, "blockTime": block.block_time,
+                           "blockhash": str(block.blockhash), "parentSlot": block.parent_slot,
+                           "previousBlockhash": str(block.previous_blockhash)}
+    if opts.details == "full":
+        out["transactions"] = [_block_transaction(r, opts) for r in txs]
+    elif opts.details == "accounts":
+        out["transactions"] = [_accounts_transaction(r, opts) for r in txs]
+    elif opts.details == "signatures":
+        out["signatures"] = [str(r.signature) for r in txs]
+    if opts.rewards:
+        out["rewards"] = []
     return out
 
 
@@ -81,25 +152,9 @@ def get_block(ctx: NodeContext, raw: Any) -> Any:
     slot = p.uint(0, "slot")
     cfg_raw = p.get(1)
     cfg = {"encoding": cfg_raw} if isinstance(cfg_raw, str) else p.config(1)
-    encoding = check_transaction_encoding(cfg.get("encoding"))
-    details = cfg.get("transactionDetails") or "full"
-    if details not in TRANSACTION_DETAILS:
-        raise invalid_params(f"Invalid params: unknown variant `{details}`, expected one of `full`, `signatures`, `none`")
-    rewards = opt_bool(cfg, "rewards", True)
-    max_version = opt_uint(cfg, "maxSupportedTransactionVersion")
-    if max_version is not None and max_version > 0:
-        raise invalid_params(f"Invalid params: maxSupportedTransactionVersion {max_version} is not supported (max 0)")
-    block = _closed_block(ctx, slot, newest_closed(ctx, _confirmed_commitment(cfg)))
-    out: dict[str, Any] = {"blockHeight": block.block_height, "blockTime": block.block_time,
-                           "blockhash": str(block.blockhash), "parentSlot": block.parent_slot,
-                           "previousBlockhash": str(block.previous_blockhash)}
-    if details == "full":
-        out["transactions"] = [_block_transaction(r, encoding, max_version, rewards) for r in block.transactions]
-    elif details == "signatures":
-        out["signatures"] = [str(r.signature) for r in block.transactions]
-    if rewards:
-        out["rewards"] = []
-    return out
+    opts = parse_block_options(cfg, "json", True)
+    block = _closed_block(ctx, slot, newest_closed(ctx, confirmed_commitment(cfg)))
+    return block_json(block, opts)
 
 
 # -- block lists and times --------------------------------------------------------------------------
@@ -115,7 +170,7 @@ def get_blocks(ctx: NodeContext, raw: Any) -> Any:
     else:
         end = None if second is None else uint(second, "end slot")
         cfg = p.config(2)
-    newest = newest_closed(ctx, _confirmed_commitment(cfg))
+    newest = newest_closed(ctx, confirmed_commitment(cfg))
     end = newest if end is None else end
     if end < start:
         return []
@@ -131,7 +186,7 @@ def get_blocks_with_limit(ctx: NodeContext, raw: Any) -> Any:
     limit = p.uint(1, "limit")
     if limit > MAX_BLOCKS_RANGE:
         raise invalid_params(f"Limit too large; max {MAX_BLOCKS_RANGE}")
-    newest = newest_closed(ctx, _confirmed_commitment(p.config(2)))
+    newest = newest_closed(ctx, confirmed_commitment(p.config(2)))
     if limit == 0:
         return []
     return ctx.chain.history.slots_between(start, newest)[:limit]
@@ -183,7 +238,7 @@ def get_signatures_for_address(ctx: NodeContext, raw: Any) -> Any:
         raise invalid_params(f"Invalid limit; max {MAX_SIGNATURES_LIMIT}")
     before = None if cfg.get("before") is None else parse_signature(cfg["before"])
     until = None if cfg.get("until") is None else parse_signature(cfg["until"])
-    commitment = _confirmed_commitment(cfg)
+    commitment = confirmed_commitment(cfg)
     bank_slot(ctx, cfg)
     newest = newest_closed(ctx, commitment)
     finalized = ctx.chain.commitment_slot("finalized")
@@ -237,4 +292,5 @@ BLOCK_METHODS = {
     "getRecentPerformanceSamples": get_recent_performance_samples,
 }
 
-__all__ = ["BLOCK_METHODS", "MAX_SIGNATURES_LIMIT", "first_available", "newest_closed"]
+__all__ = ["BLOCK_METHODS", "MAX_SIGNATURES_LIMIT", "BlockOptions", "block_json", "confirmed_commitment", "first_available",
+           "newest_closed", "parse_block_options"]

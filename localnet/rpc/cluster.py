@@ -18,6 +18,7 @@ from localnet.rpc.blocks import MAX_SIGNATURES_LIMIT, first_available, newest_cl
 from localnet.rpc.errors import block_cleaned_up, block_not_available, invalid_params, no_snapshot
 from localnet.rpc.methods import FEATURE_SET, SOLANA_CORE_VERSION, NodeContext, bank_slot, context
 from localnet.rpc.params import Params, normalize_commitment, opt_bool, opt_uint, parse_pubkey
+from localnet.svm import NATIVE_ACCOUNTS
 
 VOTE_PROGRAM_ID = Pubkey.from_string("Vote111111111111111111111111111111111111111")
 MAX_LOCKOUT_HISTORY = 32
@@ -105,8 +106,11 @@ def get_inflation_reward(ctx: NodeContext, raw: Any) -> Any:
 
 # -- supply and accounts ----------------------------------------------------------------------------
 def _balances(ctx: NodeContext) -> list[tuple[Pubkey, int]]:
+    """Every existing account the node can name: the ledger's index and LiteSVM's own builtins, sysvars and
+    SPL programs. LiteSVM cannot list its accounts; the one it holds besides these is its airdrop pool, whose
+    address it keeps to itself (the node's faucet, which airdrops come from, is counted)."""
     out = []
-    for address in ctx.chain.known:
+    for address in ctx.chain.known | NATIVE_ACCOUNTS:
         acc = ctx.chain.get_account(address)
         if acc is not None:
             out.append((address, acc.lamports))

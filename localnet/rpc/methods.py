@@ -32,12 +32,12 @@ from localnet.rpc.encoding import (
 from localnet.rpc.errors import (
     INVALID_REQUEST,
     SEND_TRANSACTION_PREFLIGHT_FAILURE,
-    UNSUPPORTED_TRANSACTION_VERSION,
     RpcError,
     invalid_params,
     min_context_slot_not_reached,
     node_unhealthy,
     signature_verification_failure,
+    unsupported_transaction_version,
 )
 from localnet.rpc.faults import FaultInjector
 from localnet.rpc.params import (
@@ -511,12 +511,13 @@ def get_transaction(ctx: NodeContext, raw: Any) -> Any:
     rec = ctx.chain.records.get(signature)
     if rec is None or rec.slot > ctx.chain.commitment_slot(commitment):
         return None
+    first = ctx.chain.history.first_slot
+    if first is not None and rec.slot < first:
+        return None  # its block was pruned (the status cache may still know it: getSignatureStatuses)
     out = encode_transaction(rec, encoding)
     if max_version is None:
         if out["version"] != "legacy":
-            raise RpcError(UNSUPPORTED_TRANSACTION_VERSION,
-                           "Transaction version (0) is not supported by the requesting client. Please try the request "
-                           'again with the following configuration parameter: "maxSupportedTransactionVersion": 0')
+            raise unsupported_transaction_version(0)
         del out["version"]
     return out
 

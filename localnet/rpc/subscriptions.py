@@ -1,4 +1,4 @@
-"""PubSub subscriptions: account, program, slot, signature, logs, root, slotsUpdates and vote, fed by chain events.
+"""PubSub subscriptions: account, program, slot, signature, logs, root, slotsUpdates, vote and block, fed by chain events.
 
 The hub is a ``LedgerListener``. At commitment ``processed`` notifications go out as the chain
 event happens; at ``confirmed``/``finalized`` they wait until the event's slot reaches that depth
@@ -9,6 +9,12 @@ Root, slotsUpdates and vote notifications follow each new slot, as on a one-node
 leads every slot and votes on each: the slot just closed is completed and frozen (with its
 transaction counts) and voted on by the node's vote account, the new slot's bank is created, and
 the slots that reached ``confirmed`` and ``finalized`` (the root) are announced.
+
+Block notifications (Agave's ``blockSubscribe``, which a validator serves only with
+``--rpc-pubsub-enable-block-subscription``; always on here) go out when a block reaches the
+subscription's commitment (confirmed or finalized), rendered as getBlock renders it, once per set
+of options; with ``mentionsAccountOrProgram`` only the transactions mentioning the key are kept, and
+a block without one is not notified.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ from solders.account import Account
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
+from localnet.history import Block
 from localnet.ledger import Ledger, TxRecord
+from localnet.rpc.blocks import BlockOptions, block_json, confirmed_commitment, parse_block_options
 from localnet.rpc.encoding import check_account_encoding, encode_account, parse_data_slice, tx_error_json
 from localnet.rpc.parsed.account import encode_account_parsed
 from localnet.rpc.errors import RpcError, invalid_params
@@ -57,6 +65,7 @@ class Subscription:
     data_slice: tuple[int, int] | None = None
     filters: list[Any] = field(default_factory=list)
     mentions: Pubkey | None = None
+    block: BlockOptions | None = None
 
 
 def _message(method: str, sub_id: int, result: Any) -> str:
@@ -73,7 +82,8 @@ class SubscriptionHub:
 
     UNSUBSCRIBE: ClassVar[dict[str, str]] = {"accountUnsubscribe": "account", "programUnsubscribe": "program", "slotUnsubscribe": "slot",
                    "signatureUnsubscribe": "signature", "logsUnsubscribe": "logs", "rootUnsubscribe": "root",
-                   "slotsUpdatesUnsubscribe": "slotsUpdates", "voteUnsubscribe": "vote"}
+                   "slotsUpdatesUnsubscribe": "slotsUpdates", "voteUnsubscribe": "vote",
+                   "blockUnsubscribe": "block"}
 
     def __init__(self, chain: Ledger) -> None:
         self.chain = chain
@@ -87,8 +97,10 @@ class SubscriptionHub:
         self._pending_accounts: dict[tuple[int, Pubkey], int] = {}
         self._pending_tx: list[tuple[int, TxRecord]] = []
         self._slot_driven: dict[str, set[int]] = {kind: set() for kind in SLOT_DRIVEN}
-        self._last_root = chain.commitment_slot("finalized")
-        self._last_confirmed = chain.commitment_slot("confirmed")
+        self._block_subs: set[int] = set()
+        # the newest slots already announced as rooted and confirmed (-1: none yet; slot 0 is announced too)
+        self._last_root = self._reached("finalized")
+        self._last_confirmed = self._reached("confirmed")
         self._slot_counts: dict[int, list[int]] = {}  # slot -> [successful, failed] while slotsUpdates has subscribers
         self.subscribe_methods: dict[str, Callable[[Connection, Any], int]] = {
             "accountSubscribe": self._account, "programSubscribe": self._program, "slotSubscribe": self._slot,
@@ -96,6 +108,7 @@ class SubscriptionHub:
             "rootSubscribe": lambda conn, params: self._no_params(conn, params, "root"),
             "slotsUpdatesSubscribe": lambda conn, params: self._no_params(conn, params, "slotsUpdates"),
             "voteSubscribe": lambda conn, params: self._no_params(conn, params, "vote"),
+            "blockSubscribe": self._block,
         }
         chain.listeners.append(self)
 
@@ -126,6 +139,8 @@ class SubscriptionHub:
             self._slot_subs.add(sub.id)
         elif sub.kind in self._slot_driven:
             self._slot_driven[sub.kind].add(sub.id)
+        elif sub.kind == "block":
+            self._block_subs.add(sub.id)
         else:
             self._logs_subs.add(sub.id)
         return sub.id
@@ -141,6 +156,7 @@ class SubscriptionHub:
                     del index[sub.key]
         self._slot_subs.discard(sub.id)
         self._logs_subs.discard(sub.id)
+        self._block_subs.discard(sub.id)
         for ids in self._slot_driven.values():
             ids.discard(sub.id)
 
@@ -196,6 +212,24 @@ class SubscriptionHub:
         commitment = normalize_commitment(p.config(1).get("commitment"))
         sub = Subscription(next(self._ids), "logs", conn, commitment, mentions=mentions)
         return self._add(sub)
+
+    def _block(self, conn: Connection, params: Any) -> int:
+        """blockSubscribe ["all" | {"mentionsAccountOrProgram": pubkey}, {commitment, encoding, transactionDetails,
+        showRewards, maxSupportedTransactionVersion}]: Agave's defaults (finalized, base64, full, no rewards)."""
+        p = Params(params, 1, 2)
+        flt = p.get(0)
+        mentions = None
+        if isinstance(flt, dict) and set(flt) == {"mentionsAccountOrProgram"}:
+            try:
+                mentions = parse_pubkey(flt["mentionsAccountOrProgram"])
+            except RpcError:
+                raise invalid_params("Invalid Request: Invalid mentions_account_or_program provided") from None
+        elif flt != "all":
+            raise invalid_params('Invalid params: block filter must be "all" or {"mentionsAccountOrProgram": pubkey}')
+        cfg = p.config(1)
+        commitment = confirmed_commitment(cfg)
+        opts = parse_block_options(cfg, "base64", False)
+        return self._add(Subscription(next(self._ids), "block", conn, commitment, mentions=mentions, block=opts))
 
     def after_subscribe(self, sub_id: int) -> None:
         """Send what a new subscription is owed at once (a signature that already landed)."""
@@ -312,7 +346,13 @@ class SubscriptionHub:
             self._pending_tx = keep
 
 
-    # -- root, slotsUpdates and vote ------------------------------------------------------------
+    # -- root, slotsUpdates, vote and block ------------------------------------------------------
+    def _reached(self, commitment: str) -> int:
+        """The newest slot at ``commitment``, -1 while none is that deep (``commitment_slot`` floors at 0)."""
+        config = self.chain.config
+        depth = config.confirmed_depth_slots if commitment == "confirmed" else config.finalized_depth_slots
+        return self.chain.slot - depth if self.chain.slot >= depth else -1
+
     def _send_all(self, kind: str, method: str, result: Any) -> None:
         for sub_id in self._slot_driven[kind]:
             self.subs[sub_id].conn.send(_message(method, sub_id, result))
@@ -341,6 +381,39 @@ class SubscriptionHub:
             self._send_all("root", "rootNotification", r)
         if self._slot_driven["vote"] and closed >= 0:
             self._send_all("vote", "voteNotification", self._vote(closed))
+        if self._block_subs:
+            self._block_events(confirmations, roots)
+
+    def _block_events(self, confirmed: range, rooted: range) -> None:
+        """Notify block subscribers of the blocks that just reached their commitment, oldest first."""
+        for commitment, slots in (("confirmed", confirmed), ("finalized", rooted)):
+            subs = [self.subs[i] for i in sorted(self._block_subs) if self.subs[i].commitment == commitment]
+            for slot in slots if subs else ():
+                block = self.chain.history.block(slot)
+                if block is None:
+                    continue
+                shared: dict[tuple[Any, ...], str | None] = {}
+                for sub in subs:
+                    options = (sub.block, sub.mentions)
+                    if options not in shared:
+                        shared[options] = self._block_text(block, sub)
+                    text = shared[options]
+                    if text is not None:
+                        sub.conn.send(_message_text("blockNotification", sub.id, text))
+
+    def _block_text(self, block: Block, sub: Subscription) -> str | None:
+        """The notification result for ``block`` (None: nothing mentions the key); Agave's ``filter_block_result_txs``."""
+        txs = block.transactions
+        if sub.mentions is not None:
+            txs = tuple(r for r in txs if sub.mentions in r.account_keys)
+            if not txs:
+                return None
+        assert sub.block is not None
+        try:
+            value: dict[str, Any] = {"block": block_json(block, sub.block, txs), "err": None, "slot": block.slot}
+        except RpcError:  # a v0 transaction without maxSupportedTransactionVersion
+            value = {"block": None, "err": {"UnsupportedTransactionVersion": 0}, "slot": block.slot}
+        return json.dumps({"context": {"slot": block.slot}, "value": value}, separators=(",", ":"))
 
     def _vote(self, slot: int) -> dict[str, Any]:
         """The node's vote on ``slot``: signed by its identity over the slot and the slot's blockhash."""

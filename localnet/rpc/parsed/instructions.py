@@ -25,6 +25,7 @@ MEMO_V1_PROGRAM_ID = Pubkey.from_string("Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDx
 MEMO_PROGRAM_ID = Pubkey.from_string("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr")
 BPF_LOADER_ID = Pubkey.from_string("BPFLoader2111111111111111111111111111111111")
 BPF_UPGRADEABLE_LOADER_ID = Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111")
+ADDRESS_LOOKUP_TABLE_ID = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
 
 
 class NotParsable(Exception):
@@ -369,7 +370,37 @@ def _bpf_upgradeable_loader(data: bytes, a: _Accounts) -> Parsed:
     raise NotParsable(f"upgradeable loader tag {tag}")
 
 
+# -- Address Lookup Table (Agave's parse_address_lookup_table.rs) ---------------------------------
+def _address_lookup_table(data: bytes, a: _Accounts) -> Parsed:
+    r = _Reader(data)
+    tag = r.u32()
+    if tag == 0:
+        recent_slot, bump = r.u64(), r.u8()
+        a.need(4)
+        return "createLookupTable", {"lookupTableAccount": a[0], "lookupTableAuthority": a[1], "payerAccount": a[2],
+                                     "systemProgram": a[3], "recentSlot": recent_slot, "bumpSeed": bump}
+    if tag == 2:
+        count = r.u64()
+        if count > len(data) // 32:
+            raise NotParsable("address count")
+        addresses = [r.pubkey() for _ in range(count)]
+        a.need(2)
+        info: dict[str, Any] = {"lookupTableAccount": a[0], "lookupTableAuthority": a[1], "newAddresses": addresses}
+        if len(a.keys) >= 4:  # the payer and the system program come together or not at all
+            info["payerAccount"], info["systemProgram"] = a[2], a[3]
+        return "extendLookupTable", info
+    if tag in (1, 3):
+        a.need(2)
+        return ("freezeLookupTable" if tag == 1 else "deactivateLookupTable"), {
+            "lookupTableAccount": a[0], "lookupTableAuthority": a[1]}
+    if tag == 4:
+        a.need(3)
+        return "closeLookupTable", {"lookupTableAccount": a[0], "lookupTableAuthority": a[1], "recipient": a[2]}
+    raise NotParsable(f"address lookup table tag {tag}")
+
+
 _PARSERS: dict[Pubkey, tuple[str, Callable[[bytes, _Accounts], Parsed]]] = {
+    ADDRESS_LOOKUP_TABLE_ID: ("address-lookup-table", _address_lookup_table),
     SYSTEM_PROGRAM_ID: ("system", _system),
     ATA_PROGRAM_ID: ("spl-associated-token-account", _associated_token),
     BPF_LOADER_ID: ("bpf-loader", _bpf_loader),
@@ -404,5 +435,5 @@ def parse_instruction(program_id: Pubkey, accounts: list[Pubkey], data: bytes, s
     return {"parsed": parsed, "program": name, "programId": str(program_id), "stackHeight": stack_height}
 
 
-__all__ = ["ATA_PROGRAM_ID", "BPF_LOADER_ID", "BPF_UPGRADEABLE_LOADER_ID", "MEMO_PROGRAM_ID", "MEMO_V1_PROGRAM_ID",
+__all__ = ["ADDRESS_LOOKUP_TABLE_ID", "ATA_PROGRAM_ID", "BPF_LOADER_ID", "BPF_UPGRADEABLE_LOADER_ID", "MEMO_PROGRAM_ID", "MEMO_V1_PROGRAM_ID",
            "SYSTEM_PROGRAM_ID", "parse_instruction"]

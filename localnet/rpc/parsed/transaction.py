@@ -9,32 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import solders.sysvar as sysvar
 from solders.message import MessageV0
 from solders.pubkey import Pubkey
 
 from localnet.ledger import TxRecord
+from localnet.svm import RESERVED_ACCOUNT_KEYS as _RESERVED
 from localnet.rpc.parsed.instructions import BPF_UPGRADEABLE_LOADER_ID, parse_instruction
 from localnet.rpc.txjson import status_meta
 
-# Agave's ReservedAccountKeys (all activated): builtin programs and sysvars are never writable.
-_RESERVED = frozenset(Pubkey.from_string(k) for k in (
-    "AddressLookupTab1e1111111111111111111111111", "BPFLoader1111111111111111111111111111111111",
-    "BPFLoader2111111111111111111111111111111111", "BPFLoaderUpgradeab1e11111111111111111111111",
-    "ComputeBudget111111111111111111111111111111", "Config1111111111111111111111111111111111111",
-    "Ed25519SigVerify111111111111111111111111111", "Feature111111111111111111111111111111111111",
-    "LoaderV411111111111111111111111111111111111", "NativeLoader1111111111111111111111111111111",
-    "KeccakSecp256k11111111111111111111111111111", "Secp256r1SigVerify1111111111111111111111111",
-    "Stake11111111111111111111111111111111111111", "11111111111111111111111111111111",
-    "Vote111111111111111111111111111111111111111", "ZkE1Gama1Proof11111111111111111111111111111",
-    "ZkTokenProof1111111111111111111111111111111", "SysvarEpochRewards1111111111111111111111111",
-    "SysvarFees111111111111111111111111111111111", "SysvarLastRestartS1ot1111111111111111111111",
-    "SysvarS1otHistory11111111111111111111111111", "Sysvar1111111111111111111111111111111111111",
-)) | {sysvar.CLOCK, sysvar.EPOCH_SCHEDULE, sysvar.INSTRUCTIONS, sysvar.RECENT_BLOCKHASHES, sysvar.RENT,
-      sysvar.REWARDS, sysvar.SLOT_HASHES, sysvar.STAKE_HISTORY}
-
-
-def _account_keys(rec: TxRecord) -> list[dict[str, Any]]:
+def account_keys_json(rec: TxRecord) -> list[dict[str, Any]]:
     """``ParsedAccount`` objects: writable as the runtime sees it (reserved keys and called programs demoted)."""
     msg = rec.tx.message
     n_static = len(msg.account_keys)
@@ -57,7 +40,7 @@ def parsed_message(rec: TxRecord) -> dict[str, Any]:
     keys = rec.account_keys
     instructions = [parse_instruction(keys[ix.program_id_index], [keys[a] for a in bytes(ix.accounts)], bytes(ix.data), None)
                     for ix in msg.instructions]
-    out: dict[str, Any] = {"accountKeys": _account_keys(rec), "instructions": instructions,
+    out: dict[str, Any] = {"accountKeys": account_keys_json(rec), "instructions": instructions,
                            "recentBlockhash": str(msg.recent_blockhash)}
     if isinstance(msg, MessageV0):
         out["addressTableLookups"] = [{"accountKey": str(lk.account_key), "readonlyIndexes": list(bytes(lk.readonly_indexes)),
@@ -94,4 +77,4 @@ def parsed_transaction_json(rec: TxRecord) -> dict[str, Any]:
     return {"meta": meta, "transaction": transaction, "version": 0 if isinstance(rec.tx.message, MessageV0) else "legacy"}
 
 
-__all__ = ["parsed_inner_instructions", "parsed_message", "parsed_transaction_json"]
+__all__ = ["account_keys_json", "parsed_inner_instructions", "parsed_message", "parsed_transaction_json"]

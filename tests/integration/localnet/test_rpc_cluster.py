@@ -121,3 +121,29 @@ def test_node_progress_and_snapshots(local_node: LocalNode) -> None:
     assert local_node.rpc("getHighestSnapshotSlot")["error"] == {"code": -32008, "message": "No snapshot"}
     assert local_node.rpc("getMaxRetransmitSlot", [1])["error"]["code"] == -32602
     assert local_node.rpc("getEpochSchedule", [{}])["error"]["code"] == -32602
+
+
+async def test_supply_counts_litesvm_programs_and_only_fees_leave_it(client: AsyncClient, local_node: LocalNode) -> None:
+    """The supply includes the SPL programs and sysvars LiteSVM creates itself, and a transfer changes it
+    by its fee alone (5,000 lamports, burnt: no validator collects it on this node)."""
+    from solders.keypair import Keypair
+    from solders.system_program import TransferParams, transfer
+
+    from tests.integration.localnet.helpers import signed, user
+
+    def total() -> int:
+        return local_node.rpc("getSupply", [{"commitment": "processed"}])["result"]["value"]["total"]
+
+    programs = ["TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA", "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb",
+                "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL", "SysvarC1ock11111111111111111111111111111111"]
+    balances = [local_node.rpc("getBalance", [p])["result"]["value"] for p in programs]
+    assert all(b > 0 for b in balances)
+    faucet = local_node.node.chain.faucet.pubkey()
+    assert total() >= local_node.rpc("getBalance", [str(faucet)])["result"]["value"] + sum(balances)
+    before = total()
+    kp, _, _ = user(local_node.deployment, 2)
+    blockhash = (await client.get_latest_blockhash("processed")).value.blockhash
+    tx = signed(kp, [transfer(TransferParams(from_pubkey=kp.pubkey(), to_pubkey=Keypair().pubkey(), lamports=7_000_000))],
+                blockhash)
+    await client.send_transaction(tx)
+    assert before - total() == 5000

@@ -189,7 +189,33 @@ async def test_pruned_history_is_reported_truthfully(short_history: LocalNode) -
         assert gone["code"] == -32001
         assert gone["message"].startswith(f"Block {slot} cleaned up, does not exist on node. First available block: ")
         assert node.rpc("getSignaturesForAddress", [str(to)])["result"] == []
+        assert node.rpc("getTransaction", [str(sig)])["result"] is None  # its block is gone: so is the transaction
+        status = node.rpc("getSignatureStatuses", [[str(sig)]])["result"]["value"][0]  # the status cache outlives it
+        assert status["slot"] == slot and status["confirmationStatus"] == "finalized"
         kept = node.rpc("getBlocks", [0])["result"]
         assert kept[0] >= first and kept == list(range(kept[0], kept[-1] + 1))
         assert (await client.get_first_available_block()).value >= first
         assert (await client.get_minimum_ledger_slot()).value >= first
+
+
+async def test_get_block_accounts_details(client: AsyncClient, local_node: LocalNode) -> None:
+    """``transactionDetails: "accounts"``: signatures and account keys, a meta without instructions or logs."""
+    kp, _, _ = user(local_node.deployment, 0)
+    to = Keypair().pubkey()
+    sig = await _legacy_transfer(client, kp, to, 4_000_000)
+    slot = _slot_of(local_node, sig)
+    block = local_node.rpc("getBlock", [slot, {"transactionDetails": "accounts", "maxSupportedTransactionVersion": 0}])["result"]
+    assert set(block) == BLOCK_KEYS | {"transactions", "rewards"}
+    (entry,) = [t for t in block["transactions"] if t["transaction"]["signatures"] == [str(sig)]]
+    assert entry["version"] == "legacy"
+    assert entry["transaction"]["accountKeys"] == [
+        {"pubkey": str(kp.pubkey()), "signer": True, "source": "transaction", "writable": True},
+        {"pubkey": str(to), "signer": False, "source": "transaction", "writable": True},
+        {"pubkey": "11111111111111111111111111111111", "signer": False, "source": "transaction", "writable": False}]
+    assert entry["meta"] == {"err": None, "status": {"Ok": None}, "fee": 5000, "preBalances": entry["meta"]["preBalances"],
+                             "postBalances": entry["meta"]["postBalances"], "preTokenBalances": [],
+                             "postTokenBalances": [], "rewards": []}
+    assert entry["meta"]["postBalances"][1] == 4_000_000 and entry["meta"]["preBalances"][1] == 0
+    no_rewards = local_node.rpc("getBlock", [slot, {"transactionDetails": "accounts", "rewards": False,
+                                                    "maxSupportedTransactionVersion": 0}])["result"]
+    assert "rewards" not in no_rewards and all("rewards" not in t["meta"] for t in no_rewards["transactions"])

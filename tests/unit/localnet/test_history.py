@@ -94,3 +94,32 @@ def test_history_slots_is_validated() -> None:
     assert NodeConfig().history_slots == 10_000 and NodeConfig(history_slots=7).ledger.history_slots == 7
     with pytest.raises(ValueError, match="keep_slots"):
         History(0, lambda: 0.0)
+
+
+def test_transaction_records_live_with_the_window_or_the_status_cache(perp_program: bytes) -> None:
+    """``records`` (getTransaction, statuses, duplicate checks) are kept for max(history, status cache) slots."""
+    config = LedgerConfig(history_slots=3, status_cache_slots=5, blockhash_valid_slots=4)
+    ledger = Ledger(LocalSvm(perp_program), config, wall_clock=Clock())
+    start = ledger.slot
+    sig = ledger.airdrop(Keypair().pubkey(), 1_000)
+    tx = ledger.records[sig].tx
+    for _ in range(5):
+        ledger.advance_slot()
+    assert ledger.history.block(start) is None and sig in ledger.records  # block pruned, status cache still knows it
+    assert ledger.signature_status(sig) is not None
+    ledger.advance_slot()
+    assert sig not in ledger.records and ledger.signature_status(sig, search_history=True) is None
+    # LiteSVM keeps no history of its own: the same bytes again are dropped for their stale blockhash, not re-run
+    assert ledger.execute(tx) is None and sig not in ledger.records
+
+
+def test_records_follow_a_window_longer_than_the_status_cache(perp_program: bytes) -> None:
+    ledger = Ledger(LocalSvm(perp_program), LedgerConfig(history_slots=8, status_cache_slots=2, blockhash_valid_slots=1),
+                    wall_clock=Clock())
+    start = ledger.slot
+    sig = ledger.airdrop(Keypair().pubkey(), 1_000)
+    for _ in range(8):
+        ledger.advance_slot()
+    assert sig in ledger.records and ledger.history.first_slot == start
+    ledger.advance_slot()
+    assert sig not in ledger.records and ledger.history.first_slot == start + 1

@@ -1,5 +1,6 @@
 """Instruction parsing of the jsonParsed encoding, against shapes written out from Agave's
-``transaction-status/src/parse_system.rs``, ``parse_token.rs`` and ``parse_bpf_loader.rs``.
+``transaction-status/src/parse_system.rs``, ``parse_token.rs``, ``parse_bpf_loader.rs`` and
+``parse_address_lookup_table.rs``.
 
 Instructions are built with solders / solana-py (or by hand where they have no builder), then parsed
 with their account keys in instruction order, as getTransaction does.
@@ -144,3 +145,32 @@ def test_bpf_loaders() -> None:
     finalize = struct.pack("<I", 1)
     assert parse_instruction(BPF_LOADER_ID, [K[0], K[1]], finalize, None) == _parsed(
         "bpf-loader", BPF_LOADER_ID, "finalize", {"account": str(K[0])})
+
+
+def test_address_lookup_table_instructions() -> None:
+    """Shapes of Agave's parse_address_lookup_table.rs; data is bincode: a u32 tag, then the fields."""
+    alt = Pubkey.from_string("AddressLookupTab1e1111111111111111111111111")
+    keys = [K[0], K[1], K[2], SYSTEM_PROGRAM_ID]
+
+    def parse(data: bytes, n: int) -> dict:
+        return parse_instruction(alt, keys[:n], data, None)
+
+    table, authority, payer, system = (str(k) for k in keys)
+    assert parse(struct.pack("<IQB", 0, 42, 254), 4) == _parsed("address-lookup-table", alt, "createLookupTable", {
+        "lookupTableAccount": table, "lookupTableAuthority": authority, "payerAccount": payer, "systemProgram": system,
+        "recentSlot": 42, "bumpSeed": 254})
+    assert parse(struct.pack("<I", 1), 2)["parsed"] == {"type": "freezeLookupTable", "info": {
+        "lookupTableAccount": table, "lookupTableAuthority": authority}}
+    extend = struct.pack("<IQ", 2, 2) + bytes(K[5]) + bytes(K[6])
+    assert parse(extend, 4)["parsed"] == {"type": "extendLookupTable", "info": {
+        "lookupTableAccount": table, "lookupTableAuthority": authority, "payerAccount": payer, "systemProgram": system,
+        "newAddresses": [str(K[5]), str(K[6])]}}
+    assert parse(struct.pack("<IQ", 2, 0), 3)["parsed"] == {"type": "extendLookupTable", "info": {
+        "lookupTableAccount": table, "lookupTableAuthority": authority, "newAddresses": []}}  # a payer needs its system program
+    assert parse(struct.pack("<I", 3), 2)["parsed"]["type"] == "deactivateLookupTable"
+    assert parse(struct.pack("<I", 4), 3)["parsed"] == {"type": "closeLookupTable", "info": {
+        "lookupTableAccount": table, "lookupTableAuthority": authority, "recipient": payer}}
+    # too few accounts, short data, an unknown tag, an address count beyond the data: left unparsed
+    for data, n in ((struct.pack("<I", 4), 2), (struct.pack("<IQ", 0, 1), 4), (struct.pack("<I", 9), 4),
+                    (struct.pack("<IQ", 2, 1 << 40), 2)):
+        assert "parsed" not in parse(data, n)
