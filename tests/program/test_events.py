@@ -46,7 +46,7 @@ def test_event_coder_matches_first_principles_discriminators() -> None:
     assert EVENT_BODY_LEN == {
         "DepositEvent": 32 + 32 + 8 + 8 + 8,
         "WithdrawEvent": 32 + 32 + 8 + 8 + 8,
-        "MarketParamsUpdated": 32 + (7 * 8 + 10 * 2 + 1 + 3) + 2,
+        "MarketParamsUpdated": 32 + (8 * 8 + 10 * 2 + 1 + 3) + 2,
         "MarketStatusChanged": 32 + 8 + 2 + 1 + 1,
         "AdminTransferred": 32 + 32,
         # user, order id, client order id, price, base, slot, market index, side, order type
