@@ -19,7 +19,9 @@ account (``keeper.sub_id``), which must exist: without it nothing is fired and o
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass
 
 from solders.pubkey import Pubkey
@@ -39,8 +41,8 @@ from programs_client.perp.constants import BASE_PRECISION
 from programs_client.perp.types import market_status, trigger_condition, trigger_price_source
 
 _TRADABLE = (market_status.Active.discriminator, market_status.ReduceOnly.discriminator)
-_ABOVE = trigger_condition.Above.discriminator
-_ORACLE = trigger_price_source.Oracle.discriminator
+_ABOVE, _BELOW = trigger_condition.Above.discriminator, trigger_condition.Below.discriminator
+_MARK, _ORACLE = trigger_price_source.Mark.discriminator, trigger_price_source.Oracle.discriminator
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,61 @@ def eligible_triggers(accounts: Mapping[Pubkey, TriggerOrders], prices: Mapping[
     return found
 
 
+_Entry = tuple[int, bytes, int, int, Pubkey, Pubkey]  # trigger price, account bytes, id, base, account, user
+_PAST_ALL = b"\xff" * 33  # sorts after every account's bytes at equal trigger price
+
+
+class TriggerIndex:
+    """The stored trigger orders by (market, price source, condition), sorted by trigger price, kept up to
+    date one TriggerOrders account at a time: finding the eligible ones is a bisection per list instead
+    of a pass over every slot of every account (10k triggers: ~10 ms in Python at every price tick).
+    ``eligible`` returns what ``eligible_triggers`` does on the same accounts."""
+
+    def __init__(self) -> None:
+        self._of: dict[Pubkey, list[tuple[tuple[int, int, int], _Entry]]] = {}
+        self._lists: defaultdict[tuple[int, int, int], list[_Entry]] = defaultdict(list)
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._of.values())
+
+    def update(self, address: Pubkey, account: TriggerOrders | None) -> None:
+        """Index ``account`` (None: it was closed) in place of what ``address`` held before."""
+        for key, entry in self._of.pop(address, []):
+            lst = self._lists[key]
+            del lst[bisect_left(lst, entry)]
+        if account is None:
+            return
+        raw, rows = bytes(address), []
+        for o in account.orders:
+            if o.trigger_id:
+                key = (o.market_index, o.price_source.discriminator, o.condition.discriminator)
+                entry = (o.trigger_price, raw, o.trigger_id, o.base_amount, address, account.user)
+                lst = self._lists[key]
+                lst.insert(bisect_left(lst, entry), entry)
+                rows.append((key, entry))
+        if rows:
+            self._of[address] = rows
+
+    def _holding(self, key: tuple[int, int, int], price: int) -> Iterator[_Entry]:
+        lst = self._lists.get(key)
+        if not lst:
+            return iter(())
+        if key[2] == _ABOVE:  # fires at price >= trigger: the triggers at or under the price
+            return iter(lst[: bisect_right(lst, (price, _PAST_ALL))])
+        return iter(lst[bisect_left(lst, (price,)):])  # below: fires at price <= trigger
+
+    def eligible(self, prices: Mapping[int, PredictedPrice]) -> list[Eligible]:
+        """Every indexed trigger order whose condition holds at ``prices``, largest notional first."""
+        found = []
+        for m, p in prices.items():
+            for source, price in ((_MARK, p.mark), (_ORACLE, p.index)):
+                for condition in (_ABOVE, _BELOW):
+                    for _, _, trigger_id, base, address, user in self._holding((m, source, condition), price):
+                        found.append(Eligible(address, user, trigger_id, m, base * p.mark // BASE_PRECISION))
+        found.sort(key=lambda e: (-e.notional, str(e.triggers), e.trigger_id))
+        return found
+
+
 class TriggerBot(Bot):
     """See the module docstring."""
 
@@ -112,6 +169,14 @@ class TriggerBot(Bot):
         self.own_address = user_pda(self.ctx.authority, 0, self.ctx.program_id)
         self.fired = 0
         self._warned_no_account = False
+        self.index = TriggerIndex()
+        for address, account in self.ctx.cache.trigger_orders.items():
+            self.index.update(address, account)
+        self._unsubscribe = self.ctx.cache.subscribe(self._on_cache_change)
+
+    def _on_cache_change(self, kind: str, pubkey: Pubkey) -> None:
+        if kind == "trigger_orders":
+            self.index.update(pubkey, self.ctx.cache.trigger_orders.get(pubkey))
 
     def set_own_account(self, sub_id: int) -> None:
         """Receive trigger fees in the keeper's margin account ``sub_id``."""
@@ -123,7 +188,7 @@ class TriggerBot(Bot):
             return
         prices = predicted_prices(cache.markets, {i: cache.orderbook(i) for i in cache.markets}, ctx.oracles,
                                   ctx.clock.slot, ctx.clock.unix_timestamp, ctx.kept)
-        found = eligible_triggers(cache.trigger_orders, prices)
+        found = self.index.eligible(prices)
         if not found:
             return
         if self.own_address not in cache.users:
@@ -161,9 +226,13 @@ class TriggerBot(Bot):
             detail={"market": e.market_index, "user": str(e.user), "trigger_id": e.trigger_id, "notional": e.notional},
         )
 
+    async def close(self) -> None:
+        self._unsubscribe()
+        await super().close()
+
     def on_result(self, result: ActionResult) -> None:
         if result.landed:
             self.fired += 1
 
 
-__all__ = ["Eligible", "PredictedPrice", "TriggerBot", "condition_holds", "eligible_triggers", "predicted_prices"]
+__all__ = ["Eligible", "PredictedPrice", "TriggerBot", "TriggerIndex", "condition_holds", "eligible_triggers", "predicted_prices"]
