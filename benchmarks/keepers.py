@@ -29,6 +29,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from solders.pubkey import Pubkey
@@ -208,6 +209,18 @@ def encode_account(account: object) -> bytes:
     return cls.discriminator + cls.layout.build(enc(account))
 
 
+def oracle_publisher(ledger: Any, dep: Any) -> Callable[[float], None]:
+    """Publish a price (quote per base) to the first market's oracle accounts in a new slot of ``ledger``."""
+    authority = dep.oracle_authority
+
+    def publish(price: float) -> None:
+        ledger.advance_slot()
+        out = ledger.send(dep.markets[0].oracles.write_ixs(authority.pubkey(), price), [], authority)
+        assert out.ok, out
+
+    return publish
+
+
 class SendTimer:
     """Times, on the in-process chain, an oracle notification reaching a keeper (``oracle_at``) and the
     hand-over to the chain of each transaction holding an instruction whose data starts with ``tag``
@@ -318,12 +331,7 @@ async def _liquidation_latency(users: int, samples: int, bots: tuple[str, ...]) 
 
     for _ in range(users):  # healthy: one base long, fully collateralised
         add_user(BASE_PRECISION, mark * 2)
-    authority = dep.oracle_authority
-
-    def publish(price: float) -> None:
-        ledger.advance_slot()
-        out = ledger.send(dep.markets[0].oracles.write_ixs(authority.pubkey(), price), [], authority)
-        assert out.ok, out
+    publish = oracle_publisher(ledger, dep)
 
     with tempfile.TemporaryDirectory() as tmp:
         config = Config.from_mapping({"cluster": {"rpc_url": "http://127.0.0.1:8899", "commitment": "processed"},

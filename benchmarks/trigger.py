@@ -22,7 +22,7 @@ from pathlib import Path
 from solders.account import Account
 from solders.pubkey import Pubkey
 
-from benchmarks.keepers import LatencyFigures, SendTimer, encode_account
+from benchmarks.keepers import LatencyFigures, SendTimer, encode_account, oracle_publisher
 from keepers.config import Config
 from keepers.exchange.margin_scan import POSITION_SLOTS
 from keepers.exchange.pdas import trigger_orders_pda
@@ -71,12 +71,7 @@ async def _trigger_latency(triggers: int, samples: int) -> LatencyFigures:
     for start in range(0, triggers, TRIGGER_ORDER_SLOTS):  # far under the price: never eligible here
         n = min(TRIGGER_ORDER_SLOTS, triggers - start)
         add_user([order(k + 1, mark // 2 - k * tick) for k in range(n)])
-    authority, price0 = dep.oracle_authority, dep.markets[0].initial_price
-
-    def publish(price: float) -> None:
-        ledger.advance_slot()
-        out = ledger.send(dep.markets[0].oracles.write_ixs(authority.pubkey(), price), [], authority)
-        assert out.ok, out
+    price0, publish = dep.markets[0].initial_price, oracle_publisher(ledger, dep)
 
     with tempfile.TemporaryDirectory() as tmp:
         config = Config.from_mapping({"cluster": {"rpc_url": "http://127.0.0.1:8899", "commitment": "processed"},
