@@ -199,6 +199,8 @@ def test_place_and_cancel_account_checks(tr: Triggers) -> None:
     expect_error(tr.send([with_account(good, 2, trigger_orders_pda(b.address, tr.svm.program_id))], [a.keypair]), custom.InvalidPda)
     expect_error(tr.send([with_account(good, 3, Pubkey.new_unique())], [a.keypair]), custom.InvalidAccountOwner)
     expect_error(tr.send([with_account(good, 3, a.address)], [a.keypair]), custom.InvalidDiscriminator)
+    expect_error(tr.send([with_account(good, 2, a.token_account)], [a.keypair]), custom.InvalidAccountOwner)
+    expect_error(tr.send([with_account(good, 2, tr.ex.market_address(0))], [a.keypair]), custom.InvalidDiscriminator)
     expect_error(tr.send([with_account(good, 2, is_writable=False)], [a.keypair]), custom.AccountNotWritable)
     expect_error(tr.send([with_account(good, 0, Keypair().pubkey(), is_signer=False)], []), custom.MissingSigner)
     assert isinstance(tr.put(a, BID, STOP_MARKET, ABOVE, 101 * P, B), Landed)
@@ -354,6 +356,10 @@ def test_trigger_order_account_checks(exchange: LocalExchange) -> None:
         (with_account(good, T_TRIGGERS, trigger_orders_pda(b.address, pid)), [kp], custom.InvalidPda),
         (with_account(good, T_TRIGGERS, tr.ex.market_address(1)), [kp], custom.InvalidDiscriminator),
         (with_account(good, T_USER, b.token_account), [kp], custom.InvalidAccountOwner),
+        (with_account(good, T_USER, tr.ex.market_address(0)), [kp], custom.InvalidDiscriminator),
+        (with_account(good, T_TRIGGERS, a.token_account), [kp], custom.InvalidAccountOwner),
+        (with_account(good, T_KEEPER_USER, a.token_account), [kp], custom.InvalidAccountOwner),
+        (with_account(good, T_MARKET, a.token_account), [kp], custom.InvalidAccountOwner),
         (with_account(good, T_MARKET, tr.ex.market_address(1)), [kp], custom.MarketAccountMismatch),
         (with_account(good, T_MARKET, a.address), [kp], custom.InvalidDiscriminator),
         (with_account(good, T_BOOK, orderbook_pda(1, pid)), [kp], custom.MarketAccountMismatch),
@@ -362,4 +368,7 @@ def test_trigger_order_account_checks(exchange: LocalExchange) -> None:
     for bad, signers, err in cases:
         expect_error(tr.send([bad], signers), err)
     expect_error(tr.fire(a, 2), custom.TriggerNotFound)
+    never = tr.add_user(100 * QUOTE)  # no TriggerOrders account: its PDA is an empty system account
+    expect_error(tr.send([with_account(good, T_TRIGGERS, trigger_orders_pda(never.address, pid))], [kp]),
+                 custom.InvalidAccountOwner)
     assert isinstance(tr.fire(a, 1), Landed)
