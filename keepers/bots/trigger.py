@@ -11,7 +11,7 @@ and on nothing else:
 
 One action per trigger order: its journal key names the account and the trigger id, which the program
 never reuses, so a fired order is never sent again, also after a restart, and its lock holds one
-transaction per order in flight. Its ``basis`` is the market account's slot and the oracle data: a
+transaction per order in flight; a landing counts once the cache shows the order gone (``Action.effect``). Its ``basis`` is the market account's slot and the oracle data: a
 ``TriggerConditionNotMet`` (the prediction lost a race with the price) is an expected answer, not
 alerted and not retried until the price moved. The fee the program pays goes to the keeper's margin
 account (``keeper.sub_id``), which must exist: without it nothing is fired and one alert is raised.
@@ -211,6 +211,11 @@ class TriggerBot(Bot):
         others = other_markets([user] if user is not None else [], e.market_index, known)
         fee = m.params.trigger_fee_quote
         oracles = [ctx.oracles.get(a) for a in (primary, fallback) if a is not None]
+
+        def fired(slot: int) -> bool:  # the landing shows: the account, read at or after it, no longer holds the order
+            seen, acc = cache.slot_of(e.triggers), cache.trigger_orders.get(e.triggers)
+            return seen is None or (seen >= slot and (acc is None or all(o.trigger_id != e.trigger_id for o in acc.orders)))
+
         return Action(
             bot=self.name, kind=ActionKind.TRIGGER_ORDER,
             key=intent_key(ActionKind.TRIGGER_ORDER, triggers=e.triggers, trigger_id=e.trigger_id),
@@ -224,6 +229,7 @@ class TriggerBot(Bot):
             locks=((ActionKind.TRIGGER_ORDER, (e.triggers, e.trigger_id)),),
             basis=(cache.slot_of(cache.market_address(e.market_index)), *(hash(o.data) if o is not None else None for o in oracles)),
             detail={"market": e.market_index, "user": str(e.user), "trigger_id": e.trigger_id, "notional": e.notional},
+            effect=fired,
         )
 
     async def close(self) -> None:
