@@ -8,7 +8,7 @@ limit / IOC / post-only / market / reduce-only orders (some signed by the user's
 book side, maker-taker trades, skewed two-sided quotes (they
 move the premium EMA, hence funding), cancels, cancel-alls, consume_events, oracle moves of up to +-15%
 written through the mock oracle and followed by update_prices (and, half the time, a keeper's sweep),
-bare update_prices cranks, clock advances, update_funding, settle_funding, settle_pnl, liquidate_perp
+bare update_prices cranks, trigger orders stored and fired, clock advances, update_funding, settle_funding, settle_pnl, liquidate_perp
 (a given trader, or one keepers.exchange.margin says is below maintenance), sweeps (liquidate_perp against every
 trader, then resolve_bankruptcy of every flagged flat one), resolve_bankruptcy and
 settle_revenue_to_insurance. Finally every event queue is drained.
@@ -54,17 +54,17 @@ exact predicted one. After every step:
    side with minimum orders at the band edge from several traders, then another trader quotes);
 11. an order signed by the user's delegate (each trader's delegate is the next trader) never rests and
    fills no worse than the market's delegate band from the mark, paying makers no rebate;
-13. a fired trigger order (``trigger``: a trader stores one near the mark; ``fire``: a keeper cranks the
-   market and fires every stored one of it) lands exactly when its condition holds at the price of this
-   slot; it either placed its order, which is then backed as in (7), and paid the keeper
-   min(triggerFeeQuote, collateral) from the user's collateral, or, refused for the user's state, left
-   every account but the trigger orders as it was (the dry run leaves no trace) with no fee.
 12. Exchange.bankruptUsers equals the number of users flagged bankrupt, and an insurance fund with staker
    shares holds at least INSURANCE_DEAD_SHARES shares. An insurance staker stakes first (the least it
    may into an unseeded fund, then sends tokens to the vault: the share-inflation attempt), and in
    every sweep tries to leave between the liquidations and resolve_bankruptcy: refused with
    BankruptcyPending exactly while a user is flagged; each stake is worth its amount less the dead
    shares it paid for and one share's rounding.
+13. a fired trigger order (``trigger``: a trader stores one near the mark; ``fire``: a keeper cranks the
+   market and fires every stored one of it) lands exactly when its condition holds at the price of this
+   slot; it either placed its order, which is then backed as in (7), and paid the keeper
+   min(triggerFeeQuote, collateral) from the user's collateral, or, refused for the user's state, left
+   every account but the trigger orders as it was (the dry run leaves no trace) with no fee.
 
 Found (fixed in ae6794d): update_funding while maker fills waited in the event queue was not zero-sum,
 which broke (3); update_funding and resolve_bankruptcy now refuse with EventQueueNotEmpty until the
