@@ -224,6 +224,16 @@ def _measure_triggers(program: bytes) -> list[Row]:
     svm.send_ok([ix.place_order(maker.authority, maker.address, index, ix.order_args(side.Ask(), 96 * PRICE, 100 * BASE))], [maker.keypair])
     run("trigger_order (refused, cancelled)", [ix.trigger_order(keeper.authority, keeper.address, user.address, index, 3)],
         [keeper.keypair], 25_000, "insufficient margin at fire time: the dry run fails, the trigger is removed")
+    # the costliest fire: a market order crossing as many makers as one order may (trading.c's 16)
+    svm.send_ok([ix.cancel_all_orders(maker.authority, maker.address, index)], [maker.keypair])
+    for n in range(16):
+        m = ex.add_user(tokens=10 * QUOTE, deposit=10 * QUOTE, keypair=_funded(svm, 90 + n))
+        svm.send_ok([ix.place_order(m.authority, m.address, index, ix.order_args(side.Ask(), 95 * PRICE + n * PRICE // 100, BASE // 10))],
+                    [m.keypair])
+    sweep = ix.trigger_args(side.Bid(), trigger_kind.StopMarket(), trigger_condition.Below(), 95 * PRICE, 16 * BASE // 10)
+    svm.send_ok([ix.place_trigger_order(user.authority, user.address, index, sweep)], [user.keypair])
+    run("trigger_order (16 makers)", [ix.trigger_order(keeper.authority, keeper.address, user.address, index, 4)],
+        [keeper.keypair], 60_000, "a market order crossing 16 makers, the most one order fills: twice place_order's path")
     return rows
 
 

@@ -225,7 +225,7 @@ class TriggerBot(Bot):
                                            ctx.program_id)),
             reward_lamports=reward_lamports(fee, self.config.sol_price_quote),
             expected=frozenset({E.TriggerConditionNotMet, E.TriggerNotFound, E.TriggerPriceNotFresh}),
-            urgent=True, simulate_first=False,
+            urgent=True, simulate_first=False,  # sized by the table's worst case: a fire crossing 16 makers
             locks=((ActionKind.TRIGGER_ORDER, (e.triggers, e.trigger_id)),),
             basis=(cache.slot_of(cache.market_address(e.market_index)), *(hash(o.data) if o is not None else None for o in oracles)),
             detail={"market": e.market_index, "user": str(e.user), "trigger_id": e.trigger_id, "notional": e.notional},
