@@ -26,7 +26,7 @@ from localnet.svm import LocalSvm
 from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID, MockOracle, write_pyth_legacy_ix
 from programs_client.perp.accounts import Orderbook
 from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
-from programs_client.perp.types import market_status, order_type, side
+from programs_client.perp.types import market_status, order_type, side, trigger_condition, trigger_kind
 
 TABLE = Path(__file__).with_name("compute_units.md")
 FOUNDATION_TARGET = 15_000
@@ -82,6 +82,7 @@ def measure(program: bytes) -> list[Row]:
         "includes PDA-signed SPL Token transfer")
     run("transfer_admin", [ix.transfer_admin(admin.pubkey(), _kp(30).pubkey())], [admin], admin)
     rows += _measure_engine(program)
+    rows += _measure_triggers(program)
     vault, total, users = ex.conservation()
     if not vault == total == users:
         raise RuntimeError(f"conservation broken in the benchmark run: {vault} {total} {users}")
@@ -183,6 +184,56 @@ def _measure_engine(program: bytes) -> list[Row]:
     tick(3600)
     run("remove_insurance_stake", [ix.remove_insurance_stake(staker.authority, staker.token_account)], [staker.keypair], None)
     run("admin_withdraw_insurance", [ix.admin_withdraw_insurance(admin.pubkey(), staker.token_account, 1)], [admin], None)
+    return rows
+
+
+def _measure_triggers(program: bytes) -> list[Row]:
+    """Trigger orders on a third chain: store, cancel, and fire one (a stop-loss crossing one maker bid)."""
+    from tests.program.helpers import set_market_prices  # a market whose prices are written directly
+
+    svm = LocalSvm(program)
+    rows: list[Row] = []
+
+    def run(name: str, ixs, signers, target: int | None, note: str = "") -> None:  # noqa: ANN001
+        rows.append(Row(name, svm.send_ok(ixs, signers).compute_units, target, note))
+
+    admin = _funded(svm, 80)
+    mint_authority = _kp(81)
+    mint = svm.create_mint(mint_authority.pubkey(), mint=_kp(82))
+    svm.set_upgrade_authority(admin.pubkey())
+    svm.send_ok([ix.initialize_exchange(admin.pubkey(), mint)], [admin], admin)
+    ex = LocalExchange(svm, admin, mint, mint_authority)
+    index = ex.add_market("SOL-PERP", oracle=oracle_config(_kp(83).pubkey(), _kp(84).pubkey()))
+    set_market_prices(svm, ex.market_address(index), 100 * PRICE)
+    maker, user, keeper = (ex.add_user(tokens=1_000 * QUOTE, deposit=1_000 * QUOTE, keypair=_funded(svm, n)) for n in (85, 86, 87))
+    svm.send_ok([ix.place_order(maker.authority, maker.address, index, ix.order_args(side.Ask(), 100 * PRICE, BASE))], [maker.keypair])
+    svm.send_ok([ix.place_order(user.authority, user.address, index, ix.order_args(side.Bid(), 100 * PRICE, BASE, order_type.ImmediateOrCancel()))], [user.keypair])
+    svm.send_ok([ix.consume_events(index, [maker.address], 1)])
+    run("init_trigger_orders", [ix.init_trigger_orders(user.authority, user.address)], [user.keypair], 15_000,
+        "creates the TriggerOrders PDA (canonical-bump search)")
+    stop = ix.trigger_args(side.Ask(), trigger_kind.StopMarket(), trigger_condition.Below(), 95 * PRICE, BASE, reduce_only=True)
+    run("place_trigger_order", [ix.place_trigger_order(user.authority, user.address, index, stop)], [user.keypair], 15_000)
+    run("cancel_trigger_order", [ix.cancel_trigger_order(user.authority, user.address, 1)], [user.keypair], 15_000)
+    svm.send_ok([ix.place_trigger_order(user.authority, user.address, index, stop)], [user.keypair])
+    svm.send_ok([ix.place_order(maker.authority, maker.address, index, ix.order_args(side.Bid(), 94 * PRICE, BASE))], [maker.keypair])
+    set_market_prices(svm, ex.market_address(index), 95 * PRICE)
+    run("trigger_order", [ix.trigger_order(keeper.authority, keeper.address, user.address, index, 2)], [keeper.keypair], 25_000,
+        "stop-market crossing one maker: a muted dry run of place_order, the accounts restored, then the real one")
+    big = ix.trigger_args(side.Bid(), trigger_kind.StopMarket(), trigger_condition.Below(), 95 * PRICE, 100 * BASE)
+    svm.send_ok([ix.place_trigger_order(user.authority, user.address, index, big)], [user.keypair])
+    svm.send_ok([ix.place_order(maker.authority, maker.address, index, ix.order_args(side.Ask(), 96 * PRICE, 100 * BASE))], [maker.keypair])
+    run("trigger_order (refused, cancelled)", [ix.trigger_order(keeper.authority, keeper.address, user.address, index, 3)],
+        [keeper.keypair], 25_000, "insufficient margin at fire time: the dry run fails, the trigger is removed")
+    # the costliest fire: a market order crossing as many makers as one order may (trading.c's 16)
+    svm.send_ok([ix.cancel_all_orders(maker.authority, maker.address, index)], [maker.keypair])
+    for n in range(16):
+        m = ex.add_user(tokens=10 * QUOTE, deposit=10 * QUOTE, keypair=_funded(svm, 90 + n))
+        svm.send_ok([ix.place_order(m.authority, m.address, index, ix.order_args(side.Ask(), 95 * PRICE + n * PRICE // 100, BASE // 10))],
+                    [m.keypair])
+    sweep = ix.trigger_args(side.Bid(), trigger_kind.StopMarket(), trigger_condition.Below(), 95 * PRICE, 16 * BASE // 10)
+    svm.send_ok([ix.place_trigger_order(user.authority, user.address, index, sweep)], [user.keypair])
+    run("trigger_order (16 makers)", [ix.trigger_order(keeper.authority, keeper.address, user.address, index, 4)],
+        [keeper.keypair], 60_000, "a market order crossing 16 makers, the most one order fills: twice place_order's path")
     return rows
 
 

@@ -29,6 +29,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from solders.pubkey import Pubkey
@@ -208,6 +209,74 @@ def encode_account(account: object) -> bytes:
     return cls.discriminator + cls.layout.build(enc(account))
 
 
+def oracle_publisher(ledger: Any, dep: Any) -> Callable[[float], None]:
+    """Publish a price (quote per base) to the first market's oracle accounts in a new slot of ``ledger``."""
+    authority = dep.oracle_authority
+
+    def publish(price: float) -> None:
+        ledger.advance_slot()
+        out = ledger.send(dep.markets[0].oracles.write_ixs(authority.pubkey(), price), [], authority)
+        assert out.ok, out
+
+    return publish
+
+
+class SendTimer:
+    """Times, on the in-process chain, an oracle notification reaching a keeper (``oracle_at``) and the
+    hand-over to the chain of each transaction holding an instruction whose data starts with ``tag``
+    (``sent_at``); ``chain`` and ``keeper`` build the instrumented chain and keeper."""
+
+    def __init__(self, tag: bytes) -> None:
+        self.tag = tag
+        self.sent_at: list[float] = []
+        self.oracle_at: list[float] = []
+
+    def chain(self, ledger: object) -> object:
+        from keepers.chain.inprocess import InProcessChain
+
+        timer = self
+
+        class TimedChain(InProcessChain):
+            async def send(self, tx):  # noqa: ANN001, ANN202 - times the hand-over to the chain
+                if any(bytes(ci.data[:8]) == timer.tag for ci in tx.message.instructions):
+                    timer.sent_at.append(time.perf_counter())
+                return await super().send(tx)
+
+        return TimedChain(ledger)  # type: ignore[arg-type]
+
+    def keeper(self, *args: object, **kwargs: object) -> object:
+        from keepers.runtime import Keeper
+
+        timer = self
+
+        class TimedKeeper(Keeper):
+            def _on_oracle(self, acc):  # noqa: ANN001, ANN202
+                timer.oracle_at.append(time.perf_counter())
+                super()._on_oracle(acc)
+
+        return TimedKeeper(*args, **kwargs)  # type: ignore[arg-type]
+
+    async def samples(self, count: int, prepare: Callable[[], None], move: Callable[[], None],
+                      back: Callable[[], None]) -> list[float]:
+        """Per sample: ``prepare`` the case, ``move`` the oracle, wait (bounded) for the send and note the
+        latency in ms (after ``WARMUP_SAMPLES``), let it land, then move the oracle ``back``."""
+        latencies = []
+        for i in range(count + WARMUP_SAMPLES):
+            prepare()
+            await asyncio.sleep(0.005)
+            before = len(self.sent_at)
+            move()
+            deadline = time.monotonic() + 5.0
+            while len(self.sent_at) == before and time.monotonic() < deadline:
+                await asyncio.sleep(0.0005)
+            if len(self.sent_at) > before and i >= WARMUP_SAMPLES:
+                latencies.append((self.sent_at[before] - self.oracle_at[-1]) * 1e3)
+            await asyncio.sleep(0.02)  # the transaction lands; the cache follows
+            back()
+            await asyncio.sleep(0.02)
+        return latencies
+
+
 @dataclass(frozen=True)
 class LatencyFigures:
     users: int
@@ -229,28 +298,14 @@ async def _liquidation_latency(users: int, samples: int, bots: tuple[str, ...]) 
 
     from solders.account import Account
 
-    from keepers.chain.inprocess import InProcessChain
     from keepers.config import Config
     from keepers.execution.journal import Journal
-    from keepers.runtime import Keeper
     from programs_client.perp.accounts import Market
     from sim.scenario import ScenarioSettings, build_ledger_world
 
     liquidate_tag = bytes(gen_instructions.liquidate_perp({"max_base_amount": 0}, {k: Pubkey.default() for k in (
-        "liquidator", "liquidator_user", "user", "market", "orderbook")}).data[:8])
-    sent_at: list[float] = []
-    oracle_at: list[float] = []
-
-    class TimedChain(InProcessChain):
-        async def send(self, tx):  # noqa: ANN001, ANN202 - times the liquidation's hand-over to the chain
-            if any(bytes(ci.data[:8]) == liquidate_tag for ci in tx.message.instructions):
-                sent_at.append(time.perf_counter())
-            return await super().send(tx)
-
-    class TimedKeeper(Keeper):
-        def _on_oracle(self, acc):  # noqa: ANN001, ANN202
-            oracle_at.append(time.perf_counter())
-            super()._on_oracle(acc)
+        "liquidator", "liquidator_user", "user", "market", "orderbook", "exchange")}).data[:8])
+    timer = SendTimer(liquidate_tag)
 
     world = build_ledger_world(ScenarioSettings(users=1, seconds_per_slot=1))
     ledger, dep = world.ledger, world.dep
@@ -276,37 +331,20 @@ async def _liquidation_latency(users: int, samples: int, bots: tuple[str, ...]) 
 
     for _ in range(users):  # healthy: one base long, fully collateralised
         add_user(BASE_PRECISION, mark * 2)
-    authority = dep.oracle_authority
-
-    def publish(price: float) -> None:
-        ledger.advance_slot()
-        out = ledger.send(dep.markets[0].oracles.write_ixs(authority.pubkey(), price), [], authority)
-        assert out.ok, out
+    publish = oracle_publisher(ledger, dep)
 
     with tempfile.TemporaryDirectory() as tmp:
         config = Config.from_mapping({"cluster": {"rpc_url": "http://127.0.0.1:8899", "commitment": "processed"},
                                       "keeper": {"keypair_path": "keeper.json"}, "metrics": {"enabled": False},
                                       "bots": {"liquidator": {"derisk": False}}}, Path(tmp))
-        chain = TimedChain(ledger)
-        keeper = TimedKeeper(config, chain, dep.wallets["keeper"], bots=bots,
-                             journal=Journal(Path(tmp) / "journal.sqlite"), serve_http=False)
+        chain = timer.chain(ledger)
+        keeper = timer.keeper(config, chain, dep.wallets["keeper"], bots=bots,
+                              journal=Journal(Path(tmp) / "journal.sqlite"), serve_http=False)
         await keeper.start()
-        latencies = []
         try:
-            for i in range(samples + WARMUP_SAMPLES):
-                # A victim 10 base long, healthy at the price of the last crank, liquidatable 2% lower.
-                add_user(10 * BASE_PRECISION, 10 * mark * 65 // 1000)
-                await asyncio.sleep(0.005)
-                before = len(sent_at)
-                publish(price0 * 0.98)
-                deadline = time.monotonic() + 5.0
-                while len(sent_at) == before and time.monotonic() < deadline:
-                    await asyncio.sleep(0.0005)
-                if len(sent_at) > before and i >= WARMUP_SAMPLES:
-                    latencies.append((sent_at[before] - oracle_at[-1]) * 1e3)
-                await asyncio.sleep(0.02)  # the liquidation lands; the cache follows
-                publish(price0)
-                await asyncio.sleep(0.02)
+            # A victim 10 base long, healthy at the price of the last crank, liquidatable 2% lower.
+            latencies = await timer.samples(samples, lambda: add_user(10 * BASE_PRECISION, 10 * mark * 65 // 1000),
+                                            lambda: publish(price0 * 0.98), lambda: publish(price0))
             landed = keeper.pipeline.outcomes.get((ActionKind.LIQUIDATE_PERP, ActionStatus.LANDED), 0)
         finally:
             await keeper.stop()

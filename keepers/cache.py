@@ -17,7 +17,7 @@ from keepers.chain.base import AccountData
 from keepers.exchange.fast_decode import decoder_for
 from keepers.exchange.margin import MarketState
 from keepers.exchange.margin_scan import UserColumns
-from programs_client.perp.accounts import EventQueue, Exchange, InsuranceFund, InsuranceStake, Market, Orderbook, User
+from programs_client.perp.accounts import EventQueue, Exchange, InsuranceFund, InsuranceStake, Market, Orderbook, TriggerOrders, User
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ KINDS: dict[str, type] = {
     "event_queue": EventQueue,
     "insurance_fund": InsuranceFund,
     "insurance_stake": InsuranceStake,
+    "trigger_orders": TriggerOrders,
 }
 # Decoders compiled from the generated layouts (``keepers.exchange.fast_decode``): 20-30 times faster than
 # construct, which took 16 ms for an event queue and 0.6 ms for a user.
@@ -214,6 +215,11 @@ class AccountCache:
     def insurance_stakes(self) -> dict[Pubkey, InsuranceStake]:
         """Insurance stakes by address (the cache's own dict: do not modify)."""
         return self._by_kind["insurance_stake"]
+
+    @property
+    def trigger_orders(self) -> dict[Pubkey, TriggerOrders]:
+        """Users' TriggerOrders accounts by address (the cache's own dict: do not modify)."""
+        return self._by_kind["trigger_orders"]
 
     def market_address(self, index: int) -> Pubkey | None:
         return self._market_keys.get(index)

@@ -36,7 +36,7 @@ from programs_client.perp.program_id import PROGRAM_ID
 
 ENV_PREFIX = "PERPKEEP_"
 RESERVED_ENV = frozenset({"PERPKEEP_CONFIG"})  # PERPKEEP_* variables that are not overrides
-BOT_NAMES = ("mark_price", "funding", "liquidator", "settler", "insurance")
+BOT_NAMES = ("mark_price", "funding", "liquidator", "settler", "insurance", "trigger")
 COMMITMENTS = ("processed", "confirmed", "finalized")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("json", "text")
@@ -359,6 +359,13 @@ class InsuranceBotConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TriggerBotConfig:
+    max_in_flight: int = _key(_int(1, 100_000), 1024)
+    sol_price_quote: int = _key(_int(1, U64_MAX), 150_000_000)
+    interval_s: float = _key(_num(0, above=True), 1.0)
+
+
+@dataclass(frozen=True, kw_only=True)
 class BotsConfig:
     """Per-bot settings."""
 
@@ -367,6 +374,7 @@ class BotsConfig:
     liquidator: LiquidatorBotConfig = _section(LiquidatorBotConfig)
     settler: SettlerBotConfig = _section(SettlerBotConfig)
     insurance: InsuranceBotConfig = _section(InsuranceBotConfig)
+    trigger: TriggerBotConfig = _section(TriggerBotConfig)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -550,5 +558,5 @@ def load_keypair(path: Path, allow_insecure: bool = False) -> Keypair:
 
 __all__ = ["BOT_NAMES", "BotsConfig", "ClusterConfig", "Config", "ConfigError", "FeesConfig", "FundingBotConfig",
            "HealthConfig", "InsuranceBotConfig", "KeeperConfig", "KeypairError", "LiquidatorBotConfig", "LoggingConfig",
-           "MarkPriceBotConfig", "MarketConfig", "MetricsConfig", "OracleProgramConfig", "ProgramConfig",
+           "MarkPriceBotConfig", "MarketConfig", "TriggerBotConfig", "MetricsConfig", "OracleProgramConfig", "ProgramConfig",
            "SettlerBotConfig", "apply_overrides", "load_config", "load_keypair"]

@@ -37,6 +37,7 @@ from keepers.bots.funding import FundingBot, funded, funding_rate, next_funding_
 from keepers.bots.insurance import InsuranceBot
 from keepers.bots.liquidator import LiquidatorBot
 from keepers.bots.mark_price import MarkPriceBot, oracle_accounts
+from keepers.bots.trigger import TriggerBot
 from keepers.bots.settler import SettlerBot
 from keepers.cache import AccountCache
 from keepers.chain.base import AccountData, Chain, ChainError, Subscription
@@ -55,7 +56,7 @@ log = logging.getLogger("perpkeep.runtime")
 SYSVAR_CLOCK = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
 BOT_CLASSES: dict[str, type[Bot]] = {
     "mark_price": MarkPriceBot, "funding": FundingBot, "liquidator": LiquidatorBot, "settler": SettlerBot,
-    "insurance": InsuranceBot,
+    "insurance": InsuranceBot, "trigger": TriggerBot,
 }
 ALL_BOTS = tuple(BOT_CLASSES)
 WATCHDOG_FACTOR = 10.0  # a bot is stale when a tick has not finished after this many intervals
@@ -84,7 +85,7 @@ def bot_interval_s(name: str, config: Config) -> float:
     return {
         "mark_price": min(bots.mark_price.heartbeat_s / 4, 5.0), "funding": bots.funding.poll_s,
         "liquidator": bots.liquidator.interval_s, "settler": bots.settler.interval_s,
-        "insurance": bots.insurance.interval_s,
+        "insurance": bots.insurance.interval_s, "trigger": bots.trigger.interval_s,
     }[name]
 
 
@@ -156,7 +157,7 @@ class Keeper:
     def _make_bot(self, name: str) -> Bot:
         section = getattr(self.config.bots, name)
         bot = BOT_CLASSES[name](self.ctx, section, bot_interval_s(name, self.config), self.clock)
-        if isinstance(bot, LiquidatorBot):
+        if isinstance(bot, LiquidatorBot | TriggerBot):
             bot.set_own_account(self.config.keeper.sub_id)
         self.health.register(name, max(MIN_WATCHDOG_S, WATCHDOG_FACTOR * bot.interval_s))
         return bot

@@ -51,6 +51,7 @@ def default_market_params(**overrides: int) -> MarketParams:
         oracle_max_divergence_bps=500,
         max_funding_rate_bps=100,
         min_order_notional=QUOTE // 10,  # 0.1 quote: a resting order costs margin, so a full book side does
+        trigger_fee_quote=QUOTE // 20,  # 0.05 quote to the keeper that fires a trigger order
         delegate_price_band_bps=50,  # a delegate's IOC within 0.5% of the mark
         max_orders_per_user=32,
         padding=[0] * 3,

@@ -57,6 +57,8 @@ def _compile(node: Any, cls: type | None = None) -> tuple[str, Builder]:
         node = node.subcon
     if isinstance(node, construct.FormatField):
         return node.fmtstr.lstrip("<"), next
+    if type(node).__name__ == "Flag":  # a Borsh bool: one byte, nonzero is True (as construct reads it)
+        return "B", lambda it: next(it) != 0
     if type(node).__name__ == "BorshPubkeyAdapter":
         return "32s", lambda it: Pubkey.from_bytes(next(it))
     if isinstance(node, construct.Array) and isinstance(node.count, int):

@@ -19,14 +19,16 @@ from keepers.exchange.pdas import (
     market_pda,
     orderbook_pda,
     program_data_pda,
+    trigger_orders_pda,
     user_pda,
 )
 from programs_client.perp import instructions as gen
 from programs_client.perp.program_id import PROGRAM_ID
-from programs_client.perp.types import market_status, order_type
+from programs_client.perp.types import market_status, order_type, trigger_condition, trigger_kind, trigger_price_source
 from programs_client.perp.types import side as side_
 from programs_client.perp.types.market_params import MarketParams
 from programs_client.perp.types.order_args import OrderArgs
+from programs_client.perp.types.trigger_order_args import TriggerOrderArgs
 from programs_client.perp.types.oracle_config import OracleConfig
 
 MARKET_NAME_LEN = 16
@@ -190,6 +192,11 @@ def withdraw(
 
 
 __all__ = [
+    "cancel_trigger_order",
+    "init_trigger_orders",
+    "place_trigger_order",
+    "trigger_args",
+    "trigger_order",
     "add_insurance_stake",
     "admin_withdraw_insurance",
     "initialize_insurance_fund",
@@ -477,4 +484,90 @@ def admin_withdraw_insurance(admin: Pubkey, destination: Pubkey, amount: int, pr
             "destination": destination,
         },
         program_id,
+    )
+
+
+def init_trigger_orders(payer: Pubkey, user: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Create ``user``'s TriggerOrders account; ``payer`` (its authority or delegate) pays the rent."""
+    return gen.init_trigger_orders(
+        {"payer": payer, "user": user, "trigger_orders": trigger_orders_pda(user, program_id)},
+        program_id,
+    )
+
+
+def place_trigger_order(
+    signer: Pubkey, user: Pubkey, market_index: int, order: TriggerOrderArgs, program_id: Pubkey = PROGRAM_ID
+) -> Instruction:
+    """Store trigger order ``order`` for ``user`` in market ``market_index`` (signed by its authority or delegate)."""
+    return gen.place_trigger_order(
+        {"order": order},
+        {
+            "signer": signer,
+            "user": user,
+            "trigger_orders": trigger_orders_pda(user, program_id),
+            "market": market_pda(market_index, program_id),
+        },
+        program_id,
+    )
+
+
+def cancel_trigger_order(signer: Pubkey, user: Pubkey, trigger_id: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Remove ``user``'s trigger order ``trigger_id`` (signed by its authority or delegate)."""
+    return gen.cancel_trigger_order(
+        {"trigger_id": trigger_id},
+        {"signer": signer, "user": user, "trigger_orders": trigger_orders_pda(user, program_id)},
+        program_id,
+    )
+
+
+def trigger_order(
+    keeper: Pubkey,
+    keeper_user: Pubkey,
+    user: Pubkey,
+    market_index: int,
+    trigger_id: int,
+    other_markets: list[Pubkey] = (),  # type: ignore[assignment]
+    program_id: Pubkey = PROGRAM_ID,
+) -> Instruction:
+    """Fire ``user``'s trigger order ``trigger_id`` (its fee to ``keeper_user``, whose authority ``keeper`` signs).
+
+    ``other_markets`` are the markets of the user's other positions, which the margin check reads.
+    """
+    return gen.trigger_order(
+        {"trigger_id": trigger_id},
+        {
+            "keeper": keeper,
+            "user": user,
+            "market": market_pda(market_index, program_id),
+            "orderbook": orderbook_pda(market_index, program_id),
+            "event_queue": event_queue_pda(market_index, program_id),
+            "trigger_orders": trigger_orders_pda(user, program_id),
+            "keeper_user": keeper_user,
+        },
+        program_id,
+        _readonly(list(other_markets)),
+    )
+
+
+def trigger_args(
+    side: side_.SideKind,
+    kind: trigger_kind.TriggerKindKind,
+    condition: trigger_condition.TriggerConditionKind,
+    trigger_price: int,
+    base_amount: int,
+    limit_price: int = 0,
+    price_source: trigger_price_source.TriggerPriceSourceKind | None = None,
+    reduce_only: bool = False,
+) -> TriggerOrderArgs:
+    """Return the arguments of a new trigger order (on the mark unless ``price_source`` says otherwise)."""
+    return TriggerOrderArgs(
+        trigger_price=trigger_price,
+        limit_price=limit_price,
+        base_amount=base_amount,
+        side=side,
+        kind=kind,
+        condition=condition,
+        price_source=price_source or trigger_price_source.Mark(),
+        reduce_only=reduce_only,
+        padding=[0] * 3,
     )

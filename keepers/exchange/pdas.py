@@ -16,6 +16,7 @@ EVENT_QUEUE_SEED = b"event_queue"
 BPF_LOADER_UPGRADEABLE_ID = Pubkey.from_string("BPFLoaderUpgradeab1e11111111111111111111111")
 INSURANCE_FUND_SEED = b"insurance_fund"
 INSURANCE_STAKE_SEED = b"insurance_stake"
+TRIGGERS_SEED = b"triggers"
 
 
 def exchange_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
@@ -66,3 +67,8 @@ def insurance_fund_pda(program_id: Pubkey = PROGRAM_ID) -> Pubkey:
 def insurance_stake_pda(authority: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
     """Return ``authority``'s insurance stake address (["insurance_stake", authority])."""
     return Pubkey.find_program_address([INSURANCE_STAKE_SEED, bytes(authority)], program_id)[0]
+
+
+def trigger_orders_pda(user: Pubkey, program_id: Pubkey = PROGRAM_ID) -> Pubkey:
+    """Return the TriggerOrders account of margin account ``user`` (["triggers", user])."""
+    return Pubkey.find_program_address([TRIGGERS_SEED, bytes(user)], program_id)[0]

@@ -52,6 +52,7 @@ _SKIP = (
     _P.NotBankrupt, _P.OrderNotFound,
     _P.ZeroAmount, _P.MarketNotTradable, _P.MarketNotInSettlement,
     _P.ReduceOnlyViolated, _P.MissingMarketAccount,
+    _P.TriggerNotFound,  # fired by another keeper, or cancelled by its owner
 )
 # RETRY: the same intent can succeed later (the chain's clock passes a boundary, a queue drains).
 _RETRY = (
@@ -59,6 +60,8 @@ _RETRY = (
     _P.OracleDivergence, _P.EventQueueNotEmpty, _P.EventQueueFull, _P.MakerNotPassed,
     _P.OrderPriceOutOfBand, _P.OpenInterestLimit, _P.InsufficientMargin,
     _P.InsuranceLimit,
+    # a trigger keeper's race with the price: the order stays stored and fires at a later price
+    _P.TriggerConditionNotMet, _P.TriggerPriceNotFresh,
 )
 PROGRAM_POLICY: dict[ProgramErrorName, Verdict] = {
     **{name: Verdict.SKIP for name in _SKIP},

@@ -28,6 +28,7 @@ class ActionKind(StrEnum):
     DERISK = "derisk"
     RESOLVE_BANKRUPTCY = "resolve_bankruptcy"
     SETTLE_REVENUE = "settle_revenue"
+    TRIGGER_ORDER = "trigger_order"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ KEY_FORMATS: dict[ActionKind, KeyFormat] = {
     ActionKind.DERISK: KeyFormat("derisk", ("market", "slot")),
     ActionKind.RESOLVE_BANKRUPTCY: KeyFormat("resolve_bankruptcy", ("user", "market", "slot")),
     ActionKind.SETTLE_REVENUE: KeyFormat("settle_revenue", ("market", "last_settle_ts")),
+    # A trigger id is never reused in its account: the key names the one firing of that order.
+    ActionKind.TRIGGER_ORDER: KeyFormat("trigger", ("triggers", "trigger_id")),
 }
 
 

@@ -37,6 +37,10 @@ entrypoint( const u8 *input ) {
     case PK_IX_REQUEST_REMOVE_INSURANCE_STAKE_DISCRIMINATOR: return pk_ix_request_remove_insurance_stake( &p );
     case PK_IX_REMOVE_INSURANCE_STAKE_DISCRIMINATOR: return pk_ix_remove_insurance_stake( &p );
     case PK_IX_ADMIN_WITHDRAW_INSURANCE_DISCRIMINATOR: return pk_ix_admin_withdraw_insurance( &p );
+    case PK_IX_INIT_TRIGGER_ORDERS_DISCRIMINATOR:   return pk_ix_init_trigger_orders( &p );
+    case PK_IX_PLACE_TRIGGER_ORDER_DISCRIMINATOR:   return pk_ix_place_trigger_order( &p );
+    case PK_IX_CANCEL_TRIGGER_ORDER_DISCRIMINATOR:  return pk_ix_cancel_trigger_order( &p );
+    case PK_IX_TRIGGER_ORDER_DISCRIMINATOR:         return pk_ix_trigger_order( &p );
     default: PK_FAIL( PK_ERR_UNKNOWN_INSTRUCTION, PK_NO_ACCOUNT );
   }
 }

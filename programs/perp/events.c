@@ -3,9 +3,11 @@
 
 #include "pk_program.h"
 
-/* pk_emit logs `len` bytes of the event at `event` (len is the Borsh length, PK_EVENT_*_LEN). */
+/* pk_emit logs `len` bytes of the event at `event` (len is the Borsh length, PK_EVENT_*_LEN), unless
+   events are muted for a dry run (PK_HEAP_EMIT_MUTED). */
 void
 pk_emit( const void *event, u64 len ) {
+  if( *PK_HEAP_EMIT_MUTED ) return;
   SolBytes b = { (const u8 *)event, len };
   sol_log_data( &b, 1 );
 }

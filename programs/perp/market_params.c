@@ -16,7 +16,7 @@ pk_is_zero( const u8 *b, u64 n ) {
 
 /* pk_validate_market_params returns PK_ERR_INVALID_MARKET_PARAMS unless every parameter is in range:
    positive tick and lot, minimum order a positive multiple of the lot, a positive minimum resting
-   notional up to the order notional cap, 1 to 128 resting orders per user, a delegate band of at most
+   notional up to the order notional cap, a trigger fee of at most MAX_TRIGGER_FEE_QUOTE, 1 to 128 resting orders per user, a delegate band of at most
    5%, 0 < maintenance < initial <= 100%, liquidation fee below maintenance, maker rebate <= taker fee <= 10%, ratios within 100%. */
 u64
 pk_validate_market_params( const pk_market_params_t *m ) {
@@ -26,6 +26,7 @@ pk_validate_market_params( const pk_market_params_t *m ) {
         && m->min_order_size % m->lot_size == 0
         && m->max_open_interest >= m->min_order_size
         && m->min_order_notional > 0 && m->min_order_notional <= PK_MAX_ORDER_NOTIONAL
+        && m->trigger_fee_quote <= PK_MAX_TRIGGER_FEE_QUOTE
         && m->max_orders_per_user > 0 && m->max_orders_per_user <= PK_MAX_ORDERS_PER_USER_LIMIT
         && m->delegate_price_band_bps <= PK_MAX_DELEGATE_PRICE_BAND_BPS
         && m->funding_period_secs > 0 && m->funding_period_secs <= PK_MAX_FUNDING_PERIOD_SECS

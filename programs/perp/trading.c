@@ -99,6 +99,7 @@ typedef struct {
   const pk_order_args_t *order;
   u64                 remaining;
   int                 delegate;   /* signed by the User's delegate: its fills pay makers no rebate */
+  u64                 first_extra;   /* index of the first remaining account (the User's other markets) */
 } pk_taker_t;
 
 /* Applies one fill to the taker: position, taker fee, open interest, event. */
@@ -192,7 +193,7 @@ pk_adjusted_equity( const pk_taker_t *t, i64 *out, pk_margin_t *margin ) {
   pk_margin_t local;
   pk_margin_t *mg = margin ? margin : &local;
   u64 loss;
-  PK_TRY( pk_compute_margin( t->p, t->user, t->market, PK_IX_PLACE_ORDER_ACCOUNTS, mg ) );
+  PK_TRY( pk_compute_margin( t->p, t->user, t->market, t->first_extra, mg ) );
   PK_TRY( pk_orders_through_mark_loss( t->book, t->user_key, t->market->mark_price, &loss ) );
   PK_TRY( pk_queued_fills_loss( t->queue, t->user_key, t->market->mark_price, &loss ) );
   return pk_equity_less( mg->equity, loss, out );
@@ -220,14 +221,27 @@ pk_check_reduce_only_loss( const pk_taker_t *t, i64 before, i64 after, u64 base 
 
 u64
 pk_ix_place_order( SolParameters *p ) {
-  enum { SIGNER = IX_ACC( PLACE_ORDER, SIGNER ), USER = IX_ACC( PLACE_ORDER, USER ), MARKET = IX_ACC( PLACE_ORDER, MARKET ),
-         BOOK = IX_ACC( PLACE_ORDER, ORDERBOOK ), QUEUE = IX_ACC( PLACE_ORDER, EVENT_QUEUE ) };
+  enum { SIGNER = IX_ACC( PLACE_ORDER, SIGNER ), USER = IX_ACC( PLACE_ORDER, USER ) };
   PK_CHECK_IX( p, PLACE_ORDER );
+  pk_user_t *user;
+  PK_TRY( pk_load_user_as_trader( p, USER, SIGNER, &user ) );
+  int delegate = !pk_pubkey_eq( &user->authority, p->ka[SIGNER].key );
+  return pk_place_order( p, user, &PK_ARGS( p, place_order )->order, delegate, PK_IX_PLACE_ORDER_ACCOUNTS );
+}
+
+/* pk_place_order is place_order's path after the signer check, shared with trigger_order: the User at
+   account 1 (loaded as `user`), the market, its orderbook and event queue at 2, 3 and 4 (as in
+   place_order), the User's other position markets from account first_extra on. */
+u64
+pk_place_order( SolParameters *p, pk_user_t *user, const pk_order_args_t *order, int delegate, u64 first_extra ) {
+  enum { USER = IX_ACC( PLACE_ORDER, USER ), MARKET = IX_ACC( PLACE_ORDER, MARKET ),
+         BOOK = IX_ACC( PLACE_ORDER, ORDERBOOK ), QUEUE = IX_ACC( PLACE_ORDER, EVENT_QUEUE ) };
   pk_taker_t t;
   t.p = p;
   t.user_key = p->ka[USER].key;
-  t.order = &PK_ARGS( p, place_order )->order;
-  PK_TRY( pk_load_user_as_trader( p, USER, SIGNER, &t.user ) );
+  t.order = order;
+  t.user = user;
+  t.first_extra = first_extra;
   PK_STATIC_ASSERT( BOOK == MARKET + 1 && QUEUE == MARKET + 2, "placeOrder account order" );
   pk_market_book_t mb;
   PK_TRY( pk_load_market_book( p, MARKET, 1, &mb ) );
@@ -249,7 +263,7 @@ pk_ix_place_order( SolParameters *p ) {
   if( PK_UNLIKELY( notional > PK_MAX_ORDER_NOTIONAL ) ) PK_FAIL( PK_ERR_INVALID_ORDER, PK_NO_ACCOUNT );
   u8 type = t.order->order_type;
   int rests = type == PK_ORDER_TYPE_LIMIT || type == PK_ORDER_TYPE_POST_ONLY;
-  t.delegate = !pk_pubkey_eq( &t.user->authority, p->ka[SIGNER].key );
+  t.delegate = delegate;
   if( t.delegate ) PK_TRY( pk_check_delegate_order( t.order, &t.market->params, mark ) );
   PK_TRY( pk_position_for_market( t.user, t.market, &t.pos ) );
   PK_TRY( pk_position_settle_funding( t.pos, t.market ) );

@@ -16,6 +16,10 @@ MAX_ORDERS_PER_USER_LIMIT: Final[int] = 128
 """Largest MarketParams.maxOrdersPerUser: both sides of a book (64 orders each)."""
 MAX_DELEGATE_PRICE_BAND_BPS: Final[int] = 500
 """Largest MarketParams.delegatePriceBandBps."""
+TRIGGER_ORDER_SLOTS: Final[int] = 16
+"""Trigger orders one TriggerOrders account holds."""
+MAX_TRIGGER_FEE_QUOTE: Final[int] = 10_000_000
+"""Largest MarketParams.triggerFeeQuote (quote 1e6): 10 quote."""
 COLLATERAL_DECIMALS: Final[int] = 6
 QUOTE_PRECISION: Final[int] = 1_000_000
 """One unit of quote (collateral): 10^COLLATERAL_DECIMALS."""

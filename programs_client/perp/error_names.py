@@ -79,3 +79,8 @@ class ErrorName(StrEnum):
     RemovalRequestExpired = "RemovalRequestExpired"  # 6087
     BankruptcyPending = "BankruptcyPending"  # 6088
     NotUpgradeAuthority = "NotUpgradeAuthority"  # 6089
+    TriggerConditionNotMet = "TriggerConditionNotMet"  # 6110
+    TriggerSlotsFull = "TriggerSlotsFull"  # 6111
+    TriggerNotFound = "TriggerNotFound"  # 6112
+    InvalidTriggerParams = "InvalidTriggerParams"  # 6113
+    TriggerPriceNotFresh = "TriggerPriceNotFresh"  # 6114

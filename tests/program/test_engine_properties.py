@@ -8,7 +8,7 @@ limit / IOC / post-only / market / reduce-only orders (some signed by the user's
 book side, maker-taker trades, skewed two-sided quotes (they
 move the premium EMA, hence funding), cancels, cancel-alls, consume_events, oracle moves of up to +-15%
 written through the mock oracle and followed by update_prices (and, half the time, a keeper's sweep),
-bare update_prices cranks, clock advances, update_funding, settle_funding, settle_pnl, liquidate_perp
+bare update_prices cranks, trigger orders stored and fired, clock advances, update_funding, settle_funding, settle_pnl, liquidate_perp
 (a given trader, or one keepers.exchange.margin says is below maintenance), sweeps (liquidate_perp against every
 trader, then resolve_bankruptcy of every flagged flat one), resolve_bankruptcy and
 settle_revenue_to_insurance. Finally every event queue is drained.
@@ -60,6 +60,11 @@ exact predicted one. After every step:
    every sweep tries to leave between the liquidations and resolve_bankruptcy: refused with
    BankruptcyPending exactly while a user is flagged; each stake is worth its amount less the dead
    shares it paid for and one share's rounding.
+13. a fired trigger order (``trigger``: a trader stores one near the mark; ``fire``: a keeper cranks the
+   market and fires every stored one of it) lands exactly when its condition holds at the price of this
+   slot; it either placed its order, which is then backed as in (7), and paid the keeper
+   min(triggerFeeQuote, collateral) from the user's collateral, or, refused for the user's state, left
+   every account but the trigger orders as it was (the dry run leaves no trace) with no fee.
 
 Found (fixed in ae6794d): update_funding while maker fills waited in the event queue was not zero-sum,
 which broke (3); update_funding and resolve_bankruptcy now refuse with EventQueueNotEmpty until the
@@ -88,7 +93,7 @@ from keepers.exchange import instructions as ix
 from keepers.exchange import margin as mirror
 from keepers.exchange.mark import mark_stale
 from keepers.exchange.oracles import OracleKind
-from keepers.exchange.pdas import event_queue_pda, insurance_fund_pda, insurance_stake_pda, orderbook_pda
+from keepers.exchange.pdas import event_queue_pda, insurance_fund_pda, insurance_stake_pda, orderbook_pda, trigger_orders_pda
 from keepers.execution.results import Failed, Landed, Outcome
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params
 from localnet.mock_oracle import (
@@ -98,7 +103,8 @@ from localnet.mock_oracle import (
     write_pyth_legacy_ix,
 )
 from localnet.svm import LocalSvm
-from programs_client.perp.accounts import Exchange, InsuranceFund, InsuranceStake, Market, User
+from programs_client.perp.errors import custom as perp_errors
+from programs_client.perp.accounts import Exchange, InsuranceFund, InsuranceStake, Market, TriggerOrders, User
 from programs_client.perp.constants import (
     BANKRUPTCY_REMOVAL_LOCK_SECS,
     BASE_PRECISION as BASE,
@@ -112,7 +118,7 @@ from programs_client.perp.constants import (
     QUEUE_EVENT_OUT,
     QUOTE_PRECISION as QUOTE,
 )
-from programs_client.perp.types import order_type, side
+from programs_client.perp.types import order_type, side, trigger_condition, trigger_kind, trigger_price_source
 from tests.program.helpers import IDL_JSON, enum_name, events, field_offset
 from tests.program.oracle_accounts import PriceModel, let_orders_rest
 
@@ -161,7 +167,13 @@ ALLOWED = {
     "revenue": {"EventQueueNotEmpty", "RevenueSettleTooEarly"},
     "stake": {"InsuranceStakeTooSmall", "ZeroAmount"},
     "unstake": {"InvalidAccountOwner", "InsufficientShares", "BankruptcyPending"},
+    "trigger_place": {"TriggerSlotsFull", "DelegateMayNotRest", "InvalidTriggerParams"},
+    "trigger_fire": {"TriggerConditionNotMet", "TriggerPriceNotFresh", "MarkStale", "EventQueueFull"},
 }
+# place_order's refusals for the user's state that remove a fired trigger order (triggers.c: pk_trigger_refusal)
+TRIGGER_REFUSALS = {"InsufficientMargin", "ReduceOnlyViolated", "ReduceOnlyWorseThanLiquidation", "InvalidOrder",
+                    "OrderPriceOutOfBand", "OrderBelowMinNotional", "TooManyOpenOrders", "OpenInterestLimit",
+                    "OrderbookFull", "TooManyPositions", "DelegatePriceOutOfBand", "DelegateMayNotRest"}
 ANY = object()  # the outcome is not predicted: landed, or one of ALLOWED[kind]
 
 STATS: Counter[str] = Counter()
@@ -416,7 +428,8 @@ class Engine:
         # each trader's delegate is the next trader's authority: a delegate that also trades for itself
         self.delegates = [self.traders[(i + 1) % self.nt].keypair for i in range(self.nt)]
         for u, d in zip(self.traders, self.delegates):
-            self.svm.send_ok([ix.set_user_delegate(u.authority, d.pubkey(), u.sub_id)], [u.keypair])
+            self.svm.send_ok([ix.set_user_delegate(u.authority, d.pubkey(), u.sub_id),
+                              ix.init_trigger_orders(u.authority, u.address)], [u.keypair])
         if insurance_seed:
             self.svm.mint_to(self.ex.mint, self.ex.mint_authority, self.ex.insurance_vault, insurance_seed)
         self.insurance_expected = insurance_seed
@@ -724,7 +737,7 @@ class Engine:
             if a.order_loss(addr, m):
                 STATS["order: resting through the mark, backed"] += 1
         elif after < ma.maintenance_requirement:
-            evs = events(out)
+            evs = [e for e in events(out) if e[0] in ("FillEvent", "OrderPlaced")]  # (trigger_order logs more)
             traded = sum(e.base_amount for n, e in evs if n == "FillEvent") + evs[-1][1].base_amount
             mk = b.markets[m]
             floor = mirror.reduce_only_floor(before, traded, mk.mark_price, mk.params.liquidation_fee_bps)
@@ -1453,6 +1466,83 @@ class Engine:
         self.insurance_expected += amount
         self.commit(self.snapshot())
 
+    # -- trigger orders (13) ---------------------------------------------------------------------------
+    def triggers(self, ui: int) -> list[Any]:
+        acc = self.svm.decode(TriggerOrders, trigger_orders_pda(self.users[ui].address, self.svm.program_id))
+        return [o for o in acc.orders if o.trigger_id]
+
+    def put_trigger(self, ui: int, m: int, s: int, kind_i: int, above: bool, oracle: bool, k: int, lev10: int,
+                    reduce_only: bool, by_delegate: bool) -> None:
+        """Store a trigger order at k steps of 0.4% from the mark (a limit kind's limit 2 steps beyond it)."""
+        b, u = self.snap, self.users[ui]
+        kind = [trigger_kind.StopMarket(), trigger_kind.StopLimit(), trigger_kind.TakeProfitMarket(),
+                trigger_kind.TakeProfitLimit()][kind_i]
+        limit_kind = kind_i in (1, 3)
+        trigger = self.price_near(m, k)
+        limit = self.price_near(m, k + (2 if s == BID else -2)) if limit_kind else 0
+        base = self.size_for(ui, m, trigger, lev10)
+        signer = self.delegates[ui] if by_delegate else u.keypair
+        args = ix.trigger_args(side_kind(s), kind, trigger_condition.Above() if above else trigger_condition.Below(), trigger,
+                               base, limit, trigger_price_source.Oracle() if oracle else trigger_price_source.Mark(), reduce_only)
+        self.log.append(f"trigger user{ui}{' (delegate)' if by_delegate else ''} m{m} {'bid' if s == BID else 'ask'} "
+                        f"{type(kind).__name__} {'above' if above else 'below'} {trigger} {'oracle' if oracle else 'mark'} "
+                        f"{base}{' RO' if reduce_only else ''} (mark {b.markets[m].mark_price})")
+        stored = len(self.triggers(ui))
+        expect = "DelegateMayNotRest" if by_delegate and limit_kind else "TriggerSlotsFull" if stored == 16 else None
+        out, a = self.send("trigger_place", [ix.place_trigger_order(signer.pubkey(), u.address, m, args)], [signer], expect)
+        assert (a.users, a.markets, a.books, a.queues) == (b.users, b.markets, b.books, b.queues), "storing a trigger moved state"
+        assert len(self.triggers(ui)) == stored + (1 if out.ok else 0)
+        self.commit(a)
+
+    def fire(self, m: int) -> None:
+        """A trigger keeper: crank the market, then fire every stored trigger order of it, one transaction each."""
+        self.crank(m)
+        for ui in range(self.nt):
+            for o in self.triggers(ui):
+                if o.market_index == m:
+                    self.fire_one(ui, m, o)
+
+    def fire_one(self, ui: int, m: int, o: Any) -> None:
+        b, u, keeper = self.snap, self.users[ui], self.liq
+        mk = b.markets[m]
+        price = mk.index_price if isinstance(o.price_source, trigger_price_source.Oracle) else mk.mark_price
+        above = isinstance(o.condition, trigger_condition.Above)
+        holds = price >= o.trigger_price if above else price <= o.trigger_price
+        expect: Any = None
+        if mk.last_price_update_slot != b.slot:
+            expect = "TriggerPriceNotFresh"
+        elif not holds:
+            expect = "TriggerConditionNotMet"
+        elif not o.reduce_only and b.stale_exposure(ui):
+            expect = ANY  # MarkStale in another market: the keeper cranks it first
+        self.log.append(f"fire user{ui} trigger {o.trigger_id} m{m} ({'above' if above else 'below'} {o.trigger_price}, "
+                        f"price {price})")
+        instr = ix.trigger_order(keeper.authority, keeper.address, u.address, m, o.trigger_id, self.market_addresses(exclude=m))
+        out, a = self.send("trigger_fire", [instr], [keeper.keypair], expect)
+        if out.ok:
+            names = [n for n, _ in events(out)]
+            assert o.trigger_id not in {t.trigger_id for t in self.triggers(ui)}, "a fired trigger stayed stored"
+            if names == ["TriggerOrderCancelled"]:
+                code = events(out)[0][1].error_code
+                assert type(perp_errors.from_code(code)).__name__ in TRIGGER_REFUSALS, f"{self.log[-1]}: cancelled for {code}"
+                assert (a.users, a.markets, a.books, a.queues) == (b.users, b.markets, b.books, b.queues), (
+                    f"{self.log[-1]}: a refused trigger order left a trace")
+                event("trigger: refused, cancelled")
+                STATS["trigger: refused, cancelled"] += 1
+            else:
+                assert names[-1] == "TriggerOrderTriggered" and "OrderPlaced" in names, names
+                ev = events(out)[-1][1]
+                fee = min(mk.params.trigger_fee_quote, b.users[ui].collateral)
+                assert ev.keeper_fee == fee and ev.price == price
+                assert a.users[self.li].collateral == b.users[self.li].collateral + fee
+                assert a.users[ui].collateral == b.users[ui].collateral - fee
+                self.check_order_backed(b, a, out, ui, m, o.reduce_only)
+                if not o.reduce_only:
+                    assert not a.stale_exposure(ui), f"{self.log[-1]}: a trigger that lets risk grow fired on a stale mark"
+                event("trigger: fired")
+                STATS["trigger: fired"] += 1
+        self.commit(a)
+
     def drain(self, market: int | None = None) -> None:
         for m in range(self.n) if market is None else [market]:
             while self.snap.queues[m].count:
@@ -1515,6 +1605,11 @@ class Engine:
             self.resolve_bankruptcy(*a)
         elif op == "revenue":
             self.revenue(a[0] % n)
+        elif op == "trigger":
+            u, m, s, kind_i, above, oracle, k, lev10, ro, by_delegate = a
+            self.put_trigger(u % nt, m % n, s, kind_i, above, oracle, k, lev10, ro, by_delegate)
+        elif op == "fire":
+            self.fire(a[0] % n)
 
         else:  # pragma: no cover
             raise AssertionError(op)
@@ -1560,11 +1655,14 @@ ACTION = {
     "sweep": st.tuples(st.just("sweep"), st.integers(0, 1)),
     "bankruptcy": st.tuples(st.just("bankruptcy"), st.integers(0, 9), st.integers(0, 1)),
     "revenue": st.tuples(st.just("revenue"), markets_),
+    "trigger": st.tuples(st.just("trigger"), users_, markets_, sides_, st.integers(0, 3), st.booleans(), st.booleans(),
+                         st.integers(-6, 6), levs, st.sampled_from([False, False, True]), st.sampled_from([False] * 3 + [True])),
+    "fire": st.tuples(st.just("fire"), markets_),
 }
 WEIGHTS = {
     "deposit": 1, "withdraw": 2, "order": 5, "flood": 1, "trade": 7, "dump": 3, "through": 2, "quote": 4, "cancel": 1, "cancel_all": 1, "consume": 4, "oracle": 6,
     "crank": 1, "manipulate": 2, "advance": 4, "funding": 3, "settle_funding": 1, "settle_pnl": 2, "liquidate": 3, "sweep": 3, "bankruptcy": 3,
-    "revenue": 1,
+    "revenue": 1, "trigger": 3, "fire": 2,
 }
 actions = st.sampled_from([k for k, w in WEIGHTS.items() for _ in range(w)]).flatmap(ACTION.__getitem__)
 # Every sequence opens with one to three leveraged trades, so that oracle moves have positions to move.

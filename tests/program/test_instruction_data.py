@@ -22,7 +22,7 @@ from localnet.bootstrap import LocalExchange, default_market_params, oracle_conf
 from localnet.svm import LocalSvm
 from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
 from programs_client.perp.errors import custom
-from programs_client.perp.types import market_status, order_type, side
+from programs_client.perp.types import market_status, order_type, side, trigger_condition, trigger_kind
 from tests.program.helpers import (
     IDL_JSON,
     account_discriminator,
@@ -91,6 +91,8 @@ def make_case(name: str, request: pytest.FixtureRequest) -> Case:
         return settlement_case(name, ex, user)
     if name in INSURANCE:
         return insurance_case(name, ex, user)
+    if name in TRIGGERS:
+        return trigger_case(name, ex, user)
     table = {
         "setPausedOperations": (ix.set_paused_operations(a.pubkey(), 3), [a]),
         "transferAdmin": (ix.transfer_admin(a.pubkey(), Pubkey.new_unique()), [a]),
@@ -262,6 +264,29 @@ def insurance_case(name: str, ex: LocalExchange, user: Any) -> Case:
     return Case(svm, ix.remove_insurance_stake(user.authority, wallet), [kp])
 
 
+TRIGGERS = ("initTriggerOrders", "placeTriggerOrder", "cancelTriggerOrder", "triggerOrder")
+
+
+def trigger_case(name: str, ex: LocalExchange, user: Any) -> Case:
+    """Market 0 priced at 100 in this slot; ``user`` has a TriggerOrders account holding trigger 1, a
+    stop-market bid above 100 (it holds at the mark): cancelTriggerOrder removes it, triggerOrder fires it
+    for a keeper with a margin account of its own (no asks: nothing fills)."""
+    svm, kp = ex.svm, user.keypair
+    set_market_prices(svm, ex.market_address(0), 100 * PRICE)
+    if name == "initTriggerOrders":
+        return Case(svm, ix.init_trigger_orders(user.authority, user.address), [kp])
+    svm.send_ok([ix.init_trigger_orders(user.authority, user.address)], [kp])
+    args = ix.trigger_args(side.Bid(), trigger_kind.StopMarket(), trigger_condition.Above(), 100 * PRICE, BASE // 10)
+    place = ix.place_trigger_order(user.authority, user.address, 0, args)
+    if name == "placeTriggerOrder":
+        return Case(svm, place, [kp])
+    svm.send_ok([place], [kp])
+    if name == "cancelTriggerOrder":
+        return Case(svm, ix.cancel_trigger_order(user.authority, user.address, 1), [kp])
+    keeper = ex.add_user(tokens=0)
+    return Case(svm, ix.trigger_order(keeper.authority, keeper.address, user.address, 0, 1), [keeper.keypair])
+
+
 def check_trading(name: str, request: pytest.FixtureRequest) -> None:
     """After a trading instruction landed: conservation and reservations (tests/program/test_trading.py)."""
     if name in TRADING:
@@ -301,6 +326,10 @@ def test_idl_lists_the_instructions_covered_here() -> None:
         "requestRemoveInsuranceStake",
         "removeInsuranceStake",
         "adminWithdrawInsurance",
+        "initTriggerOrders",
+        "placeTriggerOrder",
+        "cancelTriggerOrder",
+        "triggerOrder",
     }
 
 

@@ -297,6 +297,7 @@ BAD_PARAMS = [
     ("max_orders_per_user_zero", dict(max_orders_per_user=0)),
     ("max_orders_per_user_above_both_sides", dict(max_orders_per_user=129)),
     ("delegate_band_above_5pct", dict(delegate_price_band_bps=501)),
+    ("trigger_fee_above_10_quote", dict(trigger_fee_quote=10 * QUOTE + 1)),
     ("padding_first_byte", dict(padding=[1, 0, 0])),
     ("padding_last_byte", dict(padding=[0, 0, 0x80])),
 ]
@@ -321,6 +322,8 @@ GOOD_PARAMS = [
     ("orders_per_user_both_sides", dict(max_orders_per_user=128)),
     ("delegate_band_zero", dict(delegate_price_band_bps=0)),
     ("delegate_band_5pct", dict(delegate_price_band_bps=500)),
+    ("trigger_fee_zero", dict(trigger_fee_quote=0)),
+    ("trigger_fee_10_quote", dict(trigger_fee_quote=10 * QUOTE)),
 ]
 
 
@@ -708,6 +711,7 @@ def test_update_market_params(exchange: LocalExchange) -> None:
         oracle_max_divergence_bps=300,
         max_funding_rate_bps=50,
         min_order_notional=3 * QUOTE,
+        trigger_fee_quote=7 * QUOTE // 100,
         delegate_price_band_bps=25,
         max_orders_per_user=10,
         padding=[0] * 3,

@@ -19,6 +19,8 @@
 #define PK_QUEUE_EVENT_OUT 1ULL  /* FillRecord.kind of an order evicted from a full book side: consume_events releases its owner's reservation. */
 #define PK_MAX_ORDERS_PER_USER_LIMIT 128ULL  /* Largest MarketParams.maxOrdersPerUser: both sides of a book (64 orders each). */
 #define PK_MAX_DELEGATE_PRICE_BAND_BPS 500ULL  /* Largest MarketParams.delegatePriceBandBps. */
+#define PK_TRIGGER_ORDER_SLOTS 16ULL  /* Trigger orders one TriggerOrders account holds. */
+#define PK_MAX_TRIGGER_FEE_QUOTE 10000000ULL  /* Largest MarketParams.triggerFeeQuote (quote 1e6): 10 quote. */
 #define PK_COLLATERAL_DECIMALS 6ULL
 #define PK_QUOTE_PRECISION 1000000ULL  /* One unit of quote (collateral): 10^COLLATERAL_DECIMALS. */
 #define PK_PRICE_PRECISION 1000000ULL  /* Prices are quote per base at this precision. */
@@ -61,6 +63,20 @@
 #define PK_ORDER_TYPE_IMMEDIATE_OR_CANCEL 3
 #define PK_ORDER_TYPE_COUNT 4
 
+#define PK_TRIGGER_KIND_STOP_MARKET 0
+#define PK_TRIGGER_KIND_STOP_LIMIT 1
+#define PK_TRIGGER_KIND_TAKE_PROFIT_MARKET 2
+#define PK_TRIGGER_KIND_TAKE_PROFIT_LIMIT 3
+#define PK_TRIGGER_KIND_COUNT 4
+
+#define PK_TRIGGER_CONDITION_ABOVE 0
+#define PK_TRIGGER_CONDITION_BELOW 1
+#define PK_TRIGGER_CONDITION_COUNT 2
+
+#define PK_TRIGGER_PRICE_SOURCE_MARK 0
+#define PK_TRIGGER_PRICE_SOURCE_ORACLE 1
+#define PK_TRIGGER_PRICE_SOURCE_COUNT 2
+
 /* Defined types */
 typedef struct {
   SolPubkey primary;
@@ -92,6 +108,7 @@ typedef struct {
   u64 funding_period_secs;
   u64 oracle_max_staleness_slots;
   u64 min_order_notional;
+  u64 trigger_fee_quote;
   u16 initial_margin_bps;
   u16 maintenance_margin_bps;
   u16 liquidation_fee_bps;
@@ -112,19 +129,20 @@ PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, max_open_interest ) == 24, "M
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, funding_period_secs ) == 32, "MarketParams.fundingPeriodSecs offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, oracle_max_staleness_slots ) == 40, "MarketParams.oracleMaxStalenessSlots offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, min_order_notional ) == 48, "MarketParams.minOrderNotional offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, initial_margin_bps ) == 56, "MarketParams.initialMarginBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, maintenance_margin_bps ) == 58, "MarketParams.maintenanceMarginBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, liquidation_fee_bps ) == 60, "MarketParams.liquidationFeeBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, insurance_share_bps ) == 62, "MarketParams.insuranceShareBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, taker_fee_bps ) == 64, "MarketParams.takerFeeBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, maker_rebate_bps ) == 66, "MarketParams.makerRebateBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, oracle_max_confidence_bps ) == 68, "MarketParams.oracleMaxConfidenceBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, oracle_max_divergence_bps ) == 70, "MarketParams.oracleMaxDivergenceBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, max_funding_rate_bps ) == 72, "MarketParams.maxFundingRateBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, delegate_price_band_bps ) == 74, "MarketParams.delegatePriceBandBps offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, max_orders_per_user ) == 76, "MarketParams.maxOrdersPerUser offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, padding ) == 77, "MarketParams.padding offset" );
-PK_STATIC_ASSERT( sizeof( pk_market_params_t ) == 80, "MarketParams size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, trigger_fee_quote ) == 56, "MarketParams.triggerFeeQuote offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, initial_margin_bps ) == 64, "MarketParams.initialMarginBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, maintenance_margin_bps ) == 66, "MarketParams.maintenanceMarginBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, liquidation_fee_bps ) == 68, "MarketParams.liquidationFeeBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, insurance_share_bps ) == 70, "MarketParams.insuranceShareBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, taker_fee_bps ) == 72, "MarketParams.takerFeeBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, maker_rebate_bps ) == 74, "MarketParams.makerRebateBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, oracle_max_confidence_bps ) == 76, "MarketParams.oracleMaxConfidenceBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, oracle_max_divergence_bps ) == 78, "MarketParams.oracleMaxDivergenceBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, max_funding_rate_bps ) == 80, "MarketParams.maxFundingRateBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, delegate_price_band_bps ) == 82, "MarketParams.delegatePriceBandBps offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, max_orders_per_user ) == 84, "MarketParams.maxOrdersPerUser offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_params_t, padding ) == 85, "MarketParams.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_market_params_t ) == 88, "MarketParams size" );
 
 typedef struct {
   i64 base_amount;
@@ -202,6 +220,56 @@ PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, reduce_only ) == 26, "OrderArgs.
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, padding ) == 27, "OrderArgs.padding offset" );
 PK_STATIC_ASSERT( sizeof( pk_order_args_t ) == 32, "OrderArgs size" );
 
+typedef struct {
+  u64 trigger_id;
+  u64 trigger_price;
+  u64 limit_price;
+  u64 base_amount;
+  u16 market_index;
+  u8 side;
+  u8 kind;
+  u8 condition;
+  u8 price_source;
+  u8 reduce_only;
+  u8 placed_by_delegate;
+  u8 padding[8];
+} pk_trigger_order_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_t, trigger_id ) == 0, "TriggerOrder.triggerId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_t, trigger_price ) == 8, "TriggerOrder.triggerPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_t, limit_price ) == 16, "TriggerOrder.limitPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_t, base_amount ) == 24, "TriggerOrder.baseAmount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_t, market_index ) == 32, "TriggerOrder.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_t, side ) == 34, "TriggerOrder.side offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_t, kind ) == 35, "TriggerOrder.kind offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_t, condition ) == 36, "TriggerOrder.condition offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_t, price_source ) == 37, "TriggerOrder.priceSource offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_t, reduce_only ) == 38, "TriggerOrder.reduceOnly offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_t, placed_by_delegate ) == 39, "TriggerOrder.placedByDelegate offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_t, padding ) == 40, "TriggerOrder.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_trigger_order_t ) == 48, "TriggerOrder size" );
+
+typedef struct {
+  u64 trigger_price;
+  u64 limit_price;
+  u64 base_amount;
+  u8 side;
+  u8 kind;
+  u8 condition;
+  u8 price_source;
+  u8 reduce_only;
+  u8 padding[3];
+} pk_trigger_order_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_args_t, trigger_price ) == 0, "TriggerOrderArgs.triggerPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_args_t, limit_price ) == 8, "TriggerOrderArgs.limitPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_args_t, base_amount ) == 16, "TriggerOrderArgs.baseAmount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_args_t, side ) == 24, "TriggerOrderArgs.side offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_args_t, kind ) == 25, "TriggerOrderArgs.kind offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_args_t, condition ) == 26, "TriggerOrderArgs.condition offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_args_t, price_source ) == 27, "TriggerOrderArgs.priceSource offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_args_t, reduce_only ) == 28, "TriggerOrderArgs.reduceOnly offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_order_args_t, padding ) == 29, "TriggerOrderArgs.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_trigger_order_args_t ) == 32, "TriggerOrderArgs size" );
+
 /* Accounts: the struct maps the whole account data, discriminator first */
 typedef struct {
   u64 discriminator;
@@ -276,40 +344,40 @@ typedef struct {
 } pk_market_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, oracle ) == 8, "Market.oracle offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, params ) == 208, "Market.params offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, orderbook ) == 288, "Market.orderbook offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, event_queue ) == 320, "Market.eventQueue offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, name ) == 352, "Market.name offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_price ) == 368, "Market.indexPrice offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_price_slot ) == 376, "Market.indexPriceSlot offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_confidence ) == 384, "Market.indexConfidence offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, mark_price ) == 392, "Market.markPrice offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, premium_ema ) == 400, "Market.premiumEma offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, mark_twap ) == 408, "Market.markTwap offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_twap ) == 416, "Market.indexTwap offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, twap_updated_ts ) == 424, "Market.twapUpdatedTs offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_price_update_slot ) == 432, "Market.lastPriceUpdateSlot offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, cumulative_funding_long ) == 440, "Market.cumulativeFundingLong offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, cumulative_funding_short ) == 448, "Market.cumulativeFundingShort offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_funding_ts ) == 456, "Market.lastFundingTs offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_funding_rate ) == 464, "Market.lastFundingRate offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, open_interest_long ) == 472, "Market.openInterestLong offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, open_interest_short ) == 480, "Market.openInterestShort offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, fee_pool ) == 488, "Market.feePool offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, pnl_pool ) == 496, "Market.pnlPool offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, settlement_price ) == 504, "Market.settlementPrice offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, next_order_id ) == 512, "Market.nextOrderId offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_revenue_settle_ts ) == 520, "Market.lastRevenueSettleTs offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, socialised_loss ) == 528, "Market.socialisedLoss offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, premium_order_id_limit ) == 536, "Market.premiumOrderIdLimit offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, market_index ) == 544, "Market.marketIndex offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, status ) == 546, "Market.status offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, bump ) == 547, "Market.bump offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, oracle_source ) == 548, "Market.oracleSource offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, padding ) == 549, "Market.padding offset" );
-PK_STATIC_ASSERT( sizeof( pk_market_t ) == 552, "Market size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, orderbook ) == 296, "Market.orderbook offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, event_queue ) == 328, "Market.eventQueue offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, name ) == 360, "Market.name offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_price ) == 376, "Market.indexPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_price_slot ) == 384, "Market.indexPriceSlot offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_confidence ) == 392, "Market.indexConfidence offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, mark_price ) == 400, "Market.markPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, premium_ema ) == 408, "Market.premiumEma offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, mark_twap ) == 416, "Market.markTwap offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, index_twap ) == 424, "Market.indexTwap offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, twap_updated_ts ) == 432, "Market.twapUpdatedTs offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_price_update_slot ) == 440, "Market.lastPriceUpdateSlot offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, cumulative_funding_long ) == 448, "Market.cumulativeFundingLong offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, cumulative_funding_short ) == 456, "Market.cumulativeFundingShort offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_funding_ts ) == 464, "Market.lastFundingTs offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_funding_rate ) == 472, "Market.lastFundingRate offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, open_interest_long ) == 480, "Market.openInterestLong offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, open_interest_short ) == 488, "Market.openInterestShort offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, fee_pool ) == 496, "Market.feePool offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, pnl_pool ) == 504, "Market.pnlPool offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, settlement_price ) == 512, "Market.settlementPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, next_order_id ) == 520, "Market.nextOrderId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, last_revenue_settle_ts ) == 528, "Market.lastRevenueSettleTs offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, socialised_loss ) == 536, "Market.socialisedLoss offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, premium_order_id_limit ) == 544, "Market.premiumOrderIdLimit offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, market_index ) == 552, "Market.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, status ) == 554, "Market.status offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, bump ) == 555, "Market.bump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, oracle_source ) == 556, "Market.oracleSource offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_market_t, padding ) == 557, "Market.padding offset" );
+PK_STATIC_ASSERT( sizeof( pk_market_t ) == 560, "Market size" );
 
 #define PK_MARKET_DISCRIMINATOR 0x9ac6e30037d5bedbULL
-#define PK_MARKET_LEN 552UL
+#define PK_MARKET_LEN 560UL
 
 typedef struct {
   u64 discriminator;
@@ -419,6 +487,26 @@ PK_STATIC_ASSERT( sizeof( pk_insurance_stake_t ) == 80, "InsuranceStake size" );
 #define PK_INSURANCE_STAKE_DISCRIMINATOR 0xa12dbf7ca0e96e6eULL
 #define PK_INSURANCE_STAKE_LEN 80UL
 
+typedef struct {
+  u64 discriminator;
+  SolPubkey user;
+  u64 next_trigger_id;
+  u8 count;
+  u8 bump;
+  u8 padding[6];
+  pk_trigger_order_t orders[16];
+} pk_trigger_orders_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_orders_t, user ) == 8, "TriggerOrders.user offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_orders_t, next_trigger_id ) == 40, "TriggerOrders.nextTriggerId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_orders_t, count ) == 48, "TriggerOrders.count offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_orders_t, bump ) == 49, "TriggerOrders.bump offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_orders_t, padding ) == 50, "TriggerOrders.padding offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_trigger_orders_t, orders ) == 56, "TriggerOrders.orders offset" );
+PK_STATIC_ASSERT( sizeof( pk_trigger_orders_t ) == 824, "TriggerOrders size" );
+
+#define PK_TRIGGER_ORDERS_DISCRIMINATOR 0x1bd52ebf0b1def90ULL
+#define PK_TRIGGER_ORDERS_LEN 824UL
+
 /* Instructions */
 #define PK_IX_INITIALIZE_EXCHANGE_DISCRIMINATOR 0x1360cfe4a67469e0ULL
 #define PK_IX_INITIALIZE_EXCHANGE_ACCOUNTS 8UL
@@ -481,11 +569,11 @@ typedef struct {
 } pk_ix_initialize_market_args_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_market_args_t, oracle ) == 0, "initializeMarket.args.oracle offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_market_args_t, params ) == 200, "initializeMarket.args.params offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_market_args_t, name ) == 280, "initializeMarket.args.name offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_market_args_t, market_index ) == 296, "initializeMarket.args.marketIndex offset" );
-PK_STATIC_ASSERT( sizeof( pk_ix_initialize_market_args_t ) == 304, "initializeMarket.args size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_market_args_t, name ) == 288, "initializeMarket.args.name offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_initialize_market_args_t, market_index ) == 304, "initializeMarket.args.marketIndex offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_initialize_market_args_t ) == 312, "initializeMarket.args size" );
 
-#define PK_IX_INITIALIZE_MARKET_DATA_LEN 306UL
+#define PK_IX_INITIALIZE_MARKET_DATA_LEN 314UL
 
 #define PK_IX_UPDATE_MARKET_PARAMS_DISCRIMINATOR 0x525caecdbfca7546ULL
 #define PK_IX_UPDATE_MARKET_PARAMS_ACCOUNTS 3UL
@@ -498,9 +586,9 @@ typedef struct {
   pk_market_params_t params;
 } pk_ix_update_market_params_args_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_update_market_params_args_t, params ) == 0, "updateMarketParams.args.params offset" );
-PK_STATIC_ASSERT( sizeof( pk_ix_update_market_params_args_t ) == 80, "updateMarketParams.args size" );
+PK_STATIC_ASSERT( sizeof( pk_ix_update_market_params_args_t ) == 88, "updateMarketParams.args size" );
 
-#define PK_IX_UPDATE_MARKET_PARAMS_DATA_LEN 88UL
+#define PK_IX_UPDATE_MARKET_PARAMS_DATA_LEN 96UL
 
 #define PK_IX_UPDATE_MARKET_ORACLE_DISCRIMINATOR 0x770f05e35c72c8c3ULL
 #define PK_IX_UPDATE_MARKET_ORACLE_ACCOUNTS 3UL
@@ -849,6 +937,67 @@ PK_STATIC_ASSERT( sizeof( pk_ix_admin_withdraw_insurance_args_t ) == 8, "adminWi
 
 #define PK_IX_ADMIN_WITHDRAW_INSURANCE_DATA_LEN 16UL
 
+#define PK_IX_INIT_TRIGGER_ORDERS_DISCRIMINATOR 0x6c8438ec76a65baeULL
+#define PK_IX_INIT_TRIGGER_ORDERS_ACCOUNTS 4UL
+#define PK_IX_INIT_TRIGGER_ORDERS_SIGNER_MASK 0x1ULL
+#define PK_IX_INIT_TRIGGER_ORDERS_WRITABLE_MASK 0x5ULL
+#define PK_IX_INIT_TRIGGER_ORDERS_ACC_PAYER 0
+#define PK_IX_INIT_TRIGGER_ORDERS_ACC_USER 1
+#define PK_IX_INIT_TRIGGER_ORDERS_ACC_TRIGGER_ORDERS 2
+#define PK_IX_INIT_TRIGGER_ORDERS_ACC_SYSTEM_PROGRAM 3
+
+#define PK_IX_INIT_TRIGGER_ORDERS_DATA_LEN 8UL
+
+#define PK_IX_PLACE_TRIGGER_ORDER_DISCRIMINATOR 0xec709fe8bc329c20ULL
+#define PK_IX_PLACE_TRIGGER_ORDER_ACCOUNTS 4UL
+#define PK_IX_PLACE_TRIGGER_ORDER_SIGNER_MASK 0x1ULL
+#define PK_IX_PLACE_TRIGGER_ORDER_WRITABLE_MASK 0x4ULL
+#define PK_IX_PLACE_TRIGGER_ORDER_ACC_SIGNER 0
+#define PK_IX_PLACE_TRIGGER_ORDER_ACC_USER 1
+#define PK_IX_PLACE_TRIGGER_ORDER_ACC_TRIGGER_ORDERS 2
+#define PK_IX_PLACE_TRIGGER_ORDER_ACC_MARKET 3
+typedef struct {
+  pk_trigger_order_args_t order;
+} pk_ix_place_trigger_order_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_place_trigger_order_args_t, order ) == 0, "placeTriggerOrder.args.order offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_place_trigger_order_args_t ) == 32, "placeTriggerOrder.args size" );
+
+#define PK_IX_PLACE_TRIGGER_ORDER_DATA_LEN 40UL
+
+#define PK_IX_CANCEL_TRIGGER_ORDER_DISCRIMINATOR 0x8dca191b27435490ULL
+#define PK_IX_CANCEL_TRIGGER_ORDER_ACCOUNTS 3UL
+#define PK_IX_CANCEL_TRIGGER_ORDER_SIGNER_MASK 0x1ULL
+#define PK_IX_CANCEL_TRIGGER_ORDER_WRITABLE_MASK 0x4ULL
+#define PK_IX_CANCEL_TRIGGER_ORDER_ACC_SIGNER 0
+#define PK_IX_CANCEL_TRIGGER_ORDER_ACC_USER 1
+#define PK_IX_CANCEL_TRIGGER_ORDER_ACC_TRIGGER_ORDERS 2
+typedef struct {
+  u64 trigger_id;
+} pk_ix_cancel_trigger_order_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_cancel_trigger_order_args_t, trigger_id ) == 0, "cancelTriggerOrder.args.triggerId offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_cancel_trigger_order_args_t ) == 8, "cancelTriggerOrder.args size" );
+
+#define PK_IX_CANCEL_TRIGGER_ORDER_DATA_LEN 16UL
+
+#define PK_IX_TRIGGER_ORDER_DISCRIMINATOR 0xc7f02fe8e933703fULL
+#define PK_IX_TRIGGER_ORDER_ACCOUNTS 7UL
+#define PK_IX_TRIGGER_ORDER_SIGNER_MASK 0x1ULL
+#define PK_IX_TRIGGER_ORDER_WRITABLE_MASK 0x7eULL
+#define PK_IX_TRIGGER_ORDER_ACC_KEEPER 0
+#define PK_IX_TRIGGER_ORDER_ACC_USER 1
+#define PK_IX_TRIGGER_ORDER_ACC_MARKET 2
+#define PK_IX_TRIGGER_ORDER_ACC_ORDERBOOK 3
+#define PK_IX_TRIGGER_ORDER_ACC_EVENT_QUEUE 4
+#define PK_IX_TRIGGER_ORDER_ACC_TRIGGER_ORDERS 5
+#define PK_IX_TRIGGER_ORDER_ACC_KEEPER_USER 6
+typedef struct {
+  u64 trigger_id;
+} pk_ix_trigger_order_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_trigger_order_args_t, trigger_id ) == 0, "triggerOrder.args.triggerId offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_trigger_order_args_t ) == 8, "triggerOrder.args size" );
+
+#define PK_IX_TRIGGER_ORDER_DATA_LEN 16UL
+
 /* Events: logged with sol_log_data as discriminator + Borsh fields */
 typedef struct {
   u64 discriminator;
@@ -894,11 +1043,11 @@ typedef struct {
 } pk_event_market_params_updated_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_params_updated_t, market ) == 8, "MarketParamsUpdated.market offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_params_updated_t, params ) == 40, "MarketParamsUpdated.params offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_params_updated_t, market_index ) == 120, "MarketParamsUpdated.marketIndex offset" );
-PK_STATIC_ASSERT( sizeof( pk_event_market_params_updated_t ) == 128, "MarketParamsUpdated size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_market_params_updated_t, market_index ) == 128, "MarketParamsUpdated.marketIndex offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_market_params_updated_t ) == 136, "MarketParamsUpdated size" );
 
 #define PK_EVENT_MARKET_PARAMS_UPDATED_DISCRIMINATOR 0x3c6376a07578a358ULL
-#define PK_EVENT_MARKET_PARAMS_UPDATED_LEN 122UL
+#define PK_EVENT_MARKET_PARAMS_UPDATED_LEN 130UL
 
 typedef struct {
   u64 discriminator;
@@ -1254,6 +1403,86 @@ PK_STATIC_ASSERT( sizeof( pk_event_insurance_stake_changed_t ) == 80, "Insurance
 #define PK_EVENT_INSURANCE_STAKE_CHANGED_DISCRIMINATOR 0x39db436f052e26f6ULL
 #define PK_EVENT_INSURANCE_STAKE_CHANGED_LEN 80UL
 
+typedef struct {
+  u64 discriminator;
+  SolPubkey user;
+  u64 trigger_id;
+  u64 trigger_price;
+  u64 limit_price;
+  u64 base_amount;
+  u64 slot;
+  u16 market_index;
+  u8 side;
+  u8 kind;
+  u8 condition;
+  u8 price_source;
+  u8 reduce_only;
+} pk_event_trigger_order_placed_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_placed_t, user ) == 8, "TriggerOrderPlaced.user offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_placed_t, trigger_id ) == 40, "TriggerOrderPlaced.triggerId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_placed_t, trigger_price ) == 48, "TriggerOrderPlaced.triggerPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_placed_t, limit_price ) == 56, "TriggerOrderPlaced.limitPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_placed_t, base_amount ) == 64, "TriggerOrderPlaced.baseAmount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_placed_t, slot ) == 72, "TriggerOrderPlaced.slot offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_placed_t, market_index ) == 80, "TriggerOrderPlaced.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_placed_t, side ) == 82, "TriggerOrderPlaced.side offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_placed_t, kind ) == 83, "TriggerOrderPlaced.kind offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_placed_t, condition ) == 84, "TriggerOrderPlaced.condition offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_placed_t, price_source ) == 85, "TriggerOrderPlaced.priceSource offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_placed_t, reduce_only ) == 86, "TriggerOrderPlaced.reduceOnly offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_trigger_order_placed_t ) == 88, "TriggerOrderPlaced size" );
+
+#define PK_EVENT_TRIGGER_ORDER_PLACED_DISCRIMINATOR 0x7c34cdf95f4bc0d8ULL
+#define PK_EVENT_TRIGGER_ORDER_PLACED_LEN 87UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey user;
+  SolPubkey keeper;
+  u64 trigger_id;
+  u64 trigger_price;
+  u64 price;
+  u64 order_price;
+  u64 base_amount;
+  u64 keeper_fee;
+  u64 slot;
+  u16 market_index;
+  u8 side;
+  u8 kind;
+} pk_event_trigger_order_triggered_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_triggered_t, user ) == 8, "TriggerOrderTriggered.user offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_triggered_t, keeper ) == 40, "TriggerOrderTriggered.keeper offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_triggered_t, trigger_id ) == 72, "TriggerOrderTriggered.triggerId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_triggered_t, trigger_price ) == 80, "TriggerOrderTriggered.triggerPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_triggered_t, price ) == 88, "TriggerOrderTriggered.price offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_triggered_t, order_price ) == 96, "TriggerOrderTriggered.orderPrice offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_triggered_t, base_amount ) == 104, "TriggerOrderTriggered.baseAmount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_triggered_t, keeper_fee ) == 112, "TriggerOrderTriggered.keeperFee offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_triggered_t, slot ) == 120, "TriggerOrderTriggered.slot offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_triggered_t, market_index ) == 128, "TriggerOrderTriggered.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_triggered_t, side ) == 130, "TriggerOrderTriggered.side offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_triggered_t, kind ) == 131, "TriggerOrderTriggered.kind offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_trigger_order_triggered_t ) == 136, "TriggerOrderTriggered size" );
+
+#define PK_EVENT_TRIGGER_ORDER_TRIGGERED_DISCRIMINATOR 0x8c1ffd6baaa68adcULL
+#define PK_EVENT_TRIGGER_ORDER_TRIGGERED_LEN 132UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey user;
+  u64 trigger_id;
+  u32 error_code;
+  u16 market_index;
+} pk_event_trigger_order_cancelled_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_cancelled_t, user ) == 8, "TriggerOrderCancelled.user offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_cancelled_t, trigger_id ) == 40, "TriggerOrderCancelled.triggerId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_cancelled_t, error_code ) == 48, "TriggerOrderCancelled.errorCode offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_trigger_order_cancelled_t, market_index ) == 52, "TriggerOrderCancelled.marketIndex offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_trigger_order_cancelled_t ) == 56, "TriggerOrderCancelled size" );
+
+#define PK_EVENT_TRIGGER_ORDER_CANCELLED_DISCRIMINATOR 0x79df99628cce97ffULL
+#define PK_EVENT_TRIGGER_ORDER_CANCELLED_LEN 54UL
+
 /* Errors: returned as the program's custom error code */
 #define PK_ERR_UNKNOWN_INSTRUCTION 6000ULL
 #define PK_ERR_INVALID_INSTRUCTION_DATA 6001ULL
@@ -1328,5 +1557,10 @@ PK_STATIC_ASSERT( sizeof( pk_event_insurance_stake_changed_t ) == 80, "Insurance
 #define PK_ERR_REMOVAL_REQUEST_EXPIRED 6087ULL
 #define PK_ERR_BANKRUPTCY_PENDING 6088ULL
 #define PK_ERR_NOT_UPGRADE_AUTHORITY 6089ULL
+#define PK_ERR_TRIGGER_CONDITION_NOT_MET 6110ULL
+#define PK_ERR_TRIGGER_SLOTS_FULL 6111ULL
+#define PK_ERR_TRIGGER_NOT_FOUND 6112ULL
+#define PK_ERR_INVALID_TRIGGER_PARAMS 6113ULL
+#define PK_ERR_TRIGGER_PRICE_NOT_FRESH 6114ULL
 
 #endif /* HEADER_pk_programs_perp_include_perp_idl_h */

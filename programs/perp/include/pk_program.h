@@ -221,9 +221,22 @@ u64 pk_ix_request_remove_insurance_stake( SolParameters *p );
 u64 pk_ix_remove_insurance_stake( SolParameters *p );
 u64 pk_ix_admin_withdraw_insurance( SolParameters *p );
 
+/* The 32 KiB heap has no allocator: trigger_order lays out fixed regions there (see triggers.c). While the
+   word at PK_HEAP_EMIT_MUTED is nonzero, pk_emit logs nothing (a dry run of an order). */
+#define PK_HEAP_START 0x300000000ULL
+#define PK_HEAP_LEN ( 32UL * 1024UL )
+#define PK_HEAP_EMIT_MUTED ( (volatile u64 *)PK_HEAP_START )
+
+/* triggers.c */
+u64 pk_ix_init_trigger_orders( SolParameters *p );
+u64 pk_ix_place_trigger_order( SolParameters *p );
+u64 pk_ix_cancel_trigger_order( SolParameters *p );
+u64 pk_ix_trigger_order( SolParameters *p );
+
 /* trading.c */
 u64 pk_load_user_as_trader( SolParameters *p, u64 user_idx, u64 signer_idx, pk_user_t **out );
 u64 pk_ix_place_order( SolParameters *p );
+u64 pk_place_order( SolParameters *p, pk_user_t *user, const pk_order_args_t *order, int delegate, u64 first_extra );
 u64 pk_ix_cancel_order( SolParameters *p );
 u64 pk_ix_cancel_all_orders( SolParameters *p );
 u64 pk_ix_consume_events( SolParameters *p );

@@ -5,3 +5,4 @@ from .orderbook import Orderbook, OrderbookJSON
 from .event_queue import EventQueue, EventQueueJSON
 from .insurance_fund import InsuranceFund, InsuranceFundJSON
 from .insurance_stake import InsuranceStake, InsuranceStakeJSON
+from .trigger_orders import TriggerOrders, TriggerOrdersJSON

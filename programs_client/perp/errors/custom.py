@@ -737,6 +737,64 @@ class NotUpgradeAuthority(ProgramError):
     msg = "The signer is not the program's upgrade authority (or the program data account is not the program's)"
 
 
+class TriggerConditionNotMet(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6110,
+            "The trigger order's condition does not hold at the market's current mark or oracle price",
+        )
+
+    code = 6110
+    name = "TriggerConditionNotMet"
+    msg = "The trigger order's condition does not hold at the market's current mark or oracle price"
+
+
+class TriggerSlotsFull(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6111, "Every slot of the TriggerOrders account is taken: cancel one first"
+        )
+
+    code = 6111
+    name = "TriggerSlotsFull"
+    msg = "Every slot of the TriggerOrders account is taken: cancel one first"
+
+
+class TriggerNotFound(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6112, "No trigger order with this id in the TriggerOrders account"
+        )
+
+    code = 6112
+    name = "TriggerNotFound"
+    msg = "No trigger order with this id in the TriggerOrders account"
+
+
+class InvalidTriggerParams(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6113,
+            "Trigger order parameters out of range (kind, condition, source, price, size, limit price)",
+        )
+
+    code = 6113
+    name = "InvalidTriggerParams"
+    msg = "Trigger order parameters out of range (kind, condition, source, price, size, limit price)"
+
+
+class TriggerPriceNotFresh(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6114,
+            "The market's price was not updated in this slot: crank update_prices in the same transaction",
+        )
+
+    code = 6114
+    name = "TriggerPriceNotFresh"
+    msg = "The market's price was not updated in this slot: crank update_prices in the same transaction"
+
+
 CustomError = typing.Union[
     UnknownInstruction,
     InvalidInstructionData,
@@ -811,6 +869,11 @@ CustomError = typing.Union[
     RemovalRequestExpired,
     BankruptcyPending,
     NotUpgradeAuthority,
+    TriggerConditionNotMet,
+    TriggerSlotsFull,
+    TriggerNotFound,
+    InvalidTriggerParams,
+    TriggerPriceNotFresh,
 ]
 CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6000: UnknownInstruction(),
@@ -886,6 +949,11 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6087: RemovalRequestExpired(),
     6088: BankruptcyPending(),
     6089: NotUpgradeAuthority(),
+    6110: TriggerConditionNotMet(),
+    6111: TriggerSlotsFull(),
+    6112: TriggerNotFound(),
+    6113: InvalidTriggerParams(),
+    6114: TriggerPriceNotFresh(),
 }
 
 

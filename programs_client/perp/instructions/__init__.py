@@ -73,3 +73,15 @@ from .admin_withdraw_insurance import (
     AdminWithdrawInsuranceArgs,
     AdminWithdrawInsuranceAccounts,
 )
+from .init_trigger_orders import init_trigger_orders, InitTriggerOrdersAccounts
+from .place_trigger_order import (
+    place_trigger_order,
+    PlaceTriggerOrderArgs,
+    PlaceTriggerOrderAccounts,
+)
+from .cancel_trigger_order import (
+    cancel_trigger_order,
+    CancelTriggerOrderArgs,
+    CancelTriggerOrderAccounts,
+)
+from .trigger_order import trigger_order, TriggerOrderArgs, TriggerOrderAccounts

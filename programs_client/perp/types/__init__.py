@@ -19,3 +19,13 @@ from . import fill_record
 from .fill_record import FillRecord, FillRecordJSON
 from . import order_args
 from .order_args import OrderArgs, OrderArgsJSON
+from . import trigger_kind
+from .trigger_kind import TriggerKindKind, TriggerKindJSON
+from . import trigger_condition
+from .trigger_condition import TriggerConditionKind, TriggerConditionJSON
+from . import trigger_price_source
+from .trigger_price_source import TriggerPriceSourceKind, TriggerPriceSourceJSON
+from . import trigger_order
+from .trigger_order import TriggerOrder, TriggerOrderJSON
+from . import trigger_order_args
+from .trigger_order_args import TriggerOrderArgs, TriggerOrderArgsJSON

@@ -13,6 +13,7 @@ class MarketParamsJSON(typing.TypedDict):
     funding_period_secs: int
     oracle_max_staleness_slots: int
     min_order_notional: int
+    trigger_fee_quote: int
     initial_margin_bps: int
     maintenance_margin_bps: int
     liquidation_fee_bps: int
@@ -37,6 +38,7 @@ class MarketParams:
         "funding_period_secs" / borsh.U64,
         "oracle_max_staleness_slots" / borsh.U64,
         "min_order_notional" / borsh.U64,
+        "trigger_fee_quote" / borsh.U64,
         "initial_margin_bps" / borsh.U16,
         "maintenance_margin_bps" / borsh.U16,
         "liquidation_fee_bps" / borsh.U16,
@@ -57,6 +59,7 @@ class MarketParams:
     funding_period_secs: int
     oracle_max_staleness_slots: int
     min_order_notional: int
+    trigger_fee_quote: int
     initial_margin_bps: int
     maintenance_margin_bps: int
     liquidation_fee_bps: int
@@ -80,6 +83,7 @@ class MarketParams:
             funding_period_secs=obj.funding_period_secs,
             oracle_max_staleness_slots=obj.oracle_max_staleness_slots,
             min_order_notional=obj.min_order_notional,
+            trigger_fee_quote=obj.trigger_fee_quote,
             initial_margin_bps=obj.initial_margin_bps,
             maintenance_margin_bps=obj.maintenance_margin_bps,
             liquidation_fee_bps=obj.liquidation_fee_bps,
@@ -103,6 +107,7 @@ class MarketParams:
             "funding_period_secs": self.funding_period_secs,
             "oracle_max_staleness_slots": self.oracle_max_staleness_slots,
             "min_order_notional": self.min_order_notional,
+            "trigger_fee_quote": self.trigger_fee_quote,
             "initial_margin_bps": self.initial_margin_bps,
             "maintenance_margin_bps": self.maintenance_margin_bps,
             "liquidation_fee_bps": self.liquidation_fee_bps,
@@ -126,6 +131,7 @@ class MarketParams:
             "funding_period_secs": self.funding_period_secs,
             "oracle_max_staleness_slots": self.oracle_max_staleness_slots,
             "min_order_notional": self.min_order_notional,
+            "trigger_fee_quote": self.trigger_fee_quote,
             "initial_margin_bps": self.initial_margin_bps,
             "maintenance_margin_bps": self.maintenance_margin_bps,
             "liquidation_fee_bps": self.liquidation_fee_bps,
@@ -150,6 +156,7 @@ class MarketParams:
             funding_period_secs=obj["funding_period_secs"],
             oracle_max_staleness_slots=obj["oracle_max_staleness_slots"],
             min_order_notional=obj["min_order_notional"],
+            trigger_fee_quote=obj["trigger_fee_quote"],
             initial_margin_bps=obj["initial_margin_bps"],
             maintenance_margin_bps=obj["maintenance_margin_bps"],
             liquidation_fee_bps=obj["liquidation_fee_bps"],
