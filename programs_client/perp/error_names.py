@@ -79,3 +79,7 @@ class ErrorName(StrEnum):
     RemovalRequestExpired = "RemovalRequestExpired"  # 6087
     BankruptcyPending = "BankruptcyPending"  # 6088
     NotUpgradeAuthority = "NotUpgradeAuthority"  # 6089
+    ExpiryInPast = "ExpiryInPast"  # 6100
+    MinFillNotMet = "MinFillNotMet"  # 6101
+    MinFillOnPostOnly = "MinFillOnPostOnly"  # 6102
+    NothingToPrune = "NothingToPrune"  # 6103
