@@ -69,8 +69,10 @@ P, B = PRICE, BASE
 TICK, LOT, MIN_SIZE = P // 100, B // 1000, B // 100  # default_market_params
 TAKER_BPS, MAKER_BPS = 10, 2
 QUEUE_CAPACITY, SIDE_CAPACITY, MAX_FILLS = 128, 64, 16
-# placeOrder data: discriminator, price, base, client id, side, order type, reduce only, padding[5]
+# placeOrder data: discriminator, price, base, client id, side, order type, reduce only, padding[5],
+# expiry slot, minimum fill
 OFF_PRICE, OFF_BASE, OFF_SIDE, OFF_TYPE, OFF_REDUCE, OFF_PADDING = 8, 16, 32, 33, 34, 35
+OFF_EXPIRY, OFF_MIN_FILL = 40, 48
 # placeOrder accounts
 PO_SIGNER, PO_USER, PO_MARKET, PO_BOOK, PO_QUEUE = range(5)
 
@@ -998,7 +1000,7 @@ BAD_ORDERS = {
 def test_invalid_order(t: Trading, bad: str) -> None:
     a = t.add_user()
     good = t.place_ix(a, BID, 99 * P, MIN_SIZE)
-    assert len(good.data) == 8 + 48 == OFF_PADDING + 5 + 16  # expirySlot, minFillBase after the padding
+    assert len(good.data) == 8 + 48 == OFF_MIN_FILL + 8 == OFF_EXPIRY + 16 == OFF_PADDING + 5 + 16
     expect_error(t.send([_patched(good, *BAD_ORDERS[bad])], [a.keypair]), custom.InvalidOrder)
     landed(t.send([good], [a.keypair]))
 
