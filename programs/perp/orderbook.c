@@ -164,15 +164,20 @@ pk_queue_push_expired( pk_event_queue_t *queue, const pk_resting_order_t *o, u8 
 }
 
 /* pk_book_prune_side removes up to pr->budget expired orders of side (pk_order_expired at pr->now), in
-   one pass that keeps the others in place, each with an out event (pk_queue_push_expired). Stops
-   early, without error, when the queue is full; pr->budget is decreased by the orders removed. */
+   one pass that keeps the others in place, each with an out event (pk_queue_push_expired). Keeps them,
+   without error, once the queue is full (counted in pr->no_room); pr->budget is decreased by the orders
+   removed. */
 u64
 pk_book_prune_side( pk_prune_t *pr, u8 side ) {
   u32 *count;
   pk_resting_order_t *orders = pk_side_orders( pr->book, side, &count );
   u64 n = *count, kept = 0;
   for( u64 i = 0; i < n; i++ ) {
-    int drop = pr->budget > 0 && pk_order_expired( &orders[i], pr->now ) && pr->queue->count < PK_QUEUE_CAPACITY;
+    int drop = pr->budget > 0 && pk_order_expired( &orders[i], pr->now );
+    if( drop && pr->queue->count >= PK_QUEUE_CAPACITY ) {
+      pr->no_room++;
+      drop = 0;
+    }
     if( drop ) {
       PK_TRY( pk_queue_push_expired( pr->queue, &orders[i], side, pr->market_index ) );
       pr->budget--;

@@ -304,7 +304,7 @@ pk_ix_place_order( SolParameters *p ) {
     u32 side_count = t.order->side == PK_SIDE_BID ? t.book->bid_count : t.book->ask_count;
     if( side_count == PK_BOOK_SIDE_LEN ) {
       /* a full side first drops its expired orders: they hold places no taker can fill */
-      pk_prune_t pr = { t.book, t.queue, t.now, PK_BOOK_SIDE_LEN, t.market->market_index };
+      pk_prune_t pr = { t.book, t.queue, t.now, PK_BOOK_SIDE_LEN, 0, t.market->market_index };
       PK_TRY( pk_book_prune_side( &pr, t.order->side ) );
     }
     pk_resting_order_t evicted;
@@ -500,12 +500,12 @@ pk_ix_prune_expired_orders( SolParameters *p ) {
   pk_market_book_t mb;
   PK_TRY( pk_load_market_book( p, MARKET, 1, &mb ) );
   u64 limit = PK_ARGS( p, prune_expired_orders )->limit;
-  pk_prune_t pr = { mb.book, mb.queue, pk_clock_slot(), limit, mb.market->market_index };
+  pk_prune_t pr = { mb.book, mb.queue, pk_clock_slot(), limit, 0, mb.market->market_index };
   PK_TRY( pk_book_prune_side( &pr, PK_SIDE_BID ) );
   PK_TRY( pk_book_prune_side( &pr, PK_SIDE_ASK ) );
   if( PK_UNLIKELY( pr.budget == limit ) ) {
     /* nothing removed: a keeper should not pay for a no-op */
-    if( limit > 0 && mb.queue->count >= sizeof( mb.queue->fills ) / sizeof( mb.queue->fills[0] ) ) PK_FAIL( PK_ERR_EVENT_QUEUE_FULL, QUEUE );
+    if( pr.no_room ) PK_FAIL( PK_ERR_EVENT_QUEUE_FULL, QUEUE );
     PK_FAIL( PK_ERR_NOTHING_TO_PRUNE, BOOK );
   }
   return 0;

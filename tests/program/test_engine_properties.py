@@ -888,7 +888,7 @@ class Engine:
         take = due[: min(limit, room)]
         expect = None
         if not take:
-            expect = "EventQueueFull" if limit > 0 and room == 0 else "NothingToPrune"
+            expect = "EventQueueFull" if limit > 0 and room == 0 and due else "NothingToPrune"
         self.log.append(f"prune m{m} limit {limit} ({len(due)} expired, room {room})")
         out, a = self.send("prune", [ix.prune_expired_orders(m, limit)], [], expect)
         if out.ok:

@@ -193,6 +193,7 @@ def test_prune_stops_at_a_full_queue(t: Trading) -> None:
         for _ in range(2):
             landed(t.place_many(a, [(ASK, 100 * P, MIN_SIZE)] * (MAX_FILLS // 2)))
         landed(t.place(b, BID, 100 * P, MAX_FILLS * MIN_SIZE, IOC))
+    expect_error(t.prune(), custom.NothingToPrune)  # a full queue, but nothing expired yet
     landed(t.consume(limit=2))
     t.svm.warp(s + 1)
     out = landed(t.prune(limit=10))  # room for two out events

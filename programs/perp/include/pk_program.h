@@ -203,6 +203,7 @@ typedef struct {
   pk_event_queue_t *queue;
   u64               now;           /* the current slot */
   u64               budget;        /* orders it may still remove */
+  u64               no_room;       /* expired orders left because the queue was full */
   u16               market_index;
 } pk_prune_t;
 u64  pk_book_prune_side( pk_prune_t *pr, u8 side );
