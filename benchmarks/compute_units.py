@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from solders.keypair import Keypair
+from solders.pubkey import Pubkey
 
 from keepers.exchange import instructions as ix
 from keepers.exchange.oracles import OracleKind
@@ -89,28 +90,37 @@ def measure(program: bytes) -> list[Row]:
     return rows
 
 
-def _measure_engine(program: bytes) -> list[Row]:
-    """Trading, prices, funding, liquidation and settlement on a second chain with the mock oracle."""
+@dataclass
+class _Chain:
+    """A chain with an exchange and one market (index 0) priced by a mock Pyth legacy feed."""
+
+    svm: LocalSvm
+    ex: LocalExchange
+    feed: Pubkey
+    oracle: MockOracle
+
+    def publish(self, price: int) -> None:
+        self.oracle.write(write_pyth_legacy_ix(_kp(40).pubkey(), self.feed, price=price, conf=PRICE // 100, exponent=-6))
+
+    def tick(self, seconds: int) -> None:
+        c = self.svm.clock()
+        self.svm.warp(c.slot + 1, c.unix_timestamp + seconds)
+
+    def trader(self, seed: int, deposit: int) -> LocalUser:
+        u = self.ex.add_user(tokens=0, keypair=_funded(self.svm, seed))
+        self.svm.mint_to(self.ex.mint, self.ex.mint_authority, u.token_account, deposit * QUOTE)
+        self.svm.send_ok([ix.deposit(u.authority, u.token_account, deposit * QUOTE)], [u.keypair])
+        return u
+
+
+def _chain(program: bytes) -> _Chain:
+    """A fresh chain with the exchange and market 0, its feed published at 100 (prices not cranked yet)."""
     svm = LocalSvm(program)
     svm.svm.add_program(MOCK_ORACLE_PROGRAM_ID, build_program("mock_oracle").read_bytes())
-    rows: list[Row] = []
     oracle = MockOracle(svm.send, _kp(40))
     svm.svm.airdrop(_kp(40).pubkey(), 100 * 10**9)
     oracle.initialize()
     feed = oracle.create_account(OracleKind.PYTH_LEGACY, account=_kp(41))
-
-    def publish(price: int) -> None:
-        oracle.write(write_pyth_legacy_ix(_kp(40).pubkey(), feed, price=price, conf=PRICE // 100, exponent=-6))
-
-    def tick(seconds: int) -> None:
-        c = svm.clock()
-        svm.warp(c.slot + 1, c.unix_timestamp + seconds)
-
-    def run(name: str, ixs, signers, target: int | None, note: str = "", per: int = 1):  # noqa: ANN001, ANN202
-        out = svm.send_ok(ixs, signers)
-        rows.append(Row(name, out.compute_units // per, target, note))
-        return out
-
     admin = _kp(50)
     svm.svm.airdrop(admin.pubkey(), 100 * 10**9)
     mint_authority = _kp(51)
@@ -118,8 +128,24 @@ def _measure_engine(program: bytes) -> list[Row]:
     svm.set_upgrade_authority(admin.pubkey())
     svm.send_ok([ix.initialize_exchange(admin.pubkey(), mint)], [admin], admin)
     ex = LocalExchange(svm, admin, mint, mint_authority)
-    index = ex.add_market("SOL-PERP", oracle=oracle_config(feed, MOCK_ORACLE_PROGRAM_ID))
-    publish(100 * PRICE)
+    ex.add_market("SOL-PERP", oracle=oracle_config(feed, MOCK_ORACLE_PROGRAM_ID))
+    chain = _Chain(svm, ex, feed, oracle)
+    chain.publish(100 * PRICE)
+    return chain
+
+
+def _measure_engine(program: bytes) -> list[Row]:
+    """Trading, prices, funding, liquidation and settlement on a second chain with the mock oracle."""
+    chain = _chain(program)
+    svm, ex, feed, publish, tick, index = chain.svm, chain.ex, chain.feed, chain.publish, chain.tick, 0
+    admin, mint, mint_authority = ex.admin, ex.mint, ex.mint_authority
+    rows: list[Row] = []
+
+    def run(name: str, ixs, signers, target: int | None, note: str = "", per: int = 1):  # noqa: ANN001, ANN202
+        out = svm.send_ok(ixs, signers)
+        rows.append(Row(name, out.compute_units // per, target, note))
+        return out
+
     run("update_prices", [ix.update_prices(index, feed)], [], 8_000, "Pyth legacy source, empty book")
     makers = [ex.add_user(tokens=0, keypair=_funded(svm, 60 + i)) for i in range(8)]
     taker = ex.add_user(tokens=0, keypair=_funded(svm, 70))
@@ -147,6 +173,7 @@ def _measure_engine(program: bytes) -> list[Row]:
         [makers[7].keypair], 15_000, "a better bid on a full side: the worst order out, an out event queued")
     run("consume_events (out event)", [ix.consume_events(index, [makers[0].address], 1)], [], 4_000,
         "releases the evicted order's reservation")
+    rows += _measure_expiry(program)
     for m in makers:
         svm.send_ok([ix.cancel_all_orders(m.authority, m.address, index)], [m.keypair])
     svm.send_ok([ix.place_order(taker.authority, taker.address, index, ix.order_args(side.Bid(), 90 * PRICE, BASE))], [taker.keypair])
@@ -234,6 +261,67 @@ def _measure_triggers(program: bytes) -> list[Row]:
     svm.send_ok([ix.place_trigger_order(user.authority, user.address, index, sweep)], [user.keypair])
     run("trigger_order (16 makers)", [ix.trigger_order(keeper.authority, keeper.address, user.address, index, 4)],
         [keeper.keypair], 60_000, "a market order crossing 16 makers, the most one order fills: twice place_order's path")
+    return rows
+
+
+def _measure_expiry(program: bytes) -> list[Row]:
+    """Order expiry on a chain of its own (the engine rows above and below keep their state): a resting order
+    with an expiry, prune_expired_orders of 1 and of 16 orders, and a taker meeting 8 expired asks."""
+    chain = _chain(program)
+    svm, ex = chain.svm, chain.ex
+    svm.send_ok([ix.update_prices(0, chain.feed)])
+    makers = [chain.trader(80 + i, 2_000) for i in range(8)]
+    taker = chain.trader(90, 2_000)
+    rows: list[Row] = []
+
+    def asks(expiry: int, per_maker: int, first: int = 101) -> list[int]:
+        """per_maker asks of 0.1 base from each maker, at first, first + 0.01, ...; the units of the last send."""
+        units = []
+        for i, m in enumerate(makers):
+            prices = [first * PRICE + (per_maker * i + j) * PRICE // 100 for j in range(per_maker)]
+            orders = [ix.order_args(side.Ask(), p, BASE // 10, expiry_slot=expiry) for p in prices]
+            units.append(svm.send_ok([ix.place_order(m.authority, m.address, 0, o) for o in orders], [m.keypair]).compute_units)
+        return units
+
+    def lapse(expiry: int) -> None:
+        c = svm.clock()
+        svm.warp(expiry + 1, c.unix_timestamp + 1)
+        svm.send_ok([ix.update_prices(0, chain.feed)])  # the mark stays fresh
+
+    def drain() -> None:
+        svm.send_ok([ix.consume_events(0, [m.address for m in makers], 128)])
+
+    expiry = svm.clock().slot + 1
+    rows.append(Row("place_order (resting, with expiry)", asks(expiry, 1)[-1], FOUNDATION_TARGET,
+                    "limit order with an expiry slot behind 7 resting asks"))
+    for m in makers[1:]:
+        svm.send_ok([ix.cancel_all_orders(m.authority, m.address, 0)], [m.keypair])
+    lapse(expiry)
+    one = svm.send_ok([ix.prune_expired_orders(0, 128)]).compute_units
+    rows.append(Row("prune_expired_orders (1 order)", one, FOUNDATION_TARGET, "the only order of the book, expired"))
+    drain()
+    expiry = svm.clock().slot + 1
+    asks(expiry, 2)
+    lapse(expiry)
+    sixteen = svm.send_ok([ix.prune_expired_orders(0, 128)]).compute_units
+    rows.append(Row("prune_expired_orders (16 orders)", sixteen, FOUNDATION_TARGET, "16 expired asks, each an out event"))
+    rows.append(Row("prune_expired_orders (per order)", (sixteen - one) // 15, 1_000, f"(16 orders {sixteen:,} - 1 order) / 15"))
+    drain()
+    # a taker filling one live ask, then the same behind 8 expired ones that it removes on its way
+    ioc = ix.order_args(side.Bid(), 102 * PRICE, BASE // 10, order_type.ImmediateOrCancel())
+    take = ix.place_order(taker.authority, taker.address, 0, ioc)
+    svm.send_ok([ix.place_order(makers[0].authority, makers[0].address, 0, ix.order_args(side.Ask(), 102 * PRICE, BASE // 10))],
+                [makers[0].keypair])
+    live = svm.send_ok([take], [taker.keypair]).compute_units
+    expiry = svm.clock().slot + 1
+    asks(expiry, 1, first=100)
+    svm.send_ok([ix.place_order(makers[0].authority, makers[0].address, 0, ix.order_args(side.Ask(), 102 * PRICE, BASE // 10))],
+                [makers[0].keypair])
+    lapse(expiry)
+    behind = svm.send_ok([ix.place_order(taker.authority, taker.address, 0, ioc)], [taker.keypair]).compute_units
+    rows.append(Row("place_order (taker, 8 expired makers met)", behind, None, "IOC removing 8 expired asks, then one fill"))
+    rows.append(Row("place_order (taker, per expired maker met)", (behind - live) // 8, 5_000,
+                    f"(8 expired + 1 fill {behind:,} - 1 fill {live:,}) / 8: removal and out event"))
     return rows
 
 

@@ -2,8 +2,11 @@
 
 Plans, in order of urgency:
 1. ``consume_events`` for every market with queued fills (makers' positions, and every crank that
-   needs a drained queue, wait on it) or evictions (their owners' reservations wait on it: an out
-   event names the owner where a fill names the maker, so both are passed alike);
+   needs a drained queue, wait on it) or evictions and expired orders (their owners' reservations wait
+   on it: an out event names the owner where a fill names the maker, so both are passed alike);
+   ``prune_expired_orders`` for every market whose cached book holds orders past their expiry slot (one
+   permissionless instruction; their out events are then consumed like evictions, which releases the
+   margin the orders still reserve);
 2. ``settle_expired_position`` for each position in a market in Settlement;
 3. ``settle_funding`` for users whose accrued funding exceeds ``funding_threshold_quote``;
 4. ``settle_pnl`` for positions whose unsettled PnL exceeds ``pnl_threshold_quote`` (a profit only as
@@ -26,12 +29,14 @@ from keepers.bots.drain import consume_instructions
 from keepers.execution.error_policy import ProgramErrorName as E
 from keepers.execution.intents import ActionKind, intent_key
 from keepers.exchange.margin import MarketState, Position, pending_funding
+from keepers.exchange.mark import order_expired
 from keepers.exchange.margin_scan import counted, settlement_screen
 from keepers.execution.pipeline import Action, ActionResult
-from programs_client.perp.accounts import EventQueue, Market, User
+from programs_client.perp.accounts import EventQueue, Market, Orderbook, User
 from programs_client.perp.types import market_status
 
 SETTLE_REWARD_LAMPORTS = 10_000
+PRUNE_LIMIT = 128  # both sides of a book: the program stops earlier when the event queue is full
 _SETTLEMENT = market_status.Settlement.discriminator
 
 
@@ -52,6 +57,27 @@ def consume_action(bot: str, market_index: int, queue_address: Pubkey, queue: Ev
                   key=intent_key(ActionKind.CONSUME_EVENTS, market=market_index, seq_num=queue.seq_num, count=queue.count),
                   target=queue_address, instructions=tuple(ixs), reward_lamports=SETTLE_REWARD_LAMPORTS,
                   detail={"market": market_index, "queued": queue.count})
+
+
+def expired_orders(book: Orderbook | None, slot: int) -> int:
+    """How many resting orders of ``book`` are expired in ``slot``."""
+    if book is None:
+        return 0
+    return sum(order_expired(o, slot) for o in (*book.bids[:book.bid_count], *book.asks[:book.ask_count]))
+
+
+def prune_action(bot: str, market_index: int, book_address: Pubkey, book: Orderbook | None, book_slot: int, slot: int,
+                 program_id: Pubkey) -> Action | None:
+    """``prune_expired_orders`` of every expired order of ``book`` (read at ``book_slot``) in ``slot``; None when
+    none is expired. NothingToPrune (another keeper pruned first, or a taker met them) is a normal answer."""
+    expired = expired_orders(book, slot)
+    if not expired:
+        return None
+    kind = ActionKind.PRUNE_EXPIRED_ORDERS
+    return Action(bot=bot, kind=kind, key=intent_key(kind, market=market_index, book_slot=book_slot, expired=expired),
+                  target=book_address, instructions=(ix.prune_expired_orders(market_index, PRUNE_LIMIT, program_id),),
+                  reward_lamports=SETTLE_REWARD_LAMPORTS, expected=frozenset({E.NothingToPrune}),
+                  basis=(book_slot, expired), detail={"market": market_index, "expired": expired})
 
 
 def plan_user_settlements(bot: str, address: Pubkey, user: User, slot: int, markets: Mapping[int, Market],
@@ -95,7 +121,7 @@ class SettlerBot(Bot):
     """Consumes fills and settles funding, PnL and expired markets (see the module docstring)."""
 
     name = "settler"
-    wakes_on = frozenset({"event_queue", "market"})
+    wakes_on = frozenset({"event_queue", "market", "orderbook", "clock"})  # orders expire with the clock
     backlog = False  # the last screen found at least max_in_flight users
     screen_due = True  # something the screen reads changed since the last screen
 
@@ -118,6 +144,10 @@ class SettlerBot(Bot):
                 action = consume_action(self.name, index, market.event_queue, queue, cfg.consume_limit, ctx.program_id)
                 if action is not None:
                     self.submit(action)
+            prune = prune_action(self.name, index, market.orderbook, cache.orderbook(index),
+                                 cache.slot_of(market.orderbook) or 0, ctx.clock.slot, ctx.program_id)
+            if prune is not None:
+                self.submit(prune)
         # Users are screened (numpy: planning each in Python would hold the event loop, and the liquidator,
         # ~13 us a user, 1.3 s at 100k) once an interval, not on every fill that wakes this bot; ten times
         # as often while the last screen found more than the in-flight budget (a backlog to work through).
@@ -148,4 +178,4 @@ class SettlerBot(Bot):
                 self.submit(action)
 
 
-__all__ = ["SettlerBot", "consume_action", "open_positions", "plan_user_settlements"]
+__all__ = ["SettlerBot", "consume_action", "expired_orders", "open_positions", "plan_user_settlements", "prune_action"]

@@ -216,6 +216,7 @@ __all__ = [
     "consume_events",
     "order_args",
     "place_order",
+    "prune_expired_orders",
     "decode_market_name",
     "deposit",
     "encode_market_name",
@@ -253,8 +254,14 @@ def order_args(
     order_type_: order_type.OrderTypeKind | None = None,
     client_order_id: int = 0,
     reduce_only: bool = False,
+    expiry_slot: int = 0,
+    min_fill_base: int = 0,
 ) -> OrderArgs:
-    """Return the arguments of a new order (a Limit order unless ``order_type_`` says otherwise)."""
+    """Return the arguments of a new order (a Limit order unless ``order_type_`` says otherwise).
+
+    ``expiry_slot``: last slot the order may rest or fill in (0: good-til-cancelled); ``min_fill_base``:
+    base it must fill at once or the transaction fails with MinFillNotMet (0: none).
+    """
     return OrderArgs(
         price=price,
         base_amount=base_amount,
@@ -263,6 +270,8 @@ def order_args(
         order_type=order_type_ or order_type.Limit(),
         reduce_only=reduce_only,
         padding=[0] * 5,
+        expiry_slot=expiry_slot,
+        min_fill_base=min_fill_base,
     )
 
 
@@ -308,6 +317,17 @@ def consume_events(market_index: int, makers: list[Pubkey], limit: int, program_
         {"market": market_pda(market_index, program_id), "event_queue": event_queue_pda(market_index, program_id)},
         program_id,
         [AccountMeta(m, is_signer=False, is_writable=True) for m in unique],
+    )
+
+
+def prune_expired_orders(market_index: int, limit: int, program_id: Pubkey = PROGRAM_ID) -> Instruction:
+    """Remove up to ``limit`` expired resting orders of the market (permissionless): each leaves an out event
+    that ``consume_events`` applies to release its owner's reservation."""
+    return gen.prune_expired_orders(
+        {"limit": limit},
+        {"market": market_pda(market_index, program_id), "orderbook": orderbook_pda(market_index, program_id),
+         "event_queue": event_queue_pda(market_index, program_id)},
+        program_id,
     )
 
 

@@ -2,7 +2,8 @@
 (``programs/perp/prices.c``): mark = index + premium EMA, at least one tick.
 
 premium sample = book mid - index, clamped to +-10% of the index, the mid of the best bid and ask among
-resting orders only (order id below ``Market.premium_order_id_limit``; 0 without such a bid and ask);
+resting orders only (order id below ``Market.premium_order_id_limit``, not expired at the crank's slot; 0
+without such a bid and ask);
 EMA += floor((sample - EMA) * w / W), W = the funding period, w = seconds since the last update clamped to
 [0, W], and 0 within the slot of the last update.
 The liquidator values users at this mark before it cranks it.
@@ -17,22 +18,30 @@ from programs_client.perp.accounts import Market, Orderbook
 from programs_client.perp.constants import PREMIUM_CLAMP_DIVISOR
 
 
-def _resting_best(orders: Sequence[Any], count: int, limit: int) -> int:
-    """The best price (orders best last) among ids below ``limit``; 0 without one (``pk_resting_best``)."""
+def order_expired(order: Any, slot: int) -> bool:
+    """Whether a resting order is expired in ``slot`` (``pk_order_expired``: its expiry slot itself is live)."""
+    return order.expiry_slot != 0 and slot > order.expiry_slot
+
+
+def _resting_best(orders: Sequence[Any], count: int, limit: int, slot: int) -> int:
+    """The best price (orders best last) among ids below ``limit`` not expired in ``slot``; 0 without one
+    (``pk_resting_best``)."""
     for o in reversed(orders[:count]):
-        if o.order_id < limit:
+        if o.order_id < limit and not order_expired(o, slot):
             return o.price
     return 0
 
 
-def book_premium(book: Orderbook | None, index: int, limit: int) -> int:
+def book_premium(book: Orderbook | None, index: int, limit: int, slot: int) -> int:
     """Resting book mid minus ``index``, clamped to +-index/10; 0 without a resting bid and ask (``pk_book_premium``).
 
-    ``limit``: ``Market.premium_order_id_limit``; orders with an id at or above it have not rested yet.
+    ``limit``: ``Market.premium_order_id_limit``; orders with an id at or above it have not rested yet, and
+    orders expired in ``slot`` (the crank's) no longer rest.
     """
     if book is None:
         return 0
-    bid, ask = _resting_best(book.bids, book.bid_count, limit), _resting_best(book.asks, book.ask_count, limit)
+    bid = _resting_best(book.bids, book.bid_count, limit, slot)
+    ask = _resting_best(book.asks, book.ask_count, limit, slot)
     if bid == 0 or ask == 0:
         return 0
     mid = bid // 2 + ask // 2 + (bid & ask & 1)
@@ -53,7 +62,7 @@ def next_mark(market: Market, book: Orderbook | None, index: int, now_ts: int, s
     if market.index_price == 0:
         return index  # the first update: no premium yet
     window = market.params.funding_period_secs
-    sample = book_premium(book, index, market.premium_order_id_limit)
+    sample = book_premium(book, index, market.premium_order_id_limit, slot)
     ema = market.premium_ema + (sample - market.premium_ema) * premium_weight(market, now_ts, slot) // window
     return max(index + ema, market.params.tick_size)
 
@@ -64,4 +73,4 @@ def mark_stale(market: Market, slot: int) -> bool:
     return slot > market.last_price_update_slot and slot - market.last_price_update_slot > market.params.oracle_max_staleness_slots
 
 
-__all__ = ["book_premium", "mark_stale", "next_mark", "premium_weight"]
+__all__ = ["book_premium", "mark_stale", "next_mark", "order_expired", "premium_weight"]

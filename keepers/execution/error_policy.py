@@ -51,7 +51,7 @@ _SKIP = (
     _P.NotLiquidatable, _P.NoPositionToLiquidate,
     _P.NotBankrupt, _P.OrderNotFound,
     _P.ZeroAmount, _P.MarketNotTradable, _P.MarketNotInSettlement,
-    _P.ReduceOnlyViolated, _P.MissingMarketAccount,
+    _P.ReduceOnlyViolated, _P.MissingMarketAccount, _P.NothingToPrune,
     _P.TriggerNotFound,  # fired by another keeper, or cancelled by its owner
 )
 # RETRY: the same intent can succeed later (the chain's clock passes a boundary, a queue drains).

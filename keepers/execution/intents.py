@@ -20,6 +20,7 @@ class ActionKind(StrEnum):
     UPDATE_PRICES = "update_prices"
     UPDATE_FUNDING = "update_funding"
     CONSUME_EVENTS = "consume_events"
+    PRUNE_EXPIRED_ORDERS = "prune_expired_orders"
     SETTLE_FUNDING = "settle_funding"
     SETTLE_PNL = "settle_pnl"
     SETTLE_EXPIRED_POSITION = "settle_expired_position"
@@ -43,6 +44,8 @@ KEY_FORMATS: dict[ActionKind, KeyFormat] = {
     ActionKind.UPDATE_PRICES: KeyFormat("update_prices", ("market", "price_slot")),
     ActionKind.UPDATE_FUNDING: KeyFormat("update_funding", ("market", "funding_ts")),
     ActionKind.CONSUME_EVENTS: KeyFormat("consume_events", ("market", "seq_num", "count")),
+    # the book as read (its slot) and how many of its orders had expired then: time alone expires more
+    ActionKind.PRUNE_EXPIRED_ORDERS: KeyFormat("prune_expired", ("market", "book_slot", "expired")),
     ActionKind.SETTLE_FUNDING: KeyFormat("settle_funding", ("user", "slot")),
     ActionKind.SETTLE_PNL: KeyFormat("settle_pnl", ("user", "market", "slot")),
     # Shorter prefixes than the kind: the keys journals already hold.

@@ -169,6 +169,10 @@ def _hint(c: _Context):  # noqa: ANN202 - returns idl_model.Hint
             return rng.choice([0, 1, 10 * QUOTE, 1_000 * QUOTE, coll, coll + 1, coll // 2, attacker.collateral,
                                s.wallets[w.attacker.token_account], s.insurance, s.insurance + 1, U64_MAX,
                                stake.shares if stake else 1, victim_stake.shares if victim_stake else 1])
+        if name == "expirySlot":  # good-til-cancelled, the boundaries around the current slot, far away
+            return rng.choice([0, 0, 0, s.slot - 1, s.slot, s.slot + 1, s.slot + 2, s.slot + 40, U64_MAX])
+        if name == "minFillBase":
+            return rng.choice([0, 0, 0, params.min_order_size, params.lot_size, U64_MAX])
         if name == "padding":
             return None if rng.random() < 0.1 else [0] * t["array"][1]  # type: ignore[index]
         if name == "reduceOnly":

@@ -42,7 +42,7 @@ from localnet.market_oracles import MarketOracles, plan_market_oracles
 from localnet.mock_oracle import MOCK_ORACLE_PROGRAM_ID, MockOracle
 from localnet.svm import LocalSvm
 from programs_client.perp.accounts import EventQueue, Exchange, InsuranceFund, InsuranceStake, Market, Orderbook, User
-from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUOTE_PRECISION as QUOTE
+from programs_client.perp.constants import BASE_PRECISION as BASE, PRICE_PRECISION as PRICE, QUEUE_EVENT_FILL, QUOTE_PRECISION as QUOTE
 from programs_client.perp.types import order_type, side
 
 BID, ASK = mirror.BID, mirror.ASK
@@ -421,7 +421,7 @@ class FuzzWorld:
         for m, q in zip(self.markets, s.queues):
             for i in range(q.count):
                 f = q.fills[(q.head + i) % len(q.fills)]
-                if f.maker != user:
+                if f.maker != user or f.kind != QUEUE_EVENT_FILL:  # an out event (evicted or expired order) trades nothing
                     continue
                 gain = (m.price - f.price) * f.base_amount if is_bid(f.maker_side) else (f.price - m.price) * f.base_amount
                 total += gain // BASE + f.maker_rebate

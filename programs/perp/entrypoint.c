@@ -23,6 +23,7 @@ entrypoint( const u8 *input ) {
     case PK_IX_CANCEL_ORDER_DISCRIMINATOR:          return pk_ix_cancel_order( &p );
     case PK_IX_CANCEL_ALL_ORDERS_DISCRIMINATOR:     return pk_ix_cancel_all_orders( &p );
     case PK_IX_CONSUME_EVENTS_DISCRIMINATOR:        return pk_ix_consume_events( &p );
+    case PK_IX_PRUNE_EXPIRED_ORDERS_DISCRIMINATOR:  return pk_ix_prune_expired_orders( &p );
     case PK_IX_UPDATE_PRICES_DISCRIMINATOR:         return pk_ix_update_prices( &p );
     case PK_IX_UPDATE_FUNDING_DISCRIMINATOR:        return pk_ix_update_funding( &p );
     case PK_IX_SETTLE_FUNDING_DISCRIMINATOR:        return pk_ix_settle_funding( &p );

@@ -105,10 +105,10 @@ pk_queue_push( pk_event_queue_t *queue, const pk_fill_record_t *fill, u64 *seq )
   return 0;
 }
 
-/* pk_queue_push_out queues the out event of order o, evicted from side by order evicted_by, for
-   consume_events to release its owner's reservation, and logs OrderEvicted. */
-u64
-pk_queue_push_out( pk_event_queue_t *queue, const pk_resting_order_t *o, u8 side, u64 evicted_by, u16 market_index ) {
+/* Queues the out event of order o, which left side without its owner's account, for consume_events
+   to release its owner's reservation; its sequence number in *seq. */
+static u64
+pk_queue_push_out_record( pk_event_queue_t *queue, const pk_resting_order_t *o, u8 side, u64 *seq ) {
   pk_fill_record_t rec;
   pk_memset( &rec, 0, sizeof( rec ) );
   rec.maker = o->owner;
@@ -118,8 +118,15 @@ pk_queue_push_out( pk_event_queue_t *queue, const pk_resting_order_t *o, u8 side
   rec.maker_side = side;
   rec.maker_order_done = 1;
   rec.kind = PK_QUEUE_EVENT_OUT;
+  return pk_queue_push( queue, &rec, seq );
+}
+
+/* pk_queue_push_out queues the out event of order o, evicted from side by order evicted_by, for
+   consume_events to release its owner's reservation, and logs OrderEvicted. */
+u64
+pk_queue_push_out( pk_event_queue_t *queue, const pk_resting_order_t *o, u8 side, u64 evicted_by, u16 market_index ) {
   u64 seq;
-  PK_TRY( pk_queue_push( queue, &rec, &seq ) );
+  PK_TRY( pk_queue_push_out_record( queue, o, side, &seq ) );
   pk_event_order_evicted_t ev;
   pk_memset( &ev, 0, sizeof( ev ) );
   ev.discriminator = PK_EVENT_ORDER_EVICTED_DISCRIMINATOR;
@@ -132,6 +139,55 @@ pk_queue_push_out( pk_event_queue_t *queue, const pk_resting_order_t *o, u8 side
   ev.market_index = market_index;
   ev.side = side;
   pk_emit( &ev, PK_EVENT_ORDER_EVICTED_LEN );
+  return 0;
+}
+
+/* pk_queue_push_expired queues the out event of expired order o of side, as pk_queue_push_out does for
+   an eviction, and logs OrderExpired. */
+u64
+pk_queue_push_expired( pk_event_queue_t *queue, const pk_resting_order_t *o, u8 side, u16 market_index ) {
+  u64 seq;
+  PK_TRY( pk_queue_push_out_record( queue, o, side, &seq ) );
+  pk_event_order_expired_t ev;
+  pk_memset( &ev, 0, sizeof( ev ) );
+  ev.discriminator = PK_EVENT_ORDER_EXPIRED_DISCRIMINATOR;
+  ev.user = o->owner;
+  ev.order_id = o->order_id;
+  ev.price = o->price;
+  ev.base_amount = o->base_amount;
+  ev.seq_num = seq;
+  ev.expiry_slot = o->expiry_slot;
+  ev.market_index = market_index;
+  ev.side = side;
+  pk_emit( &ev, PK_EVENT_ORDER_EXPIRED_LEN );
+  return 0;
+}
+
+/* pk_book_prune_side removes up to pr->budget expired orders of side (pk_order_expired at pr->now), in
+   one pass that keeps the others in place, each with an out event (pk_queue_push_expired). Keeps them,
+   without error, once the queue is full (counted in pr->no_room); pr->budget is decreased by the orders
+   removed. */
+u64
+pk_book_prune_side( pk_prune_t *pr, u8 side ) {
+  u32 *count;
+  pk_resting_order_t *orders = pk_side_orders( pr->book, side, &count );
+  u64 n = *count, kept = 0;
+  for( u64 i = 0; i < n; i++ ) {
+    int drop = pr->budget > 0 && pk_order_expired( &orders[i], pr->now );
+    if( drop && pr->queue->count >= PK_QUEUE_CAPACITY ) {
+      pr->no_room++;
+      drop = 0;
+    }
+    if( drop ) {
+      PK_TRY( pk_queue_push_expired( pr->queue, &orders[i], side, pr->market_index ) );
+      pr->budget--;
+      continue;
+    }
+    if( kept != i ) orders[kept] = orders[i];
+    kept++;
+  }
+  if( kept < n ) pk_memset( &orders[kept], 0, ( n - kept ) * sizeof( pk_resting_order_t ) );
+  *count = (u32)kept;
   return 0;
 }
 

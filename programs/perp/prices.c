@@ -3,7 +3,7 @@
    index = the oracle price chosen by the validity ladder (pk_oracle_select)
    premium sample = book mid - index, clamped to +-10% of index (0 without a two-sided book), the mid of
      the best bid and ask among resting orders only: orders with an id below premiumOrderIdLimit, which
-     the first update of each slot sets to nextOrderId. An order placed, cranked on and cancelled in one
+     the first update of each slot sets to nextOrderId, and not expired (RestingOrder.expirySlot). An order placed, cranked on and cancelled in one
      transaction (or one slot) never counts; one that does count was already resting at the previous
      update, so it rested through all the time the weight below gives it, where anyone could trade
      against it.
@@ -23,18 +23,19 @@ pk_ema_step( i64 current, i64 sample, i64 w, u64 window, i64 *out ) {
   return pk_add_i64( current, step, out );
 }
 
-/* The best price among a side's orders (best last) with an id below limit; 0 when there is none. */
+/* The best price among a side's orders (best last) with an id below limit and not expired at slot now
+   (no taker can fill an expired order); 0 when there is none. */
 static u64
-pk_resting_best( const pk_resting_order_t *orders, u64 count, u64 limit ) {
+pk_resting_best( const pk_resting_order_t *orders, u64 count, u64 limit, u64 now ) {
   for( u64 i = count; i-- > 0; )
-    if( orders[i].order_id < limit ) return orders[i].price;
+    if( orders[i].order_id < limit && !pk_order_expired( &orders[i], now ) ) return orders[i].price;
   return 0;
 }
 
 static i64
-pk_book_premium( const pk_orderbook_t *book, u64 index, u64 limit ) {
-  u64 bid = pk_resting_best( book->bids, book->bid_count, limit );
-  u64 ask = pk_resting_best( book->asks, book->ask_count, limit );
+pk_book_premium( const pk_orderbook_t *book, u64 index, u64 limit, u64 now ) {
+  u64 bid = pk_resting_best( book->bids, book->bid_count, limit, now );
+  u64 ask = pk_resting_best( book->asks, book->ask_count, limit, now );
   if( bid == 0 || ask == 0 ) return 0;
   u64 mid = bid / 2 + ask / 2 + ( bid & ask & 1 );
   i64 cap = (i64)( index / PK_PREMIUM_CLAMP_DIVISOR );
@@ -71,7 +72,7 @@ pk_ix_update_prices( SolParameters *p ) {
   u64 index = sel.price.price;
   if( PK_UNLIKELY( index > (u64)PK_I64_MAX / 2 ) ) PK_FAIL( PK_ERR_ORACLE_INVALID_DATA, PRIMARY );
 
-  i64 sample = pk_book_premium( book, index, m->premium_order_id_limit );
+  i64 sample = pk_book_premium( book, index, m->premium_order_id_limit, clock.slot );
   i64 ema = 0, mark_twap = (i64)index, index_twap = (i64)index, mark;
   int new_slot = clock.slot != m->last_price_update_slot;
   if( m->index_price != 0 ) {   /* not the first update */

@@ -98,6 +98,7 @@ typedef struct {
   pk_event_queue_t   *queue;
   const pk_order_args_t *order;
   u64                 remaining;
+  u64                 now;        /* the current slot */
   int                 delegate;   /* signed by the User's delegate: its fills pay makers no rebate */
   u64                 first_extra;   /* index of the first remaining account (the User's other markets) */
 } pk_taker_t;
@@ -143,7 +144,10 @@ pk_taker_fill( pk_taker_t *t, const pk_resting_order_t *maker, u64 base, u64 seq
 }
 
 /* Matches the taker against the opposite side while it crosses, up to PK_MAX_FILLS_PER_ORDER makers.
-   Resting orders of the taker's own User are cancelled instead of matched (self-trade prevention). */
+   Resting orders of the taker's own User are cancelled instead of matched (self-trade prevention).
+   An expired maker order it meets is removed with an out event (its owner's User is not passed:
+   consume_events releases the reservation, as for an eviction) and matching goes on; removals do not
+   count as fills, the side's 64 orders bound them. */
 static u64
 pk_match( pk_taker_t *t ) {
   u8 maker_side = t->order->side == PK_SIDE_BID ? PK_SIDE_ASK : PK_SIDE_BID;
@@ -154,6 +158,11 @@ pk_match( pk_taker_t *t ) {
     pk_resting_order_t *best = &orders[*count - 1];
     int crosses = t->order->side == PK_SIDE_BID ? best->price <= t->order->price : best->price >= t->order->price;
     if( !crosses ) break;
+    if( pk_order_expired( best, t->now ) ) {
+      PK_TRY( pk_queue_push_expired( t->queue, best, maker_side, t->market->market_index ) );
+      pk_book_remove( t->book, maker_side, *count - 1 );
+      continue;
+    }
     if( PK_UNLIKELY( t->order->order_type == PK_ORDER_TYPE_POST_ONLY ) ) PK_FAIL( PK_ERR_POST_ONLY_WOULD_CROSS, PK_NO_ACCOUNT );
     if( pk_pubkey_eq( &best->owner, t->user_key ) ) {
       pk_release_reservation( t->pos, maker_side, best->base_amount, 1 );
@@ -249,6 +258,10 @@ pk_place_order( SolParameters *p, pk_user_t *user, const pk_order_args_t *order,
   t.book = mb.book;
   t.queue = mb.queue;
   PK_TRY( pk_validate_order( t.order, &t.market->params ) );
+  t.now = pk_clock_slot();
+  if( PK_UNLIKELY( t.order->expiry_slot != 0 && t.order->expiry_slot <= t.now ) ) PK_FAIL( PK_ERR_EXPIRY_IN_PAST, PK_NO_ACCOUNT );
+  if( PK_UNLIKELY( t.order->min_fill_base != 0 && t.order->order_type == PK_ORDER_TYPE_POST_ONLY ) )
+    PK_FAIL( PK_ERR_MIN_FILL_ON_POST_ONLY, PK_NO_ACCOUNT );
   u8 status = t.market->status;
   int reduce_only = t.order->reduce_only || status == PK_MARKET_STATUS_REDUCE_ONLY;
   if( PK_UNLIKELY( status != PK_MARKET_STATUS_ACTIVE && status != PK_MARKET_STATUS_REDUCE_ONLY ) )
@@ -286,6 +299,8 @@ pk_place_order( SolParameters *p, pk_user_t *user, const pk_order_args_t *order,
     if( PK_UNLIKELY( rest_notional < t.market->params.min_order_notional ) ) PK_FAIL( PK_ERR_ORDER_BELOW_MIN_NOTIONAL, PK_NO_ACCOUNT );
   }
   PK_TRY( pk_match( &t ) );
+  /* Fill-or-kill: failing reverts the whole transaction, so other orders in it fill only together. */
+  if( PK_UNLIKELY( accepted - t.remaining < t.order->min_fill_base ) ) PK_FAIL( PK_ERR_MIN_FILL_NOT_MET, PK_NO_ACCOUNT );
 
   u64 resting = 0, order_id = 0;
   if( t.remaining > 0 && rests ) {
@@ -299,6 +314,13 @@ pk_place_order( SolParameters *p, pk_user_t *user, const pk_order_args_t *order,
     o.client_order_id = t.order->client_order_id;
     o.price = t.order->price;
     o.base_amount = resting = t.remaining;
+    o.expiry_slot = t.order->expiry_slot;
+    u32 side_count = t.order->side == PK_SIDE_BID ? t.book->bid_count : t.book->ask_count;
+    if( side_count == PK_BOOK_SIDE_LEN ) {
+      /* a full side first drops its expired orders: they hold places no taker can fill */
+      pk_prune_t pr = { t.book, t.queue, t.now, PK_BOOK_SIDE_LEN, 0, t.market->market_index };
+      PK_TRY( pk_book_prune_side( &pr, t.order->side ) );
+    }
     pk_resting_order_t evicted;
     int did_evict;
     PK_TRY( pk_book_insert( t.book, t.order->side, &o, &evicted, &did_evict ) );
@@ -332,7 +354,7 @@ pk_place_order( SolParameters *p, pk_user_t *user, const pk_order_args_t *order,
   ev.client_order_id = t.order->client_order_id;
   ev.price = t.order->price;
   ev.base_amount = resting;
-  ev.slot = pk_clock_slot();
+  ev.slot = t.now;
   ev.market_index = t.market->market_index;
   ev.side = t.order->side;
   ev.order_type = type;
@@ -479,6 +501,26 @@ pk_ix_consume_events( SolParameters *p ) {
     q->head = (u32)( ( q->head + 1 ) % ( sizeof( q->fills ) / sizeof( q->fills[0] ) ) );
     q->count--;
     done++;
+  }
+  return 0;
+}
+
+u64
+pk_ix_prune_expired_orders( SolParameters *p ) {
+  enum { MARKET = IX_ACC( PRUNE_EXPIRED_ORDERS, MARKET ), BOOK = IX_ACC( PRUNE_EXPIRED_ORDERS, ORDERBOOK ),
+         QUEUE = IX_ACC( PRUNE_EXPIRED_ORDERS, EVENT_QUEUE ) };
+  PK_CHECK_IX( p, PRUNE_EXPIRED_ORDERS );
+  PK_STATIC_ASSERT( BOOK == MARKET + 1 && QUEUE == MARKET + 2, "pruneExpiredOrders account order" );
+  pk_market_book_t mb;
+  PK_TRY( pk_load_market_book( p, MARKET, 1, &mb ) );
+  u64 limit = PK_ARGS( p, prune_expired_orders )->limit;
+  pk_prune_t pr = { mb.book, mb.queue, pk_clock_slot(), limit, 0, mb.market->market_index };
+  PK_TRY( pk_book_prune_side( &pr, PK_SIDE_BID ) );
+  PK_TRY( pk_book_prune_side( &pr, PK_SIDE_ASK ) );
+  if( PK_UNLIKELY( pr.budget == limit ) ) {
+    /* nothing removed: a keeper should not pay for a no-op */
+    if( pr.no_room ) PK_FAIL( PK_ERR_EVENT_QUEUE_FULL, QUEUE );
+    PK_FAIL( PK_ERR_NOTHING_TO_PRUNE, BOOK );
   }
   return 0;
 }

@@ -11,7 +11,7 @@ MAX_PERP_POSITIONS: Final[int] = 8
 QUEUE_EVENT_FILL: Final[int] = 0
 """FillRecord.kind of a maker fill."""
 QUEUE_EVENT_OUT: Final[int] = 1
-"""FillRecord.kind of an order evicted from a full book side: consume_events releases its owner's reservation."""
+"""FillRecord.kind of an order that left the book without its owner's account (evicted from a full side, or expired): consume_events releases its owner's reservation."""
 MAX_ORDERS_PER_USER_LIMIT: Final[int] = 128
 """Largest MarketParams.maxOrdersPerUser: both sides of a book (64 orders each)."""
 MAX_DELEGATE_PRICE_BAND_BPS: Final[int] = 500

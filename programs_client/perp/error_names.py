@@ -79,6 +79,10 @@ class ErrorName(StrEnum):
     RemovalRequestExpired = "RemovalRequestExpired"  # 6087
     BankruptcyPending = "BankruptcyPending"  # 6088
     NotUpgradeAuthority = "NotUpgradeAuthority"  # 6089
+    ExpiryInPast = "ExpiryInPast"  # 6100
+    MinFillNotMet = "MinFillNotMet"  # 6101
+    MinFillOnPostOnly = "MinFillOnPostOnly"  # 6102
+    NothingToPrune = "NothingToPrune"  # 6103
     TriggerConditionNotMet = "TriggerConditionNotMet"  # 6110
     TriggerSlotsFull = "TriggerSlotsFull"  # 6111
     TriggerNotFound = "TriggerNotFound"  # 6112

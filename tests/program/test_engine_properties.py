@@ -65,6 +65,15 @@ exact predicted one. After every step:
    slot; it either placed its order, which is then backed as in (7), and paid the keeper
    min(triggerFeeQuote, collateral) from the user's collateral, or, refused for the user's state, left
    every account but the trigger orders as it was (the dry run leaves no trace) with no fee.
+14. matching never fills an expired order (current slot past its expirySlot): every maker a FillEvent names
+   was live, every order it removed as OrderExpired was expired and crossed, and each left an out event
+   for its owner; ``prune_expired_orders`` removes exactly the expired orders (bids then asks, worst first)
+   up to its limit and the queue's room, or is refused with the predicted NothingToPrune / EventQueueFull;
+   update_prices ignores expired quotes (``expire_quote`` rests two-sided quotes that expire a few slots
+   on, ``advance`` lets them lapse);
+15. an order with a minimum fill (``fok``: an IOC of minFillBase = its size, alone or, with two markets,
+   together with a second leg in the other market) lands only filled to that minimum on every leg, and
+   when refused with MinFillNotMet changes no account at all.
 
 Found (fixed in ae6794d): update_funding while maker fills waited in the event queue was not zero-sum,
 which broke (3); update_funding and resolve_bankruptcy now refuse with EventQueueNotEmpty until the
@@ -151,6 +160,7 @@ ALLOWED = {
     "place": {"InvalidOrder", "PostOnlyWouldCross", "ReduceOnlyViolated", "OrderbookFull", "EventQueueFull",
               "InsufficientMargin", "OpenInterestLimit", "OrderPriceOutOfBand", "ReduceOnlyWorseThanLiquidation",
               "OrderBelowMinNotional", "TooManyOpenOrders", "DelegateMayNotRest", "DelegatePriceOutOfBand", "MarkStale"},
+    "prune": {"NothingToPrune", "EventQueueFull"},
     # far post-only quotes, update_prices and a cancel in one transaction
     "manipulate": {"PostOnlyWouldCross", "OrderbookFull", "InsufficientMargin", "MarkStale", "OracleStale",
                    "OrderPriceOutOfBand", "NotLiquidatable", "NoPositionToLiquidate", "OrderBelowMinNotional",
@@ -174,6 +184,7 @@ ALLOWED = {
 TRIGGER_REFUSALS = {"InsufficientMargin", "ReduceOnlyViolated", "ReduceOnlyWorseThanLiquidation", "InvalidOrder",
                     "OrderPriceOutOfBand", "OrderBelowMinNotional", "TooManyOpenOrders", "OpenInterestLimit",
                     "OrderbookFull", "TooManyPositions", "DelegatePriceOutOfBand", "DelegateMayNotRest"}
+ALLOWED["fok"] = ALLOWED["place"] | {"MinFillNotMet"}
 ANY = object()  # the outcome is not predicted: landed, or one of ALLOWED[kind]
 
 STATS: Counter[str] = Counter()
@@ -215,7 +226,7 @@ OB_COUNTS = field_offset("Orderbook", "bidCount")
 OB_BIDS, OB_ASKS = field_offset("Orderbook", "bids"), field_offset("Orderbook", "asks")
 EQ_HEADER = field_offset("EventQueue", "seqNum")
 EQ_FILLS = field_offset("EventQueue", "fills")
-ORDER_LEN, FILL_LEN, QUEUE_CAPACITY, SIDE_CAPACITY = 64, 72, 128, 64
+ORDER_LEN, FILL_LEN, QUEUE_CAPACITY, SIDE_CAPACITY = 72, 72, 128, 64
 
 
 @dataclass(frozen=True)
@@ -225,6 +236,11 @@ class Order:
     client_order_id: int
     price: int
     base_amount: int
+    expiry_slot: int  # 0: good-til-cancelled
+
+    def expired(self, slot: int) -> bool:
+        """Whether the order is expired in ``slot`` (its expiry slot itself is live)."""
+        return self.expiry_slot != 0 and slot > self.expiry_slot
 
 
 @dataclass(frozen=True)
@@ -265,7 +281,7 @@ def parse_book(data: bytes) -> Book:
         out = []
         for i in range(n):
             o = base + i * ORDER_LEN
-            out.append(Order(Pubkey.from_bytes(data[o : o + 32]), *struct.unpack_from("<QQQQ", data, o + 32)))
+            out.append(Order(Pubkey.from_bytes(data[o : o + 32]), *struct.unpack_from("<QQQQQ", data, o + 32)))
         return out
 
     return Book(orders(OB_BIDS, nb), orders(OB_ASKS, na))
@@ -679,7 +695,7 @@ class Engine:
         self.commit(a)
 
     def place(self, ui: int, m: int, s: int, price: int, base: int, kind: str, reduce_only: bool,
-              by_delegate: bool = False) -> None:
+              by_delegate: bool = False, expiry_slot: int = 0) -> None:
         b = self.snap
         u = self.users[ui]
         mk, mp = b.markets[m], b.markets[m].params
@@ -688,7 +704,8 @@ class Engine:
                         f"{' RO' if reduce_only else ''} {base} @ {price} (mark {mk.mark_price})")
         kinds = {"Limit": order_type.Limit(), "Market": order_type.Market(), "PostOnly": order_type.PostOnly(),
                  "IOC": order_type.ImmediateOrCancel()}
-        args = ix.order_args(side_kind(s), price, base, kinds[kind], client_order_id=len(self.log), reduce_only=reduce_only)
+        args = ix.order_args(side_kind(s), price, base, kinds[kind], client_order_id=len(self.log), reduce_only=reduce_only,
+                             expiry_slot=expiry_slot)
         mark = mk.mark_price
         rests = kind in ("Limit", "PostOnly")
         delegate_band = mark * mp.delegate_price_band_bps // BPS
@@ -710,6 +727,9 @@ class Engine:
                 assert len(same) == SIDE_CAPACITY and (price <= same[0].price if s == BID else price >= same[0].price), (
                     f"{self.log[-1]}: OrderbookFull for a price better than the worst of {len(same)} resting orders"
                 )
+                # (14) a full side first drops its expired orders (unless the queue has no room for their out events)
+                assert not any(o.expired(b.slot) for o in same) or b.queues[m].count >= QUEUE_CAPACITY - SIDE_CAPACITY, (
+                    f"{self.log[-1]}: OrderbookFull on a side holding expired orders")
             elif out.error_name == "OrderBelowMinNotional":
                 assert rests and (reduce_only or expect == "OrderBelowMinNotional"), self.log[-1]
             elif out.error_name == "TooManyOpenOrders":
@@ -751,10 +771,19 @@ class Engine:
         mk, mp = b.markets[m], b.markets[m].params
         evs = events(out)
         names = [n for n, _ in evs]
-        assert names[-1] == "OrderPlaced" and set(names[:-1]) <= {"FillEvent", "OrderCancelled", "OrderEvicted"}, names
+        assert names[-1] == "OrderPlaced" and set(names[:-1]) <= {"FillEvent", "OrderCancelled", "OrderEvicted", "OrderExpired"}, names
         fills = [e for n, e in evs if n == "FillEvent"]
         cancels = [e for n, e in evs if n == "OrderCancelled"]
         evicted = [e for n, e in evs if n == "OrderEvicted"]
+        expired = [e for n, e in evs if n == "OrderExpired"]
+        self.check_expired_removed(b, a, m, expired, s, price)
+        # (14) matching never fills an expired order
+        before_orders = {o.order_id: o for o in b.books[m].bids + b.books[m].asks}
+        for f in fills:
+            o = before_orders[f.maker_order_id]
+            assert not o.expired(b.slot), f"{self.log[-1]}: filled order {o.order_id}, expired at {o.expiry_slot} (slot {b.slot})"
+            if o.expiry_slot:
+                STATS["place: filled an expiring order while live"] += 1
         placed = evs[-1][1]
         if by_delegate:  # (8) a delegate's order never rests, and fills no worse than the delegate band from the mark
             band = mk.mark_price * mp.delegate_price_band_bps // BPS
@@ -766,9 +795,11 @@ class Engine:
         assert pa.base_amount - pb.base_amount == sign * sum(f.base_amount for f in fills), "taker base change"
         total_cash = total_fee = 0
         qb, qa = b.queues[m], a.queues[m]
-        new_fills = qa.fills[qb.count : qb.count + len(fills)]
-        assert qa.count == qb.count + len(fills) + len(evicted) and len(new_fills) == len(fills)
-        for i, (f, rec) in enumerate(zip(fills, new_fills)):
+        assert qa.count == qb.count + len(fills) + len(evicted) + len(expired)
+        new_recs = list(enumerate(qa.fills[qb.count:]))  # fills and the out events of expired makers, in matching order
+        new_fills = [(i, r) for i, r in new_recs if r.kind == QUEUE_EVENT_FILL]
+        assert len(new_fills) == len(fills)
+        for f, (i, rec) in zip(fills, new_fills):
             assert (f.taker, f.market_index, enum_name(f.taker_side)) == (addr, m, "Bid" if s == BID else "Ask")
             assert f.maker != addr, "self-trade must cancel, not fill"
             assert (s == BID and f.price <= price) or (s == ASK and f.price >= price), "fill beyond the limit"
@@ -801,13 +832,15 @@ class Engine:
         if resting:
             assert placed.order_id == mk.next_order_id and a.markets[m].next_order_id == mk.next_order_id + 1
         # (7) an order that rests on a full side takes the place of its worst order, whose owner gets an out event
+        # (14) unless the side held expired orders: those go first
         same = b.books[m].bids if s == BID else b.books[m].asks
-        assert len(evicted) == (1 if resting and len(same) == SIDE_CAPACITY else 0), self.log[-1]
+        same_expired = [o for o in same if o.expired(b.slot)]
+        assert len(evicted) == (1 if resting and len(same) == SIDE_CAPACITY and not same_expired else 0), self.log[-1]
         if evicted:
             STATS["place: evicted the worst order of a full side"] += 1
             ev, worst, rec = evicted[0], same[0], qa.fills[-1]
             assert (ev.user, ev.order_id, ev.price, ev.base_amount, ev.evicted_by, ev.seq_num, ev.market_index) == (
-                worst.owner, worst.order_id, worst.price, worst.base_amount, placed.order_id, qb.seq_num + len(fills), m
+                worst.owner, worst.order_id, worst.price, worst.base_amount, placed.order_id, qb.seq_num + len(fills) + len(expired), m
             )
             assert (price > worst.price) if s == BID else (price < worst.price)
             assert (rec.maker, rec.maker_order_id, rec.base_amount, rec.maker_side, rec.kind) == (
@@ -819,6 +852,107 @@ class Engine:
         base = self.size_for(min(maker, taker, key=lambda i: self.snap.users[i].collateral), m, price, lev10)
         self.place(maker, m, 1 - taker_side, price, base, "Limit", False)
         self.place(taker, m, taker_side, price, base, "IOC", False)
+
+    def check_expired_removed(self, b: Snap, a: Snap, m: int, expired: list[Any], taker_side: int | None, price: int) -> None:
+        """(14) Every OrderExpired event names an order of the book before that was expired in this slot (and, for a
+        taker, crossed its price or sat on its own full side), gone from the book after, with its out event queued
+        at the event's sequence number for its owner."""
+        before = {o.order_id: (sd, o) for sd, o in [(BID, o) for o in b.books[m].bids] + [(ASK, o) for o in b.books[m].asks]}
+        after_ids = {o.order_id for o in a.books[m].bids + a.books[m].asks}
+        qa = a.queues[m]
+        by_seq = {qa.seq_num - qa.count + i: f for i, f in enumerate(qa.fills)}
+        for e in expired:
+            sd, o = before[e.order_id]
+            assert o.expired(b.slot) and e.order_id not in after_ids, f"{self.log[-1]}: removed live order {o}"
+            assert (e.user, e.price, e.base_amount, e.expiry_slot, e.market_index, enum_name(e.side)) == (
+                o.owner, o.price, o.base_amount, o.expiry_slot, m, "Bid" if sd == BID else "Ask")
+            if taker_side is not None and sd != taker_side:
+                assert o.price <= price if taker_side == BID else o.price >= price, f"{self.log[-1]}: removed an order it did not cross"
+            rec = by_seq.get(e.seq_num)
+            assert rec is not None and (rec.kind, rec.maker, rec.maker_order_id, rec.base_amount, rec.maker_side) == (
+                QUEUE_EVENT_OUT, o.owner, o.order_id, o.base_amount, sd), f"{self.log[-1]}: out event of expired order {o.order_id}"
+            STATS["expired order removed"] += 1
+
+    def expire_quote(self, ui: int, m: int, k: int, lev10: int, ttl: int) -> None:
+        """A market maker's two-sided quote, k steps of 0.2% either side of the mark, good until ``ttl`` slots on:
+        the quotes a maker that loses its connection leaves behind."""
+        mk = self.snap.markets[m]
+        tick, mark = mk.params.tick_size, mk.mark_price
+        bid = max(tick, mark * (1000 - 2 * k) // 1000 // tick * tick)
+        ask = ceil_div(mark * (1000 + 2 * k), 1000 * tick) * tick
+        until = self.snap.slot + ttl
+        self.place(ui, m, BID, bid, self.size_for(ui, m, bid, lev10), "Limit", False, expiry_slot=until)
+        self.place(ui, m, ASK, ask, self.size_for(ui, m, ask, lev10), "Limit", False, expiry_slot=until)
+        resting = sum(1 for o in self.snap.books[m].bids + self.snap.books[m].asks if o.expiry_slot == until)
+        STATS[f"expire_quote: {resting} resting"] += 1
+
+    def prune(self, m: int, limit: int, wait: int) -> None:
+        """(14) ``wait`` slots on, prune_expired_orders: exactly the expired orders, bids then asks, worst first, up
+        to the limit and the queue's room."""
+        if wait:
+            c = self.svm.clock()
+            self.svm.warp(c.slot + wait, c.unix_timestamp)
+            self.log.append(f"advance {wait} slots")
+            self.commit(self.snapshot())
+        b = self.snap
+        bk, qb = b.books[m], b.queues[m]
+        room = QUEUE_CAPACITY - qb.count
+        due = [o for o in bk.bids if o.expired(b.slot)] + [o for o in bk.asks if o.expired(b.slot)]
+        take = due[: min(limit, room)]
+        expect = None
+        if not take:
+            expect = "EventQueueFull" if limit > 0 and room == 0 and due else "NothingToPrune"
+        self.log.append(f"prune m{m} limit {limit} ({len(due)} expired, room {room})")
+        out, a = self.send("prune", [ix.prune_expired_orders(m, limit)], [], expect)
+        if out.ok:
+            evs = events(out)
+            assert [n for n, _ in evs] == ["OrderExpired"] * len(take)
+            assert [e.order_id for _, e in evs] == [o.order_id for o in take]
+            assert [e.seq_num for _, e in evs] == list(range(qb.seq_num, qb.seq_num + len(take)))
+            self.check_expired_removed(b, a, m, [e for _, e in evs], None, 0)
+            gone = {o.order_id for o in take}
+            assert a.books[m] == Book([o for o in bk.bids if o.order_id not in gone], [o for o in bk.asks if o.order_id not in gone])
+            STATS["prune: landed"] += 1
+        self.commit(a)
+
+    def fok(self, ui: int, m: int, s: int, k: int, lev10: int, two_legs: bool, short: bool) -> None:
+        """(15) Fill-or-kill: the next trader rests an order k steps from the mark in market m (and, with two
+        markets and ``two_legs``, the opposite one in the other market), then ``ui`` takes each with an IOC of
+        minFillBase = its size in one transaction (an arbitrage's legs); with ``short`` the last leg asks one lot
+        more than was offered. Lands only with every leg filled to its minimum; refused, it changed nothing."""
+        maker, u = (ui + 1) % self.nt, self.users[ui]
+        legs = [(m, s)] + ([(1 - m, 1 - s)] if two_legs and self.n == 2 else [])
+        ixs, sizes, prices = [], [], []
+        for j, (lm, ls) in enumerate(legs):
+            mp = self.snap.markets[lm].params
+            price = self.price_near(lm, -k if ls == ASK else k)  # passive for the maker (side 1 - ls)
+            base = self.size_for(min(maker, ui, key=lambda i: self.snap.users[i].collateral), lm, price, lev10)
+            self.place(maker, lm, 1 - ls, price, base, "Limit", False)
+            base += mp.lot_size if short and j == len(legs) - 1 else 0
+            sizes.append(base)
+            prices.append(price)
+            args = ix.order_args(side_kind(ls), price, base, order_type.ImmediateOrCancel(), client_order_id=len(self.log),
+                                 min_fill_base=base)
+            ixs.append(ix.place_order(u.authority, u.address, lm, args, self.market_addresses(exclude=lm)))
+        b = self.snap
+        self.log.append(f"fok user{ui} legs {legs} sizes {sizes} @ {prices}{' (short)' if short else ''}")
+        out, a = self.send("fok", ixs, [u.keypair], ANY)
+        if isinstance(out, Failed):
+            if out.error_name == "MinFillNotMet":
+                STATS[f"fok: MinFillNotMet ({len(legs)} legs)"] += 1
+            assert (a.users, a.books, a.queues, a.markets) == (b.users, b.books, b.queues, b.markets), (
+                f"{self.log[-1]}: a refused fill-or-kill changed the exchange")
+        else:
+            evs = events(out)
+            for (lm, ls), base, price in zip(legs, sizes, prices):
+                filled = sum(e.base_amount for n, e in evs if n == "FillEvent" and e.market_index == lm)
+                assert filled == base, f"{self.log[-1]}: leg in m{lm} filled {filled} of its minimum {base}"
+                before = {o.order_id: o for o in b.books[lm].bids + b.books[lm].asks}
+                assert not any(before[e.maker_order_id].expired(b.slot) for n, e in evs if n == "FillEvent" and e.market_index == lm)
+                expired = [e for n, e in evs if n == "OrderExpired" and e.market_index == lm]
+                self.check_expired_removed(b, a, lm, expired, ls, price)
+            STATS[f"fok: landed ({len(legs)} legs)"] += 1
+        self.commit(a)
 
     def order(self, ui: int, m: int, s: int, k: int, lev10: int, kind: str, reduce_only: bool, by_delegate: bool = False) -> None:
         """k >= 0: k steps of 0.4% on the passive side of the mark (beyond 22: outside the +-50% band);
@@ -1003,8 +1137,9 @@ class Engine:
         model = PriceModel(mk.index_price, mk.premium_ema, mk.mark_price, mk.mark_twap, mk.index_twap, mk.twap_updated_ts,
                            mk.params.funding_period_secs, mk.params.tick_size, mk.last_price_update_slot)
         # Only orders that rested count: placed before the first update of an earlier slot.
-        resting = Book([o for o in bk.bids if o.order_id < mk.premium_order_id_limit],
-                       [o for o in bk.asks if o.order_id < mk.premium_order_id_limit])
+        # (14) and not expired at the crank's slot
+        resting = Book([o for o in bk.bids if o.order_id < mk.premium_order_id_limit and not o.expired(a.slot)],
+                       [o for o in bk.asks if o.order_id < mk.premium_order_id_limit and not o.expired(a.slot)])
         bid = resting.bids[-1].price if resting.bids else None
         ask = resting.asks[-1].price if resting.asks else None
         model = model.update(self.oracle_price[m], a.ts, bid, ask, a.slot)
@@ -1610,6 +1745,13 @@ class Engine:
             self.put_trigger(u % nt, m % n, s, kind_i, above, oracle, k, lev10, ro, by_delegate)
         elif op == "fire":
             self.fire(a[0] % n)
+        elif op == "expire_quote":
+            self.expire_quote(a[0] % nt, a[1] % n, *a[2:])
+        elif op == "prune":
+            self.prune(a[0] % n, a[1], a[2])
+        elif op == "fok":
+            u, m, s, k, lev10, two, short = a
+            self.fok(u % nt, m % n, s, k, lev10, two, short)
 
         else:  # pragma: no cover
             raise AssertionError(op)
@@ -1658,11 +1800,16 @@ ACTION = {
     "trigger": st.tuples(st.just("trigger"), users_, markets_, sides_, st.integers(0, 3), st.booleans(), st.booleans(),
                          st.integers(-6, 6), levs, st.sampled_from([False, False, True]), st.sampled_from([False] * 3 + [True])),
     "fire": st.tuples(st.just("fire"), markets_),
+    "expire_quote": st.tuples(st.just("expire_quote"), users_, markets_, st.integers(1, 10), st.sampled_from([5, 20, 40]),
+                              st.sampled_from([1, 2, 5, 40])),  # good for this many slots
+    "prune": st.tuples(st.just("prune"), markets_, st.sampled_from([0, 1, 3, 128, 128]), st.sampled_from([0, 3, 6, 41])),
+    "fok": st.tuples(st.just("fok"), users_, markets_, sides_, st.sampled_from([0, 1, 3]), st.sampled_from([5, 20, 50]), st.booleans(),
+                     st.sampled_from([False, False, True])),
 }
 WEIGHTS = {
     "deposit": 1, "withdraw": 2, "order": 5, "flood": 1, "trade": 7, "dump": 3, "through": 2, "quote": 4, "cancel": 1, "cancel_all": 1, "consume": 4, "oracle": 6,
     "crank": 1, "manipulate": 2, "advance": 4, "funding": 3, "settle_funding": 1, "settle_pnl": 2, "liquidate": 3, "sweep": 3, "bankruptcy": 3,
-    "revenue": 1, "trigger": 3, "fire": 2,
+    "revenue": 1, "trigger": 3, "fire": 2, "expire_quote": 4, "prune": 3, "fok": 2,
 }
 actions = st.sampled_from([k for k, w in WEIGHTS.items() for _ in range(w)]).flatmap(ACTION.__getitem__)
 # Every sequence opens with one to three leveraged trades, so that oracle moves have positions to move.

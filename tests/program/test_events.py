@@ -55,6 +55,8 @@ def test_event_coder_matches_first_principles_discriminators() -> None:
         "OrderCancelled": 32 + 8 + 8 + 2 + 1,
         # user, order id, price, base, seq, evicted by, market index, side
         "OrderEvicted": 32 + 8 * 5 + 2 + 1,
+        # user, order id, price, base, seq, expiry slot, market index, side
+        "OrderExpired": 32 + 8 * 5 + 2 + 1,
         # taker, maker, maker order id, price, base, taker fee, seq, market index, taker side
         "FillEvent": 32 + 32 + 8 * 5 + 2 + 1,
         # maker, maker order id, price, base, rebate, seq, market index, maker side
@@ -192,6 +194,7 @@ def test_each_trading_instruction_emits_exactly_its_events(exchange: LocalExchan
 
 # The instructions added since, each in the landing state test_instruction_data.py builds for it.
 NEW_INSTRUCTION_EVENTS = {
+    "pruneExpiredOrders": ["OrderExpired"],
     "updatePrices": ["PricesUpdated"],
     "updateFunding": ["FundingUpdated"],
     "settleFunding": [],

@@ -117,7 +117,7 @@ def make_case(name: str, request: pytest.FixtureRequest) -> Case:
     return Case(svm, i, signers)
 
 
-TRADING = ("placeOrder", "cancelOrder", "cancelAllOrders", "consumeEvents")
+TRADING = ("placeOrder", "cancelOrder", "cancelAllOrders", "consumeEvents", "pruneExpiredOrders")
 
 
 def trading_case(name: str, ex: LocalExchange, user: Any) -> Case:
@@ -139,6 +139,12 @@ def trading_case(name: str, ex: LocalExchange, user: Any) -> Case:
         svm.send_ok([ix.place_order(maker.authority, maker.address, 0, args)], [maker.keypair])
         svm.send_ok([order(side.Bid(), 100 * PRICE, order_type.ImmediateOrCancel())], [kp])
         return Case(svm, ix.consume_events(0, [maker.address], 1), [], remaining=1)
+    if name == "pruneExpiredOrders":
+        expiry = svm.clock().slot + 1
+        args = ix.order_args(side.Bid(), 99 * PRICE, BASE // 10, expiry_slot=expiry)
+        svm.send_ok([ix.place_order(user.authority, user.address, 0, args)], [kp])
+        svm.warp(expiry + 1)
+        return Case(svm, ix.prune_expired_orders(0, 4), [])
     svm.send_ok([order(side.Bid(), 99 * PRICE)], [kp])
     if name == "cancelOrder":
         return Case(svm, ix.cancel_order(user.authority, user.address, 0, 1), [kp])
@@ -312,6 +318,7 @@ def test_idl_lists_the_instructions_covered_here() -> None:
         "cancelOrder",
         "cancelAllOrders",
         "consumeEvents",
+        "pruneExpiredOrders",
         "updatePrices",
         "updateFunding",
         "settleFunding",

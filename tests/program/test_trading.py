@@ -69,8 +69,10 @@ P, B = PRICE, BASE
 TICK, LOT, MIN_SIZE = P // 100, B // 1000, B // 100  # default_market_params
 TAKER_BPS, MAKER_BPS = 10, 2
 QUEUE_CAPACITY, SIDE_CAPACITY, MAX_FILLS = 128, 64, 16
-# placeOrder data: discriminator, price, base, client id, side, order type, reduce only, padding[5]
+# placeOrder data: discriminator, price, base, client id, side, order type, reduce only, padding[5],
+# expiry slot, minimum fill
 OFF_PRICE, OFF_BASE, OFF_SIDE, OFF_TYPE, OFF_REDUCE, OFF_PADDING = 8, 16, 32, 33, 34, 35
+OFF_EXPIRY, OFF_MIN_FILL = 40, 48
 # placeOrder accounts
 PO_SIGNER, PO_USER, PO_MARKET, PO_BOOK, PO_QUEUE = range(5)
 
@@ -83,6 +85,7 @@ class RawOrder(NamedTuple):
     client_order_id: int
     price: int
     base_amount: int
+    expiry_slot: int
 
 
 class RawFill(NamedTuple):
@@ -107,7 +110,7 @@ class RawQueue(NamedTuple):
 # Direct parsing of the order book and the event queue for the invariant checks after every
 # transaction (the generated decoders build all 128 slots; these read only the live ones).
 # test_raw_parsers_agree_with_the_generated_client ties them to the IDL layout.
-_ORDER = struct.Struct("<32sQQQQ")
+_ORDER = struct.Struct("<32sQQQQQ")
 _FILL = struct.Struct("<32sQQQQBBB5x")
 assert _ORDER.size == borsh_size({"defined": "RestingOrder"}) and _FILL.size == borsh_size({"defined": "FillRecord"})
 _BIDS, _ASKS = field_offset("Orderbook", "bids"), field_offset("Orderbook", "asks")
@@ -260,8 +263,10 @@ class Trading:
         client_order_id: int = 0,
         signer: Keypair | None = None,
         other_markets: Sequence[Pubkey] | None = None,
+        expiry_slot: int = 0,
+        min_fill_base: int = 0,
     ) -> Instruction:
-        args = ix.order_args(side_, price, base, kind, client_order_id, reduce_only)
+        args = ix.order_args(side_, price, base, kind, client_order_id, reduce_only, expiry_slot, min_fill_base)
         others = self.other_markets(u, market) if other_markets is None else list(other_markets)
         return ix.place_order((signer or u.keypair).pubkey(), u.address, market, args, others, self.svm.program_id)
 
@@ -288,6 +293,9 @@ class Trading:
 
     def consume(self, market: int = 0, limit: int | None = None, makers: Sequence[Pubkey] | None = None) -> Outcome:
         return self.send([self.consume_ix(market, limit, makers)])
+
+    def prune(self, market: int = 0, limit: int = 128) -> Outcome:
+        return self.send([ix.prune_expired_orders(market, limit, self.svm.program_id)])
 
     # -- checked sending ---------------------------------------------------------------------------
     def send(self, ixs: Sequence[Instruction], signers: Sequence[Keypair] = ()) -> Outcome:
@@ -381,8 +389,8 @@ def test_raw_parsers_agree_with_the_generated_client(t: Trading) -> None:
     landed(t.place(b, BID, 102 * P, B, IOC))
     pid = t.svm.program_id
     bids, asks = raw_book(t._data(orderbook_pda(0, pid)))
-    assert [tuple(o) for o in bids] == [fields(o) for o in t.bids()] and len(bids) == 2
-    assert [tuple(o) for o in asks] == [fields(o) for o in t.asks()] == []
+    assert [tuple(o) for o in bids] == [(*fields(o), o.expiry_slot) for o in t.bids()] and len(bids) == 2
+    assert [tuple(o) for o in asks] == [(*fields(o), o.expiry_slot) for o in t.asks()] == []
     raw = raw_queue(t._data(event_queue_pda(0, pid)))
     q = t.queue()
     assert (raw.seq_num, raw.head, raw.pending_bid_base, raw.pending_ask_base) == (
@@ -992,7 +1000,7 @@ BAD_ORDERS = {
 def test_invalid_order(t: Trading, bad: str) -> None:
     a = t.add_user()
     good = t.place_ix(a, BID, 99 * P, MIN_SIZE)
-    assert len(good.data) == 8 + 32 == OFF_PADDING + 5
+    assert len(good.data) == 8 + 48 == OFF_MIN_FILL + 8 == OFF_EXPIRY + 16 == OFF_PADDING + 5 + 16
     expect_error(t.send([_patched(good, *BAD_ORDERS[bad])], [a.keypair]), custom.InvalidOrder)
     landed(t.send([good], [a.keypair]))
 

@@ -16,7 +16,7 @@
 #define PK_USER_FLAG_BANKRUPT 2ULL
 #define PK_MAX_PERP_POSITIONS 8ULL
 #define PK_QUEUE_EVENT_FILL 0ULL  /* FillRecord.kind of a maker fill. */
-#define PK_QUEUE_EVENT_OUT 1ULL  /* FillRecord.kind of an order evicted from a full book side: consume_events releases its owner's reservation. */
+#define PK_QUEUE_EVENT_OUT 1ULL  /* FillRecord.kind of an order that left the book without its owner's account (evicted from a full side, or expired): consume_events releases its owner's reservation. */
 #define PK_MAX_ORDERS_PER_USER_LIMIT 128ULL  /* Largest MarketParams.maxOrdersPerUser: both sides of a book (64 orders each). */
 #define PK_MAX_DELEGATE_PRICE_BAND_BPS 500ULL  /* Largest MarketParams.delegatePriceBandBps. */
 #define PK_TRIGGER_ORDER_SLOTS 16ULL  /* Trigger orders one TriggerOrders account holds. */
@@ -172,13 +172,15 @@ typedef struct {
   u64 client_order_id;
   u64 price;
   u64 base_amount;
+  u64 expiry_slot;
 } pk_resting_order_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_resting_order_t, owner ) == 0, "RestingOrder.owner offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_resting_order_t, order_id ) == 32, "RestingOrder.orderId offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_resting_order_t, client_order_id ) == 40, "RestingOrder.clientOrderId offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_resting_order_t, price ) == 48, "RestingOrder.price offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_resting_order_t, base_amount ) == 56, "RestingOrder.baseAmount offset" );
-PK_STATIC_ASSERT( sizeof( pk_resting_order_t ) == 64, "RestingOrder size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_resting_order_t, expiry_slot ) == 64, "RestingOrder.expirySlot offset" );
+PK_STATIC_ASSERT( sizeof( pk_resting_order_t ) == 72, "RestingOrder size" );
 
 typedef struct {
   SolPubkey maker;
@@ -210,6 +212,8 @@ typedef struct {
   u8 order_type;
   u8 reduce_only;
   u8 padding[5];
+  u64 expiry_slot;
+  u64 min_fill_base;
 } pk_order_args_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, price ) == 0, "OrderArgs.price offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, base_amount ) == 8, "OrderArgs.baseAmount offset" );
@@ -218,7 +222,9 @@ PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, side ) == 24, "OrderArgs.side of
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, order_type ) == 25, "OrderArgs.orderType offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, reduce_only ) == 26, "OrderArgs.reduceOnly offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, padding ) == 27, "OrderArgs.padding offset" );
-PK_STATIC_ASSERT( sizeof( pk_order_args_t ) == 32, "OrderArgs size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, expiry_slot ) == 32, "OrderArgs.expirySlot offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_order_args_t, min_fill_base ) == 40, "OrderArgs.minFillBase offset" );
+PK_STATIC_ASSERT( sizeof( pk_order_args_t ) == 48, "OrderArgs size" );
 
 typedef struct {
   u64 trigger_id;
@@ -415,11 +421,11 @@ PK_STATIC_ASSERT( PK_OFFSETOF( pk_orderbook_t, market ) == 8, "Orderbook.market 
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_orderbook_t, bid_count ) == 40, "Orderbook.bidCount offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_orderbook_t, ask_count ) == 44, "Orderbook.askCount offset" );
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_orderbook_t, bids ) == 48, "Orderbook.bids offset" );
-PK_STATIC_ASSERT( PK_OFFSETOF( pk_orderbook_t, asks ) == 4144, "Orderbook.asks offset" );
-PK_STATIC_ASSERT( sizeof( pk_orderbook_t ) == 8240, "Orderbook size" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_orderbook_t, asks ) == 4656, "Orderbook.asks offset" );
+PK_STATIC_ASSERT( sizeof( pk_orderbook_t ) == 9264, "Orderbook size" );
 
 #define PK_ORDERBOOK_DISCRIMINATOR 0x074845c37119222bULL
-#define PK_ORDERBOOK_LEN 8240UL
+#define PK_ORDERBOOK_LEN 9264UL
 
 typedef struct {
   u64 discriminator;
@@ -701,9 +707,9 @@ typedef struct {
   pk_order_args_t order;
 } pk_ix_place_order_args_t;
 PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_place_order_args_t, order ) == 0, "placeOrder.args.order offset" );
-PK_STATIC_ASSERT( sizeof( pk_ix_place_order_args_t ) == 32, "placeOrder.args size" );
+PK_STATIC_ASSERT( sizeof( pk_ix_place_order_args_t ) == 48, "placeOrder.args size" );
 
-#define PK_IX_PLACE_ORDER_DATA_LEN 40UL
+#define PK_IX_PLACE_ORDER_DATA_LEN 56UL
 
 #define PK_IX_CANCEL_ORDER_DISCRIMINATOR 0x84df3108f0ed815fULL
 #define PK_IX_CANCEL_ORDER_ACCOUNTS 4UL
@@ -745,6 +751,21 @@ PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_consume_events_args_t, limit ) == 0, "consu
 PK_STATIC_ASSERT( sizeof( pk_ix_consume_events_args_t ) == 2, "consumeEvents.args size" );
 
 #define PK_IX_CONSUME_EVENTS_DATA_LEN 10UL
+
+#define PK_IX_PRUNE_EXPIRED_ORDERS_DISCRIMINATOR 0xe431c17a7a73e1e2ULL
+#define PK_IX_PRUNE_EXPIRED_ORDERS_ACCOUNTS 3UL
+#define PK_IX_PRUNE_EXPIRED_ORDERS_SIGNER_MASK 0x0ULL
+#define PK_IX_PRUNE_EXPIRED_ORDERS_WRITABLE_MASK 0x6ULL
+#define PK_IX_PRUNE_EXPIRED_ORDERS_ACC_MARKET 0
+#define PK_IX_PRUNE_EXPIRED_ORDERS_ACC_ORDERBOOK 1
+#define PK_IX_PRUNE_EXPIRED_ORDERS_ACC_EVENT_QUEUE 2
+typedef struct {
+  u16 limit;
+} pk_ix_prune_expired_orders_args_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_ix_prune_expired_orders_args_t, limit ) == 0, "pruneExpiredOrders.args.limit offset" );
+PK_STATIC_ASSERT( sizeof( pk_ix_prune_expired_orders_args_t ) == 2, "pruneExpiredOrders.args size" );
+
+#define PK_IX_PRUNE_EXPIRED_ORDERS_DATA_LEN 10UL
 
 #define PK_IX_UPDATE_PRICES_DISCRIMINATOR 0xa0121a6a88eaa13eULL
 #define PK_IX_UPDATE_PRICES_ACCOUNTS 4UL
@@ -1146,6 +1167,30 @@ PK_STATIC_ASSERT( sizeof( pk_event_order_evicted_t ) == 88, "OrderEvicted size" 
 
 #define PK_EVENT_ORDER_EVICTED_DISCRIMINATOR 0x1a5c081c9d7ff122ULL
 #define PK_EVENT_ORDER_EVICTED_LEN 83UL
+
+typedef struct {
+  u64 discriminator;
+  SolPubkey user;
+  u64 order_id;
+  u64 price;
+  u64 base_amount;
+  u64 seq_num;
+  u64 expiry_slot;
+  u16 market_index;
+  u8 side;
+} pk_event_order_expired_t;
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_expired_t, user ) == 8, "OrderExpired.user offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_expired_t, order_id ) == 40, "OrderExpired.orderId offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_expired_t, price ) == 48, "OrderExpired.price offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_expired_t, base_amount ) == 56, "OrderExpired.baseAmount offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_expired_t, seq_num ) == 64, "OrderExpired.seqNum offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_expired_t, expiry_slot ) == 72, "OrderExpired.expirySlot offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_expired_t, market_index ) == 80, "OrderExpired.marketIndex offset" );
+PK_STATIC_ASSERT( PK_OFFSETOF( pk_event_order_expired_t, side ) == 82, "OrderExpired.side offset" );
+PK_STATIC_ASSERT( sizeof( pk_event_order_expired_t ) == 88, "OrderExpired size" );
+
+#define PK_EVENT_ORDER_EXPIRED_DISCRIMINATOR 0xd52833a0c43037f1ULL
+#define PK_EVENT_ORDER_EXPIRED_LEN 83UL
 
 typedef struct {
   u64 discriminator;
@@ -1557,6 +1602,10 @@ PK_STATIC_ASSERT( sizeof( pk_event_trigger_order_cancelled_t ) == 56, "TriggerOr
 #define PK_ERR_REMOVAL_REQUEST_EXPIRED 6087ULL
 #define PK_ERR_BANKRUPTCY_PENDING 6088ULL
 #define PK_ERR_NOT_UPGRADE_AUTHORITY 6089ULL
+#define PK_ERR_EXPIRY_IN_PAST 6100ULL
+#define PK_ERR_MIN_FILL_NOT_MET 6101ULL
+#define PK_ERR_MIN_FILL_ON_POST_ONLY 6102ULL
+#define PK_ERR_NOTHING_TO_PRUNE 6103ULL
 #define PK_ERR_TRIGGER_CONDITION_NOT_MET 6110ULL
 #define PK_ERR_TRIGGER_SLOTS_FULL 6111ULL
 #define PK_ERR_TRIGGER_NOT_FOUND 6112ULL

@@ -188,6 +188,7 @@ u64 pk_equity_less( i64 equity, u64 loss, i64 *out );
 
 /* orderbook.c */
 #define PK_MAX_ORDER_NOTIONAL ( 1ULL << 52 )      /* quote 1e6: ~4.5e9; sums of fills stay far from i64 */
+#define PK_BOOK_SIDE_LEN ( sizeof( ((pk_orderbook_t *)0)->bids ) / sizeof( pk_resting_order_t ) )
 u64  pk_book_insert( pk_orderbook_t *book, u8 side, const pk_resting_order_t *order, pk_resting_order_t *evicted, int *did_evict );
 void pk_book_remove( pk_orderbook_t *book, u8 side, u64 index );
 u64  pk_book_count_owner( const pk_orderbook_t *book, const SolPubkey *owner );
@@ -196,6 +197,23 @@ void pk_book_cancel_user( pk_orderbook_t *book, const SolPubkey *user_key, pk_pe
 void pk_emit_order_cancelled( const SolPubkey *user, const pk_resting_order_t *o, u16 market_index, u8 side );
 u64  pk_queue_push( pk_event_queue_t *queue, const pk_fill_record_t *fill, u64 *seq );
 u64  pk_queue_push_out( pk_event_queue_t *queue, const pk_resting_order_t *o, u8 side, u64 evicted_by, u16 market_index );
+u64  pk_queue_push_expired( pk_event_queue_t *queue, const pk_resting_order_t *o, u8 side, u16 market_index );
+typedef struct {
+  pk_orderbook_t   *book;
+  pk_event_queue_t *queue;
+  u64               now;           /* the current slot */
+  u64               budget;        /* orders it may still remove */
+  u64               no_room;       /* expired orders left because the queue was full */
+  u16               market_index;
+} pk_prune_t;
+u64  pk_book_prune_side( pk_prune_t *pr, u8 side );
+
+/* pk_order_expired: o carries an expiry slot (0: good-til-cancelled) and slot now is past it. The expiry
+   slot itself is still live: an order placed with expirySlot = S can be filled in slot S, not in S + 1. */
+static inline int
+pk_order_expired( const pk_resting_order_t *o, u64 now ) {
+  return o->expiry_slot != 0 && now > o->expiry_slot;
+}
 
 /* funding.c, prices.c */
 u64 pk_funding_rate( const pk_market_t *m, i64 *rate );
@@ -240,5 +258,6 @@ u64 pk_place_order( SolParameters *p, pk_user_t *user, const pk_order_args_t *or
 u64 pk_ix_cancel_order( SolParameters *p );
 u64 pk_ix_cancel_all_orders( SolParameters *p );
 u64 pk_ix_consume_events( SolParameters *p );
+u64 pk_ix_prune_expired_orders( SolParameters *p );
 
 #endif /* HEADER_pk_programs_perp_include_pk_program_h */

@@ -737,6 +737,47 @@ class NotUpgradeAuthority(ProgramError):
     msg = "The signer is not the program's upgrade authority (or the program data account is not the program's)"
 
 
+class ExpiryInPast(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6100, "The order's expirySlot is not after the current slot")
+
+    code = 6100
+    name = "ExpiryInPast"
+    msg = "The order's expirySlot is not after the current slot"
+
+
+class MinFillNotMet(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6101,
+            "The order filled less than its minFillBase: the transaction is refused and nothing trades",
+        )
+
+    code = 6101
+    name = "MinFillNotMet"
+    msg = "The order filled less than its minFillBase: the transaction is refused and nothing trades"
+
+
+class MinFillOnPostOnly(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(
+            6102, "A PostOnly order never fills at once: it cannot carry a minFillBase"
+        )
+
+    code = 6102
+    name = "MinFillOnPostOnly"
+    msg = "A PostOnly order never fills at once: it cannot carry a minFillBase"
+
+
+class NothingToPrune(ProgramError):
+    def __init__(self) -> None:
+        super().__init__(6103, "No expired order rests in the book")
+
+    code = 6103
+    name = "NothingToPrune"
+    msg = "No expired order rests in the book"
+
+
 class TriggerConditionNotMet(ProgramError):
     def __init__(self) -> None:
         super().__init__(
@@ -869,6 +910,10 @@ CustomError = typing.Union[
     RemovalRequestExpired,
     BankruptcyPending,
     NotUpgradeAuthority,
+    ExpiryInPast,
+    MinFillNotMet,
+    MinFillOnPostOnly,
+    NothingToPrune,
     TriggerConditionNotMet,
     TriggerSlotsFull,
     TriggerNotFound,
@@ -949,6 +994,10 @@ CUSTOM_ERROR_MAP: dict[int, CustomError] = {
     6087: RemovalRequestExpired(),
     6088: BankruptcyPending(),
     6089: NotUpgradeAuthority(),
+    6100: ExpiryInPast(),
+    6101: MinFillNotMet(),
+    6102: MinFillOnPostOnly(),
+    6103: NothingToPrune(),
     6110: TriggerConditionNotMet(),
     6111: TriggerSlotsFull(),
     6112: TriggerNotFound(),

@@ -37,6 +37,11 @@ from .place_order import place_order, PlaceOrderArgs, PlaceOrderAccounts
 from .cancel_order import cancel_order, CancelOrderArgs, CancelOrderAccounts
 from .cancel_all_orders import cancel_all_orders, CancelAllOrdersAccounts
 from .consume_events import consume_events, ConsumeEventsArgs, ConsumeEventsAccounts
+from .prune_expired_orders import (
+    prune_expired_orders,
+    PruneExpiredOrdersArgs,
+    PruneExpiredOrdersAccounts,
+)
 from .update_prices import update_prices, UpdatePricesAccounts
 from .update_funding import update_funding, UpdateFundingAccounts
 from .settle_funding import settle_funding, SettleFundingAccounts

@@ -17,6 +17,8 @@ class OrderArgsJSON(typing.TypedDict):
     order_type: order_type.OrderTypeJSON
     reduce_only: bool
     padding: list[int]
+    expiry_slot: int
+    min_fill_base: int
 
 
 @dataclass
@@ -29,6 +31,8 @@ class OrderArgs:
         "order_type" / order_type.layout,
         "reduce_only" / borsh.Bool,
         "padding" / borsh.U8[5],
+        "expiry_slot" / borsh.U64,
+        "min_fill_base" / borsh.U64,
     )
     price: int
     base_amount: int
@@ -37,6 +41,8 @@ class OrderArgs:
     order_type: order_type.OrderTypeKind
     reduce_only: bool
     padding: list[int]
+    expiry_slot: int
+    min_fill_base: int
 
     @classmethod
     def from_decoded(cls, obj: Container) -> "OrderArgs":
@@ -48,6 +54,8 @@ class OrderArgs:
             order_type=order_type.from_decoded(obj.order_type),
             reduce_only=obj.reduce_only,
             padding=obj.padding,
+            expiry_slot=obj.expiry_slot,
+            min_fill_base=obj.min_fill_base,
         )
 
     def to_encodable(self) -> dict[str, typing.Any]:
@@ -59,6 +67,8 @@ class OrderArgs:
             "order_type": self.order_type.to_encodable(),
             "reduce_only": self.reduce_only,
             "padding": self.padding,
+            "expiry_slot": self.expiry_slot,
+            "min_fill_base": self.min_fill_base,
         }
 
     def to_json(self) -> OrderArgsJSON:
@@ -70,6 +80,8 @@ class OrderArgs:
             "order_type": self.order_type.to_json(),
             "reduce_only": self.reduce_only,
             "padding": self.padding,
+            "expiry_slot": self.expiry_slot,
+            "min_fill_base": self.min_fill_base,
         }
 
     @classmethod
@@ -82,4 +94,6 @@ class OrderArgs:
             order_type=order_type.from_json(obj["order_type"]),
             reduce_only=obj["reduce_only"],
             padding=obj["padding"],
+            expiry_slot=obj["expiry_slot"],
+            min_fill_base=obj["min_fill_base"],
         )

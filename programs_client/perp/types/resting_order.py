@@ -13,6 +13,7 @@ class RestingOrderJSON(typing.TypedDict):
     client_order_id: int
     price: int
     base_amount: int
+    expiry_slot: int
 
 
 @dataclass
@@ -23,12 +24,14 @@ class RestingOrder:
         "client_order_id" / borsh.U64,
         "price" / borsh.U64,
         "base_amount" / borsh.U64,
+        "expiry_slot" / borsh.U64,
     )
     owner: Pubkey
     order_id: int
     client_order_id: int
     price: int
     base_amount: int
+    expiry_slot: int
 
     @classmethod
     def from_decoded(cls, obj: Container) -> "RestingOrder":
@@ -38,6 +41,7 @@ class RestingOrder:
             client_order_id=obj.client_order_id,
             price=obj.price,
             base_amount=obj.base_amount,
+            expiry_slot=obj.expiry_slot,
         )
 
     def to_encodable(self) -> dict[str, typing.Any]:
@@ -47,6 +51,7 @@ class RestingOrder:
             "client_order_id": self.client_order_id,
             "price": self.price,
             "base_amount": self.base_amount,
+            "expiry_slot": self.expiry_slot,
         }
 
     def to_json(self) -> RestingOrderJSON:
@@ -56,6 +61,7 @@ class RestingOrder:
             "client_order_id": self.client_order_id,
             "price": self.price,
             "base_amount": self.base_amount,
+            "expiry_slot": self.expiry_slot,
         }
 
     @classmethod
@@ -66,4 +72,5 @@ class RestingOrder:
             client_order_id=obj["client_order_id"],
             price=obj["price"],
             base_amount=obj["base_amount"],
+            expiry_slot=obj["expiry_slot"],
         )

@@ -60,7 +60,7 @@ def _book_of(template: Orderbook, bids: list[Pubkey], asks: list[Pubkey]) -> Ord
     def side_of(existing: list[RestingOrder], owners: list[Pubkey]) -> list[RestingOrder]:
         out = list(existing)
         for i, owner in enumerate(reversed(owners)):
-            out[i] = RestingOrder(owner, i + 1, 0, 100, 1)
+            out[i] = RestingOrder(owner, i + 1, 0, 100, 1, 0)
         return out
     return replace(template, bids=side_of(template.bids, bids), asks=side_of(template.asks, asks),
                    bid_count=len(bids), ask_count=len(asks))

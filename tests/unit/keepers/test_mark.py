@@ -41,7 +41,7 @@ def test_next_mark_is_what_update_prices_sets(perp_program: bytes) -> None:
         chosen = select_price(market.oracle, market.params, ledger.slot, raw.get(primary), raw.get(fallback) if fallback else None, now)
         assert isinstance(chosen, Selected)
         predicted = next_mark(market, book, chosen.price.price_1e6, now, ledger.slot)
-        premiums.add(book_premium(book, chosen.price.price_1e6, market.premium_order_id_limit) != 0)
+        premiums.add(book_premium(book, chosen.price.price_1e6, market.premium_order_id_limit, ledger.slot) != 0)
         assert ledger.send([ix.update_prices(0, primary, fallback, dep.program_id)], [], dep.wallets["admin"]).ok
         after = Market.decode(bytes(ledger.get_account(info.address).data))
         assert after.mark_price == predicted, step
