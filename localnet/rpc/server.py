@@ -172,6 +172,8 @@ class RpcNode:
             return HttpResponse(415, b"Supplied content type is not allowed. Content-Type: application/json is required",
                                 "text/plain")
         payload = parse_payload(body, self.config.max_batch_requests)
+        if not self.faults.http_faults:
+            return self._answer(payload)
         methods = payload.methods
         delay, hold = self.faults.http_latency_s(methods), self.faults.http_timeout_s(methods)
         if delay or hold:
