@@ -262,7 +262,10 @@ def _return_data(rd: Any) -> ReturnData | None:
 def compute_unit_price(tx: VersionedTransaction) -> int:
     """Return the transaction's SetComputeUnitPrice (micro-lamports per CU), 0 when it sets none."""
     msg = tx.message
-    keys = msg.account_keys
+    return _compute_unit_price(msg, msg.account_keys)
+
+
+def _compute_unit_price(msg: Message | MessageV0, keys: Sequence[Pubkey]) -> int:
     for ix in msg.instructions:
         if ix.program_id_index < len(keys) and keys[ix.program_id_index] == COMPUTE_BUDGET_PROGRAM_ID:
             data = bytes(ix.data)
@@ -419,7 +422,9 @@ class Ledger:
     # -- transactions ---------------------------------------------------------------------------
     def resolve_keys(self, tx: VersionedTransaction) -> tuple[list[Pubkey], list[bool], list[Pubkey], list[Pubkey]]:
         """Return (all account keys, writable flags, loaded writable, loaded readonly) of ``tx``."""
-        msg = tx.message
+        return self._resolve_keys(tx.message)
+
+    def _resolve_keys(self, msg: Message | MessageV0) -> tuple[list[Pubkey], list[bool], list[Pubkey], list[Pubkey]]:
         keys = list(msg.account_keys)
         h = msg.header
         n, signers = len(keys), h.num_required_signatures
@@ -500,9 +505,13 @@ class Ledger:
 
     def precheck(self, tx: VersionedTransaction, *, check_blockhash: bool = True) -> TransactionErrorType | None:
         """Return the error that stops ``tx`` before execution (duplicate, stale blockhash), else None."""
-        if tx.signatures and tx.signatures[0] in self.records:
+        signatures = tx.signatures
+        return self._refusal(signatures[0] if signatures else None, tx.message.recent_blockhash, check_blockhash)
+
+    def _refusal(self, signature: Signature | None, blockhash: Hash, check_blockhash: bool) -> TransactionErrorType | None:
+        if signature is not None and signature in self.records:
             return TransactionErrorFieldless.AlreadyProcessed
-        if check_blockhash and not self.blockhash_valid(tx.message.recent_blockhash):
+        if check_blockhash and not self.blockhash_valid(blockhash):
             return TransactionErrorFieldless.BlockhashNotFound
         return None
 
@@ -532,15 +541,17 @@ class Ledger:
         transaction would fail or be dropped; else commit the simulation's writes, so that the
         transaction runs once, not twice (simulation, then execution).
         """
-        signature = tx.signatures[0] if tx.signatures else Signature.default()
+        signatures, msg = tx.signatures, tx.message  # each access builds a new object: once each
+        signature = signatures[0] if signatures else Signature.default()
         signed = verified or self.signatures_valid(tx)
-        pre_err = self.precheck(tx) if signed else TransactionErrorFieldless.SignatureFailure
+        pre_err = (self._refusal(signatures[0] if signatures else None, msg.recent_blockhash, True) if signed
+                   else TransactionErrorFieldless.SignatureFailure)
         if pre_err is not None:
             if preflight:
                 raise PreflightFailed(Simulation(pre_err, [], 0))
             log.info("dropped transaction %s (bad signature, stale blockhash or duplicate)", signature)
             return None
-        keys, writable, loaded_w, loaded_r = self.resolve_keys(tx)
+        keys, writable, loaded_w, loaded_r = self._resolve_keys(msg)
         pre_accounts, pre = self._read_accounts(keys, writable)
         if preflight:
             result, writes = self._run_preflighted(tx)
@@ -548,18 +559,23 @@ class Ledger:
             result, writes = self.svm.send_transaction(tx), None
         # read-only accounts are as they were; writable ones as the simulation left them, else as read again
         post_accounts, post = list(pre_accounts), list(pre)
+        written: dict[Pubkey, Account | None] = {}
         for i, (key, w) in enumerate(zip(keys, writable)):
             if w:
                 acc = writes.get(key) if writes is not None else None
                 if acc is None:
                     acc = self.svm.get_account(key)
-                acc = _existing(acc)
-                if acc is not None and acc.executable:
-                    self._programs.add(key)
-                else:
+                if acc is None or acc.lamports == 0:
+                    acc = None
+                    post[i] = 0
                     self._programs.discard(key)
-                post_accounts[i] = acc
-                post[i] = acc.lamports if acc is not None else 0
+                else:
+                    post[i] = acc.lamports
+                    if acc.executable:
+                        self._programs.add(key)
+                    else:
+                        self._programs.discard(key)
+                post_accounts[i] = written[key] = acc
         err: TransactionErrorType | None
         if isinstance(result, FailedTransactionMetadata):
             if pre[0] == post[0]:
@@ -571,13 +587,12 @@ class Ledger:
         record = TxRecord(
             signature=signature, slot=self.slot, block_time=int(self.wall_clock()), tx=tx, account_keys=keys,
             writable=writable, loaded_writable=loaded_w, loaded_readonly=loaded_r, err=err, logs=list(meta.logs()),
-            fee=self.fee_for(tx.message), compute_units=meta.compute_units_consumed(), pre_balances=pre,
+            fee=self.fee_for(msg), compute_units=meta.compute_units_consumed(), pre_balances=pre,
             post_balances=post, pre_tokens=self._token_bytes(pre_accounts), post_tokens=self._token_bytes(post_accounts),
             inner_instructions=meta.inner_instructions(), return_data=_return_data(meta.return_data()),
-            priority_fee=compute_unit_price(tx),
+            priority_fee=_compute_unit_price(msg, keys[:len(keys) - len(loaded_w) - len(loaded_r)]),
         )
         self._remember(record)
-        written = {k: a for k, a, w in zip(keys, post_accounts, writable) if w}
         for listener in self.listeners:
             listener.on_transaction(record)
             listener.on_accounts_written(self.slot, written)
