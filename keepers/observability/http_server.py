@@ -257,8 +257,9 @@ class HttpServer:
     the same node: aiohttp cost about 25 us more per request (getAccountInfo per node CPU-second
     18.9k here, 9.2k on aiohttp; sendTransaction 1,650 and 1,270), so it stays. It answers from
     an ``asyncio.Protocol`` rather than streams: no task, future or read coroutine per request
-    unless the handler returns an awaitable (getAccountInfo cost about 14 us less node CPU per
-    request than on streams, 59 against 73 us, in interleaved runs on a loaded machine).
+    unless the handler returns an awaitable. With the node's one shared JSON encoder, that made a
+    getAccountInfo cost about 16 us less node CPU (13.7k to 17.9k per CPU-second, median of three
+    interleaved runs of ``benchmarks.rpc_node`` on a loaded machine).
     """
 
     def __init__(self, handler: Handler, max_body: int, too_large: Callable[[int], HttpResponse] = _plain_too_large) -> None:
