@@ -22,7 +22,7 @@ from localnet.ledger import Ledger
 from localnet.rpc.config import NodeConfig
 from localnet.rpc.dispatch import Payload, dumps, parse_payload, run_call
 from localnet.rpc.errors import invalid_request
-from localnet.rpc.faults import FaultInjector
+from localnet.rpc.faults import FaultInjector, HttpFault
 from keepers.observability.http_server import HttpResponse, HttpServer
 from localnet.rpc.methods import HTTP_METHODS
 from localnet.rpc.subscriptions import SubscriptionHub
@@ -33,7 +33,7 @@ T = TypeVar("T")
 _JSON_TYPES = ("application/json", "application/json-rpc", "application/jsonrequest")
 
 
-def _fault_response(fault: Any) -> HttpResponse:
+def _fault_response(fault: HttpFault) -> HttpResponse:
     return HttpResponse(fault.status, fault.body, "application/json" if fault.status == 429 else "text/plain",
                         fault.headers, fault.reason)
 
