@@ -28,7 +28,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from functools import cached_property
+from typing import Any, Literal, NamedTuple, Protocol
 
 from solders.account import Account
 from solders.clock import Clock
@@ -59,6 +60,7 @@ COMPUTE_BUDGET_PROGRAM_ID = Pubkey.from_string("ComputeBudget1111111111111111111
 LOOKUP_TABLE_META_SIZE = 56
 MAX_FEE_SLOTS = 150
 DEFAULT_HISTORY_SLOTS = 10_000  # ~67 minutes of 400 ms slots
+_TOKEN_PROGRAM_SET = frozenset(TOKEN_PROGRAMS)
 _LOADERS = frozenset(Pubkey.from_string(k) for k in (
     "BPFLoaderUpgradeab1e11111111111111111111111", "BPFLoader2111111111111111111111111111111111",
     "BPFLoader1111111111111111111111111111111111", "LoaderV411111111111111111111111111111111111",
@@ -128,9 +130,33 @@ class TokenBalance:
     decimals: int
 
 
+class TokenAccountBytes(NamedTuple):
+    """A token account's bytes as a transaction saw them (its mint's decimals already found).
+
+    Kept in place of a ``TokenBalance``, which is built only when a reader asks (getTransaction,
+    getBlock): most transactions are never read back.
+    """
+
+    account_index: int
+    program_id: Pubkey
+    data: bytes
+    decimals: int
+
+    def balance(self) -> TokenBalance:
+        """Return the ``TokenBalance`` these bytes hold."""
+        fields = token_account_fields(self.data)
+        assert fields is not None  # only initialised token accounts are kept (Ledger._token_bytes)
+        mint, owner, amount, _ = fields
+        return TokenBalance(self.account_index, mint, owner, self.program_id, amount, self.decimals)
+
+
 @dataclass
 class TxRecord:
-    """A transaction that landed (successfully or with an execution error) and its status meta."""
+    """A transaction that landed (successfully or with an execution error) and its status meta.
+
+    ``pre_tokens`` and ``post_tokens`` hold the raw token accounts; ``pre_token_balances`` and
+    ``post_token_balances`` are built from them on first read.
+    """
 
     signature: Signature
     slot: int
@@ -146,11 +172,21 @@ class TxRecord:
     compute_units: int
     pre_balances: list[int]
     post_balances: list[int]
-    pre_token_balances: list[TokenBalance]
-    post_token_balances: list[TokenBalance]
+    pre_tokens: tuple[TokenAccountBytes, ...]
+    post_tokens: tuple[TokenAccountBytes, ...]
     inner_instructions: list[list[InnerInstruction]]  # per top-level instruction, empty lists included
     return_data: ReturnData | None
     priority_fee: int = 0
+
+    @cached_property
+    def pre_token_balances(self) -> list[TokenBalance]:
+        """Token balances of the transaction's SPL Token accounts before it ran, in key order."""
+        return [t.balance() for t in self.pre_tokens]
+
+    @cached_property
+    def post_token_balances(self) -> list[TokenBalance]:
+        """Token balances of the transaction's SPL Token accounts after it ran, in key order."""
+        return [t.balance() for t in self.post_tokens]
 
 
 @dataclass(frozen=True)
@@ -226,7 +262,10 @@ def _return_data(rd: Any) -> ReturnData | None:
 def compute_unit_price(tx: VersionedTransaction) -> int:
     """Return the transaction's SetComputeUnitPrice (micro-lamports per CU), 0 when it sets none."""
     msg = tx.message
-    keys = msg.account_keys
+    return _compute_unit_price(msg, msg.account_keys)
+
+
+def _compute_unit_price(msg: Message | MessageV0, keys: Sequence[Pubkey]) -> int:
     for ix in msg.instructions:
         if ix.program_id_index < len(keys) and keys[ix.program_id_index] == COMPUTE_BUDGET_PROGRAM_ID:
             data = bytes(ix.data)
@@ -260,6 +299,8 @@ class Ledger:
         self.transaction_count = 0
         self.listeners: list[LedgerListener] = []
         self._mint_decimals: dict[Pubkey, int] = {}
+        self._decimals_by_mint_bytes: dict[bytes, int] = {}  # the same, keyed by the mint's 32 bytes
+        self._programs: set[Pubkey] = set()  # addresses last seen executable (see _read_accounts)
         self.history = History(self.config.history_slots, wall_clock)
         self.faucet = Keypair()
         funded = self.svm.airdrop(self.faucet.pubkey(), self.config.faucet_lamports)
@@ -365,6 +406,7 @@ class Ledger:
         """Write an account directly (oracle publishers, fixtures) and notify listeners."""
         self.svm.set_account(address, account)
         self.known.add(address)
+        self._programs.discard(address)
         for listener in self.listeners:
             listener.on_accounts_written(self.slot, {address: _existing(account)})
 
@@ -400,7 +442,9 @@ class Ledger:
     # -- transactions ---------------------------------------------------------------------------
     def resolve_keys(self, tx: VersionedTransaction) -> tuple[list[Pubkey], list[bool], list[Pubkey], list[Pubkey]]:
         """Return (all account keys, writable flags, loaded writable, loaded readonly) of ``tx``."""
-        msg = tx.message
+        return self._resolve_keys(tx.message)
+
+    def _resolve_keys(self, msg: Message | MessageV0) -> tuple[list[Pubkey], list[bool], list[Pubkey], list[Pubkey]]:
         keys = list(msg.account_keys)
         h = msg.header
         n, signers = len(keys), h.num_required_signatures
@@ -430,26 +474,64 @@ class Ledger:
         except Exception:  # noqa: BLE001 - malformed input must never escape as a crash
             return False
 
-    def _token_balances(self, keys: list[Pubkey], accounts: list[Account | None]) -> list[TokenBalance]:
+    def _token_bytes(self, accounts: list[Account | None]) -> tuple[TokenAccountBytes, ...]:
+        """The initialised SPL Token accounts among ``accounts`` (by key index) whose mint is known."""
         out = []
-        for i, (key, acc) in enumerate(zip(keys, accounts)):
-            if acc is None or acc.owner not in TOKEN_PROGRAMS or len(acc.data) < TOKEN_ACCOUNT_LEN:
+        for i, acc in enumerate(accounts):
+            if acc is None:
                 continue
-            fields = token_account_fields(bytes(acc.data))
-            if fields is None:
+            program = acc.owner
+            if program not in _TOKEN_PROGRAM_SET:
                 continue
-            mint, owner, amount, _ = fields
-            decimals = self.decimals_of(mint)
+            data = acc.data
+            if len(data) < TOKEN_ACCOUNT_LEN or data[108] == 0:  # not an initialised token account
+                continue
+            mint = data[:32]
+            decimals = self._decimals_by_mint_bytes.get(mint)
             if decimals is None:
+                decimals = self.decimals_of(Pubkey.from_bytes(mint))
+                if decimals is None:
+                    continue
+                self._decimals_by_mint_bytes[mint] = decimals
+            out.append(TokenAccountBytes(i, program, data[:TOKEN_ACCOUNT_LEN] if len(data) > TOKEN_ACCOUNT_LEN else data,
+                                         decimals))
+        return tuple(out)
+
+    def _read_accounts(self, keys: list[Pubkey], writable: list[bool]) -> tuple[list[Account | None], list[int]]:
+        """Return the accounts (None: absent or closed) and lamports of ``keys``.
+
+        A read-only key last seen executable is read by its balance only, and its account is None
+        here: copying a program's bytes (over 100 KB for SPL Token) for every transaction that
+        passes it was the largest cost of reading, and a program is never a token account.
+        """
+        accounts: list[Account | None] = []
+        lamports: list[int] = []
+        programs, svm = self._programs, self.svm
+        for key, w in zip(keys, writable):
+            if not w and key in programs:
+                accounts.append(None)
+                lamports.append(svm.get_balance(key) or 0)
                 continue
-            out.append(TokenBalance(i, mint, owner, acc.owner, amount, decimals))
-        return out
+            acc = svm.get_account(key)
+            if acc is None or acc.lamports == 0:
+                accounts.append(None)
+                lamports.append(0)
+                continue
+            if acc.executable:
+                programs.add(key)
+            accounts.append(acc)
+            lamports.append(acc.lamports)
+        return accounts, lamports
 
     def precheck(self, tx: VersionedTransaction, *, check_blockhash: bool = True) -> TransactionErrorType | None:
         """Return the error that stops ``tx`` before execution (duplicate, stale blockhash), else None."""
-        if tx.signatures and tx.signatures[0] in self.records:
+        signatures = tx.signatures
+        return self._refusal(signatures[0] if signatures else None, tx.message.recent_blockhash, check_blockhash)
+
+    def _refusal(self, signature: Signature | None, blockhash: Hash, check_blockhash: bool) -> TransactionErrorType | None:
+        if signature is not None and signature in self.records:
             return TransactionErrorFieldless.AlreadyProcessed
-        if check_blockhash and not self.blockhash_valid(tx.message.recent_blockhash):
+        if check_blockhash and not self.blockhash_valid(blockhash):
             return TransactionErrorFieldless.BlockhashNotFound
         return None
 
@@ -479,20 +561,41 @@ class Ledger:
         transaction would fail or be dropped; else commit the simulation's writes, so that the
         transaction runs once, not twice (simulation, then execution).
         """
-        signature = tx.signatures[0] if tx.signatures else Signature.default()
+        signatures, msg = tx.signatures, tx.message  # each access builds a new object: once each
+        signature = signatures[0] if signatures else Signature.default()
         signed = verified or self.signatures_valid(tx)
-        pre_err = self.precheck(tx) if signed else TransactionErrorFieldless.SignatureFailure
+        pre_err = (self._refusal(signatures[0] if signatures else None, msg.recent_blockhash, True) if signed
+                   else TransactionErrorFieldless.SignatureFailure)
         if pre_err is not None:
             if preflight:
                 raise PreflightFailed(Simulation(pre_err, [], 0))
             log.info("dropped transaction %s (bad signature, stale blockhash or duplicate)", signature)
             return None
-        keys, writable, loaded_w, loaded_r = self.resolve_keys(tx)
-        pre_accounts = [_existing(self.svm.get_account(k)) for k in keys]
-        result = self._run_preflighted(tx) if preflight else self.svm.send_transaction(tx)
-        post_accounts = [_existing(self.svm.get_account(k)) for k in keys]
-        pre = [a.lamports if a is not None else 0 for a in pre_accounts]
-        post = [a.lamports if a is not None else 0 for a in post_accounts]
+        keys, writable, loaded_w, loaded_r = self._resolve_keys(msg)
+        pre_accounts, pre = self._read_accounts(keys, writable)
+        if preflight:
+            result, writes = self._run_preflighted(tx)
+        else:
+            result, writes = self.svm.send_transaction(tx), None
+        # read-only accounts are as they were; writable ones as the simulation left them, else as read again
+        post_accounts, post = list(pre_accounts), list(pre)
+        written: dict[Pubkey, Account | None] = {}
+        for i, (key, w) in enumerate(zip(keys, writable)):
+            if w:
+                acc = writes.get(key) if writes is not None else None
+                if acc is None:
+                    acc = self.svm.get_account(key)
+                if acc is None or acc.lamports == 0:
+                    acc = None
+                    post[i] = 0
+                    self._programs.discard(key)
+                else:
+                    post[i] = acc.lamports
+                    if acc.executable:
+                        self._programs.add(key)
+                    else:
+                        self._programs.discard(key)
+                post_accounts[i] = written[key] = acc
         err: TransactionErrorType | None
         if isinstance(result, FailedTransactionMetadata):
             if pre[0] == post[0]:
@@ -504,22 +607,22 @@ class Ledger:
         record = TxRecord(
             signature=signature, slot=self.slot, block_time=int(self.wall_clock()), tx=tx, account_keys=keys,
             writable=writable, loaded_writable=loaded_w, loaded_readonly=loaded_r, err=err, logs=list(meta.logs()),
-            fee=self.fee_for(tx.message), compute_units=meta.compute_units_consumed(), pre_balances=pre,
-            post_balances=post, pre_token_balances=self._token_balances(keys, pre_accounts),
-            post_token_balances=self._token_balances(keys, post_accounts),
+            fee=self.fee_for(msg), compute_units=meta.compute_units_consumed(), pre_balances=pre,
+            post_balances=post, pre_tokens=self._token_bytes(pre_accounts), post_tokens=self._token_bytes(post_accounts),
             inner_instructions=meta.inner_instructions(), return_data=_return_data(meta.return_data()),
-            priority_fee=compute_unit_price(tx),
+            priority_fee=_compute_unit_price(msg, keys[:len(keys) - len(loaded_w) - len(loaded_r)]),
         )
         self._remember(record)
-        written = {k: a for k, a, w in zip(keys, post_accounts, writable) if w}
         for listener in self.listeners:
             listener.on_transaction(record)
             listener.on_accounts_written(self.slot, written)
         return record
 
-    def _run_preflighted(self, tx: VersionedTransaction) -> TransactionMetadata | FailedTransactionMetadata:
-        """Simulate ``tx``; raise ``PreflightFailed`` when it fails, else write its accounts and return its metadata.
+    def _run_preflighted(self, tx: VersionedTransaction) -> tuple[TransactionMetadata | FailedTransactionMetadata,
+                                                                  dict[Pubkey, Account] | None]:
+        """Simulate ``tx``; raise ``PreflightFailed`` when it fails, else write its accounts.
 
+        Return its metadata and the accounts it wrote (None when it ran through LiteSVM instead).
         Duplicates are refused by ``precheck`` (from ``records``), not by LiteSVM, which never sees
         a transaction committed this way. Writes to programs go through LiteSVM's own execution,
         which keeps its program cache in step.
@@ -531,10 +634,11 @@ class Ledger:
                                              _return_data(meta.return_data()), meta.inner_instructions()))
         writes = sim.post_accounts()
         if any(acc.executable or acc.owner in _LOADERS for _, acc in writes):
-            return self.svm.send_transaction(tx)
+            return self.svm.send_transaction(tx), None
+        set_account = self.svm.set_account
         for key, acc in writes:
-            self.svm.set_account(key, acc)
-        return sim.meta()
+            set_account(key, acc)
+        return sim.meta(), dict(writes)
 
     def _remember(self, record: TxRecord) -> None:
         self.records[record.signature] = record
@@ -619,5 +723,5 @@ class Ledger:
 __all__ = [
     "COMMITMENTS", "MAX_PROCESSING_AGE", "MAX_RECENT_BLOCKHASHES", "AirdropFailed", "BlockhashFaults", "Commitment",
     "EpochInfo", "Ledger", "LedgerConfig", "LedgerError", "LedgerListener", "NoFaults", "PrioritizationFee",
-    "ReturnData", "Simulation", "TokenBalance", "TxRecord", "TxStatus", "compute_unit_price",
+    "ReturnData", "Simulation", "TokenAccountBytes", "TokenBalance", "TxRecord", "TxStatus", "compute_unit_price",
 ]

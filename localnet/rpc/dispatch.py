@@ -115,9 +115,12 @@ def run_payload(ctx: Any, payload: Payload, table: Mapping[str, Callable[[Any, A
     return replies[0] if replies else None
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # json.dumps builds a new encoder per call for non-default separators
+
+
 def dumps(obj: Any) -> bytes:
     """Serialise a reply compactly."""
-    return json.dumps(obj, separators=(",", ":")).encode()
+    return _ENCODER.encode(obj).encode()
 
 
 __all__ = ["Call", "Payload", "dumps", "parse_payload", "run_call", "run_payload"]

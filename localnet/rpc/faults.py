@@ -63,6 +63,9 @@ class FaultInjector:
     def configure(self, config: FaultConfig) -> None:
         """Replace the configuration and restart every random stream and counter."""
         self.config = config
+        # any HTTP fault at all: when none, a request skips the three checks below
+        self.http_faults = bool(config.latency_ms or config.latency_jitter_ms or config.http_timeout_rate
+                                or config.http_429_rate or config.http_5xx_rate)
         self.stats = FaultStats()
         self._streams: dict[str, random.Random] = {}
         self._stall_until = 0.0

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Self, TypeVar
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -20,9 +20,9 @@ from websockets.exceptions import ConnectionClosed
 
 from localnet.ledger import Ledger
 from localnet.rpc.config import NodeConfig
-from localnet.rpc.dispatch import dumps, parse_payload, run_call
+from localnet.rpc.dispatch import Payload, dumps, parse_payload, run_call
 from localnet.rpc.errors import invalid_request
-from localnet.rpc.faults import FaultInjector
+from localnet.rpc.faults import FaultInjector, HttpFault
 from keepers.observability.http_server import HttpResponse, HttpServer
 from localnet.rpc.methods import HTTP_METHODS
 from localnet.rpc.subscriptions import SubscriptionHub
@@ -31,6 +31,11 @@ from localnet.svm import LocalSvm
 log = logging.getLogger("localnet.rpc")
 T = TypeVar("T")
 _JSON_TYPES = ("application/json", "application/json-rpc", "application/jsonrequest")
+
+
+def _fault_response(fault: HttpFault) -> HttpResponse:
+    return HttpResponse(fault.status, fault.body, "application/json" if fault.status == 429 else "text/plain",
+                        fault.headers, fault.reason)
 
 
 def _too_large(max_body: int) -> HttpResponse:
@@ -152,7 +157,8 @@ class RpcNode:
         return len(conns)
 
     # -- HTTP -----------------------------------------------------------------------------------
-    async def _handle_http(self, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpResponse:
+    def _handle_http(self, method: str, path: str, headers: dict[str, str], body: bytes) -> HttpResponse | Awaitable[HttpResponse]:
+        """Answer a request at once, or return a coroutine when an injected fault makes it wait."""
         if method == "GET" and path.split("?")[0] == "/health":
             return HttpResponse(200, b"behind" if self.faults.stall_remaining_s > 0 else b"ok", "text/plain")
         if method == "OPTIONS":
@@ -166,18 +172,25 @@ class RpcNode:
             return HttpResponse(415, b"Supplied content type is not allowed. Content-Type: application/json is required",
                                 "text/plain")
         payload = parse_payload(body, self.config.max_batch_requests)
+        if not self.faults.http_faults:
+            return self._answer(payload)
         methods = payload.methods
-        delay = self.faults.http_latency_s(methods)
+        delay, hold = self.faults.http_latency_s(methods), self.faults.http_timeout_s(methods)
+        if delay or hold:
+            return self._answer_late(payload, delay, hold)
+        fault = self.faults.http_fault(methods)
+        return _fault_response(fault) if fault is not None else self._answer(payload)
+
+    async def _answer_late(self, payload: Payload, delay: float, hold: float) -> HttpResponse:
         if delay:
             await asyncio.sleep(delay)
-        hold = self.faults.http_timeout_s(methods)
         if hold:  # a request that times out: no answer before any client's patience runs out
             await asyncio.sleep(hold)
             return HttpResponse(504, b"504 Gateway Timeout (injected)", "text/plain", reason="Gateway Timeout")
-        fault = self.faults.http_fault(methods)
-        if fault is not None:
-            return HttpResponse(fault.status, fault.body, "application/json" if fault.status == 429 else "text/plain",
-                                fault.headers, fault.reason)
+        fault = self.faults.http_fault(payload.methods)
+        return _fault_response(fault) if fault is not None else self._answer(payload)
+
+    def _answer(self, payload: Payload) -> HttpResponse:
         if payload.error is not None:
             reply: Any = {"jsonrpc": "2.0", "error": payload.error.to_json(), "id": None}
         else:

@@ -104,6 +104,25 @@ def test_a_deposit_is_recorded_with_typed_meta(ledger: Ledger, exchange: LocalEx
     assert ledger.records[record.signature] is record and ledger.transaction_count == 1
 
 
+def test_balances_of_read_only_programs_and_token_accounts_with_and_without_preflight(
+        ledger: Ledger, exchange: LocalExchange, user: LocalUser) -> None:
+    """Programs passed read-only are read by balance alone; their lamports stay in pre/post balances."""
+    for n, preflight in enumerate((False, True, True)):  # the second preflight run reads the programs from the ledger's cache
+        vault_before = ledger.svm.get_account(exchange.collateral_vault)
+        record = ledger.execute(_deposit(ledger, user, QUOTE + n), preflight=preflight)
+        assert record is not None and record.err is None
+        for program in (TOKEN_PROGRAM_ID, user.program_id):
+            i = record.account_keys.index(program)
+            assert not record.writable[i]
+            assert record.pre_balances[i] == record.post_balances[i] == ledger.svm.get_account(program).lamports > 0
+        vault = record.account_keys.index(exchange.collateral_vault)
+        assert record.pre_balances[vault] == vault_before.lamports
+        pre = {b.account_index: b.amount for b in record.pre_token_balances}
+        post = {b.account_index: b.amount for b in record.post_token_balances}
+        assert post[vault] - pre[vault] == QUOTE + n
+        assert [b.account_index for b in record.post_token_balances] == sorted(pre)  # key order, no program among them
+
+
 def test_statuses_deepen_with_slots_and_leave_the_status_cache(ledger: Ledger, user: LocalUser) -> None:
     record = ledger.execute(_deposit(ledger, user, QUOTE))
     assert record is not None
