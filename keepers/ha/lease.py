@@ -55,6 +55,10 @@ class Lease(abc.ABC):
     leaves the lease trusted until its local deadline, a failed acquisition is simply not an acquisition.
     """
 
+    # A store that frees the lease as soon as the holder's session ends (PostgreSQL): a renewal that fails
+    # may have ended it, so it loses the lease at once instead of trusting it until the local deadline.
+    session_bound = False
+
     def __init__(self, name: str, holder: str, ttl_s: float, clock: Clock = LIVE) -> None:
         if ttl_s <= 0:
             raise ValueError(f"lease ttl must be > 0, got {ttl_s}")
@@ -75,6 +79,9 @@ class Lease(abc.ABC):
     @abc.abstractmethod
     async def _drop(self, token: str) -> None:
         """Mark the lease free if ``token`` holds it."""
+
+    def _held(self) -> None:
+        """Called after each acquisition or renewal that succeeded (a store may start watching its session)."""
 
     async def close(self) -> None:
         """Release resources (connections, files); the lease itself is not released."""
@@ -99,6 +106,7 @@ class Lease(abc.ABC):
             return False
         if won:
             self.token, self._trusted_until = token, started + LOCAL_TRUST * self.ttl_s
+            self._held()
         return won
 
     async def renew(self) -> bool:
@@ -111,11 +119,15 @@ class Lease(abc.ABC):
             kept = await self._extend(self.token)  # type: ignore[arg-type]
         except LeaseStoreError as e:
             self._note_error(f"renew: {e}")
+            if self.session_bound:  # the failure may have ended the session that kept others out
+                self.token = None
+                return False
             return self.valid()
         if not kept:
             self.token = None
             return False
         self._trusted_until = started + LOCAL_TRUST * self.ttl_s
+        self._held()
         return self.valid()
 
     async def release(self) -> None:

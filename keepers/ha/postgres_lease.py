@@ -13,6 +13,13 @@ process stopped with SIGSTOP) stops renewing, the row expires ``lease_ttl_s`` af
 and a standby takes over. The hung holder, when it runs again, is fenced by its local deadline
 (``keepers.ha.lease``) before it can send anything, and its next renewal finds another token.
 
+Because a standby takes over as soon as the holder's session ends, the holder must not outlive its
+session: between statements it watches its connection's socket (``loop.add_reader``), and anything the
+server sends unasked (the FATAL of a terminated backend, the close of a restarting server) ends the
+lease at once (``valid`` turns false before the next send); a statement that fails ends it too
+(``session_bound``). A network partition ends neither side's view of the session at once; then the
+expiry decides, as for a hung holder.
+
 Every statement is bounded by ``op_timeout_s``; a connection that failed or timed out is closed and
 opened again at the next call (``psycopg`` 3, autocommit, one connection per process).
 """
@@ -42,6 +49,8 @@ _SESSION = "(SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_p
 class PostgresLease(Lease):
     """A lease in the database at ``dsn`` (see the module docstring)."""
 
+    session_bound = True
+
     def __init__(self, dsn: str, name: str, holder: str, ttl_s: float, clock: Clock = LIVE,
                  op_timeout_s: float | None = None) -> None:
         super().__init__(name, holder, ttl_s, clock)
@@ -49,6 +58,35 @@ class PostgresLease(Lease):
         self.op_timeout_s = op_timeout_s if op_timeout_s is not None else max(0.5, min(ttl_s / 2, 5.0))
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._lock = asyncio.Lock()  # one statement at a time on the connection
+        self._watched: int | None = None  # the socket watched between statements
+        self._session_lost = False
+
+    def valid(self) -> bool:
+        """Held, within the local deadline, and the session that holds it still open."""
+        return not self._session_lost and super().valid()
+
+    def _held(self) -> None:
+        self._session_lost = False
+        self._watch()
+
+    def _watch(self) -> None:
+        """Between statements, watch the socket: the server speaks unasked only to end the session."""
+        if self.token is None or self._conn is None or self._conn.closed:
+            return
+        fd = self._conn.fileno()
+        asyncio.get_running_loop().add_reader(fd, self._on_unasked)
+        self._watched = fd
+
+    def _unwatch(self) -> None:
+        if self._watched is not None:
+            asyncio.get_running_loop().remove_reader(self._watched)
+            self._watched = None
+
+    def _on_unasked(self) -> None:
+        self._unwatch()
+        if self.token is not None:
+            self._session_lost = True
+            self._note_error("the server ended the lease's session")
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         if self._conn is None or self._conn.closed:
@@ -63,16 +101,21 @@ class PostgresLease(Lease):
     async def _run(self, work: Any) -> Any:
         """Run ``work(conn)`` within ``op_timeout_s``; a failure closes the connection and raises LeaseStoreError."""
         async with self._lock:
+            self._unwatch()
+            if self._session_lost:
+                await self._discard()
             try:
-                return await asyncio.wait_for(self._with_connection(work), self.op_timeout_s)
+                result = await asyncio.wait_for(self._with_connection(work), self.op_timeout_s)
             except (psycopg.Error, OSError, TimeoutError) as e:
                 await self._discard()
                 raise LeaseStoreError(f"postgres: {type(e).__name__}: {e}".strip()) from None
+            return result
 
     async def _with_connection(self, work: Any) -> Any:
         return await work(await self._connection())
 
     async def _discard(self) -> None:
+        self._unwatch()
         conn, self._conn = self._conn, None
         if conn is not None:
             try:
