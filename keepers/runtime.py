@@ -147,6 +147,7 @@ class Keeper:
         self._oracle_subs: dict[Pubkey, Subscription] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._bot_tasks: list[asyncio.Task[None]] = []
+        self._bots_stop = asyncio.Event()  # set to end this activation's bot loops
         self.active = False  # the bots run and the pipeline may send (``activate``)
         self._clock_refresh: asyncio.Task[None] | None = None
         self._slot_seen_at = clock.monotonic()
@@ -212,9 +213,20 @@ class Keeper:
         self.stats.recovered_actions = await self.pipeline.recover()
         if self.stats.recovered_actions:
             log.info("resuming: %d unfinished actions from the journal", self.stats.recovered_actions)
+        self._bots_stop = asyncio.Event()
         for name, bot in self.bots.items():
-            self._bot_tasks.append(asyncio.create_task(bot.run(self._stop), name=f"bot-{name}"))
+            self._bot_tasks.append(asyncio.create_task(bot.run(self._bots_stop), name=f"bot-{name}"))
+
+    async def _stop_bots(self) -> None:
+        # The event as well as the cancellation: a cancellation that meets a completing ``wait_for`` can be
+        # lost (Python 3.11), and the loop then ends at its next check of the event.
+        self._bots_stop.set()
+        for bot in self.bots.values():
             bot.wake()
+        for task in self._bot_tasks:
+            task.cancel()
+        await asyncio.gather(*self._bot_tasks, return_exceptions=True)
+        self._bot_tasks.clear()
 
     async def drain(self, timeout_s: float) -> bool:
         """Refuse new actions and wait (at most ``timeout_s``) for those in flight; True when none is left."""
@@ -229,10 +241,7 @@ class Keeper:
         if not self.active:
             return
         self.active = False
-        for task in self._bot_tasks:
-            task.cancel()
-        await asyncio.gather(*self._bot_tasks, return_exceptions=True)
-        self._bot_tasks.clear()
+        await self._stop_bots()
         for bot in self.bots.values():
             await bot.close()
         await self.pipeline.close()
@@ -272,11 +281,11 @@ class Keeper:
     async def stop(self) -> None:
         """Stop the bots, subscriptions, pipeline, HTTP endpoint and journal (idempotent)."""
         self._stop.set()
-        for task in [*self._bot_tasks, *self._tasks]:
+        await self._stop_bots()
+        for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._bot_tasks, *self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        self._bot_tasks.clear()
         self.active = False
         for bot in self.bots.values():
             await bot.close()

@@ -88,6 +88,8 @@ async def run_active_standby(keeper: Keeper, lease: Lease, ha: HaConfig, stop: a
             await keeper.deactivate()
             _set_role(keeper, False)
         if keeper.active:
+            log.info("ha: handing over: waiting for %d actions in flight (at most %.0f s)",
+                     len(keeper.pipeline.in_flight), ha.handover_timeout_s)
             drained = await keeper.drain(ha.handover_timeout_s)
             if not drained:
                 log.warning("ha: %d actions still in flight after %.0f s: left to the next holder (journal)",
