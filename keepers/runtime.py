@@ -250,6 +250,11 @@ class Keeper:
         for name in ("prices_stale", "funding_behind", "liquidations_stalled"):
             self.health.set_problem(name, None)  # a standby's progress is the active one's
 
+    @property
+    def standby(self) -> bool:
+        """Started without acting (``start(active=False)``, or after ``deactivate``)."""
+        return self._started and not self.active
+
     def apply_config(self, config: Config) -> None:
         """Take ``config`` as the running configuration: its bot settings, fees and health limits apply from
         the next tick (``keepers.reload`` decides which sections may change)."""
@@ -461,8 +466,7 @@ class Keeper:
                 self.metrics.rpc_reconnected()
             reconnects = now_reconnects
             self.export_chain_counters()
-            if self.active:
-                self.check_progress()
+            self.check_progress()
             if self.clock.monotonic() >= next_checkpoint:
                 next_checkpoint = self.clock.monotonic() + JOURNAL_CHECKPOINT_S
                 self.journal.checkpoint()
@@ -495,21 +499,22 @@ class Keeper:
         """Set the ``Health`` problems of a keeper that gets nowhere (limits in ``[health]``; each check only when
         the bot it watches runs): prices older than their heartbeat allows, funding behind its period,
         liquidatable users left untouched, subscription streams gone quiet while the chain moved on. Chain time
-        counts from the start at the earliest: a keeper that just started is not blamed for a stale market."""
+        counts from the start at the earliest: a keeper that just started is not blamed for a stale market. A
+        standby (not ``active``) checks only its subscriptions: the progress of the bots is the active one's."""
         limits, c = self.config.health, self.ctx.clock
         markets = [m for _, m in self.ctx.kept_markets() if funded(m)]
         checks: dict[str, list[str]] = {}
-        if "mark_price" in self.bots and c.unix_timestamp:
+        if "mark_price" in self.bots and c.unix_timestamp and not self.standby:
             max_age = limits.price_age_heartbeats * self.config.bots.mark_price.heartbeat_s
             checks["prices_stale"] = stale_prices({m.market_index: max(m.twap_updated_ts, self._started_ts)
                                                    for m in markets},
                                                   c.unix_timestamp, max_age)
-        if "funding" in self.bots and c.unix_timestamp:
+        if "funding" in self.bots and c.unix_timestamp and not self.standby:
             checks["funding_behind"] = late_funding(
                 {m.market_index: (max(next_funding_ts(m), self._started_ts), m.params.funding_period_secs)
                  for m in markets},
                 c.unix_timestamp, limits.funding_lag_periods)
-        if "liquidator" in self.bots:
+        if "liquidator" in self.bots and not self.standby:
             late = self.ctx.progress.untouched_users(c.slot, limits.liquidatable_untouched_slots)
             checks["liquidations_stalled"] = [f"{len(late)} liquidatable users untouched for more than "
                                               f"{limits.liquidatable_untouched_slots} slots (longest {late[0][1]}: "

@@ -381,6 +381,9 @@ class TxPipeline:
             if entry.signature is None:
                 self.journal.record_outcome(entry.id, Status.EXPIRED, error="never sent (keeper stopped)")
                 continue
+            if self.journal.landed(entry.key):  # the intent landed under another row (another lease holder's)
+                self.journal.record_outcome(entry.id, Status.EXPIRED, error="superseded: its intent landed in another row")
+                continue
             lock = (entry.kind, Pubkey.from_string(entry.target))
             self.in_flight[lock] = entry.key
             task = asyncio.create_task(self._recover_one(entry, lock), name=f"recover-{entry.id}")
@@ -446,6 +449,8 @@ class TxPipeline:
         if len(self._signed) > MAX_REMEMBERED_SIGNATURES:
             self._signed.popitem(last=False)
         fee = fee_lamports(len(tx.signatures), units, price)
+        if not self.may_send():  # a fenced process writes no signature either: nothing for a recovery to resend
+            raise self._fenced(signature)
         row.sent(str(signature), blockhash.last_valid_block_height, bytes(tx))
         status = await self._send_and_confirm(tx, blockhash.last_valid_block_height)
         latency = self.clock.monotonic() - started
@@ -600,13 +605,17 @@ class TxPipeline:
             if sub is not None:
                 sub.close()
 
+    def _fenced(self, signature: Signature) -> Fenced:
+        """Count and log (rate-limited) a send refused for a lost lease; the exception to raise."""
+        if self.metrics is not None:
+            self.metrics.fenced_send()
+        self._warn("fenced", "not sending %s: this process no longer holds the lease", signature)
+        return Fenced(str(signature))
+
     async def _send(self, tx: VersionedTransaction) -> bool:
         """Send ``tx``; False when no endpoint took it. Raises ``Fenced`` when the lease is lost."""
         if not self.may_send():
-            if self.metrics is not None:
-                self.metrics.fenced_send()
-            self._warn("fenced", "not sending %s: this process no longer holds the lease", tx.signatures[0])
-            raise Fenced(str(tx.signatures[0]))
+            raise self._fenced(tx.signatures[0])
         try:
             await self.chain.send(tx)
             self.sends += 1
@@ -712,8 +721,8 @@ class _JournalRow:
             a = self.action
             self._id = self.journal.record_intent(a.key, a.bot, a.kind, str(a.target), self.detail, signature,
                                                   last_valid_block_height, tx)
-        else:
-            self.journal.record_sent(self._id, signature, last_valid_block_height, tx)
+        elif not self.journal.record_sent_if_pending(self._id, signature, last_valid_block_height, tx):
+            raise Fenced(f"journal row {self._id} was closed by another process")
 
 
 def _program_of(instructions: Iterable[Instruction]) -> Pubkey | None:

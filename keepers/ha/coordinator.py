@@ -83,10 +83,10 @@ async def run_active_standby(keeper: Keeper, lease: Lease, ha: HaConfig, stop: a
             lost = await _hold(lease, ha, stop)
             if not lost:
                 break
+            _set_role(keeper, False)  # the pipeline is fenced already: it sends nothing from here on
             log.error("ha: lost the lease %r (%s): sending stopped, standby again", lease.name,
                       lease.last_error or "another process holds it")
             await keeper.deactivate()
-            _set_role(keeper, False)
         if keeper.active:
             log.info("ha: handing over: waiting for %d actions in flight (at most %.0f s)",
                      len(keeper.pipeline.in_flight), ha.handover_timeout_s)

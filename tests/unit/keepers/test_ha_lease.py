@@ -17,7 +17,7 @@ import pytest
 from keepers.chain.inprocess import InProcessChain
 from keepers.config import Config, ConfigError, FeesConfig
 from keepers.execution.journal import Journal
-from keepers.execution.pipeline import ActionStatus, TxPipeline
+from keepers.execution.pipeline import ActionStatus, Fenced, TxPipeline, _JournalRow
 from keepers.ha.file_lease import FileLease, process_start
 from keepers.ha.lease import LOCAL_TRUST
 from keepers.ha.postgres_lease import PostgresLease
@@ -172,6 +172,29 @@ async def test_an_unreachable_store_is_no_acquisition_and_no_crash() -> None:
         await lease.close()
 
 
+# -- the shared journal ----------------------------------------------------------------------------------
+def test_a_standby_opens_the_journal_while_the_active_writes_to_it(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "j.sqlite"
+    Journal(path).close()
+    stop = threading.Event()
+
+    def write() -> None:
+        with Journal(path) as active:
+            while not stop.is_set():
+                active.record_intent("k", "bot", "kind", "target", {})
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        for _ in range(30):
+            Journal(path).close()  # raised "database is locked" when it met a write
+    finally:
+        stop.set()
+        writer.join(10)
+
+
 # -- configuration ----------------------------------------------------------------------------------------
 def _config(tmp_path: Path, ha: dict) -> Config:
     return Config.from_mapping({"cluster": {"rpc_url": "http://127.0.0.1:8899"}, "keeper": {"keypair_path": "k.json"},
@@ -192,37 +215,98 @@ def test_the_ha_section_is_validated_with_clear_errors(tmp_path: Path) -> None:
 
 
 # -- the fenced pipeline ----------------------------------------------------------------------------------
-async def test_a_fenced_pipeline_sends_nothing_and_leaves_the_row_to_the_next_holder(perp_program: bytes,
-                                                                                     tmp_path: Path) -> None:
+@pytest.fixture
+def ledger_world(perp_program: bytes):  # noqa: ANN201
     world = build_ledger_world(SETTINGS, perp_program, Path(build_program("mock_oracle")).read_bytes())
     world.ledger.advance_slot()
+    return world
+
+
+def _pipeline(world, journal: Journal, chain: InProcessChain, name: str, fence=None) -> TxPipeline:  # noqa: ANN001
+    return TxPipeline(chain, world.dep.wallets["keeper"], journal, Metrics(), FeesConfig(), commitment="processed",
+                      poll_s=0.01, resend_s=0.05, fence=fence, instance=name)
+
+
+async def _until_final(world, journal: Journal, key: str) -> str:  # noqa: ANN001
+    deadline = time.monotonic() + 10
+    while (status := journal.latest(key).status) in ("pending", "sent"):
+        assert time.monotonic() < deadline
+        world.ledger.advance_slot()
+        await asyncio.sleep(0.02)
+    return status
+
+
+async def test_a_fenced_pipeline_sends_and_journals_nothing(ledger_world, tmp_path: Path) -> None:  # noqa: ANN001
+    world = ledger_world
     chain = InProcessChain(world.ledger)
     held = iter([True])  # the lease holds when the action starts, and is lost by the time it would send
     journal = Journal(tmp_path / "j.sqlite")
-    old = TxPipeline(chain, world.dep.wallets["keeper"], journal, Metrics(), FeesConfig(), commitment="processed",
-                     poll_s=0.01, resend_s=0.05, fence=lambda: next(held, False), instance="old")
-    new = TxPipeline(chain, world.dep.wallets["keeper"], journal, Metrics(), FeesConfig(), commitment="processed",
-                     poll_s=0.01, resend_s=0.05, instance="new")
+    old = _pipeline(world, journal, chain, "old", fence=lambda: next(held, False))
+    new = _pipeline(world, journal, chain, "new")
     try:
         records = len(world.ledger.records)
         r = await old.submit(_crank(world))
         assert r.status is ActionStatus.BUSY and r.error is not None and "fenced" in r.error
         assert len(world.ledger.records) == records  # nothing reached the chain
         assert old.metrics.ha_fenced_sends._value.get() == 1
-        row = journal.latest("crank-1")
-        assert row is not None and row.status == "sent" and row.tx is not None and row.detail["by"] == "old"
+        row = journal.latest("crank-1")  # its intent (journaled before the simulation), never a signature
+        assert row is not None and row.status == "pending" and row.signature is None and row.detail["by"] == "old"
         assert (await old.submit(_crank(world, "crank-2"))).status is ActionStatus.BUSY  # refused before any work
         assert journal.latest("crank-2") is None
-        assert await new.recover() == 1  # the new holder sends the very bytes the old one signed
-        deadline = time.monotonic() + 10
-        while journal.latest("crank-1").status == "sent":
-            assert time.monotonic() < deadline
-            world.ledger.advance_slot()
-            await asyncio.sleep(0.02)
-        assert journal.latest("crank-1").status == "landed"
+        assert await new.recover() == 1  # the new holder closes the intent, so that it is planned again ...
+        assert journal.latest("crank-1").status == "expired"
+        assert (await new.submit(_crank(world))).status is ActionStatus.LANDED  # ... and does it once
         assert len(world.ledger.records) == records + 1
     finally:
         await old.close()
+        await new.close()
+        await chain.close()
+        journal.close()
+
+
+async def test_a_row_another_process_closed_is_not_reopened(ledger_world, tmp_path: Path) -> None:  # noqa: ANN001
+    """A holder stopped between its intent and its send, resumed after the new holder closed that intent:
+    its late write must not make the row "sent" again (a later recovery would send it a second time)."""
+    world = ledger_world
+    chain = InProcessChain(world.ledger)
+    journal = Journal(tmp_path / "j.sqlite")
+    new = _pipeline(world, journal, chain, "new")
+    try:
+        action = _crank(world)
+        late = _JournalRow(journal, action, time.time(), "old")
+        row = late.id()  # the old holder's intent, journaled before its simulation
+        assert await new.recover() == 1 and journal.latest(action.key).status == "expired"
+        with pytest.raises(Fenced):
+            late.sent("late-signature", 10**9, b"late")
+        entry = journal.latest(action.key)
+        assert entry.id == row and entry.status == "expired" and entry.signature is None
+    finally:
+        await new.close()
+        await chain.close()
+        journal.close()
+
+
+async def test_recovery_does_not_resend_an_intent_that_landed_in_another_row(ledger_world, tmp_path: Path) -> None:  # noqa: ANN001
+    world = ledger_world
+    chain = InProcessChain(world.ledger)
+    journal = Journal(tmp_path / "j.sqlite")
+    new = _pipeline(world, journal, chain, "new")
+    try:
+        action = _crank(world)
+        assert (await new.submit(action)).status is ActionStatus.LANDED  # the new holder did it
+        records = len(world.ledger.records)
+        # A row of the same intent that the old holder signed and journaled as sent, never sent.
+        blockhash = await chain.get_latest_blockhash()
+        tx = new._sign(action, 200_000, 0, blockhash.blockhash)
+        journal.record_intent(action.key, "test", action.kind, str(action.target), {}, str(tx.signatures[0]),
+                              blockhash.last_valid_block_height, bytes(tx))
+        assert await new.recover() == 1
+        assert journal.latest(action.key).status == "expired"
+        assert journal.latest(action.key).error.startswith("superseded")
+        world.ledger.advance_slot()
+        await asyncio.sleep(0.1)
+        assert len(world.ledger.records) == records  # not sent
+    finally:
         await new.close()
         await chain.close()
         journal.close()
