@@ -215,98 +215,83 @@ def test_the_ha_section_is_validated_with_clear_errors(tmp_path: Path) -> None:
 
 
 # -- the fenced pipeline ----------------------------------------------------------------------------------
+class Shared:
+    """An in-process ledger, its chain and one journal that several pipelines (processes) share."""
+
+    def __init__(self, world, tmp_path: Path) -> None:  # noqa: ANN001
+        self.world, self.chain, self.journal = world, InProcessChain(world.ledger), Journal(tmp_path / "j.sqlite")
+        self.pipelines: list[TxPipeline] = []
+
+    def pipeline(self, name: str, fence=None) -> TxPipeline:  # noqa: ANN001
+        p = TxPipeline(self.chain, self.world.dep.wallets["keeper"], self.journal, Metrics(), FeesConfig(),
+                       commitment="processed", poll_s=0.01, resend_s=0.05, fence=fence, instance=name)
+        self.pipelines.append(p)
+        return p
+
+    @property
+    def records(self) -> int:
+        return len(self.world.ledger.records)
+
+
 @pytest.fixture
-def ledger_world(perp_program: bytes):  # noqa: ANN201
+async def shared(perp_program: bytes, tmp_path: Path):  # noqa: ANN201
     world = build_ledger_world(SETTINGS, perp_program, Path(build_program("mock_oracle")).read_bytes())
     world.ledger.advance_slot()
-    return world
+    s = Shared(world, tmp_path)
+    yield s
+    for p in s.pipelines:
+        await p.close()
+    await s.chain.close()
+    s.journal.close()
 
 
-def _pipeline(world, journal: Journal, chain: InProcessChain, name: str, fence=None) -> TxPipeline:  # noqa: ANN001
-    return TxPipeline(chain, world.dep.wallets["keeper"], journal, Metrics(), FeesConfig(), commitment="processed",
-                      poll_s=0.01, resend_s=0.05, fence=fence, instance=name)
-
-
-async def _until_final(world, journal: Journal, key: str) -> str:  # noqa: ANN001
-    deadline = time.monotonic() + 10
-    while (status := journal.latest(key).status) in ("pending", "sent"):
-        assert time.monotonic() < deadline
-        world.ledger.advance_slot()
-        await asyncio.sleep(0.02)
-    return status
-
-
-async def test_a_fenced_pipeline_sends_and_journals_nothing(ledger_world, tmp_path: Path) -> None:  # noqa: ANN001
-    world = ledger_world
-    chain = InProcessChain(world.ledger)
+async def test_a_fenced_pipeline_sends_and_journals_nothing(shared: Shared) -> None:
+    world, journal = shared.world, shared.journal
     held = iter([True])  # the lease holds when the action starts, and is lost by the time it would send
-    journal = Journal(tmp_path / "j.sqlite")
-    old = _pipeline(world, journal, chain, "old", fence=lambda: next(held, False))
-    new = _pipeline(world, journal, chain, "new")
-    try:
-        records = len(world.ledger.records)
-        r = await old.submit(_crank(world))
-        assert r.status is ActionStatus.BUSY and r.error is not None and "fenced" in r.error
-        assert len(world.ledger.records) == records  # nothing reached the chain
-        assert old.metrics.ha_fenced_sends._value.get() == 1
-        row = journal.latest("crank-1")  # its intent (journaled before the simulation), never a signature
-        assert row is not None and row.status == "pending" and row.signature is None and row.detail["by"] == "old"
-        assert (await old.submit(_crank(world, "crank-2"))).status is ActionStatus.BUSY  # refused before any work
-        assert journal.latest("crank-2") is None
-        assert await new.recover() == 1  # the new holder closes the intent, so that it is planned again ...
-        assert journal.latest("crank-1").status == "expired"
-        assert (await new.submit(_crank(world))).status is ActionStatus.LANDED  # ... and does it once
-        assert len(world.ledger.records) == records + 1
-    finally:
-        await old.close()
-        await new.close()
-        await chain.close()
-        journal.close()
+    old = shared.pipeline("old", fence=lambda: next(held, False))
+    new = shared.pipeline("new")
+    records = shared.records
+    r = await old.submit(_crank(world))
+    assert r.status is ActionStatus.BUSY and r.error is not None and "fenced" in r.error
+    assert shared.records == records  # nothing reached the chain
+    assert old.metrics.ha_fenced_sends._value.get() == 1
+    row = journal.latest("crank-1")  # its intent (journaled before the simulation), never a signature
+    assert row is not None and row.status == "pending" and row.signature is None and row.detail["by"] == "old"
+    assert (await old.submit(_crank(world, "crank-2"))).status is ActionStatus.BUSY  # refused before any work
+    assert journal.latest("crank-2") is None
+    assert await new.recover() == 1  # the new holder closes the intent, so that it is planned again ...
+    assert journal.latest("crank-1").status == "expired"
+    assert (await new.submit(_crank(world))).status is ActionStatus.LANDED  # ... and does it once
+    assert shared.records == records + 1
 
 
-async def test_a_row_another_process_closed_is_not_reopened(ledger_world, tmp_path: Path) -> None:  # noqa: ANN001
+async def test_a_row_another_process_closed_is_not_reopened(shared: Shared) -> None:
     """A holder stopped between its intent and its send, resumed after the new holder closed that intent:
     its late write must not make the row "sent" again (a later recovery would send it a second time)."""
-    world = ledger_world
-    chain = InProcessChain(world.ledger)
-    journal = Journal(tmp_path / "j.sqlite")
-    new = _pipeline(world, journal, chain, "new")
-    try:
-        action = _crank(world)
-        late = _JournalRow(journal, action, time.time(), "old")
-        row = late.id()  # the old holder's intent, journaled before its simulation
-        assert await new.recover() == 1 and journal.latest(action.key).status == "expired"
-        with pytest.raises(Fenced):
-            late.sent("late-signature", 10**9, b"late")
-        entry = journal.latest(action.key)
-        assert entry.id == row and entry.status == "expired" and entry.signature is None
-    finally:
-        await new.close()
-        await chain.close()
-        journal.close()
+    journal, new = shared.journal, shared.pipeline("new")
+    action = _crank(shared.world)
+    late = _JournalRow(journal, action, time.time(), "old")
+    row = late.id()  # the old holder's intent, journaled before its simulation
+    assert await new.recover() == 1 and journal.latest(action.key).status == "expired"
+    with pytest.raises(Fenced):
+        late.sent("late-signature", 10**9, b"late")
+    entry = journal.latest(action.key)
+    assert entry.id == row and entry.status == "expired" and entry.signature is None
 
 
-async def test_recovery_does_not_resend_an_intent_that_landed_in_another_row(ledger_world, tmp_path: Path) -> None:  # noqa: ANN001
-    world = ledger_world
-    chain = InProcessChain(world.ledger)
-    journal = Journal(tmp_path / "j.sqlite")
-    new = _pipeline(world, journal, chain, "new")
-    try:
-        action = _crank(world)
-        assert (await new.submit(action)).status is ActionStatus.LANDED  # the new holder did it
-        records = len(world.ledger.records)
-        # A row of the same intent that the old holder signed and journaled as sent, never sent.
-        blockhash = await chain.get_latest_blockhash()
-        tx = new._sign(action, 200_000, 0, blockhash.blockhash)
-        journal.record_intent(action.key, "test", action.kind, str(action.target), {}, str(tx.signatures[0]),
-                              blockhash.last_valid_block_height, bytes(tx))
-        assert await new.recover() == 1
-        assert journal.latest(action.key).status == "expired"
-        assert journal.latest(action.key).error.startswith("superseded")
-        world.ledger.advance_slot()
-        await asyncio.sleep(0.1)
-        assert len(world.ledger.records) == records  # not sent
-    finally:
-        await new.close()
-        await chain.close()
-        journal.close()
+async def test_recovery_does_not_resend_an_intent_that_landed_in_another_row(shared: Shared) -> None:
+    journal, new = shared.journal, shared.pipeline("new")
+    action = _crank(shared.world)
+    assert (await new.submit(action)).status is ActionStatus.LANDED  # the new holder did it
+    records = shared.records
+    # A row of the same intent that the old holder signed and journaled as sent, never sent.
+    blockhash = await shared.chain.get_latest_blockhash()
+    tx = new._sign(action, 200_000, 0, blockhash.blockhash)
+    journal.record_intent(action.key, "test", action.kind, str(action.target), {}, str(tx.signatures[0]),
+                          blockhash.last_valid_block_height, bytes(tx))
+    assert await new.recover() == 1
+    entry = journal.latest(action.key)
+    assert entry.status == "expired" and entry.error.startswith("superseded")
+    shared.world.ledger.advance_slot()
+    await asyncio.sleep(0.1)
+    assert shared.records == records  # not sent
