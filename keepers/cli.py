@@ -47,7 +47,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from keepers.chain.base import ChainError
     from keepers.config import ConfigError, KeypairError, load_keypair
     from keepers.observability.logs import setup_logging
-    from keepers.runtime import run_from_config
+    from keepers.reload import reload_config
+    from keepers.runtime import Keeper, run_from_config
 
     config = _load_config(args.config)
     if args.dry_run:
@@ -65,7 +66,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_from_config(config, keypair, args.bots, stop)
+
+        def on_keeper(keeper: Keeper) -> None:  # SIGHUP: validate the file again, apply what can change live
+            loop.add_signal_handler(signal.SIGHUP, reload_config, keeper, Path(args.config))
+
+        await run_from_config(config, keypair, args.bots, stop, on_keeper=on_keeper)
 
     try:
         asyncio.run(main())

@@ -40,6 +40,7 @@ BOT_NAMES = ("mark_price", "funding", "liquidator", "settler", "insurance", "tri
 COMMITMENTS = ("processed", "confirmed", "finalized")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("json", "text")
+HA_MODES = ("none", "file", "postgres")
 ORACLE_KINDS = tuple(k.name.lower() for k in OracleKind if k != OracleKind.NONE)
 U16_MAX = 0xFFFF
 U64_MAX = (1 << 64) - 1
@@ -412,6 +413,34 @@ class OracleProgramConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class HaConfig:
+    """An active/standby pair (``keepers.ha``): two processes on one configuration, one holding a lease.
+
+    ``mode`` "none" runs alone; "file" holds the lease in ``path`` (one host); "postgres" in the
+    database at ``dsn``. The holder renews every ``renew_interval_s`` and trusts its lease for less than
+    ``lease_ttl_s`` after each renewal; a standby takes over once a holder has not renewed for
+    ``lease_ttl_s`` (a hung process) or at once when the holder's process (file) or session (postgres)
+    is gone. ``name`` identifies this process in the lease and the journal (default: host:pid).
+    """
+
+    mode: str = _key(_choice(HA_MODES), "none")
+    lease: str = _key(_str, "perpkeep")
+    path: Path = _key(_path, Path("perpkeep.lease"))
+    dsn: str | None = _key(_optional(_str), None)
+    lease_ttl_s: float = _key(_num(0, above=True), 10.0)
+    renew_interval_s: float = _key(_num(0, above=True), 2.0)
+    handover_timeout_s: float = _key(_num(0), 30.0)
+    name: str | None = _key(_optional(_str), None)
+
+    def _validate(self, where: str) -> None:
+        if self.mode == "postgres" and self.dsn is None:
+            raise _bad(_join(where, "dsn"), 'missing (required when ha.mode = "postgres")')
+        if self.renew_interval_s * 2 > self.lease_ttl_s:
+            raise _bad(_join(where, "renew_interval_s"),
+                       f"must be at most half of lease_ttl_s ({self.lease_ttl_s}), got {self.renew_interval_s}")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Config:
     """The whole keeper configuration; ``markets`` empty means every market on chain."""
 
@@ -425,6 +454,7 @@ class Config:
     bots: BotsConfig = _section(BotsConfig)
     markets: tuple[MarketConfig, ...] = _key(_markets, ())
     oracle: OracleProgramConfig = _section(OracleProgramConfig)
+    ha: HaConfig = _section(HaConfig)
     path: Path | None = None  # the file it was read from
 
     @classmethod
@@ -455,6 +485,8 @@ def _plain(value: Any, name: str = "") -> Any:
         return [_plain(v, name) for v in value]
     if isinstance(value, str) and name.endswith(("_url", "_urls")):
         return _redact_url(value)
+    if isinstance(value, str) and name == "dsn":  # may hold a password
+        return "[redacted]"
     if isinstance(value, (Pubkey, Path)):
         return str(value)
     if isinstance(value, bytes):
@@ -557,6 +589,6 @@ def load_keypair(path: Path, allow_insecure: bool = False) -> Keypair:
 
 
 __all__ = ["BOT_NAMES", "BotsConfig", "ClusterConfig", "Config", "ConfigError", "FeesConfig", "FundingBotConfig",
-           "HealthConfig", "InsuranceBotConfig", "KeeperConfig", "KeypairError", "LiquidatorBotConfig", "LoggingConfig",
+           "HaConfig", "HealthConfig", "InsuranceBotConfig", "KeeperConfig", "KeypairError", "LiquidatorBotConfig", "LoggingConfig",
            "MarkPriceBotConfig", "MarketConfig", "TriggerBotConfig", "MetricsConfig", "OracleProgramConfig", "ProgramConfig",
            "SettlerBotConfig", "apply_overrides", "load_config", "load_keypair"]

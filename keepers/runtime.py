@@ -13,6 +13,12 @@
 5. serve ``/metrics`` and ``/health`` and keep the SOL balance gauge current; ``/health`` also fails
    when the keeper stops making progress (``keepers.observability.progress``, limits in ``[health]``).
 
+A keeper can start as a standby (``start(active=False)``): steps 1, 2 and 5 only, sending nothing;
+``activate`` then does 3 and 4, ``deactivate`` stops the bots and drops the pipeline's in-memory state
+(a fresh pipeline and bots, ready for the next activation), ``drain`` lets in-flight actions finish
+first. ``keepers.ha.coordinator`` drives these from a lease; ``fence`` (the lease's ``valid``) is checked
+before every send. ``apply_config`` takes a reloaded configuration's live sections (``keepers.reload``).
+
 A subscription delivery the cache cannot apply (an account of another program, no data, a read older
 than the cached one, data that does not decode) is refused, counted by reason
 (``perpkeep_rejected_updates_total``, one log line per interval) and replaced by a read of the account
@@ -25,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from solana.constants import LAMPORTS_PER_SOL
@@ -115,6 +121,8 @@ class Keeper:
         serve_http: bool = True,
         clock: Clock = LIVE,
         pipeline_options: dict | None = None,
+        fence: Callable[[], bool] | None = None,
+        instance: str | None = None,
     ) -> None:
         self.config = config
         self.chain = chain
@@ -124,10 +132,9 @@ class Keeper:
         self.journal = journal or Journal(config.keeper.journal_path, clock=clock)
         self.program_id = config.program.program_id
         self.cache = AccountCache(self.program_id)
-        # The pipeline holds a target after an action on it landed until the cache has seen the result.
-        self.pipeline = TxPipeline(chain, keypair, self.journal, self.metrics, config.fees, config.cluster.commitment,
-                                   dry_run=config.keeper.dry_run, clock=clock, state_slot=self.cache.slot_of,
-                                   **(pipeline_options or {}))
+        self.keypair = keypair
+        self._pipeline_options = dict(pipeline_options or {}, fence=fence, instance=instance)
+        self.pipeline = self._make_pipeline()
         kept = frozenset(m.index for m in config.markets) or None
         self.ctx = KeeperContext(chain, self.cache, self.pipeline, keypair, self.program_id, self.metrics, self.health,
                                  ChainClock(), kept=kept)
@@ -135,8 +142,7 @@ class Keeper:
         for name in bots or config.keeper.bots:
             if name not in BOT_CLASSES:
                 raise ValueError(f"unknown bot {name!r} (known: {', '.join(ALL_BOTS)})")
-            self.bots[name] = self._make_bot(name)
-        self._wake_order = sorted(self.bots.values(), key=lambda b: b.wake_priority)
+        self._make_bots(tuple(bots or config.keeper.bots))
         self.stats = KeeperStats()
         self.server: ObservabilityServer | None = None
         self.serve_http = serve_http
@@ -144,6 +150,9 @@ class Keeper:
         self._subs: list[Subscription] = []
         self._oracle_subs: dict[Pubkey, Subscription] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._bot_tasks: list[asyncio.Task[None]] = []
+        self._bots_stop = asyncio.Event()  # set to end this activation's bot loops
+        self.active = False  # the bots run and the pipeline may send (``activate``)
         self._clock_refresh: asyncio.Task[None] | None = None
         self._slot_seen_at = clock.monotonic()
         self._slot_seen = asyncio.Event()  # wakes housekeeping
@@ -154,6 +163,16 @@ class Keeper:
         self._exported: dict[tuple[str, str], int] = {}  # chain counters already added to metrics
         self._started_ts = 0
 
+    def _make_pipeline(self) -> TxPipeline:
+        # The pipeline holds a target after an action on it landed until the cache has seen the result.
+        return TxPipeline(self.chain, self.keypair, self.journal, self.metrics, self.config.fees,
+                          self.config.cluster.commitment, dry_run=self.config.keeper.dry_run, clock=self.clock,
+                          state_slot=self.cache.slot_of, **self._pipeline_options)
+
+    def _make_bots(self, names: tuple[str, ...]) -> None:
+        self.bots = {name: self._make_bot(name) for name in names}
+        self._wake_order = sorted(self.bots.values(), key=lambda b: b.wake_priority)
+
     def _make_bot(self, name: str) -> Bot:
         section = getattr(self.config.bots, name)
         bot = BOT_CLASSES[name](self.ctx, section, bot_interval_s(name, self.config), self.clock)
@@ -163,8 +182,8 @@ class Keeper:
         return bot
 
     # -- lifecycle ----------------------------------------------------------------------------------
-    async def start(self) -> None:
-        """Snapshot, subscribe, recover the journal, start the bots and the HTTP endpoint."""
+    async def start(self, active: bool = True) -> None:
+        """Snapshot, subscribe and start the HTTP endpoint; then, when ``active``, ``activate``."""
         if self._started:
             return
         self._started = True
@@ -183,14 +202,73 @@ class Keeper:
         self.ctx.progress.expect("slot", self.ctx.clock.slot)
         if self._oracle_subs:
             self.ctx.progress.expect("oracle", self.ctx.clock.slot)
+        self._tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
+        if active:
+            await self.activate()
+        log.info("keeper started%s: bots %s, %d accounts, slot %d", "" if active else " as standby",
+                 ", ".join(self.bots), self.stats.snapshot_accounts, self.ctx.clock.slot)
+
+    async def activate(self) -> None:
+        """Resolve what the journal holds unfinished (a previous run's, or the former lease holder's), then
+        start the bots."""
+        if self.active:
+            return
+        self.active = True
         self.stats.recovered_actions = await self.pipeline.recover()
         if self.stats.recovered_actions:
             log.info("resuming: %d unfinished actions from the journal", self.stats.recovered_actions)
+        self._bots_stop = asyncio.Event()
         for name, bot in self.bots.items():
-            self._tasks.append(asyncio.create_task(bot.run(self._stop), name=f"bot-{name}"))
-        self._tasks.append(asyncio.create_task(self._housekeeping(), name="housekeeping"))
-        log.info("keeper started: bots %s, %d accounts, slot %d", ", ".join(self.bots), self.stats.snapshot_accounts,
-                 self.ctx.clock.slot)
+            self._bot_tasks.append(asyncio.create_task(bot.run(self._bots_stop), name=f"bot-{name}"))
+
+    async def _stop_bots(self) -> None:
+        # The event as well as the cancellation: a cancellation that meets a completing ``wait_for`` can be
+        # lost (Python 3.11), and the loop then ends at its next check of the event.
+        self._bots_stop.set()
+        for bot in self.bots.values():
+            bot.wake()
+        for task in self._bot_tasks:
+            task.cancel()
+        await asyncio.gather(*self._bot_tasks, return_exceptions=True)
+        self._bot_tasks.clear()
+
+    async def drain(self, timeout_s: float) -> bool:
+        """Refuse new actions and wait (at most ``timeout_s``) for those in flight; True when none is left."""
+        self.pipeline.draining = True
+        deadline = self.clock.monotonic() + timeout_s
+        while self.pipeline.in_flight and self.clock.monotonic() < deadline:
+            await self.clock.sleep(0.05)
+        return not self.pipeline.in_flight
+
+    async def deactivate(self) -> None:
+        """Stop the bots and the pipeline; a fresh pipeline and fresh bots wait for the next ``activate``."""
+        if not self.active:
+            return
+        self.active = False
+        await self._stop_bots()
+        for bot in self.bots.values():
+            await bot.close()
+        await self.pipeline.close()
+        self.pipeline = self.ctx.pipeline = self._make_pipeline()
+        self._make_bots(tuple(self.bots))
+        for name in ("prices_stale", "funding_behind", "liquidations_stalled"):
+            self.health.set_problem(name, None)  # a standby's progress is the active one's
+
+    @property
+    def standby(self) -> bool:
+        """Started without acting (``start(active=False)``, or after ``deactivate``)."""
+        return self._started and not self.active
+
+    def apply_config(self, config: Config) -> None:
+        """Take ``config`` as the running configuration: its bot settings, fees and health limits apply from
+        the next tick (``keepers.reload`` decides which sections may change)."""
+        self.config = config
+        self.pipeline.fees = config.fees
+        for name, bot in self.bots.items():
+            bot.config = getattr(config.bots, name)
+            bot.interval_s = bot_interval_s(name, config)
+            self.health.register(name, max(MIN_WATCHDOG_S, WATCHDOG_FACTOR * bot.interval_s))
+            bot.wake()
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Start, wait for ``stop`` (or ``self.request_stop()``), then stop."""
@@ -212,10 +290,12 @@ class Keeper:
     async def stop(self) -> None:
         """Stop the bots, subscriptions, pipeline, HTTP endpoint and journal (idempotent)."""
         self._stop.set()
+        await self._stop_bots()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        self.active = False
         for bot in self.bots.values():
             await bot.close()
         await self.pipeline.close()
@@ -460,21 +540,22 @@ class Keeper:
         """Set the ``Health`` problems of a keeper that gets nowhere (limits in ``[health]``; each check only when
         the bot it watches runs): prices older than their heartbeat allows, funding behind its period,
         liquidatable users left untouched, subscription streams gone quiet while the chain moved on. Chain time
-        counts from the start at the earliest: a keeper that just started is not blamed for a stale market."""
+        counts from the start at the earliest: a keeper that just started is not blamed for a stale market. A
+        standby (not ``active``) checks only its subscriptions: the progress of the bots is the active one's."""
         limits, c = self.config.health, self.ctx.clock
         markets = [m for _, m in self.ctx.kept_markets() if funded(m)]
         checks: dict[str, list[str]] = {}
-        if "mark_price" in self.bots and c.unix_timestamp:
+        if "mark_price" in self.bots and c.unix_timestamp and not self.standby:
             max_age = limits.price_age_heartbeats * self.config.bots.mark_price.heartbeat_s
             checks["prices_stale"] = stale_prices({m.market_index: max(m.twap_updated_ts, self._started_ts)
                                                    for m in markets},
                                                   c.unix_timestamp, max_age)
-        if "funding" in self.bots and c.unix_timestamp:
+        if "funding" in self.bots and c.unix_timestamp and not self.standby:
             checks["funding_behind"] = late_funding(
                 {m.market_index: (max(next_funding_ts(m), self._started_ts), m.params.funding_period_secs)
                  for m in markets},
                 c.unix_timestamp, limits.funding_lag_periods)
-        if "liquidator" in self.bots:
+        if "liquidator" in self.bots and not self.standby:
             late = self.ctx.progress.untouched_users(c.slot, limits.liquidatable_untouched_slots)
             checks["liquidations_stalled"] = [f"{len(late)} liquidatable users untouched for more than "
                                               f"{limits.liquidatable_untouched_slots} slots (longest {late[0][1]}: "
@@ -517,16 +598,32 @@ __all__ = ["ALL_BOTS", "BOT_CLASSES", "Keeper", "KeeperStats", "SYSVAR_CLOCK", "
 
 
 async def run_from_config(config: Config, keypair: Keypair, bots: Sequence[str] | None = None,
-                          stop: asyncio.Event | None = None, clock: Clock = LIVE) -> None:
-    """Run a keeper against the configured cluster until ``stop`` is set (``perpkeep run``).
+                          stop: asyncio.Event | None = None, clock: Clock = LIVE,
+                          on_keeper: Callable[[Keeper], None] | None = None) -> None:
+    """Run a keeper against the configured cluster until ``stop`` is set (``perpkeep run``); with ``[ha]``
+    mode "file" or "postgres", as one process of an active/standby pair (``keepers.ha.coordinator``).
+    ``on_keeper`` is called with the keeper before it starts (e.g. to reload its config on SIGHUP).
 
     Raises ``ChainError`` when the cluster cannot be reached at start.
     """
     from keepers.chain.rpc import RpcChain
 
+    stop = stop or asyncio.Event()
     chain = RpcChain(config.cluster, clock=clock)
     try:
-        keeper = Keeper(config, chain, keypair, bots, clock=clock)
-        await keeper.run(stop)
+        if config.ha.mode == "none":
+            keeper = Keeper(config, chain, keypair, bots, clock=clock)
+            if on_keeper is not None:
+                on_keeper(keeper)
+            await keeper.run(stop)
+            return
+        from keepers.ha.coordinator import instance_name, make_lease, run_active_standby
+
+        name = instance_name(config.ha)
+        lease = make_lease(config, name)
+        keeper = Keeper(config, chain, keypair, bots, clock=clock, fence=lease.valid, instance=name)
+        if on_keeper is not None:
+            on_keeper(keeper)
+        await run_active_standby(keeper, lease, config.ha, stop)
     finally:
         await chain.close()

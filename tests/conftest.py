@@ -1,7 +1,9 @@
-"""Shared fixtures: the perp program built once per session, a fresh LiteSVM per test, an exchange."""
+"""Shared fixtures: the perp program built once per session, a fresh LiteSVM per test, an exchange, and a
+PostgreSQL server for the session."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -32,3 +34,21 @@ def exchange(svm: LocalSvm) -> Iterator[LocalExchange]:
     yield ex
     vault, total, users = ex.conservation()
     assert vault == total == users, f"conservation broken: vault {vault}, exchange total {total}, users {users}"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[object]:
+    """A PostgreSQL server on 127.0.0.1 for the session (``localnet.services.postgres.PostgresServer``: ``.dsn``).
+
+    Skipped when the server binaries are missing, except in CI (``CI=true``), where that fails.
+    """
+    from localnet.services.postgres import PostgresUnavailable, running_postgres, server_bindir
+
+    try:
+        server_bindir()
+    except PostgresUnavailable as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(str(e))
+        pytest.skip(str(e))
+    with running_postgres() as server:
+        yield server

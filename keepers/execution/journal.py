@@ -124,7 +124,9 @@ class Journal:
             # Checkpoints move the WAL into the database and fsync: milliseconds that must not fall on a
             # send. The owner calls ``checkpoint`` off the hot path (the runtime's housekeeping, close).
             self._db.execute("PRAGMA wal_autocheckpoint=0")
-            self._db.executescript(f"BEGIN; {_SCHEMA} INSERT OR IGNORE INTO meta(key, value) "
+            # IMMEDIATE: another process may be writing (a standby keeper opening the active one's journal); a
+            # deferred transaction that reads the schema and then writes would fail at once with "locked".
+            self._db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} INSERT OR IGNORE INTO meta(key, value) "
                                    f"VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;")
             row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             columns = {c[1] for c in self._db.execute("PRAGMA table_info(actions)")}
@@ -200,6 +202,15 @@ class Journal:
         self._update(action_id,
                      "UPDATE actions SET status = ?, signature = ?, last_valid_block_height = ?, sent_at = ?, tx = ?",
                      (Status.SENT.value, signature, last_valid_block_height, self.clock.time(), tx))
+
+    def record_sent_if_pending(self, action_id: int, signature: str, last_valid_block_height: int,
+                               tx: bytes | None = None) -> bool:
+        """``record_sent`` only while the action is still pending; False when another process sharing the
+        journal closed it meanwhile (a keeper that lost its lease must not reopen it: ``keepers.ha``)."""
+        cur = self._write("UPDATE actions SET status = ?, signature = ?, last_valid_block_height = ?, sent_at = ?, tx = ?"
+                          " WHERE id = ? AND status = ?", (Status.SENT.value, signature, last_valid_block_height,
+                                                           self.clock.time(), tx, action_id, Status.PENDING.value))
+        return cur.rowcount == 1
 
     def record_outcome(self, action_id: int, status: Status | str, error: str | None = None, slot: int | None = None,
                        compute_units: int | None = None, fee_lamports: int | None = None) -> None:

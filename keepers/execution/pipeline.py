@@ -23,6 +23,12 @@
 A "landed" status is a claim of the endpoint: an action with an ``effect`` is finished only once that
 effect shows in the cache (``finished``); a landing whose effect never shows is journaled as expired,
 so its intent is planned again.
+
+In an active/standby pair (``keepers.ha``) the pipeline is fenced: ``fence()`` (the lease is held and
+within its local deadline) is checked before every send, and a pipeline whose lease is lost sends
+nothing more and journals nothing more for the action (``Fenced``): the process that took the lease
+over resolves its journal rows. ``draining`` refuses new actions while in-flight ones finish (a
+graceful hand-over).
 """
 
 from __future__ import annotations
@@ -75,6 +81,10 @@ WARN_EVERY_S = 30.0  # rate limit of the warnings repeated conditions log
 URGENT_BLOCKHASH_AGE_S = 4.0  # an urgent action signs with a cached blockhash up to this old (of a ~60 s
 # lifetime; nodes may drop a blockhash after 20 slots, 8 s at 400 ms)
 _COMMITMENT_RANK = {"processed": 0, "confirmed": 1, "finalized": 2}
+
+
+class Fenced(Exception):
+    """A send refused because this process no longer holds the lease (``TxPipeline.fence``)."""
 
 
 class ActionStatus(StrEnum):
@@ -202,6 +212,8 @@ class TxPipeline:
         max_confirm_s: float = 120.0,
         clock: Clock = LIVE,
         state_slot: Callable[[Pubkey], int | None] | None = None,
+        fence: Callable[[], bool] | None = None,
+        instance: str | None = None,
     ) -> None:
         self.chain = chain
         self.payer = payer
@@ -213,6 +225,9 @@ class TxPipeline:
         self.poll_s, self.resend_s, self.max_confirm_s = poll_s, resend_s, max_confirm_s
         self.blockhash_ttl_s, self.fee_ttl_s = blockhash_ttl_s, fee_ttl_s
         self.clock = clock
+        self.fence = fence  # None: always allowed to send (no active/standby pair)
+        self.instance = instance  # recorded in each journal row's detail as "by" (which process acted)
+        self.draining = False  # refuse new actions (a hand-over waits for the ones in flight)
         self.poller = StatusPoller(chain, poll_s, clock)
         self._signed: OrderedDict[Signature, None] = OrderedDict()  # recent signatures, to keep every intent's transaction unique
         self.in_flight: dict[Lock, str] = {}  # lock -> key of the action in flight holding it
@@ -292,6 +307,8 @@ class TxPipeline:
         of the last action holding one of them that landed (``_stale``), or when the journal finished
         the intent. All or nothing: a refused action holds none.
         """
+        if self.draining or not self.may_send():
+            return False
         if self._blocked(action) or self.unchanged(action) or self.finished(action.key, action):
             return False
         for lock in action.held:
@@ -301,9 +318,13 @@ class TxPipeline:
     def refusal(self, action: Action) -> ActionStatus:
         """Why ``reserve`` refused ``action``: BUSY (a lock or a stale hold), UNCHANGED (same basis as the last
         expected failure) or DONE (the journal finished the intent)."""
-        if self._blocked(action):
+        if self._blocked(action) or self.draining or not self.may_send():
             return ActionStatus.BUSY
         return ActionStatus.UNCHANGED if self.unchanged(action) else ActionStatus.DONE
+
+    def may_send(self) -> bool:
+        """Whether this process may send now (no fence, or the lease is held)."""
+        return self.fence is None or self.fence()
 
     def hold_lapses_in(self, action: Action) -> float | None:
         """Seconds until the longest stale hold (``_stale``) on ``action``'s locks lapses by itself, or None
@@ -322,10 +343,14 @@ class TxPipeline:
         started = self.clock.monotonic()
         if self.metrics is not None:
             self.metrics.attempted(action.bot, action.kind)
-        row = _JournalRow(self.journal, action, self.clock.time())
+        row = _JournalRow(self.journal, action, self.clock.time(), self.instance)
         urgent = URGENT.set(action.urgent)
         try:
             result = await self._run(action, row, started)
+        except Fenced:
+            # The lease is lost: the journal row (if sent) is the new holder's to resolve. Nothing is recorded.
+            return ActionResult(ActionStatus.BUSY, action, error="fenced: the lease is lost",
+                                latency_s=self.clock.monotonic() - started)
         except ChainError as e:
             result = ActionResult(ActionStatus.FAILED, action, error=f"chain: {e}", verdict=Verdict.RETRY,
                                   latency_s=self.clock.monotonic() - started)
@@ -368,6 +393,9 @@ class TxPipeline:
         for entry in entries:
             if entry.signature is None:
                 self.journal.record_outcome(entry.id, Status.EXPIRED, error="never sent (keeper stopped)")
+                continue
+            if self.journal.landed(entry.key):  # the intent landed under another row (another lease holder's)
+                self.journal.record_outcome(entry.id, Status.EXPIRED, error="superseded: its intent landed in another row")
                 continue
             lock = (entry.kind, Pubkey.from_string(entry.target))
             self.in_flight[lock] = entry.key
@@ -434,6 +462,8 @@ class TxPipeline:
         if len(self._signed) > MAX_REMEMBERED_SIGNATURES:
             self._signed.popitem(last=False)
         fee = fee_lamports(len(tx.signatures), units, price)
+        if not self.may_send():  # a fenced process writes no signature either: nothing for a recovery to resend
+            raise self._fenced(signature)
         row.sent(str(signature), blockhash.last_valid_block_height, bytes(tx))
         status = await self._send_and_confirm(tx, blockhash.last_valid_block_height)
         latency = self.clock.monotonic() - started
@@ -588,8 +618,17 @@ class TxPipeline:
             if sub is not None:
                 sub.close()
 
+    def _fenced(self, signature: Signature) -> Fenced:
+        """Count and log (rate-limited) a send refused for a lost lease; the exception to raise."""
+        if self.metrics is not None:
+            self.metrics.fenced_send()
+        self._warn("fenced", "not sending %s: this process no longer holds the lease", signature)
+        return Fenced(str(signature))
+
     async def _send(self, tx: VersionedTransaction) -> bool:
-        """Send ``tx``; False when no endpoint took it."""
+        """Send ``tx``; False when no endpoint took it. Raises ``Fenced`` when the lease is lost."""
+        if not self.may_send():
+            raise self._fenced(tx.signatures[0])
         try:
             await self.chain.send(tx)
             self.sends += 1
@@ -609,7 +648,10 @@ class TxPipeline:
                 if tx is not None and self.clock.monotonic() >= next_send:
                     # Unknown or not yet final: sending the same bytes again is harmless (one signature,
                     # landed at most once) and saves the wait when the first send never arrived.
-                    await self._send(tx)
+                    try:
+                        await self._send(tx)
+                    except Fenced:
+                        return  # the new lease holder resolves the row
                     next_send = self.clock.monotonic() + self.resend_s
                 await self.poller.next_round(self.resend_s)
                 status = self.poller.statuses.get(signature)
@@ -671,11 +713,13 @@ class _JournalRow:
     """The journal row of one attempt, written as late as safety allows: on the hot path (no
     simulation) intent and signature go in one write, just before the send."""
 
-    def __init__(self, journal: Any, action: Action, submitted_at: float) -> None:
+    def __init__(self, journal: Any, action: Action, submitted_at: float, instance: str | None = None) -> None:
         self.journal, self.action = journal, action
         # When the pipeline got the action: with the row's sent_at and the landing slot, where an action's
         # time went (planning before it, simulation, fees and blockhash up to the send, then the chain).
         self.detail = {**action.detail, "submitted_at": round(submitted_at, 3)}
+        if instance is not None:
+            self.detail["by"] = instance
         self._id: int | None = None
 
     def id(self, signature: str | None = None, last_valid_block_height: int | None = None) -> int:
@@ -690,8 +734,8 @@ class _JournalRow:
             a = self.action
             self._id = self.journal.record_intent(a.key, a.bot, a.kind, str(a.target), self.detail, signature,
                                                   last_valid_block_height, tx)
-        else:
-            self.journal.record_sent(self._id, signature, last_valid_block_height, tx)
+        elif not self.journal.record_sent_if_pending(self._id, signature, last_valid_block_height, tx):
+            raise Fenced(f"journal row {self._id} was closed by another process")
 
 
 def _program_of(instructions: Iterable[Instruction]) -> Pubkey | None:
@@ -727,5 +771,5 @@ def journal_status(status: ActionStatus, verdict: Verdict | None) -> Status:
     return Status(status.value)
 
 
-__all__ = ["Action", "ActionResult", "ActionStatus", "Lock", "TxPipeline", "fee_lamports", "journal_status",
+__all__ = ["Action", "ActionResult", "ActionStatus", "Fenced", "Lock", "TxPipeline", "fee_lamports", "journal_status",
            "priority_price"]

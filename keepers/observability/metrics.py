@@ -54,6 +54,28 @@ class Metrics:
                                          "Decisions not to liquidate a user the scan found liquidatable, by reason",
                                          ["reason"], registry=r)
         self._init_alerting_metrics()
+        # -- high availability and config reload (keepers.ha, keepers.reload) --
+        self.ha_role = Gauge("perpkeep_ha_role", "1 while this process holds the lease and acts, 0 on standby",
+                             registry=r)
+        self.ha_transitions = Counter("perpkeep_ha_transitions", "Role changes, by the role entered", ["role"],
+                                      registry=r)
+        self.ha_fenced_sends = Counter("perpkeep_ha_fenced_sends",
+                                       "Sends refused because the lease was no longer held", registry=r)
+        self.config_reloads = Counter("perpkeep_config_reloads", "Config reloads on SIGHUP, by result (applied, "
+                                      "refused)", ["result"], registry=r)
+
+    def set_role(self, active: bool) -> None:
+        """Export this process's role and count the change (``perpkeep_ha_role``, ``perpkeep_ha_transitions``)."""
+        self.ha_role.set(1 if active else 0)
+        self.ha_transitions.labels("active" if active else "standby").inc()
+
+    def fenced_send(self) -> None:
+        """Count a send refused because the lease was lost."""
+        self.ha_fenced_sends.inc()
+
+    def config_reloaded(self, result: str) -> None:
+        """Count a config reload: "applied" or "refused"."""
+        self.config_reloads.labels(result).inc()
 
     # -- facts the alert rules and dashboards of deploy/ read (issue 19) -----------------------------
     def _init_alerting_metrics(self) -> None:
@@ -239,6 +261,7 @@ class Health:
         self._beats: dict[str, float] = {}
         self._busy_since: dict[str, float] = {}
         self.problems: dict[str, str] = {}
+        self.role: str | None = None  # "active" or "standby" in an active/standby pair (keepers.ha); a standby is healthy
 
     def set_problem(self, name: str, reason: str | None) -> None:
         """Report problem ``name`` with ``reason``, or clear it (``reason`` None)."""
@@ -308,7 +331,10 @@ class ObservabilityServer:
             self.metrics.observe_health(self.health)
             return HttpResponse(200, self.metrics.render(), CONTENT_TYPE_PLAIN_0_0_4)
         ok, bots = self.health.report()
-        body_out = json.dumps({"ok": ok, "bots": bots, "problems": self.health.problems}).encode()
+        report: dict[str, Any] = {"ok": ok, "bots": bots, "problems": self.health.problems}
+        if self.health.role is not None:
+            report["role"] = self.health.role
+        body_out = json.dumps(report).encode()
         return HttpResponse(200, body_out) if ok else HttpResponse(503, body_out, reason="Service Unavailable")
 
 

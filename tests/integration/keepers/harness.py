@@ -99,6 +99,19 @@ class KeeperWorld:
             data.setdefault(name, {}).update(values)
         return Config.from_mapping(data, self.tmp)
 
+    def config_file(self, journal_path: Path, extra: str = "") -> Path:
+        """A ``keeper.toml`` for ``perpkeep run`` on this node (the settings ``config()`` builds, less
+        ``[health]``), with the TOML ``extra`` appended."""
+        path = self.tmp / "keeper.toml"
+        path.write_text(
+            f'[cluster]\nrpc_url = "{self.node.rpc_url}"\nws_url = "{self.node.ws_url}"\ncommitment = "confirmed"\n'
+            f'silence_s = 2.0\nrequest_timeout_s = 5.0\n\n'
+            f'[keeper]\nkeypair_path = "{self.keeper_path}"\njournal_path = "{journal_path}"\n\n'
+            f'[metrics]\nport = 0\n\n[logging]\nlevel = "info"\nformat = "text"\n\n'
+            f'[bots.settler]\ninterval_s = 0.5\nfunding_threshold_quote = {50 * QUOTE}\npnl_threshold_quote = {QUOTE}\n\n'
+            f'[bots.mark_price]\ndeviation_bps = 10\nheartbeat_s = 120.0\n' + (f"\n{extra}" if extra else ""))
+        return path
+
     # -- what the chain says ----------------------------------------------------------------------
     def slot(self) -> int:
         return self.on_node(lambda: self.node.node.chain.slot)

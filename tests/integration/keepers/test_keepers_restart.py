@@ -33,7 +33,6 @@ from keepers.chain.rpc import RpcChain
 from keepers.config import ClusterConfig
 from keepers.execution.journal import Journal
 from keepers.execution.pipeline import Action, TxPipeline
-from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from tests.integration.keepers.harness import (
     KeeperWorld,
     RunningKeeper,
@@ -153,15 +152,7 @@ async def test_a_keeper_stopped_mid_run_is_finished_by_the_next_one(perp_program
 
 def _keeper_toml(world: KeeperWorld, journal_path: Path) -> Path:
     """The configuration ``world.config()`` builds, as a file for ``perpkeep run``."""
-    path = world.tmp / "keeper.toml"
-    path.write_text(
-        f'[cluster]\nrpc_url = "{world.node.rpc_url}"\nws_url = "{world.node.ws_url}"\ncommitment = "confirmed"\n'
-        f'silence_s = 2.0\nrequest_timeout_s = 5.0\n\n'
-        f'[keeper]\nkeypair_path = "{world.keeper_path}"\njournal_path = "{journal_path}"\n\n'
-        f'[metrics]\nport = 0\n\n[logging]\nlevel = "info"\nformat = "text"\n\n'
-        f'[bots.settler]\ninterval_s = 0.5\nfunding_threshold_quote = {50 * QUOTE}\npnl_threshold_quote = {QUOTE}\n\n'
-        f'[bots.mark_price]\ndeviation_bps = 10\nheartbeat_s = 120.0\n')
-    return path
+    return world.config_file(journal_path)
 
 
 async def test_a_killed_keeper_process_is_finished_by_the_next_one(perp_program: bytes, mock_oracle_program: bytes,
