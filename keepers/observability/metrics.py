@@ -53,6 +53,10 @@ class Metrics:
         self.liquidation_skips = Counter("perpkeep_liquidation_skips",
                                          "Decisions not to liquidate a user the scan found liquidatable, by reason",
                                          ["reason"], registry=r)
+        # The journal (keepers.execution.journal): failed writes, checkpoints and compactions, by reason
+        # (disk_full, corrupt, io_error, read_only: the keeper stops; busy: another process held the lock).
+        self.journal_write_errors = Counter("perpkeep_journal_write_errors",
+                                            "Journal writes that failed, by reason", ["reason"], registry=r)
 
     def attempted(self, bot: str, kind: str) -> None:
         """Count an action being sent."""
@@ -108,6 +112,10 @@ class Metrics:
     def rpc_fault(self, kind: str, count: int = 1) -> None:
         """Count ``count`` bad HTTP replies of ``kind`` (deadline missed, oversized, implausible slot, ...)."""
         self.rpc_faults.labels(kind).inc(count)
+
+    def journal_write_error(self, reason: str) -> None:
+        """Count one failed journal write (``reason``: ``keepers.execution.journal.JournalError.reason``)."""
+        self.journal_write_errors.labels(reason).inc()
 
     def observe_health(self, health: Health) -> None:
         """Export each bot's heartbeat age from ``health``."""
