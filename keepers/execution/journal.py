@@ -467,10 +467,10 @@ def backup(source: Path | str, dest: Path | str, busy_timeout_ms: int = BUSY_TIM
         dest = dest / f"{source.stem}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.sqlite"
     if not source.is_file():
         raise JournalError(f"journal {source}: no such file", op="backup")
-    if dest.exists():
-        raise JournalError(f"backup {dest}: already exists (choose another name or a folder)", op="backup")
     if dest.resolve() == source.resolve():
         raise JournalError(f"backup {dest}: is the journal itself", op="backup")
+    if dest.exists():
+        raise JournalError(f"backup {dest}: already exists (choose another name or a folder)", op="backup")
     partial = dest.with_name(dest.name + ".partial")
     started = time.monotonic()
     src = dst = None
