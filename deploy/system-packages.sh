@@ -17,6 +17,8 @@ declare -A wanted=(
   [psql]=postgresql-client
   [node]=nodejs
   [npm]=npm
+  [docker-compose]=docker-compose    # validates deploy/compose.yml offline (no daemon, no images)
+  [systemd-analyze]=systemd          # verifies deploy/systemd/perpkeep-keeper.service
 )
 # PostgreSQL's server binaries are not on PATH in Debian's layout.
 server_missing() { ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; }
