@@ -50,7 +50,7 @@ from keepers.config import FeesConfig
 from keepers.execution import compute_budget
 from keepers.execution.confirm import StatusPoller
 from keepers.execution.error_policy import ErrorName, RuntimeErrorName, Verdict, classify
-from keepers.execution.journal import Status
+from keepers.execution.journal import JournalError, Status
 
 log = logging.getLogger("perpkeep.tx")
 
@@ -329,6 +329,10 @@ class TxPipeline:
         except ChainError as e:
             result = ActionResult(ActionStatus.FAILED, action, error=f"chain: {e}", verdict=Verdict.RETRY,
                                   latency_s=self.clock.monotonic() - started)
+        except JournalError as e:  # no intent journaled, nothing sent; the journal's listeners count it (and stop
+            # the keeper when it is fatal)
+            result = ActionResult(ActionStatus.FAILED, action, error=f"journal: {e.reason}", verdict=Verdict.ALERT,
+                                  latency_s=self.clock.monotonic() - started)
         except Exception as e:  # noqa: BLE001 - a bug in one action must not take the keeper down
             log.exception("action %s failed unexpectedly", action.key, extra={"bot": action.bot, "kind": action.kind})
             result = ActionResult(ActionStatus.FAILED, action, error=f"internal: {type(e).__name__}: {e}", verdict=Verdict.ALERT,
@@ -337,7 +341,10 @@ class TxPipeline:
             URGENT.reset(urgent)
             for lock in action.held:
                 self.in_flight.pop(lock, None)
-        self._finish(row.id(), result)
+        try:
+            self._finish(row.id(), result)
+        except JournalError:
+            pass  # counted by the journal's listeners; the row stays as after a crash, for the next start to resolve
         return result
 
     async def recover(self) -> int:
