@@ -22,21 +22,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from benchmarks.soak import SoakOptions, run_soak
 
 
 def growth_per_hour(samples: list[tuple[float, float]]) -> float | None:
-    """The least-squares slope of ``(seconds, value)`` samples, per hour (None: fewer than two samples)."""
+    """The least-squares slope of ``(seconds, value)`` samples, per hour (None: fewer than two distinct
+    times). The closed form, in plain floats: no LAPACK call for a two-parameter fit."""
     if len(samples) < 2:
         return None
-    t = np.array([s[0] for s in samples], dtype=float)
-    v = np.array([s[1] for s in samples], dtype=float)
-    if np.ptp(t) == 0:
+    n = len(samples)
+    t_mean = sum(t for t, _ in samples) / n
+    v_mean = sum(v for _, v in samples) / n
+    spread = sum((t - t_mean) ** 2 for t, _ in samples)
+    if spread == 0:
         return None
-    slope = np.polyfit(t, v, 1)[0]
-    return float(slope * 3600.0)
+    return sum((t - t_mean) * (v - v_mean) for t, v in samples) / spread * 3600.0
 
 
 def resource_figures(samples: list[tuple[float, int, int, float]], warmup_s: float) -> dict[str, Any]:
