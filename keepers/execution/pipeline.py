@@ -63,7 +63,10 @@ BUDGET_INSTRUCTION_UNITS = 300  # what the two compute-budget instructions thems
 REUSE_HEADROOM = 2.0
 REUSE_MIN_EXTRA_UNITS = 10_000
 MAX_FEE_CACHE = 1024
-MAX_REMEMBERED_SIGNATURES = 100_000  # far more than one blockhash lifetime of sends
+# More than one blockhash lifetime of sends (~90 s at the default 50 requests/s: 4,500), and small: each
+# entry holds ~200 bytes, and 100,000 of them grew the keeper by ~1.2 MiB an hour for 16 hours at the
+# demo's load (benchmarks.resources, tracemalloc).
+MAX_REMEMBERED_SIGNATURES = 10_000
 SIMULATION_PREFIX = "simulation: "
 OUT_OF_COMPUTE = (RuntimeErrorName.ProgramFailedToComplete, RuntimeErrorName.ComputationalBudgetExceeded)
 FINAL_STATUSES = (Status.LANDED, Status.SKIPPED)  # journal statuses after which a key is never tried again
