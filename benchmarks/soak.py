@@ -16,8 +16,9 @@ wallets), with every bot. On the ledger, at every slot:
   cause, with their fees; conservation and the funding lag every 25 slots.
 
 Meanwhile websockets are dropped every 2 to 3 s, and at ``--kill-at`` (slots after trading starts) the
-keeper is killed with SIGKILL and started again on the same journal. The keeper's RSS and open files
-are sampled every 5 s. Printed at the end (and written as JSON with ``--json``): liquidation delay
+keeper is killed with SIGKILL and started again on the same journal. The keeper's RSS, open files and
+CPU seconds are sampled every 5 s (``benchmarks.resources`` runs the same load without faults or kill for
+its CPU and memory over an hour). Printed at the end (and written as JSON with ``--json``): liquidation delay
 percentiles in slots, episodes that ended without a liquidation, duplicates, on-chain failures by cause
 and their fees, restarts and restart-ready time, RSS and open files over time, conservation, funding lag,
 and where the slots of a liquidation go (``breakdown``: from liquidatable to the keeper's first attempt,
@@ -302,13 +303,18 @@ class KeeperProcess:
                 self.kill()
 
 
-def resources(pid: int) -> tuple[int, int] | None:
-    """(RSS in KiB, open file descriptors) of process ``pid``, None when it is gone."""
+def resources(pid: int) -> tuple[int, int, float] | None:
+    """(RSS in KiB, open file descriptors, CPU seconds used so far: user + system) of process ``pid``,
+    None when it is gone."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
         rss = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
-        return rss, len(os.listdir(f"/proc/{pid}/fd"))
-    except (OSError, StopIteration, ValueError):
+        # /proc/PID/stat: fields 14 and 15 (utime, stime) in clock ticks, counted after the ")" that
+        # closes the command name (which may itself hold spaces)
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        return rss, len(os.listdir(f"/proc/{pid}/fd")), cpu
+    except (OSError, StopIteration, ValueError, IndexError):
         return None
 
 
@@ -320,12 +326,14 @@ class SoakOptions:
     minutes: float = 10.0
     faults_file: Path | None = DEFAULT_FAULTS
     kill_at: int | None = None  # slots after trading starts; None: during the middle crash
+    kill: bool = True  # False: the keeper runs undisturbed (no SIGKILL, no restart)
     cycles: int = 10
     slot_ms: int = 400
     seed: int = 7
     users: int = 40
-    ws_drop_s: tuple[float, float] = (2.0, 3.0)
+    ws_drop_s: tuple[float, float] | None = (2.0, 3.0)  # None: websockets are never dropped
     out_dir: Path | None = None
+    sample_every_s: float = SAMPLE_EVERY_S
 
 
 def crash_steps(total_slots: int, cycles: int) -> tuple[int, ...]:
@@ -372,18 +380,20 @@ def run_soak(opts: SoakOptions) -> dict[str, Any]:
     keeper = KeeperProcess(paths["keeper-config"], env, out / "keeper.log")
     users = [scenario.takers[i].address for i in range(opts.users)]
     observer = Observer(scenario, dep.wallets["keeper"].pubkey(), users)
-    samples: list[tuple[float, int, int]] = []
+    samples: list[tuple[float, int, int, float]] = []
     stop = threading.Event()
     drops = [0]
     t0 = time.monotonic()
 
     def sample() -> None:
-        while not stop.wait(SAMPLE_EVERY_S):
+        while not stop.wait(opts.sample_every_s):
             pid = keeper.pid
             if pid is not None and (r := resources(pid)) is not None:
                 samples.append((round(time.monotonic() - t0, 1), *r))
 
     def drop_websockets() -> None:
+        if opts.ws_drop_s is None:
+            return
         rng = random.Random(opts.seed)
         while not stop.wait(rng.uniform(*opts.ws_drop_s)):
             try:
@@ -404,7 +414,7 @@ def run_soak(opts: SoakOptions) -> dict[str, Any]:
             slot = thread.call(lambda: ledger.slot)
             if slot - first_slot >= total_slots:
                 break
-            if not killed and slot - first_slot >= kill_at:
+            if opts.kill and not killed and slot - first_slot >= kill_at:
                 keeper.kill()
                 killed = True
                 restarts += 1
@@ -419,6 +429,7 @@ def run_soak(opts: SoakOptions) -> dict[str, Any]:
         figures = _figures(observer, keeper, journal, samples, restarts, drops[0], first_slot, last_slot, kill_at,
                            thread.call(node.faults.stats.to_dict), scenario, opts.slot_ms)
         figures["out_dir"] = str(out)
+        figures["resource_samples"] = samples  # every sample: (s since start, RSS KiB, open files, CPU s)
         return figures
     finally:
         stop.set()
@@ -468,7 +479,7 @@ def _breakdown(observer: Observer, journal: Path, slot_ms: int) -> dict[str, Any
             **{f"{name}_slots": summary(values) for name, values in parts.items()}}
 
 
-def _figures(observer: Observer, keeper: KeeperProcess, journal: Path, samples: list[tuple[float, int, int]],
+def _figures(observer: Observer, keeper: KeeperProcess, journal: Path, samples: list[tuple[float, int, int, float]],
              restarts: int, ws_drops: int, first_slot: int, last_slot: int, kill_at: int, faults: dict[str, int],
              scenario: SoakScenario, slot_ms: int) -> dict[str, Any]:
     delays = [e.landed - e.first for e in observer.episodes if e.landed is not None]
@@ -536,7 +547,7 @@ def render(f: dict[str, Any]) -> str:
         f"restarts: {f['restarts']}, ready in {f['ready_s']} s; keeper log: {f['keeper_log']}",
         f"RSS KiB (first, last, max): {f['resources']['rss_kib_first_last_max']}; "
         f"open files: {f['resources']['open_files_first_last_max']}",
-        f"RSS/open files over time (s, KiB, fds): {f['resources']['samples']}",
+        f"RSS/open files/CPU over time (s, KiB, fds, CPU s): {f['resources']['samples']}",
         f"conservation: {f['conservation']['checks']} checks, {f['conservation']['broken']} broken",
         f"funding lag: at worst {f['funding_lag_periods_max']} periods since the last update",
         f"faults injected: {f['faults']}",

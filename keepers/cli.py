@@ -1,4 +1,4 @@
-"""The keepers' commands of `perpkeep` (`run`, `status`), and what every package's commands share.
+"""The keepers' commands of `perpkeep` (`run`, `status`, `journal`), and what every package's commands share.
 
 Each package owns its commands (``keepers.cli``, ``localnet.cli``, ``sim.cli``) and offers them as
 ``COMMANDS``, a mount function per command name; ``perpkeep_cli`` mounts them all under `perpkeep`.
@@ -46,6 +46,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from keepers.chain.base import ChainError
     from keepers.config import ConfigError, KeypairError, load_keypair
+    from keepers.execution.journal import JournalError
     from keepers.observability.logs import setup_logging
     from keepers.reload import reload_config
     from keepers.runtime import Keeper, run_from_config
@@ -78,6 +79,53 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise CliError(f"cannot reach the cluster at {config.cluster.rpc_url}: {e}") from None
     except ConfigError as e:  # a [[markets]] entry the chain does not have
         raise CliError(f"config {args.config}: {e}") from None
+    except JournalError as e:  # unusable at start, or failed while running (full disk, corrupt file)
+        raise CliError(f"keeper stopped: {e}") from None
+    return 0
+
+
+def _journal_path(args: argparse.Namespace) -> tuple[Path, float]:
+    """The journal a `perpkeep journal` command works on, and the retention in hours that applies to it."""
+    from keepers.execution.journal import DEFAULT_RETENTION_HOURS
+
+    hours = getattr(args, "retention_hours", None)
+    if args.journal:
+        return Path(args.journal), hours or DEFAULT_RETENTION_HOURS
+    config = _load_config(args.config)
+    return config.keeper.journal_path, hours or config.keeper.journal_retention_hours
+
+
+def _cmd_journal_backup(args: argparse.Namespace) -> int:
+    from keepers.execution.journal import JournalError, backup
+
+    path, _ = _journal_path(args)
+    try:
+        done = backup(path, Path(args.dest))
+    except JournalError as e:
+        raise CliError(str(e)) from None
+    print(f"backed up {path} to {done.path}: {done.actions} actions, {done.bytes} bytes, {done.seconds:.2f} s")
+    return 0
+
+
+def _cmd_journal_compact(args: argparse.Namespace) -> int:
+    import time
+
+    from keepers.execution.journal import Journal, JournalError
+
+    path, hours = _journal_path(args)
+    if not path.is_file():
+        raise CliError(f"journal {path}: no such file")
+    try:
+        with Journal(path) as journal:
+            incremental = journal.incremental
+            done = journal.compact(time.time() - hours * 3600, vacuum=args.vacuum)
+    except JournalError as e:
+        raise CliError(str(e)) from None
+    print(f"compacted {path}: deleted {done.deleted} finished actions older than {hours:g} hours; "
+          f"{done.bytes_before} -> {done.bytes_after} bytes" + (" (rewritten)" if done.vacuumed else ""))
+    if not incremental and not args.vacuum:
+        print("this journal predates incremental auto-vacuum: its free pages are reused but not handed back; "
+              "run once with --vacuum, with the keeper stopped")
     return 0
 
 
@@ -158,6 +206,30 @@ def add_status(sub: argparse._SubParsersAction) -> None:
     st.set_defaults(func=_cmd_status)
 
 
-COMMANDS: dict[str, Mount] = {"run": add_run, "status": add_status}
+def add_journal(sub: argparse._SubParsersAction) -> None:
+    """Mount `perpkeep journal backup` and `perpkeep journal compact`."""
+    j = sub.add_parser("journal", help="back up or compact the keeper's SQLite journal (also while it runs)")
+    jsub = j.add_subparsers(dest="journal_command", required=True, metavar="ACTION")
 
-__all__ = ["COMMANDS", "CliError", "Mount", "add_run", "add_status", "positive_int"]
+    def source(p: argparse.ArgumentParser) -> None:
+        src = p.add_mutually_exclusive_group(required=True)
+        src.add_argument("--config", help="the keeper configuration naming the journal (keeper.journal_path)")
+        src.add_argument("--journal", help="the journal file itself")
+
+    b = jsub.add_parser("backup", help="copy the journal with SQLite's online backup API (the keeper may run)")
+    b.add_argument("dest", metavar="DEST", help="the backup file to write (must not exist), or a folder for a timestamped one")
+    source(b)
+    b.set_defaults(func=_cmd_journal_backup)
+    c = jsub.add_parser("compact", help="delete finished actions older than the retention and shrink the file")
+    source(c)
+    c.add_argument("--retention-hours", type=float, default=None,
+                   help="keep finished actions this many hours (default: keeper.journal_retention_hours, 168)")
+    c.add_argument("--vacuum", action="store_true",
+                   help="rewrite the whole file (VACUUM): for journals from before incremental auto-vacuum; "
+                        "holds the write lock throughout, so stop the keeper first")
+    c.set_defaults(func=_cmd_journal_compact)
+
+
+COMMANDS: dict[str, Mount] = {"run": add_run, "status": add_status, "journal": add_journal}
+
+__all__ = ["COMMANDS", "CliError", "Mount", "add_journal", "add_run", "add_status", "positive_int"]

@@ -32,6 +32,7 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 
 from keepers.exchange.oracles import OracleKind
+from keepers.execution.journal import DEFAULT_RETENTION_HOURS, SYNCHRONOUS
 from programs_client.perp.program_id import PROGRAM_ID
 
 ENV_PREFIX = "PERPKEEP_"
@@ -273,6 +274,9 @@ class KeeperConfig:
     allow_insecure_keypair: bool = _key(_bool, False)
     sub_id: int = _key(_int(0, U16_MAX), 0)
     journal_path: Path = _key(_path, Path("perpkeep-journal.sqlite"))
+    journal_synchronous: str = _key(_choice(SYNCHRONOUS), "normal")
+    journal_retention_hours: float = _key(_num(1), DEFAULT_RETENTION_HOURS)
+    journal_compact_interval_s: float = _key(_num(1), 3600.0)
     bots: tuple[str, ...] = _key(_bot_names, BOT_NAMES)
     dry_run: bool = _key(_bool, False)
     min_balance_sol: float = _key(_num(0), 0.05)

@@ -70,6 +70,8 @@ MIN_WATCHDOG_S = 30.0
 BALANCE_REFRESH_S = 15.0
 CLOCK_POLL_S = 1.0  # the Clock is polled this long after the last slot notification (``slots_can_stop``)
 JOURNAL_CHECKPOINT_S = 10.0
+JOURNAL_PRUNE_BATCH = 1000  # finished actions deleted per housekeeping pass (one short write, ~ms)
+JOURNAL_RECLAIM_PAGES = 2000  # free pages (8 MB) handed back per pass
 REFETCH_ATTEMPTS = 5  # reads of refused accounts, each after CLOCK_POLL_S, before waiting for the next change
 # Counters of ``RpcChain`` exported as ``perpkeep_rpc_faults_total{kind}`` (other chains have none).
 CHAIN_FAULT_COUNTERS = {"deadline missed": "deadlines_missed", "oversized reply": "oversized_replies",
@@ -129,7 +131,10 @@ class Keeper:
         self.clock = clock
         self.metrics = metrics or Metrics()
         self.health = Health(clock=clock)
-        self.journal = journal or Journal(config.keeper.journal_path, clock=clock)
+        self.journal = journal or Journal(config.keeper.journal_path, clock=clock,
+                                          synchronous=config.keeper.journal_synchronous)
+        self.journal.listen(self._on_journal_error)
+        self.fatal: JournalError | None = None  # a journal that cannot be written: the keeper stops
         self.program_id = config.program.program_id
         self.cache = AccountCache(self.program_id)
         self.keypair = keypair
@@ -271,7 +276,8 @@ class Keeper:
             bot.wake()
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
-        """Start, wait for ``stop`` (or ``self.request_stop()``), then stop."""
+        """Start, wait for ``stop`` (or ``self.request_stop()``), then stop. Raises the journal's
+        ``JournalError`` when the keeper stopped because its journal could not be written."""
         try:
             await self.start()
             waiters = [asyncio.create_task(self._stop.wait())]
@@ -282,6 +288,19 @@ class Keeper:
                 w.cancel()
         finally:
             await self.stop()
+        if self.fatal is not None:
+            raise self.fatal
+
+    def _on_journal_error(self, error: JournalError) -> None:
+        """Count a failed journal write; on a fatal failure (full disk, corrupt file, I/O error) stop the
+        keeper: acting without a record would repeat or forget work after a restart."""
+        if error.op != "read":
+            self.metrics.journal_write_error(error.reason)
+        if error.fatal and self.fatal is None:
+            self.fatal = error
+            log.error("stopping: %s", error)
+            self.health.set_problem("journal", str(error))
+            self.request_stop()
 
     def request_stop(self) -> None:
         """Ask ``run`` to stop (safe from signal handlers)."""
@@ -310,7 +329,7 @@ class Keeper:
             await self.server.stop()
             self.server = None
         if self._started:
-            log.info("keeper stopped: journal %s", self.journal.counts())
+            log.info("keeper stopped: journal %s", self.journal.counts() if self.journal.fatal is None else "unusable")
             self._started = False
         self.journal.close()
 
@@ -460,6 +479,7 @@ class Keeper:
         ``CLOCK_POLL_S`` without one, polling the Clock then. While the chain stands still, nothing changes."""
         polls_clock = getattr(self.chain, "slots_can_stop", True)
         next_balance = next_checkpoint = self.clock.monotonic()
+        next_compaction = self.clock.monotonic() + self.config.keeper.journal_compact_interval_s
         reconnects = 0
         while not self._stop.is_set():
             self._slot_seen.clear()
@@ -472,13 +492,16 @@ class Keeper:
             self.export_chain_counters()
             self.check_progress()
             self.export_state()
-            if self.clock.monotonic() >= next_checkpoint:
-                next_checkpoint = self.clock.monotonic() + JOURNAL_CHECKPOINT_S
-                try:
+            try:
+                if self.clock.monotonic() >= next_compaction and not self.pipeline.in_flight:
+                    more = self.compact_journal()
+                    next_compaction = self.clock.monotonic() + (0 if more else self.config.keeper.journal_compact_interval_s)
+                if self.clock.monotonic() >= next_checkpoint:
+                    next_checkpoint = self.clock.monotonic() + JOURNAL_CHECKPOINT_S
                     self.journal.checkpoint()
-                except JournalError as e:
-                    self.metrics.journal_write_failed()
-                    log.error("%s", e)
+            except JournalError as e:  # counted (and a fatal one stops the keeper) by _on_journal_error
+                if not e.fatal:
+                    log.warning("journal housekeeping: %s", e)
             if self.clock.monotonic() >= next_balance:
                 next_balance = self.clock.monotonic() + BALANCE_REFRESH_S
                 try:
@@ -489,6 +512,18 @@ class Keeper:
                 await self.clock.wait_for(self._slot_seen.wait(), CLOCK_POLL_S if polls_clock else None)
             except TimeoutError:
                 pass
+
+    def compact_journal(self) -> bool:
+        """One pass of journal retention (at a quiet moment: nothing in flight): delete up to
+        ``JOURNAL_PRUNE_BATCH`` finished actions older than ``keeper.journal_retention_hours`` and hand up
+        to ``JOURNAL_RECLAIM_PAGES`` free pages back. Returns whether work is left for another pass."""
+        cutoff = self.clock.time() - self.config.keeper.journal_retention_hours * 3600
+        deleted = self.journal.prune(cutoff, JOURNAL_PRUNE_BATCH)
+        free = self.journal.reclaim(JOURNAL_RECLAIM_PAGES)
+        if deleted:
+            log.info("journal: deleted %d finished actions older than %g hours", deleted,
+                     self.config.keeper.journal_retention_hours)
+        return deleted == JOURNAL_PRUNE_BATCH or (free > JOURNAL_RECLAIM_PAGES and self.journal.incremental)
 
     def export_chain_counters(self) -> None:
         """Add what the chain client refused since the last call to the metrics (``RpcChain`` counts it)."""

@@ -1,6 +1,6 @@
 """`perpkeep`: the one command line, mounting the commands each package owns.
 
-``keepers.cli`` (run, status), ``localnet.cli`` (build, codegen, localnet up) and ``sim.cli`` (demo)
+``keepers.cli`` (run, status, journal), ``localnet.cli`` (build, codegen, localnet up) and ``sim.cli`` (demo)
 each define their commands; this package only puts them under one parser and turns ``CliError`` and
 Ctrl-C into exit statuses. It sits above all three so that none of them imports another's commands:
 ``keepers`` never imports ``localnet`` or ``sim``, and ``localnet`` never imports ``sim``.
@@ -18,7 +18,7 @@ from localnet import cli as localnet_cli
 from sim import cli as sim_cli
 
 # The order `perpkeep --help` lists the commands in.
-COMMAND_ORDER = ("build", "codegen", "run", "status", "demo", "localnet")
+COMMAND_ORDER = ("build", "codegen", "run", "status", "journal", "demo", "localnet")
 
 
 def parser() -> argparse.ArgumentParser:

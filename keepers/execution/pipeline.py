@@ -69,7 +69,10 @@ BUDGET_INSTRUCTION_UNITS = 300  # what the two compute-budget instructions thems
 REUSE_HEADROOM = 2.0
 REUSE_MIN_EXTRA_UNITS = 10_000
 MAX_FEE_CACHE = 1024
-MAX_REMEMBERED_SIGNATURES = 100_000  # far more than one blockhash lifetime of sends
+# More than one blockhash lifetime of sends (~90 s at the default 50 requests/s: 4,500), and small: each
+# entry holds ~200 bytes, and 100,000 of them grew the keeper by ~1.2 MiB an hour for 16 hours at the
+# demo's load (benchmarks.resources, tracemalloc).
+MAX_REMEMBERED_SIGNATURES = 10_000
 SIMULATION_PREFIX = "simulation: "
 OUT_OF_COMPUTE = (RuntimeErrorName.ProgramFailedToComplete, RuntimeErrorName.ComputationalBudgetExceeded)
 FINAL_STATUSES = (Status.LANDED, Status.SKIPPED)  # journal statuses after which a key is never tried again
@@ -354,10 +357,9 @@ class TxPipeline:
         except ChainError as e:
             result = ActionResult(ActionStatus.FAILED, action, error=f"chain: {e}", verdict=Verdict.RETRY,
                                   latency_s=self.clock.monotonic() - started)
-        except JournalError as e:
-            log.error("action %s: %s", action.key, e, extra={"bot": action.bot, "kind": action.kind})
-            self._journal_failed()
-            result = ActionResult(ActionStatus.FAILED, action, error=f"journal: {e}", verdict=Verdict.ALERT,
+        except JournalError as e:  # no intent journaled, nothing sent; the journal's listeners count it (and stop
+            # the keeper when it is fatal)
+            result = ActionResult(ActionStatus.FAILED, action, error=f"journal: {e.reason}", verdict=Verdict.ALERT,
                                   latency_s=self.clock.monotonic() - started)
         except Exception as e:  # noqa: BLE001 - a bug in one action must not take the keeper down
             log.exception("action %s failed unexpectedly", action.key, extra={"bot": action.bot, "kind": action.kind})
@@ -370,13 +372,8 @@ class TxPipeline:
         try:
             self._finish(row.id(), result)
         except JournalError:
-            self._journal_failed()
-            raise
+            pass  # counted by the journal's listeners; the row stays as after a crash, for the next start to resolve
         return result
-
-    def _journal_failed(self) -> None:
-        if self.metrics is not None:
-            self.metrics.journal_write_failed()
 
     async def recover(self) -> int:
         """Resolve actions a previous run left unfinished; return how many there were.

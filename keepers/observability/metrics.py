@@ -63,6 +63,10 @@ class Metrics:
                                        "Sends refused because the lease was no longer held", registry=r)
         self.config_reloads = Counter("perpkeep_config_reloads", "Config reloads on SIGHUP, by result (applied, "
                                       "refused)", ["result"], registry=r)
+        # The journal (keepers.execution.journal): failed writes, checkpoints and compactions, by reason
+        # (disk_full, corrupt, io_error, read_only: the keeper stops; busy: another process held the lock).
+        self.journal_write_errors = Counter("perpkeep_journal_write_errors",
+                                            "Journal writes that failed, by reason", ["reason"], registry=r)
 
     def set_role(self, active: bool) -> None:
         """Export this process's role and count the change (``perpkeep_ha_role``, ``perpkeep_ha_transitions``)."""
@@ -119,7 +123,6 @@ class Metrics:
         self.fee_payer_balance = Gauge("perpkeep_fee_payer_balance_lamports", "The fee payer's balance", registry=r)
         self.fee_payer_min_balance = Gauge("perpkeep_fee_payer_min_balance_lamports",
                                            "keeper.min_balance_sol: below it /health fails", registry=r)
-        self.journal_write_errors = Counter("perpkeep_journal_write_errors", "Journal writes that failed", registry=r)
         self.rpc_requests = Counter("perpkeep_rpc_requests", "HTTP requests posted to RPC endpoints", registry=r)
         self.rpc_rate_limited = Counter("perpkeep_rpc_rate_limited", "HTTP 429 answers of RPC endpoints", registry=r)
         self.rpc_retries = Counter("perpkeep_rpc_retries", "HTTP requests repeated after a 429, a 5xx or a transport "
@@ -169,10 +172,6 @@ class Metrics:
         """Set the fee payer's balance and the floor below which the keeper is unhealthy."""
         self.fee_payer_balance.set(lamports)
         self.fee_payer_min_balance.set(min_lamports)
-
-    def journal_write_failed(self) -> None:
-        """Count one failed journal write."""
-        self.journal_write_errors.inc()
 
     def rpc_counts(self, requests: int = 0, rate_limited: int = 0, retries: int = 0) -> None:
         """Add HTTP requests, 429 answers and retried requests counted by the chain client."""
@@ -235,6 +234,10 @@ class Metrics:
     def rpc_fault(self, kind: str, count: int = 1) -> None:
         """Count ``count`` bad HTTP replies of ``kind`` (deadline missed, oversized, implausible slot, ...)."""
         self.rpc_faults.labels(kind).inc(count)
+
+    def journal_write_error(self, reason: str) -> None:
+        """Count one failed journal write (``reason``: ``keepers.execution.journal.JournalError.reason``)."""
+        self.journal_write_errors.labels(reason).inc()
 
     def observe_health(self, health: Health) -> None:
         """Export each bot's heartbeat age from ``health``."""

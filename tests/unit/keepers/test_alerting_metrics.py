@@ -1,11 +1,10 @@
 """The metrics the alert rules and dashboards of ``deploy/`` read: what the keeper exports, set where the
-fact is known (the runtime's housekeeping, the insurance bot, the pipeline), checked against the chain."""
+fact is known (the runtime's housekeeping, the insurance bot, the journal's listeners), checked against the chain."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,6 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from keepers.chain.inprocess import InProcessChain
 from keepers.clock import VirtualClock
-from keepers.execution.journal import Journal, JournalError
-from keepers.execution.pipeline import TxPipeline
-from keepers.config import FeesConfig
 from keepers.observability.metrics import Health, Metrics
 from keepers.runtime import Keeper
 from localnet.build import build_program
@@ -23,7 +19,6 @@ from programs_client.perp.accounts import Exchange, Market
 from programs_client.perp.constants import BASE_PRECISION
 from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
 from tests.unit.keepers.support import in_process_config
-from tests.unit.keepers.test_tx_pipeline import _crank
 
 SETTINGS = ScenarioSettings(users=8, crash_at=20, crash_drop=0.14, seconds_per_slot=60, funding_period_s=600,
                             takers_per_slot=2)
@@ -63,11 +58,11 @@ def test_health_verdict_problems_and_stale_bots_are_exported() -> None:
 
 def test_counters_follow_prometheus_names() -> None:
     m = Metrics()
-    m.journal_write_failed()
+    m.journal_write_error("busy")
     m.rpc_counts(requests=7, rate_limited=2, retries=3)
     m.set_fee_payer(1_500_000_000, 50_000_000)
     got = samples(m)
-    assert got[("perpkeep_journal_write_errors_total", ())] == 1
+    assert got[("perpkeep_journal_write_errors_total", (("reason", "busy"),))] == 1
     assert got[("perpkeep_rpc_requests_total", ())] == 7
     assert got[("perpkeep_rpc_rate_limited_total", ())] == 2
     assert got[("perpkeep_rpc_retries_total", ())] == 3
@@ -127,27 +122,3 @@ async def test_market_backlog_fund_and_payer_gauges_match_the_chain(world: Ledge
     finally:
         await keeper.stop()
         await chain.close()
-
-
-async def test_a_journal_that_cannot_write_is_counted_and_the_action_fails(world: LedgerWorld, tmp_path: Path) -> None:
-    chain = InProcessChain(world.ledger)
-    path = tmp_path / "j.sqlite"
-    journal = Journal(path)
-    journal._db.execute("PRAGMA busy_timeout = 50")  # give up on a held lock after 50 ms, not sqlite3's 5 s
-    metrics = Metrics()
-    p = TxPipeline(chain, world.dep.wallets["keeper"], journal, metrics, FeesConfig(), commitment="processed",
-                   poll_s=0.01, resend_s=0.05)
-    other = sqlite3.connect(path, isolation_level=None)
-    try:
-        other.execute("BEGIN IMMEDIATE")  # another writer holds the journal: reads work, writes fail
-        with pytest.raises(JournalError, match="write failed"):
-            await p.submit(_crank(world))
-        # The intent's write failed in the action and again when the pipeline recorded its outcome (the bot
-        # then sees the error).
-        assert samples(metrics)[("perpkeep_journal_write_errors_total", ())] == 2
-    finally:
-        other.execute("ROLLBACK")
-        other.close()
-        await p.close()
-        await chain.close()
-        journal.close()

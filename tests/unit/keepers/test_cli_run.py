@@ -247,3 +247,20 @@ def test_run_with_a_market_the_node_lacks(node: LocalNode, tmp_path: Path) -> No
     line = _one_error_line(r)
     # `localnet up` lists the node's two markets; the third entry is the bad one.
     assert f"config {config}: markets[2].index: market 9 is not on chain (markets there: 0, 1)" in line, line
+
+
+def test_run_with_its_journal_on_a_full_disk(node: LocalNode, tmp_path: Path) -> None:
+    from tests.unit.keepers.support import fill, tmpfs
+
+    paths = write_deployment(node.deployment, tmp_path / "net")
+    config = paths["keeper-config"]
+    with tmpfs(tmp_path / "disk", 64) as disk:
+        fill(disk)
+        config.write_text(config.read_text() + f'\n[metrics]\nport = 0\n\n[logging]\nlevel = "warning"\nformat = "text"\n')
+        env_journal = {"PERPKEEP_KEEPER__JOURNAL_PATH": str(disk / "journal.sqlite")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PERPKEEP_")} | env_journal
+        r = subprocess.run([sys.executable, "-m", "perpkeep_cli", "run", "--config", str(config), "--bots", "mark_price"],
+                           capture_output=True, text=True, timeout=TIMEOUT_S, cwd=ROOT, env=env)
+    line = _one_error_line(r)
+    assert line.startswith(f"perpkeep: keeper stopped: journal {disk / 'journal.sqlite'}"), line
+    assert "full" in line, line

@@ -1,0 +1,103 @@
+"""The keeper's CPU and memory over a long run at the demo's load (memory must not grow).
+
+``perpkeep run`` (every bot) in a subprocess against the LiteSVM node of ``benchmarks.soak`` (400 ms
+slots, 5 s of chain time per slot) carrying the demo's trading: two markets, a market maker, 40
+leveraged takers, and a crash-and-recover cycle of the oracle prices every ``--cycle-minutes`` (6), so
+that the liquidator, settler and insurance bots keep working the whole run. Unlike the soak there are no
+faults, no dropped websockets and no kill: one keeper process, undisturbed, from start to end.
+
+The keeper process's CPU seconds (user + system) and RSS are read from ``/proc`` every ``--sample-s``
+(60). Printed: CPU % of one core on average (and per sample interval: min, max), RSS at the start and the
+end, and the least-squares RSS growth per hour over all samples and over those after the first
+``--warmup-minutes`` (5: caches, the journal's pages and the allocator fill during the first minutes).
+
+Run: python -m benchmarks.resources --minutes 60 [--sample-s 60] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks.soak import SoakOptions, run_soak
+
+
+def growth_per_hour(samples: list[tuple[float, float]]) -> float | None:
+    """The least-squares slope of ``(seconds, value)`` samples, per hour (None: fewer than two distinct
+    times). The closed form, in plain floats: no LAPACK call for a two-parameter fit."""
+    if len(samples) < 2:
+        return None
+    n = len(samples)
+    t_mean = sum(t for t, _ in samples) / n
+    v_mean = sum(v for _, v in samples) / n
+    spread = sum((t - t_mean) ** 2 for t, _ in samples)
+    if spread == 0:
+        return None
+    return sum((t - t_mean) * (v - v_mean) for t, v in samples) / spread * 3600.0
+
+
+def resource_figures(samples: list[tuple[float, int, int, float]], warmup_s: float) -> dict[str, Any]:
+    """CPU and RSS figures from ``(s since start, RSS KiB, open files, CPU s)`` samples."""
+    if len(samples) < 2:
+        raise ValueError(f"{len(samples)} samples: too few to measure (run longer or sample more often)")
+    (t0, rss0, _, cpu0), (t1, rss1, _, cpu1) = samples[0], samples[-1]
+    intervals = [(b[3] - a[3]) / (b[0] - a[0]) * 100 for a, b in zip(samples, samples[1:]) if b[0] > a[0]]
+    after = [(t, rss) for t, rss, _, _ in samples if t - t0 >= warmup_s]
+    all_growth = growth_per_hour([(t, rss) for t, rss, _, _ in samples])
+    late_growth = growth_per_hour(after)
+    return {
+        "samples": len(samples), "seconds": round(t1 - t0, 1),
+        "cpu_percent_mean": round((cpu1 - cpu0) / (t1 - t0) * 100, 2),
+        "cpu_percent_min_max": [round(min(intervals), 2), round(max(intervals), 2)],
+        "cpu_seconds": round(cpu1 - cpu0, 1),
+        "rss_mib_start_end_max": [round(rss0 / 1024, 1), round(rss1 / 1024, 1), round(max(s[1] for s in samples) / 1024, 1)],
+        "rss_growth_mib_per_hour": round(all_growth / 1024, 2) if all_growth is not None else None,
+        "rss_growth_mib_per_hour_after_warmup": round(late_growth / 1024, 2) if late_growth is not None else None,
+        "warmup_s": warmup_s,
+        "open_files_start_end": [samples[0][2], samples[-1][2]],
+    }
+
+
+def render(r: dict[str, Any], f: dict[str, Any]) -> str:
+    """The figures as text."""
+    return "\n".join([
+        f"keeper resources: {r['seconds']} s, {r['samples']} samples; chain: {f['slots']} slots",
+        f"CPU: {r['cpu_percent_mean']}% of one core on average ({r['cpu_seconds']} CPU s); "
+        f"per sample interval min {r['cpu_percent_min_max'][0]}%, max {r['cpu_percent_min_max'][1]}%",
+        f"RSS MiB (start, end, max): {r['rss_mib_start_end_max']}",
+        f"RSS growth (least squares): {r['rss_growth_mib_per_hour']} MiB/hour over all samples, "
+        f"{r['rss_growth_mib_per_hour_after_warmup']} MiB/hour after the first {r['warmup_s']:.0f} s",
+        f"open files (start, end): {r['open_files_start_end']}",
+        f"work done: journal {f['journal']}; liquidation episodes {f['liquidation_delay_slots']['episodes']}; "
+        f"keeper log {f['keeper_log']}",
+        "samples (s, RSS KiB, open files, CPU s): "
+        + ", ".join(f"({t:.0f}, {rss}, {fds}, {cpu:.1f})" for t, rss, fds, cpu in f["resource_samples"]),
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the options, run, print (and write --json)."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--minutes", type=float, default=60.0)
+    p.add_argument("--sample-s", type=float, default=60.0, help="seconds between samples of the keeper process")
+    p.add_argument("--warmup-minutes", type=float, default=5.0, help="left out of the second growth figure")
+    p.add_argument("--cycle-minutes", type=float, default=6.0, help="one crash-and-recover cycle per this many minutes")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--out", type=Path, default=None, help="directory for the wallets, config, journal and keeper log")
+    p.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = p.parse_args(argv)
+    figures = run_soak(SoakOptions(minutes=args.minutes, faults_file=None, kill=False, ws_drop_s=None,
+                                   cycles=max(1, round(args.minutes / args.cycle_minutes)), seed=args.seed,
+                                   out_dir=args.out, sample_every_s=args.sample_s))
+    r = resource_figures(figures["resource_samples"], args.warmup_minutes * 60)
+    print(render(r, figures), flush=True)
+    if args.json is not None:
+        args.json.write_text(json.dumps({"resources": r, "run": figures}, indent=1, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
