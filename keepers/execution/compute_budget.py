@@ -11,6 +11,11 @@ each of its instructions plus ``FLOOR_EXTRA_UNITS`` (state that changes between 
 execution: another position settled first, more funding to settle, a fuller book). ``ceiling`` is the
 most a simulation may believe: ``OUTLIER_FACTOR`` times that cost; a simulated figure above it is an
 outlier (a faulty or hostile endpoint) and neither sizes the limit nor is remembered.
+
+Some instructions do as much work as an argument allows, whatever was there when the action was
+planned or simulated: ``consume_events`` applies up to ``limit`` queued events, and fills queued
+between the simulation and the execution are applied too. Their measured cost is for no item, so both
+bounds add the per-item cost of every item the argument allows (``items``).
 """
 
 from __future__ import annotations
@@ -24,12 +29,19 @@ from pathlib import Path
 from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
+from programs_client.perp.accounts import EventQueue
+
 TABLE = Path(__file__).with_name("compute_units.json")
 WORST_CASE_FACTOR = 2
 FLOOR_EXTRA_UNITS = 2_000  # per instruction
 OUTLIER_FACTOR = 20
 UNKNOWN_INSTRUCTION_UNITS = 200_000  # another program's instruction: the runtime's default per instruction
 COMPUTE_BUDGET_PROGRAM = Pubkey.from_string("ComputeBudget111111111111111111111111111111")
+# The event queue's capacity (the IDL's fills array): no consume_events applies more, whatever its limit.
+QUEUE_CAPACITY = next(c.subcon.count for c in EventQueue.layout.subcons if c.name == "fills")
+# Instructions whose items an argument bounds: (offset, size) of that little-endian count in the data
+# (after the discriminator), and the most items there can be whatever it says.
+COUNTED_BY_ARGUMENT = {"consume_events": (8, 2, QUEUE_CAPACITY)}
 
 
 def discriminator(name: str) -> bytes:
@@ -44,17 +56,34 @@ def load_table(path: Path = TABLE) -> dict[str, dict[str, int]]:
 
 
 @functools.cache
-def _by_discriminator(path: Path = TABLE) -> dict[bytes, int]:
-    return {discriminator(name): units for name, units in load_table(path)["instructions"].items()}
+def _by_discriminator(path: Path = TABLE) -> dict[bytes, tuple[int, int, tuple[int, int, int] | None]]:
+    """discriminator -> (measured worst case, per-item cost, where its argument bounds its items)."""
+    table = load_table(path)
+    return {discriminator(name): (units, table["per_item"].get(name, 0), COUNTED_BY_ARGUMENT.get(name))
+            for name, units in table["instructions"].items()}
+
+
+def items(data: bytes, counted_by: tuple[int, int, int] | None) -> int:
+    """The most items an instruction with this data can work on (0 when no argument bounds them)."""
+    if counted_by is None:
+        return 0
+    offset, size, most = counted_by
+    return min(int.from_bytes(data[offset:offset + size], "little"), most)
 
 
 def instruction_units(instruction: Instruction, program_id: Pubkey | None = None) -> int | None:
-    """The measured worst case of one instruction, 0 for a compute-budget one, None when unknown."""
+    """The measured worst case of one instruction with every item its arguments allow (per-item cost
+    times ``items``), 0 for a compute-budget one, None when unknown."""
     if instruction.program_id == COMPUTE_BUDGET_PROGRAM:
         return 0
     if program_id is not None and instruction.program_id != program_id:
         return None
-    return _by_discriminator().get(bytes(instruction.data[:8]))
+    data = bytes(instruction.data)
+    known = _by_discriminator().get(data[:8])
+    if known is None:
+        return None
+    units, per_item, counted_by = known
+    return units + per_item * items(data, counted_by)
 
 
 def floor(instructions: Iterable[Instruction], program_id: Pubkey | None = None) -> int:
@@ -84,5 +113,5 @@ def render_table(instructions: Mapping[str, int], per_item: Mapping[str, int]) -
                       indent=1) + "\n"
 
 
-__all__ = ["OUTLIER_FACTOR", "TABLE", "WORST_CASE_FACTOR", "ceiling", "discriminator", "floor", "instruction_units",
-           "load_table", "render_table"]
+__all__ = ["COUNTED_BY_ARGUMENT", "OUTLIER_FACTOR", "QUEUE_CAPACITY", "TABLE", "WORST_CASE_FACTOR", "ceiling", "discriminator", "floor", "instruction_units",
+           "items", "load_table", "render_table"]

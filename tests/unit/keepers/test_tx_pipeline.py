@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,10 +15,12 @@ from solders.pubkey import Pubkey
 
 from keepers.exchange import instructions as ix
 from keepers.bots.mark_price import oracle_accounts
-from keepers.bots.settler import open_positions, plan_user_settlements
+from keepers.bots.drain import queued_makers
+from keepers.bots.settler import consume_action, open_positions, plan_user_settlements
 from keepers.chain.base import URGENT
 from keepers.chain.inprocess import InProcessChain
 from keepers.config import FeesConfig
+from keepers.execution import compute_budget
 from keepers.execution.error_policy import Verdict
 from keepers.execution.journal import Journal
 from keepers.exchange.margin import MarketState
@@ -28,7 +31,7 @@ from keepers.execution.pipeline import Action, ActionStatus, TxPipeline, fee_lam
 from localnet.build import build_program
 from localnet.rpc.config import FaultConfig
 from localnet.rpc.faults import FaultInjector
-from programs_client.perp.accounts import Market, User
+from programs_client.perp.accounts import EventQueue, Market, User
 from programs_client.perp.types import order_type, side
 from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
 from tests.unit.keepers.support import in_process_config
@@ -382,3 +385,64 @@ async def test_the_keeper_hands_its_fees_section_to_the_pipeline(world: LedgerWo
         await keeper.pipeline.close()
         await chain.close()
         keeper.journal.close()
+
+
+class _FillsAfterSimulation(InProcessChain):
+    """An in-process chain on which ``between`` runs once, right after the first simulation: the
+    transaction then executes against more queued fills than it was simulated with (a busy market on a
+    loaded machine, where seconds pass between the two)."""
+
+    def __init__(self, ledger: object, between: Callable[[], None]) -> None:
+        super().__init__(ledger)
+        self.between: Callable[[], None] | None = between
+
+    async def simulate(self, tx: object) -> object:
+        sim = await super().simulate(tx)
+        if self.between is not None:
+            self.between()
+            self.between = None
+        return sim
+
+
+async def test_consume_events_is_budgeted_for_its_limit_not_for_the_fills_simulated(world: LedgerWorld,
+                                                                                    tmp_path: Path) -> None:
+    # The settler plans the next 6 fills of one maker; by the simulation 5 of them were consumed by
+    # another transaction (a drain), so the simulation applies one; 5 more fills of the same maker
+    # arrive before the execution, which applies 6 (its limit). A limit sized from the simulation (one
+    # fill) ran out of compute (ProgramFailedToComplete) on a loaded machine.
+    maker, taker = world.scenario.makers[0], world.scenario.takers[0]
+    price, params = world.scenario.prices[0], maker.markets[0]
+    program = world.dep.program_id
+
+    sizes = iter(range(100, 300, 10))  # each order its own size: identical transactions would be duplicates
+
+    def fills(n: int) -> None:
+        for _ in range(n):
+            out = taker.open(world.ledger.send, 0, params, True, next(sizes) / price, price)
+            assert out.ok, out
+
+    def queue() -> EventQueue:
+        return EventQueue.decode(bytes(world.ledger.get_account(_market(world).event_queue).data))
+
+    assert maker.quote(world.ledger.send, 0, price).ok
+    fills(6)
+    planned = queue()
+    assert planned.count == 6 and set(queued_makers(planned, 6)) == {maker.address}
+    action = consume_action("settler", 0, _market(world).event_queue, planned, 6, program)
+    assert action is not None
+    assert world.ledger.send([set_compute_unit_limit(400_000), ix.consume_events(0, [maker.address], 5, program)], [],
+                             world.dep.wallets["keeper"]).ok
+    assert queue().count == 1
+
+    chain = _FillsAfterSimulation(world.ledger, lambda: fills(5))
+    p = TxPipeline(chain, world.dep.wallets["keeper"], Journal(tmp_path / "j.sqlite"), Metrics(), FeesConfig(),
+                   commitment="processed", poll_s=0.01, resend_s=0.05)
+    try:
+        result = await p.submit(action)
+    finally:
+        await p.close()
+        await chain.close()
+        p.journal.close()
+    assert result.status == "landed", result
+    assert queue().count == 0  # the one simulated and the five that came after
+    assert result.compute_units >= compute_budget.floor(action.instructions, program)
