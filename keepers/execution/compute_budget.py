@@ -12,10 +12,11 @@ execution: another position settled first, more funding to settle, a fuller book
 most a simulation may believe: ``OUTLIER_FACTOR`` times that cost; a simulated figure above it is an
 outlier (a faulty or hostile endpoint) and neither sizes the limit nor is remembered.
 
-Some instructions do as much work as an argument allows, whatever was there when the action was
-planned or simulated: ``consume_events`` applies up to ``limit`` queued events, and fills queued
-between the simulation and the execution are applied too. Their measured cost is for no item, so both
-bounds add the per-item cost of every item the argument allows (``items``).
+Some instructions do as much work as the state at execution gives them, up to a bound, whatever was
+there when the action was planned or simulated: ``consume_events`` applies up to ``limit`` queued
+events (fills queued between the simulation and the execution too), a crossing ``place_order`` fills
+up to the program's 16 makers (the book may have changed). Both bounds add the table's per-item cost
+for every item beyond the measured case that the bound allows (``items``).
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from solders.instruction import Instruction
 from solders.pubkey import Pubkey
 
 from programs_client.perp.accounts import EventQueue
+from programs_client.perp.types import order_type
 
 TABLE = Path(__file__).with_name("compute_units.json")
 WORST_CASE_FACTOR = 2
@@ -39,9 +41,22 @@ UNKNOWN_INSTRUCTION_UNITS = 200_000  # another program's instruction: the runtim
 COMPUTE_BUDGET_PROGRAM = Pubkey.from_string("ComputeBudget111111111111111111111111111111")
 # The event queue's capacity (the IDL's fills array): no consume_events applies more, whatever its limit.
 QUEUE_CAPACITY = next(c.subcon.count for c in EventQueue.layout.subcons if c.name == "fills")
-# Instructions whose items an argument bounds: (offset, size) of that little-endian count in the data
-# (after the discriminator), and the most items there can be whatever it says.
-COUNTED_BY_ARGUMENT = {"consume_events": (8, 2, QUEUE_CAPACITY)}
+MAX_FILLS_PER_ORDER = 16  # makers one order may fill (PK_MAX_FILLS_PER_ORDER, programs/perp/trading.c)
+_ORDER_TYPE_OFFSET = 8 + 24 + 1  # discriminator, then OrderArgs: price, base_amount, client_order_id, side
+
+
+def _consume_events_items(data: bytes) -> int:
+    """Events applied at most: the ``limit`` argument (u16), no more than the queue holds."""
+    return min(int.from_bytes(data[8:10], "little"), QUEUE_CAPACITY)
+
+
+def _place_order_items(data: bytes) -> int:
+    """Makers filled at most beyond the measured one: none for a post-only order, which never crosses."""
+    return 0 if data[_ORDER_TYPE_OFFSET] == order_type.PostOnly.discriminator else MAX_FILLS_PER_ORDER - 1
+
+
+# Instructions whose work grows with the state at execution: the most items beyond their measured case.
+ITEMS: dict[str, Callable[[bytes], int]] = {"consume_events": _consume_events_items, "place_order": _place_order_items}
 
 
 def discriminator(name: str) -> bytes:
@@ -56,24 +71,16 @@ def load_table(path: Path = TABLE) -> dict[str, dict[str, int]]:
 
 
 @functools.cache
-def _by_discriminator(path: Path = TABLE) -> dict[bytes, tuple[int, int, tuple[int, int, int] | None]]:
-    """discriminator -> (measured worst case, per-item cost, where its argument bounds its items)."""
+def _by_discriminator(path: Path = TABLE) -> dict[bytes, tuple[int, int, Callable[[bytes], int] | None]]:
+    """discriminator -> (measured worst case, per-item cost, the most items its data allows)."""
     table = load_table(path)
-    return {discriminator(name): (units, table["per_item"].get(name, 0), COUNTED_BY_ARGUMENT.get(name))
+    return {discriminator(name): (units, table["per_item"].get(name, 0), ITEMS.get(name))
             for name, units in table["instructions"].items()}
 
 
-def items(data: bytes, counted_by: tuple[int, int, int] | None) -> int:
-    """The most items an instruction with this data can work on (0 when no argument bounds them)."""
-    if counted_by is None:
-        return 0
-    offset, size, most = counted_by
-    return min(int.from_bytes(data[offset:offset + size], "little"), most)
-
-
 def instruction_units(instruction: Instruction, program_id: Pubkey | None = None) -> int | None:
-    """The measured worst case of one instruction with every item its arguments allow (per-item cost
-    times ``items``), 0 for a compute-budget one, None when unknown."""
+    """The measured worst case of one instruction with every item it may meet at execution (per-item
+    cost times ``ITEMS``), 0 for a compute-budget one, None when unknown."""
     if instruction.program_id == COMPUTE_BUDGET_PROGRAM:
         return 0
     if program_id is not None and instruction.program_id != program_id:
@@ -82,8 +89,8 @@ def instruction_units(instruction: Instruction, program_id: Pubkey | None = None
     known = _by_discriminator().get(data[:8])
     if known is None:
         return None
-    units, per_item, counted_by = known
-    return units + per_item * items(data, counted_by)
+    units, per_item, items = known
+    return units + per_item * (items(data) if items else 0)
 
 
 def floor(instructions: Iterable[Instruction], program_id: Pubkey | None = None) -> int:
@@ -113,5 +120,5 @@ def render_table(instructions: Mapping[str, int], per_item: Mapping[str, int]) -
                       indent=1) + "\n"
 
 
-__all__ = ["COUNTED_BY_ARGUMENT", "OUTLIER_FACTOR", "QUEUE_CAPACITY", "TABLE", "WORST_CASE_FACTOR", "ceiling", "discriminator", "floor", "instruction_units",
-           "items", "load_table", "render_table"]
+__all__ = ["ITEMS", "MAX_FILLS_PER_ORDER", "OUTLIER_FACTOR", "QUEUE_CAPACITY", "TABLE", "WORST_CASE_FACTOR", "ceiling", "discriminator", "floor", "instruction_units",
+           "load_table", "render_table"]
