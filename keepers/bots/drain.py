@@ -9,7 +9,10 @@ maker account is passed, up to its limit, so the drain passes the makers of the 
 the owners of the best resting orders (who make the next fills), with the queue's whole capacity as its
 limit: the transaction executes against the queue as it is then, however many fills arrived since the
 plan (under load, more than a few dozen did). The pipeline's compute limit covers every event that limit
-allows (``keepers.execution.compute_budget.floor``), not only those the simulation met.
+allows (``keepers.execution.compute_budget.floor``), not only those the simulation met. A maker whose
+orders come to rest only after the plan cannot be passed: a crank planned on an empty book and queue
+(a keeper started before trading) carries no drain, and is refused (``EventQueueNotEmpty``) if fills
+arrive before it executes; the next plan drains them.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ LATE_FILLS = 16  # fills drained after the plan when the queue itself is not kno
 
 @dataclass(frozen=True)
 class Drain:
-    """The ``consume_events`` that empties a queue first (none when nothing can be queued)."""
+    """The ``consume_events`` that empties a queue first (none when nothing is queued and no order rests)."""
 
     instructions: list[Instruction]
 

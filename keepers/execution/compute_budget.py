@@ -16,7 +16,7 @@ Some instructions do as much work as the state at execution gives them, up to a 
 there when the action was planned or simulated: ``consume_events`` applies up to ``limit`` queued
 events (fills queued between the simulation and the execution too), a crossing ``place_order`` fills
 up to the program's 16 makers (the book may have changed). Both bounds add the table's per-item cost
-for every item beyond the measured case that the bound allows (``items``).
+for every item beyond the measured case that the bound allows (``ITEMS``).
 """
 
 from __future__ import annotations
