@@ -246,6 +246,10 @@ def _measure_triggers(program: bytes) -> list[Row]:
     set_market_prices(svm, ex.market_address(index), 95 * PRICE)
     run("trigger_order", [ix.trigger_order(keeper.authority, keeper.address, user.address, index, 2)], [keeper.keypair], 25_000,
         "stop-market crossing one maker: a muted dry run of place_order, the accounts restored, then the real one")
+    # the costliest kind of queued fill: one that closes the maker's position (realises its PnL); the
+    # keeper budgets consume_events for as many of these as its limit allows
+    run("consume_events (closing fill, per event)", [ix.consume_events(index, [maker.address], 1)], [], 4_000,
+        "one fill closing the maker's short: realised PnL (counts the instruction's own cost too)")
     big = ix.trigger_args(side.Bid(), trigger_kind.StopMarket(), trigger_condition.Below(), 95 * PRICE, 100 * BASE)
     svm.send_ok([ix.place_trigger_order(user.authority, user.address, index, big)], [user.keypair])
     svm.send_ok([ix.place_order(maker.authority, maker.address, index, ix.order_args(side.Ask(), 96 * PRICE, 100 * BASE))], [maker.keypair])

@@ -45,8 +45,7 @@ def bankruptcy_actions(bot: str, cache: AccountCache, program_id: Pubkey, only: 
         out.append(Action(bot=bot, kind=kind,
                           key=intent_key(kind, user=b.pubkey, market=index, slot=cache.slot_of(b.pubkey)), target=b.pubkey,
                           instructions=tuple(ixs), reward_lamports=BANKRUPTCY_REWARD_LAMPORTS,
-                          expected=frozenset({E.NotBankrupt}), detail={"market": index},
-                          extra_units=drained.extra_units))
+                          expected=frozenset({E.NotBankrupt}), detail={"market": index}))
     return out
 
 

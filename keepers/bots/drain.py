@@ -7,8 +7,12 @@ everything here passes those owners exactly as it passes makers. On a busy marke
 only the fills seen at planning time loses the race. ``consume_events`` applies every queued fill whose
 maker account is passed, up to its limit, so the drain passes the makers of the queued fills and then
 the owners of the best resting orders (who make the next fills), with the queue's whole capacity as its
-limit and compute units for every fill the queue can hold: the transaction executes against the queue
-as it is then, however many fills arrived since the plan (under load, more than a few dozen did).
+limit: the transaction executes against the queue as it is then, however many fills arrived since the
+plan (under load, more than a few dozen did). The pipeline's compute limit covers every event that limit
+allows (``keepers.execution.compute_budget.floor``), not only those the simulation met. A maker whose
+orders come to rest only after the plan cannot be passed: a crank planned on an empty book and queue
+(a keeper started before trading) carries no drain, and is refused (``EventQueueNotEmpty``) if fills
+arrive before it executes; the next plan drains them.
 """
 
 from __future__ import annotations
@@ -23,18 +27,14 @@ from keepers.exchange import instructions as ix
 from programs_client.perp.accounts import EventQueue, Orderbook
 
 MAX_DRAIN_MAKERS = 12  # maker accounts per transaction: keeps it well under the packet size
-LATE_FILLS = 16  # fills budgeted after the plan when the queue itself is not known
-# consume_events costs about 1,033 CU per fill (benchmarks/compute_units.md); simulation only saw the
-# fills queued then, so the late ones are budgeted on top of it.
-UNITS_PER_FILL = 1_500
+LATE_FILLS = 16  # fills drained after the plan when the queue itself is not known
 
 
 @dataclass(frozen=True)
 class Drain:
-    """The ``consume_events`` that empties a queue first, and the compute units to add for late fills."""
+    """The ``consume_events`` that empties a queue first (none when nothing is queued and no order rests)."""
 
     instructions: list[Instruction]
-    extra_units: int
 
 
 def queued_makers(queue: EventQueue | None, limit: int) -> list[Pubkey]:
@@ -83,10 +83,9 @@ def drain(market_index: int, queue: EventQueue | None, book: Orderbook | None, p
     if makers is None:
         return None
     if not makers:
-        return Drain([], 0)
-    queued = queue.count if queue else 0
-    capacity = len(queue.fills) if queue else queued + LATE_FILLS
-    return Drain([ix.consume_events(market_index, makers, capacity, program_id)], (capacity - queued) * UNITS_PER_FILL)
+        return Drain([])
+    capacity = len(queue.fills) if queue else LATE_FILLS
+    return Drain([ix.consume_events(market_index, makers, capacity, program_id)])
 
 
 def consume_instructions(market_index: int, queue: EventQueue | None, limit: int, program_id: Pubkey) -> list[Instruction]:

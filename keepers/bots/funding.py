@@ -60,7 +60,7 @@ def funding_action(bot: str, market: Market, address: Pubkey, drained: Drain, pr
         bot=bot, kind=ActionKind.UPDATE_FUNDING,
         key=intent_key(ActionKind.UPDATE_FUNDING, market=i, funding_ts=next_funding_ts(market)), target=address,
         instructions=tuple(ixs), reward_lamports=FUNDING_REWARD_LAMPORTS, expected=frozenset({E.FundingTooEarly}),
-        detail={"market": i, "period_end": next_funding_ts(market)}, extra_units=drained.extra_units,
+        detail={"market": i, "period_end": next_funding_ts(market)},
     )
 
 

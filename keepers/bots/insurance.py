@@ -59,8 +59,7 @@ def sweep_action(bot: str, market: Market, drained: Drain, program_id: Pubkey) -
     return Action(bot=bot, kind=ActionKind.SETTLE_REVENUE,
                   key=intent_key(ActionKind.SETTLE_REVENUE, market=i, last_settle_ts=market.last_revenue_settle_ts),
                   target=market.event_queue, instructions=tuple(ixs), reward_lamports=REVENUE_REWARD_LAMPORTS,
-                  expected=frozenset({E.RevenueSettleTooEarly}), detail={"market": i, "fee_pool": market.fee_pool},
-                  extra_units=drained.extra_units)
+                  expected=frozenset({E.RevenueSettleTooEarly}), detail={"market": i, "fee_pool": market.fee_pool})
 
 
 def open_interest_notional(markets: Mapping[int, Market]) -> int:

@@ -11,6 +11,12 @@ each of its instructions plus ``FLOOR_EXTRA_UNITS`` (state that changes between 
 execution: another position settled first, more funding to settle, a fuller book). ``ceiling`` is the
 most a simulation may believe: ``OUTLIER_FACTOR`` times that cost; a simulated figure above it is an
 outlier (a faulty or hostile endpoint) and neither sizes the limit nor is remembered.
+
+Some instructions do as much work as the state at execution gives them, up to a bound, whatever was
+there when the action was planned or simulated: ``consume_events`` applies up to ``limit`` queued
+events (fills queued between the simulation and the execution too), a crossing ``place_order`` fills
+up to the program's 16 makers (the book may have changed). Both bounds add the table's per-item cost
+for every item beyond the measured case that the bound allows (``ITEMS``).
 """
 
 from __future__ import annotations
@@ -18,11 +24,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from solders.instruction import Instruction
 from solders.pubkey import Pubkey
+
+from programs_client.perp.accounts import EventQueue
+from programs_client.perp.types import order_type
 
 TABLE = Path(__file__).with_name("compute_units.json")
 WORST_CASE_FACTOR = 2
@@ -30,6 +39,24 @@ FLOOR_EXTRA_UNITS = 2_000  # per instruction
 OUTLIER_FACTOR = 20
 UNKNOWN_INSTRUCTION_UNITS = 200_000  # another program's instruction: the runtime's default per instruction
 COMPUTE_BUDGET_PROGRAM = Pubkey.from_string("ComputeBudget111111111111111111111111111111")
+# The event queue's capacity (the IDL's fills array): no consume_events applies more, whatever its limit.
+QUEUE_CAPACITY = next(c.subcon.count for c in EventQueue.layout.subcons if c.name == "fills")
+MAX_FILLS_PER_ORDER = 16  # makers one order may fill (PK_MAX_FILLS_PER_ORDER, programs/perp/trading.c)
+_ORDER_TYPE_OFFSET = 8 + 24 + 1  # discriminator, then OrderArgs: price, base_amount, client_order_id, side
+
+
+def _consume_events_items(data: bytes) -> int:
+    """Events applied at most: the ``limit`` argument (u16), no more than the queue holds."""
+    return min(int.from_bytes(data[8:10], "little"), QUEUE_CAPACITY)
+
+
+def _place_order_items(data: bytes) -> int:
+    """Makers filled at most beyond the measured one: none for a post-only order, which never crosses."""
+    return 0 if data[_ORDER_TYPE_OFFSET] == order_type.PostOnly.discriminator else MAX_FILLS_PER_ORDER - 1
+
+
+# Instructions whose work grows with the state at execution: the most items beyond their measured case.
+ITEMS: dict[str, Callable[[bytes], int]] = {"consume_events": _consume_events_items, "place_order": _place_order_items}
 
 
 def discriminator(name: str) -> bytes:
@@ -44,17 +71,26 @@ def load_table(path: Path = TABLE) -> dict[str, dict[str, int]]:
 
 
 @functools.cache
-def _by_discriminator(path: Path = TABLE) -> dict[bytes, int]:
-    return {discriminator(name): units for name, units in load_table(path)["instructions"].items()}
+def _by_discriminator(path: Path = TABLE) -> dict[bytes, tuple[int, int, Callable[[bytes], int] | None]]:
+    """discriminator -> (measured worst case, per-item cost, the most items its data allows)."""
+    table = load_table(path)
+    return {discriminator(name): (units, table["per_item"].get(name, 0), ITEMS.get(name))
+            for name, units in table["instructions"].items()}
 
 
 def instruction_units(instruction: Instruction, program_id: Pubkey | None = None) -> int | None:
-    """The measured worst case of one instruction, 0 for a compute-budget one, None when unknown."""
+    """The measured worst case of one instruction with every item it may meet at execution (per-item
+    cost times ``ITEMS``), 0 for a compute-budget one, None when unknown."""
     if instruction.program_id == COMPUTE_BUDGET_PROGRAM:
         return 0
     if program_id is not None and instruction.program_id != program_id:
         return None
-    return _by_discriminator().get(bytes(instruction.data[:8]))
+    data = bytes(instruction.data)
+    known = _by_discriminator().get(data[:8])
+    if known is None:
+        return None
+    units, per_item, items = known
+    return units + per_item * (items(data) if items else 0)
 
 
 def floor(instructions: Iterable[Instruction], program_id: Pubkey | None = None) -> int:
@@ -84,5 +120,5 @@ def render_table(instructions: Mapping[str, int], per_item: Mapping[str, int]) -
                       indent=1) + "\n"
 
 
-__all__ = ["OUTLIER_FACTOR", "TABLE", "WORST_CASE_FACTOR", "ceiling", "discriminator", "floor", "instruction_units",
+__all__ = ["ITEMS", "MAX_FILLS_PER_ORDER", "OUTLIER_FACTOR", "QUEUE_CAPACITY", "TABLE", "WORST_CASE_FACTOR", "ceiling", "discriminator", "floor", "instruction_units",
            "load_table", "render_table"]

@@ -96,11 +96,10 @@ def test_funding_is_due_at_the_period_end(world: LedgerWorld) -> None:
 def test_the_funding_crank_drains_the_queue_and_prices_first(world: LedgerWorld) -> None:
     m = _market(world)
     maker = Pubkey.new_unique()
-    drained = Drain([ix.consume_events(0, [maker], 1, world.dep.program_id)], 24_000)
+    drained = Drain([ix.consume_events(0, [maker], 1, world.dep.program_id)])
     action = funding_action("funding", m, world.dep.markets[0].address, drained, world.dep.program_id)
     assert [i.program_id for i in action.instructions] == [world.dep.program_id] * 3
     assert action.instructions[0] == drained.instructions[0]
-    assert action.extra_units == 24_000
     assert action.key == f"update_funding:0:{next_funding_ts(m)}"
     assert "FundingTooEarly" in action.expected
 

@@ -13,8 +13,9 @@ import pytest
 from solders.compute_budget import set_compute_unit_limit
 from solders.pubkey import Pubkey
 
-from keepers.bots.drain import LATE_FILLS, UNITS_PER_FILL, book_makers, consume_instructions, drain, drain_makers, queued_makers
+from keepers.bots.drain import LATE_FILLS, book_makers, consume_instructions, drain, drain_makers, queued_makers
 from keepers.bots.funding import funding_action, funding_due
+from keepers.execution import compute_budget
 from localnet.build import build_program
 from programs_client.perp.accounts import EventQueue, Market, Orderbook
 from programs_client.perp.constants import QUEUE_EVENT_FILL, QUEUE_EVENT_OUT
@@ -105,14 +106,16 @@ def test_drain_makers_put_the_queue_first_then_the_book_within_the_limit(world: 
     assert drain(0, q, book, world.dep.program_id, limit=1) is None
 
 
-def test_a_drain_budgets_late_fills(world: LedgerWorld) -> None:
+def test_a_drain_is_budgeted_for_every_fill_its_limit_allows(world: LedgerWorld) -> None:
     maker = Pubkey.new_unique()
     q = _queue_of(_queue(world), [maker, maker])
     d = drain(0, q, None, world.dep.program_id)
     assert d is not None and len(d.instructions) == 1
     # The limit argument is the queue's capacity (128 records in the IDL): whatever arrived by execution is drained.
     assert int.from_bytes(bytes(d.instructions[0].data)[8:16], "little") == 128
-    assert d.extra_units == (128 - 2) * UNITS_PER_FILL
+    # Its compute limit covers 128 fills (the table's per-fill cost), however few the simulation met.
+    per_fill = compute_budget.load_table()["per_item"]["consume_events"]
+    assert compute_budget.floor(d.instructions, world.dep.program_id) >= 128 * per_fill
     # Without the queue, a budget of LATE_FILLS after the fills it cannot see.
     no_queue = drain(0, None, _book_of(_book(world), bids=[maker], asks=[]), world.dep.program_id)
     assert no_queue is not None

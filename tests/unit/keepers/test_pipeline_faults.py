@@ -29,6 +29,7 @@ from keepers.execution.pipeline import Action, TxPipeline
 from keepers.observability.metrics import Metrics
 from localnet.build import build_program
 from programs_client.perp.accounts import Market
+from programs_client.perp.types import order_type, side
 from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
 from tests.unit.keepers.test_tx_pipeline import _budget_of
 
@@ -238,3 +239,18 @@ async def test_an_urgent_action_waits_for_no_fee_blockhash_or_simulation(world: 
         await pipeline.close()
         await chain.close()
         pipeline.journal.close()
+
+def test_work_that_grows_at_execution_is_budgeted_to_its_bound() -> None:
+    # consume_events: every event its limit allows, no more than a queue holds (128 records in the IDL);
+    # place_order: 16 makers when it may cross, none beyond the measured case when post-only.
+    table = compute_budget.load_table()
+    base, per_event = table["instructions"]["consume_events"], table["per_item"]["consume_events"]
+    maker = Pubkey.new_unique()
+    assert compute_budget.instruction_units(ix.consume_events(0, [maker], 5)) == base + 5 * per_event
+    assert compute_budget.instruction_units(ix.consume_events(0, [maker], 1_000)) == base + 128 * per_event
+    user = Pubkey.new_unique()
+    crossing = ix.place_order(user, user, 0, ix.order_args(side.Bid(), 100, 1, order_type.ImmediateOrCancel()))
+    resting = ix.place_order(user, user, 0, ix.order_args(side.Bid(), 100, 1, order_type.PostOnly()))
+    one_maker, per_maker = table["instructions"]["place_order"], table["per_item"]["place_order"]
+    assert compute_budget.instruction_units(crossing) == one_maker + 15 * per_maker
+    assert compute_budget.instruction_units(resting) == one_maker

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,10 +15,12 @@ from solders.pubkey import Pubkey
 
 from keepers.exchange import instructions as ix
 from keepers.bots.mark_price import oracle_accounts
-from keepers.bots.settler import open_positions, plan_user_settlements
+from keepers.bots.drain import queued_makers
+from keepers.bots.settler import consume_action, open_positions, plan_user_settlements
 from keepers.chain.base import URGENT
 from keepers.chain.inprocess import InProcessChain
 from keepers.config import FeesConfig
+from keepers.execution import compute_budget
 from keepers.execution.error_policy import Verdict
 from keepers.execution.journal import Journal
 from keepers.exchange.margin import MarketState
@@ -28,9 +31,10 @@ from keepers.execution.pipeline import Action, ActionStatus, TxPipeline, fee_lam
 from localnet.build import build_program
 from localnet.rpc.config import FaultConfig
 from localnet.rpc.faults import FaultInjector
-from programs_client.perp.accounts import Market, User
+from programs_client.perp.accounts import EventQueue, Market, User
 from programs_client.perp.types import order_type, side
 from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
+from sim.traders import to_lots, to_ticks
 from tests.unit.keepers.support import in_process_config
 
 SETTINGS = ScenarioSettings(users=2, seconds_per_slot=600, funding_period_s=3600)  # a funding period in 6 slots
@@ -382,3 +386,98 @@ async def test_the_keeper_hands_its_fees_section_to_the_pipeline(world: LedgerWo
         await keeper.pipeline.close()
         await chain.close()
         keeper.journal.close()
+
+
+class _FillsAfterSimulation(InProcessChain):
+    """An in-process chain on which ``between`` runs once, right after the first simulation: the
+    transaction then executes against more queued fills than it was simulated with (a busy market on a
+    loaded machine, where seconds pass between the two)."""
+
+    def __init__(self, ledger: object, between: Callable[[], None]) -> None:
+        super().__init__(ledger)
+        self.between: Callable[[], None] | None = between
+
+    async def simulate(self, tx: object) -> object:
+        sim = await super().simulate(tx)
+        if self.between is not None:
+            self.between()
+            self.between = None
+        return sim
+
+
+async def _submit_with(world: LedgerWorld, tmp_path: Path, action: Action, between: Callable[[], None]) -> tx.ActionResult:
+    """``action`` through a fresh pipeline on a chain that runs ``between`` after its first simulation."""
+    chain = _FillsAfterSimulation(world.ledger, between)
+    p = TxPipeline(chain, world.dep.wallets["keeper"], Journal(tmp_path / "j.sqlite"), Metrics(), FeesConfig(),
+                   commitment="processed", poll_s=0.01, resend_s=0.05)
+    try:
+        return await p.submit(action)
+    finally:
+        await p.close()
+        await chain.close()
+        p.journal.close()
+
+
+async def test_consume_events_is_budgeted_for_its_limit_not_for_the_fills_simulated(world: LedgerWorld,
+                                                                                    tmp_path: Path) -> None:
+    # The settler plans the next 6 fills of one maker; by the simulation 5 of them were consumed by
+    # another transaction (a drain), so the simulation applies one; 5 more fills of the same maker
+    # arrive before the execution, which applies 6 (its limit). A limit sized from the simulation (one
+    # fill) ran out of compute (ProgramFailedToComplete) on a loaded machine.
+    maker, taker = world.scenario.makers[0], world.scenario.takers[0]
+    price, params = world.scenario.prices[0], maker.markets[0]
+    program = world.dep.program_id
+
+    sizes = iter(range(100, 300, 10))  # each order its own size: identical transactions would be duplicates
+
+    def fills(n: int) -> None:
+        for _ in range(n):
+            out = taker.open(world.ledger.send, 0, params, True, next(sizes) / price, price)
+            assert out.ok, out
+
+    def queue() -> EventQueue:
+        return EventQueue.decode(bytes(world.ledger.get_account(_market(world).event_queue).data))
+
+    assert maker.quote(world.ledger.send, 0, price).ok
+    fills(6)
+    planned = queue()
+    assert planned.count == 6 and set(queued_makers(planned, 6)) == {maker.address}
+    action = consume_action("settler", 0, _market(world).event_queue, planned, 6, program)
+    assert action is not None
+    assert world.ledger.send([set_compute_unit_limit(400_000), ix.consume_events(0, [maker.address], 5, program)], [],
+                             world.dep.wallets["keeper"]).ok
+    assert queue().count == 1
+
+    result = await _submit_with(world, tmp_path, action, lambda: fills(5))
+    assert result.status == "landed", result
+    assert queue().count == 0  # the one simulated and the five that came after
+    assert result.compute_units >= compute_budget.floor(action.instructions, program)
+
+
+async def test_a_crossing_order_is_budgeted_for_every_maker_it_may_fill(world: LedgerWorld, tmp_path: Path) -> None:
+    # A derisk-like IOC simulated against a book whose best ask is one large order (one fill); before it
+    # executes, 14 small asks rest in front of it, and it fills 15 orders. A limit sized from the
+    # one-fill simulation ran out of compute (a derisk in the soak on a loaded machine).
+    maker, taker = world.scenario.makers[0], world.scenario.takers[0]
+    price, params = world.scenario.prices[0], maker.markets[0]
+    program = world.dep.program_id
+    assert maker.quote(world.ledger.send, 0, price).ok
+    others = [world.dep.markets[i].address for i in maker.markets if i != 0]
+    small = ix.order_args(side.Ask(), to_ticks(price * 1.0005, params, up=True), to_lots(100 / price, params), order_type.PostOnly())
+
+    def asks_in_front() -> None:
+        for k in range(2):  # two transactions (packet size), made distinct by their compute limits
+            out = world.ledger.send([set_compute_unit_limit(400_000 + k)]
+                                    + [ix.place_order(maker.keypair.pubkey(), maker.address, 0, small, others, program)] * 7,
+                                    [maker.keypair], maker.keypair)
+            assert out.ok, out
+
+    order = ix.order_args(side.Bid(), to_ticks(price * 1.02, params, up=True), to_lots(2_000 / price, params),
+                          order_type.ImmediateOrCancel())
+    action = Action("test", "derisk", "derisk-1", taker.address,
+                    (ix.place_order(taker.keypair.pubkey(), taker.address, 0, order, [], program),), signers=(taker.keypair,))
+    seq = EventQueue.decode(bytes(world.ledger.get_account(_market(world).event_queue).data)).seq_num
+    result = await _submit_with(world, tmp_path, action, asks_in_front)
+    assert result.status == "landed", result
+    queued = EventQueue.decode(bytes(world.ledger.get_account(_market(world).event_queue).data)).seq_num - seq
+    assert queued == 15  # the 14 small asks and one level of the ladder
