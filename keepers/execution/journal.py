@@ -99,6 +99,10 @@ class Status(StrEnum):
 FINAL_STATUSES = frozenset({Status.LANDED, Status.FAILED, Status.EXPIRED, Status.SKIPPED})
 
 
+# Every ``JournalError.reason`` (metrics export each at 0 from the start, so a rate over them has a series).
+JOURNAL_ERROR_REASONS = ("disk_full", "corrupt", "io_error", "read_only", "busy", "other")
+
+
 class JournalError(Exception):
     """The journal cannot be opened or written (corrupt, full disk, newer schema, unknown action).
 

@@ -16,6 +16,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from solana.constants import LAMPORTS_PER_SOL
 
 from keepers.clock import LIVE, Clock
+from keepers.execution.journal import JOURNAL_ERROR_REASONS
 from keepers.observability.http_server import HttpResponse, HttpServer
 
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
@@ -67,6 +68,8 @@ class Metrics:
         # (disk_full, corrupt, io_error, read_only: the keeper stops; busy: another process held the lock).
         self.journal_write_errors = Counter("perpkeep_journal_write_errors",
                                             "Journal writes that failed, by reason", ["reason"], registry=r)
+        for reason in JOURNAL_ERROR_REASONS:
+            self.journal_write_errors.labels(reason)  # a series at 0 for each, before the first failure
 
     def set_role(self, active: bool) -> None:
         """Export this process's role and count the change (``perpkeep_ha_role``, ``perpkeep_ha_transitions``)."""
