@@ -49,7 +49,7 @@ from keepers.cache import AccountCache
 from keepers.chain.base import AccountData, Chain, ChainError, Subscription
 from keepers.clock import LIVE, Clock
 from keepers.config import Config, ConfigError
-from keepers.execution.journal import Journal, JournalError
+from keepers.execution.journal import JOURNAL_ERROR_REASONS, Journal, JournalError
 from keepers.log_limit import CountedLog
 from keepers.observability.metrics import Health, Metrics, ObservabilityServer
 from keepers.observability.progress import late_funding, silent_streams, stale_prices
@@ -134,6 +134,7 @@ class Keeper:
         self.journal = journal or Journal(config.keeper.journal_path, clock=clock,
                                           synchronous=config.keeper.journal_synchronous)
         self.journal.listen(self._on_journal_error)
+        self.metrics.expect_journal_errors(JOURNAL_ERROR_REASONS)
         self.fatal: JournalError | None = None  # a journal that cannot be written: the keeper stops
         self.program_id = config.program.program_id
         self.cache = AccountCache(self.program_id)

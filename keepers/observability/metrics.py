@@ -16,7 +16,6 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from solana.constants import LAMPORTS_PER_SOL
 
 from keepers.clock import LIVE, Clock
-from keepers.execution.journal import JOURNAL_ERROR_REASONS
 from keepers.observability.http_server import HttpResponse, HttpServer
 
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0)
@@ -68,9 +67,6 @@ class Metrics:
         # (disk_full, corrupt, io_error, read_only: the keeper stops; busy: another process held the lock).
         self.journal_write_errors = Counter("perpkeep_journal_write_errors",
                                             "Journal writes that failed, by reason", ["reason"], registry=r)
-        for reason in JOURNAL_ERROR_REASONS:
-            self.journal_write_errors.labels(reason)  # a series at 0 for each, before the first failure
-
     def set_role(self, active: bool) -> None:
         """Export this process's role and count the change (``perpkeep_ha_role``, ``perpkeep_ha_transitions``)."""
         self.ha_role.set(1 if active else 0)
@@ -237,6 +233,12 @@ class Metrics:
     def rpc_fault(self, kind: str, count: int = 1) -> None:
         """Count ``count`` bad HTTP replies of ``kind`` (deadline missed, oversized, implausible slot, ...)."""
         self.rpc_faults.labels(kind).inc(count)
+
+    def expect_journal_errors(self, reasons: tuple[str, ...]) -> None:
+        """Export ``perpkeep_journal_write_errors_total`` at 0 for each of ``reasons`` before any failure: a
+        labelled counter has no series until its first increment, and a rate over nothing shows nothing."""
+        for reason in reasons:
+            self.journal_write_errors.labels(reason)
 
     def journal_write_error(self, reason: str) -> None:
         """Count one failed journal write (``reason``: ``keepers.execution.journal.JournalError.reason``)."""
