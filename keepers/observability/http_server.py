@@ -259,7 +259,10 @@ class HttpServer:
     an ``asyncio.Protocol`` rather than streams: no task, future or read coroutine per request
     unless the handler returns an awaitable. With the node's one shared JSON encoder, that made a
     getAccountInfo cost about 16 us less node CPU (13.7k to 17.9k per CPU-second, median of three
-    interleaved runs of ``benchmarks.rpc_node`` on a loaded machine).
+    interleaved runs of ``benchmarks.rpc_node`` on a loaded machine). uvloop 0.23 as the node's
+    loop changed neither getAccountInfo nor sendTransaction per node CPU-second beyond the noise of
+    three interleaved runs (what is left of a request's cost outside the handler is mostly the
+    send and receive system calls), so the node keeps asyncio's own loop.
     """
 
     def __init__(self, handler: Handler, max_body: int, too_large: Callable[[int], HttpResponse] = _plain_too_large) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from solders.account import Account
 from solders.pubkey import Pubkey
 from solders.transaction_status import InstructionErrorCustom, TransactionErrorInstructionError
 
-from localnet.rpc.dispatch import parse_payload, run_payload
+from localnet.rpc.dispatch import dumps, parse_payload, run_payload
 from localnet.rpc.encoding import (
     TOKEN_PROGRAM_ID,
     b58decode,
@@ -81,3 +83,15 @@ def test_envelopes() -> None:
     batch = parse_payload(b'[{"jsonrpc":"2.0","id":1,"method":"echo"},{"jsonrpc":"2.0","id":2,"method":"nope"}]')
     assert batch.methods == ["echo", "nope"]
     assert [r.get("error", {}).get("code") for r in run_payload(None, batch, table)] == [None, -32601]
+
+
+def test_envelopes_beyond_orjson() -> None:
+    """What orjson refuses and json takes still parses and encodes: integers beyond 64 bits, non-ASCII text."""
+    table = {"echo": lambda ctx, params: params}
+    big = 2**70
+    reply = run_payload(None, parse_payload(b'{"jsonrpc":"2.0","id":%d,"method":"echo","params":[%d]}' % (big, big)),
+                        table)
+    assert reply == {"jsonrpc": "2.0", "result": [big], "id": big}
+    assert json.loads(dumps(reply)) == reply
+    text = {"logs": ["Program log: caf\u00e9 \u2713"], "n": 2**64 - 1, "key": {1: "one"}}
+    assert json.loads(dumps(text)) == {"logs": text["logs"], "n": 2**64 - 1, "key": {"1": "one"}}
