@@ -606,7 +606,6 @@ class Keeper:
     def check_balance(self, lamports: int) -> None:
         """Export the fee payer's balance; below ``keeper.min_balance_sol`` alert once and fail /health
         (a payer that cannot pay fees has its transactions dropped without an error)."""
-        self.metrics.set_sol_balance(lamports)
         floor = self.config.keeper.min_balance_sol
         self.metrics.set_fee_payer(lamports, round(floor * LAMPORTS_PER_SOL))
         sol = lamports / LAMPORTS_PER_SOL

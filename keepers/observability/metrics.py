@@ -13,7 +13,6 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
-from solana.constants import LAMPORTS_PER_SOL
 
 from keepers.clock import LIVE, Clock
 from keepers.observability.http_server import HttpResponse, HttpServer
@@ -38,7 +37,6 @@ class Metrics:
         self.compute_units = Histogram("perpkeep_compute_units", "Compute units consumed by landed actions",
                                        ["kind"], buckets=COMPUTE_UNIT_BUCKETS, registry=r)
         self.fees_spent = Counter("perpkeep_fees_spent_lamports", "Transaction fees paid", ["bot"], registry=r)
-        self.sol_balance = Gauge("perpkeep_sol_balance", "The keeper wallet's balance in SOL", registry=r)
         self.insurance_coverage = Gauge("perpkeep_insurance_coverage_ratio",
                                         "Insurance fund balance over open interest notional", registry=r)
         self.liquidatable_users = Gauge("perpkeep_liquidatable_users",
@@ -205,10 +203,6 @@ class Metrics:
     def alert(self, bot: str, reason: str) -> None:
         """Count a condition that needs a human."""
         self.alerts.labels(bot, reason).inc()
-
-    def set_sol_balance(self, lamports: int) -> None:
-        """Set the keeper wallet's balance (given in lamports, exported in SOL)."""
-        self.sol_balance.set(lamports / LAMPORTS_PER_SOL)
 
     def set_insurance_coverage(self, ratio: float) -> None:
         """Set the insurance fund's coverage ratio."""

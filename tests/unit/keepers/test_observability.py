@@ -27,7 +27,7 @@ def test_metrics_render() -> None:
     m.landed("liquidator", "liquidate_perp", 0.4, compute_units=60_000, fee_lamports=5_000)
     m.failed("settler", "settle_pnl", "StaleOracle", 1.5)
     m.alert("insurance", "low_coverage")
-    m.set_sol_balance(2_500_000_000)
+    m.set_fee_payer(2_500_000_000, 50_000_000)
     m.set_insurance_coverage(0.07)
     m.set_liquidatable_users(3)
     m.rpc_reconnected()
@@ -38,7 +38,7 @@ def test_metrics_render() -> None:
                  'perpkeep_action_latency_seconds_bucket{bot="liquidator",kind="liquidate_perp",le="0.5"} 1.0',
                  'perpkeep_compute_units_count{kind="liquidate_perp"} 1.0',
                  'perpkeep_fees_spent_lamports_total{bot="liquidator"} 5000.0',
-                 "perpkeep_sol_balance 2.5", "perpkeep_insurance_coverage_ratio 0.07", "perpkeep_liquidatable_users 3.0",
+                 "perpkeep_fee_payer_balance_lamports 2.5e+09", "perpkeep_insurance_coverage_ratio 0.07", "perpkeep_liquidatable_users 3.0",
                  'perpkeep_alerts_total{bot="insurance",reason="low_coverage"} 1.0', "perpkeep_rpc_reconnects_total 1.0"]:
         assert line in text, line
     assert 'bot="liquidator"' not in Metrics().render().decode()  # each instance has its own registry
