@@ -3,7 +3,9 @@
 ``update_funding`` needs a drained event queue, so the crank's transaction is
 ``[consume_events, update_prices, update_funding]`` with a drain that also catches fills queued after
 the plan (``keepers.bots.drain``). "Too early" is the expected answer when another keeper was faster and
-is not alerted; anything else is counted and alerted by the pipeline.
+is not alerted; so are oracles too stale or uncertain to price (the price crank's alerts cover those), and
+then the crank waits for the oracles or the market to change (its ``basis``) instead of failing again at
+every tick; anything else is counted and alerted by the pipeline.
 
 The bot sleeps until the earliest period end of the cached markets in chain time (``due_ts``: the
 Clock reaching it wakes the bot) or a market change; a crank that is due but waits for the queue to be
@@ -17,7 +19,7 @@ from solders.pubkey import Pubkey
 from keepers.exchange import instructions as ix
 from keepers.bots.base import Bot
 from keepers.bots.drain import Drain, drain
-from keepers.bots.mark_price import oracle_accounts
+from keepers.bots.mark_price import oracle_accounts, oracle_basis
 from keepers.execution.error_policy import ProgramErrorName as E
 from keepers.execution.intents import ActionKind, intent_key
 from keepers.execution.pipeline import Action
@@ -51,15 +53,21 @@ def funding_rate(market: Market) -> float | None:
     return market.last_funding_rate / (market.mark_price * (CUMULATIVE_FUNDING_PRECISION // PRICE_PRECISION))
 
 
-def funding_action(bot: str, market: Market, address: Pubkey, drained: Drain, program_id: Pubkey) -> Action:
-    """The funding crank of ``market`` for the period ending at ``next_funding_ts``, after ``drained``."""
+# Normal answers: another keeper was faster, or the oracles cannot price the market now.
+FUNDING_EXPECTED = frozenset({E.FundingTooEarly, E.OracleStale, E.OracleUnavailable, E.OracleConfidenceTooWide})
+
+
+def funding_action(bot: str, market: Market, address: Pubkey, drained: Drain, program_id: Pubkey,
+                   basis: tuple[object, ...] | None = None) -> Action:
+    """The funding crank of ``market`` for the period ending at ``next_funding_ts``, after ``drained``;
+    ``basis``: the state it depends on (not tried again on the same one after an expected failure)."""
     primary, fallback = oracle_accounts(market)
     i = market.market_index
     ixs = drained.instructions + [ix.update_prices(i, primary, fallback, program_id), ix.update_funding(i, program_id)]
     return Action(
         bot=bot, kind=ActionKind.UPDATE_FUNDING,
         key=intent_key(ActionKind.UPDATE_FUNDING, market=i, funding_ts=next_funding_ts(market)), target=address,
-        instructions=tuple(ixs), reward_lamports=FUNDING_REWARD_LAMPORTS, expected=frozenset({E.FundingTooEarly}),
+        instructions=tuple(ixs), reward_lamports=FUNDING_REWARD_LAMPORTS, expected=FUNDING_EXPECTED, basis=basis,
         detail={"market": i, "period_end": next_funding_ts(market)},
     )
 
@@ -83,8 +91,10 @@ class FundingBot(Bot):
             if drained is None:  # the settler consumes part of the queue first
                 self.tick_within(self.interval_s)
             else:
-                self.submit(funding_action(self.name, market, ctx.cache.market_address(index), drained, ctx.program_id))
+                address = ctx.cache.market_address(index)
+                basis = (ctx.cache.slot_of(address), *oracle_basis(market, ctx.oracles))
+                self.submit(funding_action(self.name, market, address, drained, ctx.program_id, basis))
         self.due_ts = min(ends, default=None)
 
 
-__all__ = ["FundingBot", "funded", "funding_action", "funding_due", "funding_rate", "next_funding_ts"]
+__all__ = ["FUNDING_EXPECTED", "FundingBot", "funded", "funding_action", "funding_due", "funding_rate", "next_funding_ts"]

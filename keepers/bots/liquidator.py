@@ -38,7 +38,7 @@ from solders.pubkey import Pubkey
 from keepers.exchange import instructions as ix
 from keepers.bots.bankruptcy import bankruptcy_actions
 from keepers.bots.base import Bot
-from keepers.bots.mark_price import oracle_accounts
+from keepers.bots.mark_price import oracle_accounts, oracle_basis
 from keepers.cache import AccountCache
 from keepers.execution.error_policy import ProgramErrorName as E
 from keepers.execution.intents import ActionKind, intent_key
@@ -433,9 +433,8 @@ class LiquidatorBot(Bot):
         """What a liquidation of ``user`` in ``market`` depends on: the slots the cache read the user and
         the market at, and the market's oracle data (a new price moves the mark the crank sets)."""
         cache = self.ctx.cache
-        oracles = [self.ctx.oracles.get(a) for a in oracle_accounts(market) if a is not None]
         return (cache.slot_of(user), cache.slot_of(cache.market_address(market.market_index)),
-                *(hash(o.data) if o is not None else None for o in oracles))
+                *oracle_basis(market, self.ctx.oracles))
 
     def _skip(self, reason: SkipReason) -> None:
         """Count one decision not to act on a liquidatable user; log each reason at most every ``SKIP_LOG_EVERY_S``."""

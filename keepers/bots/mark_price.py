@@ -14,7 +14,7 @@ pipeline reopens the intent when it does not show.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from solders.pubkey import Pubkey
@@ -46,6 +46,14 @@ def oracle_accounts(market: Market) -> tuple[Pubkey, Pubkey | None]:
     """The accounts ``update_prices`` reads for ``market``: the primary and the fallback (None without one)."""
     fallback = market.oracle.fallback if market.oracle.fallback_kind.discriminator != 0 else None
     return market.oracle.primary, fallback
+
+
+def oracle_basis(market: Market, oracles: Mapping[Pubkey, RawAccount]) -> tuple[int | None, ...]:
+    """What ``update_prices`` of ``market`` reads from its oracles, as a comparable value (hashes of
+    the accounts' data, None for one not seen): an action that failed on the oracles is not worth
+    trying again until this changes."""
+    return tuple(hash(o.data) if (o := oracles.get(a)) is not None else None
+                 for a in oracle_accounts(market) if a is not None)
 
 
 def check_prices(market: Market, oracles: dict[Pubkey, RawAccount], slot: int, now_ts: int,
