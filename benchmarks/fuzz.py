@@ -10,27 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from keepers.cli import non_negative_int, positive_int
 from localnet.fuzz.run import BACKGROUND_EVERY, FuzzReport, run_fuzz
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
-    return value
 
 
 def _progress(r: FuzzReport) -> None:
@@ -41,11 +22,11 @@ def _progress(r: FuzzReport) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, run, print the counts; 1 when a violation or a crash was found."""
     parser = argparse.ArgumentParser(prog="python3 -m benchmarks.fuzz", description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=_seed, default=0, help="seed of the run (default 0)")
-    parser.add_argument("--cases", type=_positive, default=2000, help="attack cases to send (default 2000)")
-    parser.add_argument("--background-every", type=_positive, default=BACKGROUND_EVERY,
+    parser.add_argument("--seed", type=non_negative_int, default=0, help="seed of the run (default 0)")
+    parser.add_argument("--cases", type=positive_int, default=2000, help="attack cases to send (default 2000)")
+    parser.add_argument("--background-every", type=positive_int, default=BACKGROUND_EVERY,
                         help=f"cases between two honest-world steps (default {BACKGROUND_EVERY})")
-    parser.add_argument("--progress-every", type=_positive, default=500, help="cases between progress lines")
+    parser.add_argument("--progress-every", type=positive_int, default=500, help="cases between progress lines")
     args = parser.parse_args(argv)
     print(f"fuzzing the perp program: seed {args.seed}, {args.cases} cases", flush=True)
     report = run_fuzz(args.seed, args.cases, background_every=args.background_every, progress=_progress,

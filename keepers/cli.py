@@ -184,6 +184,17 @@ def positive_int(text: str) -> int:
     return v
 
 
+def non_negative_int(text: str) -> int:
+    """An argparse type: a whole number, zero or more."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{v} must be 0 or more")
+    return v
+
+
 def add_run(sub: argparse._SubParsersAction) -> None:
     """Mount `perpkeep run`."""
     r = sub.add_parser("run", help="run the keeper bots against the cluster named in a config file")

@@ -1,4 +1,4 @@
-"""The local-chain commands of `perpkeep`: `build`, `codegen` and `localnet up`.
+"""The local-chain commands of `perpkeep`: `build`, `codegen`, `localnet up` and `localnet venue`.
 
 Each command imports what it needs when it runs, so that mounting these commands (``perpkeep_cli``)
 costs nothing to a `perpkeep run`.
@@ -10,7 +10,7 @@ import argparse
 import hashlib
 from pathlib import Path
 
-from keepers.cli import CliError, Mount, positive_int
+from keepers.cli import CliError, Mount, non_negative_int, positive_int
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -64,6 +64,26 @@ def _cmd_localnet_up(args: argparse.Namespace) -> int:
         raise CliError(str(e)) from None
 
 
+def _cmd_localnet_venue(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from localnet.venue.run import serve
+
+    asyncio.run(serve(args.port, args.seed, dict(args.price or []), args.latency_ms, args.rate_limit))
+    return 0
+
+
+def _symbol_price(text: str) -> tuple[str, float]:
+    symbol, _, value = text.partition("=")
+    try:
+        price = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected SYMBOL=PRICE, e.g. BTCUSDT=60000") from None
+    if symbol.upper() not in ("BTCUSDT", "SOLUSDT") or not 0 < price < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: the emulator lists BTCUSDT and SOLUSDT, at a positive price")
+    return symbol.upper(), price
+
+
 def _port(text: str) -> int:
     try:
         v = int(text)
@@ -101,7 +121,7 @@ def add_codegen(sub: argparse._SubParsersAction) -> None:
 
 
 def add_localnet(sub: argparse._SubParsersAction) -> None:
-    """Mount `perpkeep localnet` and its action `up`."""
+    """Mount `perpkeep localnet` and its actions `up` and `venue`."""
     ln = sub.add_parser("localnet", help="run a local chain with the exchange (JSON-RPC + websocket)")
     lsub = ln.add_subparsers(dest="localnet_command", required=True, metavar="ACTION")
     up = lsub.add_parser("up", help="start a node, bootstrap an exchange, print endpoints and wallets; Ctrl-C stops")
@@ -127,6 +147,14 @@ def add_localnet(sub: argparse._SubParsersAction) -> None:
                     help="publish prices every SLOTS slots (default: 1)")
     up.add_argument("--price-seed", type=int, default=0, help="seed of the price paths (default: 0)")
     up.set_defaults(func=_cmd_localnet_up)
+    venue = lsub.add_parser("venue", help="run the exchange-venue emulator (Binance USD-M subset, for ccxt); Ctrl-C stops")
+    venue.add_argument("--port", type=_port, default=8890, help="port on 127.0.0.1 (default: 8890)")
+    venue.add_argument("--seed", type=int, default=0, help="seed of the crowd's sizes and the latency (default: 0)")
+    venue.add_argument("--price", action="append", type=_symbol_price, metavar="SYMBOL=PRICE", help="starting reference price (repeatable)")
+    venue.add_argument("--latency-ms", type=non_negative_int, default=0, help="added to every answer (default: 0)")
+    venue.add_argument("--rate-limit", type=non_negative_int, default=0, metavar="N",
+                       help="requests per second before HTTP 429 (default: 0, no limit)")
+    venue.set_defaults(func=_cmd_localnet_venue)
 
 
 COMMANDS: dict[str, Mount] = {"build": add_build, "codegen": add_codegen, "localnet": add_localnet}
