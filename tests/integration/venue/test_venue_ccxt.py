@@ -16,23 +16,13 @@ import ccxt
 import ccxt.pro as ccxtpro
 import pytest
 
-from localnet.venue.binance_usdm import VenueFaults
-from localnet.venue.matching import Crowd
 from localnet.venue.server import VenueServer
+from tests.integration.venue.conftest import FLAT_CROWD
 
 BTC = "BTC/USDT:USDT"
-FLAT_CROWD = Crowd(levels=5, half_spread_bps=2.0, step_bps=2.0, qty_per_level=Decimal("2"), qty_noise=0.0)
-
-
 @pytest.fixture
-async def venue() -> AsyncIterator[VenueServer]:
-    async with VenueServer.default(seed=3, crowd=FLAT_CROWD) as server:
-        yield server
-
-
-@pytest.fixture
-async def exchange(venue: VenueServer) -> AsyncIterator[ccxtpro.Exchange]:
-    ex = ccxtpro.binanceusdm(venue.ccxt_config())
+async def exchange(server: VenueServer) -> AsyncIterator[ccxtpro.Exchange]:
+    ex = ccxtpro.binanceusdm(server.ccxt_config())
     try:
         await asyncio.wait_for(ex.load_markets(), 10)
         yield ex
@@ -63,11 +53,11 @@ async def test_a_market_buy_walks_the_book_pays_the_taker_fee_and_opens_a_positi
     assert balance["USDT"]["total"] == pytest.approx(100_000 - 0.0005 * 180_048.0 - 48.0)
 
 
-async def test_a_resting_bid_fills_as_maker_when_the_crowd_moves_through_it(venue: VenueServer,
+async def test_a_resting_bid_fills_as_maker_when_the_crowd_moves_through_it(server: VenueServer,
                                                                          exchange: ccxtpro.Exchange) -> None:
     order = await exchange.create_order(BTC, "limit", "buy", 0.5, 59_000.0)
     assert order["status"] == "open" and len(await exchange.fetch_open_orders(BTC)) == 1
-    venue.venue.set_reference("BTCUSDT", 58_000.0)  # the crowd now asks 58,011.6 and up
+    server.venue.set_reference("BTCUSDT", 58_000.0)  # the crowd now asks 58,011.6 and up
     filled = await exchange.fetch_order(order["id"], BTC)
     assert (filled["status"], filled["filled"], filled["average"]) == ("closed", 0.5, 59000.0)
     (trade,) = await exchange.fetch_my_trades(BTC)
@@ -99,57 +89,57 @@ async def test_bad_orders_get_binance_errors(exchange: ccxtpro.Exchange) -> None
         await exchange.fapiPublicGetDepth({"symbol": "NOPEUSDT"})
 
 
-async def test_what_the_emulator_does_not_serve_stays_local(venue: VenueServer, exchange: ccxtpro.Exchange) -> None:
-    with pytest.raises(ccxt.ExchangeNotAvailable, match=f"{venue.url}/unsupported/public"):  # spot: 404 here
+async def test_what_the_emulator_does_not_serve_stays_local(server: VenueServer, exchange: ccxtpro.Exchange) -> None:
+    with pytest.raises(ccxt.ExchangeNotAvailable, match=f"{server.url}/unsupported/public"):  # spot: 404 here
         await exchange.publicGetTime()
 
 
-async def test_signed_requests_are_checked(venue: VenueServer) -> None:
-    wrong_secret = ccxtpro.binanceusdm({**venue.ccxt_config(), "secret": "0" * 64})
-    wrong_key = ccxtpro.binanceusdm({**venue.ccxt_config(), "apiKey": "someone-else"})
+async def test_signed_requests_are_checked(server: VenueServer) -> None:
+    wrong_secret = ccxtpro.binanceusdm({**server.ccxt_config(), "secret": "0" * 64})
+    wrong_key = ccxtpro.binanceusdm({**server.ccxt_config(), "apiKey": "someone-else"})
     try:
         with pytest.raises(ccxt.AuthenticationError, match="-1022"):
             await wrong_secret.fetch_balance()
         with pytest.raises(ccxt.AuthenticationError, match="-2015"):
             await wrong_key.fetch_balance()
         with pytest.raises(ccxt.InvalidNonce):  # -1021: the client's clock a minute behind
-            await ccxt_call_with_old_timestamp(venue)
+            await ccxt_call_with_old_timestamp(server)
     finally:
         await wrong_secret.close()
         await wrong_key.close()
 
 
-async def ccxt_call_with_old_timestamp(venue: VenueServer) -> None:
-    ex = ccxtpro.binanceusdm(venue.ccxt_config())
-    ex.milliseconds = lambda: venue.venue.now_ms() - 60_000  # the client's clock a minute behind
+async def ccxt_call_with_old_timestamp(server: VenueServer) -> None:
+    ex = ccxtpro.binanceusdm(server.ccxt_config())
+    ex.milliseconds = lambda: server.venue.now_ms() - 60_000  # the client's clock a minute behind
     try:
         await ex.fapiPrivateGetOpenOrders()
     finally:
         await ex.close()
 
 
-async def test_request_rate_beyond_the_budget_gets_429(venue: VenueServer, exchange: ccxtpro.Exchange) -> None:
-    venue.faults.weight_per_s = 3
+async def test_request_rate_beyond_the_budget_gets_429(server: VenueServer, exchange: ccxtpro.Exchange) -> None:
+    server.faults.weight_per_s = 3
     results = await asyncio.gather(*(exchange.fetch_order_book(BTC, 5) for _ in range(6)), return_exceptions=True)
     limited = [r for r in results if isinstance(r, ccxt.DDoSProtection)]  # ccxt's RateLimitExceeded is one
-    assert len(limited) == 3 and venue.faults.rate_limited == 3, results
+    assert len(limited) == 3 and server.faults.rate_limited == 3, results
 
 
-async def test_the_depth_stream_follows_the_book_and_survives_a_disconnect(venue: VenueServer,
+async def test_the_depth_stream_follows_the_book_and_survives_a_disconnect(server: VenueServer,
                                                                           exchange: ccxtpro.Exchange) -> None:
     book = await asyncio.wait_for(exchange.watch_order_book(BTC), 10)
     assert book["bids"][0] == [59988.0, 2.0]
-    venue.venue.set_reference("BTCUSDT", 61_000.0)  # best bid floor(61,000 x 0.9998 / 0.1) x 0.1 = 60,987.8
+    server.venue.set_reference("BTCUSDT", 61_000.0)  # best bid floor(61,000 x 0.9998 / 0.1) x 0.1 = 60,987.8
     book = await asyncio.wait_for(exchange.watch_order_book(BTC), 10)
     assert book["bids"][0] == [60987.8, 2.0] and len(book["bids"]) == 5  # the old levels were removed
-    assert await venue.api.disconnect_websockets() == 1
+    assert await server.api.disconnect_websockets() == 1
     for _ in range(3):  # the pending watch fails with the disconnect; ccxt resubscribes on the next call
         try:
             book = await asyncio.wait_for(exchange.watch_order_book(BTC), 10)
             break
         except ccxt.NetworkError:
             continue
-    venue.venue.set_reference("BTCUSDT", 60_000.0)
+    server.venue.set_reference("BTCUSDT", 60_000.0)
     book = await asyncio.wait_for(exchange.watch_order_book(BTC), 10)
     assert book["bids"][0] == [59988.0, 2.0] and book["asks"][0] == [60012.0, 2.0]
 
