@@ -1,0 +1,1 @@
+"""Strategies: bots that trade (the arbitrage bot; the market maker)."""
