@@ -8,7 +8,9 @@ import time
 from dataclasses import dataclass
 
 from solana.rpc.api import Client
+from solana.exceptions import SolanaRpcException
 from solana.rpc.commitment import Confirmed
+from solana.rpc.core import RPCException
 from solana.rpc.types import TxOpts
 from solders import sysvar
 from solders.account import Account
@@ -18,6 +20,7 @@ from solders.message import MessageV0
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import VersionedTransaction
+from solders.transaction_status import TransactionConfirmationStatus
 
 from ops import squads
 from programs_client.squads_multisig.accounts.multisig import Multisig
@@ -81,14 +84,17 @@ class Chain:
         """Sign ``ixs`` with ``signer`` (fee payer), send, and wait (bounded) for ``confirmed``."""
         blockhash = self.client.get_latest_blockhash(Confirmed).value.blockhash
         tx = VersionedTransaction(MessageV0.try_compile(signer.pubkey(), ixs, [], blockhash), [signer])
-        sig = self.client.send_raw_transaction(bytes(tx), TxOpts(preflight_commitment=Confirmed)).value
+        try:
+            sig = self.client.send_raw_transaction(bytes(tx), TxOpts(preflight_commitment=Confirmed)).value
+        except (RPCException, SolanaRpcException) as e:
+            raise OpsError(f"the cluster refused the transaction: {e}") from None
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             status = self.client.get_signature_statuses([sig]).value[0]
             if status is not None and status.err is not None:
                 raise OpsError(f"transaction {sig} failed: {status.err}")
-            if status is not None and status.confirmation_status is not None and str(status.confirmation_status) != "Processed" \
-                    and "processed" not in str(status.confirmation_status).lower():
+            if status is not None and status.confirmation_status in (TransactionConfirmationStatus.Confirmed,
+                                                                     TransactionConfirmationStatus.Finalized):
                 return sig
             time.sleep(0.2)
         raise OpsError(f"transaction {sig} not confirmed within {wait_s:.0f} s")

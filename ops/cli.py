@@ -5,7 +5,7 @@
     perpkeep ops execute INDEX
     perpkeep ops status
 
-Common flags: --rpc-url (env PERPKEEP_RPC_URL), --multisig (env PERPKEEP_MULTISIG), --keypair (the member's
+Common flags: --rpc-url (env PERPKEEP_RPC_URL, or a keeper config's with --config), --multisig (env PERPKEEP_MULTISIG), --keypair (the member's
 solana CLI keypair; env PERPKEEP_OPS_KEYPAIR) or --member PUBKEY for dry runs and status, --dry-run, --json.
 """
 
@@ -21,13 +21,15 @@ from typing import Any
 from keepers.cli import CliError, Mount
 
 DEFAULT_RPC_URL = "http://127.0.0.1:8899"
+DEFAULT_MAX_CHANGE = 0.25  # ops.params.DEFAULT_MAX_CHANGE (not imported: mounting the command stays cheap)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     from ops.actions import pubkey
 
-    p.add_argument("--rpc-url", default=os.environ.get("PERPKEEP_RPC_URL", DEFAULT_RPC_URL),
-                   help="JSON-RPC endpoint (env PERPKEEP_RPC_URL)")
+    p.add_argument("--rpc-url", default=os.environ.get("PERPKEEP_RPC_URL"),
+                   help=f"JSON-RPC endpoint (env PERPKEEP_RPC_URL; else the --config file's; else {DEFAULT_RPC_URL})")
+    p.add_argument("--config", help="a keeper config file: its cluster.rpc_url and program.program_id are the defaults")
     p.add_argument("--multisig", type=pubkey, default=os.environ.get("PERPKEEP_MULTISIG"),
                    help="the Squads multisig account (env PERPKEEP_MULTISIG)")
     p.add_argument("--keypair", default=os.environ.get("PERPKEEP_OPS_KEYPAIR"),
@@ -60,6 +62,15 @@ def _config(args: argparse.Namespace):  # noqa: ANN202 - ops is imported lazily
     member = keypair.pubkey() if keypair else args.member
     if member is None:
         raise CliError("give --keypair (or --member PUBKEY for a dry run or status)")
+    rpc_url, program_id = args.rpc_url, args.program_id
+    if args.config:
+        from keepers.config import ConfigError, load_config
+
+        try:
+            keeper = load_config(Path(args.config))
+        except ConfigError as e:
+            raise CliError(f"config {args.config}: {e}") from None
+        rpc_url, program_id = rpc_url or keeper.cluster.rpc_url, program_id or keeper.program.program_id
 
     def local_program() -> bytes:
         if args.program_binary:
@@ -68,10 +79,10 @@ def _config(args: argparse.Namespace):  # noqa: ANN202 - ops is imported lazily
 
         return Path(build_program("perp")).read_bytes()
 
-    cfg = OpsConfig(args.rpc_url, multisig, member, keypair, args.vault_index, local_program=local_program,
-                    max_change=getattr(args, "max_change", None) or 0.25)
-    if args.program_id:
-        cfg.perp_program = args.program_id
+    cfg = OpsConfig(rpc_url or DEFAULT_RPC_URL, multisig, member, keypair, args.vault_index, local_program=local_program,
+                    max_change=getattr(args, "max_change", DEFAULT_MAX_CHANGE))
+    if program_id:
+        cfg.perp_program = program_id
     if args.squads_program:
         cfg.squads_program = args.squads_program
     return cfg
@@ -137,7 +148,7 @@ def add_ops(sub: argparse._SubParsersAction) -> None:
         p = actions.add_parser(action.name, help=f"{action.help} ({action.instruction})")
         action.add_args(p)
         _common(p)
-        p.add_argument("--max-change", type=float, default=0.25,
+        p.add_argument("--max-change", type=float, default=DEFAULT_MAX_CHANGE,
                        help="warn when a margin ratio moves by more than this fraction (default 0.25)")
         p.add_argument("--accept-warnings", action="store_true", help="propose despite large-change warnings")
         p.set_defaults(func=_cmd_propose)

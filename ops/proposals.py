@@ -158,7 +158,10 @@ def _stored_instructions(cfg: OpsConfig, vt: VaultTransaction) -> list[Instructi
     message = squads.from_stored_message(vt.message)
     if not message.account_keys or message.account_keys[0] != vault:
         raise OpsError(f"the transaction's first key is not vault {vt.vault_index} ({vault})")
-    return message.instructions_out()
+    try:
+        return message.instructions_out()
+    except ValueError as e:
+        raise OpsError(f"transaction {vt.index}: {e}") from None
 
 
 def vote(cfg: OpsConfig, kind: str, index: int, dry_run: bool = False, memo: str | None = None) -> dict[str, Any]:

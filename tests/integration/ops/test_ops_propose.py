@@ -164,3 +164,23 @@ def test_large_margin_changes_need_acknowledgement(world: OpsWorld, capsys: pyte
     assert "refused without --accept-warnings" in error
     quieter = _propose(world, capsys, "update-market-params", "0", "--set", "initial_margin_bps=2000", "--max-change", "1.5")
     assert quieter["warnings"] == []
+
+
+def test_sending_reaches_the_cluster(world: OpsWorld, capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # noqa: ANN001
+    """Without --dry-run the proposal is signed by the member's keypair and sent; the local node has no Squads
+    program, so it refuses there (on a real cluster this creates the transaction and proposal accounts)."""
+    import json
+
+    import perpkeep_cli
+
+    key = tmp_path / "alice.json"
+    key.write_text(json.dumps(list(bytes(world.members["alice"]))))
+    key.chmod(0o600)
+    world.on_node(world.node.node.chain.svm.airdrop, world.members["alice"].pubkey(), 10**9)
+    capsys.readouterr()
+    code = perpkeep_cli.main(["ops", "propose", "set-market-status", "0", "Paused", "--rpc-url", world.node.rpc_url,
+                              "--multisig", str(world.multisig), "--keypair", str(key), "--json"])
+    out = capsys.readouterr()
+    error = json.loads(out.out)["error"]
+    assert code == 1 and "the cluster refused the transaction" in error, out
+    assert "InvalidProgramForExecution" in error  # the Squads program is absent, the rest of the transaction passed

@@ -140,3 +140,16 @@ def test_initialize_insurance_fund(bare_node: OpsWorld, capsys: pytest.CaptureFi
     created = next(d for d in report["simulation"]["diffs"]
                    if d["address"] == str(insurance_fund_pda(bare_node.node.deployment.program_id)))
     assert created["created"] and {c["field"]: c["after"] for c in created["changes"]}["unstake_cooldown_secs"] == 86400
+
+
+def test_the_rpc_url_from_a_keeper_config(voting: OpsWorld, capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # noqa: ANN001
+    import json
+
+    import perpkeep_cli
+
+    config = tmp_path / "keeper.toml"
+    config.write_text(f'[cluster]\nrpc_url = "{voting.node.rpc_url}"\n\n[keeper]\nkeypair_path = "{tmp_path / "k.json"}"\n')
+    capsys.readouterr()
+    code = perpkeep_cli.main(["ops", "status", "--config", str(config), "--multisig", str(voting.multisig),
+                              "--member", str(voting.members["carol"].pubkey()), "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["transaction_index"] == 4
