@@ -34,6 +34,7 @@ TARGETS: tuple[Target, ...] = (
     Target("idl/pyth_receiver.json", "pyth_receiver"),
     Target("idl/switchboard_v2.json", "switchboard_v2"),
     Target("idl/switchboard_on_demand.json", "switchboard_on_demand"),
+    Target("idl/squads_multisig.json", "squads_multisig"),  # the multisig that holds the admin role (ops/)
 )
 
 

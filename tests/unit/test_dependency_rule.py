@@ -1,5 +1,5 @@
 """The dependency rule of ARCHITECTURE.md, read from the source: ``programs_client`` <- ``keepers`` <-
-``localnet`` <- ``sim``, never the reverse, and nothing imports the command line on top (``perpkeep_cli``).
+``localnet`` <- ``sim`` (and ``localnet`` <- ``ops``), never the reverse, and nothing imports the command line on top (``perpkeep_cli``).
 Inside ``keepers`` the groups layer the same way: the exchange mirror (``keepers.exchange``) needs none of
 the runtime; the chain clients and the transaction path (``keepers.chain``, ``keepers.execution``) and
 observability know no bot; bots know no runtime.
@@ -20,10 +20,13 @@ ROOT = Path(__file__).resolve().parents[2]
 # package -> packages and modules of this project it must not import (dotted prefixes)
 _ABOVE_BOTS = {"keepers.runtime", "keepers.cli", "keepers.status", "keepers.cache"}
 FORBIDDEN = {
-    "programs_client": {"keepers", "localnet", "sim", "perpkeep_cli"},
-    "keepers": {"localnet", "sim", "perpkeep_cli"},
-    "localnet": {"sim", "perpkeep_cli"},
+    "programs_client": {"keepers", "localnet", "sim", "ops", "perpkeep_cli"},
+    "keepers": {"localnet", "sim", "ops", "perpkeep_cli"},
+    "localnet": {"sim", "ops", "perpkeep_cli"},
     "sim": {"perpkeep_cli"},
+    # ops simulates in LiteSVM through localnet.svm (and builds the program with localnet.build when the cluster
+    # serves no program bytes): it sits beside sim, above localnet.
+    "ops": {"sim", "perpkeep_cli"},
     "keepers.exchange": {"keepers.chain", "keepers.execution", "keepers.observability", "keepers.bots",
                          "keepers.config", "keepers.clock", *_ABOVE_BOTS},
     "keepers.chain": {"keepers.execution", "keepers.observability", "keepers.bots", *_ABOVE_BOTS},

@@ -1,0 +1,3 @@
+from .multisig import Multisig, MultisigJSON
+from .proposal import Proposal, ProposalJSON
+from .vault_transaction import VaultTransaction, VaultTransactionJSON
