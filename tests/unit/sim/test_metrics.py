@@ -9,9 +9,9 @@ import pytest
 
 from sim import metrics as m
 from sim.run_record import SimRun
+from tests.sim_runs import HAND_EQUITY, hand_run
 
-# Equity 100 -> 110 -> 99 -> 108.9: returns +10%, -10%, +10%.
-EQUITY = [100.0, 110.0, 99.0, 108.9]
+EQUITY = HAND_EQUITY  # 100 -> 110 -> 99 -> 108.9: returns +10%, -10%, +10%
 # Four samples a year apart by a quarter: 4 periods per year, sqrt(ppy) = 2.
 QUARTERS = [0.0, m.SECONDS_PER_YEAR / 4, m.SECONDS_PER_YEAR / 2, 3 * m.SECONDS_PER_YEAR / 4]
 
@@ -120,27 +120,8 @@ def test_percentiles_and_ci() -> None:
         m.percentiles_and_ci(v, method="t")
 
 
-def _run(events: list[dict] | None = None) -> SimRun:
-    series = {
-        "slot": [0.0, 10.0, 20.0, 30.0], "time_s": [0.0, 50.0, 100.0, 150.0],
-        "oracle.A": [10.0, 11.0, 12.0, 13.0], "index.A": [10.0, 11.0, 12.0, 13.0], "mark.A": [10.1, 11.0, 12.2, 13.0],
-        "funding_rate.A": [0.001, -0.003, 0.002, 0.0], "open_interest.A": [10.0, 20.0, 30.0, 5.0],
-        "oracle.B": [20.0, 18.0, 19.0, 20.0], "index.B": [20.0, 18.0, 19.0, 20.0], "mark.B": [20.0, 18.1, 19.0, 20.0],
-        "funding_rate.B": [0.0, 0.0025, -0.001, 0.0], "open_interest.B": [15.0, 20.0, 1.0, 1.0],
-        "insurance_fund": [1000.0, 1200.0, 900.0, 950.0], "bad_debt": [0.0, 0.0, 40.0, 40.0],
-        "socialized_loss": [0.0, 0.0, 0.0, 15.0], "liquidations": [0.0, 1.0, 3.0, 4.0],
-        "liquidatable_users": [0.0, 2.0, 1.0, 0.0],
-        "strategy.maker.equity": EQUITY, "strategy.maker.inventory.A": [0.0, 2.0, 1.0, 1.0],
-        "strategy.maker.fees": [0.0, 0.5, 0.7, 1.0], "strategy.maker.funding": [0.0, -0.2, 0.1, 0.3],
-    }
-    if events is None:
-        events = [{"slot": s, "kind": "liquidation", "user": f"u{s}", "market": "A", "delay_slots": d}
-                  for s, d in ((10, 2), (20, 0), (20, 5), (30, 1))] + [{"slot": 20, "kind": "bankruptcy"}]
-    return SimRun({"scenario": {"name": "t"}}, 1, series, events)
-
-
 def test_protocol_figures_by_hand() -> None:
-    p = m.protocol_figures(_run())
+    p = m.protocol_figures(hand_run())
     assert p["protocol.bad_debt"] == 40.0 and p["protocol.socialized_loss"] == 15.0
     # Fund 1000 -> 1200 -> 900: min 900, 300 below the 1200 peak = 25%.
     assert p["protocol.insurance_fund_min"] == 900.0
@@ -169,7 +150,7 @@ def test_protocol_figures_without_columns_are_nan() -> None:
 
 
 def test_summarize_keys_and_values() -> None:
-    s = m.summarize(_run())
+    s = m.summarize(hand_run())
     expected = set(m.PROTOCOL_KEYS)
     expected |= {f"strategy.maker.{k}" for k in ("pnl", "return", "sharpe", "sortino", "max_drawdown",
                                                   "max_drawdown_abs", "calmar", "hit_rate", "turnover",
