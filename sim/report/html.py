@@ -10,7 +10,6 @@ run gives the same bytes every time. A script before everything else writes any 
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypedDict
@@ -22,6 +21,7 @@ from plotly.offline import get_plotlyjs
 
 from sim.metrics import distribution, summarize
 from sim.report.charts import histogram_figures, run_figures
+from sim.report.format import fmt
 from sim.run_record import SimRun
 
 
@@ -60,19 +60,6 @@ window.addEventListener('error', function (e) {
   p.textContent = 'JavaScript error: ' + e.message; document.body.insertBefore(p, document.body.firstChild);
 });
 """
-
-
-def fmt(value: Any) -> str:
-    """A cell: NaN/None as an en dash, integers as such, other floats to 6 significant digits."""
-    if value is None:
-        return "–"
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return "–" if math.isnan(value) else str(value)
-    if float(value).is_integer() and abs(value) < 1e15:
-        return f"{int(value):,}"
-    return f"{value:,.6g}" if abs(value) >= 1e-3 else f"{value:.4g}"
 
 
 def _table(columns: Sequence[str], rows: Sequence[Sequence[Any]], cls: str = "") -> str:
@@ -214,4 +201,4 @@ def write_report(run_or_runs: SimRun | Sequence[SimRun | Mapping[str, float]], p
     return path
 
 
-__all__ = ["ExtraSection", "ExtraTable", "fmt", "render_report", "write_report"]
+__all__ = ["ExtraSection", "ExtraTable", "render_report", "write_report"]

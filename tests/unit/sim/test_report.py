@@ -15,7 +15,7 @@ import pytest
 from sim.metrics import summarize
 from sim.report import write_report
 from sim.report.charts import MAX_POINTS, _thin, histogram_keys
-from sim.report.html import fmt
+from sim.report.format import fmt, pct, short
 from sim.run_record import SimRun
 from tests.sim_runs import hand_run, synthetic_run
 
@@ -107,3 +107,8 @@ def test_histogram_keys_skip_figures_without_values() -> None:
 def test_fmt() -> None:
     assert [fmt(x) for x in (None, math.nan, 3.0, 1234567.0, 0.5, 2.0 / 3, 1.5e-5, "x", math.inf)] == \
         ["–", "–", "3", "1,234,567", "0.5", "0.666667", "1.5e-05", "x", "inf"]
+
+
+def test_short_and_pct() -> None:
+    assert [short(x) for x in (math.nan, 8699.4, 210240.0, 0.32544, -12.345)] == ["–", "8,699", "210,240", "0.3254", "-12.35"]
+    assert [pct(x) for x in (0.089, -0.003, math.nan)] == ["8.90%", "-0.30%", "–"]
