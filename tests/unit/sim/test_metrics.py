@@ -198,3 +198,11 @@ def test_distribution_reads_losses_and_outcomes() -> None:
     assert (d["strategy.x.pnl"]["var"], d["strategy.x.pnl"]["es"]) == pytest.approx((3.0, 6.5))
     assert d["strategy.x.pnl"]["p50"] == 0.0 and d["strategy.x.pnl"]["n"] == 5
     assert m.distribution([{"a": 1.0}, {}])["a"]["n"] == 1  # missing in a run counts as NaN
+
+
+def test_summarize_an_empty_run_gives_nan_not_errors() -> None:
+    run = SimRun({}, 0, {"slot": [], "time_s": [], "mark.A": [], "strategy.x.equity": [],
+                         "strategy.x.inventory.A": []})
+    s = m.summarize(run)
+    assert s["protocol.liquidations"] == 0.0 and s["strategy.x.traded_notional"] == 0.0
+    assert all(math.isnan(v) for k, v in s.items() if k not in ("protocol.liquidations", "strategy.x.traded_notional"))

@@ -30,7 +30,7 @@ def test_one_run_is_self_contained_and_deterministic(tmp_path: Path) -> None:
     b = write_report(run, tmp_path / "b.html").read_text()
     assert a == b
     # plotly.js inline exactly once, nothing fetched from a network.
-    assert a.count("plotly.js v") >= 1 and len(re.findall(r"<script[^>]*\bsrc=", a)) == 0
+    assert len(re.findall(r"\* plotly\.js v\d", a)) == 1 and len(re.findall(r"<script[^>]*\bsrc=", a)) == 0
     assert "<link" not in a and 'src="http' not in a
     outside_plotly_js = a[:a.index("<script>/**")] + a[a.index("</script></head>"):]
     assert "http" not in outside_plotly_js
@@ -54,6 +54,7 @@ def test_many_runs_give_a_distribution_and_histograms(tmp_path: Path) -> None:
     assert "<title>Monte Carlo</title>" in text and ">Distribution across 6 runs</h2>" in text
     assert ">Histogram: protocol.bad_debt</h2>" in text and ">Histogram: strategy.maker.pnl</h2>" in text
     assert ">Summary (run of seed 0)</h2>" in text  # the first run's charts follow
+    assert len(_chart_ids(text)) > 10 and len(re.findall(r"\* plotly\.js v\d", text)) == 1  # plotly.js once
     row = re.search(r"<tr><td>protocol.liquidations</td>((?:<td>[^<]*</td>){9})</tr>", text)
     assert row is not None
     cells = re.findall(r"<td>([^<]*)</td>", row.group(1))
