@@ -121,8 +121,9 @@ def _add_extra(page: _Page, extra: ExtraSection | Sequence[ExtraSection]) -> Non
 
 
 def _scenario_text(scenario: Mapping[str, Any]) -> str:
-    return orjson.dumps(scenario, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
-                        | orjson.OPT_SERIALIZE_NUMPY).decode()
+    # default=str: a loader may leave paths or dates in the mapping; they are shown, not refused.
+    return orjson.dumps(scenario, default=str, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
+                        | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
 
 
 def _add_run(page: _Page, run: SimRun, label: str) -> None:

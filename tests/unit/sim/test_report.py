@@ -81,8 +81,10 @@ def test_summaries_only_with_scenario_and_extra(tmp_path: Path) -> None:
 
 
 def test_a_run_without_rows_still_reports(tmp_path: Path) -> None:
-    text = write_report(SimRun({}, 4, {"slot": [], "time_s": []}), tmp_path / "e.html").read_text()
+    run = SimRun({"markets": {"A": {"price": {"file": Path("/data/a.csv")}}}}, 4, {"slot": [], "time_s": []})
+    text = write_report(run, tmp_path / "e.html").read_text()
     assert "<title>Simulation (seed 4)</title>" in text and _chart_ids(text) == []
+    assert "&quot;file&quot;: &quot;/data/a.csv&quot;" in text  # a path in the scenario is shown as text
 
 
 def test_stored_summary_is_used_when_present(tmp_path: Path) -> None:
