@@ -328,7 +328,9 @@ def percentiles_and_ci(values: Sequence[float] | np.ndarray, percentiles: Sequen
             lo, hi = out["mean"] - half, out["mean"] + half
         else:
             rng = np.random.default_rng(seed)
-            means = rng.choice(v, size=(resamples, v.size), replace=True).mean(axis=1)
+            batch = max(1, 1_000_000 // v.size)  # bounded memory for many runs: about 8 MB of draws at once
+            means = np.concatenate([rng.choice(v, size=(min(batch, resamples - i), v.size)).mean(axis=1)
+                                    for i in range(0, resamples, batch)])
             lo, hi = (float(x) for x in np.percentile(means, [50 * (1 - confidence), 50 * (1 + confidence)]))
     out["ci_low"], out["ci_high"] = lo, hi
     return out
