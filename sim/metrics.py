@@ -12,7 +12,8 @@ Everything here is a pure function of numpy arrays (or of a ``SimRun``, which is
   all periods), and the annualised return of Calmar is arithmetic, ``mean(r) * ppy``: compounding a
   two-hour run to a year would give numbers of no use.
 - Undefined is NaN, never 0 or infinity: a ratio whose denominator is 0 (flat equity, no losing period,
-  no drawdown), a statistic of fewer samples than it needs, a column the run did not record.
+  no drawdown), a statistic of fewer samples than it needs, a column the run did not record. NaN inside a
+  series (a funding rate before the first period) is skipped by the extremes, minima and maxima.
 - Losses are positive in ``var_es``; everywhere else amounts keep their natural sign (PnL > 0 is a gain,
   fees > 0 were paid, funding > 0 was received, bad debt > 0 is a loss).
 """
@@ -62,7 +63,7 @@ def returns(equity: Sequence[float] | np.ndarray) -> np.ndarray:
     if e.size < 2:
         return np.empty(0)
     prev, cur = e[:-1], e[1:]
-    ok = prev > 0
+    ok = (prev > 0) & np.isfinite(cur)
     return cur[ok] / prev[ok] - 1.0
 
 
@@ -104,8 +105,10 @@ def sortino(rets: Sequence[float] | np.ndarray, ppy: float) -> float:
 
 def max_drawdown(equity: Sequence[float] | np.ndarray) -> tuple[float, float]:
     """Largest fall from a running peak: ``(absolute, fraction of that peak)``. 0 for a series that never
-    falls; NaN for an empty one; the fraction counts only peaks above 0 (NaN if there are none)."""
+    falls; NaN for an empty one (NaN samples are skipped); the fraction counts only peaks above 0 (NaN if
+    there are none)."""
     e = _arr(equity)
+    e = e[np.isfinite(e)]
     if e.size == 0:
         return NAN, NAN
     peak = np.maximum.accumulate(e)
@@ -128,7 +131,7 @@ def hit_rate(equity: Sequence[float] | np.ndarray) -> float:
     """Share of periods in which equity rose, among the periods in which it changed (NaN if it never did).
     Series are sampled, so this counts winning sample periods, not winning trades."""
     d = np.diff(_arr(equity))
-    moved = d[d != 0]
+    moved = d[(d != 0) & np.isfinite(d)]
     return float(np.mean(moved > 0)) if moved.size else NAN
 
 
@@ -155,11 +158,17 @@ def last(series: Sequence[float] | np.ndarray) -> float:
 
 
 def buy_and_hold(index: Sequence[float] | np.ndarray, capital: float) -> np.ndarray:
-    """Equity of ``capital`` quote put into the index at the first sample and held (no fees, no funding)."""
+    """Equity of ``capital`` quote put into the index at its first positive sample and held (no fees, no
+    funding); before that sample (an index not yet cranked reads 0) it is the capital in cash. All NaN if
+    the index is never positive."""
     p = _arr(index)
-    if p.size == 0 or not p[0] > 0:
+    valid = np.flatnonzero(p > 0)
+    if valid.size == 0:
         return np.full(p.shape, NAN)
-    return capital * p / p[0]
+    start = valid[0]
+    out = np.full(p.shape, float(capital))
+    out[start:] = capital * p[start:] / p[start]
+    return out
 
 
 def equity_figures(equity: Sequence[float] | np.ndarray, time_s: Sequence[float] | np.ndarray) -> dict[str, float]:
@@ -183,10 +192,11 @@ def liquidation_delays(events: Iterable[Mapping[str, Any]]) -> np.ndarray:
                 if e.get("kind") == "liquidation" and e.get("delay_slots") is not None)
 
 
-def _column_max(run: SimRun, prefix: str, reduce: Any) -> float:
-    cols = [np.asarray(v, dtype=float) for k, v in run.series.items() if k.startswith(prefix)]
-    cols = [c for c in cols if c.size]
-    return float(reduce([reduce(c) for c in cols])) if cols else NAN
+def _extreme(run: SimRun, prefix: str, reduce: Any) -> float:
+    """``reduce`` (np.min or np.max) over every finite value of the columns starting with ``prefix``."""
+    values = np.concatenate([_arr(v) for k, v in run.series.items() if k.startswith(prefix)] or [np.empty(0)])
+    values = values[np.isfinite(values)]
+    return float(reduce(values)) if values.size else NAN
 
 
 def protocol_figures(run: SimRun) -> dict[str, float]:
@@ -206,7 +216,7 @@ def protocol_figures(run: SimRun) -> dict[str, float]:
         out["protocol.socialized_loss"] = last(s["socialized_loss"])
     if s.get("insurance_fund"):
         fund = _arr(s["insurance_fund"])
-        out["protocol.insurance_fund_min"] = float(np.min(fund))
+        out["protocol.insurance_fund_min"] = _extreme(run, "insurance_fund", np.min)
         out["protocol.insurance_drawdown"], out["protocol.insurance_drawdown_fraction"] = max_drawdown(fund)
     delays = liquidation_delays(run.events)
     if "liquidations" in s:
@@ -219,9 +229,11 @@ def protocol_figures(run: SimRun) -> dict[str, float]:
         out["protocol.liquidation_delay_max"] = float(np.max(delays))
     oi = [_arr(v) for k, v in s.items() if k.startswith("open_interest.")]
     if oi and oi[0].size:
-        out["protocol.open_interest_max"] = float(np.max(np.sum(oi, axis=0)))
-    out["protocol.funding_rate_min"] = _column_max(run, "funding_rate.", np.min)
-    out["protocol.funding_rate_max"] = _column_max(run, "funding_rate.", np.max)
+        total = np.sum(oi, axis=0)
+        total = total[np.isfinite(total)]
+        out["protocol.open_interest_max"] = float(np.max(total)) if total.size else NAN
+    out["protocol.funding_rate_min"] = _extreme(run, "funding_rate.", np.min)
+    out["protocol.funding_rate_max"] = _extreme(run, "funding_rate.", np.max)
     if not math.isnan(out["protocol.funding_rate_max"]):
         out["protocol.funding_rate_abs_max"] = max(abs(out["protocol.funding_rate_min"]),
                                                    abs(out["protocol.funding_rate_max"]))

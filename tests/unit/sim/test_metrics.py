@@ -78,7 +78,9 @@ def test_turnover_and_buy_and_hold() -> None:
     assert m.turnover(34.0, [60.0, 76.0]) == pytest.approx(0.5)  # mean equity 68
     assert math.isnan(m.turnover(34.0, [0.0, 0.0]))
     assert list(m.buy_and_hold([50.0, 55.0, 45.0], 200.0)) == pytest.approx([200.0, 220.0, 180.0])
-    assert all(math.isnan(x) for x in m.buy_and_hold([0.0, 1.0], 10.0))
+    # An index not cranked yet reads 0: the capital waits in cash until the first price, then holds.
+    assert list(m.buy_and_hold([0.0, 50.0, 55.0], 100.0)) == pytest.approx([100.0, 100.0, 110.0])
+    assert all(math.isnan(x) for x in m.buy_and_hold([0.0, 0.0], 10.0))
 
 
 def test_var_es_losses_positive() -> None:
@@ -206,3 +208,17 @@ def test_summarize_an_empty_run_gives_nan_not_errors() -> None:
     s = m.summarize(run)
     assert s["protocol.liquidations"] == 0.0 and s["strategy.x.traded_notional"] == 0.0
     assert all(math.isnan(v) for k, v in s.items() if k not in ("protocol.liquidations", "strategy.x.traded_notional"))
+
+
+def test_nan_samples_are_skipped() -> None:
+    run = hand_run()
+    # Funding not yet computed in the first row of A; a NaN equity sample in the middle of the maker's.
+    run.series["funding_rate.A"][0] = math.nan
+    run.series["funding_rate.B"] = [math.nan] * 4
+    p = m.protocol_figures(run)
+    assert p["protocol.funding_rate_min"] == -0.003 and p["protocol.funding_rate_max"] == 0.002
+    # 100, NaN, 99, 108.9: returns only 99 -> 108.9 (+10%); drawdown 1 from the 100 peak; one rise.
+    assert m.returns([100.0, math.nan, 99.0, 108.9]) == pytest.approx([0.1])
+    assert m.max_drawdown([100.0, math.nan, 99.0, 108.9]) == pytest.approx((1.0, 0.01))
+    assert m.hit_rate([100.0, math.nan, 99.0, 108.9]) == 1.0
+    assert all(math.isnan(x) for x in m.max_drawdown([math.nan]))
