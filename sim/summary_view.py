@@ -91,9 +91,23 @@ def summary_tables(run: SimRun) -> list[Table]:
     return [head, protocol, markets, strategies, benchmark]
 
 
+#: Columns the summary needs; a console that is not a terminal (a file, a pipe) is printed to at this width
+#: at least, rather than rich's default of 80, which would cut the strategy table.
+SUMMARY_WIDTH = 100
+
+
 def print_summary(run: SimRun, console: Console) -> None:
     """Print the one-screen summary of ``run`` on ``console``."""
-    console.print(Group(*summary_tables(run)))
+    tables = Group(*summary_tables(run))
+    if console.is_terminal or console.width >= SUMMARY_WIDTH:
+        console.print(tables)
+        return
+    before = console.width  # print(width=...) can only narrow, so widen the console for this print
+    console.width = SUMMARY_WIDTH
+    try:
+        console.print(tables)
+    finally:
+        console.width = before
 
 
-__all__ = ["print_summary", "summary_tables"]
+__all__ = ["SUMMARY_WIDTH", "print_summary", "summary_tables"]

@@ -10,7 +10,7 @@ run gives the same bytes every time. A script before everything else writes any 
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -95,8 +95,16 @@ class _Page:
         self.parts.append(markup)
 
 
+_GROUPS = ("protocol.", "strategy.", "benchmark.")
+
+
+def _ordered(keys: Iterable[str]) -> list[str]:
+    """Protocol figures first, then strategies, then benchmarks, others last; within a group as given."""
+    return sorted(keys, key=lambda k: next((i for i, g in enumerate(_GROUPS) if k.startswith(g)), len(_GROUPS)))
+
+
 def _summary_rows(summary: Mapping[str, float]) -> list[list[Any]]:
-    return [[k, summary[k]] for k in sorted(summary)]
+    return [[k, summary[k]] for k in _ordered(summary)]
 
 
 def _add_extra(page: _Page, extra: ExtraSection | Sequence[ExtraSection]) -> None:
@@ -145,7 +153,7 @@ def _add_distribution(page: _Page, summaries: list[Mapping[str, float]]) -> None
               "losses (positive = lost; bad debt, socialised loss, drawdowns, liquidations and fees are "
               "losses as they stand, every other figure is negated).")
     cols = ["n", "mean", "ci_low", "ci_high", "p5", "p50", "p95", "var", "es"]
-    page.raw(_table(["figure", *cols], [[k, *(d[c] for c in cols)] for k, d in dist.items()], "pk-distribution"))
+    page.raw(_table(["figure", *cols], [[k, *(dist[k][c] for c in cols)] for k in _ordered(dist)], "pk-distribution"))
     for key, fig in histogram_figures(summaries):
         page.section(f"Histogram: {key}")
         page.chart(fig)

@@ -46,6 +46,9 @@ def test_one_run_is_self_contained_and_deterministic(tmp_path: Path) -> None:
     assert "<tr><td>protocol.open_interest_max</td><td>40</td></tr>" in a
     assert "<tr><td>strategy.maker.pnl</td><td>8.9</td></tr>" in a
     assert "&quot;name&quot;: &quot;hand&quot;" in a  # the scenario, escaped JSON
+    # Rows grouped: protocol, then the strategy, then the benchmarks.
+    rows = re.findall(r"<tr><td>([a-z]+)\.", a[a.index('class="pk-summary"'):])
+    assert rows == sorted(rows, key=["protocol", "strategy", "benchmark"].index) and len(set(rows)) == 3
 
 
 def test_many_runs_give_a_distribution_and_histograms(tmp_path: Path) -> None:

@@ -53,3 +53,8 @@ def test_long_names_fit_in_100_columns() -> None:
 def test_summary_of_an_empty_run() -> None:
     text = _text(SimRun({}, 2, {"slot": [], "time_s": []}))
     assert "seed" in text and "bad debt" in text
+
+
+def test_a_pipe_gets_the_full_width() -> None:
+    text = _text(synthetic_run(), width=80)  # rich's default for a file or a pipe
+    assert "…" not in text and max(len(line) for line in text.splitlines()) <= 100
