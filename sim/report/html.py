@@ -37,13 +37,15 @@ class ExtraSection(TypedDict, total=False):
 
     ``title`` is required; any of ``text`` (a paragraph, plain text), ``figures`` (plotly ``Figure`` objects
     or their ``to_dict()``/``to_plotly_json()`` mappings), ``table`` (``ExtraTable``, or a list of dicts with
-    the same keys, which become the columns) may follow, drawn in that order.
+    the same keys, which become the columns), ``html`` (a fragment the project's code built, e.g. an inline
+    SVG: inserted as it is, so never text from a user or a file) may follow, drawn in that order.
     """
 
     title: str
     text: str
     figures: Sequence[go.Figure | Mapping[str, Any]]
     table: ExtraTable | Sequence[Mapping[str, Any]]
+    html: str
 
 
 _CSS = """
@@ -107,9 +109,14 @@ def _summary_rows(summary: Mapping[str, float]) -> list[list[Any]]:
     return [[k, summary[k]] for k in _ordered(summary)]
 
 
-def _add_extra(page: _Page, extra: ExtraSection | Sequence[ExtraSection]) -> None:
-    sections = [extra] if isinstance(extra, Mapping) else list(extra)
-    for sec in sections:
+def _extra_sections(extra: ExtraSection | Sequence[ExtraSection] | Mapping[str, str]) -> list[ExtraSection]:
+    if isinstance(extra, Mapping) and not set(extra) & set(ExtraSection.__annotations__):
+        return [{"title": t, "html": fragment} for t, fragment in extra.items()]  # title -> HTML fragment
+    return [extra] if isinstance(extra, Mapping) else list(extra)  # type: ignore[list-item]
+
+
+def _add_extra(page: _Page, extra: ExtraSection | Sequence[ExtraSection] | Mapping[str, str]) -> None:
+    for sec in _extra_sections(extra):
         if "title" not in sec:
             raise ValueError("an extra section needs a 'title'")
         page.section(str(sec["title"]))
@@ -118,14 +125,14 @@ def _add_extra(page: _Page, extra: ExtraSection | Sequence[ExtraSection]) -> Non
         for fig in sec.get("figures", ()):
             page.chart(fig)
         table = sec.get("table")
-        if table is None:
-            continue
         if isinstance(table, Mapping):
             page.raw(_table(table["columns"], table["rows"]))
-        else:
+        elif table is not None:
             rows = list(table)
             columns = list(rows[0]) if rows else []
             page.raw(_table(columns, [[r.get(c) for c in columns] for r in rows]))
+        if sec.get("html"):
+            page.raw(f'<div class="pk-extra">{sec["html"]}</div>')
 
 
 def _scenario_text(scenario: Mapping[str, Any]) -> str:
@@ -160,7 +167,7 @@ def _add_distribution(page: _Page, summaries: list[Mapping[str, float]]) -> None
 
 
 def render_report(run_or_runs: SimRun | Sequence[SimRun | Mapping[str, float]], *, title: str | None = None,
-                  extra: ExtraSection | Sequence[ExtraSection] | None = None,
+                  extra: ExtraSection | Sequence[ExtraSection] | Mapping[str, str] | None = None,
                   scenario: Mapping[str, Any] | None = None) -> str:
     """The report's HTML (see ``write_report``)."""
     page = _Page()
@@ -193,7 +200,7 @@ def render_report(run_or_runs: SimRun | Sequence[SimRun | Mapping[str, float]], 
 
 
 def write_report(run_or_runs: SimRun | Sequence[SimRun | Mapping[str, float]], path: Path | str, *,
-                 title: str | None = None, extra: ExtraSection | Sequence[ExtraSection] | None = None,
+                 title: str | None = None, extra: ExtraSection | Sequence[ExtraSection] | Mapping[str, str] | None = None,
                  scenario: Mapping[str, Any] | None = None) -> Path:
     """Write one self-contained HTML report to ``path`` and return it.
 
@@ -201,8 +208,10 @@ def write_report(run_or_runs: SimRun | Sequence[SimRun | Mapping[str, float]], p
     stress, sweep): ``SimRun`` objects or their summaries (``dict[str, float]``). Many runs give a
     distribution table of every summary key and histograms of the key figures, then the charts and scenario
     of the first ``SimRun`` among them; with summaries only, ``scenario`` (the mapping) is shown instead.
-    ``extra``: one ``ExtraSection`` or a list of them, appended at the end. A run without a summary is
-    summarised here (``sim.metrics.summarize``).
+    ``extra``: one ``ExtraSection`` or a list of them, or a mapping of title -> HTML fragment (the form of
+    ``sim.runs``: each becomes a section with that ``html``; a mapping with any of ``ExtraSection``'s keys
+    is one section), appended at the end. A run without a summary
+    is summarised here (``sim.metrics.summarize``).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -77,6 +77,10 @@ def test_summaries_only_with_scenario_and_extra(tmp_path: Path) -> None:
     assert "<th>window</th><th>oos_pnl</th>" in text and "<tr><td>1</td><td>3.25</td></tr>" in text
     # Two histograms (bad debt, mm pnl) and the two extra figures.
     assert len(_chart_ids(text)) == 4
+    # The form sim.runs passes: title -> an HTML fragment its code built (an inline SVG here), kept as is.
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" class="scatter"><circle cx="1" cy="2" r="3"/></svg>'
+    text = write_report(summaries, tmp_path / "f.html", extra={"Pareto front": svg, "Heatmap": "<table></table>"}).read_text()
+    assert f'>Pareto front</h2>\n<div class="pk-extra">{svg}</div>' in text and ">Heatmap</h2>" in text
     with pytest.raises(ValueError, match="title"):
         write_report(summaries, tmp_path / "x.html", extra={"text": "no title"})
     with pytest.raises(ValueError, match="no runs"):
