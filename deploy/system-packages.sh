@@ -2,7 +2,7 @@
 # Install the Debian packages the test suite runs for real: Prometheus (promtool and a server the alert
 # and dashboard tests scrape), etcd, PostgreSQL (the high-availability lease and Optuna storage) and
 # Node.js (the @solana/web3.js client tests), docker-compose and systemd-analyze (the deployment files are
-# checked offline). Only what is missing is installed; the tests start their
+# checked offline), Chromium (a headless browser renders a simulation report). Only what is missing is installed; the tests start their
 # own servers on 127.0.0.1, so no service is enabled or started here.
 #
 #   bash deploy/system-packages.sh          install what is missing (root, or sudo without a password)
@@ -20,6 +20,7 @@ declare -A wanted=(
   [npm]=npm
   [docker-compose]=docker-compose    # validates deploy/compose.yml offline (no daemon, no images)
   [systemd-analyze]=systemd          # verifies deploy/systemd/perpkeep-keeper.service
+  [chromium]=chromium                # renders a simulation report headless (tests/integration/sim)
 )
 # PostgreSQL's server binaries are not on PATH in Debian's layout.
 server_missing() { ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; }
