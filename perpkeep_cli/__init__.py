@@ -1,7 +1,7 @@
 """`perpkeep`: the one command line, mounting the commands each package owns.
 
-``keepers.cli`` (run, status, journal), ``localnet.cli`` (build, codegen, localnet up) and ``sim.cli`` (demo)
-each define their commands; this package only puts them under one parser and turns ``CliError`` and
+``keepers.cli`` (run, status, journal), ``localnet.cli`` (build, codegen, localnet up), ``sim.cli`` (demo) and
+``sim.paper_cli`` (paper) each define their commands; this package only puts them under one parser and turns ``CliError`` and
 Ctrl-C into exit statuses. It sits above all three so that none of them imports another's commands:
 ``keepers`` never imports ``localnet`` or ``sim``, and ``localnet`` never imports ``sim``.
 """
@@ -16,16 +16,17 @@ from keepers import cli as keepers_cli
 from keepers.cli import CliError
 from localnet import cli as localnet_cli
 from sim import cli as sim_cli
+from sim import paper_cli
 
 # The order `perpkeep --help` lists the commands in.
-COMMAND_ORDER = ("build", "codegen", "run", "status", "journal", "demo", "localnet")
+COMMAND_ORDER = ("build", "codegen", "run", "status", "journal", "demo", "paper", "localnet")
 
 
 def parser() -> argparse.ArgumentParser:
     """The `perpkeep` parser with every package's commands mounted."""
     p = argparse.ArgumentParser(prog="perpkeep", description="Keepers and local chain tooling for the perp exchange.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands = {**keepers_cli.COMMANDS, **localnet_cli.COMMANDS, **sim_cli.COMMANDS}
+    commands = {**keepers_cli.COMMANDS, **localnet_cli.COMMANDS, **sim_cli.COMMANDS, **paper_cli.COMMANDS}
     for name in sorted(commands, key=COMMAND_ORDER.index):  # a command missing from COMMAND_ORDER fails here
         commands[name](sub)
     return p
