@@ -100,7 +100,7 @@ def _normalise(name: str) -> str:
     return name.strip().strip('"').lower()
 
 
-def detect_format(path: Path) -> str:
+def detect_format(path: Path, price_names: tuple[str, ...] = PRICE_NAMES) -> str:
     """``kline``, ``aggtrades``, ``plain`` or ``parquet`` for ``path`` (by suffix, header or field count)."""
     if path.suffix.lower() in (".parquet", ".pq"):
         return "parquet"
@@ -110,7 +110,7 @@ def detect_format(path: Path) -> str:
     fields = next(csv.reader([lines[0]]))
     if not _is_number(fields[0].strip()) and not _looks_like_time(fields[0]):  # a header row
         names = {_normalise(f) for f in fields}
-        return _format_from_names(names, path)
+        return _format_from_names(names, path, price_names)
     if len(fields) == len(KLINE_COLUMNS):
         return "kline"
     if len(fields) in (7, 8):
@@ -121,17 +121,19 @@ def detect_format(path: Path) -> str:
                     f"kline row has 12, an aggTrades row 7 or 8, a plain row 2 or 3; pass fmt=)")
 
 
-def _format_from_names(names: set[str], path: Path | str) -> str:
+def _format_from_names(names: set[str], path: Path | str, price_names: tuple[str, ...] = PRICE_NAMES) -> str:
     if "open_time" in names and "close" in names:
         return "kline"
     if names & {"agg_trade_id", "transact_time"}:
         return "aggtrades"
-    if names & set(TIME_NAMES) and names & set(PRICE_NAMES):
+    if names & set(TIME_NAMES) and names & set(price_names):
         return "plain"
+    if price_names != PRICE_NAMES:
+        raise DataError(f"{path}: no price column {price_names[0]!r} (columns: {', '.join(sorted(names))})")
     raise DataError(f"{path}: cannot tell the format from the columns {', '.join(sorted(names))} (expected a Binance "
                     f"kline header with open_time and close, an aggTrades header with agg_trade_id or "
                     f"transact_time, or a time column ({', '.join(TIME_NAMES)}) and a price column "
-                    f"({', '.join(PRICE_NAMES)}))")
+                    f"({', '.join(price_names)}))")
 
 
 def _looks_like_time(text: str) -> bool:
@@ -154,7 +156,7 @@ class _Layout:
     wanted: dict[str, str]    # canonical name -> file column name
 
 
-def _layout(path: Path, fmt: str) -> _Layout:
+def _layout(path: Path, fmt: str, price_names: tuple[str, ...] = PRICE_NAMES) -> _Layout:
     lines = _first_lines(path)
     if not lines:
         raise DataError(f"{path}: empty file (no rows)")
@@ -182,7 +184,7 @@ def _layout(path: Path, fmt: str) -> _Layout:
     by_norm = {_normalise(f): f for f in fields}
     wanted: dict[str, str] = {}
     if fmt == "plain":
-        for canon_name, choices in (("timestamp", TIME_NAMES), ("price", PRICE_NAMES), ("volume", VOLUME_NAMES)):
+        for canon_name, choices in (("timestamp", TIME_NAMES), ("price", price_names), ("volume", VOLUME_NAMES)):
             hit = next((by_norm[c] for c in choices if c in by_norm), None)
             if hit is None and canon_name != "volume":
                 raise DataError(f"{path}: no {canon_name} column (one of {', '.join(choices)}); "
@@ -301,18 +303,18 @@ def _iso_column(col: pa.ChunkedArray) -> np.ndarray:
 # -- assembling -------------------------------------------------------------------------------------------
 
 
-def _validate_numbers(path: Path | str, cols: dict[str, np.ndarray]) -> None:
-    """``DataError`` for a non-positive price, a negative volume or a non-finite value found after a fast read
-    (the row-by-row pass then names its line)."""
-    checks = [(c, "is not a positive price", lambda a: ~(np.isfinite(a) & (a > 0)))
-              for c in ("price", "open", "high", "low", "close") if c in cols]
-    checks += [(c, "is negative or not finite", lambda a: ~(np.isfinite(a) & (a >= 0)))
-               for c in ("volume", "quantity") if c in cols]
-    checks += [(c, "is not a finite timestamp", lambda a: ~np.isfinite(a)) for c in ("time",) if c in cols]
-    for c, what, bad in checks:
-        hits = np.flatnonzero(bad(cols[c]))
-        if len(hits):
-            raise DataError(f"{path}: row {int(hits[0])}: column {c!r}: {cols[c][hits[0]]!r} {what}")
+PRICE_COLUMNS = ("price", "open", "high", "low", "close")
+AMOUNT_COLUMNS = ("volume", "quantity")
+
+
+def _valid(name: str, values: np.ndarray) -> np.ndarray:
+    """Which values of column ``name`` are usable: prices finite and > 0, amounts finite and >= 0, the rest finite."""
+    ok = np.isfinite(values)
+    if name in PRICE_COLUMNS:
+        ok &= values > 0
+    elif name in AMOUNT_COLUMNS:
+        ok &= values >= 0
+    return ok
 
 
 def _order(path: Path | str, t: np.ndarray, sort: bool, line_of: LineOf, where: str) -> tuple[np.ndarray, list[str]]:
@@ -360,12 +362,11 @@ def _columns_fast_or_slow(path: Path, layout: _Layout, types: dict[str, pa.DataT
         cols = {name: _arrow_numbers(table.column(name), name) for name in table.column_names}
         if table.num_rows == 0:
             raise DataError(f"{path}: no data rows" + (" after the header" if layout.header else ""))
-        _validate_numbers(path, _renamed(cols))
-        # pyarrow skips blank lines, so a row's line is counted again, and only when an error needs it
-        return cols, lambda row: int(_line_numbers(path, layout, set())[row]), []
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, DataError) as e:
-        if isinstance(e, DataError) and "no data rows" in str(e):
-            raise
+        if all(_valid(c, a).all() for c, a in cols.items()):
+            # pyarrow skips blank lines, so a row's line is counted again, and only when an error needs it
+            return cols, lambda row: int(_line_numbers(path, layout, set())[row]), []
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        pass
     raw, skipped = _scan_rows(path, layout, parsers, skip)
     n = len(next(iter(raw.values())))
     if n == 0:
@@ -386,17 +387,6 @@ def _arrow_numbers(col: pa.ChunkedArray, name: str) -> np.ndarray:
         raise pa.ArrowInvalid(f"column {name} is empty")
     a = col.to_numpy().astype(np.float64)
     return to_seconds(a) if name == "timestamp" else a
-
-
-def _renamed(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Column names as ``_validate_numbers`` knows them (the time column is 'time')."""
-    out = dict(cols)
-    for t in ("timestamp", "open_time", "close_time", "transact_time"):
-        if t in out:
-            out.setdefault("time", out[t])
-    for drop in ("agg_trade_id",):
-        out.pop(drop, None)
-    return out
 
 
 def _line_numbers(path: Path, layout: _Layout, skipped: set[int]) -> np.ndarray:
@@ -460,8 +450,11 @@ def _series_plain(path: Path | str, cols: dict[str, np.ndarray], line_of: LineOf
                        notes=tuple(notes))
 
 
-def _load_csv(path: Path, fmt: str, sort: bool, skip: bool) -> PriceSeries:
-    layout = _layout(path, fmt)
+def _load_csv(path: Path, fmt: str, sort: bool, skip: bool, price_names: tuple[str, ...]) -> PriceSeries:
+    layout = _layout(path, fmt, price_names)
+    if price_names != PRICE_NAMES and not (fmt == "plain" and layout.header):
+        raise DataError(f"{path}: a price column can be chosen only in a plain CSV with a header, not in "
+                        f"{'a ' + fmt if fmt != 'plain' else 'one without a header'}")
     f64 = pa.float64()
     if fmt == "kline":
         types = {c: f64 for c in layout.wanted}
@@ -479,7 +472,7 @@ def _load_csv(path: Path, fmt: str, sort: bool, skip: bool) -> PriceSeries:
     return build(path, cols, line_of, sort, notes, "line")
 
 
-def _load_parquet(path: Path, sort: bool, skip: bool) -> PriceSeries:
+def _load_parquet(path: Path, sort: bool, skip: bool, price_names: tuple[str, ...]) -> PriceSeries:
     import pyarrow.parquet as pq
 
     try:
@@ -489,7 +482,7 @@ def _load_parquet(path: Path, sort: bool, skip: bool) -> PriceSeries:
     if table.num_rows == 0:
         raise DataError(f"{path}: no rows")
     by_norm = {_normalise(n): n for n in table.column_names}
-    fmt = _format_from_names(set(by_norm), path)
+    fmt = _format_from_names(set(by_norm), path, price_names)
     aliases = KLINE_ALIASES if fmt == "kline" else AGGTRADE_ALIASES if fmt == "aggtrades" else {}
     if fmt == "kline":
         need: dict[str, tuple[str, ...]] = {c: (c,) for c in ("open_time", "open", "high", "low", "close", "volume",
@@ -497,7 +490,7 @@ def _load_parquet(path: Path, sort: bool, skip: bool) -> PriceSeries:
     elif fmt == "aggtrades":
         need = {c: (c,) for c in ("agg_trade_id", "price", "quantity", "transact_time")}
     else:
-        need = {"timestamp": TIME_NAMES, "price": PRICE_NAMES}
+        need = {"timestamp": TIME_NAMES, "price": price_names}
         if set(by_norm) & set(VOLUME_NAMES):
             need["volume"] = VOLUME_NAMES
     cols: dict[str, np.ndarray] = {}
@@ -517,16 +510,11 @@ def _load_parquet(path: Path, sort: bool, skip: bool) -> PriceSeries:
     notes: list[str] = []
     bad = np.zeros(table.num_rows, dtype=bool)
     for c, a in cols.items():
-        ok = np.isfinite(a)
-        if c in ("price", "open", "high", "low", "close"):
-            ok &= a > 0
-        elif c in ("volume", "quantity"):
-            ok &= a >= 0
-        bad |= ~ok
+        bad |= ~_valid(c, a)
     if bad.any():
         if not skip:
             row = int(np.flatnonzero(bad)[0])
-            which = next(c for c, a in cols.items() if not _ok_value(c, a[row]))
+            which = next(c for c, a in cols.items() if not _valid(c, a[row:row + 1])[0])
             raise DataError(f"{path}: row {row}: column {which!r}: {cols[which][row]!r} is not a valid "
                             f"{'timestamp' if 'time' in which else 'value'} ({int(bad.sum())} bad rows)")
         skipped = [(int(r), "bad value") for r in np.flatnonzero(bad)]
@@ -541,16 +529,6 @@ def _load_parquet(path: Path, sort: bool, skip: bool) -> PriceSeries:
     else:
         s = _series_plain(path, cols, lambda i: int(rows[i]), sort, notes, "row")
     return PriceSeries(s.timestamps, s.prices, s.volumes, s.open, s.high, s.low, str(path), "parquet:" + s.fmt, s.notes)
-
-
-def _ok_value(c: str, v: float) -> bool:
-    if not math.isfinite(v):
-        return False
-    if c in ("price", "open", "high", "low", "close"):
-        return v > 0
-    if c in ("volume", "quantity"):
-        return v >= 0
-    return True
 
 
 def _parquet_numbers(path: Path, col: pa.ChunkedArray, src: str, canon: str) -> np.ndarray:
@@ -575,13 +553,15 @@ def _parquet_numbers(path: Path, col: pa.ChunkedArray, src: str, canon: str) -> 
     return to_seconds(a) if canon == "timestamp" else a
 
 
-def load_price_series(path: Path | str, fmt: str | None = None, *, sort: bool = False,
+def load_price_series(path: Path | str, fmt: str | None = None, *, column: str | None = None, sort: bool = False,
                       skip_bad_rows: bool = False) -> PriceSeries:
     """Load a price file into a ``PriceSeries``.
 
-    ``fmt``: ``kline`` | ``aggtrades`` | ``plain`` | ``parquet`` (None: detected). ``sort``: sort rows whose
-    timestamps go backwards instead of failing. ``skip_bad_rows``: skip unparsable rows instead of failing
-    (the series' ``notes`` say which). Raises ``DataError`` naming the file, line/row and column.
+    ``fmt``: ``kline`` | ``aggtrades`` | ``plain`` | ``parquet`` (None: detected). A ``.zip`` holding one CSV (as
+    Binance's dumps come) is read as that CSV. ``column``: the price column of a plain CSV with a header or of a
+    Parquet file (default: price, close or p). ``sort``: sort rows whose timestamps go backwards instead of
+    failing. ``skip_bad_rows``: skip unparsable rows instead of failing (the series' ``notes`` say which).
+    Raises ``DataError`` naming the file, line/row and column.
     """
     path = Path(path)
     if fmt is not None and fmt not in FORMATS:
@@ -590,13 +570,39 @@ def load_price_series(path: Path | str, fmt: str | None = None, *, sort: bool = 
         raise DataError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise DataError(f"{path}: empty file (no rows)")
+    if path.suffix.lower() == ".zip":
+        return _load_zip(path, fmt, column, sort, skip_bad_rows)
+    price_names = PRICE_NAMES if column is None else (_normalise(column),)
     try:
-        fmt = fmt or detect_format(path)
+        fmt = fmt or detect_format(path, price_names)
         if fmt == "parquet":
-            return _load_parquet(path, sort, skip_bad_rows)
-        return _load_csv(path, fmt, sort, skip_bad_rows)
+            return _load_parquet(path, sort, skip_bad_rows, price_names)
+        return _load_csv(path, fmt, sort, skip_bad_rows, price_names)
     except UnicodeDecodeError as e:
         raise DataError(f"{path}: not a text CSV file ({e.reason} at byte {e.start})") from None
+
+
+def _load_zip(path: Path, fmt: str | None, column: str | None, sort: bool, skip: bool) -> PriceSeries:
+    """The one CSV inside a zip (Binance's public data comes as one zipped CSV per day or month)."""
+    import tempfile
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            members = [i for i in z.infolist() if not i.is_dir()]
+            if len(members) != 1:
+                raise DataError(f"{path}: a price zip holds one file, this one {len(members)}: "
+                                f"{', '.join(i.filename for i in members[:5])}")
+            with tempfile.TemporaryDirectory(prefix="perpkeep-zip-") as d:
+                inner = Path(z.extract(members[0], d))
+                try:
+                    s = load_price_series(inner, fmt, column=column, sort=sort, skip_bad_rows=skip)
+                except DataError as e:
+                    raise DataError(str(e).replace(str(inner), f"{path}:{members[0].filename}")) from None
+    except zipfile.BadZipFile as e:
+        raise DataError(f"{path}: not a readable zip file: {e}") from None
+    source = f"{path}:{members[0].filename}"
+    return PriceSeries(s.timestamps, s.prices, s.volumes, s.open, s.high, s.low, source, s.fmt, s.notes)
 
 
 __all__ = ["DataError", "FORMATS", "detect_format", "load_price_series", "to_seconds"]

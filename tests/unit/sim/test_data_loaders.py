@@ -195,3 +195,37 @@ def test_large_file_loads_on_the_fast_path(tmp_path: Path, capsys: pytest.Captur
     assert s.prices[-1] == 100 + (n - 1) % 7 and s.timestamps[-1] == pytest.approx(T0 + (n - 1) / 1000, abs=1e-6)
     with capsys.disabled():
         print(f"\n  aggTrades CSV load: {n / dt:,.0f} rows/s")
+
+
+def test_a_zipped_binance_dump_loads_as_its_csv_and_errors_name_the_member(tmp_path: Path) -> None:
+    import zipfile
+
+    z = tmp_path / "SOLUSDT-1m-2025-01-01.zip"
+    with zipfile.ZipFile(z, "w") as f:
+        f.writestr("SOLUSDT-1m-2025-01-01.csv", kline_row(T0, 1, 2, 0.5, 1.5, 3, unit=1_000_000) + "\n")
+    s = load_price_series(z)
+    assert s.fmt == "kline" and s.prices.tolist() == [1.5] and s.source == f"{z}:SOLUSDT-1m-2025-01-01.csv"
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as f:
+        f.writestr("x.csv", "timestamp,price\n1,abc\n")
+    with pytest.raises(DataError, match=r"bad\.zip:x\.csv: line 2: column 'price'"):
+        load_price_series(bad)
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as f:
+        f.writestr("a.csv", "1,2\n")
+        f.writestr("b.csv", "1,2\n")
+    with pytest.raises(DataError, match="holds one file, this one 2"):
+        load_price_series(two)
+
+
+def test_a_chosen_price_column(tmp_path: Path) -> None:
+    p = write(tmp_path, "m.csv", ["time,SOL-PERP,BTC-PERP", f"{T0},150,60000", f"{T0 + 1},151,60100"])
+    assert load_price_series(p, column="BTC-PERP").prices.tolist() == [60000, 60100]
+    assert load_price_series(p, "plain", column="SOL-PERP").prices.tolist() == [150, 151]
+    with pytest.raises(DataError, match=r"no price column 'eth-perp' \(columns: btc-perp, sol-perp, time\)"):
+        load_price_series(p, column="ETH-PERP")
+    pq_path = tmp_path / "m.parquet"
+    pq.write_table(pa.table({"ts": [T0], "mid": [3.5], "close": [9.0]}), pq_path)
+    assert load_price_series(pq_path, column="mid").prices.tolist() == [3.5]
+    with pytest.raises(DataError, match="only in a plain CSV with a header"):
+        load_price_series(sample_path("SOLUSDT-1m-2025-01-01.csv"), column="open")
