@@ -115,3 +115,15 @@ def test_bad_sources_and_folders_are_clear_errors(tmp_path: Path) -> None:
     (tmp_path / "deployment.json").write_text(json.dumps({"markets": []}))
     with pytest.raises(PaperError, match="not a deployment written by"):
         load_deployment(tmp_path)
+
+
+def test_the_command_reports_a_missing_deployment_and_refuses_bad_options(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from perpkeep_cli import main
+
+    assert main(["paper", str(sample_path("SOLUSDT-1m-2025-01-01.csv")), "--deployment", str(tmp_path)]) == 1
+    assert f"perpkeep: {tmp_path / 'deployment.json'}: No such file or directory" in capsys.readouterr().err
+    for bad in (["--speed", "0"], ["--bots", "sniper"], ["--start", "yesterday"]):
+        with pytest.raises(SystemExit) as e:
+            main(["paper", "x.csv", "--deployment", str(tmp_path), *bad])
+        assert e.value.code == 2
