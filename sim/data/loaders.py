@@ -456,13 +456,14 @@ def _load_csv(path: Path, fmt: str, sort: bool, skip: bool, price_names: tuple[s
         raise DataError(f"{path}: a price column can be chosen only in a plain CSV with a header, not in "
                         f"{'a ' + fmt if fmt != 'plain' else 'one without a header'}")
     f64 = pa.float64()
+    # Binance times stay raw numbers here, as on the fast path: their units are read when the series is built
     if fmt == "kline":
         types = {c: f64 for c in layout.wanted}
-        parsers = {c: _timestamp if c.endswith("_time") else _non_negative if c == "volume" else _positive
+        parsers = {c: _number if c.endswith("_time") else _non_negative if c == "volume" else _positive
                    for c in layout.wanted}
     elif fmt == "aggtrades":
         types = {c: f64 for c in layout.wanted}
-        parsers = {"agg_trade_id": _number, "price": _positive, "quantity": _non_negative, "transact_time": _timestamp}
+        parsers = {"agg_trade_id": _number, "price": _positive, "quantity": _non_negative, "transact_time": _number}
     else:
         types = {"price": f64, "volume": f64}
         parsers = {"timestamp": _timestamp, "price": _positive, "volume": _non_negative}

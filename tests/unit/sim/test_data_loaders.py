@@ -112,6 +112,19 @@ def test_negative_price_and_short_row_are_errors_with_their_line(tmp_path: Path)
         load_price_series(short)
 
 
+def test_skipped_bad_rows_of_binance_files_keep_the_times_of_the_good_ones(tmp_path: Path) -> None:
+    k = write(tmp_path, "k.csv", [kline_row(T0, 1, 1, 1, 2, 1, unit=1_000_000), "x" + kline_row(T0 + 60, 1, 1, 1, 3, 1),
+                                  kline_row(T0 + 120, 1, 1, 1, 4, 1)])
+    s = load_price_series(k, skip_bad_rows=True)
+    assert s.timestamps.tolist() == [T0 + 60, T0 + 180] and s.prices.tolist() == [2, 4]
+    assert s.notes[0].startswith("skipped 1 bad rows (line 2: column 'open_time'")
+    a = write(tmp_path, "a.csv", [f"1,5,1,1,1,{T0 * 1000 + 500},True", "2,-5,1,2,2,0,True", f"3,6,1,3,3,{T0 * 1000},True"])
+    with pytest.raises(DataError, match=r"a\.csv: line 3: timestamp .* earlier"):
+        load_price_series(a, skip_bad_rows=True)
+    sa = load_price_series(a, skip_bad_rows=True, sort=True)
+    assert sa.timestamps.tolist() == [T0, T0 + 0.5] and sa.prices.tolist() == [6, 5]
+
+
 def test_timestamps_going_backwards_fail_unless_sorted(tmp_path: Path) -> None:
     p = write(tmp_path, "back.csv", ["time,price", f"{T0},1", f"{T0 + 10},2", f"{T0 + 5},3"])
     with pytest.raises(DataError, match=r"back\.csv: line 4: timestamp .* earlier than the row before"):
