@@ -83,8 +83,8 @@ def plain_from_klines(rows: list[str]) -> list[str]:
     return out
 
 
-def main() -> None:
-    """Write the sample files next to this script."""
+def main(out: Path = OUT) -> list[Path]:
+    """Write the sample files to ``out`` (default: next to this script); return their paths."""
     rng = random.Random(SEED)
     k = klines(rng)
     files = {
@@ -93,8 +93,9 @@ def main() -> None:
         "SOLUSDT-1m-2025-01-01-plain.csv": plain_from_klines(k),
     }
     for name, lines in files.items():
-        (OUT / name).write_text("\n".join(lines) + "\n")
-        print(f"wrote {OUT / name} ({len(lines)} lines)")
+        (out / name).write_text("\n".join(lines) + "\n")
+        print(f"wrote {out / name} ({len(lines)} lines)")
+    return [out / name for name in files]
 
 
 if __name__ == "__main__":

@@ -193,6 +193,13 @@ def test_detect_format_of_the_shipped_samples() -> None:
     assert len(trades) == 3000 and trades.start >= T0 and trades.end <= T0 + 2 * 3600
 
 
+def test_the_shipped_samples_are_what_the_committed_generator_writes(tmp_path: Path) -> None:
+    from sim.data.samples.generate import main
+
+    for made in main(tmp_path):
+        assert made.read_bytes() == sample_path(made.name).read_bytes(), made.name
+
+
 def test_large_file_loads_on_the_fast_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """200k aggTrades rows: loaded whole and exact (the rows/s figure is printed for the record)."""
     import time
