@@ -140,9 +140,9 @@ def add_localnet(sub: argparse._SubParsersAction) -> None:
     up.add_argument("--fault-seed", type=int, default=None, help="seed of the fault streams")
     up.add_argument("--validator", metavar="BINARY", default=None,
                     help="run this solana-test-validator instead of the LiteSVM node")
-    up.add_argument("--price-path", type=_price_path, default="gbm", metavar="gbm|jumps|crash|replay:FILE.csv",
+    up.add_argument("--price-path", type=_price_path, default="gbm", metavar="gbm|jumps|crash|external|replay:FILE.csv",
                     help="how oracle prices move (default: gbm); a replay CSV has a column per market name or a "
-                         "'price' column")
+                         "'price' column; external: the node publishes none (perpkeep paper does)")
     up.add_argument("--price-cadence", type=positive_int, default=1, metavar="SLOTS",
                     help="publish prices every SLOTS slots (default: 1)")
     up.add_argument("--price-seed", type=int, default=0, help="seed of the price paths (default: 0)")

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("localnet.rpc.prices")
 
 PATH_KINDS = ("gbm", "jumps", "crash")
+EXTERNAL = "external"  # no publisher: another process writes the prices (`perpkeep paper`)
 REPLAY_PREFIX = "replay:"
 GBM_VOLATILITY = 0.001      # per step: ~1.6% over a minute of 400 ms slots
 JUMP_PROBABILITY = 0.01     # per step
@@ -66,10 +67,17 @@ class PriceOptions:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.path not in PATH_KINDS and not (self.path.startswith(REPLAY_PREFIX) and len(self.path) > len(REPLAY_PREFIX)):
-            raise PriceOptionsError(f"price path must be one of {', '.join(PATH_KINDS)} or replay:FILE.csv, got {self.path!r}")
+        if (self.path not in (*PATH_KINDS, EXTERNAL)
+                and not (self.path.startswith(REPLAY_PREFIX) and len(self.path) > len(REPLAY_PREFIX))):
+            raise PriceOptionsError(f"price path must be one of {', '.join(PATH_KINDS)}, {EXTERNAL} or replay:FILE.csv, "
+                                    f"got {self.path!r}")
         if not isinstance(self.cadence_slots, int) or self.cadence_slots < 1:
             raise PriceOptionsError(f"price cadence must be at least 1 slot, got {self.cadence_slots!r}")
+
+    @property
+    def external(self) -> bool:
+        """True when the node publishes no prices (another process, e.g. `perpkeep paper`, does)."""
+        return self.path == EXTERNAL
 
     @property
     def replay_file(self) -> Path | None:
@@ -78,6 +86,8 @@ class PriceOptions:
 
     def describe(self) -> str:
         """One line for the start-up summary."""
+        if self.external:
+            return "external: not published by the node (perpkeep paper publishes them)"
         every = "every slot" if self.cadence_slots == 1 else f"every {self.cadence_slots} slots"
         return f"{self.path}, {every}, seed {self.seed}"
 
@@ -302,6 +312,7 @@ class RpcPriceFeed:
 
 
 __all__ = [
+    "EXTERNAL",
     "NodePriceFeed",
     "PriceOptions",
     "PriceOptionsError",

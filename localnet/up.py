@@ -187,7 +187,8 @@ async def _run_litesvm(opts: UpOptions, out_dir: Path, started: float) -> None:
         raise UpError(f"cannot listen on {opts.host}:{opts.rpc_port}/{config.resolved_ws_port}: {e.strerror or e}") from None
     feed = None
     try:
-        feed = NodePriceFeed.for_node(node, dep, opts.prices, replay).start()
+        if not opts.prices.external:
+            feed = NodePriceFeed.for_node(node, dep, opts.prices, replay).start()
         dep.rpc_url, dep.ws_url = node.rpc_url, node.ws_url
         paths = write_deployment(dep, out_dir)
         _print_summary(dep, paths, "LiteSVM node", time.monotonic() - started, opts.prices)
@@ -232,7 +233,8 @@ async def _run_validator(opts: UpOptions, out_dir: Path, started: float) -> None
             raise UpError(f"bootstrap through RPC failed: {e}") from None
         finally:
             await client.close()
-        feed = RpcPriceFeed(spec.rpc_url, dep, opts.prices, replay=replay).start()
+        if not opts.prices.external:
+            feed = RpcPriceFeed(spec.rpc_url, dep, opts.prices, replay=replay).start()
         paths = write_deployment(dep, out_dir)
         _print_summary(dep, paths, f"solana-test-validator (log {proc.log_path})", time.monotonic() - started,
                        opts.prices)

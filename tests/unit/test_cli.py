@@ -13,6 +13,7 @@ from keepers import cli as keepers_cli
 from localnet import cli as localnet_cli
 from ops import cli as ops_cli
 from sim import cli as sim_cli
+from sim import paper_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,9 +24,10 @@ def _subcommands(parser: argparse.ArgumentParser) -> list[str]:
 
 
 def test_every_package_command_is_mounted_in_the_help_order() -> None:
-    owned = [*keepers_cli.COMMANDS, *localnet_cli.COMMANDS, *sim_cli.COMMANDS, *ops_cli.COMMANDS]
+    owned = [*keepers_cli.COMMANDS, *localnet_cli.COMMANDS, *sim_cli.COMMANDS, *paper_cli.COMMANDS, *ops_cli.COMMANDS]
     assert len(owned) == len(set(owned))  # no package takes another's command name
-    assert _subcommands(perpkeep_cli.parser()) == ["build", "codegen", "run", "status", "journal", "demo", "localnet", "ops"]
+    assert _subcommands(perpkeep_cli.parser()) == ["build", "codegen", "run", "status", "journal", "demo", "paper",
+                                                         "localnet", "ops"]
     assert sorted(owned) == sorted(_subcommands(perpkeep_cli.parser()))
 
 
