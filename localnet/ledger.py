@@ -266,6 +266,8 @@ def compute_unit_price(tx: VersionedTransaction) -> int:
 
 
 def _compute_unit_price(msg: Message | MessageV0, keys: Sequence[Pubkey]) -> int:
+    if COMPUTE_BUDGET_PROGRAM_ID not in keys:  # most transactions: no need to convert their instructions
+        return 0
     for ix in msg.instructions:
         if ix.program_id_index < len(keys) and keys[ix.program_id_index] == COMPUTE_BUDGET_PROGRAM_ID:
             data = bytes(ix.data)
