@@ -286,7 +286,7 @@ def generate_fast_builders(idl: dict[str, Any], source: str) -> str | None:
         "from solders.pubkey import Pubkey",
         *sorted(_CONST_IMPORTS[c] for c in consts),
         "",
-        "from . import types  # noqa: F401 - the annotations name its classes",
+        *(["from . import types  # noqa: F401 - the annotations name its classes"] if gen.types else []),
         "from .program_id import PROGRAM_ID",
         "",
     ]

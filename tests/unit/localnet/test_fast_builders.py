@@ -12,7 +12,7 @@ import importlib
 import keyword
 import json
 import sys
-from pathlib import Path
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -159,19 +159,38 @@ SYNTHETIC_IDL: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def synthetic_client(tmp_path_factory: pytest.TempPathFactory) -> str:
+BARE_IDL: dict[str, Any] = {  # no types at all, a well-known account, an instruction without accounts or args
+    "version": "0.1.0", "name": "bare", "metadata": SYNTHETIC_IDL["metadata"],
+    "instructions": [{"name": "ping", "accounts": [{"name": "systemProgram", "isMut": False, "isSigner": False},
+                                                  {"name": "who", "isMut": True, "isSigner": True}],
+                      "args": [{"name": "count", "type": "u32"}]},
+                     {"name": "pong", "accounts": [], "args": []}],
+}
+
+
+def _generated(factory: pytest.TempPathFactory, idl: dict[str, Any]) -> Iterator[str]:
+    """Generate the client of ``idl`` as an importable package named ``<name>_client``; forget it after."""
     from localnet.codegen.client import generate_client
 
-    root = tmp_path_factory.mktemp("shapes")
-    idl_path = root / "shapes.json"
-    idl_path.write_text(json.dumps(SYNTHETIC_IDL))
-    generate_client(idl_path, root / "shapes_client")
+    package = f"{idl['name']}_client"
+    root = factory.mktemp(idl["name"])
+    (root / "idl.json").write_text(json.dumps(idl))
+    generate_client(root / "idl.json", root / package)
     sys.path.insert(0, str(root))
-    yield "shapes_client"
+    yield package
     sys.path.remove(str(root))
-    for name in [m for m in sys.modules if m == "shapes_client" or m.startswith("shapes_client.")]:
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
         del sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def synthetic_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _generated(tmp_path_factory, SYNTHETIC_IDL)
+
+
+@pytest.fixture(scope="module")
+def bare_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _generated(tmp_path_factory, BARE_IDL)
 
 
 @pytest.mark.parametrize("name", ["everyShape", "noArgs"])
@@ -181,6 +200,13 @@ def test_fast_builder_equals_anchorpy_on_every_borsh_shape(synthetic_client: str
                                                            data: st.DataObject) -> None:
     ix = next(i for i in SYNTHETIC_IDL["instructions"] if i["name"] == name)
     _check_equal(synthetic_client, SYNTHETIC_IDL, ix, data)
+
+
+@pytest.mark.parametrize("name", ["ping", "pong"])
+@settings(PROPERTY, max_examples=10, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fast_builder_equals_anchorpy_without_types(bare_client: str, name: str, data: st.DataObject) -> None:
+    _check_equal(bare_client, BARE_IDL, next(i for i in BARE_IDL["instructions"] if i["name"] == name), data)
 
 
 def test_fast_builder_refuses_a_wrong_array_length() -> None:
@@ -193,3 +219,4 @@ def test_fast_builder_refuses_a_wrong_array_length() -> None:
     key = Pubkey.new_unique()
     with pytest.raises(Exception, match="pack expected"):
         fast.place_order(key, key, key, key, key, order)
+
