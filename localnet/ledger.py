@@ -48,7 +48,7 @@ from keepers.chain.base import Blockhash
 from keepers.execution.results import Failed, Landed, Outcome
 from localnet.history import History
 from localnet.spl_token import TOKEN_ACCOUNT_LEN, TOKEN_PROGRAMS, mint_decimals, token_account_fields
-from localnet.svm import LocalSvm
+from localnet.svm import LocalSvm, sign_transaction
 
 log = logging.getLogger("localnet.ledger")
 
@@ -266,6 +266,8 @@ def compute_unit_price(tx: VersionedTransaction) -> int:
 
 
 def _compute_unit_price(msg: Message | MessageV0, keys: Sequence[Pubkey]) -> int:
+    if COMPUTE_BUDGET_PROGRAM_ID not in keys:  # most transactions: no need to convert their instructions
+        return 0
     for ix in msg.instructions:
         if ix.program_id_index < len(keys) and keys[ix.program_id_index] == COMPUTE_BUDGET_PROGRAM_ID:
             data = bytes(ix.data)
@@ -292,6 +294,7 @@ class Ledger:
         self.epoch_schedule = self.svm.get_epoch_schedule()
         self.slot = self.svm.get_clock().slot
         self.genesis_hash: Hash = self.svm.latest_blockhash()
+        self.latest_blockhash: Hash = self.genesis_hash
         self.blockhashes: OrderedDict[Hash, int] = OrderedDict()
         self.known: set[Pubkey] = {local.program_id}
         self.records: OrderedDict[Signature, TxRecord] = OrderedDict()
@@ -329,7 +332,8 @@ class Ledger:
         self.svm.set_clock(Clock(self.slot, c.epoch_start_timestamp, epoch, epoch + 1, int(self.wall_clock())))
 
     def _register_blockhash(self) -> None:
-        self.blockhashes[self.svm.latest_blockhash()] = self.slot
+        self.latest_blockhash = self.svm.latest_blockhash()  # the current slot's (what ``send`` signs with)
+        self.blockhashes[self.latest_blockhash] = self.slot
         horizon = self.slot - self.config.blockhash_valid_slots - 1
         while self.blockhashes:
             first, slot = next(iter(self.blockhashes.items()))
@@ -660,15 +664,12 @@ class Ledger:
         publishers, scenario drivers) are seen by RPC clients exactly as sent transactions are.
         A transaction identical to one already sent in this slot is refused as AlreadyProcessed.
         """
-        payer = payer or self.local.payer
-        keys = [payer] + [s for s in signers if s.pubkey() != payer.pubkey()]
-        blockhash = self.blockhash_at(self.slot).blockhash
-        tx = VersionedTransaction(MessageV0.try_compile(payer.pubkey(), list(ixs), [], blockhash), keys)
-        if tx.signatures[0] in self.records:
-            return Failed(tx.signatures[0], TransactionErrorFieldless.AlreadyProcessed)
-        record = self.execute(tx)
+        tx, signature = sign_transaction(ixs, payer or self.local.payer, signers, self.latest_blockhash)
+        if signature in self.records:
+            return Failed(signature, TransactionErrorFieldless.AlreadyProcessed)
+        record = self.execute(tx, verified=True)  # signed just now, by the keypairs themselves
         if record is None:
-            return Failed(tx.signatures[0], "dropped before execution (see the log)")
+            return Failed(signature, "dropped before execution (see the log)")
         if record.err is not None:
             return Failed(record.signature, record.err, record.logs, record.compute_units)
         data = record.return_data.data if record.return_data is not None else None

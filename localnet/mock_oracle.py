@@ -1,6 +1,6 @@
 """Client of the localnet mock oracle program (``programs/mock_oracle``, ``idl/mock_oracle.json``).
 
-Pure instruction builders (the generated ``programs_client.mock_oracle`` builders with the config PDA
+Pure instruction builders (the generated ``programs_client.mock_oracle.fast_instructions`` builders with the config PDA
 filled in and 128-bit values split into limbs) and ``MockOracle``, which sends them through any
 ``send(instructions, signers)`` callable: ``LocalSvm.send`` today, an RPC client later.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from solders.instruction import Instruction
 from solders.keypair import Keypair
@@ -17,7 +18,7 @@ from solders.system_program import CreateAccountParams, create_account
 
 from keepers.exchange.oracles import ACCOUNT_LEN, OracleKind
 from keepers.execution.results import Failed, Outcome
-from programs_client.mock_oracle import instructions as gen
+from programs_client.mock_oracle import fast_instructions as gen
 from programs_client.mock_oracle.program_id import PROGRAM_ID as MOCK_ORACLE_PROGRAM_ID
 from programs_client.mock_oracle.types import verification_level
 from programs_client.perp.types import oracle_kind
@@ -33,6 +34,7 @@ _ACCOUNT_STORAGE_OVERHEAD = 128
 _U64 = (1 << 64) - 1
 
 
+@lru_cache(maxsize=16)
 def config_pda(program_id: Pubkey = MOCK_ORACLE_PROGRAM_ID) -> Pubkey:
     """Return the mock oracle's config PDA ['config']."""
     return Pubkey.find_program_address([CONFIG_SEED], program_id)[0]
@@ -53,7 +55,7 @@ def i128_limbs(value: int) -> tuple[int, int]:
 
 def initialize_ix(authority: Pubkey, program_id: Pubkey = MOCK_ORACLE_PROGRAM_ID) -> Instruction:
     """Create the config PDA; ``authority`` pays and becomes the only writer."""
-    return gen.initialize({"authority": authority, "config": config_pda(program_id)}, program_id)
+    return gen.initialize(authority=authority, config=config_pda(program_id), program_id=program_id)
 
 
 def create_price_account_ix(
@@ -85,7 +87,8 @@ def write_pyth_legacy_ix(
 ) -> Instruction:
     """Write a Pyth legacy price account: raw price and conf at 10^exponent; publish_slot 0 = now."""
     args = {"price": price, "conf": conf, "publish_slot": publish_slot, "exponent": exponent, "status": status}
-    return gen.write_pyth_legacy(args, _accounts(authority, "price_account", account, program_id), program_id)  # type: ignore[arg-type]
+    return gen.write_pyth_legacy(**_accounts(authority, "price_account", account, program_id),
+                                 **args, program_id=program_id)
 
 
 def write_price_update_v2_ix(
@@ -114,7 +117,8 @@ def write_price_update_v2_ix(
         "num_signatures": num_signatures,
         "padding": [0, 0],
     }
-    return gen.write_price_update_v2(args, _accounts(authority, "price_update", account, program_id), program_id)  # type: ignore[arg-type]
+    return gen.write_price_update_v2(**_accounts(authority, "price_update", account, program_id),
+                                     **args, program_id=program_id)
 
 
 def write_switchboard_v2_ix(
@@ -139,7 +143,8 @@ def write_switchboard_v2_ix(
         "std_dev_scale": scale if std_dev_scale is None else std_dev_scale,
         "num_success": num_success, "min_oracle_results": min_oracle_results,
     }
-    return gen.write_switchboard_v2(args, _accounts(authority, "aggregator", account, program_id), program_id)  # type: ignore[arg-type]
+    return gen.write_switchboard_v2(**_accounts(authority, "aggregator", account, program_id),
+                                    **args, program_id=program_id)
 
 
 def write_switchboard_on_demand_ix(
@@ -155,7 +160,8 @@ def write_switchboard_on_demand_ix(
     lo, hi = i128_limbs(value)
     sd_lo, sd_hi = i128_limbs(std_dev)
     args = {"value_lo": lo, "value_hi": hi, "std_dev_lo": sd_lo, "std_dev_hi": sd_hi, "slot": slot}
-    return gen.write_switchboard_on_demand(args, _accounts(authority, "feed", account, program_id), program_id)  # type: ignore[arg-type]
+    return gen.write_switchboard_on_demand(**_accounts(authority, "feed", account, program_id),
+                                           **args, program_id=program_id)
 
 
 _KIND_TYPES = (oracle_kind.None_, oracle_kind.PythLegacy, oracle_kind.PythPullV2, oracle_kind.SwitchboardV2,

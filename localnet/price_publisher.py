@@ -22,6 +22,7 @@ from keepers.exchange.oracles import OracleKind
 from keepers.execution.results import Outcome
 from localnet import mock_oracle as mo
 from localnet.price_paths import CrashPath, GbmPath, JumpPath, PricePath, ReplayPath
+from localnet.svm import pubkey_of
 from programs_client.perp.constants import BPS
 from programs_client.switchboard_on_demand.constants import PRECISION_DECIMALS as SWITCHBOARD_ON_DEMAND_DECIMALS
 
@@ -165,7 +166,7 @@ class PricePublisher:
         feeds = [f for f in self.feeds if not (self.withhold and self.withhold(f.label))]
         if not feeds:
             return Tick(self.step, slot, price, conf, (), "withheld by hook")
-        authority = self.oracle.authority.pubkey()
+        authority = pubkey_of(self.oracle.authority)
         outcome = self.oracle.send([f.write_ix(authority, price, conf) for f in feeds], [self.oracle.authority])
         skipped = "withheld by hook" if len(feeds) < len(self.feeds) else None
         return Tick(self.step, slot, price, conf, tuple(f.label for f in feeds), skipped, outcome)

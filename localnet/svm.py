@@ -16,9 +16,11 @@ from solders.clock import Clock
 from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.litesvm import LiteSVM
-from solders.message import MessageV0
+from solders.hash import Hash
+from solders.message import MessageV0, to_bytes_versioned
 from solders import sysvar
 from solders.pubkey import Pubkey
+from solders.signature import Signature
 from solders.system_program import CreateAccountParams, create_account
 from solders.transaction import VersionedTransaction
 from solders.transaction_metadata import FailedTransactionMetadata
@@ -80,6 +82,45 @@ NATIVE_ACCOUNTS = RESERVED_ACCOUNT_KEYS | {Pubkey.from_string(k) for k in (
     "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL", "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr",
     "Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo")}
 
+_PUBKEYS: dict[int, tuple[Keypair, Pubkey]] = {}  # id(keypair) -> (the keypair, kept alive so ids stay unique; its pubkey)
+_PUBKEYS_MAX = 100_000
+
+
+def pubkey_of(keypair: Keypair) -> Pubkey:
+    """``keypair.pubkey()``, remembered: solders derives it from the secret key on every call (~50 us)."""
+    hit = _PUBKEYS.get(id(keypair))
+    if hit is not None and hit[0] is keypair:
+        return hit[1]
+    if len(_PUBKEYS) >= _PUBKEYS_MAX:
+        _PUBKEYS.clear()
+    pubkey = keypair.pubkey()
+    _PUBKEYS[id(keypair)] = (keypair, pubkey)
+    return pubkey
+
+
+def sign_transaction(ixs: Sequence[Instruction], payer: Keypair, signers: Iterable[Keypair],
+                     blockhash: Hash) -> tuple[VersionedTransaction, Signature]:
+    """Compile ``ixs`` into a v0 message paid by ``payer`` and sign it once per required signer.
+
+    Return the transaction and its first signature (its id). ``signers`` may repeat the payer; a
+    keypair the message does not need, or a missing one, raises solders' own ``SignerError``.
+    ``VersionedTransaction(message, keypairs)`` would derive every keypair's public key again and
+    serialise the message once per signer: this serialises it once.
+    """
+    payer_key = pubkey_of(payer)
+    by_key = {payer_key: payer}
+    for s in signers:
+        by_key.setdefault(pubkey_of(s), s)
+    msg = MessageV0.try_compile(payer_key, list(ixs), [], blockhash)
+    required = msg.account_keys[:msg.header.num_required_signatures]
+    if len(required) != len(by_key) or any(k not in by_key for k in required):
+        VersionedTransaction(msg, list(by_key.values()))  # raises the SignerError that says what is wrong
+        raise AssertionError("unreachable: the signers do not match the message")
+    data = to_bytes_versioned(msg)
+    signatures = [by_key[k].sign_message(data) for k in required]
+    return VersionedTransaction.populate(msg, signatures), signatures[0]
+
+
 class LocalSvm:
     """LiteSVM with the perp program at ``program_id`` and helpers to drive it."""
 
@@ -97,17 +138,14 @@ class LocalSvm:
 
         The blockhash is renewed after every transaction so that identical transactions can be repeated.
         """
-        payer = payer or self.payer
-        signer_list = [payer] + [s for s in signers if s.pubkey() != payer.pubkey()]
-        msg = MessageV0.try_compile(payer.pubkey(), list(ixs), [], self.svm.latest_blockhash())
-        tx = VersionedTransaction(msg, signer_list)
+        tx, signature = sign_transaction(ixs, payer or self.payer, signers, self.svm.latest_blockhash())
         result = self.svm.send_transaction(tx)
         self.svm.expire_blockhash()
         if isinstance(result, FailedTransactionMetadata):
             meta = result.meta()
-            return Failed(tx.signatures[0], result.err(), list(meta.logs()), meta.compute_units_consumed())
+            return Failed(signature, result.err(), list(meta.logs()), meta.compute_units_consumed())
         rd = result.return_data()
-        return Landed(tx.signatures[0], list(result.logs()), result.compute_units_consumed(), bytes(rd.data) if rd else None)
+        return Landed(signature, list(result.logs()), result.compute_units_consumed(), bytes(rd.data) if rd else None)
 
     def send_ok(self, ixs: Sequence[Instruction], signers: Iterable[Keypair] = (), payer: Keypair | None = None) -> Landed:
         """Like ``send``, but raise ``RuntimeError`` with the logs when the transaction fails."""

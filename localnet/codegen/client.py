@@ -4,7 +4,8 @@ This is exactly what `anchorpy client-gen IDL OUT` does, called as a library: an
 cannot start beside current click releases, while its generator functions work unchanged. anchorpy's
 generator leaves out the IDL's ``constants``; ``gen_constants`` writes them as ``constants.py``, and
 ``gen_error_names`` writes the error names as a ``StrEnum`` (``error_names.py``) for code that names
-errors as text (the keepers' retry/skip policy, expected errors).
+errors as text (the keepers' retry/skip policy, expected errors). ``fast_instructions.py`` holds the
+struct-packed builders of ``localnet.codegen.fast_builders`` (the simulator's and keepers' hot path).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from anchorpy.clientgen.instructions import gen_instructions
 from anchorpy.clientgen.program_id import gen_program_id
 from anchorpy.clientgen.types import gen_types
 from anchorpy_core.idl import Idl
+
+from localnet.codegen.fast_builders import generate_fast_builders
 
 
 def generate_client(idl_path: Path, out_dir: Path) -> None:
@@ -38,6 +41,9 @@ def generate_client(idl_path: Path, out_dir: Path) -> None:
     raw = json.loads(text)
     gen_constants(raw, idl_path.name, out_dir)
     gen_error_names(raw, idl_path.name, out_dir)
+    fast = generate_fast_builders(raw, idl_path.name)
+    if fast is not None:
+        (out_dir / "fast_instructions.py").write_text(fast)
 
 
 def gen_constants(idl: dict, source: str, out_dir: Path) -> None:

@@ -21,8 +21,9 @@ from decimal import Decimal
 from enum import StrEnum
 
 from keepers.venues.base import Book, Side
+from programs_client.perp.constants import BPS as PROGRAM_BPS
 
-BPS = Decimal(10_000)
+BPS_PER_UNIT = Decimal(PROGRAM_BPS)  # basis points per unit, as a Decimal
 
 
 def latency_risk_bps(volatility_per_sqrt_s: float, latency_s: float, z: float = 2.0) -> Decimal:
@@ -30,7 +31,7 @@ def latency_risk_bps(volatility_per_sqrt_s: float, latency_s: float, z: float = 
     (a fraction per square-root second) times the square root of the round trip."""
     if volatility_per_sqrt_s < 0 or latency_s < 0 or z < 0:
         raise ValueError("volatility, latency and z must not be negative")
-    return Decimal(str(z * volatility_per_sqrt_s * math.sqrt(latency_s))) * BPS
+    return Decimal(str(z * volatility_per_sqrt_s * math.sqrt(latency_s))) * BPS_PER_UNIT
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def basis(book: Book, venue: str, index: Decimal, taker_fee: Decimal, threshold_
     """Take ``book`` where it is away from the oracle ``index`` by more than the taker fee, the
     threshold and the latency risk: sell bids above ``index x (1 + margin)``, buy asks below
     ``index x (1 - margin)``."""
-    margin = taker_fee + (threshold_bps + risk_bps) / BPS
+    margin = taker_fee + (threshold_bps + risk_bps) / BPS_PER_UNIT
     for side, bound in ((Side.SELL, index * (1 + margin)), (Side.BUY, index * (1 - margin))):
         qty, cost, worst = _walk(book, side, bound, max_qty)
         if qty <= 0:
@@ -90,7 +91,7 @@ def basis(book: Book, venue: str, index: Decimal, taker_fee: Decimal, threshold_
         average = cost / qty
         edge = (cost - index * qty if side is Side.SELL else index * qty - cost) - taker_fee * cost
         return Opportunity("basis", (Leg(venue, book.symbol, side, qty, worst, average),), edge,
-                           edge / cost * BPS - risk_bps)
+                           edge / cost * BPS_PER_UNIT - risk_bps)
     return None
 
 
@@ -98,7 +99,7 @@ def cross_venue(buy_book: Book, buy_venue: str, buy_fee: Decimal, sell_book: Boo
                 threshold_bps: Decimal, max_qty: Decimal, risk_bps: Decimal = Decimal(0)) -> Opportunity | None:
     """Buy ``buy_book``'s asks and sell ``sell_book``'s bids while a bid exceeds an ask by both fees, the
     threshold and the latency risk; both legs sized to the same quantity."""
-    margin = buy_fee + sell_fee + (threshold_bps + risk_bps) / BPS
+    margin = buy_fee + sell_fee + (threshold_bps + risk_bps) / BPS_PER_UNIT
     qty = Decimal(0)
     ask_i = bid_i = 0
     asks, bids = list(buy_book.asks), list(sell_book.bids)
@@ -128,7 +129,7 @@ def cross_venue(buy_book: Book, buy_venue: str, buy_fee: Decimal, sell_book: Boo
     edge = sell_value - buy_cost - buy_fee * buy_cost - sell_fee * sell_value
     legs = (Leg(buy_venue, buy_book.symbol, Side.BUY, qty, worst_ask, buy_cost / qty),
             Leg(sell_venue, sell_book.symbol, Side.SELL, qty, worst_bid, sell_value / qty))
-    return Opportunity("cross_venue", legs, edge, edge / buy_cost * BPS - risk_bps)
+    return Opportunity("cross_venue", legs, edge, edge / buy_cost * BPS_PER_UNIT - risk_bps)
 
 
 def triangular(a: Book, b: Book, c: Book, venue: str, taker_fee: Decimal, threshold_bps: Decimal, max_qty_a: Decimal,
@@ -137,7 +138,7 @@ def triangular(a: Book, b: Book, c: Book, venue: str, taker_fee: Decimal, thresh
     c's ask by three taker fees, the threshold and the risk, sell X for Z on a, buy X with Y on b, buy Y
     with Z on c; and the reverse when a's ask is under b's bid times c's bid. Sized at the top of each
     book (the smallest of the three levels, in units of X), so the levels' prices are the fill prices."""
-    margin = 3 * taker_fee + (threshold_bps + risk_bps) / BPS
+    margin = 3 * taker_fee + (threshold_bps + risk_bps) / BPS_PER_UNIT
     if not (a.bids and a.asks and b.bids and b.asks and c.bids and c.asks):
         return None
     (a_bid, a_bid_q), (a_ask, a_ask_q) = a.bids[0], a.asks[0]
@@ -160,7 +161,7 @@ def triangular(a: Book, b: Book, c: Book, venue: str, taker_fee: Decimal, thresh
         return None
     notional = qty * legs[0].average
     edge = gross - 3 * taker_fee * notional
-    return Opportunity("triangular", legs, edge, edge / notional * BPS - risk_bps)
+    return Opportunity("triangular", legs, edge, edge / notional * BPS_PER_UNIT - risk_bps)
 
 
 class KalmanHedge:
