@@ -4,8 +4,9 @@
 ``[consume_events, update_prices, update_funding]`` with a drain that also catches fills queued after
 the plan (``keepers.bots.drain``). "Too early" is the expected answer when another keeper was faster and
 is not alerted; so are oracles too stale or uncertain to price (the price crank's alerts cover those), and
-then the crank waits for the oracles or the market to change (its ``basis``) instead of failing again at
-every tick; anything else is counted and alerted by the pipeline.
+fills that reached an empty queue after a crank was planned without a drain (a keeper started before
+trading: ``keepers.bots.drain``). Then the crank waits for the oracles, the market or its queue to change
+(its ``basis``) instead of failing again at every tick; anything else is counted and alerted by the pipeline.
 
 The bot sleeps until the earliest period end of the cached markets in chain time (``due_ts``: the
 Clock reaching it wakes the bot) or a market change; a crank that is due but waits for the queue to be
@@ -53,8 +54,10 @@ def funding_rate(market: Market) -> float | None:
     return market.last_funding_rate / (market.mark_price * (CUMULATIVE_FUNDING_PRECISION // PRICE_PRECISION))
 
 
-# Normal answers: another keeper was faster, or the oracles cannot price the market now.
-FUNDING_EXPECTED = frozenset({E.FundingTooEarly, E.OracleStale, E.OracleUnavailable, E.OracleConfidenceTooWide})
+# Normal answers: another keeper was faster, the oracles cannot price the market now, or fills arrived
+# in a queue that was empty when the crank was planned (the next plan drains them).
+FUNDING_EXPECTED = frozenset({E.FundingTooEarly, E.OracleStale, E.OracleUnavailable, E.OracleConfidenceTooWide,
+                              E.EventQueueNotEmpty})
 
 
 def funding_action(bot: str, market: Market, address: Pubkey, drained: Drain, program_id: Pubkey,
@@ -92,7 +95,7 @@ class FundingBot(Bot):
                 self.tick_within(self.interval_s)
             else:
                 address = ctx.cache.market_address(index)
-                basis = (ctx.cache.slot_of(address), *oracle_basis(market, ctx.oracles))
+                basis = (ctx.cache.slot_of(address), ctx.cache.slot_of(market.event_queue), *oracle_basis(market, ctx.oracles))
                 self.submit(funding_action(self.name, market, address, drained, ctx.program_id, basis))
         self.due_ts = min(ends, default=None)
 

@@ -56,8 +56,13 @@ async def test_keepers_liquidate_fund_settle_and_sweep_after_a_crash(perp_progra
         for m in world.markets():
             mine = [(e.key, e.status, e.error, e.slot) for e in cranks if e.detail.get("market") == m.market_index][:6]
             assert now_ts - m.last_funding_ts < 2 * SETTINGS.funding_period_s, f"market {m.market_index} funding is late: {mine}"
-        # A crank planned on an empty queue drains the fills queued before it executes (one maker here).
-        assert not [e for e in cranks if e.error and "EventQueueNotEmpty" in e.error]
+        # A crank drains the fills queued before it executes (one maker here). Only a crank planned before the
+        # first order rested carries no drain and may meet fills (EventQueueNotEmpty, an expected answer):
+        # at most that first one per market, and its period is cranked by the next plan.
+        raced = [e for e in cranks if e.error and "EventQueueNotEmpty" in e.error]
+        landed_keys = {e.key for e in cranks if e.status == "landed"}
+        assert len(raced) <= len(world.markets()) and all(e.key in landed_keys for e in raced), raced
+        assert keeper.pipeline.outcomes.get(("update_funding", "failed"), 0) == 0
         assert running.landed("update_funding") >= periods * len(world.markets())
 
         # Revenue reaches the insurance fund: the fees of the liquidations are swept.

@@ -30,7 +30,9 @@ async def test_funding_waits_out_an_oracle_outage_then_resumes(perp_program: byt
         await wait_until(lambda: count(ActionStatus.EXPECTED) >= markets, 30)
         before = count(ActionStatus.EXPECTED)
         await asyncio.sleep(OUTAGE_S)
-        assert count(ActionStatus.EXPECTED) == before <= 2 * markets, dict(outcomes)
+        # tried again only when a market's accounts are read afresh (a resubscription after silence), not
+        # at every tick: about 100 failed attempts in this window before
+        assert count(ActionStatus.EXPECTED) - before <= 2 * markets, dict(outcomes)
         assert count(ActionStatus.FAILED) == 0, dict(outcomes)
 
         landed = count(ActionStatus.LANDED)
