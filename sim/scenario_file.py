@@ -209,6 +209,7 @@ class TraderGroup:
     hunt_min_notional: float = key(_num(0), 1_000.0)
     slippage_bps: float = key(_num(0, 10_000), 200.0)
     open_at_slot: int = key(_int(0), 0)              # no trading before this slot
+    max_orders: int = key(_int(0), 0)                # orders per trader (0: no limit)
 
     @property
     def label(self) -> str:
