@@ -18,7 +18,7 @@ from localnet import cli as localnet_cli
 from sim import cli as sim_cli
 
 # The order `perpkeep --help` lists the commands in.
-COMMAND_ORDER = ("build", "codegen", "run", "status", "journal", "demo", "localnet")
+COMMAND_ORDER = ("build", "codegen", "run", "status", "journal", "demo", "sim", "localnet")
 
 
 def parser() -> argparse.ArgumentParser:
