@@ -77,3 +77,28 @@ def test_sim_run_writes_the_record_and_series(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "perpkeep_cli", "sim", "run", str(ROOT / "sim" / "scenarios" / "demo.toml"),
                           "--slots", "0"], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert bad.returncode == 2 and "--slots" in bad.stderr
+
+
+def test_oracles_follow_cadence_outages_and_the_fallback_divergence() -> None:
+    from keepers.exchange.oracles import decode_oracle
+    from sim.engine import Simulation
+    from sim.scenario_file import scenario_from_mapping
+
+    mapping = {"scenario": {"slots": 40, "record_every_slots": 1},
+               "markets": {"SOL-PERP": {"price": {"kind": "gbm", "volatility": 0.001},
+                                        "oracle": {"cadence_slots": 2, "fallback": True, "divergence_bps": 100.0,
+                                                   "outages": [{"start_slot": 11, "slots": 10}]}}},
+               "keepers": {"bots": ["mark_price"]}}
+    sim = Simulation(scenario_from_mapping(mapping, "."), seed=1)
+    run = sim.run()
+    assert [(e["slot"], e["kind"]) for e in run.events] == [(11, "oracle_outage"), (21, "oracle_restored")]
+    published = run.series["oracle.SOL-PERP"]
+    path = sim.paths[0]
+    # slots 1, 3, 5, ... publish (cadence 2); the primary is silent in 11..20 and the last value stays
+    assert published[0] == path[1] and published[2] == published[3] == path[3]  # rows are slots 1, 2, ...
+    assert published[9] == path[9] and published[15] == path[9] and published[21] == path[21]
+    info = sim.dep.markets[0]
+    primary = decode_oracle(info.oracles.primary.kind, bytes(sim.ledger.get_account(info.oracle).data))
+    fallback = decode_oracle(info.oracles.fallback.kind, bytes(sim.ledger.get_account(info.fallback_oracle).data),
+                             info.oracles.fallback.feed_id)
+    assert fallback.price_1e6 / primary.price_1e6 == pytest.approx(1.01, abs=1e-6)  # both from slot 39's price
