@@ -26,7 +26,9 @@ Slots in series and events count from 1 at the run's first slot (as outages and 
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
+import hashlib
 import logging
 import math
 import random
@@ -78,10 +80,24 @@ def _programs() -> tuple[bytes, bytes]:
     return Path(build_program("perp")).read_bytes(), Path(build_program("mock_oracle")).read_bytes()
 
 
+WATCHED_EVENTS = ("FillEvent", "MakerFillApplied", "LiquidationEvent", "BankruptcyResolved")
+PROGRAM_DATA = "Program data: "
+
+
+@functools.cache
+def _watched_prefixes() -> tuple[str, ...]:
+    """The base64 openings of the watched events' data lines (an event starts with sha256("event:NAME")[:8],
+    and 6 bytes are 8 base64 characters): other events are never decoded."""
+    return tuple(PROGRAM_DATA + base64.b64encode(hashlib.sha256(f"event:{n}".encode()).digest()[:6]).decode()
+                 for n in WATCHED_EVENTS)
+
+
 def _events(logs: list[str]) -> list[tuple[str, Any]]:
+    """The watched events (``WATCHED_EVENTS``) in a transaction's logs."""
     from localnet.fuzz.checks import decode_events
 
-    return decode_events(logs)
+    prefixes = _watched_prefixes()
+    return decode_events([line for line in logs if line.startswith(prefixes)])
 
 
 class FaultyChain(InProcessChain):
@@ -166,7 +182,7 @@ class _Watcher:
         pass
 
     def on_transaction(self, record: Any) -> None:
-        if record.err is None and any(line.startswith("Program data: ") for line in record.logs):
+        if record.err is None and any(line.startswith(PROGRAM_DATA) for line in record.logs):
             for name, e in _events(record.logs):
                 self.sim.on_event(name, e)
 
@@ -348,7 +364,7 @@ class Simulation:
             why = str(getattr(out, "error", out))[:60]
             self.failed[why] = self.failed.get(why, 0) + 1
 
-    def _step(self, step: int, markets: dict[int, Market]) -> None:
+    def _step(self, step: int) -> None:
         for v in self.views.values():
             v.step = step
         for o in self.oracles:
@@ -412,8 +428,7 @@ class Simulation:
                     down.discard(bot)
                     keeper.resume_bot(bot)
                     self.events.append({"slot": step, "kind": "keeper_restored", "bot": bot})
-            markets = self._markets()
-            self._step(step, markets)
+            self._step(step)
             markets = self._markets()
             states = {i: MarketState.from_account(m) for i, m in markets.items()}
             self._screen(states, step)
