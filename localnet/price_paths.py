@@ -16,7 +16,7 @@ import math
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 
@@ -241,8 +241,11 @@ PATH_KINDS = ("gbm", "jump", "crash", "cycle", "regime", "heston", "replay")
 REPLAY_FORMATS = ("auto", "plain", "binance_kline", "binance_aggtrades", "parquet")
 
 
+SeriesLoader = Callable[[Path, "str | None"], Any]  # (file, format or None) -> something with replay_path(s)
+
+
 def path_from_spec(table: Mapping[str, Any], where: str, price: float | None = None, *, base_dir: Path | str = ".",
-                   seconds_per_step: float = 1.0) -> PricePath:
+                   seconds_per_step: float = 1.0, series_loader: SeriesLoader | None = None) -> PricePath:
     """The path a ``[markets.M.price]`` table describes, starting at ``price`` (or the table's own
     ``initial_price``); raise ``keepers.config.ConfigError`` naming the bad key under ``where``.
 
@@ -250,8 +253,10 @@ def path_from_spec(table: Mapping[str, Any], where: str, price: float | None = N
     probability, mean, std (of the log jump size); crash: the gbm keys and at_slot, drop, over_slots;
     cycle: the gbm keys and crashes, drop, rise, ramp, recover_after; regime: regimes (tables of drift,
     volatility, switch_probability), switch_probability, start_regime; heston: drift, kappa, theta, xi, rho,
-    v0; replay: file (relative to ``base_dir``), format, column (one recorded price per step of
-    ``seconds_per_step`` seconds).
+    v0; replay: file (relative to ``base_dir``), format, column: with ``series_loader`` (the simulator passes
+    ``sim.data.load_price_series``; ``localnet`` does not import ``sim``) its series' ``replay_path`` at
+    ``seconds_per_step`` (timestamps honoured), else the ``column`` (default ``price``) of a plain CSV, one
+    row per step.
     """
     from keepers.config import ConfigError, _bad, _choice, _int, _num, _str, _unknown
 
@@ -314,7 +319,7 @@ def path_from_spec(table: Mapping[str, Any], where: str, price: float | None = N
     if "file" not in v:
         raise _bad(f"{where}.file", "missing (required for kind \"replay\")")
     return wrap(lambda: _replay(base / Path(v["file"]).expanduser(), v.get("format", "auto"), v.get("column"),
-                                seconds_per_step))
+                                seconds_per_step, series_loader))
 
 
 def _regimes(value: Any, key: str, base: Path) -> tuple[Regime, ...]:
@@ -335,15 +340,11 @@ def _regimes(value: Any, key: str, base: Path) -> tuple[Regime, ...]:
     return tuple(out)
 
 
-def _replay(path: Path, fmt: str, column: str | None, seconds_per_step: float) -> PricePath:
-    """A recorded series: through ``sim.data`` (timestamps honoured) when it is installed, else the
-    ``price`` (or ``column``) column of a plain CSV, one row per step."""
-    try:
-        from sim.data import load_price_series  # type: ignore[import-not-found]
-    except ImportError:
+def _replay(path: Path, fmt: str, column: str | None, seconds_per_step: float,
+            series_loader: SeriesLoader | None) -> PricePath:
+    if series_loader is None:
         return ReplayPath.from_csv(path, column or "price")
-    series = load_price_series(path, None if fmt == "auto" else fmt)
-    return series.replay_path(seconds_per_step)
+    return series_loader(path, None if fmt == "auto" else fmt).replay_path(seconds_per_step)
 
 
 __all__ = ["PATH_KINDS", "CrashPath", "CyclePath", "GbmPath", "HestonPath", "JumpPath", "PricePath", "Regime",

@@ -63,7 +63,7 @@ from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from sim.agents import HuntTarget, MarketView, TraderAgent, build_population
 from sim.run_record import SimRun
 from sim.scenario import seed_insurance_fund, slot_clock
-from sim.scenario_file import MarketSpec, ScenarioSpec, StrategySpec, scenario_from_mapping
+from sim.scenario_file import MarketSpec, ScenarioSpec, StrategySpec, scenario_from_mapping, series_loader
 from sim.traders import ScriptedMaker
 
 KEEPER_DEPOSIT = 500_000 * QUOTE
@@ -268,7 +268,7 @@ class Simulation:
 
     def _path(self, m: MarketSpec, steps: int) -> list[float]:
         path = path_from_spec(m.price, f"markets.{m.name}.price", m.initial_price, base_dir=self.spec.base_dir,
-                              seconds_per_step=self.spec.run.seconds_per_slot)
+                              seconds_per_step=self.spec.run.seconds_per_slot, series_loader=series_loader())
         rng = market_rng(self.seed, m.name)
         return [m.initial_price] + [path.next_price(rng) for _ in range(steps)]
 

@@ -333,7 +333,8 @@ def _markets(v: Any, where: str, base: Path, run: RunSection) -> tuple[MarketSpe
         m = _build(_MarketTable, table, at, base)
         price = m.initial_price or table.get("price", {}).get("initial_price") or default_price(name)
         path_table = dict(table.get("price", {}))
-        path_from_spec(path_table, f"{at}.price", price, base_dir=base, seconds_per_step=run.seconds_per_slot)
+        path_from_spec(path_table, f"{at}.price", price, base_dir=base, seconds_per_step=run.seconds_per_slot,
+                       series_loader=series_loader())
         if "file" in path_table:
             path_table["file"] = str((base / Path(path_table["file"]).expanduser()).resolve())
             table["price"] = path_table
@@ -342,6 +343,16 @@ def _markets(v: Any, where: str, base: Path, run: RunSection) -> tuple[MarketSpe
                 raise _bad(f"{at}.oracle.outages[{i}].start_slot", f"is after the run's last slot ({run.slots})")
         out.append(MarketSpec(name, float(price), dict(m.params or {}), path_table, m.oracle))
     return tuple(out)
+
+
+def series_loader() -> Any:
+    """``sim.data.load_price_series`` (replays honour the file's timestamps and formats), or None before
+    ``sim.data`` exists: plain CSV replay by ``localnet.price_paths``."""
+    try:
+        from sim.data import load_price_series  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return load_price_series
 
 
 def _check_names(names: tuple[str, ...], known: list[str], where: str) -> None:
