@@ -24,7 +24,7 @@ def test_the_shipped_scenarios_load() -> None:
     assert price["drop"] == 0.40 and price["over_slots"] * crash.run.seconds_per_slot == 600
 
 
-BASE = {"markets": {"SOL-PERP": {}}}
+MINIMAL = {"markets": {"SOL-PERP": {}}}
 
 
 @pytest.mark.parametrize(("extra", "key"), [
@@ -44,7 +44,7 @@ BASE = {"markets": {"SOL-PERP": {}}}
     ({"scenaro": {}}, "scenaro"),
 ])
 def test_a_bad_value_names_its_key(extra: dict, key: str) -> None:
-    mapping = {**BASE, **extra}
+    mapping = {**MINIMAL, **extra}
     with pytest.raises(ConfigError) as e:
         scenario_from_mapping(mapping, ".")
     assert e.value.key == key, str(e.value)
@@ -54,7 +54,7 @@ def test_population_draws_each_trader_from_its_own_seeded_stream() -> None:
     from solders.keypair import Keypair
     from solders.pubkey import Pubkey
 
-    spec = scenario_from_mapping({**BASE, "traders": [
+    spec = scenario_from_mapping({**MINIMAL, "traders": [
         {"behaviour": "noise", "count": 3, "capital": {"dist": "lognormal", "mean": 1000.0, "sigma": 0.5},
          "leverage": {"dist": "uniform", "low": 2.0, "high": 9.0}}]}, ".")
     keys = lambda name: Keypair()  # noqa: E731 - the wallets do not matter here
