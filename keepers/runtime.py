@@ -238,6 +238,24 @@ class Keeper:
         await asyncio.gather(*self._bot_tasks, return_exceptions=True)
         self._bot_tasks.clear()
 
+    async def pause_bot(self, name: str) -> bool:
+        """Stop one bot's loop, as if that bot were down (the simulator's keeper outages); the rest of the
+        keeper runs on. ``resume_bot`` starts it again. False when it was not running."""
+        task = next((t for t in self._bot_tasks if t.get_name() == f"bot-{name}"), None)
+        if task is None:
+            return False
+        self._bot_tasks.remove(task)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return True
+
+    def resume_bot(self, name: str) -> bool:
+        """Start again a bot ``pause_bot`` stopped (while the keeper is active); False when it already runs."""
+        if not self.active or name not in self.bots or any(t.get_name() == f"bot-{name}" for t in self._bot_tasks):
+            return False
+        self._bot_tasks.append(asyncio.create_task(self.bots[name].run(self._bots_stop), name=f"bot-{name}"))
+        return True
+
     async def drain(self, timeout_s: float) -> bool:
         """Refuse new actions and wait (at most ``timeout_s``) for those in flight; True when none is left."""
         self.pipeline.draining = True

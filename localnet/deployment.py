@@ -13,6 +13,7 @@ a directory.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -65,6 +66,15 @@ class BootstrapPlan:
     keeper_tokens: int = 0  # collateral tokens for the keeper; with keeper_deposit, its margin account (sub id 0)
     keeper_deposit: int = 0
     market_params: dict[str, int] = field(default_factory=dict)  # overrides of default_market_params for every market
+    params_by_market: dict[str, dict[str, int]] = field(default_factory=dict)  # further overrides, by market name
+    fallback_by_market: dict[str, bool] = field(default_factory=dict)  # fallback_oracles, by market name
+    key_seed: bytes | None = None  # keypairs derived from this seed and their names (a reproducible exchange)
+
+    def keypair(self, name: str) -> Keypair:
+        """A fresh keypair, or with ``key_seed`` the one derived from the seed and ``name``."""
+        if self.key_seed is None:
+            return Keypair()
+        return Keypair.from_seed(hashlib.sha256(self.key_seed + b"/" + name.encode()).digest())
 
     def margin_accounts(self) -> list[tuple[str, int, int]]:
         """(wallet name, collateral tokens, deposit) of every margin account to create: the keeper's (when
@@ -87,11 +97,11 @@ class BootstrapPlan:
         program must be loaded at ``oracle_program``. ``admin`` (default: a fresh keypair) must be the perp
         program's upgrade authority (``BootstrapSteps.upgrade_authority``): only it may initialise the exchange.
         """
-        admin = admin or Keypair()
-        mint_authority, keeper, mint, authority = (Keypair() for _ in range(4))
+        admin = admin or self.keypair("admin")
+        mint_authority, keeper, mint, authority = map(self.keypair, ("mint-authority", "keeper", "mint", "oracle-authority"))
         wallets = {"admin": admin, "mint-authority": mint_authority, "keeper": keeper, "oracle-authority": authority}
         accounts = self.margin_accounts()
-        owners = {name: keeper if name == "keeper" else Keypair() for name, _, _ in accounts}
+        owners = {name: keeper if name == "keeper" else self.keypair(name) for name, _, _ in accounts}
         airdrops = [(admin.pubkey(), ADMIN_SOL), (keeper.pubkey(), self.keeper_sol), (authority.pubkey(), ORACLE_AUTHORITY_SOL)]
         airdrops += [(kp.pubkey(), USER_SOL) for name, kp in owners.items() if name != "keeper"]
         txs = [BootstrapTx("mock oracle initialize", [mo.initialize_ix(authority.pubkey(), oracle_program)], authority),
@@ -100,14 +110,16 @@ class BootstrapPlan:
                            admin, (mint,))]
         markets = []
         for index, name in enumerate(self.markets):
-            new, price = plan_market_oracles(name, self.fallback_oracles, oracle_program), self.price_of(name)
+            fallback = self.fallback_by_market.get(name, self.fallback_oracles)
+            keys = None if self.key_seed is None else (lambda role, name=name: self.keypair(f"{name}/{role}"))
+            new, price = plan_market_oracles(name, fallback, oracle_program, keys), self.price_of(name)
             txs.append(BootstrapTx(
                 f"creating the {name} price accounts",
                 new.create_ixs(authority.pubkey()) + new.oracles.write_ixs(authority.pubkey(), price, self.confidence_bps),
                 authority, new.keypairs))
             txs.append(BootstrapTx(f"initialize_market and update_prices of {name}", [
                 ix.initialize_market(admin.pubkey(), index, name, new.oracles.config(),
-                                     default_market_params(**self.market_params), program_id),
+                                     default_market_params(**self.market_params | self.params_by_market.get(name, {})), program_id),
                 new.oracles.update_prices_ix(index, program_id),
             ], admin))
             markets.append(MarketInfo(index, name, market_pda(index, program_id), new.oracles, price))

@@ -10,6 +10,7 @@ publisher (``localnet.price_service``) writes them.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from solders.instruction import Instruction
@@ -106,13 +107,16 @@ class NewMarketOracles:
 
 
 def plan_market_oracles(market: str, with_fallback: bool = True,
-                        program_id: Pubkey = mo.MOCK_ORACLE_PROGRAM_ID) -> NewMarketOracles:
-    """Fresh accounts for ``market``: Pyth legacy primary and (``with_fallback``) PriceUpdateV2 fallback."""
-    primary_kp = Keypair()
+                        program_id: Pubkey = mo.MOCK_ORACLE_PROGRAM_ID,
+                        keys: Callable[[str], Keypair] | None = None) -> NewMarketOracles:
+    """Fresh accounts for ``market``: Pyth legacy primary and (``with_fallback``) PriceUpdateV2 fallback.
+    ``keys(role)`` ("primary", "fallback") gives their keypairs (default: new ones)."""
+    keys = keys or (lambda _role: Keypair())
+    primary_kp = keys("primary")
     primary = OracleFeed(OracleKind.PYTH_LEGACY, primary_kp.pubkey(), exponent=PRICE_EXPONENT)
     if not with_fallback:
         return NewMarketOracles(MarketOracles(primary, None, program_id), (primary_kp,))
-    fallback_kp = Keypair()
+    fallback_kp = keys("fallback")
     fallback = OracleFeed(OracleKind.PYTH_PULL_V2, fallback_kp.pubkey(), exponent=PRICE_EXPONENT,
                           feed_id=feed_id_for(market))
     return NewMarketOracles(MarketOracles(primary, fallback, program_id), (primary_kp, fallback_kp))

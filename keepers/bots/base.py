@@ -71,6 +71,9 @@ class KeeperContext:
         return [(i, m) for i, m in sorted(self.cache.markets.items()) if self.keeps(i)]
 
 
+MIN_DEFER_S = 1e-6  # the shortest wait ``every(defer=True)`` asks for
+
+
 class Bot:
     """A keeper bot: ``tick`` plans and submits; ``run`` schedules ticks until stopped.
 
@@ -113,7 +116,9 @@ class Bot:
         last = self._done_at.get(what)
         if last is not None and now - last < period_s:
             if defer:
-                self.tick_within(period_s - (now - last))
+                # At least a microsecond: float rounding can leave a remainder of ~1e-17 s, a deadline a
+                # virtual clock has already reached, and the bot would re-tick forever without time moving.
+                self.tick_within(max(period_s - (now - last), MIN_DEFER_S))
             return False
         self._done_at[what] = now
         return True

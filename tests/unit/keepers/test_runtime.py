@@ -492,3 +492,15 @@ async def test_the_liquidator_cancels_the_stale_orders_of_an_account_with_only_o
     finally:
         await keeper.stop()
         await chain.close()
+
+
+def test_a_deferred_period_that_float_rounding_leaves_unfinished_still_moves_the_clock() -> None:
+    """64.1 - 64.05 is 0.04999999999999716 in floats: the period is not over, and the 3e-15 s left was a
+    deadline the virtual clock had already reached, so the bot re-ticked forever without time moving."""
+    clock = VirtualClock()
+    bot = Bot(None, None, 1.0, clock)  # type: ignore[arg-type] - scheduling needs no context
+    clock.advance(64.05)
+    assert bot.every("screen", 0.05, defer=True)
+    clock.advance(0.05)
+    assert not bot.every("screen", 0.05, defer=True)
+    assert bot._tick_at is not None and bot._tick_at > clock.monotonic()  # was equal: a wait of 0 s
