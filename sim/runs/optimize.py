@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,8 +61,8 @@ class Param:
 
     @property
     def is_int(self) -> bool:
-        return all(isinstance(v, int) and not isinstance(v, bool) for v in (self.low, self.high, self.step)
-                   if v is not None)
+        bounds = [v for v in (self.low, self.high, self.step) if v is not None]
+        return bool(bounds) and all(isinstance(v, int) and not isinstance(v, bool) for v in bounds)
 
     def suggest(self, trial: Any) -> Any:
         """Draw this parameter for ``trial``."""
@@ -269,7 +271,10 @@ def optimize(mapping: dict[str, Any], spec: OptimizeSpec, out: Path, *, storage:
     seeds = seed_list(mapping, spec.seeds)
     (out / "runs").mkdir(exist_ok=True)
 
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+
     def objective(trial: optuna.Trial) -> float | list[float]:
+        trial.set_user_attr("worker", worker)  # which process or host ran it (a shared study mixes them)
         values = {p.path: p.suggest(trial) for p in spec.params}
 
         def report(step: int, running: float) -> bool:
@@ -305,7 +310,7 @@ def optimize(mapping: dict[str, Any], spec: OptimizeSpec, out: Path, *, storage:
 
 def _trial_row(t: Any) -> dict[str, Any]:
     return {"number": t.number, "state": t.state.name, "values": t.values, "params": t.params,
-            "intermediate": dict(t.intermediate_values)}
+            "intermediate": dict(t.intermediate_values), "worker": t.user_attrs.get("worker")}
 
 
 def _finish(study: Any, spec: OptimizeSpec, out: Path, storage: str, mapping: dict[str, Any]) -> OptimizeResult:

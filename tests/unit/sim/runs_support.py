@@ -9,6 +9,9 @@ slots``/``seed``/``seconds_per_slot``/``record_every_slots``, ``markets.*.params
 bad debt (negative equity of margin accounts valued at the oracle price; no keeper runs here, so nobody
 liquidates) and the accounts that became liquidatable. At the merge ``sim.engine.run_scenario`` replaces it.
 
+``RUN_FN`` is what every runs test runs (the one line to change at the merge); ``killable_run`` is the
+run the Monte Carlo test kills mid-run; ``write_scenario`` writes a small crash scenario.
+
 ``use_interim_stats()`` (called on import) puts ``var_es`` and ``percentiles_and_ci`` on ``sim.metrics`` when that module does
 not have them yet (they are simreport's); it does nothing once the real ones exist.
 """
@@ -208,3 +211,107 @@ def project_root() -> str:
 
 
 use_interim_stats()  # a CLI given --run-fn tests.unit.sim.runs_support:interim_run aggregates with them too
+
+
+# -- a run that the Monte Carlo test kills ---------------------------------------------------------------
+
+KILL_WAIT_S = 60.0
+
+
+def killable_run(mapping: dict[str, Any], seed: int) -> SimRun:
+    """``interim_run``, counting its calls in files under ``mapping["_test"]["dir"]/calls``; the first call
+    for the seed ``mapping["_test"]["victim"]`` writes its process id to ``victim.pid`` and waits to be
+    killed (the test kills that worker process), the retry runs normally."""
+    import time
+
+    test = mapping["_test"]
+    folder = Path(test["dir"])
+    (folder / "calls").mkdir(exist_ok=True)
+    (folder / "calls" / f"{seed}-{os.getpid()}-{time.monotonic_ns()}").touch()
+    victim = folder / "victim.pid"
+    if seed == test["victim"] and not victim.exists():
+        victim.write_text(str(os.getpid()))
+        deadline = time.monotonic() + KILL_WAIT_S
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+        raise RuntimeError(f"seed {seed}: not killed within {KILL_WAIT_S} s")
+    from sim.runs.executor import resolve_run_fn
+
+    return resolve_run_fn(RUN_FN)({k: v for k, v in mapping.items() if k != "_test"}, seed)
+
+
+def calls_per_seed(folder: Path) -> dict[int, int]:
+    """How many times ``killable_run`` started for each seed."""
+    out: dict[int, int] = {}
+    for f in (Path(folder) / "calls").iterdir():
+        seed = int(f.name.split("-")[0])
+        out[seed] = out.get(seed, 0) + 1
+    return out
+
+
+# -- a small scenario ------------------------------------------------------------------------------------
+
+# The run function every runs test uses. At the merge: RUN_FN = None (sim.engine.run_scenario).
+RUN_FN: str | None = "tests.unit.sim.runs_support:interim_run"
+
+
+def run_fn_args() -> list[str]:
+    """``--run-fn RUN_FN`` for the command line (nothing once RUN_FN is the engine)."""
+    return ["--run-fn", RUN_FN] if RUN_FN else []
+
+SMALL_SCENARIO = """\
+[scenario]
+name = "small-crash"
+seed = 7
+slots = {slots}
+seconds_per_slot = 5
+record_every_slots = 5
+
+[markets.SOL-PERP]
+initial_price = 150.0
+params = {{ maintenance_margin_bps = 500, liquidation_fee_bps = 100 }}
+
+[markets.SOL-PERP.price]
+kind = "crash"
+volatility = 0.0015
+at_slot = {at_slot}
+drop = 0.4
+over_slots = 2
+
+[markets.SOL-PERP.oracle]
+cadence_slots = 1
+confidence_bps = 5.0
+
+[[traders]]
+behaviour = "noise"
+count = {users}
+capital = 1000.0
+leverage = {{ dist = "uniform", low = 2.0, high = 9.0 }}
+activity = 0.05
+
+[keepers]
+bots = ["mark_price", "funding", "liquidator", "settler", "insurance"]
+
+[strategies.maker]
+kind = "scripted_maker"
+levels = 4
+half_spread_bps = 10.0
+notional_per_level = 20000.0
+
+[insurance]
+stake = 2000.0
+{extra}"""
+
+
+def write_scenario(folder: Path, slots: int = 20, users: int = 4, extra: str = "", name: str = "small.toml") -> Path:
+    """A small crash scenario file (``extra``: TOML appended, e.g. an ``[optimize]`` table)."""
+    path = Path(folder) / name
+    path.write_text(SMALL_SCENARIO.format(slots=slots, at_slot=max(1, slots // 2), users=users, extra=extra))
+    return path
+
+
+def small_mapping(folder: Path, **kw: Any) -> dict[str, Any]:
+    """The mapping of ``write_scenario``."""
+    import tomllib
+
+    return tomllib.loads(write_scenario(folder, **kw).read_text())
