@@ -35,7 +35,8 @@ def _common(p: argparse.ArgumentParser, *, ray: bool = True) -> None:
     if ray:
         p.add_argument("--workers", type=positive_int, default=2, help="local worker processes (default: 2)")
         p.add_argument("--cluster", default=None, metavar="ADDRESS",
-                       help="run on the Ray cluster whose head is at ADDRESS (host:port, or auto)")
+                       help="run on the Ray cluster whose head is at ADDRESS (host:port, or auto); a cluster "
+                            "with token authentication needs RAY_AUTH_MODE=token and its token (RAY_AUTH_TOKEN)")
         p.add_argument("--retries", type=int, default=3, help="times a run whose worker died is retried (default: 3)")
 
 
