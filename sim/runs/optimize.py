@@ -27,6 +27,7 @@ import copy
 import math
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ from sim.runs.progress import table
 
 SAMPLERS = ("grid", "random", "tpe", "cmaes", "nsga2")
 PRUNERS = ("median", "none")
+SCHEMA_RACE_ATTEMPTS = 5
 
 
 class SpaceError(ValueError):
@@ -205,8 +207,18 @@ def default_storage(out: Path) -> str:
 def open_study(spec: OptimizeSpec, storage: str, seed: int | None = None) -> Any:
     """Create or join the study ``spec.study`` in ``storage``."""
     import optuna
+    import sqlalchemy.exc
 
-    rdb = optuna.storages.RDBStorage(storage, engine_kwargs={"pool_pre_ping": True})
+    for attempt in range(SCHEMA_RACE_ATTEMPTS):
+        try:
+            rdb = optuna.storages.RDBStorage(storage, engine_kwargs={"pool_pre_ping": True})
+            break
+        except sqlalchemy.exc.IntegrityError:
+            # Processes that reach a new database together race to create optuna's tables and types; the
+            # losers see a duplicate key and find the tables there on the next attempt.
+            if attempt == SCHEMA_RACE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
     return optuna.create_study(study_name=spec.study, storage=rdb, load_if_exists=True,
                                directions=[o.direction for o in spec.objectives],
                                sampler=make_sampler(spec, seed), pruner=make_pruner(spec))
