@@ -9,7 +9,8 @@ so that nothing finished is lost:
   another worker; finished results live with the driver and are never recomputed;
 - a run started again on the same output folder skips every key whose summary file is already there.
 
-A task whose run raises (a bad scenario) is not retried: its error is kept with its key.
+A task whose run raises (a bad scenario) is not retried, nor one whose workers died more than
+``max_retries`` times: its error is kept with its key and the others go on.
 """
 
 from __future__ import annotations
@@ -192,6 +193,9 @@ def _run_on_ray(todo: list[Task], out: Path, run_fn: RunFn, max_retries: int,
                 data = ray.get(ref)
             except ray.exceptions.RayTaskError as e:  # the run itself raised: keep the reason, go on
                 arrived(Outcome(task, None, error=_first_line(e)))
+                continue
+            except ray.exceptions.RayError as e:  # its workers died more than max_retries times
+                arrived(Outcome(task, None, error=f"{type(e).__name__}: {str(e).strip().splitlines()[0]}"))
                 continue
             run = SimRun.from_json(data)
             _write_atomic(run_path(out, task.key), data)

@@ -4,21 +4,20 @@
 ``interim_run(mapping, seed)`` builds today's demo world (``sim.scenario.build_ledger_world``: the real perp
 program in LiteSVM), applies what ``ScenarioSettings`` can express of the scenario mapping (``[scenario]
 slots``/``seed``/``seconds_per_slot``/``record_every_slots``, ``markets.*.params``, ``markets.*.price``
-``volatility``, the ``crash`` keys and a ``replay`` file (a plain CSV), the takers' count, ``insurance.stake``), steps it, and records a
-``SimRun`` whose summary comes from what it reads on the ledger: the insurance fund, socialised losses,
+``volatility``, the ``crash`` keys and a ``replay`` file (a plain CSV), the takers' count,
+``insurance.stake``), steps it, and records a ``SimRun`` whose summary comes from what it reads on the ledger: the insurance fund, socialised losses,
 bad debt (negative equity of margin accounts valued at the oracle price; no keeper runs here, so nobody
 liquidates) and the accounts that became liquidatable. At the merge ``sim.engine.run_scenario`` replaces it.
 
 ``RUN_FN`` is what every runs test runs (the one line to change at the merge); ``killable_run`` is the
 run the Monte Carlo test kills mid-run; ``write_scenario`` writes a small crash scenario.
 
-``use_interim_stats()`` (called on import) puts ``var_es`` and ``percentiles_and_ci`` on ``sim.metrics`` when that module does
-not have them yet (they are simreport's); it does nothing once the real ones exist.
+``use_interim_stats()`` (called on import) puts ``var_es`` and ``percentiles_and_ci`` on ``sim.metrics``
+when that module does not have them yet (they are simreport's); it does nothing once the real ones exist.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import sys
@@ -28,7 +27,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from localnet.deployment import BootstrapPlan
 from sim.run_record import SimRun
+from sim.scenario import ScenarioSettings
 
 _PROGRAMS: dict[str, bytes] = {}
 SUPPORT_DIR = Path(__file__).resolve().parent
@@ -43,10 +44,9 @@ def _programs() -> tuple[bytes, bytes]:
     return _PROGRAMS["perp"], _PROGRAMS["mock_oracle"]
 
 
-def settings_of(mapping: dict[str, Any], seed: int) -> tuple[Any, int, int]:
+def settings_of(mapping: dict[str, Any], seed: int) -> tuple[ScenarioSettings, int, int]:
     """(ScenarioSettings, slots, record_every_slots) for the parts of ``mapping`` that today's scenario expresses."""
     from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
-    from sim.scenario import ScenarioSettings
 
     sc = mapping.get("scenario", {})
     slots = int(sc.get("slots", 100))
@@ -66,24 +66,19 @@ def settings_of(mapping: dict[str, Any], seed: int) -> tuple[Any, int, int]:
     params: dict[str, int] = {}
     for m in markets.values():
         params.update({k: int(v) for k, v in m.get("params", {}).items()})
-    return _settings_class()(**kw, overrides=tuple(sorted(params.items()))), slots, max(1, int(sc.get("record_every_slots", 10)))
+    every = max(1, int(sc.get("record_every_slots", 10)))
+    return ParamSettings(**kw, overrides=tuple(sorted(params.items()))), slots, every
 
 
-@functools.cache
-def _settings_class() -> type:
-    from sim.scenario import ScenarioSettings
+@dataclass(frozen=True)
+class ParamSettings(ScenarioSettings):
+    """ScenarioSettings whose market parameters take the scenario's ``markets.*.params``."""
 
-    @dataclass(frozen=True)
-    class ParamSettings(ScenarioSettings):
-        """ScenarioSettings whose market parameters take the scenario's ``markets.*.params``."""
+    overrides: tuple[tuple[str, int], ...] = ()
 
-        overrides: tuple[tuple[str, int], ...] = ()
-
-        def plan(self):  # noqa: ANN202
-            base = super().plan()
-            return replace(base, market_params={**base.market_params, **dict(self.overrides)})
-
-    return ParamSettings
+    def plan(self) -> BootstrapPlan:
+        base = super().plan()
+        return replace(base, market_params={**base.market_params, **dict(self.overrides)})
 
 
 def interim_run(mapping: dict[str, Any], seed: int) -> SimRun:
@@ -315,3 +310,29 @@ def small_mapping(folder: Path, **kw: Any) -> dict[str, Any]:
     import tomllib
 
     return tomllib.loads(write_scenario(folder, **kw).read_text())
+
+
+# -- two processes that start their studies together -----------------------------------------------------
+
+BARRIER_ENV = "PERPKEEP_TEST_BARRIER"  # a folder; every process sharing it waits for the others once
+BARRIER_PARTIES_ENV = "PERPKEEP_TEST_BARRIER_PARTIES"
+BARRIER_WAIT_S = 60.0
+_PASSED_BARRIER: list[bool] = []
+
+
+def paired_run(mapping: dict[str, Any], seed: int) -> SimRun:
+    """``RUN_FN``, but the first call of each process waits (bounded) until every party has made its first
+    call: optuna has then created one trial per process, so each process contributes to the study."""
+    import time
+
+    if not _PASSED_BARRIER:
+        folder = Path(os.environ[BARRIER_ENV])
+        parties = int(os.environ.get(BARRIER_PARTIES_ENV, "2"))
+        (folder / f"ready-{os.getpid()}").touch()
+        deadline = time.monotonic() + BARRIER_WAIT_S
+        while len(list(folder.glob("ready-*"))) < parties and time.monotonic() < deadline:
+            time.sleep(0.02)
+        _PASSED_BARRIER.append(True)
+    from sim.runs.executor import resolve_run_fn
+
+    return resolve_run_fn(RUN_FN)(mapping, seed)
