@@ -1,33 +1,35 @@
-"""Stress and sweep batches on local Ray (one session for the module) with real short simulations."""
+"""`perpkeep sim stress` and `perpkeep sim sweep` on local Ray with real short simulations, each command in
+a subprocess of its own as a user runs it."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import orjson
 import pytest
 
-from sim import runs_cli
-from sim.runs.executor import ray_session
-from tests.unit.sim.runs_support import run_fn_args, write_scenario
+from tests.unit.sim.runs_support import project_root, run_fn_args, write_scenario
+
+COMMAND_TIMEOUT_S = 150.0
 
 
-@pytest.fixture(scope="module")
-def local_ray() -> Iterator[None]:
-    """Two local worker processes for every batch of the module (the batches join this session)."""
-    with ray_session(2):
-        yield
+def sim(*argv: str) -> None:
+    """`perpkeep sim ARGV...` in a subprocess; fails the test with its stderr unless it exits 0."""
+    done = subprocess.run([sys.executable, "-m", "sim.runs_cli", *argv, "--no-progress", *run_fn_args()],
+                          env={**os.environ, "PYTHONPATH": project_root()}, capture_output=True, text=True,
+                          timeout=COMMAND_TIMEOUT_S)
+    assert done.returncode == 0, done.stderr[-3000:]
 
 
 @pytest.mark.slow
-def test_stress_compares_each_stress_with_the_baseline(local_ray: None, tmp_path: Path) -> None:
+def test_stress_compares_each_stress_with_the_baseline(tmp_path: Path) -> None:
     scenario = write_scenario(tmp_path, slots=20)
     out = tmp_path / "stress"
-    code = runs_cli.main(["stress", str(scenario), "--only", "crash_40pct_10min", "liquidator_outage", "--out",
-                          str(out), "--no-progress", *run_fn_args()])
-    assert code == 0
+    sim("stress", str(scenario), "--only", "crash_40pct_10min", "liquidator_outage", "--out", str(out))
     with open(out / "stress.csv") as f:
         rows = {r["scenario"]: r for r in csv.DictReader(f)}
     assert list(rows) == ["baseline", "crash_40pct_10min", "liquidator_outage"]
@@ -43,13 +45,11 @@ def test_stress_compares_each_stress_with_the_baseline(local_ray: None, tmp_path
 
 
 @pytest.mark.slow
-def test_sweep_gives_percentiles_per_cell(local_ray: None, tmp_path: Path) -> None:
+def test_sweep_gives_percentiles_per_cell(tmp_path: Path) -> None:
     scenario = write_scenario(tmp_path, slots=15)
     out = tmp_path / "sweep"
-    code = runs_cli.main(["sweep", str(scenario), "--param", "markets.*.params.maintenance_margin_bps=400,800",
-                          "--param", "markets.*.params.liquidation_fee_bps=50,150", "--seeds", "2", "--out", str(out),
-                          "--no-progress", *run_fn_args()])
-    assert code == 0
+    sim("sweep", str(scenario), "--param", "markets.*.params.maintenance_margin_bps=400,800",
+        "--param", "markets.*.params.liquidation_fee_bps=50,150", "--seeds", "2", "--out", str(out))
     table = orjson.loads((out / "sweep.json").read_bytes())
     assert [c["cell"] for c in table["cells"]] == [[400, 50], [400, 150], [800, 50], [800, 150]]
     for i, cell in enumerate(table["cells"]):

@@ -211,20 +211,22 @@ use_interim_stats()  # a CLI given --run-fn tests.unit.sim.runs_support:interim_
 # -- a run that the Monte Carlo test kills ---------------------------------------------------------------
 
 KILL_WAIT_S = 60.0
+KILL_DIR_ENV = "PERPKEEP_TEST_KILL_DIR"  # where killable_run counts its calls
+VICTIM_ENV = "PERPKEEP_TEST_VICTIM_SEED"  # the seed whose first run waits to be killed
 
 
 def killable_run(mapping: dict[str, Any], seed: int) -> SimRun:
-    """``interim_run``, counting its calls in files under ``mapping["_test"]["dir"]/calls``; the first call
-    for the seed ``mapping["_test"]["victim"]`` writes its process id to ``victim.pid`` and waits to be
-    killed (the test kills that worker process), the retry runs normally."""
+    """``RUN_FN``, counting its calls in files under ``$PERPKEEP_TEST_KILL_DIR/calls``; the first call for the
+    seed ``$PERPKEEP_TEST_VICTIM_SEED`` writes its process id to ``victim.pid`` and waits to be killed (the
+    test kills that worker process); the retry runs normally. (Environment variables reach Ray's local
+    workers, and leave the scenario as the engine validates it.)"""
     import time
 
-    test = mapping["_test"]
-    folder = Path(test["dir"])
+    folder = Path(os.environ[KILL_DIR_ENV])
     (folder / "calls").mkdir(exist_ok=True)
     (folder / "calls" / f"{seed}-{os.getpid()}-{time.monotonic_ns()}").touch()
     victim = folder / "victim.pid"
-    if seed == test["victim"] and not victim.exists():
+    if seed == int(os.environ[VICTIM_ENV]) and not victim.exists():
         victim.write_text(str(os.getpid()))
         deadline = time.monotonic() + KILL_WAIT_S
         while time.monotonic() < deadline:
@@ -232,7 +234,7 @@ def killable_run(mapping: dict[str, Any], seed: int) -> SimRun:
         raise RuntimeError(f"seed {seed}: not killed within {KILL_WAIT_S} s")
     from sim.runs.executor import resolve_run_fn
 
-    return resolve_run_fn(RUN_FN)({k: v for k, v in mapping.items() if k != "_test"}, seed)
+    return resolve_run_fn(RUN_FN)(mapping, seed)
 
 
 def calls_per_seed(folder: Path) -> dict[int, int]:
