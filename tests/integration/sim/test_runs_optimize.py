@@ -26,6 +26,7 @@ study = "shared"
 sampler = "random"
 trials = 4
 seeds = 1
+pruner = "none"          # every trial completes: the count below is exact
 objectives = [{ metric = "protocol.bad_debt", direction = "minimize" }]
 [[optimize.params]]
 path = "markets.*.params.maintenance_margin_bps"
