@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from keepers.cli import Mount, positive_int
+from sim.runs_cli import add_sim_run_commands
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -72,7 +73,8 @@ def _cmd_sim_run(args: argparse.Namespace) -> int:
 
 
 def add_sim(sub: argparse._SubParsersAction) -> None:
-    """Mount `perpkeep sim run` (and, when present, the runs of ``sim.runs_cli``)."""
+    """Mount `perpkeep sim run` and the batches of ``sim.runs_cli`` (montecarlo, stress, sweep, optimize,
+    walkforward)."""
     s = sub.add_parser("sim", help="simulations on the real program with the real keepers")
     simsub = s.add_subparsers(dest="sim_command", required=True)
     r = simsub.add_parser("run", help="run one scenario file and write its record, series and report")
@@ -81,11 +83,7 @@ def add_sim(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--out", type=Path, default=None, help="output folder (default: sim-NAME-SEED)")
     r.add_argument("--slots", type=positive_int, default=None, help="slots to run (default: the scenario's)")
     r.set_defaults(func=_cmd_sim_run)
-    try:
-        from sim.runs_cli import add_runs  # type: ignore[import-not-found]
-    except ImportError:
-        return
-    add_runs(simsub)
+    add_sim_run_commands(simsub)
 
 
 COMMANDS: dict[str, Mount] = {"demo": add_demo, "sim": add_sim}

@@ -71,7 +71,10 @@ class KeeperContext:
         return [(i, m) for i, m in sorted(self.cache.markets.items()) if self.keeps(i)]
 
 
-MIN_DEFER_S = 1e-6  # the shortest wait ``every(defer=True)`` asks for
+# The shortest wait ``tick_within`` asks for: a deadline computed as "period minus elapsed" can come out
+# at ~1e-17 s, which a virtual clock has already reached, and the bot would re-tick forever without
+# time moving (the simulator's liquidator did, between derisk slices).
+MIN_DEFER_S = 1e-6
 
 
 class Bot:
@@ -116,16 +119,15 @@ class Bot:
         last = self._done_at.get(what)
         if last is not None and now - last < period_s:
             if defer:
-                # At least a microsecond: float rounding can leave a remainder of ~1e-17 s, a deadline a
-                # virtual clock has already reached, and the bot would re-tick forever without time moving.
-                self.tick_within(max(period_s - (now - last), MIN_DEFER_S))
+                self.tick_within(period_s - (now - last))
             return False
         self._done_at[what] = now
         return True
 
     def tick_within(self, seconds: float) -> None:
-        """Ask for another tick at most ``seconds`` from now, even if nothing wakes this bot."""
-        at = self.clock.monotonic() + max(seconds, 0.0)
+        """Ask for another tick at most ``seconds`` (at least ``MIN_DEFER_S``) from now, even if nothing wakes
+        this bot."""
+        at = self.clock.monotonic() + max(seconds, MIN_DEFER_S)
         if self._tick_at is None or at < self._tick_at:
             self._tick_at = at
 

@@ -504,3 +504,16 @@ def test_a_deferred_period_that_float_rounding_leaves_unfinished_still_moves_the
     clock.advance(0.05)
     assert not bot.every("screen", 0.05, defer=True)
     assert bot._tick_at is not None and bot._tick_at > clock.monotonic()  # was equal: a wait of 0 s
+
+
+def test_any_retick_with_a_float_remainder_still_moves_the_clock() -> None:
+    """The liquidator asks for its next derisk slice ``DERISK_MIN_INTERVAL_S - waited`` from now; when that
+    came out at ~1e-17 s (64.05 + 1e-17 == 64.05 in floats), the simulator spun at one virtual instant."""
+    clock = VirtualClock()
+    bot = Bot(None, None, 1.0, clock)  # type: ignore[arg-type] - scheduling needs no context
+    clock.advance(64.05)
+    bot.tick_within(1e-17)
+    assert bot._tick_at is not None and bot._tick_at > clock.monotonic()
+    bot._tick_at = None
+    bot.tick_within(0.0)  # "now" too moves time
+    assert bot._tick_at > clock.monotonic()

@@ -249,7 +249,7 @@ def calls_per_seed(folder: Path) -> dict[int, int]:
 # -- a small scenario ------------------------------------------------------------------------------------
 
 # The run function every runs test uses. At the merge: RUN_FN = None (sim.engine.run_scenario).
-RUN_FN: str | None = "tests.unit.sim.runs_support:interim_run"
+RUN_FN: str | None = None
 
 
 def run_fn_args() -> list[str]:
