@@ -196,7 +196,10 @@ class TxRecord:
 
 
 class LeanRecord(NamedTuple):
-    """A transaction sent in lean mode (``Ledger(lean=True)``): what its status and a replay need."""
+    """A transaction sent in lean mode (``Ledger(lean=True)``): what its status and a replay need.
+
+    ``block_time`` is the slot's Clock sysvar time, not the wall clock at execution.
+    """
 
     signature: Signature
     slot: int
@@ -351,7 +354,8 @@ class Ledger:
     def _sync_clock(self) -> None:
         epoch, _ = self.epoch_schedule.get_epoch_and_slot_index(self.slot)
         c = self.svm.get_clock()
-        self.svm.set_clock(Clock(self.slot, c.epoch_start_timestamp, epoch, epoch + 1, int(self.wall_clock())))
+        self.slot_time = int(self.wall_clock())  # the Clock sysvar's time this slot (lean records' block time)
+        self.svm.set_clock(Clock(self.slot, c.epoch_start_timestamp, epoch, epoch + 1, self.slot_time))
 
     def _register_blockhash(self) -> None:
         self.latest_blockhash = self.svm.latest_blockhash()  # the current slot's (what ``send`` signs with)
@@ -724,10 +728,10 @@ class Ledger:
             meta, err = result.meta(), result.err()
         else:
             meta, err = result, None
-        self.lean_records[signature] = LeanRecord(signature, self.slot, int(self.wall_clock()), tx, err)
+        self.lean_records[signature] = LeanRecord(signature, self.slot, self.slot_time, tx, err)
         self.known.update(keys)
         self.transaction_count += 1
-        logs, units = list(meta.logs()), meta.compute_units_consumed()
+        logs, units = meta.logs(), meta.compute_units_consumed()  # logs(): a new list at every call
         if err is not None:
             return Failed(signature, err, logs, units)
         data = _return_data(meta.return_data())

@@ -120,11 +120,12 @@ def sign_transaction_keys(ixs: Sequence[Instruction], payer: Keypair, signers: I
     payer_key = pubkey_of(payer)
     by_key = {payer_key: payer}
     for s in signers:
-        by_key.setdefault(pubkey_of(s), s)
+        if s is not payer:  # callers often pass the payer among the signers
+            by_key.setdefault(pubkey_of(s), s)
     msg = MessageV0.try_compile(payer_key, list(ixs), [], blockhash)
     keys = msg.account_keys
     required = keys[:msg.header.num_required_signatures]
-    if len(required) != len(by_key) or any(k not in by_key for k in required):
+    if by_key.keys() != set(required):
         VersionedTransaction(msg, list(by_key.values()))  # raises the SignerError that says what is wrong
         raise AssertionError("unreachable: the signers do not match the message")
     data = to_bytes_versioned(msg)
