@@ -200,9 +200,8 @@ def _profile(driver: MixDriver, slots: int) -> str:
 
 
 def _demo_slots_per_second(programs: Programs, slots: int, seed: int, lean: bool) -> tuple[float, int]:
-    world = build_ledger_world(ScenarioSettings(seed=seed), programs.perp, programs.mock_oracle)
+    world = build_ledger_world(ScenarioSettings(seed=seed), programs.perp, programs.mock_oracle, lean=lean)
     ledger, scenario = world.ledger, world.scenario
-    ledger.lean = lean
     with _Timer() as timer:
         for _ in range(slots):
             scenario.step(ledger.advance_slot())
@@ -220,9 +219,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     programs = _programs()
-    world = build_ledger_world(ScenarioSettings(seed=args.seed), programs.perp, programs.mock_oracle)
+    world = build_ledger_world(ScenarioSettings(seed=args.seed), programs.perp, programs.mock_oracle,
+                               lean=not args.full_records)
     ledger = world.ledger
-    ledger.lean = not args.full_records
     driver = MixDriver(world, random.Random(args.seed))
     for _ in range(10):  # the first ladders rest on the books before anything is measured
         driver.slot()
