@@ -6,7 +6,9 @@ One run, one exchange (``sim.scenario.build_ledger_world``: two markets, a scrip
     ladder (``cancel_all_orders`` + post-only ``place_order``s, every ``--requote`` slots), crossing
     taker orders (immediate-or-cancel), ``consume_events`` and ``update_prices`` per market, each built
     by the traders' and keepers' instruction builders and sent with ``Ledger.send`` as
-    ``sim.scenario.Scenario`` sends them (sign, execute, record, notify);
+    ``sim.scenario.Scenario`` sends them (sign, execute, record, notify), the ledger in lean
+    recording mode as a simulation runs it (``Ledger(lean=True)``: outcomes only; ``--full-records``
+    records every transaction in full, as for the RPC node);
 (b) the same signed transactions, taken from the ledger's records, replayed with
     ``LiteSVM.send_transaction`` in a loop on a LiteSVM holding the accounts as they were before (a)
     (the clock set per slot as in (a)): once with LiteSVM's own signature check (its default) and once
@@ -17,7 +19,7 @@ each way, the ratios (goal: (a) at least 75% of the bare loop), a cProfile top-1
 slots/s of the demo scenario (``Scenario.step`` per slot without keepers, ``--demo-slots`` slots).
 Nothing is asserted.
 
-    python3 -m benchmarks.sim_throughput [--slots 400] [--demo-slots 1800] [--seed 7]
+    python3 -m benchmarks.sim_throughput [--slots 400] [--demo-slots 1800] [--seed 7] [--full-records]
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from solders.transaction_metadata import FailedTransactionMetadata
 from keepers.exchange import instructions as ix
 from localnet.build import build_program
 from localnet.deployment import Deployment
-from localnet.ledger import Ledger
+from localnet.ledger import LeanRecord, Ledger, TxRecord
 from localnet.svm import NATIVE_ACCOUNTS
 from programs_client.mock_oracle.program_id import PROGRAM_ID as MOCK_ORACLE_ID
 from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
@@ -174,7 +176,8 @@ def _batches(ledger: Ledger, first: int, base_clock: Clock) -> tuple[list[tuple[
     batches: list[tuple[Clock, list[VersionedTransaction]]] = []
     ok: list[bool] = []
     epoch_schedule = ledger.epoch_schedule
-    for n, record in enumerate(ledger.records.values()):
+    records: list[TxRecord | LeanRecord] = [*ledger.records.values(), *ledger.lean_records.values()]
+    for n, record in enumerate(sorted(records, key=lambda r: r.slot)):  # stable: execution order within a slot
         if n < first:
             continue
         if not batches or batches[-1][0].slot != record.slot:
@@ -196,8 +199,8 @@ def _profile(driver: MixDriver, slots: int) -> str:
     return out.getvalue()
 
 
-def _demo_slots_per_second(programs: Programs, slots: int, seed: int) -> tuple[float, int]:
-    world = build_ledger_world(ScenarioSettings(seed=seed), programs.perp, programs.mock_oracle)
+def _demo_slots_per_second(programs: Programs, slots: int, seed: int, lean: bool) -> tuple[float, int]:
+    world = build_ledger_world(ScenarioSettings(seed=seed), programs.perp, programs.mock_oracle, lean=lean)
     ledger, scenario = world.ledger, world.scenario
     with _Timer() as timer:
         for _ in range(slots):
@@ -212,16 +215,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile-slots", type=int, default=150, help="slots of the profiled mix (after it)")
     parser.add_argument("--demo-slots", type=int, default=1_800)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--full-records", action="store_true", help="(a) records every transaction in full")
     args = parser.parse_args(argv)
 
     programs = _programs()
-    world = build_ledger_world(ScenarioSettings(seed=args.seed), programs.perp, programs.mock_oracle)
+    world = build_ledger_world(ScenarioSettings(seed=args.seed), programs.perp, programs.mock_oracle,
+                               lean=not args.full_records)
     ledger = world.ledger
     driver = MixDriver(world, random.Random(args.seed))
     for _ in range(10):  # the first ladders rest on the books before anything is measured
         driver.slot()
     accounts, clock0 = _snapshot(ledger), ledger.svm.get_clock()
-    first = len(ledger.records)
+    first = len(ledger.records) + len(ledger.lean_records)
 
     with _Timer() as timer:
         for _ in range(args.slots):
@@ -231,7 +236,7 @@ def main(argv: list[str] | None = None) -> None:
     count = len(sim_ok)
     profile = _profile(driver, args.profile_slots)
 
-    print(f"(a) simulator path: {count} program transactions in {args.slots} slots ({sum(sim_ok)} succeeded, "
+    print(f"(a) simulator path ({'full' if args.full_records else 'lean'} records): {count} program transactions in {args.slots} slots ({sum(sim_ok)} succeeded, "
           f"{count - sum(sim_ok)} failed): {sim.rates(count)}")
     for label, sigverify in (("LiteSVM's defaults: its signature check on", True),
                              ("signature check off, as the ledger runs LiteSVM", False)):
@@ -239,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
         same = sum(a == b for a, b in zip(sim_ok, bare_ok))
         print(f"(b) bare LiteSVM loop, {label}: {bare.rates(count)}; same outcome for {same}/{count}\n"
               f"    (a)/(b) = {bare.wall / sim.wall:.0%} wall, {bare.cpu / sim.cpu:.0%} CPU (goal >= 75%)")
-    rate, txs = _demo_slots_per_second(programs, args.demo_slots, args.seed)
+    rate, txs = _demo_slots_per_second(programs, args.demo_slots, args.seed, not args.full_records)
     print(f"demo scenario (Scenario.step, no keepers): {args.demo_slots} slots at {rate:,.0f} slots/s "
           f"({args.demo_slots / rate:.1f} s, {txs} transactions)")
     print(f"\ncProfile of (a), {args.profile_slots} more slots, top 15 by own time:\n{profile}")

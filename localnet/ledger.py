@@ -19,6 +19,12 @@ What LiteSVM does not model is kept here:
 - closed blocks and signatures per address are kept for ``history_slots`` (``localnet.history``);
 - an account with zero lamports does not exist, as on a validator (LiteSVM keeps closed accounts
   as zero-lamport entries): ``get_account`` returns None and listeners are told None.
+
+A simulation that only needs each transaction's outcome opts into lean recording (``lean=True``, see
+``Ledger.send``): as long as no listener takes transactions, ``send`` keeps a ``LeanRecord`` (slot,
+error, the transaction) in ``lean_records`` for statuses and duplicate checks, and skips what only
+an RPC client reads: balances before and after, token balances, block and address history,
+prioritisation fees.
 """
 
 from __future__ import annotations
@@ -48,7 +54,7 @@ from keepers.chain.base import Blockhash
 from keepers.execution.results import Failed, Landed, Outcome
 from localnet.history import History
 from localnet.spl_token import TOKEN_ACCOUNT_LEN, TOKEN_PROGRAMS, mint_decimals, token_account_fields
-from localnet.svm import LocalSvm, sign_transaction
+from localnet.svm import LocalSvm, sign_transaction_keys
 
 log = logging.getLogger("localnet.ledger")
 
@@ -189,6 +195,19 @@ class TxRecord:
         return [t.balance() for t in self.post_tokens]
 
 
+class LeanRecord(NamedTuple):
+    """A transaction sent in lean mode (``Ledger(lean=True)``): what its status and a replay need.
+
+    ``block_time`` is the slot's Clock sysvar time, not the wall clock at execution.
+    """
+
+    signature: Signature
+    slot: int
+    block_time: int
+    tx: VersionedTransaction
+    err: TransactionErrorType | None
+
+
 @dataclass(frozen=True)
 class Simulation:
     """The outcome of running a transaction without committing it.
@@ -238,7 +257,11 @@ class EpochInfo:
 
 
 class LedgerListener(Protocol):
-    """Receives ledger events (the node's subscription hub, the in-process chain, drivers)."""
+    """Receives ledger events (the node's subscription hub, the in-process chain, drivers).
+
+    A listener with a false ``wants_transactions`` attribute (absent: true) takes slots only, and
+    lets a lean ledger stay lean (``Ledger(lean=True)``).
+    """
 
     def on_slot(self, slot: int) -> None: ...
 
@@ -280,8 +303,9 @@ class Ledger:
     """LiteSVM plus what a chain needs around it (see the module docstring). Call from one thread only."""
 
     def __init__(self, local: LocalSvm, config: LedgerConfig | None = None, faults: BlockhashFaults | None = None,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+                 wall_clock: Callable[[], float] = time.time, *, lean: bool = False) -> None:
         self.local = local
+        self.lean = lean  # see the module docstring and ``send``; may be switched at any time
         self.svm = local.svm
         self.config = config or LedgerConfig()
         self.faults: BlockhashFaults = faults or NoFaults()
@@ -298,6 +322,7 @@ class Ledger:
         self.blockhashes: OrderedDict[Hash, int] = OrderedDict()
         self.known: set[Pubkey] = {local.program_id}
         self.records: OrderedDict[Signature, TxRecord] = OrderedDict()
+        self.lean_records: OrderedDict[Signature, LeanRecord] = OrderedDict()  # sent while lean
         self.fee_slots: OrderedDict[int, tuple[int | None, dict[Pubkey, int]]] = OrderedDict()
         self.transaction_count = 0
         self.listeners: list[LedgerListener] = []
@@ -329,7 +354,8 @@ class Ledger:
     def _sync_clock(self) -> None:
         epoch, _ = self.epoch_schedule.get_epoch_and_slot_index(self.slot)
         c = self.svm.get_clock()
-        self.svm.set_clock(Clock(self.slot, c.epoch_start_timestamp, epoch, epoch + 1, int(self.wall_clock())))
+        self.slot_time = int(self.wall_clock())  # the Clock sysvar's time this slot (lean records' block time)
+        self.svm.set_clock(Clock(self.slot, c.epoch_start_timestamp, epoch, epoch + 1, self.slot_time))
 
     def _register_blockhash(self) -> None:
         self.latest_blockhash = self.svm.latest_blockhash()  # the current slot's (what ``send`` signs with)
@@ -369,12 +395,12 @@ class Ledger:
         """
         horizon = self.slot - max(self.config.history_slots, self.config.status_cache_slots,
                                   self.config.blockhash_valid_slots + 1)
-        records = self.records
-        while records:
-            first = next(iter(records.values()))
-            if first.slot >= horizon:
-                break
-            records.popitem(last=False)
+        for records in (self.records, self.lean_records):
+            while records:
+                first = next(iter(records.values()))
+                if first.slot >= horizon:
+                    break
+                records.popitem(last=False)
 
     def epoch_info(self, slot: int) -> EpochInfo:
         """Return the epoch of ``slot``, its index in it, and the transaction count."""
@@ -533,7 +559,7 @@ class Ledger:
         return self._refusal(signatures[0] if signatures else None, tx.message.recent_blockhash, check_blockhash)
 
     def _refusal(self, signature: Signature | None, blockhash: Hash, check_blockhash: bool) -> TransactionErrorType | None:
-        if signature is not None and signature in self.records:
+        if signature is not None and (signature in self.records or signature in self.lean_records):
             return TransactionErrorFieldless.AlreadyProcessed
         if check_blockhash and not self.blockhash_valid(blockhash):
             return TransactionErrorFieldless.BlockhashNotFound
@@ -663,10 +689,16 @@ class Ledger:
         The transaction is recorded and its writes notify listeners, so in-process writers (oracle
         publishers, scenario drivers) are seen by RPC clients exactly as sent transactions are.
         A transaction identical to one already sent in this slot is refused as AlreadyProcessed.
+
+        Lean (``lean`` set and no listener that takes transactions): the transaction is executed
+        and only its ``LeanRecord`` kept (``lean_records``); its addresses are still indexed.
         """
-        tx, signature = sign_transaction(ixs, payer or self.local.payer, signers, self.latest_blockhash)
-        if signature in self.records:
+        tx, signature, keys = sign_transaction_keys(ixs, payer or self.local.payer, signers, self.latest_blockhash)
+        if signature in self.records or signature in self.lean_records:
             return Failed(signature, TransactionErrorFieldless.AlreadyProcessed)
+        if self.lean and (not self.listeners
+                          or not any(getattr(li, "wants_transactions", True) for li in self.listeners)):
+            return self._send_lean(tx, signature, keys)
         record = self.execute(tx, verified=True)  # signed just now, by the keypairs themselves
         if record is None:
             return Failed(signature, "dropped before execution (see the log)")
@@ -674,6 +706,36 @@ class Ledger:
             return Failed(record.signature, record.err, record.logs, record.compute_units)
         data = record.return_data.data if record.return_data is not None else None
         return Landed(record.signature, record.logs, record.compute_units, data, record.slot)
+
+    def _send_lean(self, tx: VersionedTransaction, signature: Signature, keys: list[Pubkey]) -> Outcome:
+        """Execute a transaction ``send`` just signed; keep its ``LeanRecord`` only (see ``send``).
+
+        ``keys``: its account keys, the fee payer first. As ``execute`` does, a transaction that
+        failed without charging its fee (refused before execution) is dropped, and so is one whose
+        blockhash (the latest, age 0) fault injection expires.
+        """
+        if self.faults.blockhash_expired_early(0):
+            log.info("dropped transaction %s (stale blockhash)", signature)
+            return Failed(signature, "dropped before execution (see the log)")
+        svm, payer = self.svm, keys[0]
+        before = svm.get_balance(payer)
+        result = svm.send_transaction(tx)
+        err: TransactionErrorType | None
+        if isinstance(result, FailedTransactionMetadata):
+            if svm.get_balance(payer) == before:
+                log.info("dropped transaction %s before execution: %s", signature, result.err())
+                return Failed(signature, "dropped before execution (see the log)")
+            meta, err = result.meta(), result.err()
+        else:
+            meta, err = result, None
+        self.lean_records[signature] = LeanRecord(signature, self.slot, self.slot_time, tx, err)
+        self.known.update(keys)
+        self.transaction_count += 1
+        logs, units = meta.logs(), meta.compute_units_consumed()  # logs(): a new list at every call
+        if err is not None:
+            return Failed(signature, err, logs, units)
+        data = _return_data(meta.return_data())
+        return Landed(signature, logs, units, data.data if data is not None else None, self.slot)
 
     def airdrop(self, to: Pubkey, lamports: int) -> Signature:
         """Transfer ``lamports`` from the faucet in a real, recorded transaction; return its signature.
@@ -696,7 +758,7 @@ class Ledger:
         As on a cluster, a transaction older than the status cache (``status_cache_slots``) is found
         only with ``search_history``.
         """
-        rec = self.records.get(signature)
+        rec: TxRecord | LeanRecord | None = self.records.get(signature) or self.lean_records.get(signature)
         if rec is None:
             return None
         age = self.slot - rec.slot
@@ -723,6 +785,6 @@ class Ledger:
 
 __all__ = [
     "COMMITMENTS", "MAX_PROCESSING_AGE", "MAX_RECENT_BLOCKHASHES", "AirdropFailed", "BlockhashFaults", "Commitment",
-    "EpochInfo", "Ledger", "LedgerConfig", "LedgerError", "LedgerListener", "NoFaults", "PrioritizationFee",
+    "EpochInfo", "Ledger", "LedgerConfig", "LedgerError", "LedgerListener", "LeanRecord", "NoFaults", "PrioritizationFee",
     "ReturnData", "Simulation", "TokenAccountBytes", "TokenBalance", "TxRecord", "TxStatus", "compute_unit_price",
 ]

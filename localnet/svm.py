@@ -107,18 +107,30 @@ def sign_transaction(ixs: Sequence[Instruction], payer: Keypair, signers: Iterab
     ``VersionedTransaction(message, keypairs)`` would derive every keypair's public key again and
     serialise the message once per signer: this serialises it once.
     """
+    tx, signature, _ = sign_transaction_keys(ixs, payer, signers, blockhash)
+    return tx, signature
+
+
+def sign_transaction_keys(ixs: Sequence[Instruction], payer: Keypair, signers: Iterable[Keypair],
+                          blockhash: Hash) -> tuple[VersionedTransaction, Signature, list[Pubkey]]:
+    """``sign_transaction``, also returning the message's account keys (the payer first).
+
+    ``tx.message.account_keys`` would build the message and its keys again.
+    """
     payer_key = pubkey_of(payer)
     by_key = {payer_key: payer}
     for s in signers:
-        by_key.setdefault(pubkey_of(s), s)
+        if s is not payer:  # callers often pass the payer among the signers
+            by_key.setdefault(pubkey_of(s), s)
     msg = MessageV0.try_compile(payer_key, list(ixs), [], blockhash)
-    required = msg.account_keys[:msg.header.num_required_signatures]
-    if len(required) != len(by_key) or any(k not in by_key for k in required):
+    keys = msg.account_keys
+    required = keys[:msg.header.num_required_signatures]
+    if by_key.keys() != set(required):
         VersionedTransaction(msg, list(by_key.values()))  # raises the SignerError that says what is wrong
         raise AssertionError("unreachable: the signers do not match the message")
     data = to_bytes_versioned(msg)
     signatures = [by_key[k].sign_message(data) for k in required]
-    return VersionedTransaction.populate(msg, signatures), signatures[0]
+    return VersionedTransaction.populate(msg, signatures), signatures[0], keys
 
 
 class LocalSvm:

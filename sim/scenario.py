@@ -155,6 +155,8 @@ class Scenario:
             self.failed[str(getattr(outcome, "error", outcome))[:60]] += 1
 
     # -- Ledger listener: one step per slot while attached -------------------------------------
+    wants_transactions = False  # slots only: attached, it leaves a lean ledger lean
+
     def attach(self) -> Scenario:
         """Step at every new slot of the ledger (call on the ledger's thread)."""
         self.ledger.listeners.append(self)
@@ -185,9 +187,12 @@ class LedgerWorld:
 
 
 def build_ledger_world(settings: ScenarioSettings, perp_program: bytes | None = None,
-                       mock_oracle: bytes | None = None) -> LedgerWorld:
+                       mock_oracle: bytes | None = None, *, lean: bool = False) -> LedgerWorld:
     """Bootstrap the scenario's exchange in LiteSVM (programs built from source when not given), wrap it
-    in a ``Ledger`` whose chain time runs ``seconds_per_slot`` per slot, and seed the insurance fund."""
+    in a ``Ledger`` whose chain time runs ``seconds_per_slot`` per slot, and seed the insurance fund.
+
+    ``lean``: the ledger keeps transactions' outcomes only while no listener takes transactions
+    (``Ledger(lean=True)``), as a simulation that needs no RPC history runs it."""
     from localnet.build import build_program
 
     perp_program = perp_program or Path(build_program("perp")).read_bytes()
@@ -196,7 +201,7 @@ def build_ledger_world(settings: ScenarioSettings, perp_program: bytes | None = 
     dep = bootstrap_local(svm, settings.plan())
     made: list[Ledger] = []  # the wall clock is first read while the ledger is being built
     clock = slot_clock(lambda: made[0] if made else None, svm.clock().slot, settings.seconds_per_slot)
-    ledger = Ledger(svm, wall_clock=clock)
+    ledger = Ledger(svm, wall_clock=clock, lean=lean)
     made.append(ledger)
     ledger.note_addresses(svm.touched | set(dep.addresses()))
     seed_insurance_fund(ledger, dep, settings.insurance_stake)

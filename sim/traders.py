@@ -11,6 +11,7 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from solders.instruction import Instruction
 from solders.keypair import Keypair
@@ -19,6 +20,7 @@ from solders.pubkey import Pubkey
 from keepers.exchange import instructions as ix
 from keepers.exchange.pdas import market_pda, user_pda
 from keepers.execution.results import Outcome
+from localnet.svm import pubkey_of
 from programs_client.perp.constants import BASE_PRECISION as BASE, BPS, PRICE_PRECISION as PRICE
 from programs_client.perp.types import order_type, side
 from programs_client.perp.types.market_params import MarketParams
@@ -50,15 +52,22 @@ class ScriptedMaker:
     step_bps: float = 10.0
     notional_per_level: float = 20_000.0
 
-    @property
+    @cached_property
     def address(self) -> Pubkey:
-        return user_pda(self.keypair.pubkey(), 0, self.program_id)
+        """The maker's margin account (derived once: a PDA search costs tens of microseconds)."""
+        return user_pda(pubkey_of(self.keypair), 0, self.program_id)
+
+    @cached_property
+    def _other_markets(self) -> dict[int, list[Pubkey]]:
+        """For each market, the other markets' addresses (passed to ``place_order``)."""
+        addresses = {i: market_pda(i, self.program_id) for i in self.markets}
+        return {i: [a for j, a in addresses.items() if j != i] for i in self.markets}
 
     def quote_instructions(self, market_index: int, mid: float) -> list[Instruction]:
         """Cancel this maker's orders in the market and post a fresh ladder around ``mid``."""
         params = self.markets[market_index]
-        others = [market_pda(i, self.program_id) for i in self.markets if i != market_index]
-        me, user = self.keypair.pubkey(), self.address
+        others = self._other_markets[market_index]
+        me, user = pubkey_of(self.keypair), self.address
         out = [ix.cancel_all_orders(me, user, market_index, self.program_id)]
         size = to_lots(self.notional_per_level / mid, params)
         for level in range(self.levels):
@@ -81,9 +90,10 @@ class Taker:
     keypair: Keypair
     program_id: Pubkey
 
-    @property
+    @cached_property
     def address(self) -> Pubkey:
-        return user_pda(self.keypair.pubkey(), 0, self.program_id)
+        """The taker's margin account (derived once)."""
+        return user_pda(pubkey_of(self.keypair), 0, self.program_id)
 
     def open(self, send: Send, market_index: int, params: MarketParams, long: bool, base: float, mid: float,
              slippage_bps: float = 200.0) -> Outcome:
@@ -91,7 +101,7 @@ class Taker:
         limit = mid * (1 + slippage_bps / BPS) if long else mid * (1 - slippage_bps / BPS)
         order = ix.order_args(side.Bid() if long else side.Ask(), to_ticks(limit, params, up=long), to_lots(base, params),
                               order_type.ImmediateOrCancel())
-        me = self.keypair.pubkey()
+        me = pubkey_of(self.keypair)
         return send([ix.place_order(me, self.address, market_index, order, [], self.program_id)], [self.keypair], self.keypair)
 
 

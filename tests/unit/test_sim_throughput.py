@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from benchmarks.sim_throughput import MixDriver, _bare_loop, _bare_svm, _batches, _programs, _snapshot
 from sim.scenario import ScenarioSettings, build_ledger_world
 
 
-def test_the_bare_loop_replays_the_simulated_transactions_with_their_outcomes() -> None:
+@pytest.mark.parametrize("lean", [True, False], ids=["lean records", "full records"])
+def test_the_bare_loop_replays_the_simulated_transactions_with_their_outcomes(lean: bool) -> None:
     programs = _programs()
-    world = build_ledger_world(ScenarioSettings(seed=3), programs.perp, programs.mock_oracle)
+    world = build_ledger_world(ScenarioSettings(seed=3), programs.perp, programs.mock_oracle, lean=lean)
     driver = MixDriver(world, random.Random(3))
     driver.slot()  # the first ladder rests before the recorded part
-    accounts, clock0, first = _snapshot(world.ledger), world.ledger.svm.get_clock(), len(world.ledger.records)
+    accounts, clock0, first = _snapshot(world.ledger), world.ledger.svm.get_clock(), len(world.ledger.records) + len(world.ledger.lean_records)
     for _ in range(6):
         driver.slot()
     batches, sim_ok = _batches(world.ledger, first, clock0)
