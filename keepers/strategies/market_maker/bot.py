@@ -134,6 +134,7 @@ class MarketQuoting:
     generation: int = 0
     last_fair: float = 0.0
     last_return_bps: float = 0.0
+    last_price: int = 0  # the oracle price last seen
     last_oracle_slot: int = 0
     last_observed: float | None = None
     unwind: ScheduleExecutor | None = None
@@ -238,11 +239,14 @@ class MarketMakerBot(Bot):
             price = chosen.price.price_1e6
             conf_bps = chosen.price.conf_1e6 * BPS / price
             age = max(ctx.clock.slot - chosen.price.publish_slot, 0)
-            if chosen.price.publish_slot > mq.last_oracle_slot:
-                if mq.volatility.last_price:
-                    mq.last_return_bps = math.log(price / mq.volatility.last_price) * BPS
-                mq.volatility.update(float(price), chosen.price.publish_slot)
-                mq.last_oracle_slot = chosen.price.publish_slot
+            if price != mq.last_price:  # a move, also one republished within the same slot
+                if mq.last_price:
+                    mq.last_return_bps = math.log(price / mq.last_price) * BPS
+                mq.last_price = price
+            elif chosen.price.publish_slot > mq.last_oracle_slot:
+                mq.last_return_bps = 0.0  # the same price published again: the move is over
+            mq.volatility.update(float(price), chosen.price.publish_slot)
+            mq.last_oracle_slot = max(mq.last_oracle_slot, chosen.price.publish_slot)
         obs = Observation(
             oracle_valid=price is not None, oracle_age_slots=age, oracle_conf_bps=conf_bps or 0.0,
             last_return_bps=mq.last_return_bps, sigma_bps=math.sqrt(mq.volatility.variance) * BPS,

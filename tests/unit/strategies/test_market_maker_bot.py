@@ -162,3 +162,57 @@ async def test_quotes_land_on_the_grid_and_a_requote_is_one_transaction(world: L
 
 def _transaction(world: LedgerWorld, signature: str) -> VersionedTransaction:
     return world.ledger.records[Signature.from_string(signature)].tx
+
+
+def cancelled_for(keeper: Keeper, reason: str) -> bool:
+    return any(e.kind == "mm_cancel" and e.status == "landed" and reason in e.key for e in keeper.journal.recent(1000))
+
+
+def pulled(world: LedgerWorld, keeper: Keeper, reason: str) -> Callable[[], bool]:
+    return lambda: ours(world) == ([], []) and cancelled_for(keeper, reason)
+
+
+async def _quiet(world: LedgerWorld, done: Callable[[], bool], seconds: float) -> bool:
+    """Wait up to ``seconds`` with no new slot."""
+    for _ in range(int(seconds / STEP_S)):
+        await asyncio.sleep(STEP_S)
+        if done():
+            return True
+    return done()
+
+
+@pytest.mark.parametrize("kill", ["oracle_stale", "oracle_uncertain", "volatility_spike", "connection_lost",
+                                  "sol_balance_low", "margin_floor", "drawdown"])
+async def test_every_kill_switch_cancels_every_quote(world: LedgerWorld, tmp_path: Path, kill: str) -> None:
+    bots = ("market_maker", "mark_price", "settler") if kill == "drawdown" else ("market_maker",)
+    keeper, chain = keeper_of(world, tmp_path, bots=bots, lost_connection_s=0.6, max_drawdown_quote=0.05)
+    bot = bot_of(keeper)
+    await keeper.start()
+    try:
+        assert await run_until(world, quoting(world))
+        done = pulled(world, keeper, kill)
+        if kill == "oracle_stale":
+            assert await run_until(world, done, slots=20, price=None)
+        elif kill == "oracle_uncertain":
+            assert await run_until(world, done, slots=5, price=None, each=lambda _: publish(world, PRICE, conf_bps=100))
+        elif kill == "volatility_spike":
+            publish(world, PRICE * 1.03)  # 3 % in one slot, past max_return_bps (200)
+            assert await run_until(world, done, slots=5, price=None)
+        elif kill == "connection_lost":
+            assert await _quiet(world, done, 5.0)  # no slot for longer than lost_connection_s
+        elif kill in ("sol_balance_low", "margin_floor"):
+            limit = "min_sol_lamports" if kill == "sol_balance_low" else "min_free_collateral"
+            bot.limits = dataclasses.replace(bot.limits, **{limit: 10**18})
+            assert await run_until(world, done, slots=10)
+        else:  # a taker sells into our bid, then the price falls 1 %: the loss passes max_drawdown_quote (0.05)
+            taker = world.scenario.takers[0]
+            out = taker.open(world.ledger.send, 0, market(world).params, False, 0.1, PRICE)
+            assert out.ok, out
+            assert await run_until(world, done, slots=30, price=PRICE * 0.99)
+            assert bot.stopped
+            # the stop holds: the price comes back, no quote
+            assert not await run_until(world, lambda: ours(world) != ([], []), slots=5)
+        assert kill in {str(k) for k in bot.kills[0]}
+    finally:
+        await keeper.stop()
+        await chain.close()
