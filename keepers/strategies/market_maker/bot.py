@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -389,6 +389,7 @@ class MarketMakerBot(Bot):
             key=intent_key(ActionKind.MM_REQUOTE, market=index, book_slot=self._book_slot(index),
                            user_slot=cache.slot_of(self.own_address), quotes=f"{digest:08x}"),
             target=self.own_address, instructions=tuple(ixs), locks=self._locks(index), simulate_first=False, urgent=True,
+            effect=self._book_seen(index),
             expected=frozenset({E.PostOnlyWouldCross, E.InsufficientMargin, E.ExpiryInPast, E.MissingMarketAccount}),
             detail={"market": index, "orders": len(desired.quotes), "generation": generation, "expiry_slot": expiry,
                     "fair": round(desired.fair), "half_spread_bps": round(desired.half_spread * BPS, 2)},
@@ -402,6 +403,11 @@ class MarketMakerBot(Bot):
         ctx.metrics.market_maker_requoted(index)
         return True
 
+    def _book_seen(self, index: int) -> Callable[[int], bool]:
+        """The effect a requote or cancel must show before the next plan: the book as of its landing slot (the
+        user account may arrive first, and a plan on the older book would requote again)."""
+        return lambda landed: (self._book_slot(index) or -1) >= landed
+
     def _book_slot(self, index: int) -> int | None:
         market = self.ctx.cache.markets.get(index)
         return None if market is None else self.ctx.cache.slot_of(market.orderbook)
@@ -414,7 +420,8 @@ class MarketMakerBot(Bot):
             key=intent_key(ActionKind.MM_CANCEL, market=index, book_slot=self._book_slot(index),
                            user_slot=ctx.cache.slot_of(self.own_address), reason=reason),
             target=self.own_address, instructions=(ix.cancel_all_orders(ctx.authority, self.own_address, index, ctx.program_id),),
-            locks=self._locks(index), simulate_first=False, urgent=True, detail={"market": index, "reason": reason},
+            locks=self._locks(index), simulate_first=False, urgent=True, effect=self._book_seen(index),
+            detail={"market": index, "reason": reason},
         )
 
     def cancel(self, index: int, own: User, reason: str) -> bool:
@@ -465,9 +472,11 @@ class MarketMakerBot(Bot):
             key=intent_key(ActionKind.MM_UNWIND, market=index, user_slot=ctx.cache.slot_of(self.own_address),
                            child=mq.unwind.sent),
             target=self.own_address,
-            instructions=(ix.place_order(ctx.authority, self.own_address, index, order, self._trade_ixs_markets(own, index),
-                                         ctx.program_id),),
-            locks=((self.name, f"unwind:{index}"),),
+            # our resting asks (bids) count against a reduce-only sell (buy): the quotes go first, requoted next tick
+            instructions=(ix.cancel_all_orders(ctx.authority, self.own_address, index, ctx.program_id),
+                          ix.place_order(ctx.authority, self.own_address, index, order, self._trade_ixs_markets(own, index),
+                                         ctx.program_id)),
+            locks=self._locks(index), effect=self._book_seen(index),
             expected=frozenset({E.ReduceOnlyViolated, E.OrderPriceOutOfBand, E.ReduceOnlyWorseThanLiquidation}),
             detail={"market": index, "base": size, "algo": c.unwind_algo, "child": mq.unwind.sent},
         )

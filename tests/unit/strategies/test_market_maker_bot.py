@@ -216,3 +216,115 @@ async def test_every_kill_switch_cancels_every_quote(world: LedgerWorld, tmp_pat
     finally:
         await keeper.stop()
         await chain.close()
+
+
+async def test_takers_drive_the_maker_to_its_inventory_limit_and_no_further(world: LedgerWorld, tmp_path: Path) -> None:
+    cap = 300_000_000  # 0.3 base: the ladder 0.1 + 0.15 + 0.225 is cut to 0.1 + 0.15 + 0.05
+    keeper, chain = keeper_of(world, tmp_path, bots=("market_maker", "settler"), max_inventory_base=0.3)
+    await keeper.start()
+    seen: list[int] = []
+    params = market(world).params
+
+    def sell(i: int) -> None:
+        seen.append(position(world))
+        if i % 3 == 0:
+            world.scenario.takers[(i // 3) % 4].open(world.ledger.send, 0, params, False, 0.12, PRICE)
+
+    try:
+        assert await run_until(world, quoting(world))
+        bids, _ = ours(world)
+        assert sum(o.base_amount for o in bids) == cap
+        assert await run_until(world, lambda: position(world) == cap, slots=60, each=sell)
+        assert await run_until(world, lambda: not ours(world)[0] and len(ours(world)[1]) == 3, slots=10, each=sell)
+        assert max(seen + [position(world)]) <= cap
+    finally:
+        await keeper.stop()
+        await chain.close()
+
+
+async def test_a_position_past_the_limit_is_unwound_by_twap_children(world: LedgerWorld, tmp_path: Path) -> None:
+    # the scenario's scripted maker gives the book depth; the keeper's account buys 0.5 base from it
+    scripted = world.scenario.makers[0]
+    assert scripted.quote(world.ledger.send, 0, PRICE).ok
+    me = world.dep.wallets["keeper"]
+    buy = ix.order_args(side.Bid(), 152_000_000, 500_000_000, order_type.ImmediateOrCancel())
+    out = world.ledger.send([ix.place_order(me.pubkey(), maker_address(world), 0, buy, [], world.dep.program_id)], [me], me)
+    assert out.ok, out
+    assert position(world) == 500_000_000
+    keeper, chain = keeper_of(world, tmp_path, bots=("market_maker", "settler"), max_inventory_base=0.3,
+                              unwind_slices=2, unwind_interval_slots=2)
+
+    def requote_scripted(i: int) -> None:
+        if i % 5 == 4:
+            scripted.quote(world.ledger.send, 0, PRICE)
+
+    await keeper.start()
+    try:
+        assert await run_until(world, lambda: position(world) <= 300_000_000, slots=40, each=requote_scripted), (
+            position(world), [(e.kind, e.status, e.error, e.detail) for e in keeper.journal.recent(100)])
+        await run_until(world, lambda: not keeper.pipeline.in_flight, slots=10)
+        rows = [e for e in keeper.journal.recent(1000) if e.kind == "mm_unwind" and e.status == "landed"]
+        assert rows and all(e.detail["algo"] == "twap" for e in rows)
+        # 0.2 over the limit in 2 TWAP children of 0.1
+        assert [e.detail["base"] for e in rows][:2] == [100_000_000, 100_000_000]
+        assert position(world) == 300_000_000
+    finally:
+        await keeper.stop()
+        await chain.close()
+
+
+async def test_quotes_never_use_more_than_their_share_of_free_collateral(world: LedgerWorld, tmp_path: Path) -> None:
+    keeper, chain = keeper_of(world, tmp_path, margin_usage_bps=1, base_size=1.0, max_order_base=5.0,
+                              max_inventory_base=100.0, max_inventory_quote=1e6)
+    collateral = User.decode(bytes(world.ledger.get_account(maker_address(world)).data)).collateral
+    # no position: equity = collateral; 1 bps of it carries base at 150 * 10 % = 15 quote per base
+    room = collateral / 10_000 / (PRICE * 0.10 * 1e6) * BASE
+    await keeper.start()
+    try:
+        assert await run_until(world, lambda: bool(ours(world)[0]) and bool(ours(world)[1]))
+        for orders in ours(world):
+            total = sum(o.base_amount for o in orders)
+            assert room - market(world).params.lot_size <= total <= room, (total, room)
+    finally:
+        await keeper.stop()
+        await chain.close()
+
+
+@pytest.mark.parametrize("oracle_live", [True, False], ids=["requote", "kill-switch"])
+async def test_a_restart_cancels_the_orders_a_crash_left_and_repeats_nothing(world: LedgerWorld, tmp_path: Path,
+                                                                            oracle_live: bool) -> None:
+    keeper, chain = keeper_of(world, tmp_path)
+    await keeper.start()
+    assert await run_until(world, quoting(world))
+    left = {o.order_id for o in sum(ours(world), [])}
+    crashed = bot_of(keeper)
+    crashed.close = super(MarketMakerBot, crashed).close  # type: ignore[method-assign] # a crash: no cancel on the way out
+    await keeper.stop()
+    await chain.close()
+    assert {o.order_id for o in sum(ours(world), [])} == left
+
+    keeper, chain = keeper_of(world, tmp_path)
+    await keeper.start()
+    try:
+        price = PRICE if oracle_live else None
+        assert await run_until(world, lambda: not left & {o.order_id for o in sum(ours(world), [])}
+                               and (quoting(world)() if oracle_live else pulled(world, keeper, "oracle_stale")()),
+                               slots=20, price=price)
+        await run_until(world, lambda: not keeper.pipeline.in_flight, slots=10, price=price)
+        # every transaction the two makers sent is one journal intent of theirs: nothing was sent twice
+        rows = [e for e in keeper.journal.recent(10_000) if e.kind in ("mm_requote", "mm_cancel")]
+        assert len({e.key for e in rows}) == len(rows)
+        sent = [r for r in world.ledger.records.values() if r.err is None and _sends_cancel(world, r.tx)]
+        assert sorted(str(r.signature) for r in sent) == sorted(e.signature for e in rows if e.status == "landed")
+    finally:
+        await keeper.stop()
+        await chain.close()
+
+
+def _sends_cancel(world: LedgerWorld, tx: VersionedTransaction) -> bool:
+    """Whether ``tx`` holds a cancel_all_orders of the maker's account."""
+    me = maker_address(world)
+    tag = bytes(ix.cancel_all_orders(me, me, 0, world.dep.program_id).data[:8])
+    keys = tx.message.account_keys
+    return any(keys[i.program_id_index] == world.dep.program_id and bytes(i.data[:8]) == tag and me in [keys[a] for a in i.accounts]
+               for i in tx.message.instructions)
