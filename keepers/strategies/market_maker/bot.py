@@ -39,7 +39,7 @@ from keepers.chain.base import ChainError
 from keepers.clock import LIVE, Clock
 from keepers.exchange import instructions as ix
 from keepers.exchange.margin import MarketState, Position, compute_margin, pending_funding
-from keepers.exchange.mark import order_expired
+from keepers.exchange.mark import mark_stale, order_expired
 from keepers.exchange.oracles import Selected, select_price
 from keepers.exchange.pdas import user_pda
 from keepers.execution.algos import ScheduleExecutor, shortfall_schedule, twap_schedule, volume_profile, vwap_schedule
@@ -376,7 +376,12 @@ class MarketMakerBot(Bot):
         # A restarted maker starts its generations from the slot, so its client ids never repeat the last run's.
         generation = max(mq.generation + 1, slot << 8)
         expiry = slot + c.expiry_slots
-        ixs = [ix.cancel_all_orders(me, self.own_address, index, pid)]
+        ixs = []
+        market = ctx.cache.markets[index]
+        if mark_stale(market, slot):  # the program refuses orders at a stale mark: crank it first
+            primary, fallback = oracle_accounts(market)
+            ixs.append(ix.update_prices(index, primary, fallback, pid))
+        ixs.append(ix.cancel_all_orders(me, self.own_address, index, pid))
         for q in desired.quotes:
             s = BID if q.side == "bid" else ASK
             order = ix.order_args(side.Bid() if s == BID else side.Ask(), q.price, q.base, order_type.PostOnly(),
@@ -389,8 +394,9 @@ class MarketMakerBot(Bot):
             key=intent_key(ActionKind.MM_REQUOTE, market=index, book_slot=self._book_slot(index),
                            user_slot=cache.slot_of(self.own_address), quotes=f"{digest:08x}"),
             target=self.own_address, instructions=tuple(ixs), locks=self._locks(index), simulate_first=False, urgent=True,
-            effect=self._book_seen(index),
-            expected=frozenset({E.PostOnlyWouldCross, E.InsufficientMargin, E.ExpiryInPast, E.MissingMarketAccount}),
+            effect=self._book_seen(index), basis=self.basis(index),
+            expected=frozenset({E.PostOnlyWouldCross, E.InsufficientMargin, E.ExpiryInPast, E.MissingMarketAccount,
+                                E.MarkStale, E.OracleStale, E.OracleConfidenceTooWide, E.OracleDivergence}),
             detail={"market": index, "orders": len(desired.quotes), "generation": generation, "expiry_slot": expiry,
                     "fair": round(desired.fair), "half_spread_bps": round(desired.half_spread * BPS, 2)},
         )
@@ -402,6 +408,15 @@ class MarketMakerBot(Bot):
         self.sent_at.append(now)
         ctx.metrics.market_maker_requoted(index)
         return True
+
+    def basis(self, index: int) -> tuple[object, ...]:
+        """What a requote of ``index`` depends on: the slots the cache read the book, our account and the market
+        at, and the oracle data. After a failure that is a normal answer, it is not sent again until one changed."""
+        cache = self.ctx.cache
+        market = cache.markets[index]
+        oracles = [self.ctx.oracles.get(a) for a in oracle_accounts(market) if a is not None]
+        return (self._book_slot(index), cache.slot_of(self.own_address), cache.slot_of(cache.market_address(index)),
+                *(hash(o.data) if o is not None else None for o in oracles))
 
     def _book_seen(self, index: int) -> Callable[[int], bool]:
         """The effect a requote or cancel must show before the next plan: the book as of its landing slot (the
