@@ -154,6 +154,11 @@ async def test_quotes_land_on_the_grid_and_a_requote_is_one_transaction(world: L
         place = bytes(ix.place_order(maker_address(world), maker_address(world), 0,
                                      ix.order_args(side.Bid(), 1, 1), [], world.dep.program_id).data[:8])
         assert names == [cancel] + [place] * 6
+        # the analytics are exported, and reported as plain figures
+        text = keeper.metrics.render().decode()
+        assert 'perpkeep_mm_requotes_total{market="0"} 2.0' in text and "perpkeep_mm_pnl_quote" in text
+        report = bot_of(keeper).analytics_report()[0]
+        assert report["orders_placed"] == 12 and report["fills"] == 0 and 0 < report["quote_uptime"] <= 1
     finally:
         await keeper.stop()
         await chain.close()
