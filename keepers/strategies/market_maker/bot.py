@@ -27,7 +27,7 @@ import logging
 import math
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from solders.pubkey import Pubkey
@@ -70,7 +70,7 @@ from keepers.strategies.market_maker.risk import (
     rooms,
 )
 from programs_client.perp.accounts import EventQueue, Market, Orderbook, User
-from programs_client.perp.constants import BASE_PRECISION, BPS, QUEUE_EVENT_FILL, QUOTE_PRECISION
+from programs_client.perp.constants import BASE_PRECISION, BPS, PRICE_PRECISION, QUEUE_EVENT_FILL, QUOTE_PRECISION
 from programs_client.perp.types import order_type, side
 
 log = logging.getLogger("perpkeep.strategies")
@@ -279,7 +279,7 @@ class MarketMakerBot(Bot):
             mq.orders[o.order_id] = (o.client_order_id, s)
         if kills or fair <= 0:
             if resting:
-                self.cancel(index, own, ",".join(sorted(kills)) or "no_price")
+                self.cancel(index, ",".join(sorted(kills)) or "no_price")
             return kills
         cap = inventory_limit(self.limits, int(fair))
         self.unwind(index, market, own, base, cap, fair, slot)
@@ -439,7 +439,7 @@ class MarketMakerBot(Bot):
             detail={"market": index, "reason": reason},
         )
 
-    def cancel(self, index: int, own: User, reason: str) -> bool:
+    def cancel(self, index: int, reason: str) -> bool:
         """Pull every quote of ours in ``index`` because of ``reason``."""
         mq = self._state(index)
         if self.submit(self.cancel_action(index, reason)):
@@ -461,7 +461,9 @@ class MarketMakerBot(Bot):
                 children = vwap_schedule(total, volume_profile(mq.fills, VWAP_BUCKET_SLOTS, c.unwind_slices), p.lot_size,
                                          bucket % c.unwind_slices)
             elif c.unwind_algo == "shortfall":
-                sigma = math.sqrt(self._state(index).volatility.variance) * fair / PRICE_SCALE
+                # price volatility per slot in quote units; temporary impact 1 quote per base per slot: the
+                # trajectory's shape is set by unwind_risk_aversion * sigma^2 / eta
+                sigma = math.sqrt(mq.volatility.variance) * fair / PRICE_PRECISION
                 children = shortfall_schedule(total, c.unwind_slices, p.lot_size, float(c.unwind_interval_slots), sigma,
                                               eta=1.0, risk_aversion=c.unwind_risk_aversion)
             else:
@@ -545,8 +547,6 @@ class MarketMakerBot(Bot):
                    kills={str(i): sorted(str(k) for k in ks) for i, ks in self.kills.items() if ks})
         return out
 
-
-PRICE_SCALE = 1_000_000  # prices are quote 1e6 per base
 
 __all__ = ["MarketMakerBot", "MarketQuoting", "best_other", "client_order_id", "own_orders", "parse_client_order_id",
            "queued_events"]

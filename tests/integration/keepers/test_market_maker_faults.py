@@ -11,7 +11,6 @@ the faults.
 from __future__ import annotations
 
 import asyncio
-import random
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,14 @@ import pytest
 from keepers.exchange.pdas import user_pda
 from localnet.rpc.config import FaultConfig
 from programs_client.perp.accounts import Market, Orderbook, User
-from tests.integration.keepers.harness import SETTINGS, KeeperWorld, RunningKeeper, landed_twice, wait_until
+from tests.integration.keepers.harness import (
+    SETTINGS,
+    KeeperWorld,
+    RunningKeeper,
+    drop_websockets,
+    landed_twice,
+    wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -30,17 +36,6 @@ CAP_BASE = 2.0
 MAKER = {"markets": [0], "levels": 3, "base_size": 0.2, "max_order_base": 1.0, "max_inventory_base": CAP_BASE,
          "max_inventory_quote": 1_000_000.0, "lost_connection_s": 20.0, "min_sol": 0.001, "expiry_slots": 200,
          "max_oracle_age_slots": 40, "max_return_bps": 2000.0, "max_sigma_bps": 1000.0, "requote_every_s": 5.0}
-
-
-async def _drop_websockets(world: KeeperWorld, stop: asyncio.Event) -> None:
-    rng = random.Random(7)
-    while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), rng.uniform(*DROP_EVERY_S))
-            return
-        except asyncio.TimeoutError:
-            pass
-        await asyncio.to_thread(world.node.rpc, "perpkeep_dropWebsockets", [])
 
 
 def _ours(world: KeeperWorld) -> tuple[list, int, object]:
@@ -69,7 +64,7 @@ async def test_the_maker_quotes_through_rpc_failures_and_cancels_everything_at_s
     try:
         config = world.config(bots={"market_maker": MAKER})
         running = await RunningKeeper(world, config, bots=("market_maker", "mark_price", "settler")).start()
-        chaos = asyncio.create_task(_drop_websockets(world, stop_chaos))
+        chaos = asyncio.create_task(drop_websockets(world, stop_chaos, [], DROP_EVERY_S, seed=7))
         world.begin_trading()
         await wait_until(lambda: running.landed("mm_requote") >= 5, 60, poll_s=0.25)
         checks = 0

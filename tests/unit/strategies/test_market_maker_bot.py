@@ -5,7 +5,7 @@
 - Every kill switch fires and cancels every quote: stale oracle, wide confidence, a volatility spike,
   a silent chain, a low SOL balance, the margin floor, the drawdown stop.
 - Inventory: a maker driven to its limit by takers stops bidding; one started past its limit unwinds
-  with reduce-only TWAP children down to it.
+  with reduce-only children (TWAP, VWAP, shortfall) down to it.
 - Margin: the quotes never ask more of the account than the configured share of its free collateral.
 - Restart: orders left by a crashed maker are cancelled by the next one, which repeats no action of the
   journal; shutdown cancels every quote.
@@ -247,7 +247,9 @@ async def test_takers_drive_the_maker_to_its_inventory_limit_and_no_further(worl
         await chain.close()
 
 
-async def test_a_position_past_the_limit_is_unwound_by_twap_children(world: LedgerWorld, tmp_path: Path) -> None:
+@pytest.mark.parametrize("algo", ["twap", "vwap", "shortfall"])
+async def test_a_position_past_the_limit_is_unwound_by_the_schedule_s_children(world: LedgerWorld, tmp_path: Path,
+                                                                              algo: str) -> None:
     # the scenario's scripted maker gives the book depth; the keeper's account buys 0.5 base from it
     scripted = world.scenario.makers[0]
     assert scripted.quote(world.ledger.send, 0, PRICE).ok
@@ -257,7 +259,7 @@ async def test_a_position_past_the_limit_is_unwound_by_twap_children(world: Ledg
     assert out.ok, out
     assert position(world) == 500_000_000
     keeper, chain = keeper_of(world, tmp_path, bots=("market_maker", "settler"), max_inventory_base=0.3,
-                              unwind_slices=2, unwind_interval_slots=2)
+                              unwind_slices=2, unwind_interval_slots=2, unwind_algo=algo)
 
     def requote_scripted(i: int) -> None:
         if i % 5 == 4:
@@ -269,9 +271,12 @@ async def test_a_position_past_the_limit_is_unwound_by_twap_children(world: Ledg
             position(world), [(e.kind, e.status, e.error, e.detail) for e in keeper.journal.recent(100)])
         await run_until(world, lambda: not keeper.pipeline.in_flight, slots=10)
         rows = [e for e in keeper.journal.recent(1000) if e.kind == "mm_unwind" and e.status == "landed"]
-        assert rows and all(e.detail["algo"] == "twap" for e in rows)
-        # 0.2 over the limit in 2 TWAP children of 0.1
-        assert [e.detail["base"] for e in rows][:2] == [100_000_000, 100_000_000]
+        assert rows and all(e.detail["algo"] == algo for e in rows)
+        # 0.2 over the limit: TWAP in 2 children of 0.1, and shortfall too (its risk aversion keeps the
+        # Almgren-Chriss trajectory straight); VWAP all at once: the only fill the market shows (our 0.5 buy,
+        # still queued) traded in the bucket the schedule starts in, so the profile puts all of it there
+        want = [200_000_000] if algo == "vwap" else [100_000_000, 100_000_000]
+        assert [e.detail["base"] for e in rows] == want
         assert position(world) == 300_000_000
     finally:
         await keeper.stop()
