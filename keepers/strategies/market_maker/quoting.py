@@ -24,8 +24,6 @@ from dataclasses import dataclass
 
 from programs_client.perp.constants import BASE_PRECISION, BPS
 
-PRICE_1E6 = 1_000_000
-
 
 # -- fair price -----------------------------------------------------------------------------------------
 def book_imbalance(bid_sizes: Iterable[int], ask_sizes: Iterable[int]) -> float:
@@ -275,6 +273,6 @@ def moved(current: Sequence[Quote], desired: Sequence[Quote], price_bps: float, 
     return False
 
 
-__all__ = ["ArrivalIntensity", "EwmaVolatility", "Grid", "PRICE_1E6", "Quote", "QuoteParams", "QuoteSet", "book_imbalance",
+__all__ = ["ArrivalIntensity", "EwmaVolatility", "Grid", "Quote", "QuoteParams", "QuoteSet", "book_imbalance",
            "fair_price", "ladder_sizes", "moved", "optimal_spread", "price_down", "price_up", "quote_ladder",
            "reservation_price", "size_down", "spread_floor"]

@@ -36,7 +36,7 @@ from programs_client.perp.types import order_type, side
 from sim.scenario import LedgerWorld, ScenarioSettings, build_ledger_world
 from tests.unit.keepers.support import in_process_config
 
-PRICE = 150.0
+MID = 150.0
 MAKER = {"markets": [0], "base_size": 0.1, "max_order_base": 1.0, "levels": 3, "max_inventory_base": 1.0,
          "max_inventory_quote": 1000.0, "lost_connection_s": 30.0, "min_sol": 0.001, "balance_check_s": 0.2,
          "expiry_slots": 60, "max_oracle_age_slots": 8, "requote_every_s": 60.0, "interval_s": 0.2}
@@ -95,7 +95,7 @@ def position(world: LedgerWorld) -> int:
     return base
 
 
-async def run_until(world: LedgerWorld, done: Callable[[], bool], slots: int = 60, price: float | None = PRICE,
+async def run_until(world: LedgerWorld, done: Callable[[], bool], slots: int = 60, price: float | None = MID,
                     each: Callable[[int], None] | None = None) -> bool:
     """Advance up to ``slots`` slots (publishing ``price`` each, unless None) until ``done``."""
     for i in range(slots):
@@ -132,7 +132,7 @@ async def test_quotes_land_on_the_grid_and_a_requote_is_one_transaction(world: L
         for o in bids + asks:
             assert o.price % p.tick_size == 0 and o.base_amount % p.lot_size == 0, o
             assert slot < o.expiry_slot <= slot + MAKER["expiry_slots"], o
-        assert bids[0].price < PRICE * PRICE_PRECISION < asks[0].price
+        assert bids[0].price < MID * PRICE_PRECISION < asks[0].price
         assert [o.base_amount for o in bids] == [100_000_000, 150_000_000, 225_000_000]  # 0.1, x1.5, x1.5
         # the same price: no new requote
         requotes = bot_of(keeper).requotes
@@ -144,7 +144,7 @@ async def test_quotes_land_on_the_grid_and_a_requote_is_one_transaction(world: L
             return [e for e in keeper.journal.recent(1000) if e.kind == "mm_requote" and e.status == "landed"]
 
         assert await run_until(world, lambda: quoting(world)() and not first & {o.order_id for o in sum(ours(world), [])}
-                               and len(landed()) == 2, price=PRICE * 1.01)
+                               and len(landed()) == 2, price=MID * 1.01)
         rows = landed()
         tx = _transaction(world, rows[-1].signature)
         program_ixs = [i for i in tx.message.instructions
@@ -199,9 +199,9 @@ async def test_every_kill_switch_cancels_every_quote(world: LedgerWorld, tmp_pat
         if kill == "oracle_stale":
             assert await run_until(world, done, slots=20, price=None)
         elif kill == "oracle_uncertain":
-            assert await run_until(world, done, slots=5, price=None, each=lambda _: publish(world, PRICE, conf_bps=100))
+            assert await run_until(world, done, slots=5, price=None, each=lambda _: publish(world, MID, conf_bps=100))
         elif kill == "volatility_spike":
-            publish(world, PRICE * 1.03)  # 3 % in one slot, past max_return_bps (200)
+            publish(world, MID * 1.03)  # 3 % in one slot, past max_return_bps (200)
             assert await run_until(world, done, slots=5, price=None)
         elif kill == "connection_lost":
             assert await _quiet(world, done, 5.0)  # no slot for longer than lost_connection_s
@@ -211,9 +211,9 @@ async def test_every_kill_switch_cancels_every_quote(world: LedgerWorld, tmp_pat
             assert await run_until(world, done, slots=10)
         else:  # a taker sells into our bid, then the price falls 1 %: the loss passes max_drawdown_quote (0.05)
             taker = world.scenario.takers[0]
-            out = taker.open(world.ledger.send, 0, market(world).params, False, 0.1, PRICE)
+            out = taker.open(world.ledger.send, 0, market(world).params, False, 0.1, MID)
             assert out.ok, out
-            assert await run_until(world, done, slots=30, price=PRICE * 0.99)
+            assert await run_until(world, done, slots=30, price=MID * 0.99)
             assert bot.stopped
             # the stop holds: the price comes back, no quote
             assert not await run_until(world, lambda: ours(world) != ([], []), slots=5)
@@ -233,7 +233,7 @@ async def test_takers_drive_the_maker_to_its_inventory_limit_and_no_further(worl
     def sell(i: int) -> None:
         seen.append(position(world))
         if i % 3 == 0:
-            world.scenario.takers[(i // 3) % 4].open(world.ledger.send, 0, params, False, 0.12, PRICE)
+            world.scenario.takers[(i // 3) % 4].open(world.ledger.send, 0, params, False, 0.12, MID)
 
     try:
         assert await run_until(world, quoting(world))
@@ -252,7 +252,7 @@ async def test_a_position_past_the_limit_is_unwound_by_the_schedule_s_children(w
                                                                               algo: str) -> None:
     # the scenario's scripted maker gives the book depth; the keeper's account buys 0.5 base from it
     scripted = world.scenario.makers[0]
-    assert scripted.quote(world.ledger.send, 0, PRICE).ok
+    assert scripted.quote(world.ledger.send, 0, MID).ok
     me = world.dep.wallets["keeper"]
     buy = ix.order_args(side.Bid(), 152_000_000, 500_000_000, order_type.ImmediateOrCancel())
     out = world.ledger.send([ix.place_order(me.pubkey(), maker_address(world), 0, buy, [], world.dep.program_id)], [me], me)
@@ -263,7 +263,7 @@ async def test_a_position_past_the_limit_is_unwound_by_the_schedule_s_children(w
 
     def requote_scripted(i: int) -> None:
         if i % 5 == 4:
-            scripted.quote(world.ledger.send, 0, PRICE)
+            scripted.quote(world.ledger.send, 0, MID)
 
     await keeper.start()
     try:
@@ -288,7 +288,7 @@ async def test_quotes_never_use_more_than_their_share_of_free_collateral(world: 
                               max_inventory_base=100.0, max_inventory_quote=1e6)
     collateral = User.decode(bytes(world.ledger.get_account(maker_address(world)).data)).collateral
     # no position: equity = collateral; 1 bps of it carries base at 150 * 10 % = 15 quote per base
-    room = collateral / 10_000 / (PRICE * 0.10 * 1e6) * BASE
+    room = collateral / 10_000 / (MID * 0.10 * 1e6) * BASE
     await keeper.start()
     try:
         assert await run_until(world, lambda: bool(ours(world)[0]) and bool(ours(world)[1]))
@@ -316,7 +316,7 @@ async def test_a_restart_cancels_the_orders_a_crash_left_and_repeats_nothing(wor
     keeper, chain = keeper_of(world, tmp_path)
     await keeper.start()
     try:
-        price = PRICE if oracle_live else None
+        price = MID if oracle_live else None
         assert await run_until(world, lambda: not left & {o.order_id for o in sum(ours(world), [])}
                                and (quoting(world)() if oracle_live else pulled(world, keeper, "oracle_stale")()),
                                slots=20, price=price)
