@@ -27,7 +27,7 @@ import logging
 import math
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from solders.pubkey import Pubkey
@@ -518,19 +518,36 @@ class MarketMakerBot(Bot):
                         kills=sorted(str(k) for k in self.kills.get(i, ())))
                 for i, mq in sorted(self.markets.items())}
 
-    async def cancel_everything(self, reason: str, timeout_s: float = 10.0) -> list[ActionResult]:
-        """Cancel our orders in every quoted market where some rest, and wait (bounded) for the outcomes."""
+    async def cancel_everything(self, reason: str, timeout_s: float = 10.0, attempts: int = 3) -> list[ActionResult]:
+        """Cancel our orders in every quoted market where we quoted in this run or the cache shows some, and
+        wait (bounded) for the outcomes, sending again (a fresh intent) what did not land.
+
+        The cache is not trusted to say nothing rests (its book may lag behind our last requote), and the
+        cancel takes a lock of its own: the stale hold after our last landing must not refuse it."""
         ctx = self.ctx
         if self.own_address is None:
             return []
         results = []
+        deadline = self.clock.monotonic() + timeout_s
         for index, _ in self.quoted_markets():
-            if not own_orders(ctx.cache.orderbook(index), self.own_address, ctx.clock.slot):
+            mq = self.markets.get(index)
+            if not (mq is not None and mq.generation) and not own_orders(ctx.cache.orderbook(index), self.own_address,
+                                                                         ctx.clock.slot):
                 continue
-            try:
-                results.append(await self.clock.wait_for(ctx.pipeline.submit(self.cancel_action(index, reason)), timeout_s))
-            except TimeoutError:
-                log.warning("[%s] cancel at %s timed out in market %d", self.name, reason, index, extra={"bot": self.name})
+            for attempt in range(attempts):
+                action = replace(self.cancel_action(index, f"{reason}-{attempt}"), locks=((self.name, f"{reason}:{index}"),),
+                                 effect=None)
+                left = deadline - self.clock.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    result = await self.clock.wait_for(ctx.pipeline.submit(action), left)
+                except TimeoutError:
+                    log.warning("[%s] cancel at %s timed out in market %d", self.name, reason, index, extra={"bot": self.name})
+                    break
+                results.append(result)
+                if result.landed:
+                    break
         return results
 
     async def close(self) -> None:

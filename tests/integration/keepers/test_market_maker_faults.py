@@ -70,10 +70,10 @@ async def test_the_maker_quotes_through_rpc_failures_and_cancels_everything_at_s
         checks = 0
         for _ in range(40):  # ~10 s of trading under the faults, checking what rests
             orders, base, params = _ours(world)
-            assert abs(base) <= CAP_BASE * 1e9
+            assert abs(base) <= CAP_BASE * 1e9, base
             for o in orders:
                 assert o.price % params.tick_size == 0 and o.base_amount % params.lot_size == 0 and o.expiry_slot > 0, o
-            assert len(orders) <= 6
+            assert len(orders) <= 6, orders
             checks += bool(orders)
             await asyncio.sleep(0.25)
         assert checks > 0, "no quote of ours was ever seen resting"
