@@ -38,6 +38,9 @@ from programs_client.perp.program_id import PROGRAM_ID
 ENV_PREFIX = "PERPKEEP_"
 RESERVED_ENV = frozenset({"PERPKEEP_CONFIG"})  # PERPKEEP_* variables that are not overrides
 BOT_NAMES = ("mark_price", "funding", "liquidator", "settler", "insurance", "trigger")
+STRATEGY_NAMES = ("market_maker",)  # bots a keeper runs only when ``keeper.bots`` names them
+PRICE_SOURCES = ("index", "mark")
+UNWIND_ALGOS = ("twap", "vwap", "shortfall")
 COMMITMENTS = ("processed", "confirmed", "finalized")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("json", "text")
@@ -163,7 +166,7 @@ def _list(item: Check) -> Check:
 
 
 def _bot_names(v: Any, key: str, base: Path) -> tuple[str, ...]:
-    names = _list(_choice(BOT_NAMES))(v, key, base)
+    names = _list(_choice(BOT_NAMES + STRATEGY_NAMES))(v, key, base)
     if not names:
         raise _bad(key, f"must name at least one of {', '.join(BOT_NAMES)}")
     dup = next((n for i, n in enumerate(names) if n in names[:i]), None)
@@ -371,6 +374,57 @@ class TriggerBotConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MarketMakerBotConfig:
+    """The market maker (``keepers.strategies.market_maker``): quoting, requoting, risk and unwinding.
+
+    Sizes in whole base units, amounts in whole quote units, SOL in SOL."""
+
+    markets: tuple[int, ...] = _key(_list(_int(0, U16_MAX)), ())  # empty: every market this keeper acts on
+    price_source: str = _key(_choice(PRICE_SOURCES), "index")
+    imbalance_skew_bps: float = _key(_num(0, 1000), 0.0)
+    imbalance_depth: int = _key(_int(1, 64), 5)
+    gamma: float = _key(_num(0, above=True), 0.1)
+    horizon_slots: float = _key(_num(0, above=True), 100.0)
+    levels: int = _key(_int(1, 16), 3)
+    level_step_bps: float = _key(_num(0, 1000), 5.0)
+    base_size: float = _key(_num(0, above=True), 1.0)
+    size_ladder: float = _key(_num(0.1, 10), 1.5)
+    edge_bps: float = _key(_num(0, 1000), 2.0)
+    volatility_decay: float = _key(_num(0, 1), 0.94)
+    volatility_prior_bps: float = _key(_num(0), 10.0)  # per-slot sigma before enough returns were seen
+    intensity_decay: float = _key(_num(0, 1), 0.97)
+    intensity_prior: float = _key(_num(0, above=True), 1000.0)
+    intensity_min_fills: int = _key(_int(1), 10)
+    requote_price_bps: float = _key(_num(0), 2.0)
+    requote_size_share: float = _key(_num(0, 1), 0.2)
+    requote_every_s: float = _key(_num(0, above=True), 30.0)
+    expiry_slots: int = _key(_int(2, 1_000_000), 150)
+    max_inventory_base: float = _key(_num(0, above=True), 10.0)
+    max_inventory_quote: float = _key(_num(0, above=True), 10_000.0)
+    max_order_base: float = _key(_num(0, above=True), 5.0)
+    margin_usage_bps: int = _key(_int(1, 10_000), 5000)
+    min_free_collateral_quote: float = _key(_num(0), 0.0)
+    max_drawdown_quote: float = _key(_num(0), 0.0)  # 0: no drawdown stop
+    max_oracle_age_slots: int = _key(_int(1), 25)
+    max_oracle_conf_bps: float = _key(_num(0, above=True), 50.0)
+    max_return_bps: float = _key(_num(0, above=True), 200.0)
+    max_sigma_bps: float = _key(_num(0, above=True), 100.0)
+    lost_connection_s: float = _key(_num(0, above=True), 10.0)
+    min_sol: float = _key(_num(0), 0.1)
+    balance_check_s: float = _key(_num(0, above=True), 15.0)
+    unwind_algo: str = _key(_choice(UNWIND_ALGOS), "twap")
+    unwind_slices: int = _key(_int(1, 1000), 4)
+    unwind_interval_slots: int = _key(_int(1), 5)
+    unwind_band_bps: float = _key(_num(0, 5000), 50.0)
+    unwind_risk_aversion: float = _key(_num(0), 1e-6)  # Almgren-Chriss lambda for "shortfall"
+    interval_s: float = _key(_num(0, above=True), 1.0)
+
+    def _validate(self, where: str) -> None:
+        if self.base_size > self.max_order_base:
+            raise _bad(_join(where, "base_size"), f"must be <= max_order_base ({self.max_order_base}), got {self.base_size}")
+
+
+@dataclass(frozen=True, kw_only=True)
 class BotsConfig:
     """Per-bot settings."""
 
@@ -380,6 +434,7 @@ class BotsConfig:
     settler: SettlerBotConfig = _section(SettlerBotConfig)
     insurance: InsuranceBotConfig = _section(InsuranceBotConfig)
     trigger: TriggerBotConfig = _section(TriggerBotConfig)
+    market_maker: MarketMakerBotConfig = _section(MarketMakerBotConfig)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -13,7 +13,8 @@ ages oracles and moves the predicted mark), and on nothing else:
 3. cancel, with liquidate_perp and no base to take over, the resting orders of every user that they
    could take below maintenance (``plan_order_cancellations``): stale orders of a crashed maker are
    otherwise free options for whoever fills them, and the insurance fund pays the maker's deficit;
-4. derisk what we took over with reduce-only IOC slices against the book;
+4. derisk what we took over with reduce-only IOC slices against the book (the geometric schedule of
+   ``keepers.execution.algos.reduce_slice``);
 5. resolve the bankruptcies our liquidations leave behind.
 
 Every decision not to act on a liquidatable user is counted by reason (``SkipReason``; metric
@@ -40,6 +41,7 @@ from keepers.bots.bankruptcy import bankruptcy_actions
 from keepers.bots.base import Bot
 from keepers.bots.mark_price import oracle_accounts, oracle_basis
 from keepers.cache import AccountCache
+from keepers.execution.algos import reduce_slice as derisk_size  # the derisking schedule: a share of what is left each slice
 from keepers.execution.error_policy import ProgramErrorName as E
 from keepers.execution.intents import ActionKind, intent_key
 from keepers.exchange.margin import (
@@ -137,16 +139,6 @@ def capacity(own: Margin, state: MarketState, liq_price: int, usage_bps: int) ->
     gain = abs(state.mark_price - liq_price)
     per_base = max(requirement - gain, 1)
     return free * BASE_PRECISION // per_base
-
-
-def derisk_size(held: int, slice_bps: int, lot_size: int, min_order_size: int) -> int:
-    """Base of one reduce-only slice of a position of ``held``: a lot multiple of at least the minimum
-    order, all of it when the rest would fall below the minimum; 0 when ``held`` itself is below it."""
-    if held < min_order_size:
-        return 0
-    size = max(held * slice_bps // BPS, min_order_size)
-    size = min(size + (-size) % lot_size, held)
-    return held if held - size < min_order_size else size
 
 
 @dataclass(frozen=True)

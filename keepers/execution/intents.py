@@ -30,6 +30,9 @@ class ActionKind(StrEnum):
     RESOLVE_BANKRUPTCY = "resolve_bankruptcy"
     SETTLE_REVENUE = "settle_revenue"
     TRIGGER_ORDER = "trigger_order"
+    MM_REQUOTE = "mm_requote"
+    MM_CANCEL = "mm_cancel"
+    MM_UNWIND = "mm_unwind"
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,11 @@ KEY_FORMATS: dict[ActionKind, KeyFormat] = {
     ActionKind.SETTLE_REVENUE: KeyFormat("settle_revenue", ("market", "last_settle_ts")),
     # A trigger id is never reused in its account: the key names the one firing of that order.
     ActionKind.TRIGGER_ORDER: KeyFormat("trigger", ("triggers", "trigger_id")),
+    # The market maker's: the book and account as read, and what it wants (a digest of the quotes), so the
+    # same plan from the same state is never sent twice, also by a restarted maker.
+    ActionKind.MM_REQUOTE: KeyFormat("mm_requote", ("market", "book_slot", "user_slot", "quotes")),
+    ActionKind.MM_CANCEL: KeyFormat("mm_cancel", ("market", "book_slot", "user_slot", "reason")),
+    ActionKind.MM_UNWIND: KeyFormat("mm_unwind", ("market", "user_slot", "child")),
 }
 
 

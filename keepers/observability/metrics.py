@@ -52,6 +52,7 @@ class Metrics:
                                          "Decisions not to liquidate a user the scan found liquidatable, by reason",
                                          ["reason"], registry=r)
         self._init_alerting_metrics()
+        self._init_market_maker_metrics()
         # -- high availability and config reload (keepers.ha, keepers.reload) --
         self.ha_role = Gauge("perpkeep_ha_role", "1 while this process holds the lease and acts, 0 on standby",
                              registry=r)
@@ -199,6 +200,54 @@ class Metrics:
             self.action_latency.labels(bot, kind).observe(latency_s)
         if fee_lamports:
             self.fees_spent.labels(bot).inc(fee_lamports)
+
+    # -- market maker (keepers.strategies.market_maker) ---------------------------------------------
+    def _init_market_maker_metrics(self) -> None:
+        r = self.registry
+        self.mm_pnl = Gauge("perpkeep_mm_pnl_quote", "The market maker's PnL since start, in quote, by part "
+                            "(spread, inventory, fees, funding)", ["market", "part"], registry=r)
+        self.mm_position = Gauge("perpkeep_mm_position_base", "The market maker's position, in base", ["market"], registry=r)
+        self.mm_fill_ratio = Gauge("perpkeep_mm_fill_ratio", "Quotes filled (in part or whole) per quote placed",
+                                   ["market"], registry=r)
+        self.mm_markout = Gauge("perpkeep_mm_markout_quote", "Sum of the fills' markouts at a horizon in slots, in quote "
+                                "(negative: adverse selection)", ["market", "slots"], registry=r)
+        self.mm_uptime = Gauge("perpkeep_mm_quote_uptime_ratio", "Share of the time with quotes resting", ["market"],
+                               registry=r)
+        self.mm_at_limit = Gauge("perpkeep_mm_time_at_limit_ratio", "Share of the time at the inventory limit",
+                                 ["market"], registry=r)
+        self.mm_requotes = Counter("perpkeep_mm_requotes", "Requotes sent (cancel and replace in one transaction)",
+                                   ["market"], registry=r)
+        self.mm_kills = Counter("perpkeep_mm_kills", "Times a kill switch pulled the quotes, by reason", ["reason"],
+                                registry=r)
+        self.mm_killed = Gauge("perpkeep_mm_killed", "1 while a kill switch holds the quotes off, by reason", ["reason"],
+                               registry=r)
+        self._mm_holding: set[str] = set()
+
+    def set_market_maker(self, market: int, figures: dict[str, Any]) -> None:
+        """Export the analytics of one market (``MakerAnalytics.as_dict``)."""
+        m = str(market)
+        for part, key in (("spread", "spread_capture"), ("inventory", "inventory_pnl"), ("fees", "fees"),
+                          ("funding", "funding")):
+            self.mm_pnl.labels(m, part).set(figures[key])
+        self.mm_position.labels(m).set(figures["position_base"])
+        self.mm_fill_ratio.labels(m).set(figures["fill_ratio"])
+        for slots, value in figures["markouts"].items():
+            self.mm_markout.labels(m, str(slots)).set(value)
+        self.mm_uptime.labels(m).set(figures["quote_uptime"])
+        self.mm_at_limit.labels(m).set(figures["time_at_limit"])
+
+    def market_maker_requoted(self, market: int) -> None:
+        """Count one requote sent."""
+        self.mm_requotes.labels(str(market)).inc()
+
+    def market_maker_killed(self, reasons: set[str], known: tuple[str, ...]) -> None:
+        """The kill switches holding now (``reasons``) among all ``known``; counts the ones that just fired."""
+        for reason in known:
+            holding = reason in reasons
+            if holding and reason not in self._mm_holding:
+                self.mm_kills.labels(reason).inc()
+            self.mm_killed.labels(reason).set(1 if holding else 0)
+        self._mm_holding = set(reasons)
 
     def alert(self, bot: str, reason: str) -> None:
         """Count a condition that needs a human."""

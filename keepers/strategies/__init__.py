@@ -1,1 +1,1 @@
-"""Strategies: bots that trade (the arbitrage bot; the market maker)."""
+"""Trading strategies (the market maker, arbitrage): bots that decide with pure functions and act through the keeper's pipeline."""

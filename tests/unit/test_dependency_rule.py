@@ -2,7 +2,7 @@
 ``localnet`` <- ``sim`` (and ``localnet`` <- ``ops``), never the reverse, and nothing imports the command line on top (``perpkeep_cli``).
 Inside ``keepers`` the groups layer the same way: the exchange mirror (``keepers.exchange``) needs none of
 the runtime; the chain clients and the transaction path (``keepers.chain``, ``keepers.execution``) and
-observability know no bot; bots know no runtime.
+observability know no bot; bots and strategies know no runtime.
 
 Every import statement counts, also one inside a function (the CLI's commands import lazily), so that a
 lazy import cannot hide a break of the rule.
@@ -33,6 +33,7 @@ FORBIDDEN = {
     "keepers.execution": {"keepers.observability", "keepers.bots", *_ABOVE_BOTS},
     "keepers.observability": {"keepers.chain", "keepers.execution", "keepers.bots", *_ABOVE_BOTS},
     "keepers.bots": {"keepers.runtime", "keepers.cli", "keepers.status"},
+    "keepers.strategies": {"keepers.runtime", "keepers.cli", "keepers.status"},
 }
 
 

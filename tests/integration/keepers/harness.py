@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import random
 import time
 import urllib.error
 import urllib.request
@@ -193,6 +194,20 @@ class RunningKeeper:
 
     def landed(self, kind: str) -> int:
         return self.keeper.pipeline.outcomes.get((kind, "landed"), 0)
+
+
+async def drop_websockets(world: KeeperWorld, stop: asyncio.Event, dropped: list[int], every_s: tuple[float, float],
+                          seed: int = 5) -> None:
+    """Abort every websocket connection of the node at random intervals in ``every_s`` until ``stop``."""
+    rng = random.Random(seed)
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), rng.uniform(*every_s))
+            return
+        except asyncio.TimeoutError:
+            pass
+        reply = await asyncio.to_thread(world.node.rpc, "perpkeep_dropWebsockets", [])
+        dropped.append(int(reply["result"]))
 
 
 # -- journal and HTTP checks shared by the tests ---------------------------------------------------------

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-import random
 from pathlib import Path
 
 import pytest
@@ -34,6 +33,7 @@ from localnet.rpc.config import FaultConfig
 from tests.integration.keepers.harness import (
     SETTINGS,
     KeeperWorld,
+    drop_websockets,
     RunningKeeper,
     http_get,
     journal_rows,
@@ -48,7 +48,7 @@ pytestmark = pytest.mark.slow
 # About 20% of HTTP requests fail: 1.5% are 429 (the client pauses the whole endpoint for Retry-After = 1 s,
 # and the requests queued behind the pause often meet the next 429: this rate is what slows the keeper
 # down most), the rest 5xx (retried with backoff). A slot stall of 0.5 s begins at about one slot in a
-# hundred (every ~5 s). Websockets are dropped every 2-3 s by ``_drop_websockets``.
+# hundred (every ~5 s). Websockets are dropped every 2-3 s by ``harness.drop_websockets``.
 FAULTS = FaultConfig(seed=23, http_429_rate=0.015, retry_after_s=1, http_5xx_rate=0.19, slot_stall_rate=0.01,
                      slot_stall_ms=500)
 DROP_EVERY_S = (2.0, 3.0)  # websockets dropped at random intervals in this range
@@ -62,19 +62,6 @@ PERIOD_SLOTS = SETTINGS_F.funding_period_s // SETTINGS_F.seconds_per_slot
 
 
 # -- the test -------------------------------------------------------------------------------------------
-async def _drop_websockets(world: KeeperWorld, stop: asyncio.Event, dropped: list[int]) -> None:
-    """Abort every websocket connection of the node every 2-3 s until ``stop``."""
-    rng = random.Random(5)
-    while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), rng.uniform(*DROP_EVERY_S))
-            return
-        except asyncio.TimeoutError:
-            pass
-        reply = await asyncio.to_thread(world.node.rpc, "perpkeep_dropWebsockets", [])
-        dropped.append(int(reply["result"]))
-
-
 async def test_keepers_do_their_work_through_rpc_failures_websocket_drops_and_slot_stalls(
         perp_program: bytes, mock_oracle_program: bytes, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     world = KeeperWorld.start(perp_program, mock_oracle_program, tmp_path, SETTINGS_F, faults=FAULTS)
@@ -87,7 +74,7 @@ async def test_keepers_do_their_work_through_rpc_failures_websocket_drops_and_sl
         running = await RunningKeeper(world, world.config()).start()  # the snapshot itself goes through the faults
         keeper = running.keeper
         run_start_ts = _chain_ts(world)
-        chaos = asyncio.create_task(_drop_websockets(world, stop_chaos, dropped))
+        chaos = asyncio.create_task(drop_websockets(world, stop_chaos, dropped, DROP_EVERY_S))
         world.begin_trading()
         await wait_until(lambda: world.scenario.opened == SETTINGS_F.users, 40)
         await wait_until(lambda: world.scenario.crashed, 40)
