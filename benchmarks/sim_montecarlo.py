@@ -4,7 +4,7 @@ Runs ``sim.runs.montecarlo.run_montecarlo`` (the same code as ``perpkeep sim mon
 every run saved as it finishes, the aggregates) once per worker count, each into a fresh temporary
 folder, and prints wall time, seeds per second and the speedup from 1 to 2 workers; nothing is asserted.
 
-    python3 -m benchmarks.sim_montecarlo [--scenario scenarios/crash.toml] [--seeds 100] [--workers 1 2]
+    python3 -m benchmarks.sim_montecarlo [--scenario sim/scenarios/crash.toml] [--seeds 100] [--workers 1 2]
                                          [--slots N] [--run-fn MODULE:FUNCTION]
 
 ``--run-fn`` replaces the engine (``sim.engine.run_scenario``) with another run function of the same
@@ -26,7 +26,7 @@ from sim.runs.montecarlo import run_montecarlo
 from sim.runs.progress import table
 from sim.runs.scenario_io import load_mapping
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "crash.toml"
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "sim" / "scenarios" / "crash.toml"
 
 
 def measure(mapping: dict, seeds: int, workers: int, run_fn: str | None) -> tuple[float, int]:
