@@ -481,3 +481,32 @@ async def test_a_crossing_order_is_budgeted_for_every_maker_it_may_fill(world: L
     assert result.status == "landed", result
     queued = EventQueue.decode(bytes(world.ledger.get_account(_market(world).event_queue).data)).seq_num - seq
     assert queued == 15  # the 14 small asks and one level of the ladder
+
+
+async def test_remembered_signatures_last_as_long_as_a_blockhash_can(world: LedgerWorld, tmp_path: Path) -> None:
+    """The signatures kept to make every transaction distinct are bounded by age, not only by count: by count
+    alone (10,000) they filled for hours at the demo's load, and the keeper's memory grew as long."""
+    from solders.signature import Signature
+
+    from keepers.clock import VirtualClock
+
+    clock = VirtualClock(start_unix_s=1000.0)
+    chain = InProcessChain(world.ledger)
+    p = TxPipeline(chain, world.dep.wallets["keeper"], Journal(tmp_path / "j.sqlite"), Metrics(), FeesConfig(),
+                   commitment="processed", clock=clock)
+    try:
+        first = Signature.new_unique()
+        p._remember(first)
+        for _ in range(7_200):  # two sends a second for an hour
+            clock.advance(0.5)
+            p._remember(Signature.new_unique())
+        assert first not in p._signed
+        assert len(p._signed) == int(tx.REMEMBER_SIGNATURES_S / 0.5) + 1  # the last 300 s, whatever the hour's count
+        recent = next(reversed(p._signed))
+        for _ in range(tx.MAX_REMEMBERED_SIGNATURES + 10):  # a burst: the count bounds it
+            p._remember(Signature.new_unique())
+        assert len(p._signed) == tx.MAX_REMEMBERED_SIGNATURES and recent not in p._signed
+    finally:
+        await p.close()
+        await chain.close()
+        p.journal.close()
