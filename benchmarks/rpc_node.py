@@ -5,8 +5,10 @@ drives it from this process with keep-alive HTTP connections and websockets. Pri
 
 - getAccountInfo/s and getProgramAccounts/s with ``--connections`` concurrent clients;
 - sendTransaction/s (deposits with preflight), beside a bare ``LiteSVM.send_transaction`` loop of
-  deposits of the same shape run in this process in the same run, and their ratio (goal >= 50%), in
-  wall time and in each side's own CPU time (the steadier one on a shared machine);
+  deposits of the same shape run in this process, and their ratio (goal >= 50%), in wall time and in
+  each side's own CPU time (the steadier one on a shared machine). The two take turns for
+  ``--send-rounds`` rounds (node, bare, node, bare, ...), so that a change in the machine's load falls
+  on both sides alike; every round is printed, then the median of the rounds' ratios;
 - accountNotification latency p50/p99 (send -> notification, processed) with ``--subscriptions``
   subscriptions to the written account, spread over ``--ws-connections`` websockets;
 - the node's RSS after ``--history`` more transactions;
@@ -248,14 +250,25 @@ def _memory(count: int, connections: int, slot_ms: int, windows: tuple[int, ...]
             node.stop()
 
 
-def _bare_litesvm_rate(count: int, users: int) -> tuple[float, float]:
-    """Transactions per second of wall time and per CPU-second of a bare LiteSVM send loop of ``count``
-    deposits of the same shape (best of two rounds each)."""
+def _send_rounds(node: Node, count: int, connections: int, rounds: int, users: int) -> list[tuple[float, float | None, float, float]]:
+    """Rounds of ``count`` deposits sent to the node (preflight) and then through a bare LiteSVM send loop
+    in this process, turn about; per round: (node per s, node per node CPU-second or None, bare per s,
+    bare per CPU-second)."""
     from benchmarks.inprocess_tx import bare_litesvm
 
-    round_ = bare_litesvm(users, count)
-    rounds = [round_(r) for r in range(2)]
-    return max(r.wall_rate for r in rounds), max(r.cpu_rate for r in rounds)
+    bare = bare_litesvm(users, count)
+    out = []
+    for r in range(rounds):
+        bodies = [_send_body(tx, i) for i, tx in enumerate(_deposits(node, count, 1 + r * count))]
+        cpu0 = _cpu_seconds(node.proc.pid)
+        elapsed, replies = asyncio.run(_blast(node.rpc_port, bodies, connections))
+        cpu1 = _cpu_seconds(node.proc.pid)
+        failed = [b for b in replies if b'"error"' in b]
+        assert not failed, failed[:1]
+        cpu = cpu1 - cpu0 if cpu0 is not None and cpu1 is not None and cpu1 > cpu0 else None
+        b = bare(r)
+        out.append((count / elapsed, count / cpu if cpu else None, b.wall_rate, b.cpu_rate))
+    return out
 
 
 def _rate_line(name: str, count: int, elapsed: float, cpu: float | None, what: str) -> str:
@@ -268,7 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--requests", type=int, default=10_000, help="getAccountInfo requests")
     p.add_argument("--program-requests", type=int, default=1_000, help="getProgramAccounts requests")
-    p.add_argument("--transactions", type=int, default=2_000)
+    p.add_argument("--transactions", type=int, default=2_000, help="sendTransaction deposits per round")
+    p.add_argument("--send-rounds", type=int, default=5, help="rounds of the node and the bare loop, turn about")
+    p.add_argument("--price-cadence", type=int, default=1,
+                   help="the node publishes oracle prices every this many slots (localnet up's default: 1)")
     p.add_argument("--connections", type=int, default=8)
     p.add_argument("--samples", type=int, default=100, help="notification latency samples")
     p.add_argument("--subscriptions", type=int, default=1_000)
@@ -283,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         _memory(args.history, args.connections, 50, (args.pruned_window, 100_000))
         return 0
     users = 4
-    node = Node(users=users)
+    node = Node(users, "--price-cadence", str(args.price_cadence))
     pid = node.proc.pid
 
     def timed(bodies: list[bytes]) -> tuple[float, list[bytes], float | None]:
@@ -293,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         return elapsed, replies, (cpu1 - cpu0 if cpu0 is not None and cpu1 is not None and cpu1 > cpu0 else None)
 
     try:
-        print(f"node RSS at start: {_rss_mib(pid) or 0:,.0f} MiB; {args.connections} concurrent HTTP clients")
+        print(f"node RSS at start: {_rss_mib(pid) or 0:,.0f} MiB; {args.connections} concurrent HTTP clients; "
+              f"oracle prices published every {args.price_cadence} slot(s)")
         exchange = node.info["exchange"]
         body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "getAccountInfo",
                            "params": [exchange, {"encoding": "base64", "commitment": "processed"}]}).encode()
@@ -309,18 +326,17 @@ def main(argv: list[str] | None = None) -> int:
         print(_rate_line("getProgramAccounts", args.program_requests, elapsed, cpu, "requests")
               + f" [{accounts} accounts each]")
 
-        txs = _deposits(node, args.transactions, 1)
-        elapsed, replies, cpu = timed([_send_body(tx, i) for i, tx in enumerate(txs)])
-        failed = [r for r in replies if b'"error"' in r]
-        assert not failed, failed[:1]
-        node_rate = args.transactions / elapsed
-        print(_rate_line("sendTransaction", args.transactions, elapsed, cpu, "transactions") + " [deposits, preflight]")
-        bare, bare_cpu = _bare_litesvm_rate(args.transactions, users)
-        print(f"bare LiteSVM loop: {bare:8,.0f} transactions/s  (same deposits, in this process);"
-              f" node / bare = {node_rate / bare:.0%}")
-        if cpu:  # steadier than wall time on a shared machine: both sides' own CPU time
-            print(f"per CPU-second:    node {args.transactions / cpu:,.0f}, bare {bare_cpu:,.0f} transactions;"
-                  f" node / bare = {args.transactions / cpu / bare_cpu:.0%}")
+        print(f"sendTransaction (deposits, preflight) against a bare LiteSVM loop of the same deposits in this "
+              f"process: {args.send_rounds} rounds of {args.transactions}, turn about")
+        rounds = _send_rounds(node, args.transactions, args.connections, args.send_rounds, users)
+        for i, (node_rate, node_cpu, bare, bare_cpu) in enumerate(rounds, 1):
+            per_cpu = (f"; per CPU-second node {node_cpu:,.0f}, bare {bare_cpu:,.0f}: {node_cpu / bare_cpu:.0%}"
+                       if node_cpu else "")
+            print(f"  round {i}: node {node_rate:,.0f}/s, bare {bare:,.0f}/s: {node_rate / bare:.0%}{per_cpu}")
+        cpu_ratios = [n / b for _, n, _, b in rounds if n]
+        print(f"node / bare, median of {len(rounds)} rounds: wall {statistics.median(r[0] / r[2] for r in rounds):.0%}"
+              + (f", per CPU-second {statistics.median(cpu_ratios):.0%} (the steadier one on a shared machine:"
+                 " each side's own CPU time)" if cpu_ratios else ""))
 
         lat = sorted(asyncio.run(_notification_latency(node, args.samples, args.subscriptions, args.ws_connections)))
         if lat:

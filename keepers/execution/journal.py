@@ -69,6 +69,12 @@ CREATE INDEX IF NOT EXISTS actions_finished_at ON actions(finished_at);
 
 BUSY_TIMEOUT_MS = 5_000  # how long a write waits for another process's lock (an HA pair on one host)
 WAL_SIZE_LIMIT_BYTES = 64 << 20  # the WAL file is truncated to this after a checkpoint that empties it
+# SQLite's page cache of the journal's connection, in KiB. The cache fills as the journal grows (about
+# 150 KiB per 1,000 actions): at SQLite's default cap of 2 MiB that took hours at the demo's load, and
+# the keeper's memory grew for as long (benchmarks.resources). The journal is written at the end of its
+# table and indexes and read by key: 64 pages keep that hot set, the OS's file cache holds the rest, and
+# the cap is reached within minutes.
+PAGE_CACHE_KIB = 256
 SYNCHRONOUS = ("normal", "full")
 DEFAULT_RETENTION_HOURS = 168.0  # finished actions are kept a week (``keeper.journal_retention_hours``)
 # SQLite primary result codes (https://sqlite.org/rescode.html) and what they mean for the keeper.
@@ -206,6 +212,7 @@ class Journal:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
             self._db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
+            self._db.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")
             # Checkpoints move the WAL into the database and fsync: milliseconds that must not fall on a
             # send. The owner calls ``checkpoint`` off the hot path (the runtime's housekeeping, close).
             self._db.execute("PRAGMA wal_autocheckpoint=0")

@@ -69,9 +69,14 @@ BUDGET_INSTRUCTION_UNITS = 300  # what the two compute-budget instructions thems
 REUSE_HEADROOM = 2.0
 REUSE_MIN_EXTRA_UNITS = 10_000
 MAX_FEE_CACHE = 1024
-# More than one blockhash lifetime of sends (~90 s at the default 50 requests/s: 4,500), and small: each
-# entry holds ~200 bytes, and 100,000 of them grew the keeper by ~1.2 MiB an hour for 16 hours at the
-# demo's load (benchmarks.resources, tracemalloc).
+# Signatures are remembered to keep transactions signed with one blockhash distinct, so only while that
+# blockhash can be signed with: one whose last valid block height is more than a blockhash's lifetime
+# (150 blocks, Agave's MAX_PROCESSING_AGE) below that of the blockhash signed with now has expired. By
+# count alone (100,000, then 10,000 entries of ~200 bytes) the set filled for hours at the demo's load,
+# and the keeper's memory grew as long (benchmarks.resources, tracemalloc); by block height it holds
+# about a minute of sends. The count stays as a bound (more than one blockhash lifetime of sends at the
+# default 50 requests/s: 4,500), and while slots stall nothing expires.
+BLOCKHASH_LIFETIME_BLOCKS = 150
 MAX_REMEMBERED_SIGNATURES = 10_000
 SIMULATION_PREFIX = "simulation: "
 OUT_OF_COMPUTE = (RuntimeErrorName.ProgramFailedToComplete, RuntimeErrorName.ComputationalBudgetExceeded)
@@ -232,7 +237,8 @@ class TxPipeline:
         self.instance = instance  # recorded in each journal row's detail as "by" (which process acted)
         self.draining = False  # refuse new actions (a hand-over waits for the ones in flight)
         self.poller = StatusPoller(chain, poll_s, clock)
-        self._signed: OrderedDict[Signature, None] = OrderedDict()  # recent signatures, to keep every intent's transaction unique
+        # recent signatures (-> their blockhash's last valid block height), to keep every intent's transaction unique
+        self._signed: OrderedDict[Signature, int] = OrderedDict()
         self.in_flight: dict[Lock, str] = {}  # lock -> key of the action in flight holding it
         # The slot the cached state of an account was read at (the keeper's cache), and for each lock
         # the (slot, time, target) at which the last action holding it landed: see ``_stale``.
@@ -455,9 +461,7 @@ class TxPipeline:
             units += 1
             tx = self._sign(action, units, price, blockhash.blockhash)
         signature = tx.signatures[0]
-        self._signed[signature] = None
-        if len(self._signed) > MAX_REMEMBERED_SIGNATURES:
-            self._signed.popitem(last=False)
+        self._remember(signature, blockhash.last_valid_block_height)
         fee = fee_lamports(len(tx.signatures), units, price)
         if not self.may_send():  # a fenced process writes no signature either: nothing for a recovery to resend
             raise self._fenced(signature)
@@ -614,6 +618,15 @@ class TxPipeline:
             self.poller.unwatch(signature)
             if sub is not None:
                 sub.close()
+
+    def _remember(self, signature: Signature, last_valid_block_height: int) -> None:
+        """Remember a signature just signed; forget those whose blockhash has expired (and the oldest beyond
+        MAX_REMEMBERED_SIGNATURES)."""
+        signed = self._signed
+        signed[signature] = last_valid_block_height
+        expired_below = last_valid_block_height - BLOCKHASH_LIFETIME_BLOCKS
+        while signed and (len(signed) > MAX_REMEMBERED_SIGNATURES or next(iter(signed.values())) < expired_below):
+            signed.popitem(last=False)
 
     def _fenced(self, signature: Signature) -> Fenced:
         """Count and log (rate-limited) a send refused for a lost lease; the exception to raise."""

@@ -246,6 +246,8 @@ class SubscriptionHub:
 
     def on_accounts_written(self, slot: int, accounts: dict[Pubkey, Account | None]) -> None:
         """Notify (or queue) account and program subscribers of written accounts."""
+        if not self._by_account and not self._by_program:  # every transaction comes here: most often nobody listens
+            return
         for key, acc in accounts.items():
             shared: dict[tuple[Any, ...], str] = {}  # one encoding per set of options, however many subscribers
             for sub_id in self._by_account.get(key, ()):

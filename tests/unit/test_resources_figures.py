@@ -26,3 +26,21 @@ def test_too_few_samples_are_refused() -> None:
     with pytest.raises(ValueError, match="too few"):
         resource_figures([(0.0, 1, 1, 0.0)], warmup_s=0)
     assert growth_per_hour([(5.0, 1.0)]) is None and growth_per_hour([(5.0, 1.0), (5.0, 2.0)]) is None
+
+
+def test_the_page_cache_bound_is_taken_off_the_growth_after_the_warm_up() -> None:
+    from keepers.execution.journal import PAGE_CACHE_KIB
+
+    cap = PAGE_CACHE_KIB / 1024
+    # 1 MiB over the 50 minutes after the warm-up (1.2 MiB/hour), a journal of 5 MiB: the page cache can
+    # hold at most its cap of that growth.
+    samples = [(60.0 * m, 102_400 + max(0, m - 10) * 1024 // 50, 20, 1.0 * m) for m in range(61)]
+    f = resource_figures(samples, warmup_s=600, journal_size=5 << 20)
+    assert f["rss_growth_mib_per_hour_after_warmup"] == pytest.approx(1.2, abs=0.01)
+    assert f["page_cache_bound_mib"] == round(cap, 2) and f["journal_mib_end"] == 5.0
+    assert f["rss_growth_mib_per_hour_after_warmup_net_of_cache"] == pytest.approx(1.2 - cap / (50 / 60), abs=0.01)
+    # A journal smaller than the cap bounds the cache to its own size.
+    f = resource_figures(samples, warmup_s=600, journal_size=64 << 10)
+    assert f["page_cache_bound_mib"] == round(min(cap, 1 / 16), 2)
+    assert f["rss_growth_mib_per_hour_after_warmup_net_of_cache"] == pytest.approx(
+        1.2 - min(cap, 1 / 16) / (50 / 60), abs=0.01)

@@ -130,3 +130,44 @@ def test_a_row_written_before_the_enums_reads_back_and_blocks_its_intent(tmp_pat
         assert pipeline.finished(intent_key(ActionKind.SETTLE_PNL, user=user, market=1, slot=40))
         assert pipeline.finished(intent_key(ActionKind.LIQUIDATE_PERP, user=user, market=0, slot=40, mark=150_000_000))
         assert not pipeline.finished(intent_key(ActionKind.SETTLE_PNL, user=user, market=1, slot=41))
+
+
+def _sqlite_memory_used() -> int:
+    """Bytes SQLite holds in this process (``sqlite3_memory_used``, process-wide), from the library the
+    ``sqlite3`` module runs on (found in this process's mappings)."""
+    import ctypes
+
+    lib = next(line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines()
+               if "libsqlite3" in line or "_sqlite3" in line)
+    fn = ctypes.CDLL(lib).sqlite3_memory_used
+    fn.restype = ctypes.c_int64
+    return int(fn())
+
+
+def test_the_page_cache_stays_within_its_cap_as_the_journal_grows(tmp_path: Path) -> None:
+    """The keeper's memory grew for hours while SQLite's page cache filled with the growing journal
+    (benchmarks.resources): the cache is capped at PAGE_CACHE_KIB, whatever the journal's size."""
+    from keepers.execution.journal import PAGE_CACHE_KIB
+
+    def growth(cache_kib: int | None) -> list[int]:
+        """SQLite's memory after each 1,000 actions, less what it held before the first."""
+        with Journal(tmp_path / f"journal-{cache_kib}.sqlite") as j:
+            if cache_kib is not None:
+                j._db.execute(f"PRAGMA cache_size=-{cache_kib}")
+            before, after = _sqlite_memory_used(), []
+            for n in range(4_000):
+                aid = j.record_intent(f"k{n}", "settler", "settle_pnl", f"user{n}", {"n": n},
+                                      signature=f"sig{n}", last_valid_block_height=n, tx=bytes(range(200)))
+                j.record_outcome(aid, Status.LANDED, slot=n)
+                if n % 1_000 == 999:
+                    j.checkpoint()
+                    after.append(_sqlite_memory_used() - before)
+            assert j._db.execute("PRAGMA cache_size").fetchone()[0] == -(cache_kib or PAGE_CACHE_KIB)
+            return after
+
+    capped = growth(None)
+    assert max(capped) <= PAGE_CACHE_KIB * 1024 * 1.25, capped  # pages and their headers
+    assert capped[-1] - capped[-2] <= 8 * 1024, capped  # full: the last 1,000 actions add (next to) nothing
+    # with a cap four times larger the cache keeps filling: the cap is what bounds it
+    larger = growth(4 * PAGE_CACHE_KIB)
+    assert larger[-1] > PAGE_CACHE_KIB * 1024 * 1.5 and larger[-1] - larger[-2] > 50 * 1024, larger

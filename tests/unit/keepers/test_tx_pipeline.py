@@ -481,3 +481,32 @@ async def test_a_crossing_order_is_budgeted_for_every_maker_it_may_fill(world: L
     assert result.status == "landed", result
     queued = EventQueue.decode(bytes(world.ledger.get_account(_market(world).event_queue).data)).seq_num - seq
     assert queued == 15  # the 14 small asks and one level of the ladder
+
+
+async def test_remembered_signatures_last_as_long_as_their_blockhash(world: LedgerWorld, tmp_path: Path) -> None:
+    """The signatures kept to make every transaction distinct are forgotten when their blockhash expires,
+    not only beyond a count: by count alone (10,000) they filled for hours at the demo's load, and the
+    keeper's memory grew as long."""
+    from solders.signature import Signature
+
+    chain = InProcessChain(world.ledger)
+    p = TxPipeline(chain, world.dep.wallets["keeper"], Journal(tmp_path / "j.sqlite"), Metrics(), FeesConfig(),
+                   commitment="processed")
+    try:
+        first = Signature.new_unique()
+        p._remember(first, 150)
+        for height in range(151, 151 + 3_600):  # an hour of 1-block blockhashes, two sends each
+            p._remember(Signature.new_unique(), height)
+            p._remember(Signature.new_unique(), height)
+        assert first not in p._signed
+        # those of the last 151 last-valid heights: the newest blockhash's lifetime, whatever the hour's count
+        assert len(p._signed) == 2 * (tx.BLOCKHASH_LIFETIME_BLOCKS + 1)
+        # while slots stall the block height stays: nothing expires, and the count bounds the set
+        oldest = next(iter(p._signed))
+        for _ in range(tx.MAX_REMEMBERED_SIGNATURES + 10):
+            p._remember(Signature.new_unique(), 150 + 3_600)
+        assert len(p._signed) == tx.MAX_REMEMBERED_SIGNATURES and oldest not in p._signed
+    finally:
+        await p.close()
+        await chain.close()
+        p.journal.close()
