@@ -1,7 +1,7 @@
 """`perpkeep demo`: the whole system on an embedded chain, with no network, in well under a minute.
 
 The demo is a scenario (``sim/scenarios/demo.toml``) run by ``sim.engine``: two markets with Pyth oracles,
-a scripted market maker, leveraged takers, an insurance fund with a stake, every keeper bot on
+the market-making bot (``keepers.strategies.market_maker``) in a keeper of its own, leveraged takers, an insurance fund with a stake, every keeper bot on
 ``keepers.chain.inprocess.InProcessChain`` over the in-process ledger (chain time 5 s per slot, so that
 funding periods and the hourly revenue sweep happen within the run), prices along a random walk with a
 crash at 5/18 of the run. It ends with a summary and the conservation check.
@@ -67,10 +67,17 @@ def engine_summary(sim: Simulation, elapsed: float) -> bool:
     vault, total, claims = conservation(sim.ledger, sim.dep)
     ok = vault == total == claims
     opened = sum(1 for a in sim.agents if a.orders)
-    maker = sim.strategies[0].spec if sim.strategies else None
+    maker = sim.strategies[0] if sim.strategies else None
     print("summary")
-    _step(f"takers opened {opened} positions; the maker quoted both markets every "
-          f"{maker.requote_slots if maker else '-'} slots")
+    if maker is not None and maker.keeper is not None:  # the market-making bot: its own figures
+        mm = maker.keeper.bots["market_maker"]
+        quotes = maker.keeper.pipeline.outcomes.get((ActionKind.MM_REQUOTE, ActionStatus.LANDED), 0)
+        capture = sum(a["spread_capture"] for a in mm.analytics_report().values())
+        _step(f"takers opened {opened} positions; the market maker requoted {quotes} times, "
+              f"spread capture {capture:,.2f}")
+    else:
+        _step(f"takers opened {opened} positions; the maker quoted both markets every "
+              f"{maker.spec.requote_slots if maker else '-'} slots")
     _step(f"liquidations {landed.get(ActionKind.LIQUIDATE_PERP, 0)}, derisk orders {landed.get(ActionKind.DERISK, 0)}, "
           f"bankruptcies resolved {landed.get(ActionKind.RESOLVE_BANKRUPTCY, 0)}")
     _step(f"price cranks {landed.get(ActionKind.UPDATE_PRICES, 0)}, funding updates {landed.get(ActionKind.UPDATE_FUNDING, 0)}")

@@ -48,7 +48,7 @@ from keepers.chain.inprocess import InProcessChain
 from keepers.clock import VirtualClock
 from keepers.config import Config
 from keepers.exchange.margin import MarketState, Position, compute_margin
-from keepers.exchange.pdas import insurance_vault_pda
+from keepers.exchange.pdas import insurance_vault_pda, user_pda
 from keepers.execution.journal import Journal
 from keepers.runtime import Keeper
 from localnet import mock_oracle as mo
@@ -158,12 +158,16 @@ class OracleDriver:
 
 @dataclass
 class Strategy:
-    """A strategy of the scenario and what the engine tracks of it."""
+    """A strategy of the scenario and what the engine tracks of it: a scripted ladder the engine sends
+    (``maker``), or the market-making bot in a keeper of its own (``maker`` None; ``keeper`` while it runs)."""
 
     name: str
     spec: StrategySpec
-    maker: ScriptedMaker
+    keypair: Keypair
+    address: Pubkey  # its margin account (sub-account 0)
+    maker: ScriptedMaker | None
     markets: tuple[int, ...]
+    keeper: Keeper | None = None
     fees: float = 0.0
     funding: float = 0.0
     funding_marks: dict[int, int] = field(default_factory=dict)  # market -> cumulative funding last seen
@@ -245,8 +249,8 @@ class Simulation:
                         for m, info, path in zip(spec.markets, dep.markets, self.paths, strict=True)]
         self.ledger.listeners.append(_Watcher(self))
         self.addresses = {a.address: a for a in self.agents}
-        self.strategy_of = {s.maker.address: s for s in self.strategies}
-        self.tracked = [s.maker.address for s in self.strategies] + [a.address for a in self.agents]
+        self.strategy_of = {s.address: s for s in self.strategies}
+        self.tracked = [s.address for s in self.strategies] + [a.address for a in self.agents]
 
     def _fund(self, owner: Keypair, capital: float) -> None:
         amount = round(capital * QUOTE)
@@ -261,10 +265,24 @@ class Simulation:
         kp = self._keypair(f"strategy/{name}")
         self._fund(kp, s.deposit)
         markets = tuple(names.index(m) for m in s.markets) or tuple(range(len(names)))
+        address = user_pda(kp.pubkey(), 0, self.program_id)
+        if s.kind == "market_maker":
+            return Strategy(name, s, kp, address, None, markets)
         maker = ScriptedMaker(kp, {i: self.params[i] for i in markets}, self.program_id, levels=s.levels,
                               half_spread_bps=s.half_spread_bps, step_bps=s.step_bps,
                               notional_per_level=s.notional_per_level)
-        return Strategy(name, s, maker, markets)
+        return Strategy(name, s, kp, address, maker, markets)
+
+    def strategy_config(self, s: Strategy) -> Config:
+        """The configuration of a market-making strategy's own keeper: the bot alone, on its markets."""
+        bot = dict(s.spec.bot or {})
+        bot.setdefault("markets", list(s.markets))
+        return Config.from_mapping({
+            "cluster": {"rpc_url": "http://127.0.0.1:8899", "commitment": "processed"},
+            "keeper": {"keypair_path": "strategy.json", "bots": ["market_maker"]},
+            "metrics": {"enabled": False},
+            "bots": {"market_maker": bot},
+        }, Path("."))
 
     def _path(self, m: MarketSpec, steps: int) -> list[float]:
         path = path_from_spec(m.price, f"markets.{m.name}.price", m.initial_price, base_dir=self.spec.base_dir,
@@ -370,7 +388,7 @@ class Simulation:
         for o in self.oracles:
             self.events += o.publish(step)
         for s in self.strategies:
-            if step % s.spec.requote_slots == 1 or s.spec.requote_slots == 1:
+            if s.maker is not None and (step % s.spec.requote_slots == 1 or s.spec.requote_slots == 1):
                 for i in s.markets:
                     self._send(s.maker.quote_instructions(i, self.views[i].price), s.maker.keypair)
         for a in self.agents:
@@ -396,7 +414,7 @@ class Simulation:
         row["liquidations"] = float(self.liquidations)
         row["liquidatable_users"] = float(self.liquidatable_now)
         for s in self.strategies:
-            collateral, positions = self._user(s.maker.address)
+            collateral, positions = self._user(s.address)
             for p in positions:
                 st = states[p.market_index]
                 cum = st.cumulative_funding(p.base_amount)
@@ -449,6 +467,7 @@ class Simulation:
         """Run every slot with the keepers; return the record (``summary`` from ``sim.metrics`` when present)."""
         clock = VirtualClock(start_unix_s=float(self.ledger.wall_clock()))
         self.keeper_journal: dict[str, int] = {}
+        self.strategy_analytics: dict[str, dict[int, dict[str, Any]]] = {}  # market maker -> market -> figures
         quiet = logging.getLogger("perpkeep")
         level = quiet.level
         quiet.setLevel(logging.ERROR)
@@ -463,7 +482,23 @@ class Simulation:
             summarize = None
         if summarize is not None:
             sim_run.summary = summarize(sim_run)
+        sim_run.summary.update(self.market_maker_summary())
         return sim_run
+
+    def market_maker_summary(self) -> dict[str, float]:
+        """The market makers' own attribution per market (``keepers.strategies.market_maker.analytics``):
+        ``strategy.NAME.MARKET.spread_capture``, ``inventory_pnl``, ``fees``, ``fill_ratio``, ``quote_uptime``,
+        ``time_at_limit`` and ``markout_N`` (quote per fill, N slots after it)."""
+        out: dict[str, float] = {}
+        for name, markets in self.strategy_analytics.items():
+            for index, a in markets.items():
+                at = f"strategy.{name}.{self.dep.markets[index].name}"
+                for k in ("spread_capture", "inventory_pnl", "fees", "fill_ratio", "quote_uptime", "time_at_limit"):
+                    out[f"{at}.{k}"] = float(a[k])
+                out[f"{at}.fills"] = float(a["fills"])
+                for horizon, v in a["markout_per_fill"].items():
+                    out[f"{at}.markout_{horizon}"] = float(v)
+        return out
 
     async def _main(self, clock: VirtualClock, progress: bool, on_slot: Callable[[int], None] | None) -> None:
         faults = self.spec.faults
@@ -476,6 +511,11 @@ class Simulation:
         self.keeper = keeper = Keeper(config, chain, self.dep.wallets["keeper"], journal=Journal(":memory:", clock=clock),
                                       serve_http=False, clock=clock)
         await keeper.start()
+        for s in self.strategies:
+            if s.maker is None:
+                s.keeper = Keeper(self.strategy_config(s), InProcessChain(self.ledger), s.keypair,
+                                  journal=Journal(":memory:", clock=clock), serve_http=False, clock=clock)
+                await s.keeper.start()
         try:
             if progress:
                 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -493,7 +533,14 @@ class Simulation:
             else:
                 await self._drive(keeper, clock, on_slot)
             self.keeper_journal = keeper.journal.counts()
+            for s in self.strategies:
+                if s.keeper is not None:
+                    self.strategy_analytics[s.name] = s.keeper.bots["market_maker"].analytics_report()
         finally:
+            for s in self.strategies:
+                if s.keeper is not None:
+                    await s.keeper.stop()
+                    await s.keeper.chain.close()
             await keeper.stop()
             await chain.close()
 

@@ -38,6 +38,7 @@ from keepers.config import (
     U64_MAX,
     BotsConfig,
     ConfigError,
+    MarketMakerBotConfig,
     _bad,
     _bool,
     _build,
@@ -57,7 +58,7 @@ from programs_client.perp.types.market_params import MarketParams
 
 BEHAVIOURS = ("noise", "momentum", "mean_reversion", "informed", "liquidation_hunter", "whale")
 DISTRIBUTIONS = ("fixed", "uniform", "lognormal")
-STRATEGY_KINDS = ("scripted_maker",)
+STRATEGY_KINDS = ("scripted_maker", "market_maker")
 MARKET_PARAM_NAMES = tuple(f.name for f in dataclasses.fields(MarketParams) if f.name != "padding")
 SECTIONS = ("scenario", "markets", "traders", "keepers", "strategies", "insurance", "faults")
 
@@ -274,7 +275,10 @@ def _keepers(v: Any, where: str, base: Path) -> KeepersSpec:
 
 @dataclass(frozen=True, kw_only=True)
 class StrategySpec:
-    """``[strategies.NAME]`` of kind ``scripted_maker``: a ladder re-quoted around the oracle price."""
+    """``[strategies.NAME]``: kind ``scripted_maker`` (a ladder re-quoted around the oracle price every
+    ``requote_slots``, shaped by ``levels``, ``half_spread_bps``, ``step_bps``, ``notional_per_level``) or
+    kind ``market_maker`` (the live market-making bot, ``keepers.strategies.market_maker``, in a keeper of
+    its own; ``bot`` holds its ``[bots.market_maker]`` settings, checked by the keeper configuration)."""
 
     kind: str = key(_choice(STRATEGY_KINDS))
     levels: int = key(_int(1, 16), 4)
@@ -284,6 +288,22 @@ class StrategySpec:
     requote_slots: int = key(_int(1, 100_000), 5)
     deposit: float = key(_num(0, above=True), 5_000_000.0)
     markets: tuple[str, ...] = key(_list(_str), ())
+    bot: dict[str, Any] | None = key(_optional(_table), None)
+
+
+def _table(v: Any, where: str, _: Path) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        raise _bad(where, f"must be a table, got {_show(v)}")
+    return dict(v)
+
+
+def _strategy(t: Any, where: str, base: Path) -> StrategySpec:
+    spec = _build(StrategySpec, t, where, base)
+    if spec.kind == "market_maker":
+        _build(MarketMakerBotConfig, spec.bot or {}, f"{where}.bot", base)  # the keeper configuration's own checks
+    elif spec.bot is not None:
+        raise _bad(f"{where}.bot", "only a market_maker strategy takes bot settings")
+    return spec
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -378,7 +398,7 @@ def scenario_from_mapping(mapping: Mapping[str, Any], base_dir: Path | str = "."
     strategies_v = data.get("strategies", {})
     if not isinstance(strategies_v, dict):
         raise _bad("strategies", f"must be a table of [strategies.NAME] tables, got {_show(strategies_v)}")
-    strategies = {name: _build(StrategySpec, t, f"strategies.{name}", base) for name, t in strategies_v.items()}
+    strategies = {name: _strategy(t, f"strategies.{name}", base) for name, t in strategies_v.items()}
     for name, s in strategies.items():
         _check_names(s.markets, known, f"strategies.{name}.markets")
     insurance = _build(InsuranceSection, data.get("insurance", {}), "insurance", base)
