@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -66,6 +67,7 @@ CREATE INDEX IF NOT EXISTS actions_key ON actions(key);
 CREATE INDEX IF NOT EXISTS actions_status ON actions(status);
 CREATE INDEX IF NOT EXISTS actions_finished_at ON actions(finished_at);
 """
+_SCHEMA_OBJECTS = frozenset(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", _SCHEMA))
 
 BUSY_TIMEOUT_MS = 5_000  # how long a write waits for another process's lock (an HA pair on one host)
 WAL_SIZE_LIMIT_BYTES = 64 << 20  # the WAL file is truncated to this after a checkpoint that empties it
@@ -208,7 +210,10 @@ class Journal:
     def _open(self, synchronous: str, busy_timeout_ms: int) -> None:
         try:
             self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file (or at VACUUM)
+            have = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index')")}
+            if not have:  # a new file: auto_vacuum takes effect only before the first table (or at VACUUM), and
+                # setting it on a file in use waits for the write lock like a write
+                self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
             self._db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
@@ -216,10 +221,13 @@ class Journal:
             # Checkpoints move the WAL into the database and fsync: milliseconds that must not fall on a
             # send. The owner calls ``checkpoint`` off the hot path (the runtime's housekeeping, close).
             self._db.execute("PRAGMA wal_autocheckpoint=0")
-            # IMMEDIATE: another process may be writing (a standby keeper opening the active one's journal); a
-            # deferred transaction that reads the schema and then writes would fail at once with "locked".
-            self._db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} INSERT OR IGNORE INTO meta(key, value) "
-                                   f"VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;")
+            # Created only when something is missing: a standby keeper opens the journal the active one keeps
+            # writing, and a write transaction there could wait out the busy timeout behind a steady stream of
+            # writes (SQLite's busy handler does not queue). IMMEDIATE: a deferred transaction that reads the
+            # schema and then writes would fail at once with "locked".
+            if not _SCHEMA_OBJECTS <= have:
+                self._db.executescript(f"BEGIN IMMEDIATE; {_SCHEMA} INSERT OR IGNORE INTO meta(key, value) "
+                                       f"VALUES ('schema_version', '{SCHEMA_VERSION}'); COMMIT;")
             row = self._db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             columns = {c[1] for c in self._db.execute("PRAGMA table_info(actions)")}
             if "tx" not in columns:  # a journal from before transactions were kept: same schema version,
