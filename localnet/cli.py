@@ -79,8 +79,11 @@ def _symbol_price(text: str) -> tuple[str, float]:
         price = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r}: expected SYMBOL=PRICE, e.g. BTCUSDT=60000") from None
-    if symbol.upper() not in ("BTCUSDT", "SOLUSDT") or not 0 < price < float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r}: the emulator lists BTCUSDT and SOLUSDT, at a positive price")
+    from localnet.venue.server import default_instruments
+
+    listed = [i.symbol for i in default_instruments()]
+    if symbol.upper() not in listed or not 0 < price < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r}: the emulator lists {' and '.join(listed)}, at a positive price")
     return symbol.upper(), price
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -210,8 +211,6 @@ class Venue:
     def __init__(self, instruments: list[Instrument], *, seed: int = 0, balance: Decimal = Decimal("100000"),
                  maker_fee: Decimal = Decimal("0.0002"), taker_fee: Decimal = Decimal("0.0005"),
                  crowd: Crowd | None = None, now_ms: Callable[[], int] | None = None) -> None:
-        import time
-
         self.instruments = {i.symbol: i for i in instruments}
         self.books = {i.symbol: Book(i, crowd or Crowd(), random.Random(f"{seed}:{i.symbol}")) for i in instruments}
         self.quote = instruments[0].quote if instruments else "USDT"
@@ -266,10 +265,10 @@ class Venue:
         inst = book.instrument
         if kind not in ("LIMIT", "MARKET"):
             raise VenueError(-1116, "Invalid orderType.")
-        steps = inst.steps(qty)
-        ticks = inst.ticks(price) if kind == "LIMIT" else 0
         if kind == "LIMIT" and price is None:
             raise VenueError(-1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed.")
+        steps = inst.steps(qty)
+        ticks = inst.ticks(price) if kind == "LIMIT" else 0
         if client_id and any(o.client_id == client_id and o.open for o in self.orders.values()):
             raise VenueError(-4116, "ClientOrderId is duplicated.")
         if reduce_only:

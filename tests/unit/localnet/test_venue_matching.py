@@ -73,3 +73,9 @@ def test_depth_diffs_number_every_change_and_carry_only_changed_levels() -> None
     with pytest.raises(VenueError) as e:
         v.place("SOLUSDT", Side.BUY, "LIMIT", D("1"), D("99"), TimeInForce.GTC, "a")
     assert e.value.code == -4116  # "a" is still open
+
+
+def test_a_limit_order_without_a_price_is_refused_by_code() -> None:
+    with pytest.raises(VenueError) as e:
+        venue().place("SOLUSDT", Side.BUY, "LIMIT", D("1"), None, TimeInForce.GTC, None)
+    assert e.value.code == -1102
