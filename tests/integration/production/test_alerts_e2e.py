@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import pytest
 import pytest_asyncio
 
+from keepers.exchange import instructions as ix
+from keepers.execution.pipeline import Action, ActionStatus
 from tests.deploy_files import RULES, dashboards, panel_queries, rule_expressions
 from tests.integration.keepers.harness import KeeperWorld, RunningKeeper, wait_until
 from tests.integration.localnet.conftest import mock_oracle_program
@@ -130,6 +132,13 @@ async def test_a_stopped_price_crank_fires_the_stale_crank_alert(observed: Obser
 async def test_every_dashboard_panel_query_returns_data(observed: Observed) -> None:
     await observed.stop_price_crank()  # (a no-op after the alert test) a health problem has a series to show
     await wait_until(lambda: "prices_stale" in observed.running.keeper.health.problems, PENDING_WITHIN_S, poll_s=0.25)
+    # A failure for the failure panels: an operator's funding crank sent early through the keeper's pipeline
+    # (the keeper's own cranks count FundingTooEarly and stale oracles as expected answers, not failures).
+    keeper = observed.running.keeper
+    pid, market = keeper.ctx.program_id, observed.world.node.deployment.markets[0].address
+    early = await keeper.pipeline.submit(Action(bot="operator", kind="update_funding", key=f"test:early:{time.time()}",
+                                                target=market, instructions=(ix.update_funding(0, pid),)))
+    assert early.status is ActionStatus.FAILED, early
     queries = [(file, title, expr) for file, d in dashboards().items() for title, expr in panel_queries(d)]
     assert len(queries) >= 30
     empty: list[tuple[str, str, str]] = []
