@@ -21,6 +21,7 @@ declare -A wanted=(
   [docker-compose]=docker-compose    # validates deploy/compose.yml offline (no daemon, no images)
   [systemd-analyze]=systemd          # verifies deploy/systemd/perpkeep-keeper.service
   [chromium]=chromium                # renders a simulation report headless (tests/integration/sim)
+  [chromedriver]=chromium-driver     # drives the operator console in a real browser (Selenium)
 )
 # PostgreSQL's server binaries are not on PATH in Debian's layout.
 server_missing() { ! compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; }

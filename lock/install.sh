@@ -3,7 +3,8 @@
 # (a virtual environment if one is active).
 #
 #   bash lock/install.sh        runtime: the demo and the keepers   (lock/runtime.txt)
-#   bash lock/install.sh dev    and the test suite and code generators (lock/dev.txt), the Debian
+#   bash lock/install.sh ml     and the training stack of learned strategies (lock/ml.txt)
+#   bash lock/install.sh dev    and the test suite, the training stack and code generators (lock/dev.txt), the Debian
 #                               packages the tests run for real (deploy/system-packages.sh) and the
 #                               locked @solana/web3.js client of the RPC tests (tests/js, npm ci)
 #
@@ -15,8 +16,9 @@ cd "$(dirname "$0")/.."
 
 case "${1:-runtime}" in
   runtime) lock=lock/runtime.txt ;;
+  ml) lock=lock/ml.txt ;;
   dev) lock=lock/dev.txt ;;
-  *) echo "usage: bash lock/install.sh [runtime|dev]" >&2; exit 2 ;;
+  *) echo "usage: bash lock/install.sh [runtime|ml|dev]" >&2; exit 2 ;;
 esac
 
 python=${PYTHON:-python3}
@@ -26,6 +28,13 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
 fi
 
 pip=("$python" -m pip --disable-pip-version-check install --quiet)
+# torch's CPU build (lock/ml.txt, lock/dev.txt) is not on PyPI: these machines carry it in /opt/wheels.
+if [[ -d /opt/wheels ]]; then
+  pip+=(--find-links /opt/wheels)
+elif grep -q '+cpu' "$lock"; then
+  echo "error: $lock pins torch's CPU build, which is installed from /opt/wheels; that folder is missing" >&2
+  exit 2
+fi
 # The build backend first: it builds the project and the locked packages PyPI has only as source.
 echo "installing lock/build.txt ..."
 "${pip[@]}" --require-hashes -r lock/build.txt

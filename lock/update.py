@@ -3,8 +3,9 @@
 Resolves ``pyproject.toml`` (its dependencies, the ``dev`` extra and the build backend's requirements)
 for Python 3.11 on every platform, with the sha256 of every file, into two locks:
 
-- ``lock/dev.txt``: everything the test suite needs (runtime, dev extra, build backend);
+- ``lock/dev.txt``: everything the test suite needs (runtime, dev and ml extras, build backend);
 - ``lock/runtime.txt``: what the demo and the keepers need, at exactly the versions of ``lock/dev.txt``;
+- ``lock/ml.txt``: the runtime and the ``ml`` extra (training learned strategies), again at those versions;
 - ``lock/build.txt``: the build backend alone, installed first: it builds the project and the few
   locked packages that PyPI has only as source (without build isolation, which would fetch an unlocked one).
 
@@ -29,6 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV_LOCK = ROOT / "lock" / "dev.txt"
 RUNTIME_LOCK = ROOT / "lock" / "runtime.txt"
 BUILD_LOCK = ROOT / "lock" / "build.txt"
+ML_LOCK = ROOT / "lock" / "ml.txt"
+# The CPU build of torch is not on PyPI; these machines carry it on disk.
+LOCAL_WHEELS = Path("/opt/wheels")
 PYTHON_VERSION = "3.11"
 COMMAND = "python3 lock/update.py"
 
@@ -50,6 +54,8 @@ def _compile(output: Path, extras: list[str] | None, upgrade: list[str], constra
                "--custom-compile-command", COMMAND, "--quiet", "-o", str(output.relative_to(ROOT))]
         for extra in extras or []:
             cmd += ["--extra", extra]
+        if LOCAL_WHEELS.is_dir():
+            cmd += ["--find-links", str(LOCAL_WHEELS)]
         if constraints is not None:
             cmd += ["-c", str(constraints.relative_to(ROOT))]
         cmd += upgrade
@@ -74,9 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     else:
         upgrade = ["--upgrade"]
     try:
-        _compile(DEV_LOCK, ["dev"], upgrade, None)
+        _compile(DEV_LOCK, ["dev", "ml"], upgrade, None)
         # The runtime lock takes the dev lock's versions, so the demo runs what the suite tested.
         _compile(RUNTIME_LOCK, [], [], DEV_LOCK)
+        _compile(ML_LOCK, ["ml"], [], DEV_LOCK)
         _compile(BUILD_LOCK, None, [], DEV_LOCK)
     except FileNotFoundError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -85,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: uv failed (exit {e.returncode}); is the dev lock installed (bash lock/install.sh dev)?",
               file=sys.stderr)
         return 1
-    written = ", ".join(str(p.relative_to(ROOT)) for p in (DEV_LOCK, RUNTIME_LOCK, BUILD_LOCK))
+    written = ", ".join(str(p.relative_to(ROOT)) for p in (DEV_LOCK, RUNTIME_LOCK, ML_LOCK, BUILD_LOCK))
     print(f"wrote {written}; now run: bash .ci/run")
     return 0
 
