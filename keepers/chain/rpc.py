@@ -581,7 +581,7 @@ class RpcChain:
         """Send ``tx`` (no preflight, no node retries) to every endpoint at once; return its signature.
 
         Returns as soon as one endpoint accepted it (the others finish in the background); raises
-        ``ChainError`` only when every endpoint failed.
+        ``ChainError`` only when every endpoint failed. A cancelled caller cancels the sends still retrying.
         """
         if not tx.signatures:
             raise ValueError("transaction has no signature")
@@ -597,6 +597,13 @@ class RpcChain:
                     return tx.signatures[0]
                 except ChainError as e:
                     errors.append(e)
+        except asyncio.CancelledError:
+            # The caller gave the transaction up (e.g. a bot's in-flight action at shutdown): the sends still
+            # retrying a 5xx or a 429 must not go on, or they land after what the caller sends next (the
+            # market maker's cancel-all at shutdown, overtaken by the requote it meant to retire).
+            for t in tasks:
+                t.cancel()
+            raise
         finally:
             for t in tasks:
                 if not t.done():

@@ -35,6 +35,7 @@ from solders.pubkey import Pubkey
 from keepers.bots.base import Bot, KeeperContext
 from keepers.bots.liquidator import other_markets, positions_of
 from keepers.bots.mark_price import oracle_accounts
+from keepers.cache import decode as decode_account
 from keepers.chain.base import ChainError
 from keepers.clock import LIVE, Clock
 from keepers.exchange import instructions as ix
@@ -174,6 +175,7 @@ class MarketMakerBot(Bot):
         self.sol_lamports: int | None = None
         self._slot_seen = (-1, 0.0)  # (slot, monotonic time it was first seen)
         self.requotes = 0
+        self.shutdown_results: list[ActionResult] = []  # the cancels of the last ``cancel_everything``
         self.sent_at: list[float] = []  # monotonic times requotes were handed to the pipeline (benchmark)
 
     def set_own_account(self, sub_id: int) -> None:
@@ -546,9 +548,28 @@ class MarketMakerBot(Bot):
                     log.warning("[%s] cancel at %s timed out in market %d", self.name, reason, index, extra={"bot": self.name})
                     break
                 results.append(result)
-                if result.landed:
+                if result.landed and not await self._still_resting(index, left):
                     break
+        self.shutdown_results = results
         return results
+
+    async def _still_resting(self, index: int, timeout_s: float) -> bool:
+        """Whether a fresh read of the chain (not the cache, which lags) still shows orders of ours in
+        ``index`` after a cancel landed: a requote sent before it (its sender cancelled at shutdown) may
+        have landed after it. An unreadable book counts as clear: the quotes' expiry slot retires them."""
+        ctx = self.ctx
+        market = ctx.cache.markets.get(index)
+        if market is None or self.own_address is None:
+            return False
+        try:
+            acc = await self.clock.wait_for(ctx.chain.get_account(market.orderbook), max(timeout_s, 0.1))
+        except (ChainError, TimeoutError) as e:
+            log.warning("[%s] could not check market %d's book after the cancel: %s", self.name, index, e,
+                        extra={"bot": self.name})
+            return False
+        decoded = decode_account(bytes(acc.data)) if acc is not None and acc.owner == ctx.program_id else None
+        book = decoded[1] if decoded is not None and decoded[0] == "orderbook" else None
+        return bool(own_orders(book, self.own_address, ctx.clock.slot))
 
     async def close(self) -> None:
         """Cancel in-flight actions, then every resting quote (the keeper's shutdown, SIGINT/SIGTERM)."""

@@ -84,5 +84,7 @@ async def test_the_maker_quotes_through_rpc_failures_and_cancels_everything_at_s
             await asyncio.gather(chaos, return_exceptions=True)
         if running is not None:
             await running.stop()
-            assert _ours(world)[0] == [], "quotes left resting after shutdown"
+            mm = running.keeper.bots["market_maker"]
+            outcomes = [(r.status.name, r.error, round(r.latency_s, 2), r.slot) for r in getattr(mm, "shutdown_results", [])]
+            assert _ours(world)[0] == [], f"quotes left resting after shutdown; the cancels: {outcomes}"
         world.stop()

@@ -208,6 +208,24 @@ async def test_send_succeeds_when_one_endpoint_accepts(node: LocalNode, stub: St
         await dead.close()
 
 
+async def test_a_cancelled_send_stops_retrying(stub: Stub) -> None:
+    """A sender that gives its transaction up (a bot's in-flight action at shutdown) must not leave the 5xx
+    retries running: they would land the transaction after whatever the sender does next."""
+    stub.reply = (503, (), b"down")
+    c = RpcChain(ClusterConfig(rpc_url=stub.url), max_backoff_s=0.05)
+    try:
+        sending = asyncio.ensure_future(c.send(dummy_tx()))
+        await wait_for(lambda: len(stub.requests) >= 2, what="two tries of the send")
+        sending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+        after_cancel = len(stub.requests)
+        await asyncio.sleep(0.5)  # ten backoffs: retries still running would have tried again by now
+        assert len(stub.requests) == after_cancel
+    finally:
+        await c.close()
+
+
 # -- subscriptions ------------------------------------------------------------------------------------
 async def test_on_account_fires_after_a_deposit(chain: RpcChain, node: LocalNode) -> None:
     dep = node.deployment
