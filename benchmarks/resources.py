@@ -83,6 +83,18 @@ def resource_figures(samples: list[tuple[float, int, int, float]], warmup_s: flo
     }
 
 
+def growth_by_mapping(mappings: list[tuple[float, dict[str, int]]], warmup_s: float) -> dict[str, float | None]:
+    """RSS growth in MiB/hour after ``warmup_s`` per kind of mapping (``benchmarks.soak.rss_by_mapping``):
+    which part of the process grows, when the total does."""
+    late = [(t, m) for t, m in mappings if t >= warmup_s and m]
+    kinds = sorted({k for _, m in late for k in m})
+    out = {}
+    for k in kinds:
+        g = growth_per_hour([(t, m.get(k, 0) / 1024) for t, m in late])
+        out[k] = None if g is None else round(g, 3)
+    return out
+
+
 def render(r: dict[str, Any], f: dict[str, Any]) -> str:
     """The figures as text."""
     return "\n".join([
@@ -96,6 +108,7 @@ def render(r: dict[str, Any], f: dict[str, Any]) -> str:
         f"{PAGE_CACHE_KIB} KiB, journal {r['journal_mib_end']} MiB at the end) can hold at most "
         f"{r['page_cache_bound_mib']} MiB of it; net of that: {r['rss_growth_mib_per_hour_after_warmup_net_of_cache']} "
         "MiB/hour (<= 0: flat)",
+        f"RSS growth after the warm-up by kind of mapping, MiB/hour: {r.get('growth_by_mapping')}",
         f"open files (start, end): {r['open_files_start_end']}",
         f"work done: journal {f['journal']}; liquidation episodes {f['liquidation_delay_slots']['episodes']}; "
         f"keeper log {f['keeper_log']}",
@@ -120,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
                                    out_dir=args.out, sample_every_s=args.sample_s))
     r = resource_figures(figures["resource_samples"], args.warmup_minutes * 60,
                          journal_bytes(Path(figures["out_dir"]) / "journal.sqlite"))
+    r["growth_by_mapping"] = growth_by_mapping(figures.get("mapping_samples", []), args.warmup_minutes * 60)
     print(render(r, figures), flush=True)
     if args.json is not None:
         args.json.write_text(json.dumps({"resources": r, "run": figures}, indent=1, default=str) + "\n")

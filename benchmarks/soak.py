@@ -303,6 +303,27 @@ class KeeperProcess:
                 self.kill()
 
 
+def rss_by_mapping(pid: int) -> dict[str, int]:
+    """RSS in KiB of process ``pid`` by kind of mapping (``/proc/PID/smaps``): ``heap`` (glibc's main
+    arena), ``anon`` (anonymous mappings: other malloc arenas, Python's obmalloc arenas, big allocations),
+    ``stack`` (thread stacks included), ``file`` (code and data of shared objects and mapped files). Empty
+    when the process is gone."""
+    out = {"heap": 0, "anon": 0, "stack": 0, "file": 0}
+    kind = "anon"
+    try:
+        for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+            head = line.split(maxsplit=5)
+            if len(head) >= 5 and "-" in head[0] and not head[0].endswith(":"):
+                path = head[5] if len(head) == 6 else ""
+                kind = ("heap" if path == "[heap]" else "stack" if path.startswith("[stack") else
+                        "anon" if not path or path.startswith("[anon") else "file" if path.startswith("/") else "anon")
+            elif line.startswith("Rss:"):
+                out[kind] += int(head[1])
+    except (OSError, ValueError, IndexError):
+        return {}
+    return out
+
+
 def resources(pid: int) -> tuple[int, int, float] | None:
     """(RSS in KiB, open file descriptors, CPU seconds used so far: user + system) of process ``pid``,
     None when it is gone."""
@@ -381,6 +402,7 @@ def run_soak(opts: SoakOptions) -> dict[str, Any]:
     users = [scenario.takers[i].address for i in range(opts.users)]
     observer = Observer(scenario, dep.wallets["keeper"].pubkey(), users)
     samples: list[tuple[float, int, int, float]] = []
+    mappings: list[tuple[float, dict[str, int]]] = []
     stop = threading.Event()
     drops = [0]
     t0 = time.monotonic()
@@ -390,6 +412,7 @@ def run_soak(opts: SoakOptions) -> dict[str, Any]:
             pid = keeper.pid
             if pid is not None and (r := resources(pid)) is not None:
                 samples.append((round(time.monotonic() - t0, 1), *r))
+                mappings.append((samples[-1][0], rss_by_mapping(pid)))
 
     def drop_websockets() -> None:
         if opts.ws_drop_s is None:
@@ -430,6 +453,7 @@ def run_soak(opts: SoakOptions) -> dict[str, Any]:
                            thread.call(node.faults.stats.to_dict), scenario, opts.slot_ms)
         figures["out_dir"] = str(out)
         figures["resource_samples"] = samples  # every sample: (s since start, RSS KiB, open files, CPU s)
+        figures["mapping_samples"] = mappings  # the same times: RSS KiB by kind of mapping (``rss_by_mapping``)
         return figures
     finally:
         stop.set()
