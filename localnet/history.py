@@ -86,9 +86,16 @@ class History:
         block_time = txs[0].block_time if txs else now
         block = Block(slot, parent, blockhash, previous_blockhash, block_time, slot, txs)
         self.blocks[slot] = block
+        by_address = self.by_address
         for rec in txs:
-            for key in dict.fromkeys(rec.account_keys):
-                self.by_address.setdefault(key, deque()).append((slot, rec.signature))
+            entry = (slot, rec.signature)
+            # set(): a key a transaction names twice is indexed once (no deque built per key: a slot of
+            # a busy node closes thousands of transactions of ~10 keys each)
+            for key in set(rec.account_keys):
+                entries = by_address.get(key)
+                if entries is None:
+                    entries = by_address[key] = deque()
+                entries.append(entry)
         self._prune(slot)
         self._sample(len(txs))
         return block
@@ -102,7 +109,7 @@ class History:
             del self.blocks[slot]
             self.pruned_through = slot
             for rec in block.transactions:
-                for key in dict.fromkeys(rec.account_keys):
+                for key in set(rec.account_keys):
                     entries = self.by_address.get(key)
                     while entries and entries[0][0] <= slot:
                         entries.popleft()
