@@ -20,7 +20,7 @@ from solders.pubkey import Pubkey
 from keepers.exchange import instructions as ix
 from keepers.exchange.oracles import OracleKind
 from keepers.exchange.pdas import orderbook_pda
-from keepers.execution.compute_budget import TABLE as KEEPER_TABLE, render_table
+from keepers.execution.compute_budget import CANCEL_ALL_MEASURED_ORDERS, TABLE as KEEPER_TABLE, render_table
 from localnet.bootstrap import LocalExchange, LocalUser, default_market_params, oracle_config
 from localnet.build import build_program
 from localnet.svm import LocalSvm
@@ -180,7 +180,17 @@ def _measure_engine(program: bytes) -> list[Row]:
     book = svm.decode(Orderbook, orderbook_pda(index))
     order_id = book.bids[book.bid_count - 1].order_id
     run("cancel_order", [ix.cancel_order(taker.authority, taker.address, index, order_id)], [taker.keypair], None)
-    run("cancel_all_orders", [ix.cancel_all_orders(taker.authority, taker.address, index)], [taker.keypair], None, "nothing resting")
+    empty = run("cancel_all_orders", [ix.cancel_all_orders(taker.authority, taker.address, index)], [taker.keypair], None,
+                "nothing resting")
+    n = CANCEL_ALL_MEASURED_ORDERS
+    for i in range(n):
+        svm.send_ok([ix.place_order(taker.authority, taker.address, index,
+                                    ix.order_args(side.Bid(), (80 + i) * PRICE, BASE // 10, order_type.PostOnly()))],
+                    [taker.keypair])
+    full = run(f"cancel_all_orders ({n} resting)", [ix.cancel_all_orders(taker.authority, taker.address, index)],
+               [taker.keypair], None, f"{n} resting bids of the signer")
+    rows.append(Row("cancel_all_orders (per resting order)", (full.compute_units - empty.compute_units) // n, 1_000,
+                    f"({n} resting {full.compute_units:,} - nothing resting) / {n}"))
     tick(30)
     publish(100 * PRICE)
     run("update_prices (book, TWAPs)", [ix.update_prices(index, feed)], [], 8_000, "second update advances EMA and TWAPs")

@@ -103,6 +103,17 @@ def floor(instructions: Iterable[Instruction], program_id: Pubkey | None = None)
     return total
 
 
+CANCEL_ALL_MEASURED_ORDERS = 8  # resting orders in the table's costliest cancel_all_orders case
+
+
+def cancel_all_extra_units(resting: int) -> int:
+    """The limit a ``cancel_all_orders`` needs beyond its ``floor`` for ``resting`` orders of the signer:
+    its work grows with them (about 400 units each) and its data cannot say how many there are, so the
+    sender, who knows, adds this to the action (``Action.extra_units``)."""
+    per_order = load_table()["per_item"].get("cancel_all_orders", 0)
+    return per_order * max(0, resting - CANCEL_ALL_MEASURED_ORDERS) * WORST_CASE_FACTOR
+
+
 def ceiling(instructions: Iterable[Instruction], program_id: Pubkey | None = None) -> int | None:
     """The most a simulation of these instructions may plausibly report, or None when one is unknown."""
     total = 0
@@ -120,5 +131,5 @@ def render_table(instructions: Mapping[str, int], per_item: Mapping[str, int]) -
                       indent=1) + "\n"
 
 
-__all__ = ["ITEMS", "MAX_FILLS_PER_ORDER", "OUTLIER_FACTOR", "QUEUE_CAPACITY", "TABLE", "WORST_CASE_FACTOR", "ceiling", "discriminator", "floor", "instruction_units",
+__all__ = ["CANCEL_ALL_MEASURED_ORDERS", "ITEMS", "MAX_FILLS_PER_ORDER", "OUTLIER_FACTOR", "QUEUE_CAPACITY", "TABLE", "WORST_CASE_FACTOR", "cancel_all_extra_units", "ceiling", "discriminator", "floor", "instruction_units",
            "load_table", "render_table"]

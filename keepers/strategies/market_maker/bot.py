@@ -43,6 +43,7 @@ from keepers.exchange.margin import MarketState, Position, compute_margin, pendi
 from keepers.exchange.mark import mark_stale, order_expired
 from keepers.exchange.oracles import Selected, select_price
 from keepers.exchange.pdas import user_pda
+from keepers.execution import compute_budget
 from keepers.execution.algos import ScheduleExecutor, shortfall_schedule, twap_schedule, volume_profile, vwap_schedule
 from keepers.execution.error_policy import ProgramErrorName as E
 from keepers.execution.intents import ActionKind, intent_key
@@ -396,7 +397,7 @@ class MarketMakerBot(Bot):
             key=intent_key(ActionKind.MM_REQUOTE, market=index, book_slot=self._book_slot(index),
                            user_slot=cache.slot_of(self.own_address), quotes=f"{digest:08x}"),
             target=self.own_address, instructions=tuple(ixs), locks=self._locks(index), simulate_first=False, urgent=True,
-            effect=self._book_seen(index), basis=self.basis(index),
+            effect=self._book_seen(index), basis=self.basis(index), extra_units=self._cancel_all_extra_units(index),
             expected=frozenset({E.PostOnlyWouldCross, E.InsufficientMargin, E.ExpiryInPast, E.MissingMarketAccount,
                                 E.MarkStale, E.OracleStale, E.OracleConfidenceTooWide, E.OracleDivergence}),
             detail={"market": index, "orders": len(desired.quotes), "generation": generation, "expiry_slot": expiry,
@@ -429,6 +430,13 @@ class MarketMakerBot(Bot):
         market = self.ctx.cache.markets.get(index)
         return None if market is None else self.ctx.cache.slot_of(market.orderbook)
 
+    def _cancel_all_extra_units(self, index: int) -> int:
+        """What a cancel-all of ours in ``index`` needs beyond the table's case: for the orders the cache shows
+        resting, or a whole ladder if more (the cache may not have seen the last requote land yet)."""
+        resting = len(own_orders(self.ctx.cache.orderbook(index), self.own_address, self.ctx.clock.slot)) \
+            if self.own_address is not None else 0
+        return compute_budget.cancel_all_extra_units(max(resting, 2 * self.config.levels))
+
     def cancel_action(self, index: int, reason: str) -> Action:
         """Cancel every order of ours in ``index`` (one transaction)."""
         ctx = self.ctx
@@ -438,7 +446,7 @@ class MarketMakerBot(Bot):
                            user_slot=ctx.cache.slot_of(self.own_address), reason=reason),
             target=self.own_address, instructions=(ix.cancel_all_orders(ctx.authority, self.own_address, index, ctx.program_id),),
             locks=self._locks(index), simulate_first=False, urgent=True, effect=self._book_seen(index),
-            detail={"market": index, "reason": reason},
+            extra_units=self._cancel_all_extra_units(index), detail={"market": index, "reason": reason},
         )
 
     def cancel(self, index: int, reason: str) -> bool:
@@ -495,7 +503,7 @@ class MarketMakerBot(Bot):
             instructions=(ix.cancel_all_orders(ctx.authority, self.own_address, index, ctx.program_id),
                           ix.place_order(ctx.authority, self.own_address, index, order, self._trade_ixs_markets(own, index),
                                          ctx.program_id)),
-            locks=self._locks(index), effect=self._book_seen(index),
+            locks=self._locks(index), effect=self._book_seen(index), extra_units=self._cancel_all_extra_units(index),
             expected=frozenset({E.ReduceOnlyViolated, E.OrderPriceOutOfBand, E.ReduceOnlyWorseThanLiquidation}),
             detail={"market": index, "base": size, "algo": c.unwind_algo, "child": mq.unwind.sent},
         )
