@@ -433,10 +433,11 @@ class TxPipeline:
     async def _run(self, action: Action, row: _JournalRow, started: float) -> ActionResult:
         shape = _shape(action)
         units = self.units_by_shape.get(shape)
+        from_table = False
         if units is None and not action.simulate_first and _program_of(action.instructions) is not None \
                 and compute_budget.ceiling(action.instructions, _program_of(action.instructions)) is not None:
             # The table knows every instruction: an urgent first of its shape need not wait for a simulation.
-            units = compute_budget.floor(action.instructions, _program_of(action.instructions))
+            units, from_table = compute_budget.floor(action.instructions, _program_of(action.instructions)), True
         if units is None or action.simulate_first or self.dry_run:
             row.id()  # the intent is journaled before the (slow) simulation
             sim_tx = self._sign(action, self.fees.max_compute_units, 0, (await self._latest_blockhash()).blockhash)
@@ -448,7 +449,8 @@ class TxPipeline:
             units = self._size(shape, sim.units_consumed, action.instructions)
             if self.dry_run:
                 return ActionResult(ActionStatus.DRY_RUN, action, compute_units=units, latency_s=self.clock.monotonic() - started)
-        else:  # unsimulated: the same shape can cost more with other state (more positions, a fuller book)
+        elif not from_table:  # a cost simulated for this shape earlier: it can cost more with other state (more
+            # positions, a fuller book). The table's floor already is each instruction's worst case with headroom.
             units = min(self.fees.max_compute_units, max(math.ceil(units * REUSE_HEADROOM), units + REUSE_MIN_EXTRA_UNITS))
         units = min(self.fees.max_compute_units,
                     max(units, compute_budget.floor(action.instructions, _program_of(action.instructions))) + action.extra_units)

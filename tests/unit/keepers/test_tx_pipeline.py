@@ -510,3 +510,21 @@ async def test_remembered_signatures_last_as_long_as_their_blockhash(world: Ledg
         await p.close()
         await chain.close()
         p.journal.close()
+
+
+async def test_an_unsimulated_first_of_its_shape_gets_the_tables_floor_once(world: LedgerWorld, tmp_path: Path) -> None:
+    # A market maker's requote goes unsimulated (latency): its limit is the table's worst case of each
+    # instruction with its headroom, and not doubled again as if it were a simulated cost reused (the
+    # maker's 20k-unit requote asked for 211k). Four post-only asks of the maker in one transaction.
+    maker = world.scenario.makers[0]
+    price, params = world.scenario.prices[0], maker.markets[0]
+    program = world.dep.program_id
+    orders = [ix.order_args(side.Ask(), to_ticks(price * (1.01 + k / 100), params, up=True), to_lots(50 / price, params),
+                            order_type.PostOnly()) for k in range(4)]
+    instructions = tuple(ix.place_order(maker.keypair.pubkey(), maker.address, 0, o, [], program) for o in orders)
+    action = Action(bot="test", kind="mm_requote", key="unsimulated-requote", target=maker.address,
+                    instructions=instructions, signers=(maker.keypair,), simulate_first=False)
+    result = await _submit_with(world, tmp_path, action, lambda: None)
+    assert result.status == "landed", result
+    floor = compute_budget.floor(instructions, program)
+    assert floor <= result.compute_units < 2 * floor
