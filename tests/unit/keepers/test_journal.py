@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -144,26 +146,35 @@ def _sqlite_memory_used() -> int:
     return int(fn())
 
 
+def _cache_growth(path: Path, cache_kib: int | None) -> list[int]:
+    """SQLite's memory after each 1,000 actions journaled at ``path``, less what it held before the first.
+    Run in a process of its own: ``sqlite3_memory_used`` counts every connection of the process, and a
+    test before this one in the same worker may still be closing its own."""
+    from keepers.execution.journal import PAGE_CACHE_KIB
+
+    with Journal(path) as j:
+        if cache_kib is not None:
+            j._db.execute(f"PRAGMA cache_size=-{cache_kib}")
+        before, after = _sqlite_memory_used(), []
+        for n in range(4_000):
+            aid = j.record_intent(f"k{n}", "settler", "settle_pnl", f"user{n}", {"n": n},
+                                  signature=f"sig{n}", last_valid_block_height=n, tx=bytes(range(200)))
+            j.record_outcome(aid, Status.LANDED, slot=n)
+            if n % 1_000 == 999:
+                j.checkpoint()
+                after.append(_sqlite_memory_used() - before)
+        assert j._db.execute("PRAGMA cache_size").fetchone()[0] == -(cache_kib or PAGE_CACHE_KIB)
+        return after
+
+
 def test_the_page_cache_stays_within_its_cap_as_the_journal_grows(tmp_path: Path) -> None:
     """The keeper's memory grew for hours while SQLite's page cache filled with the growing journal
     (benchmarks.resources): the cache is capped at PAGE_CACHE_KIB, whatever the journal's size."""
     from keepers.execution.journal import PAGE_CACHE_KIB
 
     def growth(cache_kib: int | None) -> list[int]:
-        """SQLite's memory after each 1,000 actions, less what it held before the first."""
-        with Journal(tmp_path / f"journal-{cache_kib}.sqlite") as j:
-            if cache_kib is not None:
-                j._db.execute(f"PRAGMA cache_size=-{cache_kib}")
-            before, after = _sqlite_memory_used(), []
-            for n in range(4_000):
-                aid = j.record_intent(f"k{n}", "settler", "settle_pnl", f"user{n}", {"n": n},
-                                      signature=f"sig{n}", last_valid_block_height=n, tx=bytes(range(200)))
-                j.record_outcome(aid, Status.LANDED, slot=n)
-                if n % 1_000 == 999:
-                    j.checkpoint()
-                    after.append(_sqlite_memory_used() - before)
-            assert j._db.execute("PRAGMA cache_size").fetchone()[0] == -(cache_kib or PAGE_CACHE_KIB)
-            return after
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return pool.submit(_cache_growth, tmp_path / f"journal-{cache_kib}.sqlite", cache_kib).result(timeout=120)
 
     capped = growth(None)
     assert max(capped) <= PAGE_CACHE_KIB * 1024 * 1.25, capped  # pages and their headers
