@@ -147,7 +147,7 @@ def load_config(path: Path | str, out_dir: Path | None = None, tracking_uri: str
             raise PipelineConfigError(f"train.models: unknown model {m!r}")
         if env.agent == "directional" and m in RL_MODELS:
             raise PipelineConfigError(f"train.models: {m} learns the maker only")
-    out = out_dir or (base / _get(doc, "experiment.out_dir", "out/ml", str)).resolve()
+    out = out_dir or Path(_get(doc, "experiment.out_dir", "out/ml", str)).resolve()  # like sim run --out: from here
     return TrainConfig(
         name=_get(doc, "experiment.name", path.stem, str),
         model_name=_get(doc, "experiment.model_name", "perpkeep-" + path.stem, str),
