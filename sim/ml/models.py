@@ -155,8 +155,10 @@ def rl_actor(model: Any) -> Any:
             self.policy = policy
 
         def forward(self, obs: Any) -> Any:
-            if hasattr(self.policy, "actor"):  # SAC: the squashed Gaussian's mean
-                return self.policy.actor(obs, deterministic=True)
+            if hasattr(self.policy, "actor"):  # SAC: the squashed Gaussian's mean, tanh(mu) (written out:
+                actor = self.policy.actor  # the distribution's own path does not trace for export)
+                latent = actor.latent_pi(actor.extract_features(obs, actor.features_extractor))
+                return torch.tanh(actor.mu(latent))
             features = self.policy.extract_features(obs, self.policy.pi_features_extractor)
             latent = self.policy.mlp_extractor.forward_actor(features)
             return torch.clamp(self.policy.action_net(latent), -1.0, 1.0)
