@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import perpkeep_cli
 from keepers.strategies.policy import PolicyRunner
 from sim.ml.pipeline import Report, load_config, paired_test, train
 from sim.ml.registry import RegistryError, client_for, promote, rollback, shadow
@@ -75,11 +76,13 @@ def test_registry_round_trip_promotion_rollback_and_hot_reload(leak_run: tuple[R
         client.set_model_version_tag(name, v2, k, v)
     with pytest.raises(RegistryError, match="did not pass evaluation"):
         promote(uri, name, deploy, version=v2)
+    cli = ["--model", name, "--tracking-uri", uri, "--deploy-dir", str(deploy)]
+    assert perpkeep_cli.main(["ml", "promote", *cli, "--version", v2]) == 1  # the command refuses it too
     assert str(client.get_model_version_by_alias(name, "champion").version) == str(v1.version)
     promote(uri, name, deploy, version=v2, force=True)
     runner.refresh()
     assert runner.champion.model.version == int(v2)
-    assert rollback(uri, name, deploy) == str(v1.version)
+    assert perpkeep_cli.main(["ml", "rollback", *cli]) == 0  # one command
     runner.refresh()
     assert runner.champion.model.version == int(v1.version)
     assert str(client.get_model_version_by_alias(name, "champion").version) == str(v1.version)
