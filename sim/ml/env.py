@@ -38,14 +38,13 @@ import copy
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from solders.pubkey import Pubkey
 
 from keepers.bots.funding import funding_rate
 from keepers.exchange import instructions as ix
