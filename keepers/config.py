@@ -418,6 +418,11 @@ class MarketMakerBotConfig:
     unwind_band_bps: float = _key(_num(0, 5000), 50.0)
     unwind_risk_aversion: float = _key(_num(0), 1e-6)  # Almgren-Chriss lambda for "shortfall"
     interval_s: float = _key(_num(0, above=True), 1.0)
+    # A learned return signal (keepers.strategies.policy): the deployment folder perpkeep ml promote writes
+    # (None: off), the largest move of the fair price it may make (bps), how often its pointers are re-read.
+    policy_dir: Path | None = _key(_optional(_path), None)
+    policy_max_signal_bps: float = _key(_num(0, 1000), 20.0)
+    policy_reload_s: float = _key(_num(0, above=True), 5.0)
 
     def _validate(self, where: str) -> None:
         if self.base_size > self.max_order_base:

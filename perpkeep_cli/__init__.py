@@ -18,16 +18,18 @@ from localnet import cli as localnet_cli
 from ops import cli as ops_cli
 from sim import cli as sim_cli
 from sim import paper_cli
+from sim.ml import cli as ml_cli
 
 # The order `perpkeep --help` lists the commands in.
-COMMAND_ORDER = ("build", "codegen", "run", "status", "journal", "demo", "sim", "paper", "localnet", "ops")
+COMMAND_ORDER = ("build", "codegen", "run", "status", "journal", "demo", "sim", "paper", "ml", "localnet", "ops")
 
 
 def parser() -> argparse.ArgumentParser:
     """The `perpkeep` parser with every package's commands mounted."""
     p = argparse.ArgumentParser(prog="perpkeep", description="Keepers and local chain tooling for the perp exchange.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands = {**keepers_cli.COMMANDS, **localnet_cli.COMMANDS, **sim_cli.COMMANDS, **paper_cli.COMMANDS, **ops_cli.COMMANDS}
+    commands = {**keepers_cli.COMMANDS, **localnet_cli.COMMANDS, **sim_cli.COMMANDS, **paper_cli.COMMANDS, **ml_cli.COMMANDS,
+                **ops_cli.COMMANDS}
     for name in sorted(commands, key=COMMAND_ORDER.index):  # a command missing from COMMAND_ORDER fails here
         commands[name](sub)
     return p

@@ -47,6 +47,7 @@ from keepers.chain.base import ChainError
 from keepers.chain.inprocess import InProcessChain
 from keepers.clock import VirtualClock
 from keepers.config import Config
+from keepers.exchange.fast_decode import decoder_for
 from keepers.exchange.margin import MarketState, Position, compute_margin
 from keepers.exchange.pdas import insurance_vault_pda, user_pda
 from keepers.execution.journal import Journal
@@ -70,6 +71,7 @@ KEEPER_DEPOSIT = 500_000 * QUOTE
 DRAIN_SLOTS = 100  # at most, after the last slot, for the keepers to finish what they started
 LAMPORTS_PER_SOL = 1_000_000_000
 log = logging.getLogger("perpkeep.sim")
+_decode_user = decoder_for(User)  # a struct unpack instead of construct: traders read their accounts every order
 
 
 @functools.cache
@@ -336,7 +338,7 @@ class Simulation:
         if cached is None or cached[0] != data:
             if not data:
                 return 0, []
-            u = User.decode(data)
+            u = _decode_user(data)
             positions = [Position.from_account(p) for p in u.positions
                          if p.base_amount or p.open_bids or p.open_asks or p.quote_entry_amount or p.unsettled_pnl]
             cached = (data, u.collateral, positions)

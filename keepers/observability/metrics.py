@@ -53,6 +53,7 @@ class Metrics:
                                          ["reason"], registry=r)
         self._init_alerting_metrics()
         self._init_market_maker_metrics()
+        self._init_ml_metrics()
         # -- high availability and config reload (keepers.ha, keepers.reload) --
         self.ha_role = Gauge("perpkeep_ha_role", "1 while this process holds the lease and acts, 0 on standby",
                              registry=r)
@@ -248,6 +249,39 @@ class Metrics:
                 self.mm_kills.labels(reason).inc()
             self.mm_killed.labels(reason).set(1 if holding else 0)
         self._mm_holding = set(reasons)
+
+    # -- learned models in the bots (keepers.strategies.policy, keepers.observability.ml_drift) ------
+    def _init_ml_metrics(self) -> None:
+        r = self.registry
+        self.ml_model_version = Gauge("perpkeep_ml_model_version", "Version of the model each policy slot runs "
+                                      "(champion, shadow; 0: none)", ["bot", "slot"], registry=r)
+        self.ml_refused = Counter("perpkeep_ml_models_refused", "Models refused at load (corrupt, mismatched, "
+                                  "non-finite output): the bot kept its previous policy", ["bot"], registry=r)
+        self.ml_feature_psi = Gauge("perpkeep_ml_feature_psi", "Population stability index of a model input, live "
+                                    "window against the training data", ["bot", "feature"], registry=r)
+        self.ml_pnl_zscore = Gauge("perpkeep_ml_pnl_zscore", "Live PnL per slot since the model went live, in standard "
+                                   "errors from the backtest's (negative: short of it)", ["bot"], registry=r)
+        self.ml_pnl_per_slot = Gauge("perpkeep_ml_pnl_per_slot_quote", "PnL per slot, live and expected by the "
+                                     "backtest, in quote", ["bot", "source"], registry=r)
+
+    def set_ml_model(self, bot: str, slot: str, version: int) -> None:
+        """Export the version a policy slot runs."""
+        self.ml_model_version.labels(bot, slot).set(version)
+
+    def ml_model_refused(self, bot: str, count: int = 1) -> None:
+        """Count models refused at load."""
+        self.ml_refused.labels(bot).inc(count)
+
+    def set_ml_monitoring(self, bot: str, psi: dict[str, float], zscore: float | None, live: float | None,
+                          expected: float | None) -> None:
+        """Export drift (PSI per feature) and live PnL against the backtest."""
+        for feature, value in psi.items():
+            self.ml_feature_psi.labels(bot, feature).set(value)
+        if zscore is not None:
+            self.ml_pnl_zscore.labels(bot).set(zscore)
+        for source, value in (("live", live), ("backtest", expected)):
+            if value is not None:
+                self.ml_pnl_per_slot.labels(bot, source).set(value)
 
     def alert(self, bot: str, reason: str) -> None:
         """Count a condition that needs a human."""

@@ -14,6 +14,7 @@ from localnet import cli as localnet_cli
 from ops import cli as ops_cli
 from sim import cli as sim_cli
 from sim import paper_cli
+from sim.ml import cli as ml_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,10 +25,11 @@ def _subcommands(parser: argparse.ArgumentParser) -> list[str]:
 
 
 def test_every_package_command_is_mounted_in_the_help_order() -> None:
-    owned = [*keepers_cli.COMMANDS, *localnet_cli.COMMANDS, *sim_cli.COMMANDS, *paper_cli.COMMANDS, *ops_cli.COMMANDS]
+    owned = [*keepers_cli.COMMANDS, *localnet_cli.COMMANDS, *sim_cli.COMMANDS, *paper_cli.COMMANDS, *ml_cli.COMMANDS,
+             *ops_cli.COMMANDS]
     assert len(owned) == len(set(owned))  # no package takes another's command name
     assert _subcommands(perpkeep_cli.parser()) == ["build", "codegen", "run", "status", "journal", "demo", "sim", "paper",
-                                                         "localnet", "ops"]
+                                                         "ml", "localnet", "ops"]
     assert sorted(owned) == sorted(_subcommands(perpkeep_cli.parser()))
 
 

@@ -178,6 +178,11 @@ class MarketMakerBot(Bot):
         self.requotes = 0
         self.shutdown_results: list[ActionResult] = []  # the cancels of the last ``cancel_everything``
         self.sent_at: list[float] = []  # monotonic times requotes were handed to the pipeline (benchmark)
+        self.signal: Any = None  # the learned return signal, when policy_dir is set (keepers.strategies.policy)
+        if c.policy_dir is not None:
+            from keepers.strategies.policy import LearnedSignal
+
+            self.signal = LearnedSignal(self.name, c, self.ctx.metrics)
 
     def set_own_account(self, sub_id: int) -> None:
         """Quote from the keeper's margin account ``sub_id``."""
@@ -264,8 +269,13 @@ class MarketMakerBot(Bot):
         slot = ctx.clock.slot
         book = ctx.cache.orderbook(index)
         obs, oracle_price = self.observe(index, market, equity, free, now)
+        signal_bps = 0.0
+        if self.signal is not None:
+            if self.every("policy reload", c.policy_reload_s):
+                self.signal.refresh()
+            signal_bps = self.signal.bps(index, market, book, oracle_price, slot, self._state(index).analytics.as_dict())
         fair = fair_price(oracle_price or market.index_price, market.mark_price, c.price_source,
-                          self.imbalance(book), c.imbalance_skew_bps)
+                          self.imbalance(book), c.imbalance_skew_bps, signal_bps)
         position = next((p for p in own.positions if p.market_index == index and (p.base_amount or p.open_orders)), None)
         base = self.account(index, market, position, fair, slot, now, book)
         kills = set(kill_reasons(obs, self.limits))
