@@ -209,13 +209,14 @@ async def test_pairs_enter_on_a_wide_z_score_and_exit_when_it_closes(world: Ledg
             rest(world, index, bid=False, price=mid + 0.05, base=2.0)
 
     keeper, chain = arb_keeper(world, tmp_path, strategies=["pairs"], pairs=[[1, 0]], pairs_warmup=10, pairs_base=0.5,
-                               pairs_entry_z=2.0, pairs_exit_z=0.5, pairs_stop_z=50.0)
+                               pairs_entry_z=2.0, pairs_exit_z=0.5, pairs_stop_z=50.0, pairs_delta=1e-6)
     await keeper.start()
     bot = bot_of(keeper)
     try:
-        # SOLB follows SOL one for one for a while (a small wobble gives the filter its noise)
+        # SOLB follows SOL one for one while SOL swings 4 either way (the hedge ratio settles near 1; a
+        # wobble of 0.01 gives the filter its noise)
         for i in range(24):
-            sol = 150.0 + (i % 4) * 0.1
+            sol = 150.0 + (0, 2, 4, 2, 0, -2, -4, -2)[i % 8]
             quote(sol, sol + ((i % 3) - 1) * 0.01)
             await run_until(world, lambda: False, slots=1)
         assert base_of(world, 1) == 0
