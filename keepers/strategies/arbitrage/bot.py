@@ -60,6 +60,8 @@ log = logging.getLogger("perpkeep.strategies")
 PROGRAM = ProgramVenue.name
 LOOK_BACK = 500  # journal rows of each of the bot's kinds read when reconciling
 VENUE_POSITIONS_S = 5.0
+RECONCILE_S = 30.0  # the journal is read for hedges due at start, on each hedge event, and at least this often
+FIGURES_S = 1.0  # the analytics gauges are exported at most this often
 HEDGE_FAILED = "hedge failed"
 EXPECTED_LEG_ERRORS = frozenset({E.MinFillNotMet, E.InsufficientMargin, E.MarkStale, E.OracleStale,
                                  E.OracleConfidenceTooWide, E.OracleDivergence, E.ReduceOnlyViolated})
@@ -143,7 +145,9 @@ class ArbitrageBot(Bot):
         self.tripped = False  # max_failed_in_row reached: no new opportunity until restart
         self.kill_reason: str | None = None
         self.blocked: set[int] = set()  # markets with legs of an earlier run still unresolved
-        self.sent_at: list[float] = []  # detection -> handed to the pipeline, seconds (benchmark)
+        self._reconcile_due = True
+        self.sent_at: list[float] = []  # detection -> handed to the pipeline, seconds
+        self.detected_at: list[float] = []  # the bot clock's time each sent opportunity was detected (benchmark)
         self._watchers: dict[str, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[Any]] = set()
 
@@ -170,7 +174,9 @@ class ArbitrageBot(Bot):
             self._spawn(self._start_venue())
         if self.venue is not None:
             self._follow_venue()
-        self.reconcile()
+        if self._reconcile_due or self.every("reconcile", RECONCILE_S):
+            self._reconcile_due = False
+            self.reconcile()
         self.blocked = self.unresolved_markets()
         self.step_orphans(own)
         self.kill_reason = self.killed()
@@ -178,8 +184,9 @@ class ArbitrageBot(Bot):
         if self.kill_reason is None:
             for strategy in self.config.strategies:
                 getattr(self, f"plan_{strategy}")(own)
-        for strategy, a in self.analytics.items():
-            self.metrics.set_figures(strategy, a.as_dict())
+        if self.every("figures", FIGURES_S, defer=True):
+            for strategy, a in self.analytics.items():
+                self.metrics.set_figures(strategy, a.as_dict())
 
     def unresolved_markets(self) -> set[int]:
         """Markets of legs the journal holds as sent but this run did not send (a restart's recovery confirms
@@ -533,9 +540,12 @@ class ArbitrageBot(Bot):
         key = intent_key(ActionKind.ARB_LEGS, strategy=strategy, books=books, legs=f"{digest:08x}")
         try:
             ixs = [*self.program.price_cranks(markets)]
+            # the intent's own client order id: two opportunities of the same legs within one blockhash are
+            # different transactions (the pipeline would otherwise re-sign a byte-identical one)
+            cid = zlib.crc32(key.encode())
             for leg in program_legs:
                 order = OrderRequest(leg.symbol, leg.side, leg.qty, leg.limit, TimeInForce.IOC)
-                ixs.append(self.program.order_instruction(order, None if fill_or_kill else 0))
+                ixs.append(self.program.order_instruction(order, None if fill_or_kill else 0, client_order_id=cid))
         except VenueError as e:
             log.info("[%s] %s opportunity off the grid: %s", self.name, strategy, e, extra={"bot": self.name})
             return False
@@ -557,6 +567,7 @@ class ArbitrageBot(Bot):
         self.in_flight_legs[key] = sent
         a.sent_after(now - detected)
         self.sent_at.append(now - detected)
+        self.detected_at.append(detected)
         self.metrics.sent(strategy, now - detected)
         return True
 
@@ -599,6 +610,7 @@ class ArbitrageBot(Bot):
         else:  # the capture is counted once the hedge filled
             sent.extra.update(slippage=slippage, extra_fees=extra_fees)
             self._pending_capture[result.action.key] = sent
+            self._reconcile_due = True
             self.wake()
         if sent.pair is not None and sent.pair_target is not None:
             st = self.pair_states[sent.pair]
@@ -717,6 +729,7 @@ class ArbitrageBot(Bot):
             self._orphan(hkey, spec, qty - filled)
         finally:
             self.hedging.pop(hkey, None)
+            self._reconcile_due = True
             self.wake()
 
     def _hedged(self, legs_key: str, average: Decimal, qty: Decimal, buy: bool) -> None:

@@ -69,7 +69,8 @@ def rest(world: LedgerWorld, market: int, bid: bool, price: float, base: float, 
     others = [m.address for m in world.dep.markets if m.index != market]
     order = ix.order_args(side.Bid() if bid else side.Ask(), round(price * PRICE), round(base * BASE), order_type.PostOnly(),
                           expiry_slot=expiry_slot)
-    out = world.ledger.send([ix.place_order(kp.pubkey(), me, market, order, others, world.dep.program_id)], [kp], kp)
+    crank = world.dep.markets[market].oracles.update_prices_ix(market, world.dep.program_id)  # a fresh mark
+    out = world.ledger.send([crank, ix.place_order(kp.pubkey(), me, market, order, others, world.dep.program_id)], [kp], kp)
     assert out.ok, out
 
 
