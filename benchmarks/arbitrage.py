@@ -36,7 +36,7 @@ from programs_client.perp.types import order_type, side
 from sim.scenario import ScenarioSettings, build_ledger_world
 
 MARKETS = ("SOL-PERP", "SOLB-PERP")
-BASE = 0.1
+LEG_BASE = 0.1  # base of each maker order (and so of each leg)
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ async def _arbitrage(samples: int) -> ArbFigures:
     def rest(market: int, bid: bool, price: float) -> None:
         others = [m.address for m in dep.markets if m.index != market]
         order = ix.order_args(side.Bid() if bid else side.Ask(), round(price * PRICE_PRECISION),
-                              round(BASE * BASE_PRECISION), order_type.PostOnly())
+                              round(LEG_BASE * BASE_PRECISION), order_type.PostOnly())
         crank = dep.markets[market].oracles.update_prices_ix(market, dep.program_id)  # the mark must be fresh
         out = ledger.send([crank, ix.place_order(maker.pubkey(), maker_user, market, order, others, dep.program_id)],
                           [maker], maker)

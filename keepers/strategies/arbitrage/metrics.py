@@ -19,16 +19,16 @@ KILL_REASONS = ("kill", "kill_file", "failed_legs")
 class ArbMetrics:
     """The series (see ``Help`` of each); ``of(metrics)`` builds them once per registry."""
 
-    _by_registry: dict[int, ArbMetrics] = {}
-
     @classmethod
     def of(cls, metrics: Any) -> ArbMetrics:
+        """The series in ``metrics``' registry, registered once (kept on ``metrics``: a restarted bot reuses them)."""
         registry = getattr(metrics, "registry", None)
         if registry is None:
             return cls(None)
-        found = cls._by_registry.get(id(registry))
-        if found is None or found.registry is not registry:
-            found = cls._by_registry[id(registry)] = cls(registry)
+        found = getattr(metrics, "_arbitrage_metrics", None)
+        if found is None:
+            found = cls(registry)
+            metrics._arbitrage_metrics = found
         return found
 
     def __init__(self, registry: Any) -> None:

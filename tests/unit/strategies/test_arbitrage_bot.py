@@ -14,6 +14,7 @@ threshold 5 bps, no latency risk):
 
 from __future__ import annotations
 
+from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,8 @@ from solders.transaction import VersionedTransaction
 
 from keepers.chain.inprocess import InProcessChain
 from keepers.exchange import instructions as ix
+from keepers.venues.base import ErrorKind, Fees, OrderRequest, Side, TimeInForce, VenueError
+from keepers.venues.program_venue import ProgramVenue
 from programs_client.perp.instructions.place_order import layout as place_order_layout
 from programs_client.perp.types.order_args import OrderArgs
 from programs_client.perp.types import order_type, side
@@ -266,4 +269,33 @@ async def test_a_restart_mid_send_neither_repeats_nor_forgets_the_legs(world: Le
         assert [e.signature for e in landed(again, "arb_legs")] == [sent.signature]
     finally:
         await again.stop()
+        await chain.close()
+
+
+async def test_the_program_as_a_venue(world: LedgerWorld, tmp_path: Path) -> None:
+    rest(world, 0, bid=True, price=151.0, base=0.5)
+    rest(world, 0, bid=True, price=151.0, base=0.25)
+    rest(world, 0, bid=False, price=152.0, base=1.0)
+    keeper, chain = arb_keeper(world, tmp_path, strategies=["basis"], basis_markets=[1], kill=True)
+    await keeper.start()
+    venue = ProgramVenue(keeper.ctx, keeper_address(world))
+    try:
+        assert await run_until(world, lambda: venue.book_now("0").best_bid is not None, slots=10)
+        book = await venue.book("0")
+        assert book.bids == ((D("151"), D("0.75")),) and book.asks == ((D("152"), D("1")),)  # same prices aggregated
+        assert venue.fees("0") == Fees(D("-0.0002"), D("0.001"))  # a 2 bps rebate, a 10 bps taker fee
+        with pytest.raises(VenueError) as e:
+            await venue.place(OrderRequest("0", Side.SELL, D("0.0005"), D("151"), TimeInForce.IOC))
+        assert e.value.kind is ErrorKind.REJECTED  # under the 0.001 lot
+        report = await venue.place(OrderRequest("0", Side.SELL, D("0.6"), D("151"), TimeInForce.IOC))
+        assert (report.status, report.filled) == ("closed", D("0.6"))
+        missed = await venue.place(OrderRequest("0", Side.SELL, D("0.5"), D("151"), TimeInForce.FOK))
+        assert (missed.status, missed.filled) == ("expired", D("0"))  # only 0.15 left at 151: fill-or-kill
+        assert await run_until(world, lambda: base_of(world, 0) == -600_000_000, slots=5)
+        assert (await venue.positions())["0"] == D("-0.6") and len(venue.latency) == 1
+        with pytest.raises(VenueError) as e:
+            venue.book_now("9")
+        assert e.value.kind is ErrorKind.REJECTED
+    finally:
+        await keeper.stop()
         await chain.close()
