@@ -124,7 +124,8 @@ async def test_a_missed_second_leg_reverts_the_whole_transaction(world: LedgerWo
         assert failed and failed[0].status != "landed" and failed[0].error == "MinFillNotMet"
         # the first leg could fill alone, yet it did not: nothing moved in either market
         assert base_of(world, 0) == 0 and base_of(world, 1) == 0
-        assert bot.kill_reason == "failed_legs"  # max_failed_in_row = 1 tripped the kill switch
+        # max_failed_in_row = 1 tripped the kill switch (the next tick shows it)
+        assert await run_until(world, lambda: bot.kill_reason == "failed_legs", slots=5)
         assert 'perpkeep_arb_killed{reason="failed_legs"} 1.0' in keeper.metrics.render().decode()
     finally:
         await keeper.stop()
