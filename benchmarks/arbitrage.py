@@ -1,7 +1,7 @@
 """Arbitrage figures: opportunity detected -> transaction sent (keeper side), and a two-leg atomic transaction's
 compute units.
 
-A keeper running the arbitrage bot alone on the in-process chain with the real program (LiteSVM) watches
+A keeper running the arbitrage bot (and the settler, which consumes the fills' events) on the in-process chain with the real program (LiteSVM) watches
 two markets on the same underlying (SOL-PERP and SOLB-PERP, both 150). Per sample a maker rests an ask at
 149 in one and a bid at 151 in the other (0.1 each): the bot's cross-market strategy reads both books,
 sizes the opportunity, checks the risk limits, journals the intent, builds the two fill-or-kill legs and
@@ -80,7 +80,8 @@ async def _arbitrage(samples: int) -> ArbFigures:
         order = ix.order_args(side.Bid() if bid else side.Ask(), round(price * PRICE_PRECISION),
                               round(LEG_BASE * BASE_PRECISION), order_type.PostOnly())
         crank = dep.markets[market].oracles.update_prices_ix(market, dep.program_id)  # the mark must be fresh
-        out = ledger.send([crank, ix.place_order(maker.pubkey(), maker_user, market, order, others, dep.program_id)],
+        out = ledger.send([crank, ix.cancel_all_orders(maker.pubkey(), maker_user, market, dep.program_id),
+                           ix.place_order(maker.pubkey(), maker_user, market, order, others, dep.program_id)],
                           [maker], maker)
         assert out.ok, out
 
@@ -94,7 +95,8 @@ async def _arbitrage(samples: int) -> ArbFigures:
                                    "volatility_bps_per_sqrt_s": 0.0, "max_asset_base": 1e6}},
         }, Path(tmp))
         chain = TimedChain(ledger)
-        keeper = Keeper(config, chain, dep.wallets["keeper"], bots=("arbitrage",),
+        # the settler consumes the fills' events (a full event queue refuses every taker)
+        keeper = Keeper(config, chain, dep.wallets["keeper"], bots=("arbitrage", "settler"),
                         journal=Journal(Path(tmp) / "journal.sqlite"), serve_http=False)
         await keeper.start()
         bot = keeper.bots["arbitrage"]

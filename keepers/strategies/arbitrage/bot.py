@@ -558,7 +558,7 @@ class ArbitrageBot(Bot):
         action = Action(
             bot=self.name, kind=ActionKind.ARB_LEGS, key=key, target=self.own_address, instructions=tuple(ixs),
             locks=tuple((self.name, f"market:{i}") for i in markets), simulate_first=False, urgent=True,
-            effect=self._account_seen, expected=EXPECTED_LEG_ERRORS, detail=detail)
+            effect=self._seen(markets), expected=EXPECTED_LEG_ERRORS, detail=detail)
         before = {i: _holding(own, i) for i in markets}
         sent = Sent(strategy, opp, before, own.collateral, detected, pair, pair_target)
         if not self.submit(action):
@@ -570,6 +570,16 @@ class ArbitrageBot(Bot):
         self.detected_at.append(detected)
         self.metrics.sent(strategy, now - detected)
         return True
+
+    def _seen(self, markets: list[int]) -> Callable[[int], bool]:
+        """A landing's effect: our account and the books of ``markets`` as of the landing slot (a plan on an
+        older book would send the same legs again into orders they already took)."""
+        cache = self.ctx.cache
+
+        def seen(landed: int) -> bool:
+            books = (cache.markets[i].orderbook for i in markets if i in cache.markets)
+            return self._account_seen(landed) and all((cache.slot_of(b) or -1) >= landed for b in books)
+        return seen
 
     def _account_seen(self, landed: int) -> bool:
         """A landing's effect: the cache holds our account as of the landing slot (the capture is read from it)."""
