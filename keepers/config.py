@@ -38,9 +38,10 @@ from programs_client.perp.program_id import PROGRAM_ID
 ENV_PREFIX = "PERPKEEP_"
 RESERVED_ENV = frozenset({"PERPKEEP_CONFIG"})  # PERPKEEP_* variables that are not overrides
 BOT_NAMES = ("mark_price", "funding", "liquidator", "settler", "insurance", "trigger")
-STRATEGY_NAMES = ("market_maker",)  # bots a keeper runs only when ``keeper.bots`` names them
+STRATEGY_NAMES = ("market_maker", "arbitrage")  # bots a keeper runs only when ``keeper.bots`` names them
 PRICE_SOURCES = ("index", "mark")
 UNWIND_ALGOS = ("twap", "vwap", "shortfall")
+ARB_STRATEGIES = ("basis", "cross_market", "triangular", "pairs", "cross_venue")
 COMMITMENTS = ("processed", "confirmed", "finalized")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 LOG_FORMATS = ("json", "text")
@@ -430,6 +431,84 @@ class MarketMakerBotConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ArbVenueLinkConfig:
+    """One ``[[bots.arbitrage.venue_links]]``: a program market and the external venue's instrument on the
+    same asset (the cross-venue strategy's pair)."""
+
+    market: int = _key(_int(0, U16_MAX))
+    symbol: str = _key(_str)  # the venue's symbol, e.g. "SOL/USDT:USDT" (ccxt's unified name) or "SOLUSDT"
+    asset: str = _key(_str)  # what both trade (exposure limits add the two venues' positions up)
+
+
+def _tuples(size: int, what: str) -> Check:
+    """A list of lists of ``size`` distinct market indexes."""
+    def check(v: Any, key: str, base: Path) -> tuple:
+        out = _list(_list(_int(0, U16_MAX)))(v, key, base)
+        for i, t in enumerate(out):
+            if len(t) != size or len(set(t)) != size:
+                raise _bad(f"{key}[{i}]", f"must be {size} distinct market indexes ({what}), got {_show(list(t))}")
+        return out
+    return check
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArbitrageBotConfig:
+    """The arbitrage bot (``keepers.strategies.arbitrage``): its strategies, thresholds, risk and venue.
+
+    Amounts in whole quote units, sizes in whole base units."""
+
+    strategies: tuple[str, ...] = _key(_list(_choice(ARB_STRATEGIES)), ("basis",))
+    basis_markets: tuple[int, ...] = _key(_list(_int(0, U16_MAX)), ())  # empty: every market this keeper acts on
+    cross_markets: tuple[tuple[int, ...], ...] = _key(_tuples(2, "two markets on the same underlying"), ())
+    triangles: tuple[tuple[int, ...], ...] = _key(_tuples(3, "a, b, c with price a = b x c"), ())
+    pairs: tuple[tuple[int, ...], ...] = _key(_tuples(2, "y then x of the spread y - beta x"), ())
+    venue_links: tuple[ArbVenueLinkConfig, ...] = _key(_tables(ArbVenueLinkConfig), ())
+    venue_exchange: str | None = _key(_optional(_str), None)  # a ccxt exchange id, e.g. "binanceusdm"
+    venue_key_env: str = _key(_str, "ARB_VENUE_API_KEY")  # environment variables holding the venue's keys
+    venue_secret_env: str = _key(_str, "ARB_VENUE_SECRET")
+    venue_book_max_age_s: float = _key(_num(0, above=True), 2.0)
+    threshold_bps: float = _key(_num(0, 10_000), 5.0)
+    latency_z: float = _key(_num(0), 2.0)
+    volatility_bps_per_sqrt_s: float = _key(_num(0), 5.0)  # the latency risk's price volatility
+    default_latency_s: float = _key(_num(0), 0.5)  # the round trip assumed before any was measured
+    max_leg_quote: float = _key(_num(0, above=True), 1_000.0)
+    max_total_quote: float = _key(_num(0, above=True), 5_000.0)
+    max_open_legs: int = _key(_int(1, 1000), 6)
+    max_asset_base: float = _key(_num(0, above=True), 10.0)
+    kill: bool = _key(_bool, False)  # the kill switch: no new opportunity while set (reloadable)
+    kill_file: Path | None = _key(_optional(_path), None)  # the kill switch as a file: set while it exists
+    max_failed_in_row: int = _key(_int(0), 5)  # legs failing in a row that trip the kill switch (0: never)
+    pairs_base: float = _key(_num(0, above=True), 0.1)  # y's size per entry
+    pairs_entry_z: float = _key(_num(0, above=True), 2.0)
+    pairs_exit_z: float = _key(_num(0), 0.5)
+    pairs_stop_z: float = _key(_num(0, above=True), 4.0)
+    pairs_warmup: int = _key(_int(0), 30)
+    pairs_delta: float = _key(_num(0, 1), 1e-4)
+    pairs_observation_var: float = _key(_num(0, above=True), 1e-3)
+    hedge_attempts: int = _key(_int(1, 100), 3)
+    hedge_band_bps: float = _key(_num(0, 5000), 20.0)  # how far past the sized price the hedge may fill
+    hedge_retry_s: float = _key(_num(0), 0.2)
+    unwind_slices: int = _key(_int(1, 1000), 4)
+    unwind_interval_slots: int = _key(_int(1), 2)
+    unwind_band_bps: float = _key(_num(0, 5000), 100.0)
+    interval_s: float = _key(_num(0, above=True), 1.0)
+
+    def _validate(self, where: str) -> None:
+        needs = {"cross_market": ("cross_markets", self.cross_markets), "triangular": ("triangles", self.triangles),
+                 "pairs": ("pairs", self.pairs), "cross_venue": ("venue_links", self.venue_links)}
+        for strategy in self.strategies:
+            if strategy in needs and not needs[strategy][1]:
+                raise _bad(_join(where, needs[strategy][0]), f"the {strategy} strategy needs at least one entry")
+        if len(set(self.strategies)) != len(self.strategies):
+            raise _bad(_join(where, "strategies"), "names a strategy twice")
+        if not self.pairs_exit_z < self.pairs_entry_z < self.pairs_stop_z:
+            raise _bad(_join(where, "pairs_entry_z"), f"must satisfy pairs_exit_z ({self.pairs_exit_z}) < pairs_entry_z "
+                                                     f"({self.pairs_entry_z}) < pairs_stop_z ({self.pairs_stop_z})")
+        if self.max_leg_quote > self.max_total_quote:
+            raise _bad(_join(where, "max_leg_quote"), f"must be <= max_total_quote ({self.max_total_quote})")
+
+
+@dataclass(frozen=True, kw_only=True)
 class BotsConfig:
     """Per-bot settings."""
 
@@ -440,6 +519,7 @@ class BotsConfig:
     insurance: InsuranceBotConfig = _section(InsuranceBotConfig)
     trigger: TriggerBotConfig = _section(TriggerBotConfig)
     market_maker: MarketMakerBotConfig = _section(MarketMakerBotConfig)
+    arbitrage: ArbitrageBotConfig = _section(ArbitrageBotConfig)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -46,6 +46,7 @@ from keepers.bots.mark_price import MarkPriceBot, oracle_accounts
 from keepers.bots.trigger import TriggerBot
 from keepers.bots.settler import SettlerBot
 from keepers.strategies.market_maker.bot import MarketMakerBot
+from keepers.strategies.arbitrage.bot import ArbitrageBot
 from keepers.cache import AccountCache
 from keepers.chain.base import AccountData, Chain, ChainError, Subscription
 from keepers.clock import LIVE, Clock
@@ -63,7 +64,7 @@ log = logging.getLogger("perpkeep.runtime")
 SYSVAR_CLOCK = Pubkey.from_string("SysvarC1ock11111111111111111111111111111111")
 BOT_CLASSES: dict[str, type[Bot]] = {
     "mark_price": MarkPriceBot, "funding": FundingBot, "liquidator": LiquidatorBot, "settler": SettlerBot,
-    "insurance": InsuranceBot, "trigger": TriggerBot, "market_maker": MarketMakerBot,
+    "insurance": InsuranceBot, "trigger": TriggerBot, "market_maker": MarketMakerBot, "arbitrage": ArbitrageBot,
 }
 ALL_BOTS = tuple(BOT_CLASSES)
 WATCHDOG_FACTOR = 10.0  # a bot is stale when a tick has not finished after this many intervals
@@ -95,7 +96,7 @@ def bot_interval_s(name: str, config: Config) -> float:
         "mark_price": min(bots.mark_price.heartbeat_s / 4, 5.0), "funding": bots.funding.poll_s,
         "liquidator": bots.liquidator.interval_s, "settler": bots.settler.interval_s,
         "insurance": bots.insurance.interval_s, "trigger": bots.trigger.interval_s,
-        "market_maker": bots.market_maker.interval_s,
+        "market_maker": bots.market_maker.interval_s, "arbitrage": bots.arbitrage.interval_s,
     }[name]
 
 
@@ -184,7 +185,7 @@ class Keeper:
     def _make_bot(self, name: str) -> Bot:
         section = getattr(self.config.bots, name)
         bot = BOT_CLASSES[name](self.ctx, section, bot_interval_s(name, self.config), self.clock)
-        if isinstance(bot, LiquidatorBot | TriggerBot | MarketMakerBot):
+        if isinstance(bot, LiquidatorBot | TriggerBot | MarketMakerBot | ArbitrageBot):
             bot.set_own_account(self.config.keeper.sub_id)
         self.health.register(name, max(MIN_WATCHDOG_S, WATCHDOG_FACTOR * bot.interval_s))
         return bot

@@ -64,7 +64,7 @@ from programs_client.perp.constants import QUOTE_PRECISION as QUOTE
 from sim.agents import HuntTarget, MarketView, TraderAgent, build_population
 from sim.run_record import SimRun
 from sim.scenario import seed_insurance_fund, slot_clock
-from sim.scenario_file import MarketSpec, ScenarioSpec, StrategySpec, scenario_from_mapping, series_loader
+from sim.scenario_file import BOT_STRATEGIES, MarketSpec, ScenarioSpec, StrategySpec, scenario_from_mapping, series_loader
 from sim.traders import ScriptedMaker
 
 KEEPER_DEPOSIT = 500_000 * QUOTE
@@ -268,7 +268,7 @@ class Simulation:
         self._fund(kp, s.deposit)
         markets = tuple(names.index(m) for m in s.markets) or tuple(range(len(names)))
         address = user_pda(kp.pubkey(), 0, self.program_id)
-        if s.kind == "market_maker":
+        if s.kind in BOT_STRATEGIES:  # a keeper bot in a keeper of its own
             return Strategy(name, s, kp, address, None, markets)
         maker = ScriptedMaker(kp, {i: self.params[i] for i in markets}, self.program_id, levels=s.levels,
                               half_spread_bps=s.half_spread_bps, step_bps=s.step_bps,
@@ -278,12 +278,12 @@ class Simulation:
     def strategy_config(self, s: Strategy) -> Config:
         """The configuration of a market-making strategy's own keeper: the bot alone, on its markets."""
         bot = dict(s.spec.bot or {})
-        bot.setdefault("markets", list(s.markets))
+        bot.setdefault("basis_markets" if s.spec.kind == "arbitrage" else "markets", list(s.markets))
         return Config.from_mapping({
             "cluster": {"rpc_url": "http://127.0.0.1:8899", "commitment": "processed"},
-            "keeper": {"keypair_path": "strategy.json", "bots": ["market_maker"]},
+            "keeper": {"keypair_path": "strategy.json", "bots": [s.spec.kind]},
             "metrics": {"enabled": False},
-            "bots": {"market_maker": bot},
+            "bots": {s.spec.kind: bot},
         }, Path("."))
 
     def _path(self, m: MarketSpec, steps: int) -> list[float]:
@@ -470,6 +470,7 @@ class Simulation:
         clock = VirtualClock(start_unix_s=float(self.ledger.wall_clock()))
         self.keeper_journal: dict[str, int] = {}
         self.strategy_analytics: dict[str, dict[int, dict[str, Any]]] = {}  # market maker -> market -> figures
+        self.arbitrage_analytics: dict[str, dict[str, dict[str, Any]]] = {}  # arbitrage bot -> its strategy -> figures
         quiet = logging.getLogger("perpkeep")
         level = quiet.level
         quiet.setLevel(logging.ERROR)
@@ -485,7 +486,16 @@ class Simulation:
         if summarize is not None:
             sim_run.summary = summarize(sim_run)
         sim_run.summary.update(self.market_maker_summary())
+        sim_run.summary.update(self.arbitrage_summary())
         return sim_run
+
+    def arbitrage_summary(self) -> dict[str, float]:
+        """The arbitrage bots' own figures per strategy (``keepers.strategies.arbitrage.analytics``):
+        ``strategy.NAME.STRATEGY.theoretical_edge``, ``captured_edge``, ``leg_slippage``, ``failed_leg_rate``,
+        ``sent`` and ``orphans``."""
+        return {f"strategy.{name}.{strategy}.{k}": float(a[k])
+                for name, strategies in self.arbitrage_analytics.items() for strategy, a in strategies.items()
+                for k in ("theoretical_edge", "captured_edge", "leg_slippage", "failed_leg_rate", "sent", "orphans")}
 
     def market_maker_summary(self) -> dict[str, float]:
         """The market makers' own attribution per market (``keepers.strategies.market_maker.analytics``):
@@ -536,7 +546,9 @@ class Simulation:
                 await self._drive(keeper, clock, on_slot)
             self.keeper_journal = keeper.journal.counts()
             for s in self.strategies:
-                if s.keeper is not None:
+                if s.keeper is not None and s.spec.kind == "arbitrage":
+                    self.arbitrage_analytics[s.name] = s.keeper.bots["arbitrage"].analytics_report()
+                elif s.keeper is not None:
                     self.strategy_analytics[s.name] = s.keeper.bots["market_maker"].analytics_report()
         finally:
             for s in self.strategies:

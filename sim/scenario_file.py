@@ -38,6 +38,7 @@ from keepers.config import (
     U64_MAX,
     BotsConfig,
     ConfigError,
+    ArbitrageBotConfig,
     MarketMakerBotConfig,
     _bad,
     _bool,
@@ -58,7 +59,8 @@ from programs_client.perp.types.market_params import MarketParams
 
 BEHAVIOURS = ("noise", "momentum", "mean_reversion", "informed", "liquidation_hunter", "whale")
 DISTRIBUTIONS = ("fixed", "uniform", "lognormal")
-STRATEGY_KINDS = ("scripted_maker", "market_maker")
+STRATEGY_KINDS = ("scripted_maker", "market_maker", "arbitrage")
+BOT_STRATEGIES = {"market_maker": MarketMakerBotConfig, "arbitrage": ArbitrageBotConfig}  # kinds that are keeper bots
 MARKET_PARAM_NAMES = tuple(f.name for f in dataclasses.fields(MarketParams) if f.name != "padding")
 SECTIONS = ("scenario", "markets", "traders", "keepers", "strategies", "insurance", "faults")
 
@@ -278,7 +280,8 @@ class StrategySpec:
     """``[strategies.NAME]``: kind ``scripted_maker`` (a ladder re-quoted around the oracle price every
     ``requote_slots``, shaped by ``levels``, ``half_spread_bps``, ``step_bps``, ``notional_per_level``) or
     kind ``market_maker`` (the live market-making bot, ``keepers.strategies.market_maker``, in a keeper of
-    its own; ``bot`` holds its ``[bots.market_maker]`` settings, checked by the keeper configuration)."""
+    its own; ``bot`` holds its ``[bots.market_maker]`` settings, checked by the keeper configuration) or kind
+    ``arbitrage`` (the arbitrage bot, ``keepers.strategies.arbitrage``, likewise with ``[bots.arbitrage]``)."""
 
     kind: str = key(_choice(STRATEGY_KINDS))
     levels: int = key(_int(1, 16), 4)
@@ -299,10 +302,10 @@ def _table(v: Any, where: str, _: Path) -> dict[str, Any]:
 
 def _strategy(t: Any, where: str, base: Path) -> StrategySpec:
     spec = _build(StrategySpec, t, where, base)
-    if spec.kind == "market_maker":
-        _build(MarketMakerBotConfig, spec.bot or {}, f"{where}.bot", base)  # the keeper configuration's own checks
+    if spec.kind in BOT_STRATEGIES:
+        _build(BOT_STRATEGIES[spec.kind], spec.bot or {}, f"{where}.bot", base)  # the keeper configuration's own checks
     elif spec.bot is not None:
-        raise _bad(f"{where}.bot", "only a market_maker strategy takes bot settings")
+        raise _bad(f"{where}.bot", "only a market_maker or arbitrage strategy takes bot settings")
     return spec
 
 

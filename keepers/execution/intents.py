@@ -33,6 +33,9 @@ class ActionKind(StrEnum):
     MM_REQUOTE = "mm_requote"
     MM_CANCEL = "mm_cancel"
     MM_UNWIND = "mm_unwind"
+    ARB_LEGS = "arb_legs"
+    ARB_HEDGE = "arb_hedge"
+    ARB_UNWIND = "arb_unwind"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,11 @@ KEY_FORMATS: dict[ActionKind, KeyFormat] = {
     ActionKind.MM_REQUOTE: KeyFormat("mm_requote", ("market", "book_slot", "user_slot", "quotes")),
     ActionKind.MM_CANCEL: KeyFormat("mm_cancel", ("market", "book_slot", "user_slot", "reason")),
     ActionKind.MM_UNWIND: KeyFormat("mm_unwind", ("market", "user_slot", "child")),
+    # The arbitrage bot's: an opportunity's program legs (one transaction) named by the books they were sized
+    # on and a digest of the legs; its venue hedge by the legs' key; an orphan's unwind child by the hedge.
+    ActionKind.ARB_LEGS: KeyFormat("arb_legs", ("strategy", "books", "legs")),
+    ActionKind.ARB_HEDGE: KeyFormat("arb_hedge", ("legs",)),
+    ActionKind.ARB_UNWIND: KeyFormat("arb_unwind", ("hedge", "child")),
 }
 
 

@@ -453,6 +453,10 @@ class Journal:
         found = self._entries("WHERE key = ? ORDER BY id DESC LIMIT 1", (key,))
         return found[0] if found else None
 
+    def of_kind(self, kind: str, limit: int = 1000) -> list[JournalEntry]:
+        """The newest ``limit`` actions of ``kind``, newest first (a strategy's own look back after a restart)."""
+        return self._entries("WHERE kind = ? ORDER BY id DESC LIMIT ?", (kind, limit))
+
     def counts(self) -> dict[str, int]:
         """How many actions are in each status (plain text keys: this dict is logged and printed as is)."""
         return {status: n for status, n in self._read("SELECT status, COUNT(*) FROM actions GROUP BY status")}

@@ -143,6 +143,27 @@ class CcxtVenue:
         s = self.unified(symbol)
         return self._report(await self._call(lambda: self.exchange.cancel_order(order_id, s)))
 
+    def qty_step(self, symbol: str) -> Decimal:
+        """The smallest quantity step of ``symbol`` (ccxt's amount precision, in base units)."""
+        m = self.exchange.market(self.unified(symbol))
+        step = (m.get("precision") or {}).get("amount")
+        if step is None:
+            return Decimal(0)
+        if self.exchange.precisionMode == ccxt.TICK_SIZE:
+            return _d(step) or Decimal(0)
+        return Decimal(1).scaleb(-int(step))  # a number of decimals
+
+    async def order_by_client_id(self, symbol: str, client_id: str) -> OrderReport | None:
+        """The order placed with ``client_id``, None when the venue has none (a send that never arrived)."""
+        s = self.unified(symbol)
+        try:
+            raw = await self._call(lambda: self.exchange.fetch_order(None, s, {"origClientOrderId": client_id}))
+        except VenueError as e:
+            if e.kind is ErrorKind.REJECTED and isinstance(e.__cause__, ccxt.OrderNotFound):
+                return None
+            raise
+        return self._report(raw)
+
     async def open_orders(self, symbol: str) -> list[OrderReport]:
         s = self.unified(symbol)
         return [self._report(o) for o in await self._call(lambda: self.exchange.fetch_open_orders(s))]

@@ -69,5 +69,5 @@ def test_the_bot_settings_are_checked_by_the_keeper_configuration() -> None:
         scenario_from_mapping(mapping, Path("."))
     mapping = copy.deepcopy(SCENARIO)
     mapping["strategies"]["mm"] = {"kind": "scripted_maker", "bot": {"levels": 3}}
-    with pytest.raises(ConfigError, match="only a market_maker strategy takes bot settings"):
+    with pytest.raises(ConfigError, match="only a market_maker or arbitrage strategy takes bot settings"):
         scenario_from_mapping(mapping, Path("."))

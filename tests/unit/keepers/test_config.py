@@ -168,7 +168,8 @@ KEEPER_CLUSTER_BAD = [
     (CLUSTER, "keeper.keypair_path: missing (required)"),
     (CLUSTER + '[keeper]\nkeypair_path = ""', 'keeper.keypair_path: must be a non-empty string, got ""'),
     (CLUSTER + KEEPER + 'bots = ["funding", "sniper"]',
-     'keeper.bots[1]: must be one of mark_price, funding, liquidator, settler, insurance, trigger, market_maker, got "sniper"'),
+     'keeper.bots[1]: must be one of mark_price, funding, liquidator, settler, insurance, trigger, market_maker, arbitrage, '
+     'got "sniper"'),
     (CLUSTER + KEEPER + 'bots = ["funding", "funding"]', 'keeper.bots: names "funding" twice'),
     (CLUSTER + KEEPER + "bots = []", "keeper.bots: must name at least one of"),
     (CLUSTER + KEEPER + "sub_id = 65536", "keeper.sub_id: must be a whole number between 0 and 65535, got 65536"),
