@@ -43,6 +43,7 @@ from keepers.bots.funding import FundingBot, funded, funding_rate, next_funding_
 from keepers.bots.insurance import InsuranceBot
 from keepers.bots.liquidator import LiquidatorBot
 from keepers.bots.mark_price import MarkPriceBot, oracle_accounts
+from keepers.heap import HEAP_TRIM_S, trim_heap
 from keepers.bots.trigger import TriggerBot
 from keepers.bots.settler import SettlerBot
 from keepers.strategies.market_maker.bot import MarketMakerBot
@@ -496,12 +497,14 @@ class Keeper:
 
     async def _housekeeping(self) -> None:
         """Until stopped, after each slot: checkpoint the journal (at most every ``JOURNAL_CHECKPOINT_S``),
-        refresh the SOL balance (at most every ``BALANCE_REFRESH_S``) and count websocket reconnects; on a
+        refresh the SOL balance (at most every ``BALANCE_REFRESH_S``), give the C heap's free pages back
+        (every ``HEAP_TRIM_S``, ``keepers.heap``) and count websocket reconnects; on a
         chain whose slot notifications can stop (``slots_can_stop``: a dropped websocket), also every
         ``CLOCK_POLL_S`` without one, polling the Clock then. While the chain stands still, nothing changes."""
         polls_clock = getattr(self.chain, "slots_can_stop", True)
         next_balance = next_checkpoint = self.clock.monotonic()
         next_compaction = self.clock.monotonic() + self.config.keeper.journal_compact_interval_s
+        next_trim = self.clock.monotonic() + HEAP_TRIM_S
         reconnects = 0
         while not self._stop.is_set():
             self._slot_seen.clear()
@@ -524,6 +527,9 @@ class Keeper:
             except JournalError as e:  # counted (and a fatal one stops the keeper) by _on_journal_error
                 if not e.fatal:
                     log.warning("journal housekeeping: %s", e)
+            if self.clock.monotonic() >= next_trim:
+                next_trim = self.clock.monotonic() + HEAP_TRIM_S
+                trim_heap()
             if self.clock.monotonic() >= next_balance:
                 next_balance = self.clock.monotonic() + BALANCE_REFRESH_S
                 try:
