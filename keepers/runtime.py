@@ -33,6 +33,7 @@ import gc
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from solana.constants import LAMPORTS_PER_SOL
 from solders.keypair import Keypair
@@ -153,6 +154,7 @@ class Keeper:
         self._make_bots(tuple(bots or config.keeper.bots))
         self.stats = KeeperStats()
         self.server: ObservabilityServer | None = None
+        self.console: Any = None  # keepers.console.server.ConsoleServer when [console] is enabled
         self.serve_http = serve_http
         self._stop = asyncio.Event()
         self._subs: list[Subscription] = []
@@ -199,6 +201,11 @@ class Keeper:
             self.server = ObservabilityServer(self.metrics, self.health, self.config.metrics.host, self.config.metrics.port)
             await self.server.start()
             log.info("metrics and health on http://%s:%d", self.config.metrics.host, self.server.port)
+        if self.serve_http and self.config.console.enabled:  # the operator console (keepers.console)
+            from keepers.console.server import ConsoleServer
+
+            self.console = ConsoleServer(self)
+            await self.console.start()
         await self.refresh_clock()
         await self.snapshot()
         self.check_markets()
@@ -250,6 +257,10 @@ class Keeper:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         return True
+
+    def bot_running(self, name: str) -> bool:
+        """Whether ``name``'s loop runs (not paused, not a standby)."""
+        return any(t.get_name() == f"bot-{name}" and not t.done() for t in self._bot_tasks)
 
     def resume_bot(self, name: str) -> bool:
         """Start again a bot ``pause_bot`` stopped (while the keeper is active); False when it already runs."""
@@ -346,6 +357,9 @@ class Keeper:
         for task in (self._clock_refresh, self._refetch_task):
             if task is not None:
                 task.cancel()
+        if self.console is not None:
+            await self.console.stop()
+            self.console = None
         if self.server is not None:
             await self.server.stop()
             self.server = None

@@ -20,7 +20,7 @@ from sim import cli as sim_cli
 from sim import paper_cli
 
 # The order `perpkeep --help` lists the commands in.
-COMMAND_ORDER = ("build", "codegen", "run", "status", "journal", "demo", "sim", "paper", "localnet", "ops")
+COMMAND_ORDER = ("build", "codegen", "run", "status", "journal", "console", "demo", "sim", "paper", "localnet", "ops")
 
 
 def parser() -> argparse.ArgumentParser:
