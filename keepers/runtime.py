@@ -74,6 +74,7 @@ CLOCK_POLL_S = 1.0  # the Clock is polled this long after the last slot notifica
 JOURNAL_CHECKPOINT_S = 10.0
 JOURNAL_PRUNE_BATCH = 1000  # finished actions deleted per housekeeping pass (one short write, ~ms)
 JOURNAL_RECLAIM_PAGES = 2000  # free pages (8 MB) handed back per pass
+PAUSE_ATTEMPTS, PAUSE_RETRY_S = 100, 0.05  # ``pause_bot`` cancels a bot's loop again until it ends
 REFETCH_ATTEMPTS = 5  # reads of refused accounts, each after CLOCK_POLL_S, before waiting for the next change
 # Counters of ``RpcChain`` exported as ``perpkeep_rpc_faults_total{kind}`` (other chains have none).
 CHAIN_FAULT_COUNTERS = {"deadline missed": "deadlines_missed", "oversized reply": "oversized_replies",
@@ -254,7 +255,15 @@ class Keeper:
         if task is None:
             return False
         self._bot_tasks.remove(task)
-        task.cancel()
+        # Cancelled again until it ends: a cancellation that meets a completing ``wait_for`` can be lost
+        # (Python 3.11), and a bot that asked for an immediate re-tick would then loop on (see ``_stop_bots``).
+        for _ in range(PAUSE_ATTEMPTS):
+            task.cancel()
+            await asyncio.wait({task}, timeout=PAUSE_RETRY_S)
+            if task.done():
+                break
+        else:
+            log.error("bot %s did not stop after %d cancellations", name, PAUSE_ATTEMPTS)
         await asyncio.gather(task, return_exceptions=True)
         return True
 
