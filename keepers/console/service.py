@@ -266,10 +266,13 @@ class ConsoleService:
                 "%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.killed_at))})
         return out
 
-    def sample(self) -> dict[str, Any]:
-        """Record one point of the charts' series: equity, PnL since the console started, inventory and marks."""
+    def sample(self) -> dict[str, Any] | None:
+        """Record one point of the charts' series: equity, PnL since the console started, inventory and marks
+        (none before the keeper's snapshot filled the cache)."""
         k = self.keeper
         cache, equity = k.cache, 0.0
+        if not cache.markets:
+            return None
         inventory: dict[str, float] = {}
         for address, user in risk.own_accounts(cache, k.ctx.authority):
             view = risk.account_view(cache, address, user, k.ctx.clock.slot)

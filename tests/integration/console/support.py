@@ -23,14 +23,11 @@ BOTS = ["mark_price", "liquidator", "market_maker"]
 
 
 @dataclasses.dataclass
-class Console:
-    """A running keeper with its console, the world it runs on, and one token per role."""
+class ApiClient:
+    """HTTP calls to a console at ``url`` with one token per role."""
 
-    keeper: Keeper
-    world: LedgerWorld
     url: str
     tokens: dict[str, str]
-    audit_path: Path
     session: aiohttp.ClientSession
 
     async def call(self, method: str, path: str, role: str | None = "admin", token: str | None = None,
@@ -48,6 +45,28 @@ class Console:
             except ValueError:
                 body = text
             return r.status, body, r.headers
+
+    async def ok(self, method: str, path: str, role: str = "admin", **kwargs: Any) -> Any:
+        """The JSON body of a call that must answer 200."""
+        status, body, _ = await self.call(method, path, role, **kwargs)
+        assert status == 200, (method, path, status, body)
+        return body
+
+
+@contextlib.asynccontextmanager
+async def api_client(url: str, tokens: dict[str, str]) -> AsyncIterator[ApiClient]:
+    """An ``ApiClient`` with a session that gives up on a call after 60 s."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        yield ApiClient(url, tokens, session)
+
+
+@dataclasses.dataclass
+class Console(ApiClient):
+    """A running keeper with its console, the world it runs on, and one token per role."""
+
+    keeper: Keeper = None  # type: ignore[assignment]
+    world: LedgerWorld = None  # type: ignore[assignment]
+    audit_path: Path = Path()
 
 
 def world(perp_program: bytes) -> LedgerWorld:
@@ -71,8 +90,8 @@ async def running_console(w: LedgerWorld, tmp: Path, **console: Any) -> AsyncIte
     keeper = Keeper(config, chain, w.dep.wallets["keeper"])
     await keeper.start()
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
-            yield Console(keeper, w, keeper.console.url, tokens, tmp / "audit.jsonl", session)
+        async with api_client(keeper.console.url, tokens) as client:
+            yield Console(client.url, tokens, client.session, keeper, w, tmp / "audit.jsonl")
     finally:
         await keeper.stop()
         await chain.close()
