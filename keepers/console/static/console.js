@@ -48,21 +48,34 @@ async function act(description, path, body, method = "POST") {
 }
 
 // -- fleet ------------------------------------------------------------------------------------------
+// Rows are updated in place (not rebuilt) so that a button does not vanish under the pointer at each update.
+const botRows = new Map();
+function botRow(name) {
+  let row = botRows.get(name);
+  if (row) return row;
+  const tr = document.createElement("tr");
+  const cells = Array.from({ length: 6 }, () => document.createElement("td"));
+  cells[2].dataset.bot = name; cells[3].className = cells[4].className = "num";
+  const btn = document.createElement("button"); btn.dataset.bot = name;
+  btn.addEventListener("click", () => act(`${btn.dataset.action} ${name}`, `/api/bots/${name}/${btn.dataset.action}`, {}).then(refreshBots));
+  const action = document.createElement("td"); action.append(btn);
+  tr.append(...cells, action);
+  $("bots").querySelector("tbody").append(tr);
+  row = { tr, cells, btn }; botRows.set(name, row);
+  return row;
+}
 function renderBots(bots) {
-  fill("bots", bots.map((b) => {
-    const action = document.createElement("td");
-    const btn = document.createElement("button");
-    const pausing = b.state === "running";
-    btn.textContent = pausing ? "Pause" : "Resume";
-    btn.dataset.bot = b.name;
-    btn.dataset.action = pausing ? "pause" : "resume";
-    btn.addEventListener("click", () => act(`${btn.dataset.action} ${b.name}`, `/api/bots/${b.name}/${btn.dataset.action}`, {}).then(refreshBots));
-    action.append(btn);
-    const row = [cell(b.name), cell(b.kind), cell(b.state, `state-${b.state}`), cell(String(b.health.ticks), "num"),
-      cell(String(b.health.errors), "num"), cell(b.health.last_tick_age_s === null ? "-" : `${fmt(b.health.last_tick_age_s, 1)} s ago`), action];
-    row[2].dataset.bot = b.name;
-    return row;
-  }));
+  const names = new Set(bots.map((b) => b.name));
+  for (const [name, row] of botRows) if (!names.has(name)) { row.tr.remove(); botRows.delete(name); }
+  for (const b of bots) {
+    const { cells, btn } = botRow(b.name);
+    const texts = [b.name, b.kind, b.state, String(b.health.ticks), String(b.health.errors),
+      b.health.last_tick_age_s === null ? "-" : `${fmt(b.health.last_tick_age_s, 1)} s ago`];
+    texts.forEach((t, i) => { if (cells[i].textContent !== t) cells[i].textContent = t; });
+    cells[2].className = `state-${b.state}`;
+    const action = b.state === "running" ? "pause" : "resume";
+    if (btn.dataset.action !== action) { btn.dataset.action = action; btn.textContent = action === "pause" ? "Pause" : "Resume"; }
+  }
 }
 async function refreshBots() { try { renderBots(await api("/api/bots")); } catch (e) { say(e.message, true); } }
 
