@@ -12,14 +12,15 @@ from collections.abc import Mapping, Sequence
 from statistics import NormalDist
 from typing import Any
 
+import numpy as np
+
 from solders.pubkey import Pubkey
 
 from keepers.bots.liquidator import positions_of
 from keepers.cache import AccountCache
 from keepers.exchange.instructions import decode_market_name
-from keepers.exchange.margin import Margin, MarketState, compute_margin
-from keepers.exchange.margin_scan import at_marks
-from keepers.status import user_risks
+from keepers.exchange.margin import Margin, compute_margin
+from keepers.exchange.margin_scan import at_marks, scan
 from keepers.strategies.market_maker.bot import own_orders
 from programs_client.perp.accounts import User
 from programs_client.perp.constants import BASE_PRECISION, BPS, PRICE_PRECISION, QUOTE_PRECISION
@@ -87,27 +88,45 @@ def exposure(cache: AccountCache, authority: Pubkey) -> list[dict[str, Any]]:
 
 
 def closest_to_liquidation(cache: AccountCache, top: int = 10) -> list[dict[str, Any]]:
-    """The ``top`` users of the cache closest to liquidation (lowest equity / maintenance)."""
-    return [{"address": str(r.address), "equity": r.margin.equity / Q,
-             "maintenance_requirement": r.margin.maintenance_requirement / Q, "notional": r.notional / Q,
-             "health": None if math.isinf(r.health) else r.health, "liquidatable": r.margin.liquidatable}
-            for r in user_risks(cache)[:top]]
+    """The ``top`` users of the cache closest to liquidation (lowest equity / maintenance): screened over every
+    user with the vectorised scan (``keepers.exchange.margin_scan``), the few shown valued exactly."""
+    columns, states = cache.columns, cache.market_states()
+    if not len(columns):
+        return []
+    result = scan(columns, states)
+    exposed = np.flatnonzero((result.maintenance > 0) | (result.initial > 0))  # positions or resting orders
+    maintenance = result.maintenance[exposed]
+    ratio = np.divide(result.equity[exposed], maintenance, out=np.full(exposed.size, np.inf), where=maintenance > 0)
+    picked = exposed[np.argsort(ratio, kind="stable")[: top * 2]]  # the screen may order near-ties differently
+    out = []
+    for row in picked:
+        address = columns.keys[row]
+        user = cache.users.get(address)
+        if user is None:
+            continue
+        counted = [p for p in positions_of(user) if p.market_index in states]
+        margin = compute_margin(user.collateral, counted, states)
+        notional = sum(abs(p.base_amount) * states[p.market_index].mark_price // B for p in counted)
+        out.append({"address": str(address), "equity": margin.equity / Q,
+                    "maintenance_requirement": margin.maintenance_requirement / Q, "notional": notional / Q,
+                    "health": health_ratio(margin), "liquidatable": margin.liquidatable})
+    out.sort(key=lambda r: math.inf if r["health"] is None else r["health"])
+    return out[:top]
 
 
 def oi_concentration(cache: AccountCache, top: int = 5) -> list[dict[str, Any]]:
     """Per market: the share of open interest (both sides) the ``top`` largest holders have, and the
     Herfindahl index of the holders' shares (1: one holder)."""
-    sizes: dict[int, list[int]] = {i: [] for i in cache.markets}
-    for user in cache.users.values():
-        for p in positions_of(user):
-            if p.base_amount and p.market_index in sizes:
-                sizes[p.market_index].append(abs(p.base_amount))
+    columns = cache.columns
+    base = np.abs(columns.base_amount.astype(np.float64))
+    index = columns.market_index
     out = []
-    for i, held in sorted(sizes.items()):
-        total = sum(held)
-        shares = sorted((h / total for h in held), reverse=True) if total else []
-        out.append({"market": i, "holders": len(held), "top_share": sum(shares[:top]),
-                    "hhi": sum(s * s for s in shares), "open_interest": total / 2 / B})
+    for i in sorted(cache.markets):
+        held = base[(index == i) & (base > 0)]
+        total = float(held.sum())
+        shares = np.sort(held)[::-1] / total if total else held
+        out.append({"market": i, "holders": int(held.size), "top_share": float(shares[:top].sum()),
+                    "hhi": float((shares * shares).sum()), "open_interest": total / 2 / B})
     return out
 
 
@@ -149,24 +168,22 @@ def var_es(notional: Mapping[int, float], history: Mapping[int, Sequence[float]]
 
 
 def shock(cache: AccountCache, fund_balance: int | None, move: float) -> dict[str, Any]:
-    """What moving every mark by ``move`` (e.g. -0.1) does: users liquidatable and bankrupt at the new marks
-    (exact margin maths), the bad debt of the bankrupt (negative equity), and the insurance fund after it
-    absorbs that debt (the rest would be socialised)."""
+    """What moving every mark by ``move`` (e.g. -0.1) does: users liquidatable and bankrupt at the new marks,
+    the bad debt of the bankrupt (their negative equity), and the insurance fund after it absorbs that debt
+    (the rest would be socialised). Every user is valued with the liquidator's vectorised scan at the shocked
+    marks (float64, within ``ScanResult.tolerance`` of the program's integers)."""
     states = cache.market_states()
-    shocked = at_marks(states, {i: max(1, round(m.mark_price * (1 + move))) for i, m in states.items()})
-    liquidatable = bankrupt = 0
+    out: dict[str, Any] = {"move": move, "liquidatable": 0, "bankrupt": 0, "bad_debt": 0.0, "fund_before": None,
+                           "fund_after": None, "socialised": None}
     bad_debt = 0
-    for user in cache.users.values():
-        counted = [p for p in positions_of(user) if p.market_index in shocked]
-        if not any(p.base_amount for p in counted):
-            continue
-        margin = compute_margin(user.collateral, counted, shocked)
-        liquidatable += margin.liquidatable
-        if margin.equity < 0:
-            bankrupt += 1
-            bad_debt -= margin.equity
-    out: dict[str, Any] = {"move": move, "liquidatable": liquidatable, "bankrupt": bankrupt, "bad_debt": bad_debt / Q,
-                           "fund_before": None, "fund_after": None, "socialised": None}
+    if len(cache.columns):
+        shocked = at_marks(states, {i: max(1, round(m.mark_price * (1 + move))) for i, m in states.items()})
+        result = scan(cache.columns, shocked)
+        exposed = result.maintenance > 0
+        negative = exposed & (result.equity < 0)
+        bad_debt = round(-float(result.equity[negative].sum()))
+        out.update(liquidatable=int((exposed & (result.equity < result.maintenance)).sum()),
+                   bankrupt=int(negative.sum()), bad_debt=bad_debt / Q)
     if fund_balance is not None:
         covered = min(fund_balance, bad_debt)
         out.update(fund_before=fund_balance / Q, fund_after=(fund_balance - covered) / Q,
