@@ -16,15 +16,17 @@ with the reason, a refused one having changed nothing.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import math
+import time
 from importlib import resources
 from typing import Any, Literal
 
 from fastapi import Body, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -140,6 +142,28 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
                   openapi_url="/api/openapi.json",
                   description="Control API of a running perpkeep keeper. Bearer tokens; roles viewer < operator < admin.")
 
+    # Reads are computed at most once per half stream interval and shared, serialised, by every caller: fifty
+    # dashboards polling must not cost the keeper's loop fifty computations. A change clears them.
+    shared: dict[str, tuple[float, bytes]] = {}
+    ttl_s = config.stream_interval_s / 2
+
+    async def reply(key: str, make: Any) -> Response:
+        hit = shared.get(key)
+        now = time.monotonic()
+        if hit is None or now - hit[0] >= ttl_s:
+            value = make()
+            if inspect.isawaitable(value):
+                value = await value
+            hit = shared[key] = (now, json.dumps(value, default=str).encode())
+        return Response(hit[1], media_type="application/json", headers={"cache-control": "no-store"})
+
+    def record(*args: Any, **kwargs: Any) -> None:
+        shared.clear()
+        audit.record(*args, **kwargs)
+
+    def own_orders() -> list[dict[str, Any]]:
+        return [o for a in service.portfolio()["accounts"] for o in a["orders"]]
+
     def principal_of(request: Request) -> Principal | None:
         return request.scope.get("state", {}).get("principal")
 
@@ -182,17 +206,19 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
         return {"token_id": p.token_id, "role": p.role, "label": p.label}
 
     @app.get("/api/status", tags=["bots"])
-    async def status(p: Principal = need("viewer")) -> dict[str, Any]:
+    async def status(p: Principal = need("viewer")) -> Response:
         """The keeper: slot, active or standby, health problems, in-flight actions, journal counts."""
-        k = service.keeper
-        view = k.status()
-        view.update(active=k.active, problems=dict(k.health.problems), alerts=service.alerts())
-        return view
+        def view() -> dict[str, Any]:
+            k = service.keeper
+            out = k.status()
+            out.update(active=k.active, problems=dict(k.health.problems), alerts=service.alerts())
+            return out
+        return await reply("status", view)
 
     @app.get("/api/bots", tags=["bots"])
-    async def bots(p: Principal = need("viewer")) -> list[dict[str, Any]]:
+    async def bots(p: Principal = need("viewer")) -> Response:
         """Every bot and strategy: state (running, paused, standby), health figures, parameters."""
-        return service.bots()
+        return await reply("bots", service.bots)
 
     @app.get("/api/bots/{name}", tags=["bots"])
     async def bot(name: str, p: Principal = need("viewer")) -> dict[str, Any]:
@@ -200,20 +226,20 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
         return service.bot_view(name)
 
     @app.get("/api/portfolio", tags=["portfolio"])
-    async def portfolio(p: Principal = need("viewer")) -> dict[str, Any]:
+    async def portfolio(p: Principal = need("viewer")) -> Response:
         """Positions, collateral, margin health and open orders of every margin account of the keeper wallet."""
-        return service.portfolio()
+        return await reply("portfolio", service.portfolio)
 
     @app.get("/api/orders", tags=["orders"])
-    async def orders(p: Principal = need("viewer")) -> list[dict[str, Any]]:
+    async def orders(p: Principal = need("viewer")) -> Response:
         """The keeper wallet's resting orders."""
-        return [o for a in service.portfolio()["accounts"] for o in a["orders"]]
+        return await reply("orders", own_orders)
 
     @app.get("/api/risk", tags=["risk"])
-    async def risk_view(move: float = Query(0.1, gt=0, le=0.99), p: Principal = need("viewer")) -> dict[str, Any]:
+    async def risk_view(move: float = Query(0.1, gt=0, le=0.99), p: Principal = need("viewer")) -> Response:
         """Exposure per market, users closest to liquidation, the liquidation queue, the insurance fund, VaR and
         expected shortfall (historical and parametric), OI concentration, and the fund after a move of -move and +move."""
-        return await service.risk(move)
+        return await reply(f"risk:{move}", lambda: service.risk(move))
 
     @app.get("/api/risk/shock", tags=["risk"])
     async def shock(move: float = Query(..., gt=-0.99, le=10.0), p: Principal = need("viewer")) -> dict[str, Any]:
@@ -221,14 +247,14 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
         return await service.shock(move)
 
     @app.get("/api/history", tags=["portfolio"])
-    async def history(limit: int = Query(300, ge=1, le=900), p: Principal = need("viewer")) -> list[dict[str, Any]]:
+    async def history(limit: int = Query(300, ge=1, le=900), p: Principal = need("viewer")) -> Response:
         """The sampled series: equity, PnL, inventory and marks."""
-        return list(service.history)[-limit:]
+        return await reply(f"history:{limit}", lambda: list(service.history)[-limit:])
 
     @app.get("/api/alerts", tags=["risk"])
-    async def alerts(p: Principal = need("viewer")) -> list[dict[str, Any]]:
+    async def alerts(p: Principal = need("viewer")) -> Response:
         """Health problems, strategy kill switches, a pulled console kill switch."""
-        return service.alerts()
+        return await reply("alerts", service.alerts)
 
     @app.get("/api/audit", tags=["session"])
     async def audit_tail(limit: int = Query(100, ge=1, le=500), p: Principal = need("viewer")) -> list[dict[str, Any]]:
@@ -258,7 +284,7 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
         if not await service.pause(name):
             raise refuse(p, "pause", name, ConsoleError(f"{name} is not running ({before})", 409), before)
         after = service.bot_view(name)["state"]
-        audit.record(p.token_id, p.role, "pause", name, "applied", before, after)
+        record(p.token_id, p.role, "pause", name, "applied", before, after)
         return {"name": name, "state": after}
 
     @app.post("/api/bots/{name}/resume", tags=["bots"])
@@ -268,7 +294,7 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
         if not service.resume(name):
             raise refuse(p, "resume", name, ConsoleError(f"{name} cannot resume ({before})", 409), before)
         after = service.bot_view(name)["state"]
-        audit.record(p.token_id, p.role, "resume", name, "applied", before, after)
+        record(p.token_id, p.role, "resume", name, "applied", before, after)
         return {"name": name, "state": after}
 
     @app.patch("/api/bots/{name}/params", tags=["bots"])
@@ -280,23 +306,23 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
         except ConsoleError as e:
             raise refuse(p, "set_params", name, e, {k: before.get(k) for k in body.changes}) from None
         changed = {k: after[k] for k in body.changes}
-        audit.record(p.token_id, p.role, "set_params", name, "applied", {k: before[k] for k in body.changes}, changed)
+        record(p.token_id, p.role, "set_params", name, "applied", {k: before[k] for k in body.changes}, changed)
         return {"name": name, "params": after}
 
     @app.post("/api/kill", tags=["bots"])
     async def kill(body: KillBody = Body(...), p: Principal = need("admin", "kill")) -> dict[str, Any]:
         """The kill switch: stop every strategy and cancel every order of the keeper wallet."""
-        before = {"bots": {b["name"]: b["state"] for b in service.bots()}, "orders": len(await orders(p))}
+        before = {"bots": {b["name"]: b["state"] for b in service.bots()}, "orders": len(own_orders())}
         out = await service.kill()
         after = {"bots": {b["name"]: b["state"] for b in service.bots()}}
-        audit.record(p.token_id, p.role, "kill", "*", "applied", before, after, detail=out)
+        record(p.token_id, p.role, "kill", "*", "applied", before, after, detail=out)
         return out
 
     @app.post("/api/orders", tags=["orders"])
     async def place(body: OrderBody = Body(...), p: Principal = need("operator", "place_order")) -> dict[str, Any]:
         """A manual limit order from the keeper's account, behind the pre-trade checks (a refusal names the check)."""
         target = f"market {body.market}"
-        before = [o for o in await orders(p) if o["market"] == body.market]
+        before = [o for o in own_orders() if o["market"] == body.market]
         try:
             result = await service.place_order(body.market, body.side, body.price, body.size, body.post_only,
                                                body.reduce_only)
@@ -305,7 +331,7 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
                          detail=body.model_dump())
             raise
         outcome = "applied" if result["status"] in ("landed", "dry_run") else "failed"
-        audit.record(p.token_id, p.role, "place_order", target, outcome, len(before), None, detail=dict(body.model_dump(),
+        record(p.token_id, p.role, "place_order", target, outcome, len(before), None, detail=dict(body.model_dump(),
                                                                                                         result=result))
         return result
 
@@ -313,13 +339,13 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
     async def cancel(body: CancelBody = Body(...), p: Principal = need("operator", "cancel_order")) -> dict[str, Any]:
         """Cancel one order of the keeper's account (``order_id``) or all of them in ``market``."""
         target = f"market {body.market}"
-        before = [o for o in await orders(p) if o["market"] == body.market]
+        before = [o for o in own_orders() if o["market"] == body.market]
         try:
             result = await service.cancel(body.market, int(body.order_id) if body.order_id else None)
         except ConsoleError as e:
             raise refuse(p, "cancel_order", target, e, len(before)) from None
         outcome = "applied" if result["status"] in ("landed", "dry_run") else "failed"
-        audit.record(p.token_id, p.role, "cancel_order", target, outcome, len(before), None,
+        record(p.token_id, p.role, "cancel_order", target, outcome, len(before), None,
                      detail=dict(body.model_dump(), result=result))
         return result
 

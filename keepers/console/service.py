@@ -68,6 +68,7 @@ class ConsoleService:
         self.killed_at: float | None = None
         self._snapshot: tuple[float, dict[str, Any]] = (-1e9, {})
         self.closing = False  # the server stops: open streams end
+        self._risk: tuple[float, float, dict[str, Any]] = (-1e9, 0.0, {})
 
     # -- bots ---------------------------------------------------------------------------------------
     @property
@@ -235,10 +236,13 @@ class ConsoleService:
     async def risk(self, move: float = 0.1) -> dict[str, Any]:
         """The risk panel: exposure, users closest to liquidation, the liquidation queue, the insurance fund,
         VaR and expected shortfall of our positions, OI concentration, and the fund after a move of -move and +move."""
+        at, cached_move, cached = self._risk
+        if cached_move == move and time.monotonic() - at < self.config.console.stream_interval_s / 2:
+            return cached  # many dashboards polling share one computation
         cache = self.keeper.cache
         fund = await self.fund_balance()
         exposure = risk.exposure(cache, self.keeper.ctx.authority)
-        return {
+        view = {
             "slot": self.keeper.ctx.clock.slot, "exposure": exposure, "closest": risk.closest_to_liquidation(cache),
             "liquidation_queue": self.liquidation_queue(), "insurance_fund": None if fund is None else fund / QUOTE_PRECISION,
             "var": risk.var_es({e["market"]: e["notional"] for e in exposure}, self.price_history()),
@@ -246,6 +250,8 @@ class ConsoleService:
             "concentration": risk.oi_concentration(cache),
             "shocks": [risk.shock(cache, fund, -abs(move)), risk.shock(cache, fund, abs(move))],
         }
+        self._risk = (time.monotonic(), move, view)
+        return view
 
     async def shock(self, move: float) -> dict[str, Any]:
         """The insurance fund after every mark moves by ``move``."""
