@@ -127,16 +127,21 @@ async def bench(users: int, samples: int, bots: tuple[str, ...], n_clients: int,
         tokens = [add_token(token_file, "viewer", f"client-{i}")[1] for i in range(n_clients)]
         console = {"enabled": True, "port": 0, "token_file": str(token_file), "audit_log_path": str(Path(tmp) / "audit.jsonl")}
         base = await _liquidation_latency(users, samples, bots)
+        cpu = time.process_time()
         idle = await _liquidation_latency(users, samples, bots, console=console)
+        idle_cpu = time.process_time() - cpu
         load: dict[str, Any] = {}
         started = time.monotonic()
+        cpu = time.process_time()
         # the clients run for as long as the samples take (estimated from the idle run, with room)
         seconds = max(10.0, 3.0 * samples * 0.06 + 20.0)
         loaded = await _liquidation_latency(
             users, samples, bots, console=console,
             load=lambda keeper: clients(tokens, streams, interval_s, seconds, load, keeper))
         wall = time.monotonic() - started
-    return {"base": base, "idle": idle, "loaded": loaded, "load": load, "wall_s": wall}
+        loaded_cpu = time.process_time() - cpu
+    return {"base": base, "idle": idle, "loaded": loaded, "load": load, "wall_s": wall,
+            "cpu_s": (idle_cpu, loaded_cpu)}
 
 
 def _line(label: str, f: LatencyFigures) -> str:
@@ -156,6 +161,10 @@ def print_figures(r: dict[str, Any], n_clients: int, streams: int, interval_s: f
         print(f"  {path:<28} p50 {_pct(v, 50):7.2f} ms   p99 {_pct(v, 99):7.2f} ms   ({len(v)})")
     gaps = load.get("gaps", [])
     print(f"  stream gaps between updates  p50 {_pct(gaps, 50):7.1f} ms   p99 {_pct(gaps, 99):7.1f} ms   ({len(gaps)} updates)")
+    idle_cpu, loaded_cpu = r["cpu_s"]
+    if every:
+        print(f"  keeper process CPU: {idle_cpu:.1f} s idle run, {loaded_cpu:.1f} s loaded run: "
+              f"{(loaded_cpu - idle_cpu) * 1e3 / len(every):.2f} ms per request served (streams included)")
     if load.get("errors"):
         print("  first errors:", "; ".join(load["errors"][:5]))
     print("oracle update -> liquidation sent (keeper side):")
