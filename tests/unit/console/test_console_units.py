@@ -127,3 +127,28 @@ def test_the_dashboard_loads_nothing_from_elsewhere() -> None:
     for f in files:
         text = f.read_text()
         assert "http://" not in text and "https://" not in text and "//cdn" not in text, f.name
+
+
+def test_the_token_commands_print_a_token_once_and_store_its_hash(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from perpkeep_cli import main
+
+    config = tmp_path / "keeper.toml"
+    config.write_text('[cluster]\nrpc_url = "http://127.0.0.1:8899"\n[keeper]\nkeypair_path = "k.json"\n'
+                      '[console]\ntoken_file = "tokens.json"\n')
+    assert main(["console", "token", "add", "--config", str(config), "--role", "operator", "--label", "alice"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    token = out[-1]
+    assert token.startswith("pk_") and "operator" in out[0]
+    principal = TokenStore(tmp_path / "tokens.json").verify(token)
+    assert principal is not None and principal.role == "operator" and principal.label == "alice"
+    assert token not in (tmp_path / "tokens.json").read_text()
+    assert main(["console", "token", "list", "--token-file", str(tmp_path / "tokens.json")]) == 0
+    listed = capsys.readouterr().out
+    assert principal.token_id in listed and "alice" in listed and token not in listed
+    assert main(["console", "token", "revoke", "--config", str(config), principal.token_id]) == 0
+    assert main(["console", "token", "revoke", "--config", str(config), principal.token_id]) == 1
+    assert (tmp_path / "tokens.json").read_text().strip() == "[]"
+    config.write_text('[cluster]\nrpc_url = "http://127.0.0.1:8899"\n[keeper]\nkeypair_path = "k.json"\n')
+    assert main(["console", "token", "add", "--config", str(config), "--role", "admin"]) == 1
+    assert "console.token_file is not set" in capsys.readouterr().err
