@@ -70,16 +70,16 @@ class ConsoleServer:
         return f"http://{self.keeper.config.console.host}:{self.port}"
 
     async def start(self) -> None:
-        """Listen (see the module docstring); raises ``OSError`` when the address cannot be bound."""
+        """Listen (see the module docstring); raises ``ConfigError`` when the address cannot be bound."""
         c = self.keeper.config.console
         # Bound here, not by uvicorn: it exits the process (SystemExit) when it cannot bind.
         sock = socket.socket(socket.AF_INET6 if ":" in c.host else socket.AF_INET, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((c.host, c.port))
-        except OSError:
+        except OSError as e:
             sock.close()
-            raise
+            raise ConfigError(f"console.port: cannot listen on {c.host}:{c.port}: {e.strerror or e}", "console.port") from None
         sock.set_inheritable(True)
         self.port = sock.getsockname()[1]
         self._task = asyncio.create_task(self.server.serve(sockets=[sock]), name="console")

@@ -9,6 +9,7 @@ import asyncio
 import dataclasses
 import json
 import os
+import socket
 import stat
 from pathlib import Path
 
@@ -138,6 +139,18 @@ async def test_without_tokens_the_console_does_not_start_and_tokens_are_stored_h
         chain = InProcessChain(w.ledger)
         keeper = Keeper(config, chain, w.dep.wallets["keeper"], bots=("mark_price",))
         with pytest.raises(ConfigError, match="console.token_file"):
+            await keeper.start()
+        await keeper.stop()
+        await chain.close()
+    with socket.socket() as taken:  # a port in use (e.g. by the other process of a pair) stops the keeper
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        write_tokens(tmp_path / "ok.json")
+        config = in_process_config(tmp_path, console={"enabled": True, "port": taken.getsockname()[1],
+                                                      "token_file": str(tmp_path / "ok.json")})
+        chain = InProcessChain(w.ledger)
+        keeper = Keeper(config, chain, w.dep.wallets["keeper"], bots=("mark_price",))
+        with pytest.raises(ConfigError, match="console.port: cannot listen on 127.0.0.1"):
             await keeper.start()
         await keeper.stop()
         await chain.close()
