@@ -269,7 +269,7 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
         async def events() -> Any:
             sent = 0
             while not service.closing and (max_events == 0 or sent < max_events):
-                yield f"data: {json.dumps(service.snapshot(audit.seq), default=str)}\n\n"
+                yield service.stream_event(audit.seq)
                 sent += 1
                 if await request.is_disconnected():
                     break

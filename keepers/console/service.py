@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import time
 import uuid
@@ -66,7 +67,7 @@ class ConsoleService:
         self._start_equity: float | None = None
         self._fund: tuple[float, int | None] = (-1e9, None)
         self.killed_at: float | None = None
-        self._snapshot: tuple[float, dict[str, Any]] = (-1e9, {})
+        self._event: tuple[float, int, bytes] = (-1e9, -1, b"")
         self.closing = False  # the server stops: open streams end
         self._risk: tuple[float, float, dict[str, Any]] = (-1e9, 0.0, {})
 
@@ -294,16 +295,20 @@ class ConsoleService:
         return point
 
     def snapshot(self, audit_seq: int) -> dict[str, Any]:
-        """What each stream update carries, computed once per interval whatever the number of listeners."""
-        at, snap = self._snapshot
-        if time.monotonic() - at < self.config.console.stream_interval_s / 2 and snap:
-            return snap
+        """What each stream update carries."""
         k = self.keeper
-        snap = {"slot": k.ctx.clock.slot, "active": k.active, "bots": self.bots(), "alerts": self.alerts(),
+        return {"slot": k.ctx.clock.slot, "active": k.active, "bots": self.bots(), "alerts": self.alerts(),
                 "point": self.history[-1] if self.history else None, "audit_seq": audit_seq,
                 "in_flight": len(k.pipeline.in_flight)}
-        self._snapshot = (time.monotonic(), snap)
-        return snap
+
+    def stream_event(self, audit_seq: int) -> bytes:
+        """The snapshot as one server-sent event, built once per half interval (or audit entry) for every listener."""
+        at, seq, event = self._event
+        if seq == audit_seq and time.monotonic() - at < self.config.console.stream_interval_s / 2:
+            return event
+        event = b"data: " + json.dumps(self.snapshot(audit_seq), default=str).encode() + b"\n\n"
+        self._event = (time.monotonic(), audit_seq, event)
+        return event
 
     async def run_sampler(self, stop: asyncio.Event) -> None:
         """Sample every ``console.stream_interval_s`` until ``stop``."""
