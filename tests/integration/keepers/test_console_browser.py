@@ -125,7 +125,7 @@ def _non_blank(png: bytes, box: tuple[int, int, int, int], ratio: float) -> int:
     """Distinct colours in ``box`` of the screenshot (device pixels = CSS pixels * ``ratio``)."""
     img = Image.open(io.BytesIO(png)).convert("RGB")
     x, y, w, h = (round(v * ratio) for v in box)
-    return len(set(img.crop((x, y, x + w, y + h)).getdata()))
+    return len(img.crop((x, y, x + w, y + h)).getcolors(maxcolors=1 << 24) or ())
 
 
 async def test_the_dashboard_signs_in_pauses_a_bot_and_refuses_a_forbidden_action(
