@@ -57,7 +57,7 @@ class Page:
         self.driver.get(self.url)
         self.driver.find_element(By.ID, "token").send_keys(token)
         self.driver.find_element(By.ID, "signin-button").click()
-        self.wait.until(lambda d: d.find_element(By.ID, "main").is_displayed())
+        self.wait.until(lambda d: d.find_element(By.ID, "main").is_displayed() and d.find_element(By.ID, "whoami").text)
         return self.driver.find_element(By.ID, "whoami").text
 
     def bot_state(self, name: str) -> str:
