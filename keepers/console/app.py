@@ -331,8 +331,8 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
                          detail=body.model_dump())
             raise
         outcome = "applied" if result["status"] in ("landed", "dry_run") else "failed"
-        record(p.token_id, p.role, "place_order", target, outcome, len(before), None, detail=dict(body.model_dump(),
-                                                                                                        result=result))
+        record(p.token_id, p.role, "place_order", target, outcome, len(before), None,
+               detail=dict(body.model_dump(), result=result))
         return result
 
     @app.post("/api/orders/cancel", tags=["orders"])
@@ -346,7 +346,7 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
             raise refuse(p, "cancel_order", target, e, len(before)) from None
         outcome = "applied" if result["status"] in ("landed", "dry_run") else "failed"
         record(p.token_id, p.role, "cancel_order", target, outcome, len(before), None,
-                     detail=dict(body.model_dump(), result=result))
+               detail=dict(body.model_dump(), result=result))
         return result
 
     # -- the dashboard --------------------------------------------------------------------------------

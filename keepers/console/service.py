@@ -120,7 +120,7 @@ class ConsoleService:
         """The kill switch: stop every strategy bot, then cancel every order of the keeper wallet in every market."""
         self.killed_at = time.time()
         stopped = [name for name in self.keeper.bots if name in STRATEGY_NAMES and await self.keeper.pause_bot(name)]
-        cache, me, pid = self.keeper.cache, self.keeper.ctx.authority, self.keeper.program_id
+        cache, me = self.keeper.cache, self.keeper.ctx.authority
         actions = []
         for address, user in risk.own_accounts(cache, me):
             with_orders = {p.market_index for p in user.positions if p.open_orders}
