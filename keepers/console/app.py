@@ -147,14 +147,31 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
     shared: dict[str, tuple[float, bytes]] = {}
     ttl_s = config.stream_interval_s / 2
 
+    computing: dict[str, asyncio.Future[tuple[float, bytes]]] = {}  # one computation of a key at a time
+
     async def reply(key: str, make: Any) -> Response:
         hit = shared.get(key)
-        now = time.monotonic()
-        if hit is None or now - hit[0] >= ttl_s:
-            value = make()
-            if inspect.isawaitable(value):
-                value = await value
-            hit = shared[key] = (now, json.dumps(value, default=str).encode())
+        if hit is None or time.monotonic() - hit[0] >= ttl_s:
+            pending = computing.get(key)
+            if pending is not None:
+                hit = await asyncio.shield(pending)
+            else:
+                pending = computing[key] = asyncio.get_running_loop().create_future()
+                try:
+                    value = make()
+                    if inspect.isawaitable(value):
+                        value = await value
+                    hit = shared[key] = (time.monotonic(), json.dumps(value, default=str).encode())
+                    pending.set_result(hit)
+                except asyncio.CancelledError:
+                    pending.cancel()
+                    raise
+                except Exception as e:
+                    pending.set_exception(e)
+                    pending.exception()  # retrieved: the waiters, if any, raise it
+                    raise
+                finally:
+                    computing.pop(key, None)
         return Response(hit[1], media_type="application/json", headers={"cache-control": "no-store"})
 
     def record(*args: Any, **kwargs: Any) -> None:
