@@ -292,7 +292,11 @@ class LatencyFigures:
         return float(np.percentile(self.samples, 99))
 
 
-async def _liquidation_latency(users: int, samples: int, bots: tuple[str, ...]) -> LatencyFigures:
+async def _liquidation_latency(users: int, samples: int, bots: tuple[str, ...], console: dict[str, Any] | None = None,
+                               load: Callable[[Any], Any] | None = None) -> LatencyFigures:
+    """See ``bench_liquidation_latency``; ``console``: the keeper's ``[console]`` section (served when given),
+    ``load(keeper)``: an async context manager around the samples (e.g. clients of the console)."""
+    import contextlib
     import tempfile
     from pathlib import Path
 
@@ -336,15 +340,17 @@ async def _liquidation_latency(users: int, samples: int, bots: tuple[str, ...]) 
     with tempfile.TemporaryDirectory() as tmp:
         config = Config.from_mapping({"cluster": {"rpc_url": "http://127.0.0.1:8899", "commitment": "processed"},
                                       "keeper": {"keypair_path": "keeper.json"}, "metrics": {"enabled": False},
-                                      "bots": {"liquidator": {"derisk": False}}}, Path(tmp))
+                                      "bots": {"liquidator": {"derisk": False}},
+                                      **({"console": console} if console else {})}, Path(tmp))
         chain = timer.chain(ledger)
         keeper = timer.keeper(config, chain, dep.wallets["keeper"], bots=bots,
-                              journal=Journal(Path(tmp) / "journal.sqlite"), serve_http=False)
+                              journal=Journal(Path(tmp) / "journal.sqlite"), serve_http=console is not None)
         await keeper.start()
         try:
-            # A victim 10 base long, healthy at the price of the last crank, liquidatable 2% lower.
-            latencies = await timer.samples(samples, lambda: add_user(10 * BASE_PRECISION, 10 * mark * 65 // 1000),
-                                            lambda: publish(price0 * 0.98), lambda: publish(price0))
+            async with load(keeper) if load is not None else contextlib.nullcontext():
+                # A victim 10 base long, healthy at the price of the last crank, liquidatable 2% lower.
+                latencies = await timer.samples(samples, lambda: add_user(10 * BASE_PRECISION, 10 * mark * 65 // 1000),
+                                                lambda: publish(price0 * 0.98), lambda: publish(price0))
             landed = keeper.pipeline.outcomes.get((ActionKind.LIQUIDATE_PERP, ActionStatus.LANDED), 0)
         finally:
             await keeper.stop()

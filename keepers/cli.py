@@ -241,6 +241,13 @@ def add_journal(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=_cmd_journal_compact)
 
 
-COMMANDS: dict[str, Mount] = {"run": add_run, "status": add_status, "journal": add_journal}
+def add_console(sub: argparse._SubParsersAction) -> None:
+    """Mount `perpkeep console` (``keepers.console.cli``)."""
+    from keepers.console.cli import add_console as mount
+
+    mount(sub)
+
+
+COMMANDS: dict[str, Mount] = {"run": add_run, "status": add_status, "journal": add_journal, "console": add_console}
 
 __all__ = ["COMMANDS", "CliError", "Mount", "add_journal", "add_run", "add_status", "positive_int"]

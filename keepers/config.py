@@ -313,6 +313,29 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ConsoleConfig:
+    """The operator console (``keepers.console``): an authenticated control API and dashboard served by the keeper.
+
+    Off by default; it refuses to start without ``token_file`` (``perpkeep console token add`` writes it: no
+    default credentials). ``cors_origins`` empty: no cross-origin access. The pre-trade limits bound manual
+    orders (position in base units, notional in quote units, price band around the mark in basis points)."""
+
+    enabled: bool = _key(_bool, False)
+    host: str = _key(_str, "127.0.0.1")
+    port: int = _key(_int(0, 65535), 9465)
+    token_file: Path | None = _key(_optional(_path), None)
+    audit_log_path: Path = _key(_path, Path("perpkeep-audit.jsonl"))
+    requests_per_second: float = _key(_num(0, above=True), 20.0)
+    burst: int = _key(_int(1, 100_000), 40)
+    max_body_bytes: int = _key(_int(64, 1 << 20), 16_384)
+    cors_origins: tuple[str, ...] = _key(_list(_url("http", "https")), ())
+    max_position_base: float = _key(_num(0, above=True), 10.0)
+    max_order_notional_quote: float = _key(_num(0, above=True), 100_000.0)
+    price_band_bps: float = _key(_num(0, 10_000, above=True), 500.0)
+    stream_interval_s: float = _key(_num(0.05, 60), 1.0)
+
+
+@dataclass(frozen=True, kw_only=True)
 class HealthConfig:
     """When ``/health`` reports a lack of progress (503 with reasons), beyond stale bot watchdogs."""
 
@@ -599,6 +622,7 @@ class Config:
     markets: tuple[MarketConfig, ...] = _key(_markets, ())
     oracle: OracleProgramConfig = _section(OracleProgramConfig)
     ha: HaConfig = _section(HaConfig)
+    console: ConsoleConfig = _section(ConsoleConfig)
     path: Path | None = None  # the file it was read from
 
     @classmethod
@@ -676,6 +700,19 @@ def apply_overrides(data: dict[str, Any], env: Mapping[str, str]) -> dict[str, s
     return sources
 
 
+def section_values(section: Any) -> dict[str, Any]:
+    """A built section as the plain values its TOML table would hold (paths and keys as strings)."""
+    return _plain(section)
+
+
+def rebuild_section(section: Any, changes: Mapping[str, Any], where: str, base_dir: Path = Path(".")) -> Any:
+    """``section`` (a built section) with ``changes`` (plain TOML-like values) applied, checked by the very rules
+    of the file (each key's check and the section's ``_validate``); raises ``ConfigError`` naming the key."""
+    data = _plain(section)
+    data.update(changes)
+    return _build(type(section), data, where, base_dir)
+
+
 def load_config(path: Path, env: Mapping[str, str] = os.environ) -> Config:
     """Read the TOML config at ``path``, apply ``PERPKEEP_*`` overrides from ``env`` and validate it."""
     path = Path(path)
@@ -732,7 +769,7 @@ def load_keypair(path: Path, allow_insecure: bool = False) -> Keypair:
         raise KeypairError(f"keypair file {path}: its public key does not match its secret key") from None
 
 
-__all__ = ["BOT_NAMES", "BotsConfig", "ClusterConfig", "Config", "ConfigError", "FeesConfig", "FundingBotConfig",
+__all__ = ["BOT_NAMES", "BotsConfig", "ClusterConfig", "Config", "ConfigError", "ConsoleConfig", "FeesConfig", "FundingBotConfig",
            "HaConfig", "HealthConfig", "InsuranceBotConfig", "KeeperConfig", "KeypairError", "LiquidatorBotConfig", "LoggingConfig",
            "MarkPriceBotConfig", "MarketConfig", "TriggerBotConfig", "MetricsConfig", "OracleProgramConfig", "ProgramConfig",
-           "SettlerBotConfig", "apply_overrides", "load_config", "load_keypair"]
+           "SettlerBotConfig", "apply_overrides", "load_config", "load_keypair", "rebuild_section", "section_values"]

@@ -33,6 +33,7 @@ import gc
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from solana.constants import LAMPORTS_PER_SOL
 from solders.keypair import Keypair
@@ -75,6 +76,7 @@ CLOCK_POLL_S = 1.0  # the Clock is polled this long after the last slot notifica
 JOURNAL_CHECKPOINT_S = 10.0
 JOURNAL_PRUNE_BATCH = 1000  # finished actions deleted per housekeeping pass (one short write, ~ms)
 JOURNAL_RECLAIM_PAGES = 2000  # free pages (8 MB) handed back per pass
+PAUSE_ATTEMPTS, PAUSE_RETRY_S = 100, 0.05  # ``pause_bot`` cancels a bot's loop again until it ends
 REFETCH_ATTEMPTS = 5  # reads of refused accounts, each after CLOCK_POLL_S, before waiting for the next change
 # Counters of ``RpcChain`` exported as ``perpkeep_rpc_faults_total{kind}`` (other chains have none).
 CHAIN_FAULT_COUNTERS = {"deadline missed": "deadlines_missed", "oversized reply": "oversized_replies",
@@ -155,6 +157,7 @@ class Keeper:
         self._make_bots(tuple(bots or config.keeper.bots))
         self.stats = KeeperStats()
         self.server: ObservabilityServer | None = None
+        self.console: Any = None  # keepers.console.server.ConsoleServer when [console] is enabled
         self.serve_http = serve_http
         self._stop = asyncio.Event()
         self._subs: list[Subscription] = []
@@ -201,6 +204,11 @@ class Keeper:
             self.server = ObservabilityServer(self.metrics, self.health, self.config.metrics.host, self.config.metrics.port)
             await self.server.start()
             log.info("metrics and health on http://%s:%d", self.config.metrics.host, self.server.port)
+        if self.serve_http and self.config.console.enabled:  # the operator console (keepers.console)
+            from keepers.console.server import ConsoleServer
+
+            self.console = ConsoleServer(self)
+            await self.console.start()
         await self.refresh_clock()
         await self.snapshot()
         self.check_markets()
@@ -249,9 +257,21 @@ class Keeper:
         if task is None:
             return False
         self._bot_tasks.remove(task)
-        task.cancel()
+        # Cancelled again until it ends: a cancellation that meets a completing ``wait_for`` can be lost
+        # (Python 3.11), and a bot that asked for an immediate re-tick would then loop on (see ``_stop_bots``).
+        for _ in range(PAUSE_ATTEMPTS):
+            task.cancel()
+            await asyncio.wait({task}, timeout=PAUSE_RETRY_S)
+            if task.done():
+                break
+        else:
+            log.error("bot %s did not stop after %d cancellations", name, PAUSE_ATTEMPTS)
         await asyncio.gather(task, return_exceptions=True)
         return True
+
+    def bot_running(self, name: str) -> bool:
+        """Whether ``name``'s loop runs (not paused, not a standby)."""
+        return any(t.get_name() == f"bot-{name}" and not t.done() for t in self._bot_tasks)
 
     def resume_bot(self, name: str) -> bool:
         """Start again a bot ``pause_bot`` stopped (while the keeper is active); False when it already runs."""
@@ -348,6 +368,9 @@ class Keeper:
         for task in (self._clock_refresh, self._refetch_task):
             if task is not None:
                 task.cancel()
+        if self.console is not None:
+            await self.console.stop()
+            self.console = None
         if self.server is not None:
             await self.server.stop()
             self.server = None

@@ -21,7 +21,7 @@ from sim import paper_cli
 from sim.ml import cli as ml_cli
 
 # The order `perpkeep --help` lists the commands in.
-COMMAND_ORDER = ("build", "codegen", "run", "status", "journal", "demo", "sim", "paper", "ml", "localnet", "ops")
+COMMAND_ORDER = ("build", "codegen", "run", "status", "journal", "console", "demo", "sim", "paper", "ml", "localnet", "ops")
 
 
 def parser() -> argparse.ArgumentParser:

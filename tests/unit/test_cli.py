@@ -28,8 +28,8 @@ def test_every_package_command_is_mounted_in_the_help_order() -> None:
     owned = [*keepers_cli.COMMANDS, *localnet_cli.COMMANDS, *sim_cli.COMMANDS, *paper_cli.COMMANDS, *ml_cli.COMMANDS,
              *ops_cli.COMMANDS]
     assert len(owned) == len(set(owned))  # no package takes another's command name
-    assert _subcommands(perpkeep_cli.parser()) == ["build", "codegen", "run", "status", "journal", "demo", "sim", "paper",
-                                                         "ml", "localnet", "ops"]
+    assert _subcommands(perpkeep_cli.parser()) == ["build", "codegen", "run", "status", "journal", "console", "demo", "sim",
+                                                         "paper", "ml", "localnet", "ops"]
     assert sorted(owned) == sorted(_subcommands(perpkeep_cli.parser()))
 
 

@@ -154,8 +154,32 @@ class MarketMakerBot(Bot):
     wake_priority = 5  # an oracle move must requote before the other bots' ticks
 
     def __init__(self, ctx: KeeperContext, config: Any, interval_s: float, clock: Clock = LIVE) -> None:
-        super().__init__(ctx, config, interval_s, clock)
-        c = config
+        super().__init__(ctx, config, interval_s, clock)  # sets ``config``: quoting parameters and limits
+        self.own_address: Pubkey | None = None
+        self.markets: dict[int, MarketQuoting] = {}
+        self.kills: dict[int, set[Kill]] = {}
+        self.stopped = False  # the drawdown stop: no quoting until restart
+        self.peak_equity: int | None = None
+        self.sol_lamports: int | None = None
+        self._slot_seen = (-1, 0.0)  # (slot, monotonic time it was first seen)
+        self.requotes = 0
+        self.shutdown_results: list[ActionResult] = []  # the cancels of the last ``cancel_everything``
+        self.sent_at: list[float] = []  # monotonic times requotes were handed to the pipeline (benchmark)
+        self.signal: Any = None  # the learned return signal, when policy_dir is set (keepers.strategies.policy)
+        if self.config.policy_dir is not None:
+            from keepers.strategies.policy import LearnedSignal
+
+            self.signal = LearnedSignal(self.name, self.config, self.ctx.metrics)
+
+    @property
+    def config(self) -> Any:
+        """The ``[bots.market_maker]`` section; setting it (start, SIGHUP reload, the console) rebuilds the quoting
+        parameters and risk limits derived from it, so a new value applies from the next tick."""
+        return self._config
+
+    @config.setter
+    def config(self, c: Any) -> None:
+        self._config = c
         self.params = QuoteParams(gamma=c.gamma, horizon_slots=c.horizon_slots, levels=c.levels,
                                   level_step_bps=c.level_step_bps, base_size=int(c.base_size * BASE_PRECISION),
                                   size_ladder=c.size_ladder, edge_bps=c.edge_bps,
@@ -168,21 +192,6 @@ class MarketMakerBot(Bot):
             max_drawdown=int(c.max_drawdown_quote * QUOTE_PRECISION), max_oracle_age_slots=c.max_oracle_age_slots,
             max_oracle_conf_bps=c.max_oracle_conf_bps, max_return_bps=c.max_return_bps, max_sigma_bps=c.max_sigma_bps,
             lost_connection_s=c.lost_connection_s, min_sol_lamports=int(c.min_sol * LAMPORTS_PER_SOL))
-        self.own_address: Pubkey | None = None
-        self.markets: dict[int, MarketQuoting] = {}
-        self.kills: dict[int, set[Kill]] = {}
-        self.stopped = False  # the drawdown stop: no quoting until restart
-        self.peak_equity: int | None = None
-        self.sol_lamports: int | None = None
-        self._slot_seen = (-1, 0.0)  # (slot, monotonic time it was first seen)
-        self.requotes = 0
-        self.shutdown_results: list[ActionResult] = []  # the cancels of the last ``cancel_everything``
-        self.sent_at: list[float] = []  # monotonic times requotes were handed to the pipeline (benchmark)
-        self.signal: Any = None  # the learned return signal, when policy_dir is set (keepers.strategies.policy)
-        if c.policy_dir is not None:
-            from keepers.strategies.policy import LearnedSignal
-
-            self.signal = LearnedSignal(self.name, c, self.ctx.metrics)
 
     def set_own_account(self, sub_id: int) -> None:
         """Quote from the keeper's margin account ``sub_id``."""
