@@ -9,15 +9,19 @@ read endpoints (status, bots, portfolio, risk, history, alerts) every ``--poll-i
 Measured: the API's p50 and p99 per request while the bots run; the stream's gaps between updates; and the
 keeper's oracle-update-to-liquidation-send p50 and p99 (the hand-over to the chain, as in
 ``benchmarks.keepers``) without the console, with it idle, and with the clients. Goal: p99 with the clients
-within 10% of p99 without the console.
+within 10% of p99 without the console. With ``--rounds N`` the three take turns N times (so that a change of
+the shared machine's load, or of the process's heap as worlds come and go, falls on all three alike) and
+the medians of the rounds' p99s are compared.
 
-Run: python -m benchmarks.console [--clients 50] [--streams 10] [--users 10000] [--samples 100] [--liquidator-only]
+Run: python -m benchmarks.console [--clients 50] [--streams 10] [--users 10000] [--samples 100] [--rounds 1]
+     [--liquidator-only]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import contextlib
 import json
 import subprocess
@@ -177,6 +181,18 @@ def print_figures(r: dict[str, Any], n_clients: int, streams: int, interval_s: f
         print(f"  p99 with clients / without console: {ratio:.2f} ({verdict} the {GOAL_RATIO - 1:.0%} goal)")
 
 
+def print_rounds(rounds: list[dict[str, Any]]) -> None:
+    """Each round's liquidation p99 per condition, and the medians' ratio (the goal's figure over rounds)."""
+    print(f"liquidation p99 over {len(rounds)} rounds (without console, idle, with clients):")
+    for i, r in enumerate(rounds, 1):
+        print(f"  round {i}: " + ", ".join(f"{r[k].p99_ms:.3f} ms" for k in ("base", "idle", "loaded")))
+    med = {k: statistics.median(r[k].p99_ms for r in rounds) for k in ("base", "idle", "loaded")}
+    ratio = med["loaded"] / med["base"]
+    verdict = "within" if ratio <= GOAL_RATIO else "OUTSIDE"
+    print(f"  medians: {med['base']:.3f} / {med['idle']:.3f} / {med['loaded']:.3f} ms; with clients / without console: "
+          f"{ratio:.2f} ({verdict} the {GOAL_RATIO - 1:.0%} goal)")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark (or, with ``--load``, the client process)."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -187,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll-interval", type=float, default=0.5)
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=1, help="the three latency runs take turns this many times")
     parser.add_argument("--liquidator-only", action="store_true", help="run only the liquidator (default: every bot)")
     args = parser.parse_args(argv)
     if args.load:
@@ -198,8 +215,11 @@ def main(argv: list[str] | None = None) -> int:
 
     bots = ("liquidator",) if args.liquidator_only else tuple(ALL_BOTS)
     print(f"bots running: {', '.join(bots)}; {args.users:,} users")
-    r = asyncio.run(bench(args.users, args.samples, bots, args.clients, args.streams, args.poll_interval))
-    print_figures(r, args.clients, args.streams, args.poll_interval)
+    rounds = [asyncio.run(bench(args.users, args.samples, bots, args.clients, args.streams, args.poll_interval))
+              for _ in range(args.rounds)]
+    print_figures(rounds[-1], args.clients, args.streams, args.poll_interval)
+    if len(rounds) > 1:
+        print_rounds(rounds)
     return 0
 
 

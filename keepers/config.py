@@ -333,6 +333,9 @@ class ConsoleConfig:
     max_order_notional_quote: float = _key(_num(0, above=True), 100_000.0)
     price_band_bps: float = _key(_num(0, 10_000, above=True), 500.0)
     stream_interval_s: float = _key(_num(0.05, 60), 1.0)
+    # The risk panel values every user (a few ms each part at 10k users) on the keeper's loop: computed this
+    # seldom, however many dashboards poll, it stays out of the liquidation path's p99.
+    risk_refresh_s: float = _key(_num(0.1, 3600), 5.0)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -238,8 +238,8 @@ class ConsoleService:
         """The risk panel: exposure, users closest to liquidation, the liquidation queue, the insurance fund,
         VaR and expected shortfall of our positions, OI concentration, and the fund after a move of -move and +move."""
         at, cached_move, cached = self._risk
-        if cached_move == move and time.monotonic() - at < self.config.console.stream_interval_s / 2:
-            return cached  # many dashboards polling share one computation
+        if cached_move == move and time.monotonic() - at < self.config.console.risk_refresh_s:
+            return cached  # many dashboards polling share one computation, every risk_refresh_s at most
         cache = self.keeper.cache
         fund = await self.fund_balance()
         exposure = risk.exposure(cache, self.keeper.ctx.authority)
