@@ -8,6 +8,7 @@ program's integers until then.
 from __future__ import annotations
 
 import math
+import time
 import weakref
 from collections.abc import Mapping, Sequence
 from statistics import NormalDist
@@ -35,22 +36,24 @@ def health_ratio(margin: Margin) -> float | None:
     return None if margin.maintenance_requirement == 0 else margin.equity / margin.maintenance_requirement
 
 
-# cache -> {authority: (number of users when scanned, that authority's account addresses)}
-_OWN: weakref.WeakKeyDictionary[AccountCache, dict[Pubkey, tuple[int, list[Pubkey]]]] = weakref.WeakKeyDictionary()
+OWN_RESCAN_S = 30.0  # the wallet's accounts are found again at least this often (see ``own_accounts``)
+# cache -> {authority: (monotonic time and number of users when scanned, that authority's account addresses)}
+_OWN: weakref.WeakKeyDictionary[AccountCache, dict[Pubkey, tuple[float, int, list[Pubkey]]]] = weakref.WeakKeyDictionary()
 
 
 def own_accounts(cache: AccountCache, authority: Pubkey) -> list[tuple[Pubkey, User]]:
     """The keeper wallet's margin accounts (every sub-account), by sub id.
 
     Which addresses are the wallet's is found by a scan of every user only when the number of users
-    changed (an account opened or closed): the scan of 10k users on the keeper's loop for every console
-    request was most of what the requests cost the liquidation path."""
-    users = cache.users
+    changed (an account opened or closed) or ``OWN_RESCAN_S`` passed (one opened as another closed): the
+    scan of 10k users on the keeper's loop for every console request was most of what the requests cost
+    the liquidation path."""
+    users, now = cache.users, time.monotonic()
     known = _OWN.setdefault(cache, {}).get(authority)
-    if known is None or known[0] != len(users):
-        known = (len(users), [a for a, u in users.items() if u.authority == authority])
+    if known is None or known[1] != len(users) or now - known[0] >= OWN_RESCAN_S:
+        known = (now, len(users), [a for a, u in users.items() if u.authority == authority])
         _OWN[cache][authority] = known
-    own = [(a, users[a]) for a in known[1] if a in users]
+    own = [(a, users[a]) for a in known[2] if a in users]
     return sorted(own, key=lambda x: x[1].sub_id)
 
 
