@@ -44,7 +44,6 @@ from keepers.bots.funding import FundingBot, funded, funding_rate, next_funding_
 from keepers.bots.insurance import InsuranceBot
 from keepers.bots.liquidator import LiquidatorBot
 from keepers.bots.mark_price import MarkPriceBot, oracle_accounts
-from keepers.heap import HEAP_TRIM_S, trim_heap
 from keepers.bots.trigger import TriggerBot
 from keepers.bots.settler import SettlerBot
 from keepers.strategies.market_maker.bot import MarketMakerBot
@@ -52,6 +51,7 @@ from keepers.strategies.arbitrage.bot import ArbitrageBot
 from keepers.cache import AccountCache
 from keepers.chain.base import AccountData, Chain, ChainError, Subscription
 from keepers.clock import LIVE, Clock
+from keepers.heap import HEAP_TRIM_S, trim_heap
 from keepers.config import Config, ConfigError
 from keepers.execution.journal import JOURNAL_ERROR_REASONS, Journal, JournalError
 from keepers.log_limit import CountedLog
