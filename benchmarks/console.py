@@ -2,11 +2,13 @@
 
 A keeper runs on the in-process chain with the real program (``benchmarks.keepers``' liquidation-latency
 setup: 10k healthy users, one victim per sample made liquidatable by the next oracle price) with its console
-enabled. A separate process (so that the clients do not share the keeper's interpreter) runs ``--clients``
+enabled (its API served by the console's worker process, the keeper's loop feeding it snapshots). A
+separate process (so that the clients do not share the keeper's interpreter) runs ``--clients``
 clients, each with its own viewer token: ``--streams`` of them follow ``/api/stream`` and the rest poll the
 read endpoints (status, bots, portfolio, risk, history, alerts) every ``--poll-interval`` seconds.
 
-Measured: the API's p50 and p99 per request while the bots run; the stream's gaps between updates; and the
+Measured: the API's p50 and p99 per request while the bots run; the stream's gaps between updates; the CPU
+each request costs the keeper process and the worker; and the
 keeper's oracle-update-to-liquidation-send p50 and p99 (the hand-over to the chain, as in
 ``benchmarks.keepers``) without the console, with it idle, and with the clients. Goal: p99 with the clients
 within 10% of p99 without the console. With ``--rounds N`` the three take turns N times (so that a change of
@@ -24,6 +26,7 @@ import asyncio
 import statistics
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -110,11 +113,20 @@ async def clients(tokens: list[str], streams: int, interval_s: float, seconds: f
     await proc.stdin.drain()
     proc.stdin.close()
     await asyncio.sleep(2.0)  # every client connected and polling
+    worker = keeper.console.worker_pid
+    worker_cpu = _process_cpu_s(worker)
     try:
         yield
     finally:
+        into["worker_cpu_s"] = _process_cpu_s(worker) - worker_cpu
         out, _ = await proc.communicate()
         into.update(json.loads(out))
+
+
+def _process_cpu_s(pid: int) -> float:
+    """User and system CPU seconds of process ``pid`` so far (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -169,6 +181,9 @@ def print_figures(r: dict[str, Any], n_clients: int, streams: int, interval_s: f
     if every:
         print(f"  keeper process CPU: {idle_cpu:.1f} s idle run, {loaded_cpu:.1f} s loaded run: "
               f"{(loaded_cpu - idle_cpu) * 1e3 / len(every):.2f} ms per request served (streams included)")
+        if "worker_cpu_s" in load:
+            print(f"  console worker process CPU under the clients: {load['worker_cpu_s']:.1f} s, "
+                  f"{load['worker_cpu_s'] * 1e3 / len(every):.2f} ms per request")
     if load.get("errors"):
         print("  first errors:", "; ".join(load["errors"][:5]))
     print("oracle update -> liquidation sent (keeper side):")

@@ -1,5 +1,7 @@
 """The console's FastAPI application: the control API under ``/api`` (schema at ``/api/openapi.json``), the
-update stream (server-sent events at ``/api/stream``) and the dashboard (``/`` and ``/static``).
+update stream (server-sent events at ``/api/stream``) and the dashboard (``/`` and ``/static``). It runs in
+the console's worker process (``keepers.console.worker``) over a ``RemoteService``: the keeper's state and
+operations reach it over the link, and the keeper's loop never handles a request.
 
 Security, in the order a request meets it (``Guard``, a plain ASGI middleware, then the route's dependency):
 - bodies larger than ``console.max_body_bytes`` are refused with 413 before any handler reads them;
@@ -33,7 +35,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from keepers.config import ConsoleConfig
 from keepers.console.audit import AuditLog
 from keepers.console.auth import Principal, RateLimiter, TokenStore, role_allows
-from keepers.console.service import ConsoleError, ConsoleService
+from keepers.console.protocol import ConsoleError
+from keepers.console.remote import RemoteService
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SECURITY_HEADERS = [
@@ -136,14 +139,14 @@ class CancelBody(_Body):
     order_id: str | None = Field(default=None, pattern=r"^\d{1,40}$", description="one order; absent: all in the market")
 
 
-def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, config: ConsoleConfig) -> FastAPI:
+def create_app(service: RemoteService, tokens: TokenStore, audit: AuditLog, config: ConsoleConfig) -> FastAPI:
     """The console application over ``service`` (see the module docstring)."""
     app = FastAPI(title="perpkeep operator console", version="1", docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json",
                   description="Control API of a running perpkeep keeper. Bearer tokens; roles viewer < operator < admin.")
 
-    # Reads are computed at most once per half stream interval and shared, serialised, by every caller: fifty
-    # dashboards polling must not cost the keeper's loop fifty computations. A change clears them.
+    # Replies are serialised at most once per half stream interval and shared by every caller (the keeper's
+    # snapshot is at most as old). A change clears them.
     shared: dict[str, tuple[float, bytes]] = {}
     ttl_s = config.stream_interval_s / 2
 
@@ -177,9 +180,6 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
     def record(*args: Any, **kwargs: Any) -> None:
         shared.clear()
         audit.record(*args, **kwargs)
-
-    def own_orders() -> list[dict[str, Any]]:
-        return [o for a in service.portfolio()["accounts"] for o in a["orders"]]
 
     def principal_of(request: Request) -> Principal | None:
         return request.scope.get("state", {}).get("principal")
@@ -225,12 +225,7 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
     @app.get("/api/status", tags=["bots"])
     async def status(p: Principal = need("viewer")) -> Response:
         """The keeper: slot, active or standby, health problems, in-flight actions, journal counts."""
-        def view() -> dict[str, Any]:
-            k = service.keeper
-            out = k.status()
-            out.update(active=k.active, problems=dict(k.health.problems), alerts=service.alerts())
-            return out
-        return await reply("status", view)
+        return await reply("status", service.status)
 
     @app.get("/api/bots", tags=["bots"])
     async def bots(p: Principal = need("viewer")) -> Response:
@@ -240,7 +235,7 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
     @app.get("/api/bots/{name}", tags=["bots"])
     async def bot(name: str, p: Principal = need("viewer")) -> dict[str, Any]:
         """One bot."""
-        return service.bot_view(name)
+        return await service.bot_view(name)
 
     @app.get("/api/portfolio", tags=["portfolio"])
     async def portfolio(p: Principal = need("viewer")) -> Response:
@@ -250,7 +245,7 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
     @app.get("/api/orders", tags=["orders"])
     async def orders(p: Principal = need("viewer")) -> Response:
         """The keeper wallet's resting orders."""
-        return await reply("orders", own_orders)
+        return await reply("orders", service.own_orders)
 
     @app.get("/api/risk", tags=["risk"])
     async def risk_view(move: float = Query(0.1, gt=0, le=0.99), p: Principal = need("viewer")) -> Response:
@@ -286,6 +281,10 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
         async def events() -> Any:
             sent = 0
             while not service.closing and (max_events == 0 or sent < max_events):
+                try:
+                    await service.fresh()
+                except ConsoleError:
+                    break  # the keeper is gone
                 yield service.stream_event(audit.seq)
                 sent += 1
                 if await request.is_disconnected():
@@ -294,61 +293,58 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
         return StreamingResponse(events(), media_type="text/event-stream", headers={"cache-control": "no-store"})
 
     # -- mutations ------------------------------------------------------------------------------------
+    async def steer(p: Principal, action: str, name: str) -> dict[str, Any]:
+        try:
+            out = await (service.pause if action == "pause" else service.resume)(name)
+        except ConsoleError as e:
+            raise refuse(p, action, name, e, e.before) from None
+        record(p.token_id, p.role, action, name, "applied", out["before"], out["after"])
+        return {"name": name, "state": out["after"]}
+
     @app.post("/api/bots/{name}/pause", tags=["bots"])
-    async def pause(name: str, request: Request, p: Principal = need("operator", "pause")) -> dict[str, Any]:
+    async def pause(name: str, p: Principal = need("operator", "pause")) -> dict[str, Any]:
         """Stop a bot's loop (the rest of the keeper runs on)."""
-        before = service.bot_view(name)["state"]
-        if not await service.pause(name):
-            raise refuse(p, "pause", name, ConsoleError(f"{name} is not running ({before})", 409), before)
-        after = service.bot_view(name)["state"]
-        record(p.token_id, p.role, "pause", name, "applied", before, after)
-        return {"name": name, "state": after}
+        return await steer(p, "pause", name)
 
     @app.post("/api/bots/{name}/resume", tags=["bots"])
     async def resume(name: str, p: Principal = need("operator", "resume")) -> dict[str, Any]:
         """Start a paused bot again."""
-        before = service.bot_view(name)["state"]
-        if not service.resume(name):
-            raise refuse(p, "resume", name, ConsoleError(f"{name} cannot resume ({before})", 409), before)
-        after = service.bot_view(name)["state"]
-        record(p.token_id, p.role, "resume", name, "applied", before, after)
-        return {"name": name, "state": after}
+        return await steer(p, "resume", name)
 
     @app.patch("/api/bots/{name}/params", tags=["bots"])
     async def params(name: str, body: ParamsBody = Body(...), p: Principal = need("admin", "set_params")) -> dict[str, Any]:
         """Change parameters of ``[bots.<name>]``, checked by the config file's rules, applied from the next tick."""
-        before = service.bot_view(name)["params"]
         try:
-            after = service.set_params(name, body.changes)
+            out = await service.set_params(name, body.changes)
         except ConsoleError as e:
-            raise refuse(p, "set_params", name, e, {k: before.get(k) for k in body.changes}) from None
-        changed = {k: after[k] for k in body.changes}
-        record(p.token_id, p.role, "set_params", name, "applied", {k: before[k] for k in body.changes}, changed)
-        return {"name": name, "params": after}
+            raise refuse(p, "set_params", name, e, e.before) from None
+        record(p.token_id, p.role, "set_params", name, "applied", out["before"], out["after"])
+        return {"name": name, "params": out["params"]}
 
     @app.post("/api/kill", tags=["bots"])
     async def kill(body: KillBody = Body(...), p: Principal = need("admin", "kill")) -> dict[str, Any]:
         """The kill switch: stop every strategy and cancel every order of the keeper wallet."""
-        before = {"bots": {b["name"]: b["state"] for b in service.bots()}, "orders": len(own_orders())}
-        out = await service.kill()
-        after = {"bots": {b["name"]: b["state"] for b in service.bots()}}
-        record(p.token_id, p.role, "kill", "*", "applied", before, after, detail=out)
-        return out
+        try:
+            out = await service.kill()
+        except ConsoleError as e:  # the keeper did not answer: what it did is unknown, the attempt is on record
+            audit.record(p.token_id, p.role, "kill", "*", "failed", reason=str(e))
+            raise
+        record(p.token_id, p.role, "kill", "*", "applied", out["before"], out["after"], detail=out["result"])
+        return out["result"]
 
     @app.post("/api/orders", tags=["orders"])
     async def place(body: OrderBody = Body(...), p: Principal = need("operator", "place_order")) -> dict[str, Any]:
         """A manual limit order from the keeper's account, behind the pre-trade checks (a refusal names the check)."""
         target = f"market {body.market}"
-        before = [o for o in own_orders() if o["market"] == body.market]
         try:
-            result = await service.place_order(body.market, body.side, body.price, body.size, body.post_only,
-                                               body.reduce_only)
+            out = await service.place_order(**body.model_dump())
         except ConsoleError as e:
-            audit.record(p.token_id, p.role, "place_order", target, "refused", len(before), len(before), reason=str(e),
+            audit.record(p.token_id, p.role, "place_order", target, "refused", e.before, e.before, reason=str(e),
                          detail=body.model_dump())
             raise
+        result = out["result"]
         outcome = "applied" if result["status"] in ("landed", "dry_run") else "failed"
-        record(p.token_id, p.role, "place_order", target, outcome, len(before), None,
+        record(p.token_id, p.role, "place_order", target, outcome, out["before"], None,
                detail=dict(body.model_dump(), result=result))
         return result
 
@@ -356,13 +352,13 @@ def create_app(service: ConsoleService, tokens: TokenStore, audit: AuditLog, con
     async def cancel(body: CancelBody = Body(...), p: Principal = need("operator", "cancel_order")) -> dict[str, Any]:
         """Cancel one order of the keeper's account (``order_id``) or all of them in ``market``."""
         target = f"market {body.market}"
-        before = [o for o in own_orders() if o["market"] == body.market]
         try:
-            result = await service.cancel(body.market, int(body.order_id) if body.order_id else None)
+            out = await service.cancel(body.market, body.order_id)
         except ConsoleError as e:
-            raise refuse(p, "cancel_order", target, e, len(before)) from None
+            raise refuse(p, "cancel_order", target, e, e.before) from None
+        result = out["result"]
         outcome = "applied" if result["status"] in ("landed", "dry_run") else "failed"
-        record(p.token_id, p.role, "cancel_order", target, outcome, len(before), None,
+        record(p.token_id, p.role, "cancel_order", target, outcome, out["before"], None,
                detail=dict(body.model_dump(), result=result))
         return result
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
 import time
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROLES = ("viewer", "operator", "admin")
+log = logging.getLogger("perpkeep.console")
 TOKEN_PREFIX = "pk_"
 
 
@@ -70,12 +72,17 @@ def add_token(path: Path, role: str, label: str = "") -> tuple[str, str]:
     token = f"{TOKEN_PREFIX}{secrets.token_urlsafe(32)}"
     entries.append({"id": token_id, "role": role, "label": label, "hash": token_hash(token),
                     "created": int(time.time())})
+    _write(path, entries)
+    return token_id, token
+
+
+def _write(path: Path, entries: list[dict]) -> None:
+    """Replace ``path`` (mode 0600) at once: a running console never reads half a file."""
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(entries, f, indent=1)
     os.replace(tmp, path)
-    return token_id, token
 
 
 def revoke_token(path: Path, token_id: str) -> bool:
@@ -84,27 +91,65 @@ def revoke_token(path: Path, token_id: str) -> bool:
     kept = [e for e in entries if e["id"] != token_id]
     if len(kept) == len(entries):
         return False
-    Path(path).write_text(json.dumps(kept, indent=1), encoding="utf-8")
+    _write(Path(path), kept)
     return True
 
 
 class TokenStore:
-    """The tokens of a token file, looked up by hash."""
+    """The tokens of a token file, looked up by hash.
 
-    def __init__(self, path: Path) -> None:
+    The file is read again when it changes (checked at most every ``RELOAD_S``), so that ``perpkeep console
+    token revoke`` (or add) takes effect on a running console; a file removed or emptied leaves no valid
+    token, and one that cannot be read keeps the last tokens read, with an error logged."""
+
+    RELOAD_S = 1.0
+
+    def __init__(self, path: Path, clock: Callable[[], float] = time.monotonic) -> None:
         self.path = Path(path)
         if not self.path.exists():
             raise TokenFileError(f"token file {self.path} does not exist (create one with `perpkeep console token add`)")
+        self._stamp = self._file_stamp()
         entries = _read(self.path)
         if not entries:
             raise TokenFileError(f"token file {self.path} holds no token: the console has no default credentials")
-        self._by_hash = {e["hash"]: Principal(e["id"], e["role"], e.get("label", "")) for e in entries}
+        self._by_hash = self._principals(entries)
+        self._clock = clock
+        self._checked = clock()
+
+    @staticmethod
+    def _principals(entries: list[dict]) -> dict[str, Principal]:
+        return {e["hash"]: Principal(e["id"], e["role"], e.get("label", "")) for e in entries}
+
+    def _file_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return st.st_mtime_ns, st.st_size, st.st_ino
+
+    def reload_if_changed(self) -> bool:
+        """Read the file again if it changed since it was read; True when the tokens were replaced."""
+        stamp = self._file_stamp()
+        if stamp == self._stamp:
+            return False
+        try:
+            entries = _read(self.path)
+        except TokenFileError as e:
+            log.error("%s: keeping the %d tokens read before", e, len(self._by_hash))
+            return False
+        self._stamp, self._by_hash = stamp, self._principals(entries)
+        log.warning("token file %s changed: %d tokens now", self.path, len(self._by_hash))
+        return True
 
     def __len__(self) -> int:
         return len(self._by_hash)
 
     def verify(self, token: str | None) -> Principal | None:
         """The principal of ``token``, or None for a missing or unknown token."""
+        now = self._clock()
+        if now - self._checked >= self.RELOAD_S:
+            self._checked = now
+            self.reload_if_changed()
         if not token or len(token) > 256:
             return None
         digest = token_hash(token)

@@ -2,7 +2,7 @@
 
 ``add`` prints the new token once (only its hash is stored, in ``console.token_file`` of the config or the
 file given with ``--token-file``); ``list`` shows ids, roles and labels; ``revoke`` removes one by id (a
-running console reads the file at start: restart it).
+running console reads the changed file within a second).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def _cmd_revoke(args: argparse.Namespace) -> int:
     path = _token_file(args)
     if not revoke_token(path, args.token_id):
         raise CliError(f"no token {args.token_id} in {path}")
-    print(f"token {args.token_id} revoked (restart the keeper to apply)")
+    print(f"token {args.token_id} revoked (a running console stops accepting it within a second)")
     return 0
 
 

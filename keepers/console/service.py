@@ -1,17 +1,19 @@
-"""What the console does to a running ``Keeper``: read its state, steer its bots, send manual orders, and
-sample the series the dashboard charts.
+"""What the console does to a running ``Keeper``, on the keeper's loop: read its state, steer its bots, send
+manual orders, and sample the series the dashboard charts.
 
-Every operation here is what one API route calls; the routes (``keepers.console.app``) add authentication,
-roles, rate limits and the audit log. Mutations go through the keeper's own means: ``pause_bot`` and
-``resume_bot``, ``apply_config`` with a section rebuilt by the config file's rules
-(``keepers.config.rebuild_section``), and the keeper's transaction pipeline for orders and cancels.
+The console's worker process (``keepers.console.worker``) serves the API; it asks for these operations
+over the link (``handle``) and serves reads from the ``snapshot`` this side pushes every stream interval,
+so that however many clients poll, the keeper's loop only builds one snapshot an interval (or one per half
+interval when clients read) and never parses, authenticates or serialises a request. Mutations go through
+the keeper's own means: ``pause_bot`` and ``resume_bot``, ``apply_config`` with a section rebuilt by the
+config file's rules (``keepers.config.rebuild_section``), and the keeper's transaction pipeline for orders
+and cancels; each answers with the state before and after it (for the audit log) and a fresh snapshot.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 import time
 import uuid
@@ -24,6 +26,7 @@ from keepers.chain.base import ChainError
 from keepers.config import STRATEGY_NAMES, ConfigError, rebuild_section, section_values
 from keepers.console import risk
 from keepers.console.pretrade import Refusal, pretrade_refusal
+from keepers.console.protocol import HISTORY, ConsoleError
 from keepers.exchange import instructions as ix
 from keepers.exchange.margin import BID
 from keepers.exchange.pdas import insurance_vault_pda, user_pda
@@ -37,19 +40,10 @@ if TYPE_CHECKING:
     from keepers.runtime import Keeper
 
 log = logging.getLogger("perpkeep.console")
-HISTORY = 900  # samples kept for the charts and VaR (15 min at one a second)
 FUND_TTL_S = 2.0
 ORDER_TIMEOUT_S = 30.0
 CONSOLE_BOT = "console"
 ORDER_KIND, CANCEL_KIND = "console_order", "console_cancel"  # the console's own action kinds (journal keys)
-
-
-class ConsoleError(Exception):
-    """An operation the console refuses; ``status`` is the HTTP status, ``check`` the pre-trade check, if any."""
-
-    def __init__(self, message: str, status: int = 400, check: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.check = status, check
 
 
 def result_view(r: ActionResult) -> dict[str, Any]:
@@ -67,8 +61,6 @@ class ConsoleService:
         self._start_equity: float | None = None
         self._fund: tuple[float, int | None] = (-1e9, None)
         self.killed_at: float | None = None
-        self._event: tuple[float, int, bytes] = (-1e9, -1, b"")
-        self.closing = False  # the server stops: open streams end
         self._risk: tuple[float, float, dict[str, Any]] = (-1e9, 0.0, {})
 
     # -- bots ---------------------------------------------------------------------------------------
@@ -93,31 +85,45 @@ class ConsoleService:
         """Every bot of the keeper."""
         return [self.bot_view(name) for name in self.keeper.bots]
 
-    async def pause(self, name: str) -> bool:
-        """Stop ``name``'s loop; False when it was not running."""
-        self._bot(name)
-        return await self.keeper.pause_bot(name)
+    async def pause(self, name: str) -> dict[str, Any]:
+        """Stop ``name``'s loop: its state before and after (``ConsoleError`` 409 when it was not running)."""
+        before = self.bot_view(name)["state"]
+        if not await self.keeper.pause_bot(name):
+            raise ConsoleError(f"{name} is not running ({before})", 409, before=before)
+        return {"before": before, "after": self.bot_view(name)["state"]}
 
-    def resume(self, name: str) -> bool:
-        """Start ``name``'s loop again; False when it already runs (or the keeper is a standby)."""
-        self._bot(name)
-        return self.keeper.resume_bot(name)
+    def resume(self, name: str) -> dict[str, Any]:
+        """Start ``name``'s loop again: its state before and after (``ConsoleError`` 409 when it already runs
+        or the keeper is a standby)."""
+        before = self.bot_view(name)["state"]
+        if not self.keeper.resume_bot(name):
+            raise ConsoleError(f"{name} cannot resume ({before})", 409, before=before)
+        return {"before": before, "after": self.bot_view(name)["state"]}
 
     def set_params(self, name: str, changes: dict[str, Any]) -> dict[str, Any]:
-        """Apply ``changes`` to ``[bots.<name>]``, checked by the config file's rules, from the next tick.
-        Raises ``ConsoleError`` (nothing applied) when a key is unknown or a value fails its check."""
+        """Apply ``changes`` to ``[bots.<name>]``, checked by the config file's rules, from the next tick: the
+        section's parameters, and the changed keys' values before and after. Raises ``ConsoleError`` (nothing
+        applied) when a key is unknown or a value fails its check."""
         bot = self._bot(name)
         config = self.keeper.config
+        current = section_values(bot.config)
+        before = {k: current.get(k) for k in changes}
         base = config.path.parent if config.path is not None else Path.cwd()
         try:
             section = rebuild_section(bot.config, changes, f"bots.{name}", base)
         except ConfigError as e:
-            raise ConsoleError(str(e), 422) from None
+            raise ConsoleError(str(e), 422, before=before) from None
         self.keeper.apply_config(dataclasses.replace(config, bots=dataclasses.replace(config.bots, **{name: section})))
-        return section_values(section)
+        params = section_values(section)
+        return {"params": params, "before": before, "after": {k: params[k] for k in changes}}
+
+    def _states(self) -> dict[str, str]:
+        return {b["name"]: b["state"] for b in self.bots()}
 
     async def kill(self, timeout_s: float = ORDER_TIMEOUT_S) -> dict[str, Any]:
-        """The kill switch: stop every strategy bot, then cancel every order of the keeper wallet in every market."""
+        """The kill switch: stop every strategy bot, then cancel every order of the keeper wallet in every market.
+        ``result``: the bots stopped and each cancel's outcome; ``before`` and ``after``: the bots' states."""
+        before = {"bots": self._states(), "orders": len(self.own_orders())}
         self.killed_at = time.time()
         stopped = [name for name in self.keeper.bots if name in STRATEGY_NAMES and await self.keeper.pause_bot(name)]
         cache, me = self.keeper.cache, self.keeper.ctx.authority
@@ -135,7 +141,7 @@ class ConsoleService:
                                                                  for a in actions):
                     actions.append(self._cancel_action(own, index, None, "kill"))
         results = await self._submit_all(actions, timeout_s)
-        return {"stopped": stopped, "cancels": results}
+        return {"result": {"stopped": stopped, "cancels": results}, "before": before, "after": {"bots": self._states()}}
 
     # -- portfolio and orders -----------------------------------------------------------------------
     def portfolio(self) -> dict[str, Any]:
@@ -144,6 +150,10 @@ class ConsoleService:
         accounts = [risk.account_view(k.cache, a, u, k.ctx.clock.slot) for a, u in risk.own_accounts(k.cache, k.ctx.authority)]
         return {"authority": str(k.ctx.authority), "slot": k.ctx.clock.slot, "accounts": accounts,
                 "equity": sum(a["equity"] for a in accounts)}
+
+    def own_orders(self, market: int | None = None) -> list[dict[str, Any]]:
+        """The keeper wallet's resting orders (in ``market``, or every market)."""
+        return [o for a in self.portfolio()["accounts"] for o in a["orders"] if market is None or o["market"] == market]
 
     @property
     def own_address(self) -> Any:
@@ -162,11 +172,13 @@ class ConsoleService:
     async def place_order(self, market: int, side: str, price: float, size: float, post_only: bool = False,
                           reduce_only: bool = False) -> dict[str, Any]:
         """A limit order from the keeper's account through its pipeline, once it passed the pre-trade checks
-        (raises ``ConsoleError`` naming the failed check: nothing is sent)."""
+        (raises ``ConsoleError`` naming the failed check: nothing is sent): ``result``, the outcome, and
+        ``before``, the number of our orders that rested in ``market``."""
         p, b = round(price * PRICE_PRECISION), round(size * BASE_PRECISION)
+        before = len(self.own_orders(market)) if market in self.keeper.cache.markets else 0
         refusal = self.check_order(market, side, p, b)
         if refusal is not None:
-            raise ConsoleError(f"{refusal.check}: {refusal.reason}", 422, refusal.check)
+            raise ConsoleError(f"{refusal.check}: {refusal.reason}", 422, refusal.check, before)
         k, own = self.keeper, self.own_address
         user = k.cache.users[own]
         addresses = {i: k.cache.market_address(i) for i in k.cache.markets}
@@ -177,7 +189,7 @@ class ConsoleService:
                                                      other_markets([user], market, addresses), k.program_id),),
                         locks=((CONSOLE_BOT, f"order:{market}"),),
                         detail={"market": market, "side": side, "price": price, "size": size})
-        return (await self._submit_all([action], ORDER_TIMEOUT_S))[0]
+        return {"result": (await self._submit_all([action], ORDER_TIMEOUT_S))[0], "before": before}
 
     def _cancel_action(self, own: Any, market: int, order_id: int | None, why: str) -> Action:
         k = self.keeper
@@ -188,11 +200,14 @@ class ConsoleService:
                       detail={"market": market, "order_id": order_id, "reason": why})
 
     async def cancel(self, market: int, order_id: int | None) -> dict[str, Any]:
-        """Cancel one order of the keeper's account by id, or all of them in ``market`` (``order_id`` None)."""
+        """Cancel one order of the keeper's account by id, or all of them in ``market`` (``order_id`` None):
+        ``result``, the outcome, and ``before``, the number of our orders that rested in ``market``."""
         if market not in self.keeper.cache.markets:
-            raise ConsoleError(f"no market {market} on chain", 404)
-        return (await self._submit_all([self._cancel_action(self.own_address, market, order_id, "manual")],
-                                       ORDER_TIMEOUT_S))[0]
+            raise ConsoleError(f"no market {market} on chain", 404, before=0)
+        before = len(self.own_orders(market))
+        result = await self._submit_all([self._cancel_action(self.own_address, market, order_id, "manual")],
+                                        ORDER_TIMEOUT_S)
+        return {"result": result[0], "before": before}
 
     async def _submit_all(self, actions: list[Action], timeout_s: float) -> list[dict[str, Any]]:
         async def one(a: Action) -> dict[str, Any]:
@@ -282,19 +297,25 @@ class ConsoleService:
                 "%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.killed_at))})
         return out
 
-    def sample(self) -> dict[str, Any] | None:
-        """Record one point of the charts' series: equity, PnL since the console started, inventory and marks
-        (none before the keeper's snapshot filled the cache)."""
+    def status(self) -> dict[str, Any]:
+        """The keeper: slot, active or standby, health problems, in-flight actions, journal counts, alerts."""
         k = self.keeper
-        cache, equity = k.cache, 0.0
+        out = k.status()
+        out.update(active=k.active, problems=dict(k.health.problems), alerts=self.alerts())
+        return out
+
+    def sample(self, portfolio: dict[str, Any]) -> dict[str, Any] | None:
+        """Record one point of the charts' series from ``portfolio`` (``portfolio()``): equity, PnL since the
+        console started, inventory and marks (none before the keeper's snapshot filled the cache)."""
+        k = self.keeper
+        cache = k.cache
         if not cache.markets:
             return None
         inventory: dict[str, float] = {}
-        for address, user in risk.own_accounts(cache, k.ctx.authority):
-            view = risk.account_view(cache, address, user, k.ctx.clock.slot)
-            equity += view["equity"]
+        for view in portfolio["accounts"]:
             for p in view["positions"]:
                 inventory[str(p["market"])] = inventory.get(str(p["market"]), 0.0) + p["base"]
+        equity = portfolio["equity"]
         if self._start_equity is None and equity:
             self._start_equity = equity
         point = {"ts": round(time.time(), 3), "slot": k.ctx.clock.slot, "equity": equity,
@@ -303,33 +324,45 @@ class ConsoleService:
         self.history.append(point)
         return point
 
-    def snapshot(self, audit_seq: int) -> dict[str, Any]:
-        """What each stream update carries."""
+    def snapshot(self, sample: bool = False) -> dict[str, Any]:
+        """What the worker serves reads and the stream from: the bots, alerts, the portfolio and the last
+        point of the series (``sample``: a new point is taken first)."""
         k = self.keeper
+        portfolio = self.portfolio()
+        if sample:
+            self.sample(portfolio)
         return {"slot": k.ctx.clock.slot, "active": k.active, "bots": self.bots(), "alerts": self.alerts(),
-                "point": self.history[-1] if self.history else None, "audit_seq": audit_seq,
-                "in_flight": len(k.pipeline.in_flight)}
+                "portfolio": portfolio,
+                "point": self.history[-1] if self.history else None, "in_flight": len(k.pipeline.in_flight)}
 
-    def stream_event(self, audit_seq: int) -> bytes:
-        """The snapshot as one server-sent event, built once per half interval (or audit entry) for every listener."""
-        at, seq, event = self._event
-        if seq == audit_seq and time.monotonic() - at < self.config.console.stream_interval_s / 2:
-            return event
-        event = b"data: " + json.dumps(self.snapshot(audit_seq), default=str).encode() + b"\n\n"
-        self._event = (time.monotonic(), audit_seq, event)
-        return event
+    async def handle(self, op: str, args: dict[str, Any]) -> Any:
+        """Carry out the worker's call ``op`` (raises ``ConsoleError`` for a refusal); a mutation's answer
+        carries a fresh ``snapshot``."""
+        reads = {"snapshot": self.snapshot, "status": self.status}
+        if op in reads:
+            return reads[op]()
+        if op == "risk":
+            return await self.risk(float(args["move"]))
+        if op == "shock":
+            return await self.shock(float(args["move"]))
+        if op == "pause":
+            out = await self.pause(str(args["name"]))
+        elif op == "resume":
+            out = self.resume(str(args["name"]))
+        elif op == "set_params":
+            out = self.set_params(str(args["name"]), dict(args["changes"]))
+        elif op == "kill":
+            out = await self.kill()
+        elif op == "place_order":
+            out = await self.place_order(int(args["market"]), str(args["side"]), float(args["price"]),
+                                         float(args["size"]), bool(args["post_only"]), bool(args["reduce_only"]))
+        elif op == "cancel":
+            order_id = args.get("order_id")
+            out = await self.cancel(int(args["market"]), None if order_id is None else int(order_id))
+        else:
+            raise ConsoleError(f"unknown console operation {op!r}", 400)
+        out["snapshot"] = self.snapshot()
+        return out
 
-    async def run_sampler(self, stop: asyncio.Event) -> None:
-        """Sample every ``console.stream_interval_s`` until ``stop``."""
-        while not stop.is_set():
-            try:
-                self.sample()
-            except Exception:  # noqa: BLE001 - a sample is display only; the keeper goes on
-                log.exception("console sample failed")
-            try:
-                await asyncio.wait_for(stop.wait(), self.config.console.stream_interval_s)
-            except TimeoutError:
-                pass
 
-
-__all__ = ["ConsoleError", "ConsoleService", "result_view"]
+__all__ = ["ConsoleService", "result_view"]
