@@ -4,6 +4,9 @@ The file is opened for appending only (``O_APPEND``) and every entry is flushed 
 answers, so an applied change is never missing from it. A refused call (wrong role, failed check, bad
 parameters) is logged with outcome "refused" and its reason; it changed nothing, so before equals after.
 The last entries are also kept in memory for the dashboard.
+
+Rotation is the system's (e.g. logrotate's default ``create`` mode): when the file at ``path`` is no longer
+the one open (moved away or removed), the next entry goes to a new file at ``path``; nothing is truncated.
 """
 
 from __future__ import annotations
@@ -25,10 +28,24 @@ class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._fd = self._open()
         self._lock = threading.Lock()
         self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
         self.seq = 0
+
+    def _open(self) -> int:
+        return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+    def _follow_rotation(self) -> None:
+        """Open the file at ``path`` anew when the open one was moved or removed (rotated)."""
+        try:
+            current = os.stat(self.path)
+        except FileNotFoundError:
+            current = None
+        st = os.fstat(self._fd)
+        if current is None or (current.st_ino, current.st_dev) != (st.st_ino, st.st_dev):
+            os.close(self._fd)
+            self._fd = self._open()
 
     def record(self, who: str, role: str, action: str, target: str, outcome: str, before: Any = None,
                after: Any = None, reason: str | None = None, detail: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -41,6 +58,7 @@ class AuditLog:
             entry["detail"] = detail
         line = (json.dumps(entry, default=str, sort_keys=True) + "\n").encode()
         with self._lock:
+            self._follow_rotation()
             os.write(self._fd, line)
             os.fsync(self._fd)
             self.seq += 1

@@ -1,9 +1,12 @@
 """The keeper as the console's worker process sees it: the latest snapshot the keeper pushed, the series of
 its points, and calls to the keeper's ``ConsoleService.handle`` over the link (``keepers.console.protocol``).
 
-Reads are served from the snapshot while it is younger than half a stream interval; an older one is
-refreshed by one call, shared by every request that waits for it. However many clients poll, the keeper
-builds at most two snapshots a stream interval for them.
+The keeper pushes a snapshot every stream interval; reads are served from it, and only when it is over
+``STALE_INTERVALS`` intervals old (the keeper's loop was late) is it asked for one. The status (with the
+journal's counts) is asked for at most once a stream interval, the risk panel and shocks once per
+``risk_refresh_s``; one call is shared by every request waiting for it. However many clients poll, the
+keeper's loop does the same few things a second; a mutation's answer brings a new snapshot and clears
+what was kept.
 """
 
 from __future__ import annotations
@@ -18,21 +21,24 @@ from typing import Any
 from keepers.console.protocol import HISTORY, ConsoleError, encode
 
 CALL_TIMEOUT_S = 90.0  # the kill switch waits up to 30 s for each cancel: generous, but bounded
+STALE_INTERVALS = 1.5  # the push is due every interval: half an interval of slack before asking for one
+KEPT_ANSWERS = 64  # shocks of many different moves: the oldest answers are dropped beyond this
 
 
 class RemoteService:
     """See the module docstring; ``write`` sends one encoded message to the keeper."""
 
-    def __init__(self, write: Any, stream_interval_s: float) -> None:
+    def __init__(self, write: Any, stream_interval_s: float, risk_refresh_s: float) -> None:
         self._write = write
-        self.stream_interval_s = stream_interval_s
+        self.stream_interval_s, self.risk_refresh_s = stream_interval_s, risk_refresh_s
         self.latest: dict[str, Any] = {}
         self._at = -1e9  # monotonic time ``latest`` arrived
         self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY)
         self.closing = False  # the server stops: open streams end
         self._ids = itertools.count(1)
         self._calls: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self._refresh: asyncio.Future[None] | None = None
+        self._kept: dict[tuple[Any, ...], tuple[float, Any]] = {}  # (op, args) -> (monotonic time, answer)
+        self._asking: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
         self._event: tuple[int, int, bytes] = (-1, -1, b"")
         self._version = 0  # counts snapshots, for the stream's cached event
 
@@ -80,29 +86,40 @@ class RemoteService:
         if "error" in answer:
             raise ConsoleError.from_message(answer["error"])
         value = answer.get("value")
-        if isinstance(value, dict) and "snapshot" in value:
+        if isinstance(value, dict) and "snapshot" in value:  # a mutation: what was kept may have changed
+            self._kept.clear()
             self.on_snapshot(value.pop("snapshot"))
         return value
 
-    async def fresh(self) -> dict[str, Any]:
-        """The latest snapshot, refreshed first when it is older than half a stream interval."""
-        if time.monotonic() - self._at < self.stream_interval_s / 2:
-            return self.latest
-        if self._refresh is None:
-            self._refresh = asyncio.ensure_future(self._refresh_once())
-        await asyncio.shield(self._refresh)
-        return self.latest
+    async def _shared(self, ttl_s: float, op: str, **args: Any) -> Any:
+        """The answer to ``op`` kept for ``ttl_s``; while it is asked for, every caller waits for that one call."""
+        key = (op, *sorted(args.items()))
+        hit = self._kept.get(key)
+        if hit is not None and time.monotonic() - hit[0] < ttl_s:
+            return hit[1]
+        asking = self._asking.get(key)
+        if asking is None:
+            asking = self._asking[key] = asyncio.ensure_future(self.call(op, **args))
+            asking.add_done_callback(lambda f: self._answered(key, f))
+        return await asyncio.shield(asking)
 
-    async def _refresh_once(self) -> None:
-        try:
-            self.on_snapshot(await self.call("snapshot"))
-        finally:
-            self._refresh = None
+    def _answered(self, key: tuple[Any, ...], future: asyncio.Future[Any]) -> None:
+        self._asking.pop(key, None)
+        if not future.cancelled() and future.exception() is None:
+            self._kept[key] = (time.monotonic(), future.result())
+            while len(self._kept) > KEPT_ANSWERS:
+                self._kept.pop(next(iter(self._kept)))
+
+    async def fresh(self) -> dict[str, Any]:
+        """The latest snapshot; asked of the keeper when no push came for ``STALE_INTERVALS`` intervals."""
+        if time.monotonic() - self._at >= STALE_INTERVALS * self.stream_interval_s:
+            self.on_snapshot(await self._shared(0.0, "snapshot"))
+        return self.latest
 
     # -- reads --------------------------------------------------------------------------------------
     async def status(self) -> dict[str, Any]:
-        """The keeper's status (with its journal's counts: asked of the keeper)."""
-        return await self.call("status")
+        """The keeper's status (with its journal's counts: asked of the keeper once a stream interval)."""
+        return await self._shared(self.stream_interval_s, "status")
 
     async def bots(self) -> list[dict[str, Any]]:
         """Every bot and strategy."""
@@ -129,12 +146,12 @@ class RemoteService:
         return (await self.fresh()).get("alerts", [])
 
     async def risk(self, move: float) -> dict[str, Any]:
-        """The risk panel (the keeper reuses it for ``console.risk_refresh_s``)."""
-        return await self.call("risk", move=move)
+        """The risk panel (kept for ``console.risk_refresh_s``)."""
+        return await self._shared(self.risk_refresh_s, "risk", move=move)
 
     async def shock(self, move: float) -> dict[str, Any]:
         """The insurance fund and the users after every mark moves by ``move``."""
-        return await self.call("shock", move=move)
+        return await self._shared(self.risk_refresh_s, "shock", move=move)
 
     def stream_event(self, audit_seq: int) -> bytes:
         """The latest snapshot as one server-sent event, built once per snapshot and audit entry."""

@@ -76,7 +76,7 @@ async def serve(link_fd: int, listen_fd: int) -> int:
         audit = AuditLog(config.audit_log_path)
     except (ConfigError, TokenFileError, OSError) as e:
         return await fail(str(e))
-    remote = RemoteService(writer.write, config.stream_interval_s)
+    remote = RemoteService(writer.write, config.stream_interval_s, config.risk_refresh_s)
     remote.on_snapshot(first["push"], stale=True)  # taken while the keeper was starting its bots
     app = create_app(remote, tokens, audit, config)
     listener = socket.socket(fileno=listen_fd)

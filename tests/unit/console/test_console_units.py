@@ -71,6 +71,22 @@ def test_the_audit_log_appends_and_survives_reopening(tmp_path: Path) -> None:
     assert os.open(path, os.O_RDONLY) >= 0  # noqa: SIM115 - readable by its owner
 
 
+def test_the_audit_log_follows_a_rotation_and_loses_no_entry(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    log.record("t1", "admin", "pause", "market_maker", "applied", "running", "paused")
+    path.rename(tmp_path / "audit.jsonl.1")  # logrotate's default: move the file away, the writer goes on
+    log.record("t1", "admin", "resume", "market_maker", "applied", "paused", "running")
+    log.record("t2", "operator", "cancel_order", "market 0", "applied")
+    assert [e["action"] for e in read_audit(tmp_path / "audit.jsonl.1")] == ["pause"]
+    assert [e["action"] for e in read_audit(path)] == ["resume", "cancel_order"]
+    path.unlink()  # removed outright: the next entry starts a new file
+    log.record("t2", "operator", "place_order", "market 0", "failed")
+    log.close()
+    assert [e["action"] for e in read_audit(path)] == ["place_order"]
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600" and log.seq == 4
+
+
 def test_var_and_expected_shortfall_of_one_position() -> None:
     rets = [0.01, -0.02, 0.03, -0.04, 0.005, 0.0, -0.01, 0.02, -0.005, 0.015] * 4  # 40 steps
     prices = [100.0]
