@@ -119,6 +119,8 @@ async def clients(tokens: list[str], streams: int, interval_s: float, seconds: f
         yield
     finally:
         into["worker_cpu_s"] = _process_cpu_s(worker) - worker_cpu
+        work = keeper.console.loop_work
+        into["loop_work"] = {"count": work.count, "total_s": work.total_s, "max_s": work.max_s}
         out, _ = await proc.communicate()
         into.update(json.loads(out))
 
@@ -181,6 +183,11 @@ def print_figures(r: dict[str, Any], n_clients: int, streams: int, interval_s: f
     if every:
         print(f"  keeper process CPU: {idle_cpu:.1f} s idle run, {loaded_cpu:.1f} s loaded run: "
               f"{(loaded_cpu - idle_cpu) * 1e3 / len(every):.2f} ms per request served (streams included)")
+        if "loop_work" in load:
+            w = load["loop_work"]
+            print(f"  console work on the keeper's loop (whole loaded run): {w['count']} slices, "
+                  f"{w['total_s'] * 1e3:.0f} ms in all, mean {w['total_s'] * 1e3 / max(1, w['count']):.2f} ms, "
+                  f"longest {w['max_s'] * 1e3:.2f} ms")
         if "worker_cpu_s" in load:
             print(f"  console worker process CPU under the clients: {load['worker_cpu_s']:.1f} s, "
                   f"{load['worker_cpu_s'] * 1e3 / len(every):.2f} ms per request")

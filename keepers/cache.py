@@ -78,6 +78,7 @@ class AccountCache:
         self._by_kind: dict[str, dict[Pubkey, Any]] = {kind: {} for kind in KINDS}
         self._removed_at: dict[Pubkey, int] = {}  # so that a stale read cannot resurrect a closed account
         self._market_keys: dict[int, Pubkey] = {}
+        self._by_authority: dict[Pubkey, set[Pubkey]] = {}  # wallet -> its margin accounts
         self.markets: dict[int, Market] = {}
         self._listeners: list[Listener] = []
 
@@ -146,6 +147,7 @@ class AccountCache:
             self.markets[account.market_index] = account
         elif kind == "user":
             self.columns.upsert(pubkey, account)
+            self._by_authority.setdefault(account.authority, set()).add(pubkey)
 
     def _unindex(self, pubkey: Pubkey, known: Entry) -> None:
         del self._by_kind[known.kind][pubkey]
@@ -153,6 +155,11 @@ class AccountCache:
             self._drop_market(known.account.market_index, pubkey)
         elif known.kind == "user":
             self.columns.remove(pubkey)
+            owned = self._by_authority.get(known.account.authority)
+            if owned is not None:
+                owned.discard(pubkey)
+                if not owned:
+                    del self._by_authority[known.account.authority]
 
     def _drop_market(self, index: int, pubkey: Pubkey) -> None:
         if self._market_keys.get(index) == pubkey:
@@ -210,6 +217,13 @@ class AccountCache:
     def users(self) -> dict[Pubkey, User]:
         """Users by address (the cache's own dict: do not modify)."""
         return self._by_kind["user"]
+
+    def users_of(self, authority: Pubkey) -> list[Pubkey]:
+        """The margin accounts of wallet ``authority`` (every sub-account), from an index the cache keeps
+        with its users: no scan of every user."""
+        users = self.users
+        return [a for a in self._by_authority.get(authority, ())
+                if (u := users.get(a)) is not None and u.authority == authority]
 
     @property
     def insurance_stakes(self) -> dict[Pubkey, InsuranceStake]:

@@ -103,6 +103,11 @@ class Guard:
         return await self.app(scope, receive, send_with_headers)
 
 
+def _outcome_of(e: ConsoleError) -> str:
+    """A refusal changed nothing; a call the keeper did not answer (503, 504) may have: it failed."""
+    return "refused" if e.status < 500 else "failed"
+
+
 async def _plain(send: Any, status: int, detail: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
     body = json.dumps({"detail": detail}).encode()
     await send({"type": "http.response.start", "status": status,
@@ -145,8 +150,8 @@ def create_app(service: RemoteService, tokens: TokenStore, audit: AuditLog, conf
                   openapi_url="/api/openapi.json",
                   description="Control API of a running perpkeep keeper. Bearer tokens; roles viewer < operator < admin.")
 
-    # Replies are serialised at most once per half stream interval and shared by every caller (the keeper's
-    # snapshot is at most as old). A change clears them.
+    # Replies are serialised at most once per half stream interval and shared by every caller (their data is
+    # the snapshot the keeper pushes every interval). A change clears them.
     shared: dict[str, tuple[float, bytes]] = {}
     ttl_s = config.stream_interval_s / 2
 
@@ -213,7 +218,7 @@ def create_app(service: RemoteService, tokens: TokenStore, audit: AuditLog, conf
         return JSONResponse({"detail": str(exc), "check": exc.check}, exc.status)
 
     def refuse(p: Principal, action: str, target: str, e: ConsoleError, before: Any) -> ConsoleError:
-        audit.record(p.token_id, p.role, action, target, "refused", before, before, reason=str(e))
+        audit.record(p.token_id, p.role, action, target, _outcome_of(e), before, before, reason=str(e))
         return e
 
     # -- reads ----------------------------------------------------------------------------------------
@@ -339,7 +344,7 @@ def create_app(service: RemoteService, tokens: TokenStore, audit: AuditLog, conf
         try:
             out = await service.place_order(**body.model_dump())
         except ConsoleError as e:
-            audit.record(p.token_id, p.role, "place_order", target, "refused", e.before, e.before, reason=str(e),
+            audit.record(p.token_id, p.role, "place_order", target, _outcome_of(e), e.before, e.before, reason=str(e),
                          detail=body.model_dump())
             raise
         result = out["result"]

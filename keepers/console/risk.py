@@ -8,8 +8,6 @@ program's integers until then.
 from __future__ import annotations
 
 import math
-import time
-import weakref
 from collections.abc import Mapping, Sequence
 from statistics import NormalDist
 from typing import Any
@@ -36,25 +34,11 @@ def health_ratio(margin: Margin) -> float | None:
     return None if margin.maintenance_requirement == 0 else margin.equity / margin.maintenance_requirement
 
 
-OWN_RESCAN_S = 30.0  # the wallet's accounts are found again at least this often (see ``own_accounts``)
-# cache -> {authority: (monotonic time and number of users when scanned, that authority's account addresses)}
-_OWN: weakref.WeakKeyDictionary[AccountCache, dict[Pubkey, tuple[float, int, list[Pubkey]]]] = weakref.WeakKeyDictionary()
-
-
 def own_accounts(cache: AccountCache, authority: Pubkey) -> list[tuple[Pubkey, User]]:
-    """The keeper wallet's margin accounts (every sub-account), by sub id.
-
-    Which addresses are the wallet's is found by a scan of every user only when the number of users
-    changed (an account opened or closed) or ``OWN_RESCAN_S`` passed (one opened as another closed): the
-    scan of 10k users on the keeper's loop for every console request was most of what the requests cost
-    the liquidation path."""
-    users, now = cache.users, time.monotonic()
-    known = _OWN.setdefault(cache, {}).get(authority)
-    if known is None or known[1] != len(users) or now - known[0] >= OWN_RESCAN_S:
-        known = (now, len(users), [a for a, u in users.items() if u.authority == authority])
-        _OWN[cache][authority] = known
-    own = [(a, users[a]) for a in known[2] if a in users]
-    return sorted(own, key=lambda x: x[1].sub_id)
+    """The keeper wallet's margin accounts (every sub-account), by sub id (``AccountCache.users_of``: a scan
+    of 10k users for each snapshot was most of what the console cost the keeper's loop)."""
+    users = cache.users
+    return sorted(((a, users[a]) for a in cache.users_of(authority)), key=lambda x: x[1].sub_id)
 
 
 def market_names(cache: AccountCache) -> dict[int, str]:

@@ -9,8 +9,8 @@ on the same socket (after 1 s, doubling to a minute while it keeps dying); ``sto
 
 Why a process: served on the keeper's loop, 50 dashboards cost the loop 0.5-1 ms slices (request parsing,
 authentication, JSON, audit fsyncs) an oracle update had to wait behind, and the liquidation p99 rose by
-half. Now the keeper's loop builds a snapshot once a stream interval (twice when clients read) and answers
-the rare call; everything per request is the worker's.
+half. Now the keeper's loop builds a snapshot once a stream interval and answers the worker's few calls
+(``keepers.console.remote`` keeps their answers a while); everything per request is the worker's.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ import logging
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +40,28 @@ START_TIMEOUT_S = 60.0  # the worker imports FastAPI and uvicorn: seconds on a l
 STOP_TIMEOUT_S = 8.0
 RESTART_BACKOFF_S = (1.0, 60.0)
 PUSH_BACKLOG_BYTES = 8 << 20  # a worker this far behind misses pushes instead of growing the keeper's buffer
+READS = frozenset({"snapshot", "status"})  # calls ``ConsoleService.handle`` answers without awaiting anything
+
+
+@dataclass
+class LoopWork:
+    """What the console costs the keeper's loop: its slices (building snapshots, answering reads, encoding
+    messages), their number, total and longest, in seconds."""
+
+    count: int = 0
+    total_s: float = 0.0
+    max_s: float = 0.0
+
+    @contextlib.contextmanager
+    def slice(self) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - started
+            self.count += 1
+            self.total_s += spent
+            self.max_s = max(self.max_s, spent)
 
 
 class WorkerFailed(OSError):
@@ -59,6 +84,7 @@ class ConsoleServer:
         self.service = ConsoleService(keeper)
         self.port = c.port
         self.restarts = 0
+        self.loop_work = LoopWork()
         self._listener: socket.socket | None = None
         self._proc: asyncio.subprocess.Process | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -170,9 +196,14 @@ class ConsoleServer:
                 self._reader.feed_eof()  # the next round waits the backoff and tries again
 
     async def _answer(self, message: dict[str, Any]) -> None:
-        call_id = message.get("id")
+        call_id, op = message.get("id"), str(message["op"])
         try:
-            answer = {"id": call_id, "value": await self.service.handle(str(message["op"]), message.get("args") or {})}
+            if op in READS:  # answered at once, without giving the loop back: one slice
+                with self.loop_work.slice():
+                    value = await self.service.handle(op, message.get("args") or {})
+            else:
+                value = await self.service.handle(op, message.get("args") or {})
+            answer = {"id": call_id, "value": value}
         except ConsoleError as e:
             answer = {"id": call_id, "error": e.as_message()}
         except Exception as e:  # noqa: BLE001 - answered as an internal error; the keeper goes on
@@ -184,14 +215,16 @@ class ConsoleServer:
         writer = self._writer
         if writer is None or writer.is_closing():
             return False
-        writer.write(encode(message))
+        with self.loop_work.slice():
+            writer.write(encode(message))
         return True
 
     async def _push_loop(self) -> None:
         """Sample the dashboard's series and push a snapshot every ``console.stream_interval_s``."""
         while not self._stopping:
             await asyncio.sleep(self.keeper.config.console.stream_interval_s)
-            snapshot = self._snapshot(sample=True)
+            with self.loop_work.slice():
+                snapshot = self._snapshot(sample=True)
             writer = self._writer
             if snapshot is not None and writer is not None and writer.transport.get_write_buffer_size() < PUSH_BACKLOG_BYTES:
                 self._send({"push": snapshot})

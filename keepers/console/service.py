@@ -3,8 +3,8 @@ manual orders, and sample the series the dashboard charts.
 
 The console's worker process (``keepers.console.worker``) serves the API; it asks for these operations
 over the link (``handle``) and serves reads from the ``snapshot`` this side pushes every stream interval,
-so that however many clients poll, the keeper's loop only builds one snapshot an interval (or one per half
-interval when clients read) and never parses, authenticates or serialises a request. Mutations go through
+so that however many clients poll, the keeper's loop builds one snapshot an interval (another only when a
+push is late) and never parses, authenticates or serialises a request. Mutations go through
 the keeper's own means: ``pause_bot`` and ``resume_bot``, ``apply_config`` with a section rebuilt by the
 config file's rules (``keepers.config.rebuild_section``), and the keeper's transaction pipeline for orders
 and cancels; each answers with the state before and after it (for the audit log) and a fresh snapshot.

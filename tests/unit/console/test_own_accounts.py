@@ -1,9 +1,8 @@
-"""keepers/console/risk.py's ``own_accounts``: the keeper wallet's margin accounts, found without a scan of
-every user per request, and never missing one that opened or still listing one that closed."""
+"""keepers/console/risk.py's ``own_accounts`` over ``AccountCache.users_of``: the keeper wallet's margin
+accounts, found without a scan of every user, never missing one that opened or still listing one that
+closed, whatever else opens and closes meanwhile."""
 
 from __future__ import annotations
-
-import pytest
 
 from keepers.cache import AccountCache
 from keepers.console import risk
@@ -11,7 +10,7 @@ from localnet.bootstrap import LocalExchange
 from tests.unit.keepers.test_cache import closed, read
 
 
-def test_own_accounts_follow_opens_and_closes(exchange: LocalExchange, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_own_accounts_follow_opens_and_closes(exchange: LocalExchange) -> None:
     cache = AccountCache(exchange.program_id)
     me = exchange.add_user(tokens=0)
     others = [exchange.add_user(tokens=0) for _ in range(3)]
@@ -23,13 +22,13 @@ def test_own_accounts_follow_opens_and_closes(exchange: LocalExchange, monkeypat
     cache.apply(read(exchange, second.address, 11))
     assert [a for a, _ in risk.own_accounts(cache, me.authority)] == [me.address, second.address]
 
-    # one of ours closes as another user opens: the count is unchanged, so only the rescan finds it out
+    # one of ours closes as another user opens (the number of users unchanged)
     cache.apply(closed(second.address, 12))
     cache.apply(read(exchange, exchange.add_user(tokens=0).address, 12))
     assert [a for a, _ in risk.own_accounts(cache, me.authority)] == [me.address]  # closed ones never listed
     third = exchange.add_user(tokens=0, sub_id=2, keypair=me.keypair)
     cache.apply(read(exchange, third.address, 13))
     cache.apply(closed(others[0].address, 13))
-    clock = risk.time.monotonic() + risk.OWN_RESCAN_S
-    monkeypatch.setattr(risk.time, "monotonic", lambda: clock)
     assert [a for a, _ in risk.own_accounts(cache, me.authority)] == [me.address, third.address]
+    assert [a for a, _ in risk.own_accounts(cache, others[1].authority)] == [others[1].address]
+    assert cache.users_of(others[0].authority) == []  # closed: gone from the index too
