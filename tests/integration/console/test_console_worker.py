@@ -58,6 +58,8 @@ async def test_the_api_is_served_by_a_worker_that_is_started_again_when_it_dies(
 
         await _until(served_again, 60, 0.2)
         assert c.keeper.console.restarts == 1 and not _alive(pid)
+        assert c.keeper.metrics.registry.get_sample_value(
+            "perpkeep_alerts_total", {"bot": "console", "reason": "console worker exited"}) == 1
         # the keeper ran on meanwhile, and the new worker steers it as the old one did
         assert all(c.keeper.bot_running(name) for name in BOTS)
         assert (await c.ok("POST", "/api/bots/market_maker/pause", "operator", json={}))["state"] == "paused"
