@@ -184,6 +184,8 @@ class ConsoleServer:
             status = await _exit_status(self._proc) if self._proc is not None else None
             log.error("the console worker exited (status %s); starting another in %.0f s", status, backoff)
             self.keeper.metrics.alert("console", "console worker exited")
+            if self._writer is not None:
+                self._writer.close()  # our end of the dead worker's link
             self._writer = None
             await asyncio.sleep(backoff)
             backoff = min(2 * backoff, RESTART_BACKOFF_S[1])

@@ -64,8 +64,11 @@ async def serve(link_fd: int, listen_fd: int) -> int:
         writer.close()
         return 1
 
-    init = await asyncio.wait_for(read_message(reader), INIT_TIMEOUT_S)
-    first = await asyncio.wait_for(read_message(reader), INIT_TIMEOUT_S)
+    try:
+        init = await asyncio.wait_for(read_message(reader), INIT_TIMEOUT_S)
+        first = await asyncio.wait_for(read_message(reader), INIT_TIMEOUT_S)
+    except (TimeoutError, ValueError) as e:
+        return await fail(f"the keeper's first messages did not come: {e!r}")
     if not init or "init" not in init or not first or "push" not in first:
         return await fail("the keeper's first messages were not init and a snapshot")
     try:
