@@ -147,7 +147,10 @@ class AccountCache:
             self.markets[account.market_index] = account
         elif kind == "user":
             self.columns.upsert(pubkey, account)
-            self._by_authority.setdefault(account.authority, set()).add(pubkey)
+            owned = self._by_authority.get(account.authority)
+            if owned is None:  # not setdefault: no set built for every update of a known wallet's account
+                owned = self._by_authority[account.authority] = set()
+            owned.add(pubkey)
 
     def _unindex(self, pubkey: Pubkey, known: Entry) -> None:
         del self._by_kind[known.kind][pubkey]

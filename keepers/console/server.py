@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from keepers.config import ConfigError, section_values
 from keepers.console.auth import TokenFileError, TokenStore
 from keepers.console.protocol import MESSAGE_LIMIT, ConsoleError, encode, read_message
-from keepers.console.service import ConsoleService
+from keepers.console.service import READS, ConsoleService
 
 if TYPE_CHECKING:
     from keepers.runtime import Keeper
@@ -40,7 +40,6 @@ START_TIMEOUT_S = 60.0  # the worker imports FastAPI and uvicorn: seconds on a l
 STOP_TIMEOUT_S = 8.0
 RESTART_BACKOFF_S = (1.0, 60.0)
 PUSH_BACKLOG_BYTES = 8 << 20  # a worker this far behind misses pushes instead of growing the keeper's buffer
-READS = frozenset({"snapshot", "status"})  # calls ``ConsoleService.handle`` answers without awaiting anything
 
 
 @dataclass

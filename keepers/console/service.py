@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("perpkeep.console")
 FUND_TTL_S = 2.0
 ORDER_TIMEOUT_S = 30.0
+READS = frozenset({"snapshot", "status"})  # calls ``handle`` answers at once, without awaiting anything
 CONSOLE_BOT = "console"
 ORDER_KIND, CANCEL_KIND = "console_order", "console_cancel"  # the console's own action kinds (journal keys)
 
@@ -61,7 +62,6 @@ class ConsoleService:
         self._start_equity: float | None = None
         self._fund: tuple[float, int | None] = (-1e9, None)
         self.killed_at: float | None = None
-        self._risk: tuple[float, float, dict[str, Any]] = (-1e9, 0.0, {})
 
     # -- bots ---------------------------------------------------------------------------------------
     @property
@@ -251,10 +251,8 @@ class ConsoleService:
 
     async def risk(self, move: float = 0.1) -> dict[str, Any]:
         """The risk panel: exposure, users closest to liquidation, the liquidation queue, the insurance fund,
-        VaR and expected shortfall of our positions, OI concentration, and the fund after a move of -move and +move."""
-        at, cached_move, cached = self._risk
-        if cached_move == move and time.monotonic() - at < self.config.console.risk_refresh_s:
-            return cached  # many dashboards polling share one computation, every risk_refresh_s at most
+        VaR and expected shortfall of our positions, OI concentration, and the fund after a move of -move and +move
+        (the worker keeps it for ``console.risk_refresh_s``: computed that seldom however many dashboards poll)."""
         cache = self.keeper.cache
         fund = await self.fund_balance()
         exposure = risk.exposure(cache, self.keeper.ctx.authority)
@@ -275,7 +273,6 @@ class ConsoleService:
         view.update(insurance_fund=None if fund is None else fund / QUOTE_PRECISION,
                     var_horizon_s=self.config.console.stream_interval_s,
                     shocks=[view.pop("shock_down"), view.pop("shock_up")])
-        self._risk = (time.monotonic(), move, view)
         return view
 
     async def shock(self, move: float) -> dict[str, Any]:
@@ -338,9 +335,8 @@ class ConsoleService:
     async def handle(self, op: str, args: dict[str, Any]) -> Any:
         """Carry out the worker's call ``op`` (raises ``ConsoleError`` for a refusal); a mutation's answer
         carries a fresh ``snapshot``."""
-        reads = {"snapshot": self.snapshot, "status": self.status}
-        if op in reads:
-            return reads[op]()
+        if op in READS:
+            return self.snapshot() if op == "snapshot" else self.status()
         if op == "risk":
             return await self.risk(float(args["move"]))
         if op == "shock":
@@ -365,4 +361,4 @@ class ConsoleService:
         return out
 
 
-__all__ = ["ConsoleService", "result_view"]
+__all__ = ["READS", "ConsoleService", "result_view"]
